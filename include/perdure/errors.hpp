@@ -1,0 +1,83 @@
+// The exceptions Perdure's public API throws. All derive from perdure::error.
+#pragma once
+
+#include <perdure/history.hpp>
+
+#include <stdexcept>
+#include <string>
+
+namespace perdure {
+
+class error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// An activity or sub-orchestration failed (after its retries). Orchestrations catch it to
+/// compensate; uncaught, it fails the orchestration with the same details.
+class task_failed : public error {
+ public:
+  task_failed(std::string task_name, failure_details failure)
+      : error("task '" + task_name + "' failed: " + failure.error_type + ": " + failure.message),
+        task_name_(std::move(task_name)),
+        failure_(std::move(failure)) {}
+  const std::string& task_name() const noexcept { return task_name_; }
+  const failure_details& failure() const noexcept { return failure_; }
+
+ private:
+  std::string task_name_;
+  failure_details failure_;
+};
+
+/// The orchestration's code no longer matches its history.
+class nondeterminism_error : public error {
+ public:
+  nondeterminism_error(size_t position, std::string in_history, std::string in_code)
+      : error("non-deterministic orchestration at history position " + std::to_string(position) +
+              ": the history holds " + in_history + " but the code did " + in_code),
+        position_(position),
+        in_history_(std::move(in_history)),
+        in_code_(std::move(in_code)) {}
+  size_t position() const noexcept { return position_; }
+  const std::string& in_history() const noexcept { return in_history_; }
+  const std::string& in_code() const noexcept { return in_code_; }
+
+ private:
+  size_t position_;
+  std::string in_history_;
+  std::string in_code_;
+};
+
+/// No orchestration or activity is registered under that name.
+class unknown_function_error : public error {
+ public:
+  using error::error;
+};
+
+/// A payload could not be encoded or decoded to the type the code asked for.
+class payload_error : public error {
+ public:
+  using error::error;
+};
+
+/// Client-side errors about instances.
+class instance_not_found : public error {
+ public:
+  explicit instance_not_found(const std::string& instance_id)
+      : error("no orchestration instance '" + instance_id + "'") {}
+};
+class instance_already_exists : public error {
+ public:
+  explicit instance_already_exists(const std::string& instance_id)
+      : error("orchestration instance '" + instance_id + "' already exists and is not finished") {}
+};
+class invalid_argument_error : public error {
+ public:
+  using error::error;
+};
+class timeout_error : public error {
+ public:
+  using error::error;
+};
+
+}  // namespace perdure

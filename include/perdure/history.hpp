@@ -1,0 +1,180 @@
+// The history of an orchestration execution: an append-only list of events.
+//
+// Pure value types shared by the storage layer (which encodes them with Cap'n Proto), the
+// orchestration model (which replays them) and the runtime (which derives side effects from them).
+//
+// Payloads (inputs, outputs, event data) are JSON text. An empty string means "no payload"; valid
+// JSON is never empty, so the two cannot be confused.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace perdure {
+
+using clock = std::chrono::system_clock;
+using time_point = std::chrono::time_point<clock, std::chrono::nanoseconds>;
+
+/// Why a task, a sub-orchestration or an execution failed.
+struct failure_details {
+  std::string error_type;  // e.g. the exception's type name, "TimeoutError", "NonDeterminismError"
+  std::string message;
+  std::string details;  // free text: inner failure, where it happened
+  bool non_retriable = false;
+  friend bool operator==(const failure_details&, const failure_details&) = default;
+};
+
+/// The orchestration that started a sub-orchestration, so its result can be sent back.
+struct parent_instance {
+  std::string name;
+  std::string instance_id;
+  std::string execution_id;
+  int32_t task_id = -1;  // the parent's sub_orchestration_created task id
+  friend bool operator==(const parent_instance&, const parent_instance&) = default;
+};
+
+namespace events {
+
+// Lifecycle of an execution.
+struct execution_started {
+  std::string name;
+  std::string instance_id;
+  std::string execution_id;
+  std::string input;
+  std::optional<parent_instance> parent;
+  friend bool operator==(const execution_started&, const execution_started&) = default;
+};
+struct execution_completed {
+  std::string output;
+  friend bool operator==(const execution_completed&, const execution_completed&) = default;
+};
+struct execution_failed {
+  failure_details failure;
+  friend bool operator==(const execution_failed&, const execution_failed&) = default;
+};
+struct continued_as_new {
+  std::string input;  // the input of the next execution
+  friend bool operator==(const continued_as_new&, const continued_as_new&) = default;
+};
+struct execution_terminated {
+  std::string reason;
+  friend bool operator==(const execution_terminated&, const execution_terminated&) = default;
+};
+struct execution_suspended {
+  std::string reason;
+  friend bool operator==(const execution_suspended&, const execution_suspended&) = default;
+};
+struct execution_resumed {
+  std::string reason;
+  friend bool operator==(const execution_resumed&, const execution_resumed&) = default;
+};
+
+/// Marks the start of an episode. The event's timestamp is the orchestration's deterministic
+/// current time for the whole episode.
+struct episode_started {
+  friend bool operator==(const episode_started&, const episode_started&) = default;
+};
+
+// Activities.
+struct task_scheduled {
+  int32_t task_id = -1;
+  std::string name;
+  std::string input;
+  friend bool operator==(const task_scheduled&, const task_scheduled&) = default;
+};
+struct task_completed {
+  int32_t task_id = -1;  // the task_scheduled it answers
+  std::string output;
+  friend bool operator==(const task_completed&, const task_completed&) = default;
+};
+struct task_failed {
+  int32_t task_id = -1;
+  failure_details failure;
+  friend bool operator==(const task_failed&, const task_failed&) = default;
+};
+
+// Durable timers.
+struct timer_created {
+  int32_t timer_id = -1;
+  time_point fire_at{};
+  friend bool operator==(const timer_created&, const timer_created&) = default;
+};
+struct timer_fired {
+  int32_t timer_id = -1;
+  time_point fire_at{};
+  friend bool operator==(const timer_fired&, const timer_fired&) = default;
+};
+
+// Sub-orchestrations.
+struct sub_orchestration_created {
+  int32_t task_id = -1;
+  std::string name;
+  std::string instance_id;
+  std::string input;
+  friend bool operator==(const sub_orchestration_created&, const sub_orchestration_created&) = default;
+};
+struct sub_orchestration_completed {
+  int32_t task_id = -1;
+  std::string output;
+  friend bool operator==(const sub_orchestration_completed&, const sub_orchestration_completed&) = default;
+};
+struct sub_orchestration_failed {
+  int32_t task_id = -1;
+  failure_details failure;
+  friend bool operator==(const sub_orchestration_failed&, const sub_orchestration_failed&) = default;
+};
+
+// External events.
+struct event_raised {
+  std::string name;
+  std::string input;
+  friend bool operator==(const event_raised&, const event_raised&) = default;
+};
+struct event_sent {
+  int32_t task_id = -1;
+  std::string instance_id;  // the receiver
+  std::string name;
+  std::string input;
+  friend bool operator==(const event_sent&, const event_sent&) = default;
+};
+
+}  // namespace events
+
+using event_payload =
+    std::variant<events::execution_started, events::execution_completed, events::execution_failed,
+                 events::continued_as_new, events::execution_terminated,
+                 events::execution_suspended, events::execution_resumed, events::episode_started,
+                 events::task_scheduled, events::task_completed, events::task_failed,
+                 events::timer_created, events::timer_fired, events::sub_orchestration_created,
+                 events::sub_orchestration_completed, events::sub_orchestration_failed,
+                 events::event_raised, events::event_sent>;
+
+/// One entry of a history. Its position in the history is its index in the stored list.
+struct history_event {
+  time_point timestamp{};  // wall-clock time the event was recorded (display only, except episode_started)
+  event_payload payload;
+  friend bool operator==(const history_event&, const history_event&) = default;
+};
+
+using history = std::vector<history_event>;
+
+/// A stable, human-readable name of an event's kind ("TaskScheduled", "TimerFired", ...), in the
+/// order of event_payload's alternatives.
+inline const char* event_kind_name(const event_payload& payload) noexcept {
+  static constexpr const char* names[] = {
+      "ExecutionStarted",  "ExecutionCompleted", "ExecutionFailed",
+      "ContinuedAsNew",    "ExecutionTerminated", "ExecutionSuspended",
+      "ExecutionResumed",  "EpisodeStarted",     "TaskScheduled",
+      "TaskCompleted",     "TaskFailed",         "TimerCreated",
+      "TimerFired",        "SubOrchestrationCreated", "SubOrchestrationCompleted",
+      "SubOrchestrationFailed", "EventRaised",   "EventSent"};
+  static_assert(std::size(names) == std::variant_size_v<event_payload>);
+  return names[payload.index()];
+}
+
+}  // namespace perdure

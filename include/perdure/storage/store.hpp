@@ -1,0 +1,179 @@
+// The durable store of a task hub on one node: RocksDB on disk, records encoded with Cap'n Proto.
+//
+// Operation: one RocksDB database per node holds the partitions that node owns; every key starts
+// with its partition number, so a partition's data is one key range (the unit that can later move
+// between nodes). Each partition has exactly one writer (its partition actor), which commits whole
+// episodes, many at a time, with commit(): one WriteBatch, so after a crash every batch is either
+// wholly present or wholly absent.
+//
+// Durability: with store_options::sync (the default) commit() returns only after the WAL is
+// fsync'ed: the batch survives a power loss. Without it, a committed batch survives a crash of the
+// process but not of the machine.
+//
+// Concurrency: every method may be called from any thread. commit() for one partition must not be
+// called concurrently with another commit() for the same partition (single writer per partition);
+// commits of different partitions may run concurrently (RocksDB then groups their WAL syncs).
+//
+// Errors: every failure throws perdure::storage::store_error with a code and a message a user can
+// act on; a record that cannot be decoded names its key. A payload larger than
+// store_options::max_payload_bytes is refused (errc::payload_too_large) before anything is written.
+#pragma once
+
+#include <perdure/history.hpp>
+#include <perdure/instance.hpp>
+#include <perdure/message.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace perdure::storage {
+
+enum class errc {
+  io_error = 1,            // RocksDB reported an I/O error (disk full, read-only, ...)
+  corrupt_record,          // bytes under a key could not be decoded
+  payload_too_large,       // a payload exceeds max_payload_bytes
+  partition_count_mismatch,  // the hub on disk was created with another partition count
+  invalid_argument,        // e.g. an empty instance id, a partition out of range
+  not_found,               // the instance does not exist (where absence is an error)
+  not_terminal,            // purge of an instance that is still running
+};
+
+class store_error : public std::runtime_error {
+ public:
+  store_error(errc code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
+  errc code() const noexcept { return code_; }
+
+ private:
+  errc code_;
+};
+
+struct store_options {
+  uint32_t partition_count = 0;  // required when the hub is created; must match when reopened (0 = take it from disk)
+  bool sync = true;              // fsync the WAL on every commit
+  size_t max_payload_bytes = 4u << 20;  // any one payload (input, output, event data, custom status)
+};
+
+/// An activity the partition has scheduled and not yet received a result for.
+struct activity_task {
+  std::string instance_id;
+  std::string execution_id;
+  int32_t task_id = -1;
+  std::string name;
+  std::string input;
+  time_point scheduled_at{};
+  friend bool operator==(const activity_task&, const activity_task&) = default;
+};
+
+/// A durable timer. Scans return them ordered by fire time.
+struct timer_entry {
+  time_point fire_at{};
+  std::string instance_id;
+  std::string execution_id;
+  int32_t timer_id = -1;
+  friend bool operator==(const timer_entry&, const timer_entry&) = default;
+};
+
+/// A message waiting to leave its partition (sub-orchestration start/result, event sent).
+struct outbox_entry {
+  uint64_t seq = 0;  // assigned by commit(); unique and increasing per partition, never reused
+  uint32_t target_partition = 0;
+  message msg;  // msg.source_partition/source_seq are filled in by commit()
+  friend bool operator==(const outbox_entry&, const outbox_entry&) = default;
+};
+
+/// A message that reached its partition and was stored before it could be applied.
+struct inbox_entry {
+  uint64_t seq = 0;  // assigned by commit(); unique and increasing per partition
+  message msg;
+  friend bool operator==(const inbox_entry&, const inbox_entry&) = default;
+};
+
+/// Everything one episode of one instance changes; applied atomically with the rest of its batch.
+struct episode_commit {
+  std::string instance_id;
+  // Start of a new execution (start, or continue-as-new): the instance's existing history is
+  // deleted first, then `appended` becomes the whole history.
+  bool new_execution = false;
+  std::vector<history_event> appended;  // appended after the existing history
+  instance_record record;               // replaces the record; the query index follows it
+  std::vector<uint64_t> consumed_inbox;       // inbox seqs removed
+  std::vector<activity_task> scheduled_activities;
+  std::vector<int32_t> finished_activities;   // task ids removed from the activity queue
+  std::vector<timer_entry> new_timers;
+  std::vector<timer_entry> fired_timers;      // removed
+  std::vector<outbox_entry> outbox;           // seq and msg.source_* assigned by commit()
+};
+
+/// One atomic, durable write for one partition.
+struct commit_batch {
+  uint32_t partition = 0;
+  std::vector<episode_commit> episodes;
+  std::vector<message> inbox;                 // new inbox entries (seq assigned by commit())
+  std::vector<uint64_t> delivered_outbox;     // outbox seqs acknowledged by their receivers
+  // De-duplication marks: the highest outbox seq applied from each source partition.
+  std::vector<std::pair<uint32_t, uint64_t>> dedup_watermarks;
+};
+
+/// What commit() assigned, in the order of the batch (episodes' outbox entries first, in order,
+/// then inbox entries).
+struct commit_result {
+  std::vector<outbox_entry> outbox;
+  std::vector<inbox_entry> inbox;
+};
+
+/// Filters of a list query; every set filter must match (AND).
+struct instance_query {
+  std::vector<runtime_status> statuses;  // any of these; empty = all
+  std::string name;                      // exact orchestration name; empty = all
+  std::optional<time_point> created_from;  // inclusive
+  std::optional<time_point> created_to;    // exclusive
+  std::string instance_id_prefix;
+  size_t page_size = 100;
+  std::string continuation_token;  // from the previous page; empty = first page
+};
+
+/// One page of records ordered by (created_at, instance_id). An empty token means the last page.
+struct instance_page {
+  std::vector<instance_record> records;
+  std::string continuation_token;
+};
+
+class hub_store {
+ public:
+  /// Opens the hub under `dir`, creating it when absent. Throws store_error
+  /// (partition_count_mismatch, io_error, ...).
+  static std::unique_ptr<hub_store> open(const std::filesystem::path& dir, const store_options& options);
+  virtual ~hub_store() = default;
+
+  virtual uint32_t partition_count() const noexcept = 0;
+  /// Which partition an instance id belongs to: a stable hash, the same on every node and build.
+  virtual uint32_t partition_of(std::string_view instance_id) const noexcept = 0;
+
+  virtual commit_result commit(const commit_batch& batch) = 0;
+
+  virtual std::optional<instance_record> instance(std::string_view instance_id) const = 0;
+  virtual history history(std::string_view instance_id) const = 0;  // empty when absent
+  virtual instance_page list(const instance_query& query) const = 0;  // over all partitions held here
+
+  // Recovery scans of one partition.
+  virtual std::vector<activity_task> pending_activities(uint32_t partition) const = 0;
+  virtual std::vector<timer_entry> timers(uint32_t partition, time_point up_to, size_t limit) const = 0;  // fire_at <= up_to
+  virtual std::optional<time_point> next_timer(uint32_t partition) const = 0;
+  virtual std::vector<outbox_entry> outbox(uint32_t partition) const = 0;
+  virtual std::vector<inbox_entry> inbox(uint32_t partition) const = 0;
+  virtual std::vector<std::pair<uint32_t, uint64_t>> dedup_watermarks(uint32_t partition) const = 0;
+
+  /// Deletes a terminal instance: history, record, index entries. False if it did not exist;
+  /// throws store_error(not_terminal) for an instance that still runs.
+  virtual bool purge(std::string_view instance_id) = 0;
+  /// Purges every terminal instance matching the filters (page_size/token ignored); returns the count.
+  virtual size_t purge(const instance_query& filter) = 0;
+};
+
+}  // namespace perdure::storage
