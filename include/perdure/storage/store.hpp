@@ -158,7 +158,8 @@ class hub_store {
   virtual commit_result commit(const commit_batch& batch) = 0;
 
   virtual std::optional<instance_record> instance(std::string_view instance_id) const = 0;
-  virtual history history(std::string_view instance_id) const = 0;  // empty when absent
+  // Spelled perdure::history: inside the class, `history` names this member (GCC rejects the change of meaning).
+  virtual perdure::history history(std::string_view instance_id) const = 0;  // empty when absent
   virtual instance_page list(const instance_query& query) const = 0;  // over all partitions held here
 
   // Recovery scans of one partition.

@@ -1,0 +1,190 @@
+// Public codec entry points: records, queue entries and hub metadata <-> bytes.
+#include "capnp_util.hpp"
+#include "keys.hpp"
+
+#include <kj/io.h>
+
+namespace perdure::storage::codec {
+
+using namespace detail;
+
+namespace {
+
+// Small first segment: most values are a few hundred bytes, and the default (8 KiB, zeroed)
+// would dominate the cost of encoding them.
+constexpr unsigned first_segment_words = 64;
+
+runtime_status read_status(uint8_t v) {
+  if (v > static_cast<uint8_t>(runtime_status::continued_as_new))
+    throw decode_error("runtime status " + std::to_string(v) + " is out of range");
+  return static_cast<runtime_status>(v);
+}
+
+void write_record(schema::InstanceRecord::Builder b, const instance_record& r) {
+  b.setInstanceId(text(r.instance_id));
+  b.setExecutionId(text(r.execution_id));
+  b.setName(text(r.name));
+  b.setStatus(static_cast<uint8_t>(r.status));
+  b.setCreatedAtNs(ns(r.created_at));
+  b.setLastUpdatedAtNs(ns(r.last_updated_at));
+  b.setInput(text(r.input));
+  b.setOutput(text(r.output));
+  b.setCustomStatus(text(r.custom_status));
+  if (r.failure) write_failure(b.initFailure(), *r.failure);
+  if (r.parent) write_parent(b.initParent(), *r.parent);
+}
+
+instance_record read_record(schema::InstanceRecord::Reader r) {
+  instance_record out;
+  out.instance_id = str(r.getInstanceId());
+  out.execution_id = str(r.getExecutionId());
+  out.name = str(r.getName());
+  out.status = read_status(r.getStatus());
+  out.created_at = from_ns(r.getCreatedAtNs());
+  out.last_updated_at = from_ns(r.getLastUpdatedAtNs());
+  out.input = str(r.getInput());
+  out.output = str(r.getOutput());
+  out.custom_status = str(r.getCustomStatus());
+  if (r.hasFailure()) out.failure = read_failure(r.getFailure());
+  if (r.hasParent()) out.parent = read_parent(r.getParent());
+  return out;
+}
+
+template <typename Root, typename Fill>
+void encode(std::string& out, Fill&& fill) {
+  capnp::MallocMessageBuilder builder(first_segment_words);
+  fill(builder.initRoot<Root>());
+  to_bytes(builder, out);
+}
+
+}  // namespace
+
+void detail::to_bytes(capnp::MallocMessageBuilder& builder, std::string& out) {
+  auto segments = builder.getSegmentsForOutput();
+  out.resize(capnp::computeSerializedSizeInWords(segments) * sizeof(capnp::word));
+  kj::ArrayOutputStream stream(kj::arrayPtr(reinterpret_cast<kj::byte*>(out.data()), out.size()));
+  capnp::writeMessage(stream, segments);
+}
+
+store_error corrupt(key_ref where, std::string_view what, std::string_view reason) {
+  std::string m = "corrupt ";
+  m.append(what).append(" under key '").append(keys::escape(where.key)).append("' in column family '");
+  m.append(where.column_family).append("': ").append(reason);
+  return store_error(errc::corrupt_record, std::move(m));
+}
+
+void encode_event(const history_event& event, std::string& out) {
+  encode<schema::HistoryEvent>(out, [&](auto b) { write_event(b, event); });
+}
+
+history_event decode_event(std::string_view bytes, key_ref where) {
+  return read<schema::HistoryEvent>(bytes, where, "history event", [](auto r) { return read_event(r); });
+}
+
+void encode_message(const message& msg, std::string& out) {
+  encode<schema::Message>(out, [&](auto b) { write_message(b, msg); });
+}
+
+message decode_message(std::string_view bytes, key_ref where) {
+  return read<schema::Message>(bytes, where, "message", [](auto r) { return read_message(r); });
+}
+
+void encode_row(const instance_record& record, uint64_t history_length, std::string& out) {
+  encode<schema::InstanceRow>(out, [&](auto b) {
+    write_record(b.initRecord(), record);
+    b.setHistoryLength(history_length);
+  });
+}
+
+instance_row decode_row(std::string_view bytes, key_ref where) {
+  return read<schema::InstanceRow>(bytes, where, "instance record", [](auto r) {
+    if (!r.hasRecord()) throw decode_error("instance row has no record");
+    return instance_row{read_record(r.getRecord()), r.getHistoryLength()};
+  });
+}
+
+row_summary decode_row_summary(std::string_view bytes, key_ref where) {
+  return read<schema::InstanceRow>(bytes, where, "instance record", [](auto r) {
+    if (!r.hasRecord()) throw decode_error("instance row has no record");
+    auto rec = r.getRecord();
+    return row_summary{read_status(rec.getStatus()), from_ns(rec.getCreatedAtNs()), str(rec.getName()),
+                       r.getHistoryLength()};
+  });
+}
+
+void encode_activity(const activity_task& task, std::string& out) {
+  encode<schema::ActivityTask>(out, [&](auto b) {
+    b.setInstanceId(text(task.instance_id));
+    b.setExecutionId(text(task.execution_id));
+    b.setTaskId(task.task_id);
+    b.setName(text(task.name));
+    b.setInput(text(task.input));
+    b.setScheduledAtNs(ns(task.scheduled_at));
+  });
+}
+
+activity_task decode_activity(std::string_view bytes, key_ref where) {
+  return read<schema::ActivityTask>(bytes, where, "activity task", [](auto r) {
+    return activity_task{str(r.getInstanceId()), str(r.getExecutionId()), r.getTaskId(),
+                         str(r.getName()),       str(r.getInput()),       from_ns(r.getScheduledAtNs())};
+  });
+}
+
+void encode_timer(const timer_entry& timer, std::string& out) {
+  encode<schema::TimerEntry>(out, [&](auto b) {
+    b.setFireAtNs(ns(timer.fire_at));
+    b.setInstanceId(text(timer.instance_id));
+    b.setExecutionId(text(timer.execution_id));
+    b.setTimerId(timer.timer_id);
+  });
+}
+
+timer_entry decode_timer(std::string_view bytes, key_ref where) {
+  return read<schema::TimerEntry>(bytes, where, "timer", [](auto r) {
+    return timer_entry{from_ns(r.getFireAtNs()), str(r.getInstanceId()), str(r.getExecutionId()), r.getTimerId()};
+  });
+}
+
+void encode_outbox(const outbox_entry& entry, std::string& out) {
+  encode<schema::OutboxEntry>(out, [&](auto b) {
+    b.setSeq(entry.seq);
+    b.setTargetPartition(entry.target_partition);
+    write_message(b.initMessage(), entry.msg);
+  });
+}
+
+outbox_entry decode_outbox(std::string_view bytes, key_ref where) {
+  return read<schema::OutboxEntry>(bytes, where, "outbox entry", [](auto r) {
+    if (!r.hasMessage()) throw decode_error("outbox entry has no message");
+    return outbox_entry{r.getSeq(), r.getTargetPartition(), read_message(r.getMessage())};
+  });
+}
+
+void encode_inbox(const inbox_entry& entry, std::string& out) {
+  encode<schema::InboxEntry>(out, [&](auto b) {
+    b.setSeq(entry.seq);
+    write_message(b.initMessage(), entry.msg);
+  });
+}
+
+inbox_entry decode_inbox(std::string_view bytes, key_ref where) {
+  return read<schema::InboxEntry>(bytes, where, "inbox entry", [](auto r) {
+    if (!r.hasMessage()) throw decode_error("inbox entry has no message");
+    return inbox_entry{r.getSeq(), read_message(r.getMessage())};
+  });
+}
+
+void encode_hub_meta(const hub_meta& meta, std::string& out) {
+  encode<schema::HubMeta>(out, [&](auto b) {
+    b.setFormatVersion(meta.format_version);
+    b.setPartitionCount(meta.partition_count);
+  });
+}
+
+hub_meta decode_hub_meta(std::string_view bytes, key_ref where) {
+  return read<schema::HubMeta>(bytes, where, "hub metadata", [](auto r) {
+    return hub_meta{r.getFormatVersion(), r.getPartitionCount()};
+  });
+}
+
+}  // namespace perdure::storage::codec

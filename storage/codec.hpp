@@ -1,0 +1,67 @@
+// Conversion between Perdure's value types and the Cap'n Proto bytes stored in RocksDB.
+//
+// Values are unpacked Cap'n Proto messages. Decoding treats the bytes as untrusted: they are copied
+// to aligned memory, read with a traversal limit, and every failure (bad framing, bad pointer,
+// unknown union member, status out of range) becomes store_error(corrupt_record) naming the key.
+#pragma once
+
+#include <perdure/storage/store.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace perdure::storage::codec {
+
+/// Where a value was read from, for error messages.
+struct key_ref {
+  std::string_view column_family;
+  std::string_view key;
+};
+
+// Every encode_* replaces `out` with the encoded bytes (callers reuse one buffer on the hot path).
+void encode_event(const history_event& event, std::string& out);
+history_event decode_event(std::string_view bytes, key_ref where);
+
+void encode_message(const message& msg, std::string& out);
+message decode_message(std::string_view bytes, key_ref where);
+
+struct instance_row {
+  instance_record record;
+  uint64_t history_length = 0;
+};
+void encode_row(const instance_record& record, uint64_t history_length, std::string& out);
+instance_row decode_row(std::string_view bytes, key_ref where);
+
+/// What commit() and purge() need of a stored row, without copying its payloads.
+struct row_summary {
+  runtime_status status = runtime_status::pending;
+  time_point created_at{};
+  std::string name;
+  uint64_t history_length = 0;
+};
+row_summary decode_row_summary(std::string_view bytes, key_ref where);
+
+void encode_activity(const activity_task& task, std::string& out);
+activity_task decode_activity(std::string_view bytes, key_ref where);
+
+void encode_timer(const timer_entry& timer, std::string& out);
+timer_entry decode_timer(std::string_view bytes, key_ref where);
+
+void encode_outbox(const outbox_entry& entry, std::string& out);
+outbox_entry decode_outbox(std::string_view bytes, key_ref where);
+
+void encode_inbox(const inbox_entry& entry, std::string& out);
+inbox_entry decode_inbox(std::string_view bytes, key_ref where);
+
+struct hub_meta {
+  uint32_t format_version = 1;
+  uint32_t partition_count = 0;
+};
+void encode_hub_meta(const hub_meta& meta, std::string& out);
+hub_meta decode_hub_meta(std::string_view bytes, key_ref where);
+
+/// store_error(corrupt_record) naming the value's kind, its key (escaped) and the reason.
+store_error corrupt(key_ref where, std::string_view what, std::string_view reason);
+
+}  // namespace perdure::storage::codec

@@ -1,0 +1,147 @@
+// commit(): the hot path. One WriteBatch per call, validated first, written with one (synced) Write.
+#include "keys.hpp"
+#include "rocksdb_store.hpp"
+#include "validate.hpp"
+
+#include <rocksdb/write_batch.h>
+
+#include <unordered_map>
+
+namespace perdure::storage {
+
+namespace {
+
+// Reusable buffers, so an episode costs no allocation for keys and values once they have grown.
+struct scratch {
+  std::string key;
+  std::string value;
+};
+
+}  // namespace
+
+commit_result rocksdb_store::commit(const commit_batch& b) {
+  validate(b, partition_count_, max_payload_bytes_);
+  const uint32_t p = b.partition;
+  partition_state& state = partitions_[p];
+  std::lock_guard lock(state.mutex);
+
+  rocksdb::WriteBatch wb;
+  commit_result result;
+  scratch s;
+  uint64_t next_outbox = state.next_outbox;
+  uint64_t next_inbox = state.next_inbox;
+  // Rows already written by this batch: a read from RocksDB would not see them yet.
+  std::unordered_map<std::string_view, codec::row_summary> written;
+  rocksdb::ReadOptions ro;
+  rocksdb::PinnableSlice stored;
+
+  for (const episode_commit& ep : b.episodes) {
+    const std::string& id = ep.instance_id;
+    const instance_record& r = ep.record;
+    keys::instance_key(s.key, p, id);
+    std::optional<codec::row_summary> prev;
+    if (auto it = written.find(id); it != written.end()) {
+      prev = it->second;
+    } else {
+      stored.Reset();
+      auto status = db_->Get(ro, cf(cf_instances), s.key, &stored);
+      if (!status.IsNotFound()) {
+        check(status, "read of an instance record");
+        prev = codec::decode_row_summary(stored.ToStringView(), {cf_name(cf_instances), s.key});
+      }
+    }
+
+    uint64_t length = prev ? prev->history_length : 0;
+    if (ep.new_execution) {
+      delete_history(wb, p, id, length);
+      length = 0;
+    }
+    for (const history_event& e : ep.appended) {
+      keys::history_key(s.key, p, id, length++);
+      codec::encode_event(e, s.value);
+      wb.Put(cf(cf_history), s.key, s.value);
+    }
+
+    keys::instance_key(s.key, p, id);
+    codec::encode_row(r, length, s.value);
+    wb.Put(cf(cf_instances), s.key, s.value);
+
+    // Most episodes leave status, name and creation time alone: then the index entry stands.
+    if (!prev || prev->status != r.status || prev->created_at != r.created_at || prev->name != r.name) {
+      if (prev) {
+        keys::index_key(s.key, p, prev->status, keys::encode_time(prev->created_at), id);
+        wb.Delete(cf(cf_index), s.key);
+      }
+      keys::index_key(s.key, p, r.status, keys::encode_time(r.created_at), id);
+      wb.Put(cf(cf_index), s.key, r.name);
+    }
+    written.insert_or_assign(id, codec::row_summary{r.status, r.created_at, r.name, length});
+
+    for (uint64_t seq : ep.consumed_inbox) {
+      keys::seq_key(s.key, p, seq);
+      wb.Delete(cf(cf_inbox), s.key);
+    }
+    for (const activity_task& a : ep.scheduled_activities) {
+      keys::activity_key(s.key, p, id, a.task_id);
+      codec::encode_activity(a, s.value);
+      wb.Put(cf(cf_activities), s.key, s.value);
+    }
+    for (int32_t task_id : ep.finished_activities) {
+      keys::activity_key(s.key, p, id, task_id);
+      wb.Delete(cf(cf_activities), s.key);
+    }
+    for (const timer_entry& t : ep.new_timers) {
+      keys::timer_key(s.key, p, t.fire_at, id, t.timer_id);
+      codec::encode_timer(t, s.value);
+      wb.Put(cf(cf_timers), s.key, s.value);
+    }
+    for (const timer_entry& t : ep.fired_timers) {
+      keys::timer_key(s.key, p, t.fire_at, id, t.timer_id);
+      wb.Delete(cf(cf_timers), s.key);
+    }
+    for (const outbox_entry& o : ep.outbox) {
+      outbox_entry& e = result.outbox.emplace_back(o);
+      e.seq = next_outbox++;
+      e.msg.source_partition = static_cast<int32_t>(p);
+      e.msg.source_seq = e.seq;
+      keys::seq_key(s.key, p, e.seq);
+      codec::encode_outbox(e, s.value);
+      wb.Put(cf(cf_outbox), s.key, s.value);
+    }
+  }
+
+  for (const message& m : b.inbox) {
+    inbox_entry& e = result.inbox.emplace_back(inbox_entry{next_inbox++, m});
+    keys::seq_key(s.key, p, e.seq);
+    codec::encode_inbox(e, s.value);
+    wb.Put(cf(cf_inbox), s.key, s.value);
+  }
+  for (uint64_t seq : b.delivered_outbox) {
+    keys::seq_key(s.key, p, seq);
+    wb.Delete(cf(cf_outbox), s.key);
+  }
+  for (const auto& [source, seq] : b.dedup_watermarks) {
+    keys::dedup_key(s.key, p, source);
+    s.value.clear();
+    keys::put_be64(s.value, seq);
+    wb.Put(cf(cf_partition), s.key, s.value);
+  }
+  // The counters move in the same batch as the entries they numbered, so a seq is never reused.
+  for (auto [which, next, before] : {std::tuple{'o', next_outbox, state.next_outbox},
+                                     std::tuple{'i', next_inbox, state.next_inbox}}) {
+    if (next == before) continue;
+    keys::counter_key(s.key, p, which);
+    s.value.clear();
+    keys::put_be64(s.value, next);
+    wb.Put(cf(cf_partition), s.key, s.value);
+  }
+
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  check(db_->Write(wo, &wb), "commit");
+  state.next_outbox = next_outbox;
+  state.next_inbox = next_inbox;
+  return result;
+}
+
+}  // namespace perdure::storage

@@ -1,0 +1,198 @@
+// list() and purge(filter): a merge of per-partition, per-status index ranges.
+//
+// Index keys are [p][status][created][id] with the orchestration name as value, so every filter
+// (statuses, created range, name, id prefix) is evaluated on index entries alone; records are
+// read only for the page returned. Each (partition, status) range is already ordered by
+// (created, id), so a k-way merge yields the global order.
+#include "keys.hpp"
+#include "rocksdb_store.hpp"
+
+#include <algorithm>
+#include <queue>
+
+namespace perdure::storage {
+
+namespace {
+
+constexpr char token_version = 1;
+constexpr size_t index_header = 4 + 1 + 8;  // partition, status, created
+constexpr size_t purge_chunk = 512;
+
+std::string encode_token(uint64_t created, std::string_view id) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string raw(1, token_version);
+  keys::put_be64(raw, created);
+  raw.append(id);
+  std::string out;
+  for (unsigned char c : raw) {
+    out.push_back(hex[c >> 4]);
+    out.push_back(hex[c & 0xf]);
+  }
+  return out;
+}
+
+[[noreturn]] void bad_token(std::string_view why) {
+  throw store_error(errc::invalid_argument,
+                    "malformed continuation token (" + std::string(why) + "); pass the token of the previous page as is");
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+std::pair<uint64_t, std::string> decode_token(std::string_view token) {
+  if (token.size() % 2 != 0) bad_token("odd length");
+  std::string raw;
+  for (size_t i = 0; i < token.size(); i += 2) {
+    int hi = hex_value(token[i]), lo = hex_value(token[i + 1]);
+    if (hi < 0 || lo < 0) bad_token("not lowercase hex");
+    raw.push_back(static_cast<char>(hi << 4 | lo));
+  }
+  if (raw.size() < 10) bad_token("too short");
+  if (raw[0] != token_version) bad_token("unknown version");
+  return {keys::get_be64(std::string_view(raw).substr(1)), raw.substr(9)};
+}
+
+// One (partition, status) range of the index.
+struct cursor {
+  std::string upper;
+  rocksdb::Slice upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it;
+  uint64_t created() const { return keys::get_be64(it->key().ToStringView().substr(5)); }
+  std::string_view id() const { return it->key().ToStringView().substr(index_header); }
+};
+
+// A release that runs even when a scan throws.
+struct snapshot_guard {
+  rocksdb::DB* db;
+  const rocksdb::Snapshot* snap;
+  ~snapshot_guard() { db->ReleaseSnapshot(snap); }
+};
+
+}  // namespace
+
+std::vector<rocksdb_store::match> rocksdb_store::matches(const instance_query& q, const std::optional<match>& after,
+                                                         size_t limit, const rocksdb::Snapshot* snap) const {
+  bool wanted[all_runtime_statuses.size()] = {};
+  for (runtime_status s : q.statuses) wanted[static_cast<size_t>(s)] = true;
+  if (q.statuses.empty()) std::fill(std::begin(wanted), std::end(wanted), true);
+  uint64_t from = q.created_from ? keys::encode_time(*q.created_from) : 0;
+  std::optional<uint64_t> to;
+  if (q.created_to) to = keys::encode_time(*q.created_to);
+  std::vector<match> out;
+  if ((to && *to <= from) || limit == 0) return out;
+
+  std::vector<std::unique_ptr<cursor>> cursors;
+  auto accept = [&](const cursor& c) {  // positions c on its next entry passing the filters
+    for (; c.it->Valid(); c.it->Next()) {
+      auto key = c.it->key().ToStringView();
+      if (key.size() < index_header) throw codec::corrupt({cf_name(cf_index), key}, "index entry", "key too short");
+      if (after && c.created() == after->created && c.id() <= after->instance_id) continue;
+      if (!q.name.empty() && c.it->value().ToStringView() != q.name) continue;
+      if (!c.id().starts_with(q.instance_id_prefix)) continue;
+      return true;
+    }
+    check(c.it->status(), "index scan");
+    return false;
+  };
+  auto later = [](const cursor* a, const cursor* b) {
+    auto ca = a->created(), cb = b->created();
+    return ca != cb ? ca > cb : a->id() > b->id();
+  };
+  std::priority_queue<cursor*, std::vector<cursor*>, decltype(later)> heap(later);
+
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  std::string start;
+  for (uint32_t p = 0; p < partition_count_; ++p) {
+    for (runtime_status s : all_runtime_statuses) {
+      if (!wanted[static_cast<size_t>(s)]) continue;
+      auto c = std::make_unique<cursor>();
+      keys::index_prefix(start, p, s);
+      if (to) {
+        c->upper = start;
+        keys::put_be64(c->upper, *to);
+      } else {
+        c->upper = keys::prefix_end(start);
+      }
+      c->upper_slice = rocksdb::Slice(c->upper);
+      if (after && after->created >= from) {
+        keys::put_be64(start, after->created);
+        start.append(after->instance_id);
+      } else {
+        keys::put_be64(start, from);
+      }
+      ro.iterate_upper_bound = &c->upper_slice;
+      c->it.reset(db_->NewIterator(ro, cf(cf_index)));
+      c->it->Seek(start);
+      if (accept(*c)) heap.push(c.get());
+      cursors.push_back(std::move(c));
+    }
+  }
+  while (!heap.empty() && out.size() < limit) {
+    cursor* c = heap.top();
+    heap.pop();
+    out.push_back({c->created(), std::string(c->id()),
+                   static_cast<runtime_status>(c->it->key().ToStringView()[4])});
+    c->it->Next();
+    if (accept(*c)) heap.push(c);
+  }
+  return out;
+}
+
+instance_page rocksdb_store::list(const instance_query& q) const {
+  if (q.page_size == 0) throw store_error(errc::invalid_argument, "instance_query::page_size must be at least 1");
+  std::optional<match> after;
+  if (!q.continuation_token.empty()) {
+    auto [created, id] = decode_token(q.continuation_token);
+    after = match{created, std::move(id), runtime_status::pending};
+  }
+  snapshot_guard guard{db_, db_->GetSnapshot()};
+  auto found = matches(q, after, q.page_size + 1, guard.snap);
+  instance_page page;
+  bool more = found.size() > q.page_size;
+  if (more) found.pop_back();
+  std::string key;
+  page.records.reserve(found.size());
+  for (const match& m : found) {
+    keys::instance_key(key, partition_of(m.instance_id), m.instance_id);
+    auto value = get(cf_instances, key, guard.snap);
+    if (!value)
+      throw store_error(errc::corrupt_record, "index entry for instance '" + keys::escape(m.instance_id) +
+                                                  "' has no instance record under key '" + keys::escape(key) + "'");
+    page.records.push_back(codec::decode_row(*value, {cf_name(cf_instances), key}).record);
+  }
+  if (more) page.continuation_token = encode_token(found.back().created, found.back().instance_id);
+  return page;
+}
+
+size_t rocksdb_store::purge(const instance_query& filter) {
+  instance_query q = filter;
+  q.continuation_token.clear();
+  std::vector<runtime_status> terminal;
+  for (runtime_status s : all_runtime_statuses)
+    if (is_terminal(s) && (filter.statuses.empty() || std::ranges::count(filter.statuses, s) > 0))
+      terminal.push_back(s);
+  if (terminal.empty()) return 0;
+  q.statuses = std::move(terminal);
+
+  std::vector<std::vector<std::string>> by_partition(partition_count_);
+  {
+    snapshot_guard guard{db_, db_->GetSnapshot()};
+    for (match& m : matches(q, std::nullopt, SIZE_MAX, guard.snap))
+      by_partition[partition_of(m.instance_id)].push_back(std::move(m.instance_id));
+  }
+  size_t purged = 0;
+  for (uint32_t p = 0; p < partition_count_; ++p) {
+    auto& ids = by_partition[p];
+    for (size_t i = 0; i < ids.size(); i += purge_chunk) {
+      std::vector<std::string> chunk(ids.begin() + i, ids.begin() + std::min(ids.size(), i + purge_chunk));
+      purged += purge_partition(p, chunk, true);
+    }
+  }
+  return purged;
+}
+
+}  // namespace perdure::storage

@@ -1,0 +1,156 @@
+// Opening and closing the hub, hub metadata, and the helpers every operation uses.
+#include "rocksdb_store.hpp"
+
+#include "keys.hpp"
+
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/filter_policy.h>
+
+namespace perdure::storage {
+
+namespace {
+constexpr uint32_t format_version = 1;
+}
+
+std::unique_ptr<hub_store> hub_store::open(const std::filesystem::path& dir, const store_options& options) {
+  return std::make_unique<rocksdb_store>(dir, options);
+}
+
+rocksdb_store::rocksdb_store(const std::filesystem::path& dir, const store_options& options)
+    : dir_(dir), sync_(options.sync), max_payload_bytes_(options.max_payload_bytes) {
+  std::error_code ec;
+  if (options.partition_count == 0 && !std::filesystem::exists(dir / "CURRENT", ec))
+    throw store_error(errc::invalid_argument, "no task hub at " + dir.string() +
+                                                  ": set store_options::partition_count > 0 to create one");
+  open_db(options);
+  try {
+    load_hub_meta(options.partition_count);
+    partitions_ = std::make_unique<partition_state[]>(partition_count_);
+    load_counters();
+  } catch (...) {
+    close();  // the constructor did not finish, so the destructor will not run
+    throw;
+  }
+}
+
+rocksdb_store::~rocksdb_store() { close(); }
+
+void rocksdb_store::close() noexcept {
+  if (!db_) return;
+  // Debian's RocksDB asserts that no column family handle outlives the database.
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  db_->Close();
+  delete db_;
+  db_ = nullptr;
+}
+
+void rocksdb_store::open_db(const store_options&) {
+  rocksdb::DBOptions db_opts;
+  db_opts.create_if_missing = true;
+  db_opts.create_missing_column_families = true;
+  db_opts.max_background_jobs = 2;
+  db_opts.bytes_per_sync = 1 << 20;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions cf_opts;
+  cf_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_opts.write_buffer_size = 32 << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const char* name : cf_names) descriptors.emplace_back(name, cf_opts);
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) throw store_error(errc::io_error, "cannot create the hub directory " + dir_.string() + ": " + ec.message());
+  check(rocksdb::DB::Open(db_opts, dir_.string(), descriptors, &handles_, &db_), "open");
+}
+
+void rocksdb_store::load_hub_meta(uint32_t requested) {
+  std::string key(keys::hub_key);
+  auto stored = get(cf_default, key);
+  if (!stored) {
+    if (requested == 0)
+      throw store_error(errc::invalid_argument, "no task hub at " + dir_.string() +
+                                                    ": set store_options::partition_count > 0 to create one");
+    std::string value;
+    codec::encode_hub_meta({format_version, requested}, value);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    check(db_->Put(wo, cf(cf_default), key, value), "write hub metadata");
+    partition_count_ = requested;
+    return;
+  }
+  auto meta = codec::decode_hub_meta(*stored, {cf_name(cf_default), key});
+  if (meta.format_version != format_version)
+    throw store_error(errc::corrupt_record, "the hub at " + dir_.string() + " has storage format " +
+                                                std::to_string(meta.format_version) + "; this build reads format " +
+                                                std::to_string(format_version));
+  if (meta.partition_count == 0)
+    throw codec::corrupt({cf_name(cf_default), key}, "hub metadata", "partition count is 0");
+  if (requested != 0 && requested != meta.partition_count)
+    throw store_error(errc::partition_count_mismatch,
+                      "the hub at " + dir_.string() + " was created with " + std::to_string(meta.partition_count) +
+                          " partitions but was opened with partition_count " + std::to_string(requested) +
+                          "; the count is fixed at creation (pass " + std::to_string(meta.partition_count) +
+                          " or 0)");
+  partition_count_ = meta.partition_count;
+}
+
+void rocksdb_store::load_counters() {
+  std::string key;
+  for (uint32_t p = 0; p < partition_count_; ++p) {
+    for (char which : {'o', 'i'}) {
+      keys::counter_key(key, p, which);
+      auto v = get(cf_partition, key);
+      if (!v) continue;
+      if (v->size() != 8) throw codec::corrupt({cf_name(cf_partition), key}, "sequence counter", "not 8 bytes");
+      (which == 'o' ? partitions_[p].next_outbox : partitions_[p].next_inbox) = keys::get_be64(*v);
+    }
+  }
+}
+
+uint32_t rocksdb_store::partition_of(std::string_view instance_id) const noexcept {
+  return keys::partition_of(instance_id, partition_count_);
+}
+
+void rocksdb_store::check(const rocksdb::Status& s, std::string_view operation) const {
+  if (s.ok()) return;
+  throw store_error(errc::io_error, "RocksDB " + std::string(operation) + " failed in " + dir_.string() + ": " +
+                                        s.ToString());
+}
+
+void rocksdb_store::check_partition(uint32_t partition) const {
+  if (partition >= partition_count_)
+    throw store_error(errc::invalid_argument, "partition " + std::to_string(partition) + " is out of range: the hub has " +
+                                                  std::to_string(partition_count_) + " partitions");
+}
+
+std::optional<std::string> rocksdb_store::get(size_t which, const std::string& key, const rocksdb::Snapshot* snap) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  std::string value;
+  auto s = db_->Get(ro, cf(which), key, &value);
+  if (s.IsNotFound()) return std::nullopt;
+  check(s, "read");
+  return value;
+}
+
+void rocksdb_store::delete_history(rocksdb::WriteBatch& wb, uint32_t p, std::string_view id, uint64_t length) const {
+  if (length == 0) return;
+  std::string key;
+  // Point deletes for short histories keep range tombstones (which slow every later read of
+  // the memtable) for the long ones.
+  if (length <= 64) {
+    for (uint64_t seq = 0; seq < length; ++seq) {
+      keys::history_key(key, p, id, seq);
+      wb.Delete(cf(cf_history), key);
+    }
+    return;
+  }
+  keys::history_prefix(key, p, id);
+  wb.DeleteRange(cf(cf_history), key, keys::prefix_end(key));
+}
+
+}  // namespace perdure::storage

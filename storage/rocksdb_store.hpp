@@ -1,0 +1,101 @@
+// The RocksDB implementation of hub_store (see keys.hpp for the layout).
+#pragma once
+
+#include "codec.hpp"
+
+#include <perdure/storage/store.hpp>
+
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+
+#include <array>
+#include <memory>
+#include <mutex>
+
+namespace perdure::storage {
+
+enum cf : size_t { cf_default, cf_history, cf_instances, cf_index, cf_activities, cf_timers, cf_outbox, cf_inbox, cf_partition, cf_count };
+inline constexpr std::array<const char*, cf_count> cf_names{
+    "default", "history", "instances", "index", "activities", "timers", "outbox", "inbox", "partition"};
+
+class rocksdb_store final : public hub_store {
+ public:
+  rocksdb_store(const std::filesystem::path& dir, const store_options& options);
+  ~rocksdb_store() override;
+
+  uint32_t partition_count() const noexcept override { return partition_count_; }
+  uint32_t partition_of(std::string_view instance_id) const noexcept override;
+
+  commit_result commit(const commit_batch& batch) override;
+
+  std::optional<instance_record> instance(std::string_view instance_id) const override;
+  perdure::history history(std::string_view instance_id) const override;
+  instance_page list(const instance_query& query) const override;
+
+  std::vector<activity_task> pending_activities(uint32_t partition) const override;
+  std::vector<timer_entry> timers(uint32_t partition, time_point up_to, size_t limit) const override;
+  std::optional<time_point> next_timer(uint32_t partition) const override;
+  std::vector<outbox_entry> outbox(uint32_t partition) const override;
+  std::vector<inbox_entry> inbox(uint32_t partition) const override;
+  std::vector<std::pair<uint32_t, uint64_t>> dedup_watermarks(uint32_t partition) const override;
+
+  bool purge(std::string_view instance_id) override;
+  size_t purge(const instance_query& filter) override;
+
+ private:
+  // Serializes commit() and purge() of one partition; also guards the sequence counters.
+  struct partition_state {
+    std::mutex mutex;
+    uint64_t next_outbox = 1;
+    uint64_t next_inbox = 1;
+  };
+  struct match {  // an index entry that passed a query's filters
+    uint64_t created = 0;
+    std::string instance_id;
+    runtime_status status = runtime_status::pending;
+  };
+
+  void open_db(const store_options& options);
+  void close() noexcept;
+  void load_hub_meta(uint32_t requested_count);
+  void load_counters();
+  /// Throws store_error(io_error) naming the operation, the data dir and RocksDB's status text.
+  void check(const rocksdb::Status& s, std::string_view operation) const;
+  void check_partition(uint32_t partition) const;
+  rocksdb::ColumnFamilyHandle* cf(size_t which) const { return handles_[which]; }
+  std::optional<std::string> get(size_t which, const std::string& key, const rocksdb::Snapshot* snap = nullptr) const;
+  /// Calls fn(key, value) for every key in [lower, upper) of a column family, in order, until it returns false.
+  template <typename Fn>
+  void scan(size_t which, const std::string& lower, const std::string& upper, Fn&& fn) const;
+  void delete_history(rocksdb::WriteBatch& wb, uint32_t p, std::string_view id, uint64_t length) const;
+  /// Index entries matching the query's filters (not its page size), in (created, id) order,
+  /// starting strictly after `after` when set; at most `limit`.
+  std::vector<match> matches(const instance_query& q, const std::optional<match>& after, size_t limit,
+                             const rocksdb::Snapshot* snap) const;
+  /// Purges the terminal instances among `ids` in one batch; a live one throws not_terminal, or is
+  /// skipped when `skip_live`.
+  size_t purge_partition(uint32_t p, const std::vector<std::string>& ids, bool skip_live);
+
+  std::filesystem::path dir_;
+  bool sync_ = true;
+  size_t max_payload_bytes_ = 0;
+  uint32_t partition_count_ = 0;
+  rocksdb::DB* db_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<partition_state[]> partitions_;
+};
+
+inline constexpr std::string_view cf_name(size_t which) { return cf_names[which]; }
+
+template <typename Fn>
+void rocksdb_store::scan(size_t which, const std::string& lower, const std::string& upper, Fn&& fn) const {
+  rocksdb::Slice upper_slice(upper);  // must outlive the iterator
+  rocksdb::ReadOptions ro;
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(which)));
+  for (it->Seek(lower); it->Valid(); it->Next())
+    if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
+  check(it->status(), "scan");
+}
+
+}  // namespace perdure::storage

@@ -1,0 +1,91 @@
+# History events of an orchestration execution (perdure/history.hpp).
+# Evolution: only add fields and union members with new ordinals; never renumber or retype.
+@0xcb7d53a6730918e5;
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("perdure::storage::schema");
+
+struct FailureDetails {
+  errorType    @0 :Text;
+  message      @1 :Text;
+  details      @2 :Text;
+  nonRetriable @3 :Bool;
+}
+
+struct ParentInstance {
+  name        @0 :Text;
+  instanceId  @1 :Text;
+  executionId @2 :Text;
+  taskId      @3 :Int32;
+}
+
+struct ExecutionStarted {
+  name        @0 :Text;
+  instanceId  @1 :Text;
+  executionId @2 :Text;
+  input       @3 :Text;
+  parent      @4 :ParentInstance;  # absent when there is no parent
+}
+
+struct TaskScheduled {
+  taskId @0 :Int32;
+  name   @1 :Text;
+  input  @2 :Text;
+}
+
+struct TaskResult {  # task_completed, sub_orchestration_completed
+  taskId @0 :Int32;
+  output @1 :Text;
+}
+
+struct TaskFailure {  # task_failed, sub_orchestration_failed
+  taskId  @0 :Int32;
+  failure @1 :FailureDetails;
+}
+
+struct Timer {  # timer_created, timer_fired
+  timerId  @0 :Int32;
+  fireAtNs @1 :Int64;
+}
+
+struct SubOrchestrationCreated {
+  taskId     @0 :Int32;
+  name       @1 :Text;
+  instanceId @2 :Text;
+  input      @3 :Text;
+}
+
+struct EventRaised {
+  name  @0 :Text;
+  input @1 :Text;
+}
+
+struct EventSent {
+  taskId     @0 :Int32;
+  instanceId @1 :Text;
+  name       @2 :Text;
+  input      @3 :Text;
+}
+
+struct HistoryEvent {
+  timestampNs @0 :Int64;
+  union {
+    executionStarted          @1  :ExecutionStarted;
+    executionCompleted        @2  :Text;            # output
+    executionFailed           @3  :FailureDetails;
+    continuedAsNew            @4  :Text;            # input of the next execution
+    executionTerminated       @5  :Text;            # reason
+    executionSuspended        @6  :Text;            # reason
+    executionResumed          @7  :Text;            # reason
+    episodeStarted            @8  :Void;
+    taskScheduled             @9  :TaskScheduled;
+    taskCompleted             @10 :TaskResult;
+    taskFailed                @11 :TaskFailure;
+    timerCreated              @12 :Timer;
+    timerFired                @13 :Timer;
+    subOrchestrationCreated   @14 :SubOrchestrationCreated;
+    subOrchestrationCompleted @15 :TaskResult;
+    subOrchestrationFailed    @16 :TaskFailure;
+    eventRaised               @17 :EventRaised;
+    eventSent                 @18 :EventSent;
+  }
+}

@@ -1,0 +1,67 @@
+# Records a partition stores besides history: messages, instance rows, queues, hub metadata.
+# Evolution: only add fields with new ordinals; never renumber or retype.
+@0xfbd398e3f0c554c0;
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("perdure::storage::schema");
+
+using History = import "history.capnp";
+
+struct Message {
+  instanceId      @0 :Text;
+  executionId     @1 :Text;
+  event           @2 :History.HistoryEvent;
+  sourcePartition @3 :Int32 = -1;
+  sourceSeq       @4 :UInt64;
+}
+
+struct InstanceRecord {
+  instanceId      @0  :Text;
+  executionId     @1  :Text;
+  name            @2  :Text;
+  status          @3  :UInt8;   # perdure::runtime_status
+  createdAtNs     @4  :Int64;
+  lastUpdatedAtNs @5  :Int64;
+  input           @6  :Text;
+  output          @7  :Text;
+  customStatus    @8  :Text;
+  failure         @9  :History.FailureDetails;  # absent = none
+  parent          @10 :History.ParentInstance;  # absent = none
+}
+
+# The value under an instance key: the record plus what commit() needs to append history.
+struct InstanceRow {
+  record        @0 :InstanceRecord;
+  historyLength @1 :UInt64;  # events in the current execution's history
+}
+
+struct ActivityTask {
+  instanceId    @0 :Text;
+  executionId   @1 :Text;
+  taskId        @2 :Int32;
+  name          @3 :Text;
+  input         @4 :Text;
+  scheduledAtNs @5 :Int64;
+}
+
+struct TimerEntry {
+  fireAtNs    @0 :Int64;
+  instanceId  @1 :Text;
+  executionId @2 :Text;
+  timerId     @3 :Int32;
+}
+
+struct OutboxEntry {
+  seq             @0 :UInt64;
+  targetPartition @1 :UInt32;
+  message         @2 :Message;
+}
+
+struct InboxEntry {
+  seq     @0 :UInt64;
+  message @1 :Message;
+}
+
+struct HubMeta {
+  formatVersion  @0 :UInt32;
+  partitionCount @1 :UInt32;
+}
