@@ -1,0 +1,37 @@
+// How the management API reports errors: every failure becomes one status code and a JSON body
+// {"error": <code>, "message": <text>}. The mapping from exceptions lives here, in one place.
+#pragma once
+
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+namespace perdure {
+
+/// A request the API refuses before reaching the client (bad parameter, malformed body, ...).
+class http_error : public std::runtime_error {
+ public:
+  http_error(int status, std::string code, const std::string& message)
+      : std::runtime_error(message), status_(status), code_(std::move(code)) {}
+  int status() const noexcept { return status_; }
+  const std::string& code() const noexcept { return code_; }
+
+ private:
+  int status_;
+  std::string code_;
+};
+
+struct api_error {
+  int status = 500;
+  std::string code;  // stable, machine-readable: "InstanceNotFound", "InvalidArgument", ...
+  std::string message;
+  bool internal() const noexcept { return status >= 500; }
+};
+
+/// Maps an exception thrown while serving a request to the response it deserves.
+api_error map_exception(std::exception_ptr failure) noexcept;
+
+/// The JSON error body.
+std::string error_body(const std::string& code, const std::string& message);
+
+}  // namespace perdure

@@ -1,0 +1,87 @@
+#include "http_metrics.hpp"
+
+#include <cstdio>
+
+namespace perdure {
+namespace {
+
+uint64_t load(const std::atomic<uint64_t>& v) { return v.load(std::memory_order_relaxed); }
+int64_t load(const std::atomic<int64_t>& v) { return v.load(std::memory_order_relaxed); }
+
+void family(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+template <class T>
+void sample(std::string& out, const std::string& name_and_labels, T value) {
+  out += name_and_labels;
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+std::string seconds(double micros) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", micros / 1e6);
+  return buf;
+}
+
+}  // namespace
+
+std::string prometheus_text(const actors::node_metrics& m, const instance_counts& instances) {
+  std::string out;
+  family(out, "perdure_instances", "gauge", "Orchestration instances held by this node, by runtime status.");
+  for (runtime_status s : all_runtime_statuses)
+    sample(out, std::string("perdure_instances{status=\"") + to_string(s) + "\"}",
+           instances[static_cast<size_t>(s)]);
+
+  family(out, "perdure_episodes_total", "counter", "Orchestration episodes run.");
+  sample(out, "perdure_episodes_total", load(m.episodes));
+  family(out, "perdure_commits_total", "counter", "Storage batches committed.");
+  sample(out, "perdure_commits_total", load(m.commits));
+  family(out, "perdure_committed_episodes_total", "counter",
+         "Episodes in the committed batches (divide by perdure_commits_total for the mean batch size).");
+  sample(out, "perdure_committed_episodes_total", load(m.committed_episodes));
+
+  // Buckets are read one by one while commits go on: _count is their sum, so the histogram is
+  // consistent with itself even if not with perdure_commits_total.
+  family(out, "perdure_commit_latency_seconds", "histogram", "Time to commit one storage batch.");
+  uint64_t cumulative = 0;
+  const auto& bounds = actors::node_metrics::commit_latency_bounds_us;
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    cumulative += load(m.commit_latency_buckets[i]);
+    sample(out, "perdure_commit_latency_seconds_bucket{le=\"" + seconds(static_cast<double>(bounds[i])) + "\"}",
+           cumulative);
+  }
+  cumulative += load(m.commit_latency_buckets[bounds.size()]);
+  sample(out, "perdure_commit_latency_seconds_bucket{le=\"+Inf\"}", cumulative);
+  out += "perdure_commit_latency_seconds_sum " + seconds(static_cast<double>(load(m.commit_micros_total))) + "\n";
+  sample(out, "perdure_commit_latency_seconds_count", cumulative);
+
+  family(out, "perdure_timers_fired_total", "counter", "Durable timers fired.");
+  sample(out, "perdure_timers_fired_total", load(m.timers_fired));
+  family(out, "perdure_timer_lag_seconds", "gauge", "How late the last fired timer fired.");
+  out += "perdure_timer_lag_seconds " + seconds(static_cast<double>(load(m.last_timer_lag_micros))) + "\n";
+  family(out, "perdure_failed_partitions", "gauge", "Partitions stopped by a storage failure.");
+  sample(out, "perdure_failed_partitions", load(m.failed_partitions));
+
+  family(out, "perdure_activities_started_total", "counter", "Activity executions started.");
+  sample(out, "perdure_activities_started_total", load(m.activities_started));
+  family(out, "perdure_activities_completed_total", "counter", "Activity executions that returned.");
+  sample(out, "perdure_activities_completed_total", load(m.activities_completed));
+  family(out, "perdure_activities_failed_total", "counter", "Activity executions that threw.");
+  sample(out, "perdure_activities_failed_total", load(m.activities_failed));
+  family(out, "perdure_activity_queue_depth", "gauge", "Activities waiting for a free worker.");
+  sample(out, "perdure_activity_queue_depth", load(m.activity_queue_depth));
+  return out;
+}
+
+}  // namespace perdure

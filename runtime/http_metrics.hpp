@@ -1,0 +1,18 @@
+// The node's metrics in the Prometheus text exposition format (version 0.0.4).
+#pragma once
+
+#include "../actors/metrics.hpp"
+
+#include <perdure/instance.hpp>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace perdure {
+
+using instance_counts = std::array<uint64_t, all_runtime_statuses.size()>;  // indexed by runtime_status
+
+std::string prometheus_text(const actors::node_metrics& metrics, const instance_counts& instances);
+
+}  // namespace perdure

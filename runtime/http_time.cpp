@@ -1,0 +1,91 @@
+#include "http_time.hpp"
+
+#include <cstdio>
+
+namespace perdure {
+namespace {
+
+using namespace std::chrono;
+
+// Reads exactly `digits` decimal digits at `pos`; advances pos.
+std::optional<int> read_digits(std::string_view text, size_t& pos, size_t digits) {
+  if (pos + digits > text.size()) return std::nullopt;
+  int value = 0;
+  for (size_t i = 0; i < digits; ++i) {
+    char c = text[pos + i];
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  pos += digits;
+  return value;
+}
+
+bool expect(std::string_view text, size_t& pos, char c) {
+  if (pos >= text.size() || text[pos] != c) return false;
+  ++pos;
+  return true;
+}
+
+}  // namespace
+
+std::string format_iso8601(time_point t) {
+  const auto day = floor<days>(t);
+  const year_month_day ymd{sys_days{day}};
+  const hh_mm_ss<microseconds> tod{floor<microseconds>(t - day)};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06lldZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(tod.hours().count()), static_cast<int>(tod.minutes().count()),
+                static_cast<int>(tod.seconds().count()), static_cast<long long>(tod.subseconds().count()));
+  return buf;
+}
+
+std::optional<time_point> parse_iso8601(std::string_view text) {
+  size_t pos = 0;
+  auto y = read_digits(text, pos, 4);
+  if (!y || !expect(text, pos, '-')) return std::nullopt;
+  auto mo = read_digits(text, pos, 2);
+  if (!mo || !expect(text, pos, '-')) return std::nullopt;
+  auto d = read_digits(text, pos, 2);
+  if (!d) return std::nullopt;
+  const year_month_day ymd{year{*y}, month{static_cast<unsigned>(*mo)}, day{static_cast<unsigned>(*d)}};
+  if (!ymd.ok()) return std::nullopt;
+  time_point result = time_point{sys_days{ymd}.time_since_epoch()};
+  if (pos == text.size()) return result;
+
+  if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ') return std::nullopt;
+  ++pos;
+  auto h = read_digits(text, pos, 2);
+  if (!h || *h > 23 || !expect(text, pos, ':')) return std::nullopt;
+  auto mi = read_digits(text, pos, 2);
+  if (!mi || *mi > 59) return std::nullopt;
+  result += hours{*h} + minutes{*mi};
+  if (expect(text, pos, ':')) {
+    auto s = read_digits(text, pos, 2);
+    if (!s || *s > 60) return std::nullopt;
+    result += seconds{*s};
+    if (expect(text, pos, '.')) {
+      int64_t scale = 100'000'000;  // nanoseconds of the first fraction digit
+      size_t start = pos;
+      while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+        result += nanoseconds{(text[pos] - '0') * scale};
+        scale /= 10;
+        ++pos;
+      }
+      if (pos == start) return std::nullopt;
+    }
+  }
+  if (pos == text.size()) return result;
+  if ((text[pos] == 'Z' || text[pos] == 'z') && pos + 1 == text.size()) return result;
+  if (text[pos] != '+' && text[pos] != '-') return std::nullopt;
+  const bool east = text[pos] == '+';
+  ++pos;
+  auto oh = read_digits(text, pos, 2);
+  if (!oh || *oh > 23 || !expect(text, pos, ':')) return std::nullopt;
+  auto om = read_digits(text, pos, 2);
+  if (!om || *om > 59 || pos != text.size()) return std::nullopt;
+  const auto offset = hours{*oh} + minutes{*om};
+  return east ? result - offset : result + offset;
+}
+
+}  // namespace perdure

@@ -1,0 +1,19 @@
+// ISO 8601 timestamps (UTC) as the management API and the CLI write and read them.
+#pragma once
+
+#include <perdure/history.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace perdure {
+
+/// "2024-05-01T12:34:56.123456Z": microseconds, so that durations between events stay readable.
+std::string format_iso8601(time_point t);
+
+/// Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fraction]]" with an optional "Z" or "+hh:mm" /
+/// "-hh:mm" offset (no offset means UTC). nullopt when the text is not such a timestamp.
+std::optional<time_point> parse_iso8601(std::string_view text);
+
+}  // namespace perdure
