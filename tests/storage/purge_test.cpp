@@ -1,0 +1,67 @@
+#include "query_model.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace perdure;
+using namespace perdure::storage;
+using namespace perdure::storage::test;
+
+TEST_CASE("purge: one instance: only terminal ones, everything of it goes") {
+  temp_dir dir;
+  auto hub = open_hub(dir.hub());
+  auto rec = make_record("done-1", "D", runtime_status::running, at_ms(1));
+  hub->commit(start_batch(*hub, rec, std::vector<history_event>(80, every_event_kind()[8])));
+  try {
+    hub->purge("done-1");
+    FAIL("purge of a running instance succeeded");
+  } catch (const store_error& e) {
+    CHECK(e.code() == errc::not_terminal);
+    CHECK(std::string(e.what()).find("'done-1' is Running") != std::string::npos);
+  }
+  CHECK(hub->instance("done-1"));
+  rec.status = runtime_status::completed;
+  auto b = start_batch(*hub, rec, {});
+  b.episodes[0].new_execution = false;
+  hub->commit(b);
+  CHECK(hub->purge("done-1"));
+  CHECK(!hub->instance("done-1"));
+  CHECK(hub->history("done-1").empty());
+  CHECK(hub->list({}).records.empty());
+  CHECK(!hub->purge("done-1"));
+  CHECK(!hub->purge("never-existed"));
+  // The id can be used again from scratch.
+  hub->commit(start_batch(*hub, rec, {every_event_kind()[0]}));
+  CHECK(hub->history("done-1").size() == 1);
+}
+
+TEST_CASE("purge: by filter removes exactly the terminal matches; queries stay consistent") {
+  temp_dir dir;
+  auto hub = open_hub(dir.hub(), 8);
+  model m(*hub, 3'000, 7);
+  instance_query filter;
+  filter.instance_id_prefix = "order-";
+  filter.statuses = {runtime_status::completed, runtime_status::running};  // running ones are kept
+  size_t expected = 0;
+  for (auto& [id, r] : m.records())
+    if (id.starts_with("order-") && r.status == runtime_status::completed) ++expected;
+  REQUIRE(expected > 0);
+  std::vector<std::string> gone;
+  for (auto& [id, r] : m.records())
+    if (id.starts_with("order-") && r.status == runtime_status::completed) gone.push_back(id);
+  CHECK(hub->purge(filter) == expected);
+  for (auto& id : gone) {
+    CHECK(!hub->instance(id));
+    CHECK(hub->history(id).empty());
+    m.erase(id);
+  }
+  size_t failed = 0;
+  instance_query all_failed;
+  all_failed.statuses = {runtime_status::failed};
+  for (auto& r : m.expected(all_failed)) {
+    if (failed++ % 2) continue;
+    CHECK(hub->purge(r.instance_id));
+    m.erase(r.instance_id);
+  }
+  check_all_queries(*hub, m, 3);
+  CHECK(hub->purge(with_statuses({runtime_status::running})) == 0);
+}
