@@ -1,0 +1,181 @@
+// store_bench: durable commit throughput of the hub store.
+//
+// Each episode is realistic: 2-4 history events with ~100-byte JSON payloads, a record update,
+// and a scheduled activity or timer. An instance lives 5 episodes: start (new execution, index
+// insert), three running episodes, completion (index move), then a new instance takes its place.
+// Every commit is synced (store_options::sync), so the figures are durable commits.
+#include <perdure/storage/store.hpp>
+
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace perdure;
+using namespace perdure::storage;
+
+namespace {
+
+const std::string json_100 =
+    R"({"order":"ORD-2024-000042","customer":"c-981","amount":129.95,"currency":"EUR","items":[1,2,3],"ok":1})";
+
+struct live_instance {
+  std::string id;
+  int episode = 0;
+  time_point created{};
+};
+
+class workload {
+ public:
+  workload(const hub_store& hub, uint32_t partition, size_t live) : hub_(hub), partition_(partition) {
+    for (size_t i = 0; i < live; ++i) live_.push_back(fresh());
+  }
+
+  episode_commit next() {
+    live_instance& inst = live_[cursor_++ % live_.size()];
+    if (inst.episode == 5) inst = fresh();
+    auto now = clock::now();
+    episode_commit ep;
+    ep.instance_id = inst.id;
+    ep.record.instance_id = inst.id;
+    ep.record.execution_id = "exec-1";
+    ep.record.name = "FulfillOrder";
+    ep.record.created_at = inst.created;
+    ep.record.last_updated_at = now;
+    ep.record.input = json_100;
+    int32_t task = inst.episode;
+    if (inst.episode == 0) {
+      ep.new_execution = true;
+      ep.appended.push_back({now, events::execution_started{"FulfillOrder", inst.id, "exec-1", json_100, std::nullopt}});
+    } else {
+      ep.appended.push_back({now, events::task_completed{task - 1, json_100}});
+      ep.finished_activities.push_back(task - 1);
+    }
+    ep.appended.push_back({now, events::episode_started{}});
+    if (inst.episode == 4) {
+      ep.appended.push_back({now, events::execution_completed{json_100}});
+      ep.record.status = runtime_status::completed;
+      ep.record.output = json_100;
+    } else if (inst.episode % 2 == 0) {
+      ep.appended.push_back({now, events::task_scheduled{task, "ChargeCard", json_100}});
+      ep.scheduled_activities.push_back({inst.id, "exec-1", task, "ChargeCard", json_100, now});
+      ep.record.status = runtime_status::running;
+    } else {
+      auto fire = now + std::chrono::seconds(30);
+      ep.appended.push_back({now, events::task_scheduled{task, "Ship", json_100}});
+      ep.appended.push_back({now, events::timer_created{task, fire}});
+      ep.scheduled_activities.push_back({inst.id, "exec-1", task, "Ship", json_100, now});
+      ep.new_timers.push_back({fire, inst.id, "exec-1", task});
+      ep.record.status = runtime_status::running;
+    }
+    ++inst.episode;
+    return ep;
+  }
+
+ private:
+  live_instance fresh() {
+    for (;;) {
+      std::string id = "order-" + std::to_string(partition_) + "-" + std::to_string(serial_++);
+      if (hub_.partition_of(id) == partition_) return {id, 0, clock::now()};
+    }
+  }
+
+  const hub_store& hub_;
+  uint32_t partition_;
+  uint64_t serial_ = 0;
+  size_t cursor_ = 0;
+  std::vector<live_instance> live_;
+};
+
+struct totals {
+  uint64_t batches = 0, episodes = 0, events = 0;
+};
+
+// One writer thread: commits batches of `batch_size` episodes to `partition` until `stop`.
+totals run_writer(hub_store& hub, uint32_t partition, size_t batch_size, const std::atomic<bool>& stop) {
+  workload w(hub, partition, 1024);
+  totals t;
+  while (!stop.load(std::memory_order_relaxed)) {
+    commit_batch b;
+    b.partition = partition;
+    b.episodes.reserve(batch_size);
+    for (size_t i = 0; i < batch_size; ++i) {
+      b.episodes.push_back(w.next());
+      t.events += b.episodes.back().appended.size();
+    }
+    hub.commit(b);
+    ++t.batches;
+    t.episodes += batch_size;
+  }
+  return t;
+}
+
+void run(hub_store& hub, size_t batch_size, unsigned threads, double seconds) {
+  std::atomic<bool> stop{false};
+  std::vector<totals> results(threads);
+  std::vector<std::thread> writers;
+  auto start = std::chrono::steady_clock::now();
+  for (unsigned i = 0; i < threads; ++i)
+    writers.emplace_back([&, i] { results[i] = run_writer(hub, i % hub.partition_count(), batch_size, stop); });
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : writers) t.join();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  totals sum;
+  for (auto& r : results) {
+    sum.batches += r.batches;
+    sum.episodes += r.episodes;
+    sum.events += r.events;
+  }
+  std::printf("%-8u %-10zu %12.0f %14.0f %16.0f %10.2f\n", threads, batch_size, sum.batches / elapsed,
+              sum.episodes / elapsed, sum.events / elapsed, 1e3 * elapsed / (sum.batches / double(threads)));
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double seconds = 3;
+  std::string dir;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: %s [--seconds S per run] [--dir parent dir for the hub, default /tmp]\n", argv[0]);
+      return 2;
+    }
+  }
+  std::string tmpl = (dir.empty() ? std::string("/tmp") : dir) + "/perdure-store-bench-XXXXXX";
+  if (!mkdtemp(tmpl.data())) {
+    std::perror("mkdtemp");
+    return 1;
+  }
+  std::filesystem::path hub_dir = tmpl;
+  try {
+    store_options options;
+    options.partition_count = 4;
+    options.sync = true;
+    auto hub = hub_store::open(hub_dir / "hub", options);
+    std::printf("store_bench: durable commits (sync WAL per batch), %.1f s per run, hub in %s\n", seconds,
+                hub_dir.c_str());
+    std::printf("episode = 2-4 history events (~100-byte JSON), record + index update, activity or timer\n\n");
+    std::printf("%-8s %-10s %12s %14s %16s %10s\n", "threads", "episodes/", "batches/s", "episodes/s", "history ev/s",
+                "ms/batch");
+    std::printf("%-8s %-10s\n", "", "batch");
+    for (size_t batch : {1, 16, 64, 256}) run(*hub, batch, 1, seconds);
+    for (size_t batch : {1, 64, 256}) run(*hub, batch, 2, seconds);
+    run(*hub, 64, 4, seconds);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "store_bench: %s\n", e.what());
+    std::filesystem::remove_all(hub_dir);
+    return 1;
+  }
+  std::filesystem::remove_all(hub_dir);
+  return 0;
+}
