@@ -1,0 +1,233 @@
+#include "commands.hpp"
+
+#include "http_time.hpp"
+#include "http_url.hpp"
+#include "instance_ids.hpp"
+#include "node_client.hpp"
+#include "render.hpp"
+
+#include <perdure/instance.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+namespace perdure::cli {
+namespace {
+
+using nlohmann::json;
+
+void print_json(const json& value) {
+  std::cout << value.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+}
+
+std::string checked_id(const std::string& id) {
+  if (auto problem = instance_id_problem(id)) throw failure(exit_code::usage, *problem);
+  return percent_encode(id);
+}
+
+// Invalid JSON is refused here, with the parser's position, before anything is sent.
+std::string read_json(const json_input& input, const char* flag) {
+  if (input.inline_text && input.file)
+    throw failure(exit_code::usage, std::string("give ") + flag + " or " + flag + "-file, not both");
+  std::string text;
+  std::string origin = flag;
+  if (input.inline_text) {
+    text = *input.inline_text;
+  } else if (input.file) {
+    std::ifstream in(*input.file, std::ios::binary);
+    if (!in) throw failure(exit_code::usage, "cannot read " + *input.file);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    text = buffer.str();
+    origin = *input.file;
+  } else {
+    return {};
+  }
+  try {
+    [[maybe_unused]] const json parsed = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw failure(exit_code::usage, origin + " is not valid JSON: " + e.what() +
+                                        " (a JSON string needs quotes: --input '\"text\"')");
+  }
+  return text;
+}
+
+// The filters as a query string ("" or "?a=b&c=d"); times and statuses are checked first.
+std::string filter_query(const filter_options& f, std::vector<std::string> extra = {}) {
+  std::vector<std::string> parts;
+  if (!f.statuses.empty()) {
+    std::string joined;
+    for (const auto& s : f.statuses) {
+      // CLI11 splits on commas itself only with delimiters set; accept "a,b" in one value too.
+      std::stringstream names(s);
+      std::string name;
+      while (std::getline(names, name, ',')) {
+        if (!parse_runtime_status(name))
+          throw failure(exit_code::usage, "unknown status '" + name +
+                                              "' (Pending, Running, Completed, Failed, Terminated, Suspended, "
+                                              "ContinuedAsNew)");
+        joined += (joined.empty() ? "" : ",") + name;
+      }
+    }
+    parts.push_back("runtimeStatus=" + percent_encode(joined));
+  }
+  if (!f.name.empty()) parts.push_back("name=" + percent_encode(f.name));
+  for (auto [flag, param, value] : {std::tuple{"--from", "createdTimeFrom", &f.created_from},
+                                    std::tuple{"--to", "createdTimeTo", &f.created_to}}) {
+    if (value->empty()) continue;
+    if (!parse_iso8601(*value))
+      throw failure(exit_code::usage, std::string(flag) + " is not an ISO 8601 time (e.g. 2024-05-01T12:00:00Z): '" +
+                                          *value + "'");
+    parts.push_back(std::string(param) + "=" + percent_encode(*value));
+  }
+  if (!f.prefix.empty()) parts.push_back("instanceIdPrefix=" + percent_encode(f.prefix));
+  for (auto& e : extra) parts.push_back(std::move(e));
+  std::string query;
+  for (const auto& p : parts) query += (query.empty() ? "?" : "&") + p;
+  return query;
+}
+
+bool is_terminal_status(const std::string& s) { return s == "Completed" || s == "Failed" || s == "Terminated"; }
+
+}  // namespace
+
+bool filter_options::any() const noexcept {
+  return !statuses.empty() || !name.empty() || !created_from.empty() || !created_to.empty() || !prefix.empty();
+}
+
+exit_code start(const global_options& g, const std::string& name, const json_input& input, const std::string& id) {
+  if (name.empty()) throw failure(exit_code::usage, "the orchestration name is empty");
+  std::string target = "/api/orchestrations/" + percent_encode(name);
+  if (!id.empty()) target += "?instanceId=" + checked_id(id);
+  const std::string body = read_json(input, "--input");
+  node_client node(g.endpoint);
+  const reply r = node.post(target, body);
+  if (g.output == output_format::json) {
+    print_json(r.body);
+  } else {
+    std::cout << r.body.value("id", "") << '\n';
+  }
+  return exit_code::ok;
+}
+
+exit_code status(const global_options& g, const std::string& id, bool history, bool show_input) {
+  const std::string target = "/api/instances/" + checked_id(id) + "?showHistory=" + (history ? "true" : "false") +
+                             "&showInput=" + (show_input ? "true" : "false");
+  node_client node(g.endpoint);
+  const reply r = node.get(target);
+  if (g.output == output_format::json) {
+    print_json(r.body);
+  } else {
+    print_instance(std::cout, r.body);
+    if (history && r.body.contains("historyEvents")) {
+      std::cout << '\n';
+      print_timeline(std::cout, r.body["historyEvents"], false);
+    }
+  }
+  return exit_code::ok;
+}
+
+exit_code list(const global_options& g, const filter_options& filters, size_t top, const std::string& token, bool all,
+               bool show_input) {
+  if (top < 1 || top > 1000) throw failure(exit_code::usage, "--top must be from 1 to 1000");
+  const std::string base = filter_query(filters, {"top=" + std::to_string(top),
+                                                  std::string("showInput=") + (show_input ? "true" : "false")});
+  node_client node(g.endpoint);
+  json instances = json::array();
+  std::string next = token;
+  do {
+    const reply r = node.get(base + (next.empty() ? "" : "&continuationToken=" + percent_encode(next)));
+    for (const json& i : r.body.value("instances", json::array())) instances.push_back(i);
+    next = r.continuation_token;
+  } while (all && !next.empty());
+  if (g.output == output_format::json) {
+    print_json(json{{"instances", instances}, {"continuationToken", next.empty() ? json() : json(next)}});
+  } else {
+    print_instance_table(std::cout, instances);
+    if (!next.empty()) std::cerr << "more instances: add --continuation-token " << next << " (or --all)\n";
+  }
+  return exit_code::ok;
+}
+
+exit_code history(const global_options& g, const std::string& id, bool episodes) {
+  node_client node(g.endpoint);
+  const reply r = node.get("/api/instances/" + checked_id(id) + "/history");
+  if (g.output == output_format::json) {
+    print_json(r.body);
+  } else {
+    print_timeline(std::cout, r.body.value("events", json::array()), episodes);
+  }
+  return exit_code::ok;
+}
+
+exit_code raise(const global_options& g, const std::string& id, const std::string& event, const json_input& data) {
+  const std::string target = "/api/instances/" + checked_id(id) + "/raiseEvent/" + percent_encode(event);
+  if (event.empty()) throw failure(exit_code::usage, "the event name is empty");
+  const std::string body = read_json(data, "--data");
+  node_client node(g.endpoint);
+  node.post(target, body);
+  if (g.output == output_format::json) {
+    print_json(json{{"instanceId", id}, {"event", event}, {"accepted", true}});
+  } else {
+    std::cout << "raised " << event << " on " << id << '\n';
+  }
+  return exit_code::ok;
+}
+
+exit_code command(const global_options& g, const std::string& verb, const std::string& id, const std::string& reason) {
+  const std::string target = "/api/instances/" + checked_id(id) + "/" + verb + "?reason=" + percent_encode(reason);
+  node_client node(g.endpoint);
+  node.post(target, "");
+  if (g.output == output_format::json) {
+    print_json(json{{"instanceId", id}, {"command", verb}, {"accepted", true}});
+  } else {
+    std::cout << verb << " of " << id << " accepted\n";
+  }
+  return exit_code::ok;
+}
+
+exit_code purge(const global_options& g, const std::string& id, const filter_options& filters) {
+  if (id.empty() == !filters.any())
+    throw failure(exit_code::usage, "purge takes an instance id or filters (--status, --name, --from, --to, --prefix)");
+  const std::string target = id.empty() ? "/api/instances" + filter_query(filters) : "/api/instances/" + checked_id(id);
+  node_client node(g.endpoint);
+  const reply r = node.del(target);
+  if (g.output == output_format::json) {
+    print_json(r.body);
+  } else {
+    std::cout << "purged " << r.body.value("instancesDeleted", 0) << " instance(s)\n";
+  }
+  return exit_code::ok;
+}
+
+exit_code wait(const global_options& g, const std::string& id, double timeout_seconds, double interval_seconds) {
+  if (!(timeout_seconds >= 0) || !(interval_seconds > 0))
+    throw failure(exit_code::usage, "--timeout must be >= 0 and --interval > 0");
+  const std::string target = "/api/instances/" + checked_id(id) + "?showInput=false";
+  node_client node(g.endpoint);
+  using steady = std::chrono::steady_clock;
+  const auto deadline =
+      steady::now() + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(timeout_seconds));
+  const auto interval = std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(interval_seconds));
+  while (true) {
+    const reply r = node.get(target);
+    const std::string s = r.body.value("runtimeStatus", "");
+    if (is_terminal_status(s)) {
+      if (g.output == output_format::json) {
+        print_json(r.body);
+      } else {
+        print_instance(std::cout, r.body);
+      }
+      return s == "Completed" ? exit_code::ok : exit_code::failed;
+    }
+    if (steady::now() >= deadline)
+      throw failure(exit_code::timeout, "instance " + id + " is still " + s + " after " +
+                                            format_duration(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                std::chrono::duration<double>(timeout_seconds))));
+    std::this_thread::sleep_for(std::min(interval, deadline - steady::now()));
+  }
+}
+
+}  // namespace perdure::cli

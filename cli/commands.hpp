@@ -1,0 +1,47 @@
+// The CLI's subcommands: each validates its input locally, makes its requests and prints the
+// result; failures are thrown as cli::failure (see exit_codes.hpp).
+#pragma once
+
+#include "exit_codes.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace perdure::cli {
+
+enum class output_format { table, json };
+
+struct global_options {
+  std::string endpoint;
+  output_format output = output_format::table;
+};
+
+/// The list/purge filters, as given on the command line.
+struct filter_options {
+  std::vector<std::string> statuses;
+  std::string name;
+  std::string created_from;
+  std::string created_to;
+  std::string prefix;
+  bool any() const noexcept;
+};
+
+/// JSON given inline or in a file (at most one of the two).
+struct json_input {
+  std::optional<std::string> inline_text;
+  std::optional<std::string> file;
+};
+
+exit_code start(const global_options& g, const std::string& name, const json_input& input, const std::string& id);
+exit_code status(const global_options& g, const std::string& id, bool history, bool show_input);
+exit_code list(const global_options& g, const filter_options& filters, size_t top, const std::string& token,
+               bool all, bool show_input);
+exit_code history(const global_options& g, const std::string& id, bool episodes);
+exit_code raise(const global_options& g, const std::string& id, const std::string& event, const json_input& data);
+/// terminate, suspend or resume.
+exit_code command(const global_options& g, const std::string& verb, const std::string& id, const std::string& reason);
+exit_code purge(const global_options& g, const std::string& id, const filter_options& filters);
+exit_code wait(const global_options& g, const std::string& id, double timeout_seconds, double interval_seconds);
+
+}  // namespace perdure::cli

@@ -1,0 +1,129 @@
+// perdure: manage the orchestrations of a Perdure node from the shell (docs/cli.md).
+#include "commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+
+namespace {
+
+using namespace perdure::cli;
+
+std::string default_endpoint() {
+  const char* env = std::getenv("PERDURE_ENDPOINT");
+  return env && *env ? env : "http://127.0.0.1:8080";
+}
+
+void add_filters(CLI::App& cmd, filter_options& f) {
+  cmd.add_option("--status", f.statuses, "Runtime statuses (comma-separated or repeated): Running, Completed, ...")
+      ->delimiter(',');
+  cmd.add_option("--name", f.name, "Orchestration name");
+  cmd.add_option("--from", f.created_from, "Created at or after (ISO 8601, e.g. 2024-05-01T12:00:00Z)");
+  cmd.add_option("--to", f.created_to, "Created before (ISO 8601)");
+  cmd.add_option("--prefix", f.prefix, "Instance id prefix");
+}
+
+void add_json_input(CLI::App& cmd, json_input& in, const std::string& flag, const std::string& what) {
+  cmd.add_option("--" + flag, in.inline_text, what + " as JSON text (a string needs quotes: '\"text\"')");
+  cmd.add_option("--" + flag + "-file", in.file, what + " read from a JSON file");
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"perdure: manage the orchestrations of a Perdure node through its management API"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  global_options g;
+  g.endpoint = default_endpoint();
+  app.add_option("--endpoint", g.endpoint, "Node management API (default: $PERDURE_ENDPOINT or http://127.0.0.1:8080)");
+  std::string output = "table";
+  app.add_option("-o,--output", output, "Output format: table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  app.footer(
+      "Exit codes: 0 ok, 1 failed (node error; wait: instance Failed/Terminated), 2 usage or invalid input,\n"
+      "3 not found, 4 node unreachable, 5 timeout, 6 conflict (already exists / still running).");
+
+  std::function<exit_code()> action;
+  std::string id, name, event, reason, token;
+  json_input input;
+  filter_options filters;
+  bool flag_a = false, flag_b = false;
+  size_t top = 100;
+  double timeout = 60, interval = 0.5;
+
+  auto* start_cmd = app.add_subcommand("start", "Start an orchestration; prints the instance id");
+  start_cmd->add_option("name", name, "Orchestration name")->required();
+  add_json_input(*start_cmd, input, "input", "The input");
+  start_cmd->add_option("--id", id, "Instance id (default: a new random id)");
+  start_cmd->callback([&] { action = [&] { return start(g, name, input, id); }; });
+
+  auto* status_cmd = app.add_subcommand("status", "Show an instance's status");
+  status_cmd->add_option("id", id, "Instance id")->required();
+  status_cmd->add_flag("--history", flag_a, "Also show the history");
+  status_cmd->add_flag("--no-input", flag_b, "Leave the input out");
+  status_cmd->callback([&] { action = [&] { return status(g, id, flag_a, !flag_b); }; });
+
+  auto* list_cmd = app.add_subcommand("list", "List instances (newest last), one page or --all");
+  add_filters(*list_cmd, filters);
+  list_cmd->add_option("--top", top, "Page size (1-1000)")->capture_default_str();
+  list_cmd->add_option("--continuation-token", token, "Continue after a previous page");
+  list_cmd->add_flag("--all", flag_a, "Follow continuation tokens to the last page");
+  list_cmd->add_flag("--show-input", flag_b, "Include inputs (json output)");
+  list_cmd->callback([&] { action = [&] { return list(g, filters, top, token, flag_a, flag_b); }; });
+
+  auto* history_cmd = app.add_subcommand("history", "Show an instance's history as a timeline");
+  history_cmd->add_option("id", id, "Instance id")->required();
+  history_cmd->add_flag("--episodes", flag_a, "Also show the EpisodeStarted markers");
+  history_cmd->callback([&] { action = [&] { return history(g, id, flag_a); }; });
+
+  auto* raise_cmd = app.add_subcommand("raise", "Raise an external event on an instance");
+  raise_cmd->add_option("id", id, "Instance id")->required();
+  raise_cmd->add_option("event", event, "Event name")->required();
+  add_json_input(*raise_cmd, input, "data", "The event data");
+  raise_cmd->callback([&] { action = [&] { return raise(g, id, event, input); }; });
+
+  for (const char* verb : {"terminate", "suspend", "resume"}) {
+    auto* cmd = app.add_subcommand(verb, std::string("Ask the node to ") + verb + " an instance");
+    cmd->add_option("id", id, "Instance id")->required();
+    cmd->add_option("--reason", reason, "Why (recorded in the history)");
+    cmd->callback([&, verb] { action = [&, verb] { return command(g, verb, id, reason); }; });
+  }
+
+  auto* purge_cmd = app.add_subcommand("purge", "Delete finished instances and their history: one id, or by filters");
+  purge_cmd->add_option("id", id, "Instance id");
+  add_filters(*purge_cmd, filters);
+  purge_cmd->callback([&] { action = [&] { return purge(g, id, filters); }; });
+
+  auto* wait_cmd = app.add_subcommand("wait", "Wait until an instance finishes; exit 0 if Completed, 1 if Failed/Terminated");
+  wait_cmd->add_option("id", id, "Instance id")->required();
+  wait_cmd->add_option("--timeout", timeout, "Give up after this many seconds (exit 5)")->capture_default_str();
+  wait_cmd->add_option("--interval", interval, "Seconds between polls")->capture_default_str();
+  wait_cmd->callback([&] { action = [&] { return wait(g, id, timeout, interval); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(exit_code::usage);
+  }
+  g.output = output == "json" ? output_format::json : output_format::table;
+  try {
+    return static_cast<int>(action());
+  } catch (const failure& e) {
+    std::cerr << "perdure: " << e.what() << '\n';
+    return static_cast<int>(e.code());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "perdure: " << e.what() << '\n';
+    return static_cast<int>(exit_code::failed);
+  }
+}

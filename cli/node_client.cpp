@@ -1,0 +1,70 @@
+#include "node_client.hpp"
+
+namespace perdure::cli {
+namespace {
+
+std::string checked_endpoint(const std::string& endpoint) {
+  if (endpoint.rfind("http://", 0) != 0 || endpoint.size() == 7)
+    throw failure(exit_code::usage, "the endpoint must look like http://HOST:PORT, not '" + endpoint + "'");
+  std::string trimmed = endpoint;
+  while (trimmed.size() > 7 && trimmed.back() == '/') trimmed.pop_back();
+  if (trimmed.find('/', 7) != std::string::npos)
+    throw failure(exit_code::usage, "the endpoint must not have a path: '" + endpoint + "'");
+  return trimmed;
+}
+
+exit_code code_for(int status) {
+  switch (status) {
+    case 400:
+    case 413: return exit_code::usage;
+    case 404: return exit_code::not_found;
+    case 409: return exit_code::conflict;
+    case 504: return exit_code::timeout;
+    default: return exit_code::failed;
+  }
+}
+
+}  // namespace
+
+node_client::node_client(const std::string& endpoint) : endpoint_(checked_endpoint(endpoint)), http_(endpoint_) {
+  if (!http_.is_valid()) throw failure(exit_code::usage, "cannot use the endpoint '" + endpoint + "'");
+  http_.set_connection_timeout(std::chrono::seconds(5));
+  // The node answers commands once they are durable; it gives up on a stuck partition after 60 s.
+  http_.set_read_timeout(std::chrono::seconds(75));
+}
+
+reply node_client::get(const std::string& target) { return check(http_.Get(target), "GET", target); }
+
+reply node_client::post(const std::string& target, const std::string& json_body) {
+  return check(http_.Post(target, json_body, "application/json"), "POST", target);
+}
+
+reply node_client::del(const std::string& target) { return check(http_.Delete(target), "DELETE", target); }
+
+reply node_client::check(const httplib::Result& result, const std::string& method, const std::string& target) {
+  if (!result)
+    throw failure(exit_code::unreachable, "cannot reach a Perdure node at " + endpoint_ + ": " +
+                                              httplib::to_string(result.error()) +
+                                              " error (is it running with --http-port? set --endpoint or PERDURE_ENDPOINT)");
+  reply r;
+  r.status = result->status;
+  r.continuation_token = result->get_header_value("x-ms-continuation-token");
+  if (!result->body.empty()) {
+    r.body = nlohmann::json::parse(result->body, nullptr, false);
+    if (r.body.is_discarded())
+      throw failure(exit_code::unreachable, method + " " + endpoint_ + target + " answered HTTP " +
+                                                std::to_string(r.status) + " with a body that is not JSON: is " +
+                                                endpoint_ + " a Perdure node?");
+  }
+  if (r.status >= 400) {
+    std::string message = "HTTP " + std::to_string(r.status);
+    if (r.body.is_object() && r.body.contains("message") && r.body["message"].is_string())
+      message = r.body["message"].get<std::string>() + " (" + message +
+                (r.body.contains("error") && r.body["error"].is_string() ? " " + r.body["error"].get<std::string>() : "") +
+                ")";
+    throw failure(code_for(r.status), message);
+  }
+  return r;
+}
+
+}  // namespace perdure::cli

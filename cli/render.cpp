@@ -1,0 +1,179 @@
+#include "render.hpp"
+
+#include "http_time.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace perdure::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string text(const json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key)) return {};
+  const json& v = object[key];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return {};
+  return v.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<time_point> time_of(const json& object, const char* key) { return parse_iso8601(text(object, key)); }
+
+// "2024-05-01T12:00:00.123Z": milliseconds are enough to read; durations carry the precision.
+std::string short_time(const std::string& iso) {
+  return iso.size() == 27 ? iso.substr(0, 23) + "Z" : iso;
+}
+
+std::string pad(std::string s, size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+std::string failure_text(const json& failure) {
+  if (!failure.is_object()) return {};
+  std::string s = text(failure, "errorType");
+  const std::string message = text(failure, "message");
+  if (!message.empty()) s += (s.empty() ? "" : ": ") + message;
+  return s;
+}
+
+struct started_task {
+  std::string name;
+  std::optional<time_point> at;
+};
+
+}  // namespace
+
+std::string format_duration(std::chrono::nanoseconds d) {
+  using namespace std::chrono;
+  char buf[32];
+  const bool negative = d < nanoseconds::zero();
+  if (negative) d = -d;
+  const double ns = static_cast<double>(d.count());
+  if (d < microseconds(1)) {
+    std::snprintf(buf, sizeof buf, "%lldns", static_cast<long long>(d.count()));
+  } else if (d < milliseconds(1)) {
+    std::snprintf(buf, sizeof buf, "%.0fus", ns / 1e3);
+  } else if (d < seconds(1)) {
+    std::snprintf(buf, sizeof buf, "%.1fms", ns / 1e6);
+  } else if (d < minutes(1)) {
+    std::snprintf(buf, sizeof buf, "%.3fs", ns / 1e9);
+  } else if (d < hours(1)) {
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(duration_cast<minutes>(d).count()),
+                  static_cast<long long>(duration_cast<seconds>(d).count() % 60));
+  } else {
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(duration_cast<hours>(d).count()),
+                  static_cast<long long>(duration_cast<minutes>(d).count() % 60));
+  }
+  return negative ? std::string("-") + buf : std::string(buf);
+}
+
+std::string short_payload(const json& value, size_t width) {
+  if (value.is_null()) return "-";
+  std::string s = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (s.size() > width) s = s.substr(0, width - 3) + "...";
+  return s;
+}
+
+void print_instance(std::ostream& out, const json& instance) {
+  auto line = [&](const char* label, const std::string& value) { out << pad(label, 16) << value << '\n'; };
+  line("Instance:", text(instance, "instanceId"));
+  line("Name:", text(instance, "name"));
+  line("Status:", text(instance, "runtimeStatus"));
+  line("Created:", text(instance, "createdTime"));
+  line("Last updated:", text(instance, "lastUpdatedTime"));
+  auto created = time_of(instance, "createdTime");
+  auto updated = time_of(instance, "lastUpdatedTime");
+  if (created && updated) line("Age at update:", format_duration(*updated - *created));
+  if (instance.contains("input")) line("Input:", short_payload(instance["input"], 200));
+  line("Output:", short_payload(instance.value("output", json()), 200));
+  line("Custom status:", short_payload(instance.value("customStatus", json()), 200));
+  if (instance.contains("failureDetails")) {
+    line("Failure:", failure_text(instance["failureDetails"]));
+    const std::string details = text(instance["failureDetails"], "details");
+    if (!details.empty()) line("Details:", details);
+  }
+  if (instance.contains("parentInstanceId")) line("Parent:", text(instance, "parentInstanceId"));
+}
+
+void print_instance_table(std::ostream& out, const json& instances) {
+  std::vector<std::array<std::string, 5>> rows{{"INSTANCE ID", "NAME", "STATUS", "CREATED", "LAST UPDATED"}};
+  for (const json& i : instances)
+    rows.push_back({text(i, "instanceId"), text(i, "name"), text(i, "runtimeStatus"),
+                    short_time(text(i, "createdTime")), short_time(text(i, "lastUpdatedTime"))});
+  std::array<size_t, 5> widths{};
+  for (const auto& row : rows)
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  for (const auto& row : rows) {
+    for (size_t c = 0; c + 1 < row.size(); ++c) out << pad(row[c], widths[c] + 2);
+    out << row.back() << '\n';
+  }
+}
+
+void print_timeline(std::ostream& out, const json& events, bool episodes) {
+  std::optional<time_point> first;
+  std::map<long long, started_task> tasks;  // by task or timer id: for the durations
+  out << pad("TIME", 26) << pad("OFFSET", 11) << pad("EVENT", 27) << "DETAILS\n";
+  for (const json& e : events) {
+    const std::string kind = text(e, "kind");
+    const auto at = time_of(e, "timestamp");
+    if (!first) first = at;
+    const long long id = e.contains("taskId") ? e["taskId"].get<long long>()
+                         : e.contains("timerId") ? e["timerId"].get<long long>()
+                                                 : -1;
+    auto took = [&](const char* verb) {
+      auto it = tasks.find(id);
+      if (it == tasks.end() || !it->second.at || !at) return std::string{};
+      return std::string(" (") + verb + " " + format_duration(*at - *it->second.at) + ")";
+    };
+    auto task_name = [&] {
+      auto it = tasks.find(id);
+      return it == tasks.end() ? std::string{} : " " + it->second.name;
+    };
+    const std::string number = "#" + std::to_string(id);
+    std::string details;
+    if (kind == "ExecutionStarted") {
+      details = text(e, "name") + " input=" + short_payload(e.value("input", json()));
+    } else if (kind == "ExecutionCompleted") {
+      details = "output=" + short_payload(e.value("output", json()));
+    } else if (kind == "ExecutionFailed") {
+      details = failure_text(e.value("failureDetails", json()));
+    } else if (kind == "ContinuedAsNew") {
+      details = "input=" + short_payload(e.value("input", json()));
+    } else if (kind == "ExecutionTerminated" || kind == "ExecutionSuspended" || kind == "ExecutionResumed") {
+      details = "reason=" + json(text(e, "reason")).dump(-1, ' ', false, json::error_handler_t::replace);
+    } else if (kind == "TaskScheduled" || kind == "SubOrchestrationCreated") {
+      tasks[id] = {text(e, "name"), at};
+      details = number + " " + text(e, "name") +
+                (kind == "SubOrchestrationCreated" ? " instance=" + text(e, "instanceId") : "") +
+                " input=" + short_payload(e.value("input", json()));
+    } else if (kind == "TaskCompleted" || kind == "SubOrchestrationCompleted") {
+      details = number + task_name() + " output=" + short_payload(e.value("output", json())) + took("took");
+    } else if (kind == "TaskFailed" || kind == "SubOrchestrationFailed") {
+      details = number + task_name() + " " + failure_text(e.value("failureDetails", json())) + took("took");
+    } else if (kind == "TimerCreated") {
+      tasks[id] = {"timer", at};
+      auto fire = time_of(e, "fireAt");
+      details = number + " fires at " + short_time(text(e, "fireAt")) +
+                (fire && at ? " (in " + format_duration(*fire - *at) + ")" : "");
+    } else if (kind == "TimerFired") {
+      details = number + took("waited");
+    } else if (kind == "EventRaised") {
+      details = text(e, "name") + " input=" + short_payload(e.value("input", json()));
+    } else if (kind == "EventSent") {
+      details = number + " " + text(e, "name") + " to " + text(e, "instanceId") +
+                " input=" + short_payload(e.value("input", json()));
+    } else if (kind == "EpisodeStarted") {
+      if (!episodes) continue;
+    }
+    const std::string offset = first && at ? "+" + format_duration(*at - *first) : "";
+    out << pad(short_time(text(e, "timestamp")), 26) << pad(offset, 11) << pad(kind, 27) << details << '\n';
+  }
+}
+
+}  // namespace perdure::cli

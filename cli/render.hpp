@@ -1,0 +1,26 @@
+// Human-readable output of the CLI (--output table): instances, instance lists and history
+// timelines, from the management API's JSON.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <ostream>
+#include <string>
+
+namespace perdure::cli {
+
+/// "850us", "12.3ms", "4.207s", "3m07s", "2h05m".
+std::string format_duration(std::chrono::nanoseconds d);
+
+/// A payload on one line, cut to `width` characters: "-" when there is none.
+std::string short_payload(const nlohmann::json& value, size_t width = 60);
+
+void print_instance(std::ostream& out, const nlohmann::json& instance);
+void print_instance_table(std::ostream& out, const nlohmann::json& instances);
+
+/// One line per event: time, offset from the first event, kind, key fields; completions show how
+/// long their task, timer or sub-orchestration took. EpisodeStarted markers only with `episodes`.
+void print_timeline(std::ostream& out, const nlohmann::json& events, bool episodes);
+
+}  // namespace perdure::cli
