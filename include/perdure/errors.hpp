@@ -54,6 +54,12 @@ class unknown_function_error : public error {
   using error::error;
 };
 
+/// No orchestration is registered under that name (the executor's constructor throws it).
+class unknown_orchestration_error : public unknown_function_error {
+ public:
+  using unknown_function_error::unknown_function_error;
+};
+
 /// A payload could not be encoded or decoded to the type the code asked for.
 class payload_error : public error {
  public:

@@ -1,0 +1,205 @@
+// The orchestration's window on the world. Everything non-deterministic an orchestration needs
+// (time, ids, I/O, waiting) goes through it, so that replaying the history reproduces the run.
+//
+// Every call that acts (call_activity, call_sub_orchestration, create_timer, send_event) takes the
+// next number of one per-execution sequence: its task id (timers' ids included). The order of
+// these calls is what replay checks against the history.
+#pragma once
+
+#include <perdure/codec.hpp>
+#include <perdure/combinators.hpp>
+#include <perdure/errors.hpp>
+#include <perdure/history.hpp>
+#include <perdure/logger.hpp>
+#include <perdure/retry_policy.hpp>
+#include <perdure/task.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace perdure {
+
+namespace detail {
+class engine;
+}
+
+class orchestration_context;
+
+namespace detail {
+template <class Out>
+task<Out> retry_loop(orchestration_context& ctx, bool sub, std::string name, std::string input,
+                     std::string instance_id, retry_policy policy);
+template <class T>
+task<T> wait_with_timeout(orchestration_context& ctx, std::string name,
+                          std::chrono::nanoseconds timeout);
+std::string encode_failed(const char* what, std::string_view name, const payload_error& e);
+
+template <class In>
+std::string encode_input(const In& input, const char* what, std::string_view name) {
+  try {
+    return encode_payload(input);
+  } catch (const payload_error& e) {
+    throw payload_error(encode_failed(what, name, e));
+  }
+}
+}  // namespace detail
+
+class orchestration_context {
+ public:
+  explicit orchestration_context(detail::engine& engine) noexcept : engine_(engine) {}
+  orchestration_context(const orchestration_context&) = delete;
+  orchestration_context& operator=(const orchestration_context&) = delete;
+
+  const std::string& name() const noexcept;
+  const std::string& instance_id() const noexcept;
+  const std::string& execution_id() const noexcept;
+
+  /// The deterministic current time: the timestamp of the episode being processed.
+  time_point current_time() const noexcept;
+  /// True while the code re-runs events already in the history.
+  bool is_replaying() const noexcept;
+  /// A deterministic UUID (name-based, v5): the same on every replay.
+  std::string new_uuid();
+  /// Logs through the sink in logger.hpp, only when not replaying.
+  void log(std::string_view message) const { log(log_level::info, message); }
+  void log(log_level level, std::string_view message) const;
+
+  // Activities. A failure (after the retries) is thrown at the co_await as perdure::task_failed.
+  template <class Out = void>
+  task<Out> call_activity(std::string_view name) {
+    return detail::leaf_task<Out>(activity_raw(name, {}));
+  }
+  template <class Out = void, class In>
+  task<Out> call_activity(std::string_view name, const In& input) {
+    return detail::leaf_task<Out>(activity_raw(name, detail::encode_input(input, "activity", name)));
+  }
+  template <class Out = void, class In>
+  task<Out> call_activity(std::string_view name, const In& input, const retry_policy& retry) {
+    return detail::retry_loop<Out>(*this, false, std::string(name),
+                                   detail::encode_input(input, "activity", name), {}, retry);
+  }
+
+  // Sub-orchestrations. An empty instance id picks a deterministic one derived from this
+  // instance, its execution and the task id.
+  template <class Out = void>
+  task<Out> call_sub_orchestration(std::string_view name) {
+    return detail::leaf_task<Out>(sub_orchestration_raw(name, {}, {}));
+  }
+  template <class Out = void, class In>
+  task<Out> call_sub_orchestration(std::string_view name, const In& input,
+                                   std::string instance_id = {}) {
+    return detail::leaf_task<Out>(sub_orchestration_raw(
+        name, std::move(instance_id), detail::encode_input(input, "sub-orchestration", name)));
+  }
+  template <class Out = void, class In>
+  task<Out> call_sub_orchestration(std::string_view name, const In& input, std::string instance_id,
+                                   const retry_policy& retry) {
+    return detail::retry_loop<Out>(*this, true, std::string(name),
+                                   detail::encode_input(input, "sub-orchestration", name),
+                                   std::move(instance_id), retry);
+  }
+
+  // Durable timers.
+  task<void> create_timer(time_point fire_at);
+  template <class Rep, class Period>
+  task<void> create_timer(std::chrono::duration<Rep, Period> delay) {
+    return create_timer(current_time() + std::chrono::duration_cast<std::chrono::nanoseconds>(delay));
+  }
+
+  /// Waits for the next external event of that name. Events that arrived before the wait are
+  /// buffered, first in first out per name.
+  template <class T = void>
+  task<T> wait_for_event(std::string_view name) {
+    return detail::leaf_task<T>(event_raw(name));
+  }
+  /// The same, throwing perdure::timeout_error at the co_await if no such event arrives within
+  /// `timeout` (a durable timer). An event arriving after the timeout stays buffered for the
+  /// next wait.
+  template <class T = void, class Rep, class Period>
+  task<T> wait_for_event(std::string_view name, std::chrono::duration<Rep, Period> timeout) {
+    return detail::wait_with_timeout<T>(*this, std::string(name),
+                                        std::chrono::duration_cast<std::chrono::nanoseconds>(timeout));
+  }
+
+  /// Sends an event to another instance (one-way, delivered after this episode commits).
+  void send_event(std::string instance_id, std::string name) {
+    send_event_raw(std::move(instance_id), std::move(name), {});
+  }
+  template <class T>
+  void send_event(std::string instance_id, std::string name, const T& payload) {
+    std::string text = detail::encode_input(payload, "event", name);
+    send_event_raw(std::move(instance_id), std::move(name), std::move(text));
+  }
+
+  /// Ends this execution when the orchestration returns (its return value is dropped) and starts
+  /// a new one with `input` and an empty history. With keep_unprocessed_events, external events
+  /// received and not consumed are delivered to the new execution.
+  template <class T>
+  void continue_as_new(const T& input, bool keep_unprocessed_events = false) {
+    continue_as_new_raw(detail::encode_input(input, "continue-as-new", name()),
+                        keep_unprocessed_events);
+  }
+
+  /// Sets the custom status shown by status queries (JSON of `value`).
+  template <class T>
+  void set_custom_status(const T& value) {
+    set_custom_status_raw(detail::encode_input(value, "custom status", name()));
+  }
+
+  // Untyped forms: payloads are JSON text.
+  detail::ref<detail::state_base> activity_raw(std::string_view name, std::string input);
+  detail::ref<detail::state_base> sub_orchestration_raw(std::string_view name,
+                                                        std::string instance_id, std::string input);
+  detail::ref<detail::state_base> event_raw(std::string_view name);
+  void send_event_raw(std::string instance_id, std::string name, std::string input);
+  void continue_as_new_raw(std::string input, bool keep_unprocessed_events);
+  void set_custom_status_raw(std::string json);
+
+ private:
+  detail::engine& engine_;
+};
+
+namespace detail {
+
+template <class Out>
+task<Out> retry_loop(orchestration_context& ctx, bool sub, std::string name, std::string input,
+                     std::string instance_id, retry_policy policy) {
+  const time_point first_start = ctx.current_time();
+  for (int attempt = 1;; ++attempt) {
+    std::exception_ptr failure;
+    failure_details details;
+    try {
+      task<Out> t = leaf_task<Out>(sub ? ctx.sub_orchestration_raw(name, instance_id, input)
+                                       : ctx.activity_raw(name, input));
+      if constexpr (std::is_void_v<Out>) {
+        co_await t;
+        co_return;
+      } else {
+        co_return co_await t;
+      }
+    } catch (const perdure::task_failed& e) {
+      failure = std::current_exception();
+      details = e.failure();
+    }
+    auto delay = policy.next_delay(attempt, details, ctx.current_time() - first_start);
+    if (!delay) std::rethrow_exception(failure);
+    co_await ctx.create_timer(*delay);
+  }
+}
+
+template <class T>
+task<T> wait_with_timeout(orchestration_context& ctx, std::string name,
+                          std::chrono::nanoseconds timeout) {
+  task<T> event = ctx.wait_for_event<T>(name);
+  task<void> timer = ctx.create_timer(timeout);
+  if (co_await when_any(event, timer) == 1)
+    throw timeout_error("event '" + name + "' not received within " +
+                        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()) +
+                        " ms");
+  co_return co_await event;
+}
+
+}  // namespace detail
+
+}  // namespace perdure

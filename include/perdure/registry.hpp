@@ -1,0 +1,166 @@
+// Orchestrations and activities by name, with typed adapters through perdure::codec.
+//
+// Accepted signatures (function pointers or non-generic lambdas):
+//   orchestration: task<Out> f(orchestration_context&, In)   or   task<Out> f(orchestration_context&)
+//   activity:      Out f(activity_context&, In)               or   Out f(activity_context&)
+// Out may be void (an empty payload). In may be taken by value or const reference; a function
+// without In ignores its input. Registering a name twice throws invalid_argument_error.
+//
+// Concurrency: register everything before running; afterwards the registry is only read, and
+// invoke_activity may be called from many threads at once (as long as the activities allow it).
+#pragma once
+
+#include <perdure/activity_context.hpp>
+#include <perdure/codec.hpp>
+#include <perdure/errors.hpp>
+#include <perdure/failure.hpp>
+#include <perdure/orchestration_context.hpp>
+#include <perdure/task.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+
+namespace perdure {
+
+namespace detail {
+
+template <class F>
+struct signature : signature<decltype(&F::operator())> {};
+template <class R, class... A>
+struct signature<R (*)(A...)> {
+  using result = R;
+  using args = std::tuple<A...>;
+};
+template <class R, class... A>
+struct signature<R(A...)> : signature<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct signature<R (C::*)(A...) const> : signature<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct signature<R (C::*)(A...)> : signature<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct signature<R (C::*)(A...) const noexcept> : signature<R (*)(A...)> {};
+
+template <class T>
+struct task_value;
+template <class T>
+struct task_value<task<T>> {
+  using type = T;
+};
+
+/// The input type of a function (second parameter), or void if it takes none.
+template <class Args>
+struct input_of {
+  using type = void;
+};
+template <class Ctx, class In>
+struct input_of<std::tuple<Ctx, In>> {
+  using type = std::remove_cvref_t<In>;
+};
+
+template <class In>
+In decode_input(std::string_view input, const char* what, std::string_view name) {
+  try {
+    return codec<In>::decode(input);
+  } catch (const payload_error& e) {
+    throw payload_error(std::string(what) + " '" + std::string(name) +
+                        "': input could not be decoded as " + type_name(typeid(In)) + ": " +
+                        e.what());
+  }
+}
+
+struct string_hash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+template <class Out, class In, class F>
+task<std::string> run_orchestration(const F& fn, orchestration_context& ctx, std::string input) {
+  if constexpr (std::is_void_v<In>) {
+    if constexpr (std::is_void_v<Out>) {
+      co_await fn(ctx);
+      co_return std::string{};
+    } else {
+      co_return codec<Out>::encode(co_await fn(ctx));
+    }
+  } else {
+    In in = decode_input<In>(input, "orchestration", ctx.name());
+    if constexpr (std::is_void_v<Out>) {
+      co_await fn(ctx, std::move(in));
+      co_return std::string{};
+    } else {
+      co_return codec<Out>::encode(co_await fn(ctx, std::move(in)));
+    }
+  }
+}
+
+}  // namespace detail
+
+class registry {
+ public:
+  /// Untyped forms: JSON text in, JSON text out.
+  using orchestration_fn = std::function<task<std::string>(orchestration_context&, std::string input)>;
+  using activity_fn = std::function<std::string(activity_context&, std::string_view input)>;
+
+  template <class F>
+  registry& add_orchestration(std::string name, F fn) {
+    using sig = detail::signature<std::decay_t<F>>;
+    using out = typename detail::task_value<typename sig::result>::type;
+    using in = typename detail::input_of<typename sig::args>::type;
+    return add_orchestration_raw(
+        std::move(name), [fn = std::move(fn)](orchestration_context& ctx, std::string input) {
+          return detail::run_orchestration<out, in>(fn, ctx, std::move(input));
+        });
+  }
+
+  template <class F>
+  registry& add_activity(std::string name, F fn) {
+    using sig = detail::signature<std::decay_t<F>>;
+    using out = typename sig::result;
+    using in = typename detail::input_of<typename sig::args>::type;
+    return add_activity_raw(name, [fn = std::move(fn), name](activity_context& ctx,
+                                                             std::string_view input) -> std::string {
+      if constexpr (std::is_void_v<in>) {
+        if constexpr (std::is_void_v<out>) {
+          fn(ctx);
+          return {};
+        } else {
+          return codec<out>::encode(fn(ctx));
+        }
+      } else {
+        in value = detail::decode_input<in>(input, "activity", name);
+        if constexpr (std::is_void_v<out>) {
+          fn(ctx, std::move(value));
+          return {};
+        } else {
+          return codec<out>::encode(fn(ctx, std::move(value)));
+        }
+      }
+    });
+  }
+
+  registry& add_orchestration_raw(std::string name, orchestration_fn fn);
+  registry& add_activity_raw(std::string name, activity_fn fn);
+
+  bool has_orchestration(std::string_view name) const;
+  bool has_activity(std::string_view name) const;
+
+  /// The orchestration registered under `name`; throws unknown_orchestration_error.
+  const orchestration_fn& orchestration(std::string_view name) const;
+
+  /// Runs an activity and returns its output JSON text. Throws what the activity throws,
+  /// unknown_function_error for an unknown name, payload_error (naming the activity) for an input
+  /// it cannot decode. Turn exceptions into failure_details with perdure::to_failure_details.
+  std::string invoke_activity(std::string_view name, activity_context& ctx,
+                              std::string_view input_json) const;
+
+ private:
+  std::unordered_map<std::string, orchestration_fn, detail::string_hash, std::equal_to<>>
+      orchestrations_;
+  std::unordered_map<std::string, activity_fn, detail::string_hash, std::equal_to<>> activities_;
+};
+
+}  // namespace perdure

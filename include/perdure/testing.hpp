@@ -1,0 +1,114 @@
+// An in-memory tester for users' unit tests: runs an orchestration to its end against stub
+// activities, with virtual time, in one thread, with no runtime.
+//
+// Operation: a small loop over orchestration_executor. Every episode takes all messages waiting
+// for an instance. Activities (stubs first, then the registry's own) run synchronously when
+// scheduled; their results arrive in the next episode. Timers fire in order of fire time: when no
+// instance has anything to do, virtual time jumps to the earliest timer or scheduled message.
+// Sub-orchestrations run in-memory too, and events sent between running instances are delivered.
+//
+//   perdure::orchestration_tester tester(functions);
+//   tester.stub_activity("ChargeCard", [](perdure::activity_context&, Order o) { return 42; });
+//   tester.raise_event("Approved", true, std::chrono::hours(2));
+//   const auto& result = tester.run("FulfillOrder", order);
+//   CHECK(result.status == perdure::runtime_status::completed);
+#pragma once
+
+#include <perdure/codec.hpp>
+#include <perdure/history.hpp>
+#include <perdure/instance.hpp>
+#include <perdure/message.hpp>
+#include <perdure/registry.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace perdure {
+
+struct test_instance {
+  std::string instance_id;
+  std::string name;
+  runtime_status status = runtime_status::pending;
+  std::string output;  // JSON text, when completed
+  std::optional<failure_details> failure;
+  std::string custom_status;
+  history events;                 // the current (last) execution's history
+  std::vector<history> earlier;   // executions that continued as new, oldest first
+
+  template <class T>
+  T output_as() const {
+    return codec<T>::decode(output);
+  }
+};
+
+class orchestration_tester {
+ public:
+  explicit orchestration_tester(const registry& functions);
+  ~orchestration_tester();
+  orchestration_tester(const orchestration_tester&) = delete;
+  orchestration_tester& operator=(const orchestration_tester&) = delete;
+
+  /// Replaces (or adds) an activity for this tester; same signatures as registry::add_activity.
+  template <class F>
+  orchestration_tester& stub_activity(std::string name, F fn) {
+    stubs_.add_activity(std::move(name), std::move(fn));
+    return *this;
+  }
+
+  /// Virtual time at the start (default 2024-01-01T00:00:00Z).
+  orchestration_tester& start_at(time_point start);
+  /// Stops a run that has not ended after this many episodes (default 100,000).
+  orchestration_tester& max_episodes(size_t episodes);
+
+  /// Delivers a message `after` the start to an instance (default: the one run() starts). With
+  /// after == 0 it arrives with the start, before the orchestration waits for anything.
+  orchestration_tester& schedule(std::chrono::nanoseconds after, event_payload event,
+                                 std::string instance_id = {});
+  template <class T>
+  orchestration_tester& raise_event(std::string name, const T& payload,
+                                    std::chrono::nanoseconds after = {}, std::string instance_id = {}) {
+    return schedule(after, events::event_raised{std::move(name), encode_payload(payload)},
+                    std::move(instance_id));
+  }
+  orchestration_tester& raise_event(std::string name, std::chrono::nanoseconds after = {}) {
+    return schedule(after, events::event_raised{std::move(name), {}});
+  }
+  orchestration_tester& terminate(std::string reason, std::chrono::nanoseconds after) {
+    return schedule(after, events::execution_terminated{std::move(reason)});
+  }
+  orchestration_tester& suspend(std::chrono::nanoseconds after) {
+    return schedule(after, events::execution_suspended{});
+  }
+  orchestration_tester& resume(std::chrono::nanoseconds after) {
+    return schedule(after, events::execution_resumed{});
+  }
+
+  /// Runs the orchestration until every instance ended or waits for something that will never
+  /// come (then its status is still running). The result stays valid until the next run.
+  template <class In>
+  const test_instance& run(std::string name, const In& input,
+                           std::string instance_id = "test-instance") {
+    return run_raw(std::move(name), encode_payload(input), std::move(instance_id));
+  }
+  const test_instance& run(std::string name) { return run_raw(std::move(name), {}, "test-instance"); }
+  const test_instance& run_raw(std::string name, std::string input_json, std::string instance_id);
+
+  /// Any instance the last run started (sub-orchestrations included), or nullptr.
+  const test_instance* instance(std::string_view instance_id) const;
+  /// Events sent to instances the tester did not run.
+  const std::vector<message>& sent_elsewhere() const noexcept;
+  /// The virtual time reached.
+  time_point now() const noexcept;
+
+ private:
+  struct impl;
+  const registry& functions_;
+  registry stubs_;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace perdure

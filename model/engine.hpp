@@ -1,0 +1,120 @@
+// The replay engine behind orchestration_executor and orchestration_context.
+//
+// Operation: events are applied one at a time, in history order; after each one the code runs
+// until every coroutine waits again. Actions the code takes get ids from one per-execution
+// sequence. Executing, they become new history events; replaying, they are matched against the
+// stored history's action with the same id. Because both paths apply the same events in the same
+// order with the same rules, they reach the same state.
+//
+// Limitations: one thread at a time; the engine is not reentrant (the code it runs may only call
+// the orchestration_context, never the executor).
+#pragma once
+
+#include <perdure/executor.hpp>
+#include <perdure/orchestration_context.hpp>
+#include <perdure/registry.hpp>
+#include <perdure/task.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace perdure::detail {
+
+enum class action_kind : uint8_t { activity, timer, sub_orchestration, event_sent };
+
+class engine {
+ public:
+  engine(const registry& functions, std::string name, std::string instance_id);
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  episode_result replay(std::span<const history_event> stored);
+  episode_result execute(std::span<const history_event> new_events);
+  bool is_complete() const noexcept { return ended_; }
+  bool is_suspended() const noexcept { return suspended_; }
+
+  // For orchestration_context.
+  const std::string& name() const noexcept { return name_; }
+  const std::string& instance_id() const noexcept { return instance_id_; }
+  const std::string& execution_id() const noexcept { return execution_id_; }
+  time_point current_time() const noexcept { return now_; }
+  bool is_replaying() const noexcept { return replaying_; }
+  std::string new_uuid();
+  ref<leaf_state> schedule_activity(std::string_view name, std::string input);
+  ref<leaf_state> schedule_sub_orchestration(std::string_view name, std::string instance_id,
+                                             std::string input);
+  ref<leaf_state> schedule_timer(time_point fire_at);
+  ref<leaf_state> wait_event(std::string_view name);
+  void send_event(std::string instance_id, std::string name, std::string input);
+  void continue_as_new(std::string input, bool keep_unprocessed_events);
+  void set_custom_status(std::string json);
+
+ private:
+  struct action {
+    action_kind kind;
+    bool answered = false;
+    ref<leaf_state> leaf;  // dropped once the result is delivered
+  };
+  struct event_slot {
+    std::deque<std::pair<uint64_t, history_event>> buffered;  // arrival number, event_raised
+    std::deque<ref<leaf_state>> waiters;
+  };
+  struct continue_request {
+    std::string input;
+    bool keep_unprocessed_events;
+  };
+
+  int32_t next_id() const noexcept { return static_cast<int32_t>(actions_.size()); }
+  void issue(action_kind kind, event_payload&& event, ref<leaf_state> leaf);
+  bool apply(const history_event& e);
+  action* answerable(int32_t id, action_kind kind) noexcept;
+  void deliver(const history_event& e);
+  void dispatch(const history_event& e);
+  void complete(ref<leaf_state> leaf);
+  void start(const events::execution_started& started);
+  void check_root();
+  void release_code() noexcept;
+  void finish_episode(episode_result& result);
+  void fail_nondeterminism(size_t position, std::string in_history, std::string in_code);
+  std::string describe_code_state() const;
+  void throw_if_poisoned() const;
+
+  const registry::orchestration_fn& function_;
+  std::string name_;
+  std::string instance_id_;
+  std::string execution_id_;
+  orchestration_context ctx_;
+
+  time_point now_{};
+  bool started_ = false;
+  bool replaying_ = false;
+  bool suspended_ = false;
+  bool ended_ = false;  // the code returned or threw, or the execution was terminated
+  bool terminal_written_ = false;
+  bool custom_status_changed_ = false;
+  uint64_t uuid_counter_ = 0;
+  uint64_t event_seq_ = 0;
+
+  std::vector<action> actions_;  // by task id
+  std::unordered_map<std::string, event_slot, string_hash, std::equal_to<>> events_;
+  std::vector<history_event> deferred_;  // applied while suspended, delivered on resume
+  std::vector<history_event> pending_;   // action events not yet in the history
+  std::optional<event_payload> terminal_;
+  std::optional<continue_request> continue_as_new_;
+  std::string custom_status_;
+
+  // While replaying: the stored history and the position of each action by task id.
+  std::span<const history_event> history_;
+  std::vector<size_t> history_actions_;
+  std::optional<nondeterminism_error> nondeterminism_;
+
+  task<std::string> root_;  // last: destroyed first, while the states its frames await live
+};
+
+}  // namespace perdure::detail

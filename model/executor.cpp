@@ -1,0 +1,31 @@
+#include <perdure/executor.hpp>
+
+#include "engine.hpp"
+
+namespace perdure {
+
+struct orchestration_executor::impl {
+  impl(const registry& functions, std::string name, std::string instance_id)
+      : engine(functions, std::move(name), std::move(instance_id)) {}
+  detail::engine engine;
+};
+
+orchestration_executor::orchestration_executor(const registry& functions, std::string name,
+                                               std::string instance_id)
+    : impl_(std::make_unique<impl>(functions, std::move(name), std::move(instance_id))) {}
+
+orchestration_executor::~orchestration_executor() = default;
+
+episode_result orchestration_executor::replay(std::span<const history_event> stored) {
+  return impl_->engine.replay(stored);
+}
+
+episode_result orchestration_executor::execute(std::span<const history_event> new_events) {
+  return impl_->engine.execute(new_events);
+}
+
+bool orchestration_executor::is_complete() const noexcept { return impl_->engine.is_complete(); }
+
+bool orchestration_executor::is_suspended() const noexcept { return impl_->engine.is_suspended(); }
+
+}  // namespace perdure

@@ -1,0 +1,59 @@
+#include <perdure/orchestration_context.hpp>
+
+#include "engine.hpp"
+
+namespace perdure {
+
+const std::string& orchestration_context::name() const noexcept { return engine_.name(); }
+const std::string& orchestration_context::instance_id() const noexcept {
+  return engine_.instance_id();
+}
+const std::string& orchestration_context::execution_id() const noexcept {
+  return engine_.execution_id();
+}
+time_point orchestration_context::current_time() const noexcept { return engine_.current_time(); }
+bool orchestration_context::is_replaying() const noexcept { return engine_.is_replaying(); }
+std::string orchestration_context::new_uuid() { return engine_.new_uuid(); }
+
+void orchestration_context::log(log_level level, std::string_view message) const {
+  if (!engine_.is_replaying()) detail::write_log(level, engine_.instance_id(), message);
+}
+
+task<void> orchestration_context::create_timer(time_point fire_at) {
+  return detail::leaf_task<void>(engine_.schedule_timer(fire_at));
+}
+
+detail::ref<detail::state_base> orchestration_context::activity_raw(std::string_view name,
+                                                                    std::string input) {
+  return engine_.schedule_activity(name, std::move(input));
+}
+
+detail::ref<detail::state_base> orchestration_context::sub_orchestration_raw(
+    std::string_view name, std::string instance_id, std::string input) {
+  return engine_.schedule_sub_orchestration(name, std::move(instance_id), std::move(input));
+}
+
+detail::ref<detail::state_base> orchestration_context::event_raw(std::string_view name) {
+  return engine_.wait_event(name);
+}
+
+void orchestration_context::send_event_raw(std::string instance_id, std::string name,
+                                           std::string input) {
+  engine_.send_event(std::move(instance_id), std::move(name), std::move(input));
+}
+
+void orchestration_context::continue_as_new_raw(std::string input, bool keep_unprocessed_events) {
+  engine_.continue_as_new(std::move(input), keep_unprocessed_events);
+}
+
+void orchestration_context::set_custom_status_raw(std::string json) {
+  engine_.set_custom_status(std::move(json));
+}
+
+namespace detail {
+std::string encode_failed(const char* what, std::string_view name, const payload_error& e) {
+  return std::string(what) + " '" + std::string(name) + "': payload could not be encoded: " + e.what();
+}
+}  // namespace detail
+
+}  // namespace perdure
