@@ -1,0 +1,73 @@
+// The registry's typed adapters, activity invocation and failure details.
+#include <perdure/failure.hpp>
+#include <perdure/registry.hpp>
+
+#include <doctest/doctest.h>
+
+using namespace perdure;
+
+namespace {
+struct point {
+  int x = 0;
+  int y = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(point, x, y)
+
+int norm1(activity_context&, const point& p) { return std::abs(p.x) + std::abs(p.y); }
+}  // namespace
+
+TEST_CASE("activities: typed adapters, void in and out, context") {
+  registry r;
+  r.add_activity("Norm", norm1);
+  r.add_activity("Who", [](activity_context& ctx) { return ctx.instance_id() + "/" + std::to_string(ctx.task_id()) + "/" + ctx.name(); });
+  int calls = 0;
+  r.add_activity("Touch", [&calls](activity_context&, int n) { calls += n; });
+  CHECK(r.has_activity("Norm"));
+  CHECK(!r.has_activity("Nope"));
+  activity_context ctx("inst", 4, "Who");
+  CHECK(r.invoke_activity("Norm", ctx, R"({"x":-2,"y":3})") == "5");
+  CHECK(r.invoke_activity("Who", ctx, "") == R"("inst/4/Who")");
+  CHECK(r.invoke_activity("Touch", ctx, "3") == "");
+  CHECK(calls == 3);
+  CHECK_THROWS_AS(r.add_activity("Norm", norm1), invalid_argument_error);
+}
+
+TEST_CASE("activities: unknown names, undecodable input, thrown exceptions") {
+  registry r;
+  r.add_activity("Norm", norm1);
+  r.add_activity("Boom", [](activity_context&, int) -> int { throw std::out_of_range("too far"); });
+  activity_context ctx("inst", 1, "Norm");
+  CHECK_THROWS_AS(r.invoke_activity("Nope", ctx, ""), unknown_function_error);
+  try {
+    r.invoke_activity("Norm", ctx, R"({"x":"a"})");
+    FAIL("no throw");
+  } catch (const payload_error& e) {
+    std::string what = e.what();
+    CHECK(what.find("activity 'Norm'") != std::string::npos);
+    CHECK(what.find("point") != std::string::npos);
+    auto details = to_failure_details(std::current_exception());
+    CHECK(details.error_type == "perdure::payload_error");
+    CHECK(details.non_retriable);
+  }
+  try {
+    r.invoke_activity("Boom", ctx, "1");
+    FAIL("no throw");
+  } catch (...) {
+    auto details = to_failure_details(std::current_exception());
+    CHECK(details.error_type == "std::out_of_range");
+    CHECK(details.message == "too far");
+    CHECK(!details.non_retriable);
+  }
+}
+
+TEST_CASE("orchestrations: registration and lookup") {
+  registry r;
+  r.add_orchestration("A", [](orchestration_context&) -> task<void> { co_return; });
+  r.add_orchestration("B", [](orchestration_context&, const point& p) -> task<point> { co_return p; });
+  CHECK(r.has_orchestration("A"));
+  CHECK(r.has_orchestration("B"));
+  CHECK(!r.has_orchestration("C"));
+  CHECK_THROWS_AS(r.orchestration("C"), unknown_orchestration_error);
+  CHECK_THROWS_AS(r.add_orchestration("A", [](orchestration_context&) -> task<void> { co_return; }),
+                  invalid_argument_error);
+}
