@@ -3,7 +3,7 @@
 // Each episode is realistic: 2-4 history events with ~100-byte JSON payloads, a record update,
 // and a scheduled activity or timer. An instance lives 5 episodes: start (new execution, index
 // insert), three running episodes, completion (index move), then a new instance takes its place.
-// Every commit is synced (store_options::sync), so the figures are durable commits.
+// Every commit is synced (store_options::sync) unless --no-sync, so the figures are durable commits.
 #include <perdure/storage/store.hpp>
 
 #include <stdlib.h>
@@ -142,12 +142,14 @@ void run(hub_store& hub, size_t batch_size, unsigned threads, double seconds) {
 
 int main(int argc, char** argv) {
   double seconds = 3;
+  bool sync = true;
   std::string dir;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
+    else if (!std::strcmp(argv[i], "--no-sync")) sync = false;
     else {
-      std::fprintf(stderr, "usage: %s [--seconds S per run] [--dir parent dir for the hub, default /tmp]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--seconds S per run] [--dir parent dir for the hub, default /tmp] [--no-sync]\n", argv[0]);
       return 2;
     }
   }
@@ -160,9 +162,10 @@ int main(int argc, char** argv) {
   try {
     store_options options;
     options.partition_count = 4;
-    options.sync = true;
+    options.sync = sync;
     auto hub = hub_store::open(hub_dir / "hub", options);
-    std::printf("store_bench: durable commits (sync WAL per batch), %.1f s per run, hub in %s\n", seconds,
+    std::printf("store_bench: %s, %.1f s per run, hub in %s\n",
+                sync ? "durable commits (WAL fsync per batch)" : "commits WITHOUT sync (not durable)", seconds,
                 hub_dir.c_str());
     std::printf("episode = 2-4 history events (~100-byte JSON), record + index update, activity or timer\n\n");
     std::printf("%-8s %-10s %12s %14s %16s %10s\n", "threads", "episodes/", "batches/s", "episodes/s", "history ev/s",
