@@ -1,0 +1,93 @@
+// Retry policies: backoff delays as durable timers, limits, predicates.
+#include "harness.hpp"
+
+#include <perdure/orchestration_context.hpp>
+
+using namespace perdure;
+using namespace perdure::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("retry_policy::next_delay") {
+  retry_policy p;
+  p.max_attempts = 5;
+  p.first_interval = 2s;
+  p.backoff_coefficient = 3.0;
+  p.max_interval = 30s;
+  failure_details f{"x", "y", {}, false};
+  CHECK(p.next_delay(1, f, 0s) == std::optional<std::chrono::nanoseconds>(2s));
+  CHECK(p.next_delay(2, f, 0s) == std::optional<std::chrono::nanoseconds>(6s));
+  CHECK(p.next_delay(3, f, 0s) == std::optional<std::chrono::nanoseconds>(18s));
+  CHECK(p.next_delay(4, f, 0s) == std::optional<std::chrono::nanoseconds>(30s));
+  CHECK(!p.next_delay(5, f, 0s));
+  p.max_total_time = 20s;
+  CHECK(!p.next_delay(3, f, 5s));
+  f.non_retriable = true;
+  CHECK(!p.next_delay(1, f, 0s));
+  f.non_retriable = false;
+  p.retry_if = [](const failure_details& d) { return d.error_type == "transient"; };
+  CHECK(!p.next_delay(1, f, 0s));
+}
+
+TEST_CASE("an activity retried with backoff timers between attempts") {
+  registry functions;
+  functions.add_orchestration("Pay", [](orchestration_context& ctx) -> task<int> {
+    retry_policy policy;
+    policy.max_attempts = 3;
+    policy.first_interval = 10s;
+    policy.backoff_coefficient = 2.0;
+    co_return co_await ctx.call_activity<int>("Charge", 5, policy);
+  });
+  harness h(functions, "Pay");
+  auto r = h.step(0, {started("Pay", "")});
+  CHECK(find_event<events::task_scheduled>(r.appended)->task_id == 0);
+  r = h.step(1, {failed(0, "transient", "busy")});
+  auto* t = find_event<events::timer_created>(r.appended);
+  REQUIRE(t);
+  CHECK(t->timer_id == 1);
+  CHECK(t->fire_at == at(11));
+  r = h.step(11, {fired(1, at(11))});
+  auto* again = find_event<events::task_scheduled>(r.appended);
+  REQUIRE(again);
+  CHECK(again->task_id == 2);
+  CHECK(again->name == "Charge");
+  CHECK(again->input == "5");
+  r = h.step(12, {failed(2, "transient", "busy")});
+  t = find_event<events::timer_created>(r.appended);
+  REQUIRE(t);
+  CHECK(t->fire_at == at(32));
+  r = h.step(32, {fired(3, at(32))});
+  r = h.step(33, {completed(4, "99")});
+  REQUIRE(find_event<events::execution_completed>(r.appended));
+  CHECK(find_event<events::execution_completed>(r.appended)->output == "99");
+}
+
+TEST_CASE("retries exhausted: the last failure surfaces") {
+  registry functions;
+  functions.add_orchestration("Pay", [](orchestration_context& ctx) -> task<void> {
+    retry_policy policy;
+    policy.max_attempts = 2;
+    policy.first_interval = 1s;
+    co_await ctx.call_sub_orchestration("Child", 1, "", policy);
+  });
+  harness h(functions, "Pay");
+  h.step(0, {started("Pay", "")});
+  h.step(1, {ev(events::sub_orchestration_failed{0, failure_details{"e", "first", {}, false}})});
+  h.step(2, {fired(1)});
+  auto r = h.step(3, {ev(events::sub_orchestration_failed{2, failure_details{"e", "second", {}, false}})});
+  auto* f = find_event<events::execution_failed>(r.appended);
+  REQUIRE(f);
+  CHECK(f->failure.message == "second");
+  CHECK(count_events<events::sub_orchestration_created>(h.events()) == 2);
+}
+
+TEST_CASE("non-retriable failures are not retried") {
+  registry functions;
+  functions.add_orchestration("Pay", [](orchestration_context& ctx) -> task<void> {
+    co_await ctx.call_activity("Charge", 1, retry_policy{});
+  });
+  harness h(functions, "Pay");
+  h.step(0, {started("Pay", "")});
+  auto r = h.step(1, {ev(events::task_failed{0, failure_details{"perdure::payload_error", "bad", {}, true}})});
+  CHECK(find_event<events::execution_failed>(r.appended));
+  CHECK(!find_event<events::timer_created>(r.appended));
+}

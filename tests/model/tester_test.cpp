@@ -1,0 +1,102 @@
+// The in-memory tester users write their unit tests with.
+#include <perdure/orchestration_context.hpp>
+#include <perdure/replay.hpp>
+#include <perdure/testing.hpp>
+
+#include <doctest/doctest.h>
+
+using namespace perdure;
+using namespace std::chrono_literals;
+
+namespace {
+
+task<std::string> approval(orchestration_context& ctx, std::string item) {
+  co_await ctx.call_activity("Request", item);
+  try {
+    bool ok = co_await ctx.wait_for_event<bool>("Approved", 24h);
+    if (!ok) co_return "rejected";
+  } catch (const timeout_error&) {
+    co_return "expired";
+  }
+  int total = co_await ctx.call_sub_orchestration<int>("Sum", 4);
+  co_return item + ":" + std::to_string(total);
+}
+
+task<int> sum(orchestration_context& ctx, int n) {
+  std::vector<task<int>> parts;
+  for (int i = 1; i <= n; ++i) parts.push_back(ctx.call_activity<int>("Double", i));
+  int total = 0;
+  for (int v : co_await when_all(std::move(parts))) total += v;
+  co_return total;
+}
+
+task<int> counter(orchestration_context& ctx, int n) {
+  co_await ctx.create_timer(1h);
+  if (n < 3) ctx.continue_as_new(n + 1);
+  co_return n;
+}
+
+registry functions() {
+  registry r;
+  r.add_orchestration("Approval", approval);
+  r.add_orchestration("Sum", sum);
+  r.add_orchestration("Counter", counter);
+  r.add_activity("Double", [](activity_context&, int i) { return 2 * i; });
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("approved in time, with a sub-orchestration fanning out") {
+  registry r = functions();
+  orchestration_tester tester(r);
+  std::vector<std::string> requested;
+  tester.stub_activity("Request", [&](activity_context&, std::string item) { requested.push_back(item); });
+  tester.raise_event("Approved", true, 2h);
+  const auto& result = tester.run("Approval", std::string("bike"));
+  CHECK(result.status == runtime_status::completed);
+  CHECK(result.output_as<std::string>() == "bike:20");
+  CHECK(requested == std::vector<std::string>{"bike"});
+  const auto* child = tester.instance("test-instance:test-instance#1:2");
+  REQUIRE(child);
+  CHECK(child->status == runtime_status::completed);
+  CHECK(!check_replay(result.events, r));
+  CHECK(!check_replay(child->events, r));
+}
+
+TEST_CASE("no approval: the durable timeout fires in virtual time") {
+  registry r = functions();
+  orchestration_tester tester(r);
+  tester.stub_activity("Request", [](activity_context&, std::string) {});
+  const auto& result = tester.run("Approval", std::string("car"));
+  CHECK(result.status == runtime_status::completed);
+  CHECK(result.output_as<std::string>() == "expired");
+  CHECK(tester.now() >= time_point(std::chrono::seconds(1704067200)) + 24h);
+}
+
+TEST_CASE("an unknown activity fails the orchestration") {
+  registry r = functions();
+  orchestration_tester tester(r);
+  const auto& result = tester.run("Approval", std::string("car"));
+  CHECK(result.status == runtime_status::failed);
+  REQUIRE(result.failure);
+  CHECK(result.failure->error_type == "perdure::unknown_function_error");
+}
+
+TEST_CASE("continue_as_new runs successive executions") {
+  registry r = functions();
+  orchestration_tester tester(r);
+  const auto& result = tester.run("Counter", 0);
+  CHECK(result.status == runtime_status::completed);
+  CHECK(result.output == "3");
+  CHECK(result.earlier.size() == 3);
+}
+
+TEST_CASE("terminate and suspend through the tester") {
+  registry r = functions();
+  orchestration_tester tester(r);
+  tester.stub_activity("Request", [](activity_context&, std::string) {});
+  tester.suspend(1h).raise_event("Approved", false, 2h).terminate("stop", 3h);
+  const auto& result = tester.run("Approval", std::string("x"));
+  CHECK(result.status == runtime_status::terminated);
+}
