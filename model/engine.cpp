@@ -101,8 +101,9 @@ episode_result engine::replay(std::span<const history_event> stored) {
 }
 
 void engine::finish_episode(episode_result& result) {
-  for (auto& action_event : pending_) result.appended.push_back(std::move(action_event));
-  pending_.clear();
+  result.appended.insert(result.appended.end(), std::make_move_iterator(pending_.begin()),
+                         std::make_move_iterator(pending_.end()));
+  std::vector<history_event>().swap(pending_);  // a fan-out's capacity must not outlive it
   if (ended_ && terminal_ && !terminal_written_) {
     terminal_written_ = true;
     result.appended.push_back(history_event{now_, *terminal_});
