@@ -132,7 +132,7 @@ exit_code status(const global_options& g, const std::string& id, bool history, b
 exit_code list(const global_options& g, const filter_options& filters, size_t top, const std::string& token, bool all,
                bool show_input) {
   if (top < 1 || top > 1000) throw failure(exit_code::usage, "--top must be from 1 to 1000");
-  const std::string base = filter_query(filters, {"top=" + std::to_string(top),
+  const std::string base = "/api/instances" + filter_query(filters, {"top=" + std::to_string(top),
                                                   std::string("showInput=") + (show_input ? "true" : "false")});
   node_client node(g.endpoint);
   json instances = json::array();

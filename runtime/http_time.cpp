@@ -43,7 +43,8 @@ std::string format_iso8601(time_point t) {
 std::optional<time_point> parse_iso8601(std::string_view text) {
   size_t pos = 0;
   auto y = read_digits(text, pos, 4);
-  if (!y || !expect(text, pos, '-')) return std::nullopt;
+  // time_point counts nanoseconds in 64 bits: it spans the years 1678 to 2262.
+  if (!y || *y < 1678 || *y > 2261 || !expect(text, pos, '-')) return std::nullopt;
   auto mo = read_digits(text, pos, 2);
   if (!mo || !expect(text, pos, '-')) return std::nullopt;
   auto d = read_digits(text, pos, 2);

@@ -13,7 +13,8 @@ namespace perdure {
 std::string format_iso8601(time_point t);
 
 /// Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fraction]]" with an optional "Z" or "+hh:mm" /
-/// "-hh:mm" offset (no offset means UTC). nullopt when the text is not such a timestamp.
+/// "-hh:mm" offset (no offset means UTC), years 1678 to 2261. nullopt when the text is not such a
+/// timestamp.
 std::optional<time_point> parse_iso8601(std::string_view text);
 
 }  // namespace perdure

@@ -1,0 +1,61 @@
+// Real processes for the CLI tests: the test node (started on a temp data dir, stopped with
+// SIGTERM and a SIGKILL fallback, always cleaned up) and runs of the `perdure` CLI binary.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace perdure::cli_test {
+
+/// A fresh directory under the system temp dir, removed with everything in it on destruction.
+class temp_dir {
+ public:
+  temp_dir();
+  ~temp_dir();
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// Spawns argv with stdout and stderr sent to files; returns the pid. Throws on failure.
+pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& out,
+            const std::filesystem::path& err);
+
+class test_node {
+ public:
+  /// Starts the node on a new data dir and waits (up to 30 s) for its HTTP port.
+  test_node();
+  ~test_node();  // stop(), then the data dir is removed
+  test_node(const test_node&) = delete;
+  test_node& operator=(const test_node&) = delete;
+
+  int port() const noexcept { return port_; }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  bool alive();
+  /// SIGTERM, then SIGKILL if it has not exited within 15 s; returns the exit status of waitpid.
+  int stop();
+
+ private:
+  temp_dir dir_;
+  pid_t pid_ = -1;
+  int port_ = -1;
+  int exit_status_ = -1;
+};
+
+struct cli_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Runs the perdure CLI with these arguments (no shell) and waits for it (at most 60 s).
+cli_result run_cli(const std::vector<std::string>& args);
+
+}  // namespace perdure::cli_test

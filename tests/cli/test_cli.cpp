@@ -1,0 +1,226 @@
+// The real `perdure` CLI binary against the real test node over 127.0.0.1.
+#include "node_process.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+using perdure::cli_test::cli_result;
+using perdure::cli_test::run_cli;
+using perdure::cli_test::test_node;
+
+// Exit codes from docs/cli.md.
+constexpr int ok = 0, failed = 1, usage = 2, not_found = 3, unreachable = 4, timed_out = 5, conflict = 6;
+
+cli_result cli(const test_node& node, std::vector<std::string> args) {
+  args.insert(args.begin(), {"--endpoint", node.endpoint()});
+  return run_cli(args);
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string start(const test_node& node, std::vector<std::string> args) {
+  args.insert(args.begin(), "start");
+  const cli_result r = cli(node, args);
+  REQUIRE_MESSAGE(r.exit_code == ok, r.err);
+  std::string id = r.out;
+  while (!id.empty() && id.back() == '\n') id.pop_back();
+  REQUIRE(!id.empty());
+  return id;
+}
+
+json status_json(const test_node& node, const std::string& id) {
+  const cli_result r = cli(node, {"status", id, "-o", "json"});
+  REQUIRE_MESSAGE(r.exit_code == ok, r.err);
+  return json::parse(r.out);
+}
+
+void wait_status(const test_node& node, const std::string& id, const std::string& status) {
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (status_json(node, id)["runtimeStatus"] != status) {
+    REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, id << " never became " << status);
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cli: start, wait, status and history") {
+  test_node node;
+  const std::string id = start(node, {"Chain", "--input", "\"Osaka\""});
+
+  const cli_result waited = cli(node, {"wait", id, "--timeout", "30"});
+  CHECK_MESSAGE(waited.exit_code == ok, waited.err);
+  CHECK(contains(waited.out, "Completed"));
+
+  const cli_result table = cli(node, {"status", id});
+  CHECK(table.exit_code == ok);
+  CHECK(contains(table.out, "Status:"));
+  CHECK(contains(table.out, "Completed"));
+  CHECK(contains(table.out, "\"Hello, Hello, Hello, Osaka\""));
+
+  const json s = status_json(node, id);
+  CHECK(s["output"] == "Hello, Hello, Hello, Osaka");
+  CHECK(s["input"] == "Osaka");
+
+  const cli_result with_history = cli(node, {"status", id, "--history"});
+  CHECK(with_history.exit_code == ok);
+  CHECK(contains(with_history.out, "TaskScheduled"));
+
+  const cli_result timeline = cli(node, {"history", id});
+  CHECK(timeline.exit_code == ok);
+  for (const char* part : {"TIME", "OFFSET", "ExecutionStarted", "TaskScheduled", "#0 Greet", "TaskCompleted", "took",
+                           "ExecutionCompleted", "+0"})
+    CHECK_MESSAGE(contains(timeline.out, part), part << " missing from:\n" << timeline.out);
+  CHECK(!contains(timeline.out, "EpisodeStarted"));
+  CHECK(contains(cli(node, {"history", id, "--episodes"}).out, "EpisodeStarted"));
+
+  const cli_result history_json = cli(node, {"history", id, "--output", "json"});
+  CHECK(history_json.exit_code == ok);
+  CHECK(json::parse(history_json.out)["events"].size() >= 8);
+
+  const cli_result started_json = cli(node, {"-o", "json", "start", "Chain", "--input", "\"x\"", "--id", "json-start"});
+  CHECK(started_json.exit_code == ok);
+  CHECK(json::parse(started_json.out)["id"] == "json-start");
+}
+
+TEST_CASE("cli: raise, suspend, resume, terminate, failures and timeouts") {
+  test_node node;
+  SUBCASE("suspend, raise while suspended, resume") {
+    const std::string id = start(node, {"WaitForApproval", "--id", "cli-approval"});
+    CHECK(id == "cli-approval");
+    wait_status(node, id, "Running");
+    CHECK(cli(node, {"suspend", id, "--reason", "hold on"}).exit_code == ok);
+    wait_status(node, id, "Suspended");
+    CHECK(cli(node, {"raise", id, "Approval", "--data", "true"}).exit_code == ok);
+    CHECK(cli(node, {"resume", id}).exit_code == ok);
+    const cli_result done = cli(node, {"wait", id, "--timeout", "30", "-o", "json"});
+    CHECK_MESSAGE(done.exit_code == ok, done.err);
+    CHECK(json::parse(done.out)["output"] == "approved");
+  }
+  SUBCASE("event data from a file, custom status") {
+    const std::string id = start(node, {"WithStatus", "--input", "5"});
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (status_json(node, id)["customStatus"] != json{{"stage", 1}})
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+    const perdure::cli_test::temp_dir dir;
+    const auto file = (dir.path() / "go.json").string();
+    std::FILE* f = std::fopen(file.c_str(), "w");
+    REQUIRE(f);
+    std::fputs("3\n", f);
+    std::fclose(f);
+    CHECK(cli(node, {"raise", id, "Go", "--data-file", file}).exit_code == ok);
+    CHECK(cli(node, {"wait", id}).exit_code == ok);
+    CHECK(status_json(node, id)["output"] == 15);
+  }
+  SUBCASE("terminated and failed instances make wait fail; a timeout is exit 5") {
+    const std::string waiting = start(node, {"WaitForApproval"});
+    const cli_result timeout = cli(node, {"wait", waiting, "--timeout", "0.3", "--interval", "0.1"});
+    CHECK(timeout.exit_code == timed_out);
+    CHECK(contains(timeout.err, "still"));
+    CHECK(cli(node, {"terminate", waiting, "--reason", "bye"}).exit_code == ok);
+    const cli_result terminated = cli(node, {"wait", waiting});
+    CHECK(terminated.exit_code == failed);
+    CHECK(contains(terminated.out, "Terminated"));
+
+    const std::string failing = start(node, {"Fail"});
+    const cli_result failure = cli(node, {"wait", failing});
+    CHECK(failure.exit_code == failed);
+    CHECK(contains(failure.out, "Failed"));
+    CHECK(contains(failure.out, "boom"));
+    CHECK(contains(cli(node, {"history", failing}).out, "TaskFailed"));
+  }
+}
+
+TEST_CASE("cli: list pages and filters, purge") {
+  test_node node;
+  for (int i = 0; i < 12; ++i) start(node, {"Chain", "--input", "\"l\"", "--id", "cli-list-" + std::to_string(i)});
+  start(node, {"WaitForApproval", "--id", "cli-other"});
+  for (int i = 0; i < 12; ++i) CHECK(cli(node, {"wait", "cli-list-" + std::to_string(i)}).exit_code == ok);
+
+  const cli_result first = cli(node, {"list", "--prefix", "cli-list-", "--top", "5", "-o", "json"});
+  REQUIRE(first.exit_code == ok);
+  const json page = json::parse(first.out);
+  CHECK(page["instances"].size() == 5);
+  REQUIRE(page["continuationToken"].is_string());
+  const cli_result second =
+      cli(node, {"list", "--prefix", "cli-list-", "--top", "5", "--continuation-token", page["continuationToken"].get<std::string>(), "-o",
+                 "json"});
+  REQUIRE(second.exit_code == ok);
+  CHECK(json::parse(second.out)["instances"].size() == 5);
+  CHECK(json::parse(second.out)["instances"][0]["instanceId"] != page["instances"][0]["instanceId"]);
+
+  const cli_result all = cli(node, {"list", "--prefix", "cli-list-", "--top", "5", "--all", "-o", "json"});
+  REQUIRE(all.exit_code == ok);
+  CHECK(json::parse(all.out)["instances"].size() == 12);
+  CHECK(json::parse(all.out)["continuationToken"].is_null());
+
+  const cli_result table = cli(node, {"list", "--top", "5"});
+  CHECK(table.exit_code == ok);
+  CHECK(contains(table.out, "INSTANCE ID"));
+  CHECK(contains(table.err, "--continuation-token"));
+
+  CHECK(json::parse(cli(node, {"list", "--status", "Running", "-o", "json"}).out)["instances"].size() == 1);
+  CHECK(json::parse(cli(node, {"list", "--status", "running,completed", "-o", "json"}).out)["instances"].size() == 13);
+  CHECK(json::parse(cli(node, {"list", "--name", "Chain", "--from", "2000-01-01", "-o", "json"}).out)["instances"].size() ==
+        12);
+  CHECK(json::parse(cli(node, {"list", "--to", "2000-01-01T00:00:00Z", "-o", "json"}).out)["instances"].empty());
+
+  CHECK(cli(node, {"purge", "cli-list-0"}).exit_code == ok);
+  CHECK(cli(node, {"status", "cli-list-0"}).exit_code == not_found);
+  CHECK(cli(node, {"purge", "cli-other"}).exit_code == conflict);
+  const cli_result by_filter = cli(node, {"purge", "--prefix", "cli-list-"});
+  CHECK(by_filter.exit_code == ok);
+  CHECK(contains(by_filter.out, "purged 11"));
+  CHECK(cli(node, {"purge"}).exit_code == usage);
+  CHECK(cli(node, {"purge", "cli-other", "--status", "Completed"}).exit_code == usage);
+}
+
+TEST_CASE("cli: clear errors and exit codes") {
+  test_node node;
+  start(node, {"WaitForApproval", "--id", "cli-taken"});
+
+  const cli_result unknown = cli(node, {"status", "nobody-here"});
+  CHECK(unknown.exit_code == not_found);
+  CHECK(contains(unknown.err, "nobody-here"));
+  CHECK(cli(node, {"history", "nobody-here"}).exit_code == not_found);
+  CHECK(cli(node, {"raise", "nobody-here", "E"}).exit_code == not_found);
+  CHECK(cli(node, {"terminate", "nobody-here"}).exit_code == not_found);
+  CHECK(cli(node, {"wait", "nobody-here"}).exit_code == not_found);
+
+  const cli_result bad_json = cli(node, {"start", "Chain", "--input", "{oops"});
+  CHECK(bad_json.exit_code == usage);
+  CHECK(contains(bad_json.err, "not valid JSON"));
+  CHECK(cli(node, {"raise", "cli-taken", "Approval", "--data", "yes"}).exit_code == usage);
+  CHECK(cli(node, {"start", "Chain", "--input-file", "/nonexistent/input.json"}).exit_code == usage);
+  CHECK(cli(node, {"start", "Chain", "--id", "a/b"}).exit_code == usage);
+  CHECK(cli(node, {"start", "NoSuchOrchestration"}).exit_code == not_found);
+  const cli_result taken = cli(node, {"start", "WaitForApproval", "--id", "cli-taken"});
+  CHECK(taken.exit_code == conflict);
+  CHECK(contains(taken.err, "already exists"));
+  CHECK(cli(node, {"list", "--status", "Bogus"}).exit_code == usage);
+  CHECK(cli(node, {"list", "--from", "yesterday"}).exit_code == usage);
+  CHECK(cli(node, {"list", "--continuation-token", "zz"}).exit_code == usage);
+  CHECK(cli(node, {"list", "-o", "xml"}).exit_code == usage);
+  CHECK(cli(node, {"frobnicate"}).exit_code == usage);
+  CHECK(run_cli({}).exit_code == usage);
+  CHECK(run_cli({"--help"}).exit_code == ok);
+  CHECK(run_cli({"--endpoint", "ftp://127.0.0.1:1", "list"}).exit_code == usage);
+
+  const cli_result down = run_cli({"--endpoint", "http://127.0.0.1:1", "list"});
+  CHECK(down.exit_code == unreachable);
+  CHECK(contains(down.err, "cannot reach"));
+
+  // The endpoint from the environment (inherited by the CLI process).
+  REQUIRE(setenv("PERDURE_ENDPOINT", node.endpoint().c_str(), 1) == 0);
+  CHECK(run_cli({"status", "cli-taken"}).exit_code == ok);
+  unsetenv("PERDURE_ENDPOINT");
+}

@@ -1,0 +1,441 @@
+// The management API over real HTTP on 127.0.0.1, against the test node process.
+#include "node_process.hpp"
+
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+using perdure::cli_test::test_node;
+
+json body_of(const httplib::Result& r) {
+  REQUIRE(r);
+  return r->body.empty() ? json() : json::parse(r->body);
+}
+
+// Every error answer is JSON {"error", "message"}.
+void check_error(const httplib::Result& r, int status, const std::string& code = {}) {
+  REQUIRE(r);
+  CHECK(r->status == status);
+  const json body = json::parse(r->body, nullptr, false);
+  REQUIRE_MESSAGE(body.is_object(), r->body);
+  CHECK(body["error"].is_string());
+  CHECK(body["message"].is_string());
+  if (!code.empty()) CHECK(body["error"] == code);
+}
+
+json start(httplib::Client& http, const std::string& name, const std::string& input, const std::string& id = {}) {
+  const auto r = http.Post("/api/orchestrations/" + name + (id.empty() ? "" : "?instanceId=" + id), input,
+                           "application/json");
+  REQUIRE(r);
+  REQUIRE_MESSAGE(r->status == 202, r->body);
+  return json::parse(r->body);
+}
+
+json wait_for(httplib::Client& http, const std::string& id, const std::string& status) {
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  json last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = body_of(http.Get("/api/instances/" + id));
+    if (last.value("runtimeStatus", "") == status) return last;
+    std::this_thread::sleep_for(20ms);
+  }
+  FAIL("instance " << id << " did not become " << status << ": " << last.dump());
+  return last;
+}
+
+json wait_until(httplib::Client& http, const std::string& id, const std::function<bool(const json&)>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  json last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = body_of(http.Get("/api/instances/" + id));
+    if (done(last)) return last;
+    std::this_thread::sleep_for(20ms);
+  }
+  FAIL("instance " << id << " never reached the expected state: " << last.dump());
+  return last;
+}
+
+// The events of an instance's history (a value: range-for over a member of a temporary dangles).
+json events_of(httplib::Client& http, const std::string& id) {
+  return body_of(http.Get("/api/instances/" + id + "/history"))["events"];
+}
+
+// A new orchestration runs to completion: the node still works.
+void check_node_works(httplib::Client& http) {
+  const auto health = http.Get("/api/health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  const json started = start(http, "Chain", "\"again\"");
+  const json done = wait_for(http, started["id"], "Completed");
+  CHECK(done["output"] == "Hello, Hello, Hello, again");
+}
+
+}  // namespace
+
+TEST_CASE("start, status and history of a chaining orchestration") {
+  test_node node;
+  httplib::Client http("127.0.0.1", node.port());
+
+  const auto r = http.Post("/api/orchestrations/Chain", "\"Tokyo\"", "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 202);
+  const json started = json::parse(r->body);
+  const std::string id = started["id"];
+  CHECK(!id.empty());
+  const std::string status_uri = "http://127.0.0.1:" + std::to_string(node.port()) + "/api/instances/" + id;
+  CHECK(started["statusQueryGetUri"] == status_uri);
+  CHECK(r->get_header_value("Location") == status_uri);
+  CHECK(started["sendEventPostUri"] == status_uri + "/raiseEvent/{eventName}");
+  CHECK(started["terminatePostUri"] == status_uri + "/terminate?reason={text}");
+  CHECK(started["suspendPostUri"] == status_uri + "/suspend?reason={text}");
+  CHECK(started["resumePostUri"] == status_uri + "/resume?reason={text}");
+  CHECK(started["purgeHistoryDeleteUri"] == status_uri);
+
+  const json done = wait_for(http, id, "Completed");
+  CHECK(done["instanceId"] == id);
+  CHECK(done["name"] == "Chain");
+  CHECK(done["input"] == "Tokyo");
+  CHECK(done["output"] == "Hello, Hello, Hello, Tokyo");
+  CHECK(done["customStatus"].is_null());
+  CHECK(!done.contains("failureDetails"));
+  for (const char* field : {"createdTime", "lastUpdatedTime"}) {
+    const std::string t = done[field];
+    CHECK(t.size() == 27);
+    CHECK(t.back() == 'Z');
+    CHECK(t[10] == 'T');
+  }
+  const auto completed = http.Get("/api/instances/" + id);
+  REQUIRE(completed);
+  CHECK(completed->status == 200);  // 202 while it runs
+
+  CHECK(!body_of(http.Get("/api/instances/" + id + "?showInput=false")).contains("input"));
+  const json with_history = body_of(http.Get("/api/instances/" + id + "?showHistory=true"));
+  REQUIRE(with_history["historyEvents"].is_array());
+  CHECK(with_history["historyEvents"][1]["kind"] == "ExecutionStarted");
+
+  const json history = body_of(http.Get("/api/instances/" + id + "/history"));
+  CHECK(history["instanceId"] == id);
+  const json& events = history["events"];
+  REQUIRE(events.is_array());
+  std::multiset<std::string> kinds;
+  for (size_t i = 0; i < events.size(); ++i) {
+    CHECK(events[i]["index"] == i);
+    CHECK(events[i]["timestamp"].get<std::string>().size() == 27);
+    kinds.insert(events[i]["kind"].get<std::string>());
+  }
+  CHECK(events[0]["kind"] == "EpisodeStarted");
+  CHECK(events[1]["kind"] == "ExecutionStarted");
+  CHECK(events[1]["name"] == "Chain");
+  CHECK(events[1]["input"] == "Tokyo");
+  CHECK(events.back()["kind"] == "ExecutionCompleted");
+  CHECK(events.back()["output"] == "Hello, Hello, Hello, Tokyo");
+  CHECK(kinds.count("TaskScheduled") == 3);
+  CHECK(kinds.count("TaskCompleted") == 3);
+  for (const json& e : events)
+    if (e["kind"] == "TaskScheduled") {
+      CHECK(e["name"] == "Greet");
+      CHECK(e["taskId"].is_number_integer());
+    }
+}
+
+TEST_CASE("events, custom status, suspend, resume, terminate and failures") {
+  test_node node;
+  httplib::Client http("127.0.0.1", node.port());
+
+  SUBCASE("custom status and an event") {
+    const std::string id = start(http, "WithStatus", "21", "with-status")["id"];
+    CHECK(id == "with-status");
+    const json waiting = wait_until(http, id, [](const json& s) { return s["customStatus"] == json{{"stage", 1}}; });
+    CHECK(waiting["runtimeStatus"] == "Running");
+    CHECK(http.Get("/api/instances/" + id)->status == 202);
+    const auto raised = http.Post("/api/instances/" + id + "/raiseEvent/Go", "2", "application/json");
+    REQUIRE(raised);
+    CHECK(raised->status == 202);
+    const json done = wait_for(http, id, "Completed");
+    CHECK(done["output"] == 42);
+    CHECK(done["customStatus"] == json{{"stage", 2}});
+  }
+  SUBCASE("suspend and resume") {
+    const std::string id = start(http, "WaitForApproval", "", "approval")["id"];
+    wait_for(http, id, "Running");
+    CHECK(http.Post("/api/instances/" + id + "/suspend?reason=hold", "", "application/json")->status == 202);
+    wait_for(http, id, "Suspended");
+    CHECK(http.Post("/api/instances/" + id + "/raiseEvent/Approval", "true", "application/json")->status == 202);
+    CHECK(http.Post("/api/instances/" + id + "/resume?reason=go", "", "application/json")->status == 202);
+    const json done = wait_for(http, id, "Completed");
+    CHECK(done["output"] == "approved");
+    bool suspended = false, resumed = false;
+    for (const json& e : events_of(http, id)) {
+      suspended |= e["kind"] == "ExecutionSuspended" && e["reason"] == "hold";
+      resumed |= e["kind"] == "ExecutionResumed" && e["reason"] == "go";
+    }
+    CHECK(suspended);
+    CHECK(resumed);
+  }
+  SUBCASE("terminate") {
+    const std::string id = start(http, "WaitForApproval", "")["id"];
+    wait_for(http, id, "Running");
+    CHECK(http.Post("/api/instances/" + id + "/terminate?reason=no%20longer%20needed", "", "application/json")->status ==
+          202);
+    wait_for(http, id, "Terminated");
+    CHECK(http.Get("/api/instances/" + id)->status == 200);
+    bool terminated = false;
+    for (const json& e : events_of(http, id))
+      terminated |= e["kind"] == "ExecutionTerminated" && e["reason"] == "no longer needed";
+    CHECK(terminated);
+  }
+  SUBCASE("an activity failure fails the orchestration") {
+    const std::string id = start(http, "Fail", "")["id"];
+    const json failed = wait_for(http, id, "Failed");
+    CHECK(http.Get("/api/instances/" + id)->status == 200);
+    REQUIRE(failed.contains("failureDetails"));
+    CHECK(failed["failureDetails"]["errorType"].is_string());
+    CHECK(failed["failureDetails"]["message"].get<std::string>().find("boom") != std::string::npos);
+    bool task_failed = false;
+    for (const json& e : events_of(http, id))
+      task_failed |= e["kind"] == "TaskFailed" && e["failureDetails"]["message"].get<std::string>().find("boom") !=
+                                                      std::string::npos;
+    CHECK(task_failed);
+  }
+  SUBCASE("a durable timer") {
+    const std::string id = start(http, "Sleep", "50")["id"];
+    CHECK(wait_for(http, id, "Completed")["output"] == "slept");
+    std::set<std::string> kinds;
+    for (const json& e : events_of(http, id)) kinds.insert(e["kind"].get<std::string>());
+    CHECK(kinds.count("TimerCreated") == 1);
+    CHECK(kinds.count("TimerFired") == 1);
+  }
+}
+
+TEST_CASE("list: paging across pages and filters") {
+  test_node node;
+  httplib::Client http("127.0.0.1", node.port());
+  for (int i = 0; i < 25; ++i) start(http, "Chain", "\"p" + std::to_string(i) + "\"", "page-" + std::to_string(i));
+  for (int i = 0; i < 3; ++i) start(http, "WaitForApproval", "", "wait-" + std::to_string(i));
+  for (int i = 0; i < 25; ++i) wait_for(http, "page-" + std::to_string(i), "Completed");
+  for (int i = 0; i < 3; ++i) wait_for(http, "wait-" + std::to_string(i), "Running");
+
+  SUBCASE("pages by query parameter and by header") {
+    for (bool by_header : {false, true}) {
+      std::set<std::string> seen;
+      std::string token;
+      int pages = 0;
+      do {
+        httplib::Headers headers;
+        std::string target = "/api/instances?top=7&instanceIdPrefix=page-";
+        if (!token.empty()) {
+          if (by_header) headers.emplace("x-ms-continuation-token", token);
+          else target += "&continuationToken=" + token;
+        }
+        const auto r = http.Get(target, headers);
+        REQUIRE(r);
+        REQUIRE(r->status == 200);
+        const json page = json::parse(r->body);
+        CHECK(page["instances"].size() <= 7);
+        for (const json& i : page["instances"]) {
+          CHECK(seen.insert(i["instanceId"].get<std::string>()).second);
+          CHECK(!i.contains("input"));  // lists leave inputs out unless showInput=true
+        }
+        token = page["continuationToken"].is_null() ? "" : page["continuationToken"].get<std::string>();
+        CHECK(r->get_header_value("x-ms-continuation-token") == token);
+        ++pages;
+      } while (!token.empty());
+      CHECK(pages == 4);
+      CHECK(seen.size() == 25);
+    }
+  }
+  SUBCASE("filters") {
+    auto ids = [&](const std::string& query) {
+      const json page = body_of(http.Get("/api/instances?top=1000&" + query));
+      std::set<std::string> found;
+      for (const json& i : page["instances"]) found.insert(i["instanceId"].get<std::string>());
+      return found;
+    };
+    CHECK(ids("runtimeStatus=Running") == std::set<std::string>{"wait-0", "wait-1", "wait-2"});
+    CHECK(ids("runtimeStatus=running,completed").size() == 28);
+    CHECK(ids("name=WaitForApproval").size() == 3);
+    CHECK(ids("name=Chain&runtimeStatus=Running").empty());
+    CHECK(ids("instanceIdPrefix=wait-1").size() == 1);
+    CHECK(ids("createdTimeFrom=2200-01-01T00:00:00Z").empty());
+    CHECK(ids("createdTimeTo=2000-01-01").empty());
+    CHECK(ids("createdTimeFrom=2000-01-01T00:00:00Z&createdTimeTo=2200-01-01T00:00:00%2B01:00").size() == 28);
+    const json with_input = body_of(http.Get("/api/instances?instanceIdPrefix=page-1&showInput=true&top=1"));
+    CHECK(with_input["instances"][0].contains("input"));
+  }
+  SUBCASE("bad list parameters") {
+    check_error(http.Get("/api/instances?continuationToken=zz"), 400, "InvalidArgument");
+    check_error(http.Get("/api/instances?continuationToken=0"), 400, "InvalidArgument");
+    check_error(http.Get("/api/instances", {{"x-ms-continuation-token", "not-a-token"}}), 400);
+    check_error(http.Get("/api/instances?runtimeStatus=Sleeping"), 400, "InvalidArgument");
+    check_error(http.Get("/api/instances?runtimeStatus="), 400, "InvalidArgument");
+    check_error(http.Get("/api/instances?top=0"), 400, "InvalidArgument");
+    check_error(http.Get("/api/instances?top=1001"), 400, "InvalidArgument");
+    check_error(http.Get("/api/instances?top=ten"), 400, "InvalidArgument");
+    check_error(http.Get("/api/instances?createdTimeFrom=yesterday"), 400, "InvalidArgument");
+    check_error(http.Get("/api/instances?createdTimeFrom=2999-01-01"), 400, "InvalidArgument");  // past 2262
+    check_error(http.Get("/api/instances?showInput=maybe"), 400, "InvalidArgument");
+  }
+}
+
+TEST_CASE("purge one instance and by filter") {
+  test_node node;
+  httplib::Client http("127.0.0.1", node.port());
+  for (int i = 0; i < 5; ++i) start(http, "Chain", "\"x\"", "purge-" + std::to_string(i));
+  for (int i = 0; i < 5; ++i) wait_for(http, "purge-" + std::to_string(i), "Completed");
+  start(http, "WaitForApproval", "", "purge-running");
+  wait_for(http, "purge-running", "Running");
+
+  const auto one = http.Delete("/api/instances/purge-0");
+  REQUIRE(one);
+  CHECK(one->status == 200);
+  CHECK(json::parse(one->body)["instancesDeleted"] == 1);
+  check_error(http.Get("/api/instances/purge-0"), 404, "InstanceNotFound");
+  check_error(http.Get("/api/instances/purge-0/history"), 404, "InstanceNotFound");
+  check_error(http.Delete("/api/instances/purge-0"), 404, "InstanceNotFound");
+  check_error(http.Delete("/api/instances/purge-running"), 409, "InstanceNotTerminal");
+  check_error(http.Delete("/api/instances"), 400, "InvalidArgument");
+
+  const auto by_filter = http.Delete("/api/instances?instanceIdPrefix=purge-");
+  REQUIRE(by_filter);
+  CHECK(by_filter->status == 200);
+  CHECK(json::parse(by_filter->body)["instancesDeleted"] == 4);  // the running one stays
+  const json left = body_of(http.Get("/api/instances?instanceIdPrefix=purge-"));
+  REQUIRE(left["instances"].size() == 1);
+  CHECK(left["instances"][0]["instanceId"] == "purge-running");
+}
+
+TEST_CASE("health and Prometheus metrics") {
+  test_node node;
+  httplib::Client http("127.0.0.1", node.port());
+  const auto health = http.Get("/api/health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  CHECK(json::parse(health->body)["status"] == "Healthy");
+
+  for (int i = 0; i < 3; ++i) wait_for(http, start(http, "Chain", "\"m\"")["id"], "Completed");
+  wait_for(http, start(http, "WaitForApproval", "")["id"], "Running");
+  const auto metrics = http.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->status == 200);
+  CHECK(metrics->get_header_value("Content-Type").find("text/plain") == 0);
+  const std::string& text = metrics->body;
+  CHECK(text.find("perdure_instances{status=\"Completed\"} 3\n") != std::string::npos);
+  CHECK(text.find("perdure_instances{status=\"Running\"} 1\n") != std::string::npos);
+  CHECK(text.find("# TYPE perdure_commit_latency_seconds histogram") != std::string::npos);
+  CHECK(text.find("perdure_commit_latency_seconds_bucket{le=\"+Inf\"}") != std::string::npos);
+  CHECK(text.find("perdure_activities_completed_total 9\n") != std::string::npos);
+  for (const char* name : {"perdure_episodes_total ", "perdure_commits_total ", "perdure_committed_episodes_total ",
+                           "perdure_activity_queue_depth ", "perdure_timer_lag_seconds ", "perdure_timers_fired_total "})
+    CHECK_MESSAGE(text.find(std::string("\n") + name) != std::string::npos, name);
+  CHECK(text.find("perdure_episodes_total 0\n") == std::string::npos);
+}
+
+TEST_CASE("bad input gets a 4xx with a JSON error and never hurts the node") {
+  test_node node;
+  httplib::Client http("127.0.0.1", node.port());
+  start(http, "WaitForApproval", "", "taken");
+
+  SUBCASE("each bad input") {
+    check_error(http.Post("/api/orchestrations/Chain", "{\"unterminated\": ", "application/json"), 400, "InvalidJson");
+    check_error(http.Post("/api/orchestrations/Chain", std::string(200 * 1024, '1'), "application/json"), 413,
+                "PayloadTooLarge");
+    // Within the body limit but over the node's payload limit (64 KiB).
+    check_error(http.Post("/api/orchestrations/Chain", "\"" + std::string(100 * 1024, 'a') + "\"", "application/json"),
+                400, "InvalidArgument");
+    check_error(http.Get("/api/nothing-here"), 404, "NotFound");
+    check_error(http.Get("/"), 404, "NotFound");
+    check_error(http.Post("/api/instances/taken/explode", "", "application/json"), 404, "NotFound");
+    check_error(http.Get("/api/instances/nobody"), 404, "InstanceNotFound");
+    check_error(http.Get("/api/instances/nobody/history"), 404, "InstanceNotFound");
+    check_error(http.Post("/api/instances/nobody/raiseEvent/Approval", "true", "application/json"), 404,
+                "InstanceNotFound");
+    for (const char* verb : {"terminate", "suspend", "resume"})
+      check_error(http.Post(std::string("/api/instances/nobody/") + verb, "", "application/json"), 404,
+                  "InstanceNotFound");
+    check_error(http.Delete("/api/instances/nobody"), 404, "InstanceNotFound");
+    check_error(http.Post("/api/orchestrations/NoSuchOrchestration", "1", "application/json"), 404,
+                "OrchestrationNotFound");
+    check_error(http.Post("/api/orchestrations/WaitForApproval?instanceId=taken", "", "application/json"), 409,
+                "InstanceAlreadyExists");
+    check_error(http.Post("/api/orchestrations/Chain?instanceId=", "\"x\"", "application/json"), 400, "InvalidArgument");
+    check_error(http.Post("/api/orchestrations/Chain?instanceId=has%20space", "\"x\"", "application/json"), 400,
+                "InvalidArgument");
+    check_error(http.Post("/api/orchestrations/Chain?instanceId=" + std::string(300, 'x'), "\"x\"", "application/json"),
+                400, "InvalidArgument");
+    check_error(http.Get("/api/instances/bad%23id"), 400, "InvalidArgument");
+    check_error(http.Get("/api/instances/bad%01id"), 400, "InvalidArgument");
+    check_error(http.Get("/api/instances/" + std::string(300, 'y')), 400, "InvalidArgument");
+    check_error(http.Post("/api/instances/taken/raiseEvent/Approval", "tru", "application/json"), 400, "InvalidJson");
+    check_error(http.Get("/api/instances/taken?showHistory=yes"), 400, "InvalidArgument");
+    check_error(http.Delete("/api/instances?runtimeStatus=Nope"), 400, "InvalidArgument");
+    check_error(http.Get("/api/instances?createdTimeTo=2024-13-01"), 400, "InvalidArgument");
+  }
+  SUBCASE("random and truncated request bodies and paths") {
+    std::mt19937 random(20240501);
+    const std::vector<std::string> valid_bodies{
+        "\"Tokyo\"", "{\"a\": [1, 2, {\"b\": null}], \"c\": \"\\u00e9\"}", "[true, false, 1.5e10]", "42"};
+    const std::vector<std::pair<std::string, std::string>> targets{
+        {"POST", "/api/orchestrations/Chain"},        {"POST", "/api/orchestrations/NoSuch"},
+        {"POST", "/api/instances/taken/raiseEvent/X"}, {"POST", "/api/instances/nobody/raiseEvent/X"},
+        {"POST", "/api/instances/taken/suspend"},     {"POST", "/api/instances/taken/resume"},
+        {"GET", "/api/instances"},                    {"DELETE", "/api/instances"},
+        {"GET", "/api/instances/taken"},              {"PUT", "/api/instances/taken"}};
+    auto random_bytes = [&](size_t n) {
+      std::string s(n, '\0');
+      for (char& c : s) c = static_cast<char>(random() & 0xff);
+      return s;
+    };
+    auto encoded_random_segment = [&] {
+      static constexpr char hex[] = "0123456789ABCDEF";
+      std::string s;
+      for (size_t i = 0, n = 1 + random() % 12; i < n; ++i) {
+        const unsigned c = random() & 0xff;
+        s += '%';
+        s += hex[c >> 4];
+        s += hex[c & 0xf];
+      }
+      return s;
+    };
+    int server_errors = 0;
+    for (int i = 0; i < 500; ++i) {
+      std::string body;
+      switch (random() % 3) {
+        case 0: body = random_bytes(random() % 300); break;
+        case 1: {
+          const std::string& valid = valid_bodies[random() % valid_bodies.size()];
+          body = valid.substr(0, random() % valid.size());  // truncated
+          break;
+        }
+        default: body = valid_bodies[random() % valid_bodies.size()];
+      }
+      auto [method, path] = targets[random() % targets.size()];
+      if (random() % 4 == 0) path = "/api/instances/" + encoded_random_segment();
+      if (random() % 5 == 0) path += "?runtimeStatus=" + encoded_random_segment() + "&top=" + encoded_random_segment();
+      httplib::Result r = method == "POST"     ? http.Post(path, body, "application/json")
+                          : method == "PUT"    ? http.Put(path, body, "application/json")
+                          : method == "DELETE" ? http.Delete(path, body, "application/json")
+                                               : http.Get(path);
+      REQUIRE_MESSAGE(r, "request " << i << " got no answer: " << method << " " << path);
+      if (r->status >= 500) ++server_errors;
+      if (r->status >= 400) {
+        const json error = json::parse(r->body, nullptr, false);
+        CHECK_MESSAGE(error.is_object(), method << " " << path << " -> " << r->status << " " << r->body);
+        if (error.is_object()) CHECK(error.contains("error"));
+      }
+    }
+    CHECK(server_errors == 0);
+  }
+  CHECK(node.alive());
+  check_node_works(http);
+  CHECK(node.stop() == 0);  // a clean shutdown after all of it
+}

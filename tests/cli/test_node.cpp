@@ -1,0 +1,90 @@
+// The node the CLI and HTTP API tests drive: a few orchestrations covering every status, started
+// with its management API on a free port of 127.0.0.1.
+//
+//   cli_test_node DATA_DIR   prints "HTTP_PORT <n>" once serving; SIGTERM stops it.
+#include <perdure/host.hpp>
+#include <perdure/orchestration_context.hpp>
+#include <perdure/task.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+std::string greet(perdure::activity_context&, std::string name) { return "Hello, " + name; }
+
+int boom(perdure::activity_context&, int) { throw std::runtime_error("boom"); }
+
+// Chaining: three activities, each fed the previous output.
+perdure::task<std::string> chain(perdure::orchestration_context& ctx, std::string who) {
+  auto first = co_await ctx.call_activity<std::string>("Greet", who);
+  auto second = co_await ctx.call_activity<std::string>("Greet", first);
+  co_return co_await ctx.call_activity<std::string>("Greet", second);
+}
+
+perdure::task<std::string> wait_for_approval(perdure::orchestration_context& ctx) {
+  const bool approved = co_await ctx.wait_for_event<bool>("Approval");
+  co_return approved ? "approved" : "rejected";
+}
+
+perdure::task<int> fail(perdure::orchestration_context& ctx) { co_return co_await ctx.call_activity<int>("Boom", 1); }
+
+perdure::task<int> with_status(perdure::orchestration_context& ctx, int n) {
+  ctx.set_custom_status(nlohmann::json{{"stage", 1}});
+  const int go = co_await ctx.wait_for_event<int>("Go");
+  ctx.set_custom_status(nlohmann::json{{"stage", 2}});
+  co_return n * go;
+}
+
+perdure::task<std::string> sleep_for(perdure::orchestration_context& ctx, int millis) {
+  co_await ctx.create_timer(std::chrono::milliseconds(millis));
+  co_return "slept";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: cli_test_node DATA_DIR\n";
+    return 2;
+  }
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  perdure::host host;
+  host.add_activity("Greet", greet);
+  host.add_activity("Boom", boom);
+  host.add_orchestration("Chain", chain);
+  host.add_orchestration("WaitForApproval", wait_for_approval);
+  host.add_orchestration("Fail", fail);
+  host.add_orchestration("WithStatus", with_status);
+  host.add_orchestration("Sleep", sleep_for);
+
+  perdure::node_options options;
+  options.data_dir = argv[1];
+  options.partitions = 4;
+  options.activity_workers = 2;
+  options.scheduler_threads = 2;
+  options.sync = false;  // tests need no power-loss durability
+  options.max_payload_bytes = 64 * 1024;  // small, so the tests reach the body limit cheaply
+  options.log_level = "warn";
+  options.http_port = 0;
+  try {
+    host.start(options);
+  } catch (const std::exception& e) {
+    std::cerr << "cli_test_node: " << e.what() << "\n";
+    return 1;
+  }
+  std::cout << "HTTP_PORT " << host.http_port() << std::endl;
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  host.stop();
+  return 0;
+}
