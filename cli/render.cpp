@@ -55,6 +55,7 @@ std::string format_duration(std::chrono::nanoseconds d) {
   const bool negative = d < nanoseconds::zero();
   if (negative) d = -d;
   const double ns = static_cast<double>(d.count());
+  if (d == nanoseconds::zero()) return "0s";
   if (d < microseconds(1)) {
     std::snprintf(buf, sizeof buf, "%lldns", static_cast<long long>(d.count()));
   } else if (d < milliseconds(1)) {
