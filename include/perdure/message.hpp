@@ -21,6 +21,10 @@ struct message {
   // increasing per source partition. Messages from clients carry no source (source_partition < 0).
   int32_t source_partition = -1;
   uint64_t source_seq = 0;
+  // In transit only (never stored): the seq of the source's previous message to the same partition
+  // that was not yet acknowledged when this one was sent, 0 if none. The receiver applies a message
+  // only after that one, which keeps each source-to-target stream gap-free.
+  uint64_t source_prev_seq = 0;
   friend bool operator==(const message&, const message&) = default;
 };
 

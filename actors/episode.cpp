@@ -1,0 +1,263 @@
+#include "episode.hpp"
+
+#include <perdure/errors.hpp>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+namespace perdure::actors {
+namespace {
+
+// A chain of continue_as_new within one episode is bounded so a buggy orchestration cannot spin a
+// partition forever; the rest continues at the next episode.
+constexpr int max_executions_per_episode = 16;
+
+class episode_runner {
+ public:
+  episode_runner(instance_slot& slot, const episode_env& env) : slot_(slot), env_(env) {
+    commit_.instance_id = slot.instance_id;
+  }
+
+  void take(message& msg) {
+    if (auto* started = std::get_if<events::execution_started>(&msg.event.payload)) {
+      flush();
+      start_execution(*started, {});
+      return;
+    }
+    if (!slot_.record || is_terminal(slot_.record->status)) {
+      drop(msg, "the instance has no running execution");
+      return;
+    }
+    if (!msg.execution_id.empty() && msg.execution_id != slot_.record->execution_id) {
+      drop(msg, "it is for execution " + msg.execution_id);
+      return;
+    }
+    release_queue_entry(msg);
+    if (pending_.empty()) pending_.push_back(history_event{env_.now, events::episode_started{}});
+    pending_.push_back(std::move(msg.event));
+  }
+
+  std::optional<storage::episode_commit> finish() {
+    flush();
+    if (!wrote_) return std::nullopt;
+    slot_.record->last_updated_at = env_.now;
+    commit_.record = *slot_.record;
+    return std::move(commit_);
+  }
+
+ private:
+  void start_execution(const events::execution_started& started, std::vector<history_event> carryover) {
+    if (slot_.record && !is_terminal(slot_.record->status) &&
+        slot_.record->status != runtime_status::continued_as_new) {
+      spdlog::warn("instance '{}': ignored a second start while execution {} runs", slot_.instance_id,
+                   slot_.record->execution_id);
+      return;
+    }
+    instance_record record;
+    record.instance_id = slot_.instance_id;
+    record.execution_id = started.execution_id;
+    record.name = started.name;
+    record.status = runtime_status::pending;
+    record.created_at = (slot_.record && slot_.record->status == runtime_status::continued_as_new)
+                            ? slot_.record->created_at
+                            : env_.now;
+    record.input = started.input;
+    record.parent = started.parent;
+    slot_.record = std::move(record);
+    commit_.new_execution = true;
+    commit_.appended.clear();
+    wrote_ = true;
+
+    std::vector<history_event> first;
+    first.reserve(2 + carryover.size());
+    first.push_back(history_event{env_.now, events::episode_started{}});
+    first.push_back(history_event{env_.now, started});
+    for (auto& ev : carryover) first.push_back(std::move(ev));
+
+    try {
+      slot_.executor = std::make_unique<orchestration_executor>(env_.functions, started.name, slot_.instance_id);
+    } catch (const std::exception& e) {
+      // Unknown orchestration (e.g. a sub-orchestration name nobody registered): the execution fails.
+      commit_.appended = std::move(first);
+      fail_execution(failure_details{"UnknownOrchestration", e.what(), {}, true});
+      return;
+    }
+    run([&] { return slot_.executor->execute(first); }, first);
+  }
+
+  void flush() {
+    if (pending_.empty()) return;
+    auto events = std::move(pending_);
+    pending_.clear();
+    if (!slot_.executor) {
+      try {
+        slot_.executor = std::make_unique<orchestration_executor>(env_.functions, slot_.record->name,
+                                                                   slot_.instance_id);
+        auto stored = env_.store.history(slot_.instance_id);
+        apply(slot_.executor->replay(stored));
+      } catch (const std::exception& e) {
+        stall(events, e);
+        return;
+      }
+    }
+    run([&] { return slot_.executor->execute(events); }, events);
+  }
+
+  template <class Step>
+  void run(Step&& step, const std::vector<history_event>& inputs) {
+    try {
+      apply(step());
+    } catch (const std::exception& e) {
+      stall(inputs, e);
+    }
+  }
+
+  // The code cannot run (non-determinism, or its orchestration is no longer registered). Keep the
+  // inputs so nothing is lost, and keep the instance running so fixed code can take over.
+  void stall(const std::vector<history_event>& inputs, const std::exception& e) {
+    const bool nondeterministic = dynamic_cast<const nondeterminism_error*>(&e) != nullptr;
+    spdlog::error("instance '{}' stalled: {}", slot_.instance_id, e.what());
+    for (const auto& ev : inputs) commit_.appended.push_back(ev);
+    slot_.executor.reset();
+    if (slot_.record->status == runtime_status::pending) slot_.record->status = runtime_status::running;
+    slot_.record->failure = failure_details{nondeterministic ? "NonDeterminismError" : "OrchestrationStalled",
+                                            e.what(), "the instance resumes when fixed code replays it", false};
+    wrote_ = true;
+  }
+
+  void apply(episode_result result) {
+    wrote_ = wrote_ || !result.appended.empty() || result.custom_status.has_value();
+    std::optional<events::continued_as_new> next;
+    auto& record = *slot_.record;
+    if (!result.appended.empty() && record.status == runtime_status::pending) record.status = runtime_status::running;
+    if (!result.appended.empty()) record.failure.reset();  // a stall, if any, is over
+    for (auto& ev : result.appended) {
+      derive_effects(ev, next);
+      commit_.appended.push_back(std::move(ev));
+    }
+    for (auto& ev : result.ignored) note_ignored(ev);
+    if (result.custom_status) record.custom_status = std::move(*result.custom_status);
+    if (next) {
+      if (++executions_ > max_executions_per_episode) {
+        fail_execution(failure_details{"ContinueAsNewLoop", "continued as new too often in one episode", {}, true});
+        return;
+      }
+      events::execution_started started{record.name, slot_.instance_id, env_.new_execution_id(), next->input,
+                                        record.parent};
+      start_execution(started, std::move(result.carryover_events));
+    }
+  }
+
+  void derive_effects(const history_event& ev, std::optional<events::continued_as_new>& next) {
+    auto& record = *slot_.record;
+    const auto& p = ev.payload;
+    if (auto* t = std::get_if<events::task_scheduled>(&p)) {
+      commit_.scheduled_activities.push_back(
+          storage::activity_task{slot_.instance_id, record.execution_id, t->task_id, t->name, t->input, env_.now});
+    } else if (auto* timer = std::get_if<events::timer_created>(&p)) {
+      commit_.new_timers.push_back(storage::timer_entry{timer->fire_at, slot_.instance_id, record.execution_id, timer->timer_id});
+    } else if (auto* sub = std::get_if<events::sub_orchestration_created>(&p)) {
+      events::execution_started start{sub->name, sub->instance_id, env_.new_execution_id(), sub->input,
+                                      parent_instance{record.name, slot_.instance_id, record.execution_id, sub->task_id}};
+      send(message{sub->instance_id, {}, history_event{env_.now, std::move(start)}});
+    } else if (auto* sent = std::get_if<events::event_sent>(&p)) {
+      send(message{sent->instance_id, {}, history_event{env_.now, events::event_raised{sent->name, sent->input}}});
+    } else if (auto* done = std::get_if<events::execution_completed>(&p)) {
+      record.status = runtime_status::completed;
+      record.output = done->output;
+      record.failure.reset();
+      notify_parent(events::sub_orchestration_completed{-1, done->output});
+    } else if (auto* failed = std::get_if<events::execution_failed>(&p)) {
+      record.status = runtime_status::failed;
+      record.failure = failed->failure;
+      notify_parent(events::sub_orchestration_failed{-1, failed->failure});
+    } else if (auto* terminated = std::get_if<events::execution_terminated>(&p)) {
+      record.status = runtime_status::terminated;
+      record.output = nlohmann::json(terminated->reason).dump();
+      notify_parent(events::sub_orchestration_failed{
+          -1, failure_details{"Terminated", "the sub-orchestration was terminated: " + terminated->reason, {}, true}});
+    } else if (auto* can = std::get_if<events::continued_as_new>(&p)) {
+      record.status = runtime_status::continued_as_new;
+      next = *can;
+    } else if (std::holds_alternative<events::execution_suspended>(p)) {
+      record.status = runtime_status::suspended;
+    } else if (std::holds_alternative<events::execution_resumed>(p)) {
+      if (record.status == runtime_status::suspended) record.status = runtime_status::running;
+    }
+  }
+
+  void fail_execution(failure_details failure) {
+    commit_.appended.push_back(history_event{env_.now, events::execution_failed{failure}});
+    slot_.record->status = runtime_status::failed;
+    slot_.record->failure = failure;
+    slot_.executor.reset();
+    notify_parent(events::sub_orchestration_failed{-1, std::move(failure)});
+    wrote_ = true;
+  }
+
+  template <class Result>
+  void notify_parent(Result result) {
+    const auto& parent = slot_.record->parent;
+    if (!parent) return;
+    result.task_id = parent->task_id;
+    send(message{parent->instance_id, parent->execution_id, history_event{env_.now, std::move(result)}});
+  }
+
+  void send(message msg) {
+    const uint32_t target = env_.store.partition_of(msg.instance_id);
+    commit_.outbox.push_back(storage::outbox_entry{0, target, std::move(msg)});
+  }
+
+  // An activity result or a fired timer leaves the queue it waited in, whether or not it applies.
+  void release_queue_entry(const message& msg) {
+    const auto& p = msg.event.payload;
+    if (auto* done = std::get_if<events::task_completed>(&p)) {
+      commit_.finished_activities.push_back(done->task_id);
+    } else if (auto* failed = std::get_if<events::task_failed>(&p)) {
+      commit_.finished_activities.push_back(failed->task_id);
+    } else if (auto* fired = std::get_if<events::timer_fired>(&p)) {
+      commit_.fired_timers.push_back(
+          storage::timer_entry{fired->fire_at, slot_.instance_id, slot_.record->execution_id, fired->timer_id});
+    }
+  }
+
+  void drop(const message& msg, const std::string& why) {
+    spdlog::debug("instance '{}': dropped {} because {}", slot_.instance_id, event_kind_name(msg.event.payload), why);
+    if (slot_.record && (msg.execution_id.empty() || msg.execution_id == slot_.record->execution_id)) {
+      release_queue_entry(msg);
+      const bool queue_changed = !commit_.finished_activities.empty() || !commit_.fired_timers.empty();
+      wrote_ = wrote_ || queue_changed;
+    }
+  }
+
+  void note_ignored(const history_event& ev) {
+    spdlog::debug("instance '{}': ignored a duplicate or late {}", slot_.instance_id, event_kind_name(ev.payload));
+  }
+
+  instance_slot& slot_;
+  const episode_env& env_;
+  storage::episode_commit commit_;
+  std::vector<history_event> pending_;
+  bool wrote_ = false;
+  int executions_ = 0;
+};
+
+}  // namespace
+
+void load_record(instance_slot& slot, const storage::hub_store& store) {
+  if (slot.record_loaded) return;
+  slot.record = store.instance(slot.instance_id);
+  slot.record_loaded = true;
+}
+
+std::optional<storage::episode_commit> run_episode(instance_slot& slot, std::vector<message> inbox,
+                                                   const episode_env& env) {
+  load_record(slot, env.store);
+  episode_runner runner{slot, env};
+  for (auto& msg : inbox) runner.take(msg);
+  return runner.finish();
+}
+
+}  // namespace perdure::actors

@@ -1,0 +1,46 @@
+// One episode of one instance, as pure C++ (no CAF): apply the instance's new messages to its
+// orchestration, and turn what the orchestration did into the storage::episode_commit that records
+// it durably. The partition actor commits the result and only then releases its effects
+// (activities in scheduled_activities, timers in new_timers, messages in outbox).
+#pragma once
+
+#include <perdure/executor.hpp>
+#include <perdure/instance.hpp>
+#include <perdure/message.hpp>
+#include <perdure/registry.hpp>
+#include <perdure/storage/store.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace perdure::actors {
+
+/// What a partition keeps in memory for one instance.
+struct instance_slot {
+  std::string instance_id;
+  bool record_loaded = false;
+  std::optional<instance_record> record;  // the durable record, as of the last commit
+  std::unique_ptr<orchestration_executor> executor;  // the live coroutine; null = replay on demand
+};
+
+struct episode_env {
+  const registry& functions;
+  const storage::hub_store& store;
+  time_point now;
+  std::function<std::string()> new_execution_id;
+};
+
+/// Loads the instance's record from the store on first use.
+void load_record(instance_slot& slot, const storage::hub_store& store);
+
+/// Runs one episode over `inbox` (in arrival order). Returns nullopt when nothing needs writing
+/// (every message was a duplicate or arrived too late). On a non-determinism error the new events
+/// are still recorded, the instance stays Running with the error in its record, and its coroutine
+/// is dropped: fixed code replays it when the next message (or a resume) arrives.
+std::optional<storage::episode_commit> run_episode(instance_slot& slot, std::vector<message> inbox,
+                                                   const episode_env& env);
+
+}  // namespace perdure::actors

@@ -1,0 +1,68 @@
+// The client of a task hub: start orchestrations, query and manage instances.
+//
+// Semantics: every command returns once its effect is durable (committed to the owning partition's
+// store), so a start that returned survives a crash of the node. Reads (status, list, history) see
+// the durable state.
+#pragma once
+
+#include <perdure/errors.hpp>
+#include <perdure/history.hpp>
+#include <perdure/instance.hpp>
+#include <perdure/storage/store.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace perdure {
+
+using instance_query = storage::instance_query;
+using instance_page = storage::instance_page;
+
+/// What start() does when an instance with that id already exists and is not finished.
+enum class if_running {
+  fail,            // throw instance_already_exists
+  return_existing  // idempotent start: return the id, leave the running instance alone
+};
+
+struct start_options {
+  std::string instance_id;  // empty: a new random id
+  if_running when_running = if_running::fail;
+};
+
+class client {
+ public:
+  virtual ~client() = default;
+
+  /// Starts an orchestration by name with a JSON input; returns the instance id. Throws
+  /// unknown_function_error, instance_already_exists, invalid_argument_error (bad id or payload).
+  virtual std::string start(std::string_view name, std::string input_json,
+                            const start_options& options = {}) = 0;
+
+  virtual std::optional<instance_record> status(std::string_view instance_id) = 0;
+
+  /// Waits until the instance is terminal (completed, failed, terminated). Throws
+  /// instance_not_found, timeout_error.
+  virtual instance_record wait_for_completion(std::string_view instance_id,
+                                              std::chrono::milliseconds timeout) = 0;
+
+  /// Delivers an event; buffered by the instance until it waits for that name. Throws
+  /// instance_not_found.
+  virtual void raise_event(std::string_view instance_id, std::string_view event_name,
+                           std::string payload_json) = 0;
+  virtual void terminate(std::string_view instance_id, std::string reason) = 0;
+  virtual void suspend(std::string_view instance_id, std::string reason) = 0;
+  virtual void resume(std::string_view instance_id, std::string reason) = 0;
+
+  /// Deletes a finished instance and its history; false if it did not exist. Throws
+  /// invalid_argument_error for an instance that still runs.
+  virtual bool purge(std::string_view instance_id) = 0;
+  /// Purges every finished instance matching the filter; returns how many.
+  virtual size_t purge(const instance_query& filter) = 0;
+
+  virtual instance_page list(const instance_query& query) = 0;
+  virtual perdure::history history(std::string_view instance_id) = 0;
+};
+
+}  // namespace perdure

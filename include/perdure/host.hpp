@@ -1,0 +1,72 @@
+// perdure::host: a Perdure node. Register the orchestrations and activities, then run it as a
+// program (run(argc, argv): flags, Ctrl-C/SIGTERM shut it down cleanly) or embedded (start(),
+// use client(), stop()).
+//
+// Shutdown: stop() lets in-flight commits finish and stops taking work; activities that are still
+// running are abandoned and run again at the next start (activities run at least once).
+#pragma once
+
+#include <perdure/client.hpp>
+#include <perdure/registry.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace perdure {
+
+struct node_options {
+  std::filesystem::path data_dir = "perdure-data";
+  uint32_t partitions = 8;         // fixed when the hub's data dir is created
+  size_t activity_workers = 16;    // threads running activities (they may block)
+  size_t max_cached_instances = 10'000;  // live coroutines kept in memory; the rest replay on demand
+  bool sync = true;                // fsync every commit (durable against power loss)
+  size_t max_payload_bytes = 4u << 20;
+  std::string log_level = "info";  // trace, debug, info, warn, error, off
+  size_t scheduler_threads = 0;    // CAF scheduler threads; 0 = number of cores
+  std::string http_address = "127.0.0.1";  // management API (HTTP/JSON); loopback by default
+  int http_port = -1;                      // -1: no management API; 0: any free port
+};
+
+class host {
+ public:
+  host();
+  ~host();
+  host(const host&) = delete;
+  host& operator=(const host&) = delete;
+
+  template <class F>
+  host& add_orchestration(std::string name, F&& fn) {
+    functions_.add_orchestration(std::move(name), std::forward<F>(fn));
+    return *this;
+  }
+  template <class F>
+  host& add_activity(std::string name, F&& fn) {
+    functions_.add_activity(std::move(name), std::forward<F>(fn));
+    return *this;
+  }
+  perdure::registry& functions() noexcept { return functions_; }
+
+  /// Parses the node flags (--help lists them), runs until SIGINT/SIGTERM, stops; the exit code.
+  int run(int argc, char** argv);
+
+  /// Embedded use. Throws perdure::error (e.g. an unusable data dir) when the node cannot start.
+  void start(const node_options& options);
+  void stop();
+  bool running() const noexcept;
+
+  /// The client of this node; valid between start() and stop().
+  perdure::client& client();
+  /// The port the management API listens on, or -1 when it is off.
+  int http_port() const noexcept;
+
+ private:
+  struct node;
+  perdure::registry functions_;
+  std::unique_ptr<node> node_;
+};
+
+}  // namespace perdure

@@ -1,0 +1,156 @@
+#include "local_client.hpp"
+
+#include "../actors/protocol.hpp"
+#include "instance_ids.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+namespace perdure {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Commands wait for a durable commit; this bounds how long a client waits for a partition that is
+// stuck (e.g. on a dying disk) before reporting it.
+constexpr auto command_timeout = 60s;
+
+void check_instance_id(std::string_view id) {
+  if (auto problem = instance_id_problem(id)) throw invalid_argument_error(*problem);
+}
+
+}  // namespace
+
+local_client::local_client(caf::actor_system& system, storage::hub_store& store, const registry& functions,
+                           std::shared_ptr<actors::partition_directory> directory, size_t max_payload_bytes)
+    : system_(system),
+      store_(store),
+      functions_(functions),
+      directory_(std::move(directory)),
+      max_payload_bytes_(max_payload_bytes) {}
+
+const caf::actor& local_client::partition_for(std::string_view instance_id) const {
+  return directory_->partitions.at(store_.partition_of(instance_id));
+}
+
+void local_client::check_payload(std::string_view what, std::string_view json) const {
+  if (json.size() > max_payload_bytes_)
+    throw invalid_argument_error(std::string{what} + " is " + std::to_string(json.size()) +
+                                 " bytes; the limit is " + std::to_string(max_payload_bytes_));
+  if (!json.empty() && !nlohmann::json::accept(json))
+    throw invalid_argument_error(std::string{what} + " is not valid JSON");
+}
+
+std::string local_client::start(std::string_view name, std::string input_json, const start_options& options) {
+  std::string id = options.instance_id.empty() ? new_instance_id() : options.instance_id;
+  check_instance_id(id);
+  check_payload("the input", input_json);
+  if (!functions_.has_orchestration(name))
+    throw unknown_function_error("no orchestration named '" + std::string{name} + "' is registered");
+  caf::scoped_actor self{system_};
+  std::string result;
+  self->request(partition_for(id), command_timeout, actors::start_atom::value, std::string{name},
+                std::move(input_json), id, options.when_running == if_running::return_existing)
+      .receive([&](std::string& started) { result = std::move(started); },
+               [&](caf::error& err) { actors::throw_client_error(err, id); });
+  return result;
+}
+
+std::optional<instance_record> local_client::status(std::string_view instance_id) {
+  check_instance_id(instance_id);
+  return store_.instance(instance_id);
+}
+
+instance_record local_client::wait_for_completion(std::string_view instance_id, std::chrono::milliseconds timeout) {
+  check_instance_id(instance_id);
+  caf::scoped_actor self{system_};
+  instance_record result;
+  const std::string id{instance_id};
+  self->request(partition_for(id), timeout, actors::wait_atom::value, id)
+      .receive([&](instance_record& record) { result = std::move(record); },
+               [&](caf::error& err) { actors::throw_client_error(err, id); });
+  return result;
+}
+
+void local_client::send_command(std::string_view instance_id, event_payload event) {
+  check_instance_id(instance_id);
+  const std::string id{instance_id};
+  caf::scoped_actor self{system_};
+  message msg{id, {}, history_event{clock::now(), std::move(event)}};
+  self->request(partition_for(id), command_timeout, actors::command_atom::value, std::move(msg))
+      .receive([](const std::string&) {}, [&](caf::error& err) { actors::throw_client_error(err, id); });
+}
+
+void local_client::raise_event(std::string_view instance_id, std::string_view event_name, std::string payload_json) {
+  if (event_name.empty()) throw invalid_argument_error("the event name is empty");
+  check_payload("the event payload", payload_json);
+  send_command(instance_id, events::event_raised{std::string{event_name}, std::move(payload_json)});
+}
+
+void local_client::terminate(std::string_view instance_id, std::string reason) {
+  check_payload("the reason", nlohmann::json(reason).dump());
+  send_command(instance_id, events::execution_terminated{std::move(reason)});
+}
+
+void local_client::suspend(std::string_view instance_id, std::string reason) {
+  send_command(instance_id, events::execution_suspended{std::move(reason)});
+}
+
+void local_client::resume(std::string_view instance_id, std::string reason) {
+  send_command(instance_id, events::execution_resumed{std::move(reason)});
+}
+
+bool local_client::purge(std::string_view instance_id) {
+  check_instance_id(instance_id);
+  const std::string id{instance_id};
+  caf::scoped_actor self{system_};
+  bool purged = false;
+  self->request(partition_for(id), command_timeout, actors::purge_atom::value, id)
+      .receive([&](bool done) { purged = done; }, [&](caf::error& err) { actors::throw_client_error(err, id); });
+  return purged;
+}
+
+size_t local_client::purge(const instance_query& filter) {
+  // Each purge goes through the instance's partition (its single writer), so a purge never races
+  // with a new execution of the same id.
+  instance_query query = filter;
+  query.statuses.clear();
+  for (auto s : filter.statuses.empty() ? std::vector<runtime_status>(all_runtime_statuses.begin(), all_runtime_statuses.end())
+                                        : filter.statuses)
+    if (is_terminal(s)) query.statuses.push_back(s);
+  if (query.statuses.empty()) return 0;
+  query.page_size = 500;
+  query.continuation_token.clear();
+  std::vector<std::string> ids;
+  do {
+    auto page = store_.list(query);
+    for (auto& record : page.records) ids.push_back(std::move(record.instance_id));
+    query.continuation_token = std::move(page.continuation_token);
+  } while (!query.continuation_token.empty());
+  size_t purged = 0;
+  for (const auto& id : ids) {
+    try {
+      purged += purge(id) ? 1 : 0;
+    } catch (const invalid_argument_error&) {
+      // Restarted since it was listed: no longer finished, so not purged.
+    }
+  }
+  return purged;
+}
+
+instance_page local_client::list(const instance_query& query) {
+  try {
+    return store_.list(query);
+  } catch (const storage::store_error& e) {
+    if (e.code() == storage::errc::invalid_argument) throw invalid_argument_error(e.what());
+    throw;
+  }
+}
+
+perdure::history local_client::history(std::string_view instance_id) {
+  check_instance_id(instance_id);
+  if (!store_.instance(instance_id)) throw instance_not_found(std::string{instance_id});
+  return store_.history(instance_id);
+}
+
+}  // namespace perdure

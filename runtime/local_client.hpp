@@ -1,0 +1,46 @@
+// The client of a node in the same process: commands go to the owning partition actor, reads go
+// straight to the store (they see the durable state).
+#pragma once
+
+#include "../actors/partition_actor.hpp"
+
+#include <perdure/client.hpp>
+#include <perdure/registry.hpp>
+
+#include <caf/actor_system.hpp>
+
+#include <chrono>
+#include <memory>
+
+namespace perdure {
+
+class local_client final : public client {
+ public:
+  local_client(caf::actor_system& system, storage::hub_store& store, const registry& functions,
+               std::shared_ptr<actors::partition_directory> directory, size_t max_payload_bytes);
+
+  std::string start(std::string_view name, std::string input_json, const start_options& options) override;
+  std::optional<instance_record> status(std::string_view instance_id) override;
+  instance_record wait_for_completion(std::string_view instance_id, std::chrono::milliseconds timeout) override;
+  void raise_event(std::string_view instance_id, std::string_view event_name, std::string payload_json) override;
+  void terminate(std::string_view instance_id, std::string reason) override;
+  void suspend(std::string_view instance_id, std::string reason) override;
+  void resume(std::string_view instance_id, std::string reason) override;
+  bool purge(std::string_view instance_id) override;
+  size_t purge(const instance_query& filter) override;
+  instance_page list(const instance_query& query) override;
+  perdure::history history(std::string_view instance_id) override;
+
+ private:
+  const caf::actor& partition_for(std::string_view instance_id) const;
+  void send_command(std::string_view instance_id, event_payload event);
+  void check_payload(std::string_view what, std::string_view json) const;
+
+  caf::actor_system& system_;
+  storage::hub_store& store_;
+  const registry& functions_;
+  std::shared_ptr<actors::partition_directory> directory_;
+  size_t max_payload_bytes_;
+};
+
+}  // namespace perdure

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds Perdure, and runs the main demo on an embedded single node.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+cmake --build build -j "$(nproc)"
+demo_data=$(mktemp -d /tmp/perdure-demo.XXXXXX)
+trap 'rm -rf "$demo_data"' EXIT
+build/examples/quickstart --data "$demo_data"
