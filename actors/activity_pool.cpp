@@ -64,6 +64,7 @@ caf::behavior worker(caf::event_based_actor* self, const registry* functions, ca
   return {
       [=](work_atom, const activity_work& work) {
         self->send(work.partition, deliver_atom::value, run_activity(*functions, work.task, *metrics));
+        if (work.done_to) self->send(work.done_to, done_atom::value, work.lease);
         self->send(dispatcher, idle_atom::value, caf::actor{self});
       },
   };

@@ -16,7 +16,8 @@ constexpr int max_executions_per_episode = 16;
 
 class episode_runner {
  public:
-  episode_runner(instance_slot& slot, const episode_env& env) : slot_(slot), env_(env) {
+  episode_runner(instance_slot& slot, const episode_env& env, orphaned_entries& orphans)
+      : slot_(slot), env_(env), orphans_(orphans) {
     commit_.instance_id = slot.instance_id;
   }
 
@@ -225,10 +226,22 @@ class episode_runner {
 
   void drop(const message& msg, const std::string& why) {
     spdlog::debug("instance '{}': dropped {} because {}", slot_.instance_id, event_kind_name(msg.event.payload), why);
-    if (slot_.record && (msg.execution_id.empty() || msg.execution_id == slot_.record->execution_id)) {
+    const bool same_execution =
+        slot_.record && (msg.execution_id.empty() || msg.execution_id == slot_.record->execution_id);
+    if (same_execution) {
       release_queue_entry(msg);
       const bool queue_changed = !commit_.finished_activities.empty() || !commit_.fired_timers.empty();
       wrote_ = wrote_ || queue_changed;
+      return;
+    }
+    // A timer of a purged instance or of an earlier execution: remove it, or it fires forever. An
+    // activity result is only orphaned without a record: a new execution may reuse the task id.
+    const auto& p = msg.event.payload;
+    if (auto* fired = std::get_if<events::timer_fired>(&p)) {
+      orphans_.timers.push_back(storage::timer_entry{fired->fire_at, slot_.instance_id, msg.execution_id, fired->timer_id});
+    } else if (!slot_.record) {
+      if (auto* done = std::get_if<events::task_completed>(&p)) orphans_.activities.emplace_back(slot_.instance_id, done->task_id);
+      if (auto* failed = std::get_if<events::task_failed>(&p)) orphans_.activities.emplace_back(slot_.instance_id, failed->task_id);
     }
   }
 
@@ -238,6 +251,7 @@ class episode_runner {
 
   instance_slot& slot_;
   const episode_env& env_;
+  orphaned_entries& orphans_;
   storage::episode_commit commit_;
   std::vector<history_event> pending_;
   bool wrote_ = false;
@@ -253,9 +267,9 @@ void load_record(instance_slot& slot, const storage::hub_store& store) {
 }
 
 std::optional<storage::episode_commit> run_episode(instance_slot& slot, std::vector<message> inbox,
-                                                   const episode_env& env) {
+                                                   const episode_env& env, orphaned_entries& orphans) {
   load_record(slot, env.store);
-  episode_runner runner{slot, env};
+  episode_runner runner{slot, env, orphans};
   for (auto& msg : inbox) runner.take(msg);
   return runner.finish();
 }

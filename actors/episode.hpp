@@ -33,6 +33,12 @@ struct episode_env {
   std::function<std::string()> new_execution_id;
 };
 
+/// Queue entries whose instance or execution is gone, to remove without an episode.
+struct orphaned_entries {
+  std::vector<storage::timer_entry> timers;
+  std::vector<std::pair<std::string, int32_t>> activities;
+};
+
 /// Loads the instance's record from the store on first use.
 void load_record(instance_slot& slot, const storage::hub_store& store);
 
@@ -41,6 +47,6 @@ void load_record(instance_slot& slot, const storage::hub_store& store);
 /// are still recorded, the instance stays Running with the error in its record, and its coroutine
 /// is dropped: fixed code replays it when the next message (or a resume) arrives.
 std::optional<storage::episode_commit> run_episode(instance_slot& slot, std::vector<message> inbox,
-                                                   const episode_env& env);
+                                                   const episode_env& env, orphaned_entries& orphans);
 
 }  // namespace perdure::actors

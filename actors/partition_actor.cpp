@@ -202,6 +202,7 @@ void flush(partition_actor* self) {
   const episode_env env{*st.config.functions, *st.config.store, clock::now(),
                         [self] { return random_hex_id(self->state.random); }};
   std::vector<slot_entry*> touched;
+  orphaned_entries orphans;
   std::vector<std::string> ids;
   ids.swap(st.dirty);
   for (const auto& id : ids) {
@@ -211,18 +212,22 @@ void flush(partition_actor* self) {
     auto inbox = std::move(e.inbox);
     e.inbox.clear();
     try {
-      if (auto commit = run_episode(e.slot, std::move(inbox), env)) batch.episodes.push_back(std::move(*commit));
+      if (auto commit = run_episode(e.slot, std::move(inbox), env, orphans)) batch.episodes.push_back(std::move(*commit));
     } catch (const std::exception& ex) {  // a storage read failed while loading the instance
       fail_partition(self, ex.what());
       return;
     }
   }
+  batch.removed_timers = std::move(orphans.timers);
+  batch.removed_activities = std::move(orphans.activities);
   batch.delivered_outbox.swap(st.delivered);
   for (const auto& [source, seq] : st.accepted)
     if (st.committed[source] < seq) batch.dedup_watermarks.emplace_back(source, seq);
 
   storage::commit_result result;
-  const bool has_writes = !batch.episodes.empty() || !batch.delivered_outbox.empty() || !batch.dedup_watermarks.empty();
+  const bool has_writes = !batch.episodes.empty() || !batch.delivered_outbox.empty() ||
+                          !batch.dedup_watermarks.empty() || !batch.removed_timers.empty() ||
+                          !batch.removed_activities.empty();
   if (has_writes) {
     const auto started = std::chrono::steady_clock::now();
     try {
@@ -240,7 +245,8 @@ void flush(partition_actor* self) {
   for (const auto& [source, seq] : batch.dedup_watermarks) st.committed[source] = seq;
   for (auto& out : result.outbox) remember_unacked(self, std::move(out));
   for (const auto& out : result.outbox) send_outbox(self, st.unacked.at(out.seq));
-  bool timers_changed = false;
+  bool timers_changed = !batch.removed_timers.empty();
+  for (const auto& removed : batch.removed_timers) st.firing.erase({removed.instance_id, removed.timer_id});
   for (auto& commit : batch.episodes) {
     for (auto& task : commit.scheduled_activities)
       self->send(st.config.dispatcher, work_atom::value, activity_work{std::move(task), self});

@@ -2,6 +2,8 @@
 
 #include <perdure/errors.hpp>
 
+#include "../storage/codec.hpp"
+
 #include <caf/all.hpp>
 
 namespace perdure::actors {
@@ -25,11 +27,84 @@ void throw_client_error(const caf::error& err, const std::string& instance_id) {
     case client_errc::invalid_argument: throw invalid_argument_error(text);
     case client_errc::unknown_function: throw unknown_function_error(text);
     case client_errc::unavailable: throw error(text);
+    case client_errc::busy: throw error(text);
   }
   throw error(text);
 }
 
+std::string encode_message(const message& msg) {
+  std::string out;
+  storage::codec::encode_message(msg, out);
+  return out;
+}
+
+message decode_message(const std::string& bytes) { return storage::codec::decode_message(bytes, {"network", "message"}); }
+
+std::string encode_record(const instance_record& record) {
+  std::string out;
+  storage::codec::encode_row(record, 0, out);
+  return out;
+}
+
+instance_record decode_record(const std::string& bytes) {
+  return storage::codec::decode_row(bytes, {"network", "instance record"}).record;
+}
+
+std::string encode_event(const history_event& event) {
+  std::string out;
+  storage::codec::encode_event(event, out);
+  return out;
+}
+
+history_event decode_event(const std::string& bytes) { return storage::codec::decode_event(bytes, {"network", "event"}); }
+
+std::string encode_task(const storage::activity_task& task) {
+  std::string out;
+  storage::codec::encode_activity(task, out);
+  return out;
+}
+
+storage::activity_task decode_task(const std::string& bytes) {
+  return storage::codec::decode_activity(bytes, {"network", "activity"});
+}
+
+wire_query to_wire(const storage::instance_query& query) {
+  wire_query w;
+  for (auto s : query.statuses) w.statuses.push_back(static_cast<uint8_t>(s));
+  w.name = query.name;
+  w.has_from = query.created_from.has_value();
+  if (w.has_from) w.from_ns = query.created_from->time_since_epoch().count();
+  w.has_to = query.created_to.has_value();
+  if (w.has_to) w.to_ns = query.created_to->time_since_epoch().count();
+  w.instance_id_prefix = query.instance_id_prefix;
+  w.page_size = query.page_size;
+  w.continuation_token = query.continuation_token;
+  return w;
+}
+
+storage::instance_query from_wire(const wire_query& w) {
+  storage::instance_query q;
+  for (auto s : w.statuses) {
+    if (s >= all_runtime_statuses.size()) throw invalid_argument_error("unknown runtime status " + std::to_string(s));
+    q.statuses.push_back(static_cast<runtime_status>(s));
+  }
+  q.name = w.name;
+  if (w.has_from) q.created_from = time_point{std::chrono::nanoseconds{w.from_ns}};
+  if (w.has_to) q.created_to = time_point{std::chrono::nanoseconds{w.to_ns}};
+  q.instance_id_prefix = w.instance_id_prefix;
+  q.page_size = static_cast<size_t>(w.page_size);
+  q.continuation_token = w.continuation_token;
+  return q;
+}
+
 void register_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<node_hello>("pd_node_hello");
+  cfg.add_message_type<wire_message>("pd_wire_message");
+  cfg.add_message_type<wire_activity>("pd_wire_activity");
+  cfg.add_message_type<wire_query>("pd_wire_query");
+  cfg.add_message_type<wire_page>("pd_wire_page");
+  cfg.add_message_type<wire_history>("pd_wire_history");
+  cfg.add_message_type<wire_stats>("pd_wire_stats");
   cfg.add_error_category(caf::atom("perdure"), [](uint8_t code, caf::atom_value, const caf::message& context) -> std::string {
     std::string text = context.match_elements<std::string>() ? context.get_as<std::string>(0) : std::string{};
     return "perdure error " + std::to_string(code) + ": " + text;

@@ -11,9 +11,11 @@
 #include <caf/atom.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/error.hpp>
+#include <caf/meta/type_name.hpp>
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace perdure::actors {
 
@@ -32,12 +34,135 @@ using flush_atom = caf::atom_constant<caf::atom("pd_flush")>;
 using timer_atom = caf::atom_constant<caf::atom("pd_timer")>;
 using resend_atom = caf::atom_constant<caf::atom("pd_resend")>;
 using recover_atom = caf::atom_constant<caf::atom("pd_recover")>;
+// Cluster: node actors, remote partitions, the cluster dispatcher (see actors/node_actor.hpp).
+using hello_atom = caf::atom_constant<caf::atom("pd_hello")>;    // node_hello -> node_hello
+using join_atom = caf::atom_constant<caf::atom("pd_join")>;      // host waits until the node joined
+using member_atom = caf::atom_constant<caf::atom("pd_member")>;  // a member's node actor changed
+using status_atom = caf::atom_constant<caf::atom("pd_status")>;  // instance id -> encoded record or ""
+using history_atom = caf::atom_constant<caf::atom("pd_history")>;  // instance id -> wire_history
+using list_atom = caf::atom_constant<caf::atom("pd_list")>;      // wire_query -> wire_page (whole hub)
+using local_atom = caf::atom_constant<caf::atom("pd_local")>;    // prefix: only this node's data
+using stats_atom = caf::atom_constant<caf::atom("pd_stats")>;    // -> std::vector<wire_stats>
+using done_atom = caf::atom_constant<caf::atom("pd_done")>;      // a locally run activity finished
+using tick_atom = caf::atom_constant<caf::atom("pd_tick")>;
 
-/// An activity to run, and where its result goes.
+/// An activity to run, and where its result goes. When `done_to` is set, the worker also tells it
+/// `done_atom, lease` after sending the result (the cluster dispatcher's flow control).
 struct activity_work {
+  activity_work() = default;
+  activity_work(storage::activity_task t, caf::actor p, caf::actor done = {}, uint64_t l = 0)
+      : task(std::move(t)), partition(std::move(p)), done_to(std::move(done)), lease(l) {}
   storage::activity_task task;
   caf::actor partition;
+  caf::actor done_to;
+  uint64_t lease = 0;
 };
+
+// ---- Networked types. Perdure values cross the network as storage codec bytes (Cap'n Proto,
+// versioned); CAF only frames them. Every type here is registered in register_types() and
+// round-tripped by tests/cluster/wire_test.cpp.
+
+/// The handshake between two nodes; a node refuses a peer whose hub shape differs from its own.
+struct node_hello {
+  std::string node_id;
+  uint32_t partitions = 0;
+  std::string members;  // the canonical member list (cluster_membership::canonical())
+  uint32_t workers = 0; // activity workers: the flow-control budget others use for this node
+  caf::actor node;      // the sender's node actor
+};
+
+/// A message for partition `partition` of the receiving node (codec bytes + the transport-only
+/// source_prev_seq, which the codec does not store).
+struct wire_message {
+  uint32_t partition = 0;
+  std::string bytes;
+  uint64_t prev_seq = 0;
+};
+
+/// An activity leased to another node; the answer is the result message's codec bytes.
+struct wire_activity {
+  std::string task;  // codec bytes of storage::activity_task
+};
+
+struct wire_query {
+  std::vector<uint8_t> statuses;
+  std::string name;
+  bool has_from = false;
+  int64_t from_ns = 0;
+  bool has_to = false;
+  int64_t to_ns = 0;
+  std::string instance_id_prefix;
+  uint64_t page_size = 100;
+  std::string continuation_token;
+};
+
+struct wire_page {
+  std::vector<std::string> records;  // codec rows
+  std::string continuation_token;
+};
+
+struct wire_history {
+  std::vector<std::string> events;  // codec events
+};
+
+/// One node's counters, for tests, benchmarks and operators.
+struct wire_stats {
+  std::string node_id;
+  uint32_t partitions_owned = 0;
+  uint64_t activities_executed = 0;   // run by this node's workers (local and leased from others)
+  uint64_t activities_leased_out = 0; // sent to other nodes' workers
+  uint64_t activities_redispatched = 0;  // leases that expired on a dead node and ran again
+  uint64_t activities_rejected = 0;   // leases this node refused because its queue was full
+  uint64_t messages_out = 0;          // node-to-node messages sent
+  uint64_t messages_in = 0;
+  uint64_t episodes = 0;
+  std::vector<std::string> members_up;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_hello& x) {
+  return f(caf::meta::type_name("pd_node_hello"), x.node_id, x.partitions, x.members, x.workers, x.node);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, wire_message& x) {
+  return f(caf::meta::type_name("pd_wire_message"), x.partition, x.bytes, x.prev_seq);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, wire_activity& x) {
+  return f(caf::meta::type_name("pd_wire_activity"), x.task);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, wire_query& x) {
+  return f(caf::meta::type_name("pd_wire_query"), x.statuses, x.name, x.has_from, x.from_ns, x.has_to, x.to_ns,
+           x.instance_id_prefix, x.page_size, x.continuation_token);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, wire_page& x) {
+  return f(caf::meta::type_name("pd_wire_page"), x.records, x.continuation_token);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, wire_history& x) {
+  return f(caf::meta::type_name("pd_wire_history"), x.events);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, wire_stats& x) {
+  return f(caf::meta::type_name("pd_wire_stats"), x.node_id, x.partitions_owned, x.activities_executed,
+           x.activities_leased_out, x.activities_redispatched, x.activities_rejected, x.messages_out, x.messages_in,
+           x.episodes, x.members_up);
+}
+
+// Conversions between Perdure values and their wire form. Decoding treats the bytes as untrusted
+// and throws storage::store_error(corrupt_record) on bad input.
+std::string encode_message(const message& msg);
+message decode_message(const std::string& bytes);
+std::string encode_record(const instance_record& record);
+instance_record decode_record(const std::string& bytes);
+std::string encode_event(const history_event& event);
+history_event decode_event(const std::string& bytes);
+std::string encode_task(const storage::activity_task& task);
+storage::activity_task decode_task(const std::string& bytes);
+wire_query to_wire(const storage::instance_query& query);
+storage::instance_query from_wire(const wire_query& query);
 
 /// Why a client command was refused; travels as a caf::error of category "perdure" whose context
 /// holds the human-readable message.
@@ -46,7 +171,8 @@ enum class client_errc : uint8_t {
   already_exists,
   invalid_argument,
   unknown_function,
-  unavailable,  // the partition stopped after a storage failure
+  unavailable,  // the partition stopped after a storage failure, or its node is unreachable
+  busy,         // a node refused leased work: its activity queue is full (the sender retries elsewhere)
 };
 
 inline caf::error make_client_error(client_errc code, std::string message) {

@@ -54,6 +54,7 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
     uint64_t length = prev ? prev->history_length : 0;
     if (ep.new_execution) {
       delete_history(wb, p, id, length);
+      if (prev) delete_activities(wb, p, id);  // left over by the previous execution
       length = 0;
     }
     for (const history_event& e : ep.appended) {
@@ -115,6 +116,14 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
     keys::seq_key(s.key, p, e.seq);
     codec::encode_inbox(e, s.value);
     wb.Put(cf(cf_inbox), s.key, s.value);
+  }
+  for (const timer_entry& t : b.removed_timers) {
+    keys::timer_key(s.key, p, t.fire_at, t.instance_id, t.timer_id);
+    wb.Delete(cf(cf_timers), s.key);
+  }
+  for (const auto& [id, task_id] : b.removed_activities) {
+    keys::activity_key(s.key, p, id, task_id);
+    wb.Delete(cf(cf_activities), s.key);
   }
   for (uint64_t seq : b.delivered_outbox) {
     keys::seq_key(s.key, p, seq);

@@ -84,9 +84,13 @@ void index_key(std::string& out, uint32_t p, runtime_status s, uint64_t created,
   out.append(id);
 }
 
-void activity_key(std::string& out, uint32_t p, std::string_view id, int32_t task_id) {
+void activity_prefix(std::string& out, uint32_t p, std::string_view id) {
   partition_prefix(out, p);
   put_id(out, id);
+}
+
+void activity_key(std::string& out, uint32_t p, std::string_view id, int32_t task_id) {
+  activity_prefix(out, p, id);
   put_be32(out, static_cast<uint32_t>(task_id) ^ sign_bit32);
 }
 

@@ -45,6 +45,7 @@ void history_key(std::string& out, uint32_t p, std::string_view id, uint64_t seq
 void instance_key(std::string& out, uint32_t p, std::string_view id);
 void index_prefix(std::string& out, uint32_t p, runtime_status s);
 void index_key(std::string& out, uint32_t p, runtime_status s, uint64_t created, std::string_view id);
+void activity_prefix(std::string& out, uint32_t p, std::string_view id);
 void activity_key(std::string& out, uint32_t p, std::string_view id, int32_t task_id);
 void timer_key(std::string& out, uint32_t p, time_point fire_at, std::string_view id, int32_t timer_id);
 void seq_key(std::string& out, uint32_t p, uint64_t seq);  // outbox and inbox

@@ -142,6 +142,7 @@ size_t rocksdb_store::purge_partition(uint32_t p, const std::vector<std::string>
     keys::index_key(key, p, row.status, keys::encode_time(row.created_at), id);
     wb.Delete(cf(cf_index), key);
     delete_history(wb, p, id, row.history_length);
+    delete_activities(wb, p, id);
     ++purged;
   }
   if (purged == 0) return 0;

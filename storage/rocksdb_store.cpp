@@ -139,6 +139,12 @@ std::optional<std::string> rocksdb_store::get(size_t which, const std::string& k
   return value;
 }
 
+void rocksdb_store::delete_activities(rocksdb::WriteBatch& wb, uint32_t p, std::string_view id) const {
+  std::string key;
+  keys::activity_prefix(key, p, id);
+  wb.DeleteRange(cf(cf_activities), key, keys::prefix_end(key));
+}
+
 void rocksdb_store::delete_history(rocksdb::WriteBatch& wb, uint32_t p, std::string_view id, uint64_t length) const {
   if (length == 0) return;
   std::string key;

@@ -97,8 +97,9 @@ struct inbox_entry {
 /// Everything one episode of one instance changes; applied atomically with the rest of its batch.
 struct episode_commit {
   std::string instance_id;
-  // Start of a new execution (start, or continue-as-new): the instance's existing history is
-  // deleted first, then `appended` becomes the whole history.
+  // Start of a new execution (start, or continue-as-new): the instance's existing history and the
+  // activities still queued for its previous execution are deleted first, then `appended` becomes
+  // the whole history.
   bool new_execution = false;
   std::vector<history_event> appended;  // appended after the existing history
   instance_record record;               // replaces the record; the query index follows it
@@ -118,6 +119,9 @@ struct commit_batch {
   std::vector<uint64_t> delivered_outbox;     // outbox seqs acknowledged by their receivers
   // De-duplication marks: the highest outbox seq applied from each source partition.
   std::vector<std::pair<uint32_t, uint64_t>> dedup_watermarks;
+  // Queue entries of instances that no longer exist (purged), removed without an episode.
+  std::vector<timer_entry> removed_timers;
+  std::vector<std::pair<std::string, int32_t>> removed_activities;  // (instance id, task id)
 };
 
 /// What commit() assigned, in the order of the batch (episodes' outbox entries first, in order,
@@ -170,7 +174,7 @@ class hub_store {
   virtual std::vector<inbox_entry> inbox(uint32_t partition) const = 0;
   virtual std::vector<std::pair<uint32_t, uint64_t>> dedup_watermarks(uint32_t partition) const = 0;
 
-  /// Deletes a terminal instance: history, record, index entries. False if it did not exist;
+  /// Deletes a terminal instance: history, record, index entries, queued activities. False if it did not exist;
   /// throws store_error(not_terminal) for an instance that still runs.
   virtual bool purge(std::string_view instance_id) = 0;
   /// Purges every terminal instance matching the filters (page_size/token ignored); returns the count.

@@ -1,0 +1,197 @@
+#include "cluster_dispatcher.hpp"
+
+#include "protocol.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <unordered_map>
+
+namespace perdure::actors {
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+constexpr auto tick_interval = 200ms;
+constexpr auto busy_backoff = 100ms;
+
+struct target {
+  caf::actor node;  // invalid: down (the local target has none and is always up)
+  uint32_t capacity = 0;
+  uint32_t in_flight = 0;
+  steady::time_point busy_until{};
+};
+
+struct lease_entry {
+  activity_work work;
+  size_t target = 0;
+  steady::time_point sent{};
+  bool orphaned = false;  // its node went down: dispatch again once the lease has run
+};
+
+struct dispatcher_state {
+  static inline const char* name = "perdure.cluster_dispatcher";
+  cluster_dispatcher_config config;
+  std::vector<target> targets;
+  std::deque<activity_work> queue;
+  std::unordered_map<uint64_t, lease_entry> leases;
+  uint64_t next_lease = 1;
+};
+
+using dispatcher_actor = caf::stateful_actor<dispatcher_state>;
+
+void release(dispatcher_actor* self, uint64_t lease) {
+  auto& st = self->state;
+  auto it = st.leases.find(lease);
+  if (it == st.leases.end()) return;
+  auto& t = st.targets[it->second.target];
+  if (!it->second.orphaned && t.in_flight > 0) --t.in_flight;  // an orphan no longer counts
+  st.leases.erase(it);
+}
+
+std::optional<size_t> pick_target(dispatcher_actor* self) {
+  auto& st = self->state;
+  const auto now = steady::now();
+  std::optional<size_t> best;
+  double best_load = 2.0;
+  for (size_t i = 0; i < st.targets.size(); ++i) {
+    const auto& t = st.targets[i];
+    const bool local = i == st.config.self_index;
+    if (!local && (!t.node || t.busy_until > now)) continue;
+    if (t.capacity == 0 || t.in_flight >= t.capacity) continue;
+    const double load = static_cast<double>(t.in_flight) / t.capacity;
+    if (!best || load < best_load || (load == best_load && local)) {
+      best = i;
+      best_load = load;
+    }
+  }
+  return best;
+}
+
+void pump(dispatcher_actor* self);
+
+void send_remote(dispatcher_actor* self, uint64_t lease, const caf::actor& node, const storage::activity_task& task) {
+  self->state.config.metrics->activities_leased_out.fetch_add(1, std::memory_order_relaxed);
+  self->state.config.metrics->messages_out.fetch_add(1, std::memory_order_relaxed);
+  self->request(node, caf::infinite, work_atom::value, wire_activity{encode_task(task)})
+      .then(
+          [self, lease](const std::string& result) {
+            auto& st = self->state;
+            st.config.metrics->messages_in.fetch_add(1, std::memory_order_relaxed);
+            auto it = st.leases.find(lease);
+            if (it == st.leases.end()) return;  // already re-dispatched and answered
+            try {
+              self->send(it->second.work.partition, deliver_atom::value, decode_message(result));
+            } catch (const std::exception& e) {
+              spdlog::error("activity result from another node is unreadable ({}); the activity runs again", e.what());
+              st.queue.push_back(std::move(it->second.work));
+            }
+            release(self, lease);
+            pump(self);
+          },
+          [self, lease](caf::error& err) {
+            auto& st = self->state;
+            auto it = st.leases.find(lease);
+            if (it == st.leases.end()) return;
+            if (err.category() == caf::atom("perdure") && err.code() == static_cast<uint8_t>(client_errc::busy)) {
+              // Refused before it ran: place it again right away, elsewhere if possible.
+              st.targets[it->second.target].busy_until = steady::now() + busy_backoff;
+              st.queue.push_front(std::move(it->second.work));
+              release(self, lease);
+              pump(self);
+              return;
+            }
+            // Lost with its node (or the connection): it may have run; wait for the lease to run.
+            if (!it->second.orphaned) {
+              auto& t = st.targets[it->second.target];
+              if (t.in_flight > 0) --t.in_flight;
+              it->second.orphaned = true;
+            }
+            pump(self);
+          });
+}
+
+void pump(dispatcher_actor* self) {
+  auto& st = self->state;
+  while (!st.queue.empty()) {
+    auto chosen = pick_target(self);
+    if (!chosen) return;  // every node is at capacity: the work waits here (flow control)
+    auto work = std::move(st.queue.front());
+    st.queue.pop_front();
+    const uint64_t lease = st.next_lease++;
+    auto& t = st.targets[*chosen];
+    ++t.in_flight;
+    auto& entry = st.leases[lease];
+    entry.target = *chosen;
+    entry.sent = steady::now();
+    if (*chosen == st.config.self_index) {
+      self->send(st.config.local_pool, work_atom::value,
+                 activity_work{std::move(work.task), std::move(work.partition), self, lease});
+    } else {
+      entry.work = std::move(work);
+      send_remote(self, lease, t.node, entry.work.task);
+    }
+  }
+}
+
+void expire_leases(dispatcher_actor* self) {
+  auto& st = self->state;
+  const auto now = steady::now();
+  std::vector<uint64_t> expired;
+  for (const auto& [id, entry] : st.leases)
+    if (entry.orphaned && now - entry.sent >= st.config.lease) expired.push_back(id);
+  for (auto id : expired) {
+    auto& entry = st.leases.at(id);
+    spdlog::info("activity {} of instance '{}' (task {}): lease on a lost node ran out, dispatching it again",
+                 entry.work.task.name, entry.work.task.instance_id, entry.work.task.task_id);
+    st.config.metrics->activities_redispatched.fetch_add(1, std::memory_order_relaxed);
+    st.queue.push_back(std::move(entry.work));
+    release(self, id);
+  }
+}
+
+caf::behavior cluster_dispatcher(dispatcher_actor* self, cluster_dispatcher_config config) {
+  auto& st = self->state;
+  st.config = std::move(config);
+  st.targets.resize(st.config.member_count);
+  st.targets[st.config.self_index].capacity = st.config.local_workers;
+  self->delayed_send(self, tick_interval, tick_atom::value);
+  return {
+      [=](work_atom, activity_work& work) {
+        self->state.queue.push_back(std::move(work));
+        pump(self);
+      },
+      [=](done_atom, uint64_t lease) {
+        release(self, lease);
+        pump(self);
+      },
+      [=](member_atom, uint32_t index, const caf::actor& node, uint32_t workers) {
+        auto& st = self->state;
+        if (index >= st.targets.size() || index == st.config.self_index) return;
+        auto& t = st.targets[index];
+        t.node = node;
+        t.capacity = workers;
+        if (!node) {
+          for (auto& [id, entry] : st.leases)
+            if (entry.target == index) entry.orphaned = true;
+          t.in_flight = 0;
+        }
+        pump(self);
+      },
+      [=](tick_atom) {
+        expire_leases(self);
+        pump(self);
+        self->delayed_send(self, tick_interval, tick_atom::value);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_cluster_dispatcher(caf::actor_system& system, cluster_dispatcher_config config) {
+  return system.spawn(cluster_dispatcher, std::move(config));
+}
+
+}  // namespace perdure::actors

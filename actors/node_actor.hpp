@@ -1,0 +1,64 @@
+// The node actor: a cluster node's single published actor (CAF middleman, BASP), through which
+// every other node and every remote client talks to this node.
+//
+// Inbound, it serves:
+//  - the handshake (hello_atom, node_hello): a peer whose partition count or member list differs
+//    from this node's is refused with an error that names both;
+//  - heartbeats (caf::ping_atom -> caf::pong_atom);
+//  - partition traffic for the partitions this node owns (deliver_atom/ack_atom with the partition
+//    number), which remote_partition proxies on other nodes send;
+//  - leased activities (work_atom, wire_activity -> the result message's bytes), refused with
+//    client_errc::busy when the local activity queue is full;
+//  - the client API (start, command, wait, purge, status, history, list, stats): served locally
+//    for partitions this node owns, forwarded to the owner's node actor otherwise; list and stats
+//    gather every node's part.
+//
+// Membership: it connects to every other member (through a blocking connector actor, because
+// remote_actor() blocks), exchanges hellos, monitors the peer's node actor and pings it every
+// heartbeat interval. A peer is down on a down_msg or a missed heartbeat; connection attempts go
+// on every interval, so a member that restarts is taken back as soon as it listens again. Each
+// change is told to the proxies of the member's partitions and to the cluster dispatcher.
+//
+// The actor is detached: it reads the local store (status, history, list) and must not block the
+// scheduler.
+#pragma once
+
+#include "cluster_membership.hpp"
+#include "cluster_metrics.hpp"
+#include "metrics.hpp"
+#include "partition_actor.hpp"
+
+#include <perdure/storage/store.hpp>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+namespace perdure::actors {
+
+struct node_actor_config {
+  cluster_membership membership;
+  uint32_t partitions = 0;
+  uint32_t workers = 0;
+  storage::hub_store* store = nullptr;
+  std::shared_ptr<partition_directory> directory;  // local partitions and remote_partition proxies
+  caf::actor dispatcher;                           // the cluster dispatcher
+  caf::actor local_pool;                           // runs leased activities
+  size_t max_leased_queue = 0;                     // refuse leased work beyond this local queue depth
+  size_t max_payload_bytes = 4u << 20;
+  std::chrono::milliseconds heartbeat_interval{500};
+  std::chrono::milliseconds heartbeat_timeout{3000};
+  node_metrics* metrics = nullptr;
+  cluster_metrics* cluster = nullptr;
+};
+
+/// Spawns the node actor and its connector. It connects to the others once it gets join_atom
+/// (`join_atom, int64_t timeout_ms` -> true once it reached another member, or at once for a hub
+/// of one; an error naming every member and why it failed when none answered in time, or the
+/// refusal of a member whose configuration differs).
+caf::actor spawn_node_actor(caf::actor_system& system, node_actor_config config);
+
+}  // namespace perdure::actors
