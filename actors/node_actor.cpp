@@ -60,7 +60,7 @@ caf::error unavailable(const std::string& why) { return make_client_error(client
 
 node_hello my_hello(node_actor* self) {
   const auto& c = self->state.config;
-  return node_hello{c.membership.self().id, c.partitions, c.membership.canonical(), c.workers, caf::actor{self}};
+  return node_hello{c.membership.self().id, c.partitions, c.membership.canonical(), c.workers};
 }
 
 // Why a peer's hello is refused, or empty when it fits this hub.
@@ -76,7 +76,6 @@ std::string hello_problem(node_actor* self, const node_hello& h) {
            h.node_id + "' has " + h.members + "; start every node with the same --members";
   if (!c.membership.index_of(h.node_id) || h.node_id == me)
     return "node id '" + h.node_id + "' is not another member of this hub (" + c.membership.canonical() + ")";
-  if (!h.node) return "node '" + h.node_id + "' sent no node actor";
   return {};
 }
 
@@ -128,7 +127,7 @@ void mark_down(node_actor* self, size_t index, const caf::actor& node, const std
 void handshake(node_actor* self, size_t index, const caf::actor& node) {
   self->request(node, hello_timeout, hello_atom::value, my_hello(self))
       .then(
-          [self, index](node_hello& theirs) {
+          [self, index, node](node_hello& theirs) {
             auto& p = self->state.peers[index];
             p.connecting = false;
             if (auto problem = hello_problem(self, theirs); !problem.empty()) {
@@ -137,7 +136,7 @@ void handshake(node_actor* self, size_t index, const caf::actor& node) {
               if (self->state.joining) finish_join(self, unavailable("cannot join the hub: " + problem));
               return;
             }
-            mark_up(self, index, theirs.node, theirs.workers);
+            mark_up(self, index, node, theirs.workers);
           },
           [self, index](caf::error& err) {
             auto& p = self->state.peers[index];
@@ -428,7 +427,9 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
           spdlog::error("refusing node '{}': {}", h.node_id, problem);
           return unavailable(problem);
         }
-        mark_up(self, *self->state.config.membership.index_of(h.node_id), h.node, h.workers);
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        if (!sender) return unavailable("a hello from node '" + h.node_id + "' came without a sender");
+        mark_up(self, *self->state.config.membership.index_of(h.node_id), sender, h.workers);
         return my_hello(self);
       },
       [=](caf::ping_atom) { return caf::pong_atom::value; },

@@ -68,8 +68,7 @@ struct node_hello {
   uint32_t partitions = 0;
   std::string members;  // the canonical member list (cluster_membership::canonical())
   uint32_t workers = 0; // activity workers: the flow-control budget others use for this node
-  caf::actor node;      // the sender's node actor
-};
+};  // the sender's node actor is the request's sender
 
 /// A message for partition `partition` of the receiving node (codec bytes + the transport-only
 /// source_prev_seq, which the codec does not store).
@@ -121,7 +120,7 @@ struct wire_stats {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_hello& x) {
-  return f(caf::meta::type_name("pd_node_hello"), x.node_id, x.partitions, x.members, x.workers, x.node);
+  return f(caf::meta::type_name("pd_node_hello"), x.node_id, x.partitions, x.members, x.workers);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_message& x) {

@@ -1,13 +1,18 @@
 #include <perdure/host.hpp>
 
 #include "../actors/activity_pool.hpp"
+#include "../actors/cluster_dispatcher.hpp"
+#include "../actors/node_actor.hpp"
 #include "../actors/partition_actor.hpp"
 #include "../actors/protocol.hpp"
+#include "../actors/remote_partition.hpp"
+#include "cluster_client.hpp"
 #include "http_api.hpp"
 #include "local_client.hpp"
 #include "node_flags.hpp"
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -23,10 +28,88 @@ struct host::node {
   actors::node_metrics metrics;
   actors::activity_pool pool;
   std::shared_ptr<actors::partition_directory> directory = std::make_shared<actors::partition_directory>();
-  std::unique_ptr<local_client> client;
+  std::unique_ptr<perdure::client> client;
   std::unique_ptr<http_api> http;
   int http_port = -1;
+  // Cluster mode only.
+  actors::cluster_metrics cluster_metrics;
+  caf::actor cluster_dispatcher;
+  caf::actor node_actor;
+  uint16_t cluster_port = 0;
 };
+
+namespace {
+
+// Stops every actor the node spawned; then ~actor_system can wait for them.
+void stop_actors(host::node& n) {
+  if (n.node_actor) {
+    if (n.cluster_port != 0) n.system->middleman().unpublish(n.node_actor, n.cluster_port);
+    caf::anon_send_exit(n.node_actor, caf::exit_reason::user_shutdown);
+  }
+  // Partitions first: a commit in progress finishes (handlers run to completion), then no new work
+  // is accepted. Workers finish the activity they run; their results are not applied and the
+  // activity runs again at the next start.
+  for (const auto& partition : n.directory->partitions) caf::anon_send_exit(partition, caf::exit_reason::user_shutdown);
+  for (const auto& worker : n.pool.workers) caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(n.pool.dispatcher, caf::exit_reason::user_shutdown);
+  if (n.cluster_dispatcher) caf::anon_send_exit(n.cluster_dispatcher, caf::exit_reason::user_shutdown);
+  n.client.reset();
+  n.directory->partitions.clear();
+  n.pool = {};
+  n.node_actor = nullptr;
+  n.cluster_dispatcher = nullptr;
+}
+
+// Cluster mode: partitions this node owns, proxies for the others, the cluster dispatcher, and
+// the published node actor; returns once the node reached another member (or throws).
+void start_cluster(host::node& n, const registry& functions) {
+  const auto& o = n.options;
+  auto membership = actors::cluster_membership::parse(o.members, o.node_id);
+  auto& system = *n.system;
+  const uint32_t partitions = n.store->partition_count();
+  n.cluster_dispatcher = actors::spawn_cluster_dispatcher(
+      system, actors::cluster_dispatcher_config{membership.self_index(), membership.size(), n.pool.dispatcher,
+                                                static_cast<uint32_t>(o.activity_workers), o.activity_lease,
+                                                &n.cluster_metrics});
+  for (uint32_t p = 0; p < partitions; ++p) {
+    if (membership.owns(p))
+      n.directory->partitions.push_back(actors::spawn_partition(
+          system, actors::partition_config{p, n.store.get(), &functions, n.cluster_dispatcher, n.directory,
+                                           o.max_cached_instances, &n.metrics}));
+    else
+      n.directory->partitions.push_back(actors::spawn_remote_partition(system, p, n.cluster_metrics));
+  }
+  // Recovery is queued before the node actor exists, so no message from another node can reach a
+  // partition before it has loaded its de-duplication marks.
+  for (uint32_t p = 0; p < partitions; ++p)
+    if (membership.owns(p)) caf::anon_send(n.directory->partitions[p], actors::recover_atom::value);
+  const auto self = membership.self();
+  const auto size = membership.size();
+  n.node_actor = actors::spawn_node_actor(
+      system, actors::node_actor_config{std::move(membership), partitions, static_cast<uint32_t>(o.activity_workers),
+                                        n.store.get(), n.directory, n.cluster_dispatcher, n.pool.dispatcher,
+                                        o.activity_workers, o.max_payload_bytes, o.heartbeat_interval,
+                                        o.heartbeat_timeout, &n.metrics, &n.cluster_metrics});
+  const auto address = o.listen_address.empty() ? self.host : o.listen_address;
+  auto port = system.middleman().publish(n.node_actor, self.port, address.c_str(), true);
+  if (!port)
+    throw error("node '" + self.id + "' cannot listen on " + address + ":" + std::to_string(self.port) + ": " +
+                system.render(port.error()) + " (is another node using that port?)");
+  n.cluster_port = *port;
+  caf::scoped_actor waiter{system};
+  waiter->request(n.node_actor, o.join_timeout + std::chrono::seconds(5), actors::join_atom::value,
+                  static_cast<int64_t>(o.join_timeout.count()))
+      .receive([](bool) {},
+               [&](caf::error& err) {
+                 throw error(err.category() == caf::atom("perdure") ? err.context().get_as<std::string>(0)
+                                                                    : "cannot join the hub: " + system.render(err));
+               });
+  n.client = std::make_unique<node_client>(system, n.node_actor);
+  spdlog::info("node '{}' joined the hub: {} members, {} partitions, listening on {}:{}", self.id, size, partitions,
+               address, n.cluster_port);
+}
+
+}  // namespace
 
 host::host() = default;
 
@@ -46,19 +129,30 @@ void host::start(const node_options& options) {
     throw error("cannot open the data directory " + options.data_dir.string() + ": " + e.what());
   }
   actors::register_types(n->config);
+  const bool cluster = !options.members.empty();
+  if (cluster) n->config.load<caf::io::middleman>();
   if (options.scheduler_threads > 0) n->config.set("scheduler.max-threads", options.scheduler_threads);
   n->system = std::make_unique<caf::actor_system>(n->config);
 
   n->pool = actors::spawn_activity_pool(*n->system, functions_, options.activity_workers, n->metrics);
   const uint32_t partitions = n->store->partition_count();
   n->directory->partitions.reserve(partitions);
-  for (uint32_t p = 0; p < partitions; ++p) {
-    n->directory->partitions.push_back(actors::spawn_partition(
-        *n->system, actors::partition_config{p, n->store.get(), &functions_, n->pool.dispatcher, n->directory,
-                                             options.max_cached_instances, &n->metrics}));
+  if (cluster) {
+    try {
+      start_cluster(*n, functions_);
+    } catch (...) {
+      stop_actors(*n);
+      throw;
+    }
+  } else {
+    for (uint32_t p = 0; p < partitions; ++p) {
+      n->directory->partitions.push_back(actors::spawn_partition(
+          *n->system, actors::partition_config{p, n->store.get(), &functions_, n->pool.dispatcher, n->directory,
+                                               options.max_cached_instances, &n->metrics}));
+    }
+    for (const auto& partition : n->directory->partitions) caf::anon_send(partition, actors::recover_atom::value);
+    n->client = std::make_unique<local_client>(*n->system, *n->store, functions_, n->directory, options.max_payload_bytes);
   }
-  for (const auto& partition : n->directory->partitions) caf::anon_send(partition, actors::recover_atom::value);
-  n->client = std::make_unique<local_client>(*n->system, *n->store, functions_, n->directory, options.max_payload_bytes);
   if (options.http_port >= 0) {
     n->http = std::make_unique<http_api>(*n->client, n->metrics, http_api_options{options.max_payload_bytes * 2 + 4096});
     n->http_port = n->http->start(options.http_address, options.http_port);
@@ -73,15 +167,7 @@ void host::stop() {
   if (!node_) return;
   auto& n = *node_;
   if (n.http) n.http->stop();
-  // Partitions first: a commit in progress finishes (handlers run to completion), then no new work
-  // is accepted. Workers finish the activity they run; their results are not applied and the
-  // activity runs again at the next start.
-  for (const auto& partition : n.directory->partitions) caf::anon_send_exit(partition, caf::exit_reason::user_shutdown);
-  for (const auto& worker : n.pool.workers) caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(n.pool.dispatcher, caf::exit_reason::user_shutdown);
-  n.client.reset();
-  n.directory->partitions.clear();
-  n.pool = {};
+  stop_actors(n);
   n.system.reset();  // waits for every actor to finish
   n.store.reset();
   node_.reset();

@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+
 namespace perdure {
 
 std::optional<int> parse_node_flags(int argc, char** argv, node_options& options) {
@@ -30,13 +32,43 @@ std::optional<int> parse_node_flags(int argc, char** argv, node_options& options
   app.add_option("--http-port", options.http_port, "Management API port (-1: off, 0: any free port)")
       ->capture_default_str()
       ->check(CLI::Range(-1, 65535));
+  auto* cluster = "Cluster (all nodes of a hub get the same --members and --partitions)";
+  app.add_option("--node-id", options.node_id, "This node's id in --members")->group(cluster);
+  app.add_option("--members", options.members,
+                 "Every node of the hub: id@host:port,... (the node listens on its own entry's address); "
+                 "empty: a single node")
+      ->group(cluster);
+  app.add_option("--listen", options.listen_address, "Listen on this address instead of the one in --members")
+      ->group(cluster);
+  auto join_ms = options.join_timeout.count();
+  app.add_option("--join-timeout", join_ms, "Milliseconds to reach another member at start before giving up")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}))
+      ->group(cluster);
+  auto lease_ms = options.activity_lease.count();
+  app.add_option("--lease", lease_ms, "Milliseconds after which a lost node's activities run elsewhere")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}))
+      ->group(cluster);
+  auto heartbeat_ms = options.heartbeat_timeout.count();
+  app.add_option("--heartbeat-timeout", heartbeat_ms, "Milliseconds without a heartbeat answer before a member is down")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{100}, int64_t{600'000}))
+      ->group(cluster);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  if (!options.members.empty() && options.node_id.empty()) {
+    std::cerr << "--members needs --node-id (this node's id in the list)\n";
+    return 2;
+  }
   options.data_dir = data_dir;
   options.sync = sync == "on";
+  options.join_timeout = std::chrono::milliseconds{join_ms};
+  options.activity_lease = std::chrono::milliseconds{lease_ms};
+  options.heartbeat_timeout = std::chrono::milliseconds{heartbeat_ms};
   return std::nullopt;
 }
 

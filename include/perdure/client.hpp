@@ -11,9 +11,12 @@
 #include <perdure/storage/store.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace perdure {
 
@@ -64,5 +67,32 @@ class client {
   virtual instance_page list(const instance_query& query) = 0;
   virtual perdure::history history(std::string_view instance_id) = 0;
 };
+
+/// One cluster node's counters (see docs/architecture.md, "Cluster").
+struct node_stats {
+  std::string node_id;
+  uint32_t partitions_owned = 0;
+  uint64_t activities_executed = 0;      // run by this node's workers, for any node's partitions
+  uint64_t activities_leased_out = 0;    // this node's activities sent to other nodes' workers
+  uint64_t activities_redispatched = 0;  // leases that ran out on a lost node and were sent again
+  uint64_t activities_rejected = 0;      // leased work this node refused (its queue was full)
+  uint64_t messages_out = 0;             // node-to-node messages
+  uint64_t messages_in = 0;
+  uint64_t episodes = 0;
+  std::vector<std::string> members_up;   // the other members this node currently reaches
+};
+
+/// The client of a cluster node: every call is routed to the node that owns the instance's
+/// partition; list() merges every node's instances. Throws perdure::error when the owner is
+/// unreachable (retry once it is back).
+class cluster_client : public client {
+ public:
+  /// The counters of every node this node reaches, this node first.
+  virtual std::vector<node_stats> cluster_stats() = 0;
+};
+
+/// Connects to a cluster node over the network (its --members address). Throws perdure::error
+/// when nothing answers there, or it is not a Perdure node.
+std::unique_ptr<cluster_client> connect(const std::string& host, uint16_t port);
 
 }  // namespace perdure

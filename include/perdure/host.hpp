@@ -9,6 +9,7 @@
 #include <perdure/client.hpp>
 #include <perdure/registry.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -29,6 +30,17 @@ struct node_options {
   size_t scheduler_threads = 0;    // CAF scheduler threads; 0 = number of cores
   std::string http_address = "127.0.0.1";  // management API (HTTP/JSON); loopback by default
   int http_port = -1;                      // -1: no management API; 0: any free port
+
+  // Cluster. With no members the node is a hub of its own (single-node mode). Otherwise every
+  // node of the hub is started with the same `members` and `partitions`; partition p belongs to
+  // member p mod N of the members sorted by id. See docs/architecture.md, "Cluster".
+  std::string node_id;                      // this node's id in `members`
+  std::string members;                      // "id@host:port,id@host:port,..."
+  std::string listen_address;               // empty: the host of this node's entry in `members`
+  std::chrono::milliseconds join_timeout{15'000};     // start fails if no other member answers by then
+  std::chrono::milliseconds activity_lease{10'000};   // a lost node's activities run again after it
+  std::chrono::milliseconds heartbeat_interval{500};
+  std::chrono::milliseconds heartbeat_timeout{3'000};  // a member that misses it is down
 };
 
 class host {
@@ -58,13 +70,15 @@ class host {
   void stop();
   bool running() const noexcept;
 
-  /// The client of this node; valid between start() and stop().
+  /// The client of this node; valid between start() and stop(). In a cluster it is a
+  /// cluster_client: it reaches every partition, wherever it lives.
   perdure::client& client();
   /// The port the management API listens on, or -1 when it is off.
   int http_port() const noexcept;
 
+  struct node;  // the running node's state (opaque)
+
  private:
-  struct node;
   perdure::registry functions_;
   std::unique_ptr<node> node_;
 };

@@ -1,0 +1,87 @@
+// A cluster node program: the examples' functions on a node of a multi-node hub.
+//
+//   cluster_node --node-id a --members a@127.0.0.1:7001,b@127.0.0.1:7002,c@127.0.0.1:7003
+//                --data data/a --partitions 6      (one line)
+//
+// scripts/cluster.sh starts three of them on 127.0.0.1; tests/cluster and bench/cluster use it too.
+// Without --members it is a single node like any other Perdure program.
+#include <perdure/combinators.hpp>
+#include <perdure/host.hpp>
+#include <perdure/orchestration_context.hpp>
+#include <perdure/task.hpp>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using perdure::activity_context;
+using perdure::orchestration_context;
+using perdure::task;
+
+std::string greet(activity_context&, std::string name) { return "Hello, " + name + "!"; }
+
+int noop(activity_context&, int x) { return x; }
+
+int add_one(activity_context&, int x) { return x + 1; }
+
+// Holds a worker for a while, so that activities are in flight when a node dies.
+int slow_add_one(activity_context&, int x) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  return x + 1;
+}
+
+// Function chaining (benchmark W1: three no-op activities in sequence).
+task<int> chain(orchestration_context& ctx, int x) {
+  for (int i = 0; i < 3; ++i) x = co_await ctx.call_activity<int>("Noop", x);
+  co_return x;
+}
+
+// Fan-out/fan-in (benchmark W2): n no-op activities in parallel.
+task<int> fan_out(orchestration_context& ctx, int n) {
+  std::vector<task<int>> calls;
+  for (int i = 0; i < n; ++i) calls.push_back(ctx.call_activity<int>("Noop", i));
+  int sum = 0;
+  for (int v : co_await perdure::when_all(std::move(calls))) sum += v;
+  co_return sum;
+}
+
+task<int> child(orchestration_context& ctx, int x) { co_return 2 * co_await ctx.call_activity<int>("AddOne", x); }
+
+// Fan-out plus a sub-orchestration, whose (derived) instance id usually hashes to a partition on
+// another node: output = sum(seed+i+1, i<4) + 2*(seed+1) = 6*seed + 12.
+template <const char* Activity>
+task<int> fan_and_child(orchestration_context& ctx, int seed) {
+  std::vector<task<int>> calls;
+  for (int i = 0; i < 4; ++i) calls.push_back(ctx.call_activity<int>(Activity, seed + i));
+  int sum = 0;
+  for (int v : co_await perdure::when_all(std::move(calls))) sum += v;
+  co_return sum + co_await ctx.call_sub_orchestration<int>("Child", seed);
+}
+
+constexpr char add_one_name[] = "AddOne";
+constexpr char slow_add_one_name[] = "SlowAddOne";
+
+task<std::string> hello_chain(orchestration_context& ctx, std::string who) {
+  auto first = co_await ctx.call_activity<std::string>("Greet", who);
+  co_return co_await ctx.call_activity<std::string>("Greet", first);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  perdure::host host;
+  host.add_orchestration("HelloChain", hello_chain)
+      .add_orchestration("Chain", chain)
+      .add_orchestration("FanOut", fan_out)
+      .add_orchestration("Child", child)
+      .add_orchestration("FanAndChild", fan_and_child<add_one_name>)
+      .add_orchestration("SlowFanAndChild", fan_and_child<slow_add_one_name>)
+      .add_activity("Greet", greet)
+      .add_activity("Noop", noop)
+      .add_activity("AddOne", add_one)
+      .add_activity("SlowAddOne", slow_add_one);
+  return host.run(argc, argv);
+}

@@ -1,0 +1,173 @@
+#include "cluster_client.hpp"
+
+#include "../actors/protocol.hpp"
+#include "instance_ids.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+namespace perdure {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Commands wait for a durable commit on the owning node; this bounds the wait for a stuck one.
+constexpr auto command_timeout = 60s;
+
+void check_instance_id(std::string_view id) {
+  if (auto problem = instance_id_problem(id)) throw invalid_argument_error(*problem);
+}
+
+// One request to the node actor, blocking this (non-actor) thread; errors become exceptions.
+template <class Reply, class... Ts>
+Reply ask(caf::actor_system& system, const caf::actor& node, std::chrono::milliseconds timeout,
+          const std::string& instance_id, Ts&&... xs) {
+  caf::scoped_actor self{system};
+  Reply result{};
+  self->request(node, timeout, std::forward<Ts>(xs)...)
+      .receive([&](Reply& reply) { result = std::move(reply); },
+               [&](caf::error& err) { actors::throw_client_error(err, instance_id); });
+  return result;
+}
+
+}  // namespace
+
+struct node_client::owned_system {
+  caf::actor_system_config config;
+  std::unique_ptr<caf::actor_system> system;
+};
+
+node_client::node_client(caf::actor_system& system, caf::actor node) : system_(&system), node_(std::move(node)) {}
+
+node_client::node_client(std::unique_ptr<owned_system> owned, caf::actor node)
+    : owned_(std::move(owned)), system_(owned_->system.get()), node_(std::move(node)) {}
+
+node_client::~node_client() = default;
+
+std::unique_ptr<node_client> node_client::connect(const std::string& host, uint16_t port) {
+  auto owned = std::make_unique<owned_system>();
+  actors::register_types(owned->config);
+  owned->config.load<caf::io::middleman>();
+  owned->config.set("scheduler.max-threads", 2);
+  owned->system = std::make_unique<caf::actor_system>(owned->config);
+  auto node = owned->system->middleman().remote_actor(host, port);
+  if (!node)
+    throw error("cannot connect to a Perdure node at " + host + ":" + std::to_string(port) + ": " +
+                owned->system->render(node.error()));
+  auto handle = std::move(*node);
+  return std::unique_ptr<node_client>(new node_client(std::move(owned), std::move(handle)));
+}
+
+std::string node_client::start(std::string_view name, std::string input_json, const start_options& options) {
+  std::string id = options.instance_id.empty() ? new_instance_id() : options.instance_id;
+  check_instance_id(id);
+  return ask<std::string>(*system_, node_, command_timeout, id, actors::start_atom::value, std::string{name},
+                          std::move(input_json), id, options.when_running == if_running::return_existing);
+}
+
+std::optional<instance_record> node_client::status(std::string_view instance_id) {
+  check_instance_id(instance_id);
+  const std::string id{instance_id};
+  auto bytes = ask<std::string>(*system_, node_, command_timeout, id, actors::status_atom::value, id);
+  if (bytes.empty()) return std::nullopt;
+  return actors::decode_record(bytes);
+}
+
+instance_record node_client::wait_for_completion(std::string_view instance_id, std::chrono::milliseconds timeout) {
+  check_instance_id(instance_id);
+  const std::string id{instance_id};
+  // The node times out first, so a timeout is reported as such rather than as a lost reply.
+  auto bytes = ask<std::string>(*system_, node_, timeout + 2s, id, actors::wait_atom::value, id,
+                                static_cast<int64_t>(timeout.count()));
+  return actors::decode_record(bytes);
+}
+
+void node_client::send_command(std::string_view instance_id, event_payload event) {
+  check_instance_id(instance_id);
+  const std::string id{instance_id};
+  message msg{id, {}, history_event{clock::now(), std::move(event)}};
+  ask<std::string>(*system_, node_, command_timeout, id, actors::command_atom::value, actors::encode_message(msg));
+}
+
+void node_client::raise_event(std::string_view instance_id, std::string_view event_name, std::string payload_json) {
+  if (event_name.empty()) throw invalid_argument_error("the event name is empty");
+  send_command(instance_id, events::event_raised{std::string{event_name}, std::move(payload_json)});
+}
+
+void node_client::terminate(std::string_view instance_id, std::string reason) {
+  send_command(instance_id, events::execution_terminated{std::move(reason)});
+}
+
+void node_client::suspend(std::string_view instance_id, std::string reason) {
+  send_command(instance_id, events::execution_suspended{std::move(reason)});
+}
+
+void node_client::resume(std::string_view instance_id, std::string reason) {
+  send_command(instance_id, events::execution_resumed{std::move(reason)});
+}
+
+bool node_client::purge(std::string_view instance_id) {
+  check_instance_id(instance_id);
+  const std::string id{instance_id};
+  return ask<bool>(*system_, node_, command_timeout, id, actors::purge_atom::value, id);
+}
+
+size_t node_client::purge(const instance_query& filter) {
+  // Each purge goes through the instance's partition (its single writer), as in local_client.
+  instance_query query = filter;
+  query.statuses.clear();
+  for (auto s : filter.statuses.empty() ? std::vector<runtime_status>(all_runtime_statuses.begin(), all_runtime_statuses.end())
+                                        : filter.statuses)
+    if (is_terminal(s)) query.statuses.push_back(s);
+  if (query.statuses.empty()) return 0;
+  query.page_size = 500;
+  query.continuation_token.clear();
+  std::vector<std::string> ids;
+  do {
+    auto page = list(query);
+    for (auto& record : page.records) ids.push_back(std::move(record.instance_id));
+    query.continuation_token = std::move(page.continuation_token);
+  } while (!query.continuation_token.empty());
+  size_t purged = 0;
+  for (const auto& id : ids) {
+    try {
+      purged += purge(id) ? 1 : 0;
+    } catch (const invalid_argument_error&) {
+      // Restarted since it was listed: no longer finished, so not purged.
+    }
+  }
+  return purged;
+}
+
+instance_page node_client::list(const instance_query& query) {
+  auto wire = ask<actors::wire_page>(*system_, node_, command_timeout, {}, actors::list_atom::value, actors::to_wire(query));
+  instance_page page;
+  page.continuation_token = std::move(wire.continuation_token);
+  for (const auto& bytes : wire.records) page.records.push_back(actors::decode_record(bytes));
+  return page;
+}
+
+perdure::history node_client::history(std::string_view instance_id) {
+  check_instance_id(instance_id);
+  const std::string id{instance_id};
+  auto wire = ask<actors::wire_history>(*system_, node_, command_timeout, id, actors::history_atom::value, id);
+  perdure::history events;
+  for (const auto& bytes : wire.events) events.push_back(actors::decode_event(bytes));
+  return events;
+}
+
+std::vector<node_stats> node_client::cluster_stats() {
+  auto wire = ask<std::vector<actors::wire_stats>>(*system_, node_, command_timeout, {}, actors::stats_atom::value);
+  std::vector<node_stats> out;
+  for (auto& s : wire)
+    out.push_back(node_stats{std::move(s.node_id), s.partitions_owned, s.activities_executed, s.activities_leased_out,
+                             s.activities_redispatched, s.activities_rejected, s.messages_out, s.messages_in,
+                             s.episodes, std::move(s.members_up)});
+  return out;
+}
+
+std::unique_ptr<cluster_client> connect(const std::string& host, uint16_t port) {
+  return node_client::connect(host, port);
+}
+
+}  // namespace perdure

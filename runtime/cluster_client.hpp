@@ -1,0 +1,46 @@
+// The client of a cluster node: every call is a request to a node actor (this process's, or a
+// remote one reached through CAF's middleman), which routes it to the owning partition's node.
+// Perdure values travel as storage codec bytes (see actors/protocol.hpp).
+#pragma once
+
+#include <perdure/client.hpp>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <memory>
+
+namespace perdure {
+
+class node_client final : public cluster_client {
+ public:
+  /// A client of `node` in `system` (which must outlive it).
+  node_client(caf::actor_system& system, caf::actor node);
+  /// Connects to a node over the network, with an actor system of its own.
+  static std::unique_ptr<node_client> connect(const std::string& host, uint16_t port);
+  ~node_client() override;
+
+  std::string start(std::string_view name, std::string input_json, const start_options& options) override;
+  std::optional<instance_record> status(std::string_view instance_id) override;
+  instance_record wait_for_completion(std::string_view instance_id, std::chrono::milliseconds timeout) override;
+  void raise_event(std::string_view instance_id, std::string_view event_name, std::string payload_json) override;
+  void terminate(std::string_view instance_id, std::string reason) override;
+  void suspend(std::string_view instance_id, std::string reason) override;
+  void resume(std::string_view instance_id, std::string reason) override;
+  bool purge(std::string_view instance_id) override;
+  size_t purge(const instance_query& filter) override;
+  instance_page list(const instance_query& query) override;
+  perdure::history history(std::string_view instance_id) override;
+  std::vector<node_stats> cluster_stats() override;
+
+ private:
+  struct owned_system;
+  node_client(std::unique_ptr<owned_system> owned, caf::actor node);
+  void send_command(std::string_view instance_id, event_payload event);
+
+  std::unique_ptr<owned_system> owned_;  // first: destroyed after the handle below
+  caf::actor_system* system_;
+  caf::actor node_;
+};
+
+}  // namespace perdure

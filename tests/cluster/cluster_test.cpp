@@ -1,0 +1,221 @@
+// Real 3-node clusters of examples/cluster's node program on 127.0.0.1: routing, cross-node
+// sub-orchestrations, activities on every node, kill -9 and restart, a lost worker node's leases,
+// and the errors of a misconfigured node.
+#include "local_cluster.hpp"
+
+#include <keys.hpp>
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <set>
+
+using namespace perdure;
+using namespace std::chrono_literals;
+using testing_support::child_process;
+using testing_support::local_cluster;
+using testing_support::wait_through_restarts;
+
+namespace {
+
+int expected_output(int seed) { return 6 * seed + 12; }  // examples/cluster: fan_and_child
+
+// Every scheduled task and sub-orchestration has exactly one result; returns the problem or "".
+std::string check_history(const history& events) {
+  std::map<int32_t, int> tasks, subs;
+  int started = 0;
+  for (const auto& e : events) {
+    if (std::holds_alternative<events::execution_started>(e.payload)) ++started;
+    if (auto* s = std::get_if<events::task_scheduled>(&e.payload)) tasks.try_emplace(s->task_id, 0);
+    if (auto* c = std::get_if<events::task_completed>(&e.payload)) ++tasks[c->task_id];
+    if (auto* f = std::get_if<events::task_failed>(&e.payload)) ++tasks[f->task_id];
+    if (auto* s = std::get_if<events::sub_orchestration_created>(&e.payload)) subs.try_emplace(s->task_id, 0);
+    if (auto* c = std::get_if<events::sub_orchestration_completed>(&e.payload)) ++subs[c->task_id];
+    if (auto* f = std::get_if<events::sub_orchestration_failed>(&e.payload)) ++subs[f->task_id];
+  }
+  if (started != 1) return std::to_string(started) + " execution_started events";
+  for (auto [task, count] : tasks)
+    if (count != 1) return "task " + std::to_string(task) + " has " + std::to_string(count) + " results";
+  for (auto [task, count] : subs)
+    if (count != 1) return "sub-orchestration " + std::to_string(task) + " has " + std::to_string(count) + " results";
+  return {};
+}
+
+std::string child_of(const history& events) {
+  for (const auto& e : events)
+    if (auto* s = std::get_if<events::sub_orchestration_created>(&e.payload)) return s->instance_id;
+  return {};
+}
+
+std::string id_of(int i) { return "o-" + std::to_string(i); }
+
+void start_instances(std::vector<std::unique_ptr<cluster_client>>& clients, const std::string& name, int n) {
+  for (int i = 0; i < n; ++i) {
+    start_options options;
+    options.instance_id = id_of(i);
+    clients[i % clients.size()]->start(name, std::to_string(i), options);
+  }
+}
+
+// Waits for every instance and checks its output, its history and its child's history. Returns
+// how many parent/child pairs have their partitions on different nodes.
+int verify_all(cluster_client& c, int n, uint32_t partitions, size_t members) {
+  int cross_node = 0;
+  for (int i = 0; i < n; ++i) {
+    auto record = wait_through_restarts(c, id_of(i), 120s);
+    REQUIRE_MESSAGE(record.status == runtime_status::completed, id_of(i), " ", to_string(record.status), " ",
+                    record.failure ? record.failure->message : "");
+    CHECK(record.output == std::to_string(expected_output(i)));
+    auto events = c.history(id_of(i));
+    auto problem = check_history(events);
+    CHECK_MESSAGE(problem.empty(), id_of(i), ": ", problem);
+    auto child = child_of(events);
+    REQUIRE(!child.empty());
+    auto child_problem = check_history(c.history(child));
+    CHECK_MESSAGE(child_problem.empty(), child, ": ", child_problem);
+    const auto parent_owner = storage::keys::partition_of(id_of(i), partitions) % members;
+    const auto child_owner = storage::keys::partition_of(child, partitions) % members;
+    cross_node += parent_owner != child_owner ? 1 : 0;
+  }
+  return cross_node;
+}
+
+std::map<std::string, node_stats> stats_by_node(cluster_client& c) {
+  std::map<std::string, node_stats> out;
+  for (auto& s : c.cluster_stats()) out[s.node_id] = s;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a 3-node cluster runs 1000 orchestrations with fan-out and cross-node sub-orchestrations") {
+  local_cluster cluster{{"a", "b", "c"}, 6, {"--workers", "4"}};
+  cluster.start_all();
+  std::vector<std::unique_ptr<cluster_client>> clients;
+  for (size_t i = 0; i < 3; ++i) clients.push_back(cluster.client(i));
+
+  constexpr int n = 1000;
+  start_instances(clients, "FanAndChild", n);
+  const int cross_node = verify_all(*clients[1], n, 6, 3);
+  MESSAGE("parent/child pairs on different nodes: ", cross_node);
+  CHECK(cross_node > n / 3);
+
+  auto stats = stats_by_node(*clients[0]);
+  REQUIRE(stats.size() == 3);
+  uint64_t executed = 0;
+  for (auto& [id, s] : stats) {
+    MESSAGE("node ", id, ": partitions ", s.partitions_owned, ", activities executed ", s.activities_executed,
+            ", leased out ", s.activities_leased_out, ", messages out ", s.messages_out, " in ", s.messages_in);
+    CHECK(s.activities_executed > 0);
+    CHECK(s.partitions_owned == 2);
+    CHECK(s.members_up.size() == 2);
+    executed += s.activities_executed;
+  }
+  CHECK(executed >= 5 * n);  // 4 + 1 per parent/child pair (more only if some ran twice)
+
+  // Reads are routed too: a merged, ordered listing of every node's instances, page by page.
+  instance_query query;
+  query.page_size = 250;
+  std::set<std::string> seen;
+  std::optional<std::pair<time_point, std::string>> previous;
+  do {
+    auto page = clients[2]->list(query);
+    for (const auto& r : page.records) {
+      auto key = std::make_pair(r.created_at, r.instance_id);
+      if (previous) CHECK(*previous < key);
+      previous = key;
+      CHECK(seen.insert(r.instance_id).second);
+    }
+    query.continuation_token = page.continuation_token;
+  } while (!query.continuation_token.empty());
+  CHECK(seen.size() == 2 * n);
+
+  // Errors cross the network with their type.
+  CHECK_THROWS_AS(clients[0]->wait_for_completion("no-such-instance", 1s), instance_not_found);
+  CHECK_THROWS_AS(clients[1]->start("NoSuchOrchestration", "1"), unknown_function_error);
+  start_options again;
+  again.instance_id = "already";
+  clients[2]->start("Chain", "1", again);
+  CHECK_THROWS_AS(clients[0]->start("Chain", "1", again), instance_already_exists);
+  CHECK(clients[1]->wait_for_completion("already", 30s).output == "1");
+  CHECK(clients[0]->purge("already"));
+  CHECK_FALSE(clients[1]->status("already"));
+}
+
+TEST_CASE("kill -9 of a node mid-run: after its restart everything finishes, exactly once") {
+  local_cluster cluster{{"a", "b", "c"}, 6, {"--workers", "4"}};
+  cluster.start_all();
+  std::vector<std::unique_ptr<cluster_client>> clients;
+  clients.push_back(cluster.client(0));
+  clients.push_back(cluster.client(2));
+
+  constexpr int n = 300;
+  start_instances(clients, "SlowFanAndChild", n);
+  std::this_thread::sleep_for(1500ms);
+  cluster.kill(1);
+  std::this_thread::sleep_for(1500ms);
+  cluster.start(1);
+  const int cross_node = verify_all(*clients[0], n, 6, 3);
+  CHECK(cross_node > 0);
+  for (auto& [id, s] : stats_by_node(*clients[1]))
+    MESSAGE("node ", id, ": activities executed ", s.activities_executed, ", re-dispatched ", s.activities_redispatched);
+}
+
+TEST_CASE("a node that only runs activities dies: its leased activities run elsewhere after the lease") {
+  // Two partitions over three members: 'c' owns none and only runs the others' activities.
+  local_cluster cluster{{"a", "b", "c"}, 2, {"--workers", "4", "--lease", "1500", "--heartbeat-timeout", "1000"}};
+  cluster.start_all();
+  std::vector<std::unique_ptr<cluster_client>> clients;
+  clients.push_back(cluster.client(0));
+  auto& client = clients[0];
+
+  constexpr int n = 60;
+  start_instances(clients, "SlowFanAndChild", n);
+  // Kill 'c' while it holds leased work.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  for (;;) {
+    auto stats = stats_by_node(*client);
+    if (stats.count("c") && stats["c"].activities_executed >= 4) break;
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(50ms);
+  }
+  cluster.kill(2);
+  verify_all(*client, n, 2, 3);
+  auto stats = stats_by_node(*client);
+  CHECK(stats.size() == 2);
+  CHECK(stats["a"].activities_redispatched + stats["b"].activities_redispatched > 0);
+  CHECK(stats["a"].partitions_owned == 1);
+}
+
+// Runs a node program to its exit; returns the exit code and its output (stdout and stderr).
+std::pair<int, std::string> run_to_exit(const std::vector<std::string>& args) {
+  std::string command = "exec";
+  for (const auto& a : args) command += " '" + a + "'";
+  child_process node{{"/bin/sh", "-c", command + " 2>&1"}};
+  std::string output;
+  while (auto line = node.read_line(60'000)) output += *line + "\n";
+  return {node.wait(), output};
+}
+
+TEST_CASE("a node started with another partition count is refused with a clear error") {
+  local_cluster cluster{{"a", "b"}, 4};
+  cluster.launch(0);  // waits for b to join
+  auto [code, output] = run_to_exit(cluster.args(1, 8));
+  CHECK(code == 1);
+  CHECK_MESSAGE(output.find("partition count mismatch") != std::string::npos, output);
+  CHECK_MESSAGE(output.find("4 partitions") != std::string::npos, output);
+}
+
+TEST_CASE("a node whose members do not answer, or that is not a member, gets a clear error") {
+  local_cluster cluster{{"a", "b"}, 4};
+  auto [code, output] = run_to_exit(cluster.args(0, 0, 1500));  // b never starts
+  CHECK(code == 1);
+  CHECK_MESSAGE(output.find("cannot join the hub: no other member answered in time") != std::string::npos, output);
+  CHECK_MESSAGE(output.find("b@127.0.0.1:" + std::to_string(cluster.port(1))) != std::string::npos, output);
+
+  auto args = cluster.args(0);
+  args[2] = "stranger";
+  auto [code2, output2] = run_to_exit(args);
+  CHECK(code2 == 1);
+  CHECK_MESSAGE(output2.find("'stranger' is not in --members") != std::string::npos, output2);
+}

@@ -1,0 +1,114 @@
+// Real cluster_node processes on 127.0.0.1 for the cluster tests: start, kill -9, restart, and
+// clients connected over the network.
+#pragma once
+
+#include "support/child_process.hpp"
+
+#include <perdure/client.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace perdure::testing_support {
+
+class scratch_dir {
+ public:
+  scratch_dir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() / ("perdure-cluster-" + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// A port range unlikely to collide with other tests running at the same time.
+inline uint16_t random_base_port() {
+  std::random_device rd;
+  return static_cast<uint16_t>(20000 + rd() % 30000);
+}
+
+class local_cluster {
+ public:
+  local_cluster(std::vector<std::string> ids, uint32_t partitions, std::vector<std::string> extra_args = {})
+      : ids_(std::move(ids)), partitions_(partitions), extra_(std::move(extra_args)), base_port_(random_base_port()) {
+    for (size_t i = 0; i < ids_.size(); ++i) {
+      if (!members_.empty()) members_ += ",";
+      members_ += ids_[i] + "@127.0.0.1:" + std::to_string(port(i));
+    }
+    nodes_.resize(ids_.size());
+  }
+
+  uint16_t port(size_t i) const { return static_cast<uint16_t>(base_port_ + i); }
+  const std::string& members() const { return members_; }
+  std::filesystem::path data(size_t i) const { return dir_.path() / ids_[i]; }
+
+  /// The command line of node i; `partitions` and `join_timeout_ms` override the cluster's.
+  std::vector<std::string> args(size_t i, uint32_t partitions = 0, int join_timeout_ms = 30'000) const {
+    std::vector<std::string> a{CLUSTER_NODE_PATH, "--node-id", ids_[i], "--members", members_, "--data",
+                               data(i).string(), "--partitions", std::to_string(partitions ? partitions : partitions_),
+                               "--sync", "off", "--log-level", "error", "--join-timeout",
+                               std::to_string(join_timeout_ms)};
+    a.insert(a.end(), extra_.begin(), extra_.end());
+    return a;
+  }
+
+  /// Starts every node at once (each waits until it reaches another), then waits for all.
+  void start_all() {
+    for (size_t i = 0; i < ids_.size(); ++i) nodes_[i] = std::make_unique<child_process>(args(i));
+    for (size_t i = 0; i < ids_.size(); ++i) wait_ready(i);
+  }
+  void start(size_t i) {
+    launch(i);
+    wait_ready(i);
+  }
+  /// Starts node i without waiting for it to be ready.
+  void launch(size_t i) { nodes_[i] = std::make_unique<child_process>(args(i)); }
+  void kill(size_t i) {
+    nodes_[i]->kill(SIGKILL);
+    nodes_[i]->wait();
+    nodes_[i].reset();
+  }
+  std::unique_ptr<cluster_client> client(size_t i) const { return connect("127.0.0.1", port(i)); }
+
+ private:
+  void wait_ready(size_t i) {
+    if (!nodes_[i]->wait_for_line("perdure node ready", 60'000))
+      throw std::runtime_error("node " + ids_[i] + " did not start");
+  }
+
+  scratch_dir dir_;
+  std::vector<std::string> ids_;
+  uint32_t partitions_;
+  std::vector<std::string> extra_;
+  uint16_t base_port_;
+  std::string members_;
+  std::vector<std::unique_ptr<child_process>> nodes_;
+};
+
+/// Waits for an instance, retrying while its owner is unreachable (killed and restarting).
+inline instance_record wait_through_restarts(client& c, const std::string& id, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    try {
+      return c.wait_for_completion(id, std::chrono::seconds(20));
+    } catch (const error&) {
+      if (std::chrono::steady_clock::now() > deadline) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+}
+
+}  // namespace perdure::testing_support
