@@ -68,9 +68,8 @@ std::string hello_problem(node_actor* self, const node_hello& h) {
   const auto& c = self->state.config;
   const auto& me = c.membership.self().id;
   if (h.partitions != c.partitions)
-    return "partition count mismatch: node '" + me + "' runs the hub with " + std::to_string(c.partitions) +
-           " partitions, node '" + h.node_id + "' was started with " + std::to_string(h.partitions) +
-           "; start every node with the same --partitions";
+    return "partition count mismatch: node '" + me + "' has " + std::to_string(c.partitions) + " partitions, node '" +
+           h.node_id + "' has " + std::to_string(h.partitions) + "; start every node with the same --partitions";
   if (h.members != c.membership.canonical())
     return "member list mismatch: node '" + me + "' has --members " + c.membership.canonical() + ", node '" +
            h.node_id + "' has " + h.members + "; start every node with the same --members";
@@ -425,6 +424,8 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
         cm->messages_in.fetch_add(1, std::memory_order_relaxed);
         if (auto problem = hello_problem(self, h); !problem.empty()) {
           spdlog::error("refusing node '{}': {}", h.node_id, problem);
+          // Both sides of a mismatch are told: a joining node stops rather than run half a hub.
+          if (self->state.joining) finish_join(self, unavailable("cannot join the hub: " + problem));
           return unavailable(problem);
         }
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
