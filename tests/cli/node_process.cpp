@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -110,6 +111,8 @@ int test_node::stop() {
   }
   pid_ = -1;
   exit_status_ = status.value_or(-1);
+  // A sanitizer report or a crash at shutdown would otherwise vanish with the temp dir.
+  if (exit_status_ != 0) std::cerr << "test node exit status " << exit_status_ << ":\n" << read_file(dir_.path() / "node.err");
   return exit_status_;
 }
 

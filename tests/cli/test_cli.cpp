@@ -90,6 +90,7 @@ TEST_CASE("cli: start, wait, status and history") {
   const cli_result started_json = cli(node, {"-o", "json", "start", "Chain", "--input", "\"x\"", "--id", "json-start"});
   CHECK(started_json.exit_code == ok);
   CHECK(json::parse(started_json.out)["id"] == "json-start");
+  CHECK(node.stop() == 0);  // clean shutdown, no sanitizer report
 }
 
 TEST_CASE("cli: raise, suspend, resume, terminate, failures and timeouts") {
@@ -138,6 +139,7 @@ TEST_CASE("cli: raise, suspend, resume, terminate, failures and timeouts") {
     CHECK(contains(failure.out, "boom"));
     CHECK(contains(cli(node, {"history", failing}).out, "TaskFailed"));
   }
+  CHECK(node.stop() == 0);  // clean shutdown, no sanitizer report
 }
 
 TEST_CASE("cli: list pages and filters, purge") {
@@ -182,6 +184,7 @@ TEST_CASE("cli: list pages and filters, purge") {
   CHECK(contains(by_filter.out, "purged 11"));
   CHECK(cli(node, {"purge"}).exit_code == usage);
   CHECK(cli(node, {"purge", "cli-other", "--status", "Completed"}).exit_code == usage);
+  CHECK(node.stop() == 0);  // clean shutdown, no sanitizer report
 }
 
 TEST_CASE("cli: clear errors and exit codes") {
@@ -223,4 +226,5 @@ TEST_CASE("cli: clear errors and exit codes") {
   REQUIRE(setenv("PERDURE_ENDPOINT", node.endpoint().c_str(), 1) == 0);
   CHECK(run_cli({"status", "cli-taken"}).exit_code == ok);
   unsetenv("PERDURE_ENDPOINT");
+  CHECK(node.stop() == 0);  // clean shutdown, no sanitizer report
 }

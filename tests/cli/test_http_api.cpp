@@ -146,6 +146,7 @@ TEST_CASE("start, status and history of a chaining orchestration") {
       CHECK(e["name"] == "Greet");
       CHECK(e["taskId"].is_number_integer());
     }
+  CHECK(node.stop() == 0);  // clean shutdown, no sanitizer report
 }
 
 TEST_CASE("events, custom status, suspend, resume, terminate and failures") {
@@ -215,6 +216,7 @@ TEST_CASE("events, custom status, suspend, resume, terminate and failures") {
     CHECK(kinds.count("TimerCreated") == 1);
     CHECK(kinds.count("TimerFired") == 1);
   }
+  CHECK(node.stop() == 0);  // clean shutdown, no sanitizer report
 }
 
 TEST_CASE("list: paging across pages and filters") {
@@ -285,6 +287,7 @@ TEST_CASE("list: paging across pages and filters") {
     check_error(http.Get("/api/instances?createdTimeFrom=2999-01-01"), 400, "InvalidArgument");  // past 2262
     check_error(http.Get("/api/instances?showInput=maybe"), 400, "InvalidArgument");
   }
+  CHECK(node.stop() == 0);  // clean shutdown, no sanitizer report
 }
 
 TEST_CASE("purge one instance and by filter") {
@@ -312,6 +315,7 @@ TEST_CASE("purge one instance and by filter") {
   const json left = body_of(http.Get("/api/instances?instanceIdPrefix=purge-"));
   REQUIRE(left["instances"].size() == 1);
   CHECK(left["instances"][0]["instanceId"] == "purge-running");
+  CHECK(node.stop() == 0);  // clean shutdown, no sanitizer report
 }
 
 TEST_CASE("health and Prometheus metrics") {
@@ -338,6 +342,7 @@ TEST_CASE("health and Prometheus metrics") {
                            "perdure_activity_queue_depth ", "perdure_timer_lag_seconds ", "perdure_timers_fired_total "})
     CHECK_MESSAGE(text.find(std::string("\n") + name) != std::string::npos, name);
   CHECK(text.find("perdure_episodes_total 0\n") == std::string::npos);
+  CHECK(node.stop() == 0);  // clean shutdown, no sanitizer report
 }
 
 TEST_CASE("bad input gets a 4xx with a JSON error and never hurts the node") {
