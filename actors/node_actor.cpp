@@ -303,14 +303,6 @@ caf::result<wire_page> list_all(node_actor* self, const wire_query& query) {
   auto& st = self->state;
   if (query.page_size == 0)
     return make_client_error(client_errc::invalid_argument, "instance_query::page_size must be at least 1");
-  auto gather = std::make_shared<list_gather>();
-  gather->rp = self->make_response_promise();
-  gather->page_size = query.page_size;
-  try {
-    gather->add(local_page(self, query));
-  } catch (const storage::store_error& e) {
-    return make_client_error(client_errc::invalid_argument, e.what());
-  }
   for (size_t i = 0; i < st.peers.size(); ++i) {
     if (i == st.config.membership.self_index()) continue;
     if (!st.peers[i].node) {
@@ -319,6 +311,15 @@ caf::result<wire_page> list_all(node_actor* self, const wire_query& query) {
                          st.peers[i].last_error);
     }
   }
+  auto gather = std::make_shared<list_gather>();
+  gather->page_size = query.page_size;
+  try {
+    gather->add(local_page(self, query));
+  } catch (const storage::store_error& e) {
+    return make_client_error(client_errc::invalid_argument, e.what());
+  }
+  // Only now: a response promise takes over the answer, so nothing may be returned after it.
+  gather->rp = self->make_response_promise();
   for (size_t i = 0; i < st.peers.size(); ++i) {
     if (i == st.config.membership.self_index()) continue;
     ++gather->pending;
@@ -364,13 +365,13 @@ wire_stats local_stats(node_actor* self) {
 
 caf::result<std::vector<wire_stats>> stats_all(node_actor* self) {
   auto& st = self->state;
-  auto rp = self->make_response_promise();
   auto all = std::make_shared<std::vector<wire_stats>>();
   all->push_back(local_stats(self));
   auto pending = std::make_shared<size_t>(0);
   for (const auto& p : st.peers)
     if (p.node) ++*pending;
   if (*pending == 0) return *all;
+  auto rp = self->make_response_promise();  // takes over the answer: nothing may be returned after it
   for (const auto& p : st.peers) {
     if (!p.node) continue;
     // A node that does not answer is left out: stats report the reachable part of the hub.

@@ -1,0 +1,206 @@
+// W1 and W2 on local clusters of 1, 2 and 3 cluster_node processes on 127.0.0.1.
+//
+//   cluster_bench [--nodes 1,2,3] [--w1 N] [--w2 N] [--fan F] [--partitions P] [--workers W] [--sync on|off]
+//
+// W1  N orchestrations of 3 no-op activities in sequence ("Chain"), started through every node.
+// W2  N orchestrations fanning out to F no-op activities each ("FanOut").
+// Every hub size runs as a real multi-node cluster (a hub of one is a 1-member cluster, so the
+// node actor and the dispatcher are in the path). Prints orchestrations/s and activities/s, each
+// node's CPU seconds (from /proc/<pid>/stat) and node-to-node messages, and where activities ran.
+#include <perdure/client.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+struct node_process {
+  pid_t pid = -1;
+  uint16_t port = 0;
+};
+
+pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::FILE* out = std::fopen(log.c_str(), "w");
+    if (out) {
+      dup2(fileno(out), STDOUT_FILENO);
+      dup2(fileno(out), STDERR_FILENO);
+    }
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const auto close = text.rfind(')');
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+struct cluster_run {
+  std::vector<node_process> nodes;
+  std::vector<std::unique_ptr<perdure::cluster_client>> clients;
+};
+
+cluster_run start_cluster(size_t count, const std::filesystem::path& dir, uint32_t partitions, size_t workers,
+                          const std::string& sync) {
+  std::random_device rd;
+  const uint16_t base = static_cast<uint16_t>(20000 + rd() % 30000);
+  std::string members;
+  for (size_t i = 0; i < count; ++i)
+    members += (i ? "," : "") + std::string(1, static_cast<char>('a' + i)) + "@127.0.0.1:" + std::to_string(base + i);
+  cluster_run run;
+  for (size_t i = 0; i < count; ++i) {
+    const std::string id(1, static_cast<char>('a' + i));
+    run.nodes.push_back({spawn({CLUSTER_NODE_PATH, "--node-id", id, "--members", members, "--data", (dir / id).string(),
+                                "--partitions", std::to_string(partitions), "--workers", std::to_string(workers),
+                                "--sync", sync, "--log-level", "error"},
+                               dir / (id + ".log")),
+                         static_cast<uint16_t>(base + i)});
+  }
+  // Ready: every node reaches every other one.
+  for (auto& node : run.nodes) {
+    const auto deadline = steady::now() + 60s;
+    for (;;) {
+      try {
+        auto client = perdure::connect("127.0.0.1", node.port);
+        if (client->cluster_stats().size() == count) {
+          run.clients.push_back(std::move(client));
+          break;
+        }
+      } catch (const perdure::error& e) {
+        if (steady::now() > deadline)
+          throw std::runtime_error("the cluster did not come up (" + std::string{e.what()} + "); see " + dir.string());
+      }
+      if (steady::now() > deadline) throw std::runtime_error("the cluster did not come up; see " + dir.string());
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  return run;
+}
+
+void stop_cluster(cluster_run& run) {
+  run.clients.clear();
+  for (auto& node : run.nodes) kill(node.pid, SIGTERM);
+  for (auto& node : run.nodes) waitpid(node.pid, nullptr, 0);
+}
+
+// Starts n instances through every node's client (one thread each), then waits for all.
+double run_workload(cluster_run& run, const std::string& name, const std::string& input, int n, const std::string& tag) {
+  const auto started = steady::now();
+  std::vector<std::thread> threads;
+  const size_t k = run.clients.size();
+  for (size_t t = 0; t < k; ++t) {
+    threads.emplace_back([&, t] {
+      auto& c = *run.clients[t];
+      std::vector<std::string> ids;
+      for (int i = static_cast<int>(t); i < n; i += static_cast<int>(k)) {
+        perdure::start_options options;
+        options.instance_id = tag + "-" + std::to_string(i);
+        ids.push_back(c.start(name, input, options));
+      }
+      for (const auto& id : ids) {
+        auto record = c.wait_for_completion(id, 300s);
+        if (record.status != perdure::runtime_status::completed)
+          std::cerr << id << " ended " << perdure::to_string(record.status) << "\n";
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return std::chrono::duration<double>(steady::now() - started).count();
+}
+
+struct snapshot {
+  std::vector<double> cpu;
+  std::vector<perdure::node_stats> stats;
+};
+
+snapshot take(cluster_run& run) {
+  snapshot s;
+  for (auto& node : run.nodes) s.cpu.push_back(cpu_seconds(node.pid));
+  s.stats = run.clients[0]->cluster_stats();
+  std::sort(s.stats.begin(), s.stats.end(), [](auto& a, auto& b) { return a.node_id < b.node_id; });
+  return s;
+}
+
+void report(const std::string& workload, size_t nodes, int instances, int activities, double seconds,
+            const snapshot& before, const snapshot& after) {
+  std::printf("%s nodes=%zu: %d orchestrations in %.2f s = %.0f orch/s, %.0f activities/s\n", workload.c_str(), nodes,
+              instances, seconds, instances / seconds, activities / seconds);
+  for (size_t i = 0; i < after.stats.size(); ++i) {
+    const auto& a = after.stats[i];
+    const auto& b = before.stats[i];
+    std::printf("    node %s: cpu %.2f s, activities run %llu, node-to-node messages out %llu in %llu\n",
+                a.node_id.c_str(), after.cpu[i] - before.cpu[i],
+                static_cast<unsigned long long>(a.activities_executed - b.activities_executed),
+                static_cast<unsigned long long>(a.messages_out - b.messages_out),
+                static_cast<unsigned long long>(a.messages_in - b.messages_in));
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"W1 and W2 on local clusters of cluster_node processes"};
+  std::vector<size_t> node_counts{1, 2, 3};
+  int w1 = 3000, w2 = 100, fan = 100;
+  uint32_t partitions = 6;
+  size_t workers = 4;
+  std::string sync = "off";
+  app.add_option("--nodes", node_counts, "Hub sizes to run")->delimiter(',')->capture_default_str();
+  app.add_option("--w1", w1, "W1 orchestrations")->capture_default_str();
+  app.add_option("--w2", w2, "W2 orchestrations")->capture_default_str();
+  app.add_option("--fan", fan, "W2 activities per orchestration")->capture_default_str();
+  app.add_option("--partitions", partitions, "Partitions")->capture_default_str();
+  app.add_option("--workers", workers, "Activity workers per node")->capture_default_str();
+  app.add_option("--sync", sync, "fsync every commit")->check(CLI::IsMember({"on", "off"}))->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  for (size_t count : node_counts) {
+    std::random_device rd;
+    const auto dir = std::filesystem::temp_directory_path() / ("perdure-cluster-bench-" + std::to_string(rd()));
+    std::filesystem::create_directories(dir);
+    auto run = start_cluster(count, dir, partitions, workers, sync);
+    auto before = take(run);
+    double seconds = run_workload(run, "Chain", "1", w1, "w1");
+    auto after = take(run);
+    report("W1", count, w1, 3 * w1, seconds, before, after);
+    before = after;
+    seconds = run_workload(run, "FanOut", std::to_string(fan), w2, "w2");
+    after = take(run);
+    report("W2", count, w2, w2 * fan, seconds, before, after);
+    stop_cluster(run);
+    std::filesystem::remove_all(dir);
+  }
+  return 0;
+}
