@@ -4,7 +4,9 @@
 // hands one activity at a time to an idle worker and queues the rest, so a busy node is never
 // flooded. Workers are detached actors (their own threads): activity code may block. A worker runs
 // the activity and sends its result (task_completed or task_failed) to the owning partition as a
-// message; the partition applies it once (duplicates are dropped by the replay engine).
+// message; the partition applies it once (duplicates are dropped by the replay engine). In a
+// cluster the work comes from the cluster dispatcher, which sets activity_work::done_to: the
+// worker then reports `done_atom, lease` so the dispatcher knows a local worker is free again.
 #pragma once
 
 #include "metrics.hpp"
