@@ -1,0 +1,46 @@
+// The payloads of the order-fulfillment saga (JSON through nlohmann::json).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace orders {
+
+struct order {
+  std::string id;
+  std::string email;
+  std::string sku;
+  int quantity = 1;
+  int amount_cents = 0;
+  std::string card;     // a test card number picks the payment path (order_systems.hpp)
+  std::string country;  // ISO code of the destination
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(order, id, email, sku, quantity, amount_cents, card, country)
+
+struct payment {
+  bool approved = false;
+  std::string charge_id;
+  std::string decline_reason;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(payment, approved, charge_id, decline_reason)
+
+struct failure_notice {
+  std::string order_id;
+  std::string email;
+  std::string reason;
+  bool refunded = false;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(failure_notice, order_id, email, reason, refunded)
+
+struct order_result {
+  std::string order_id;
+  std::string outcome;  // "fulfilled" or "cancelled"
+  std::string charge_id;
+  std::string reason;                       // why it was cancelled
+  std::vector<std::string> compensations;   // what was undone, in order
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(order_result, order_id, outcome, charge_id, reason, compensations)
+
+}  // namespace orders

@@ -1,0 +1,111 @@
+// Security automation on a real node: a listed IP probing an admin path is blocked, a repeat
+// offender's block is extended, and the durable timer lifts the block, across a node restart.
+#include "history_helpers.hpp"
+#include "runtime/node_fixture.hpp"
+
+#include "../../examples/security/defenses.hpp"
+#include "../../examples/security/ip_guard.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <functional>
+#include <thread>
+
+using namespace examples_test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using perdure::testing_support::temp_dir;
+using perdure::testing_support::test_node_options;
+
+namespace {
+
+constexpr auto block_for = 1000ms;
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+struct security_node {
+  temp_dir dir;
+  std::unique_ptr<perdure::host> host;
+  security::firewall firewall{dir.path()};
+
+  security_node() {
+    std::ofstream(dir.path() / "threat-feed.txt") << "# feed\n203.0.113.7\n198.51.100.23  # scanner\n";
+    start();
+  }
+  void start() {
+    host = std::make_unique<perdure::host>();
+    security::register_security(*host, dir.path());
+    host->start(test_node_options(dir.path() / "node"));
+  }
+  perdure::client& client() { return host->client(); }
+  std::optional<json> rule(const std::string& ip) { return firewall.rules().get(ip); }
+};
+
+}  // namespace
+
+TEST_CASE("security: block, extend for a repeat offender, unblock by durable timer across a restart") {
+  security_node node;
+  auto& c = node.client();
+
+  security::report_404(c, {"192.0.2.10", "/.env"}, block_for);           // probing, not listed
+  security::report_404(c, {"198.51.100.23", "/favicon.ico"}, block_for);  // listed, ordinary 404
+  const auto watched_first_execution = c.status(security::guard_id("192.0.2.10")).value().execution_id;
+
+  security::report_404(c, {"203.0.113.7", "/wp-admin/"}, block_for);
+  REQUIRE(eventually([&] { return node.firewall.blocks("203.0.113.7"); }));
+  const auto first = node.rule("203.0.113.7").value();
+  CHECK(first["offenses"] == 1);
+
+  security::report_404(c, {"203.0.113.7", "/phpmyadmin/"}, block_for);
+  REQUIRE(eventually([&] { return node.rule("203.0.113.7").value()["offenses"] == 2; }));
+  const auto extended = node.rule("203.0.113.7").value();
+  CHECK(extended["action"] == "block");
+  CHECK(extended["until_ms"].get<int64_t>() - first["until_ms"].get<int64_t>() == block_for.count());
+
+  // The timer is durable: it fires after a restart of the node.
+  node.host->stop();
+  node.start();
+  REQUIRE(eventually([&] { return !node.firewall.blocks("203.0.113.7"); }));
+  CHECK(now_ms() >= extended["until_ms"].get<int64_t>());
+
+  std::vector<std::string> actions;
+  for (const auto& line : node.firewall.rules().log())
+    if (line["ip"] == "203.0.113.7") actions.push_back(line["action"]);
+  CHECK(actions == std::vector<std::string>{"block", "block", "allow"});
+
+  // The guard lives on, with a short history (continue-as-new) and its state in the custom status.
+  // (The firewall changes before the guard commits its next execution: wait for that.)
+  const auto guard_state = [&] { return json::parse(node.client().status(security::guard_id("203.0.113.7")).value().custom_status); };
+  REQUIRE(eventually([&] { return guard_state()["blocked_until_ms"] == 0; }));
+  CHECK(guard_state()["offenses"] == 2);
+  CHECK(node.client().status(security::guard_id("203.0.113.7")).value().status == perdure::runtime_status::running);
+  CHECK(node.client().history(security::guard_id("203.0.113.7")).size() < 10);
+
+  // Not in the feed: analyzed (the guard moved on to a new execution) but never blocked.
+  CHECK(eventually([&] {
+    return node.client().status(security::guard_id("192.0.2.10")).value().execution_id != watched_first_execution;
+  }));
+  CHECK_FALSE(node.rule("192.0.2.10"));
+  // An ordinary 404 never reaches a guard.
+  CHECK_FALSE(node.client().status(security::guard_id("198.51.100.23")));
+}
+
+TEST_CASE("security: admin probes are recognized") {
+  CHECK(security::is_admin_probe("/wp-admin/install.php"));
+  CHECK(security::is_admin_probe("/.env"));
+  CHECK(security::is_admin_probe("/phpmyadmin/"));
+  CHECK_FALSE(security::is_admin_probe("/favicon.ico"));
+  CHECK_FALSE(security::is_admin_probe("/products/42"));
+}
