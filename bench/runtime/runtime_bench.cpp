@@ -2,12 +2,14 @@
 //
 //   runtime_bench [--workload w1|w2|w2big|w3|w1s|all] [--partitions P] [--workers N] [--sync on|off]
 //
-// W1   hello sequence: 10,000 orchestrations of 3 no-op activities in sequence, at most 1,000
+// W1   hello sequence: 10,000 orchestrations of 3 no-op activities in sequence, at most 200
 //      in flight; orchestrations/s and start-to-completion latency p50/p99.
 // W2   fan-out/fan-in: 100 instances x 100 no-op activities; activities/s.
 // W2big one instance with 10,000 activities; activities/s.
 // W3   durable timers: 1,000 instances sleeping 2 s; wake-up lateness p50/p99.
 // W1s  unloaded latency: 200 W1 orchestrations one after another; p50/p99.
+// MEM  100,000 instances waiting for an event with the instance cache bound low (--cache, default
+//      1,000): the node's RSS while they wait, then every one resumes when its event arrives.
 // Each prints the node's peak RSS (VmHWM) after it.
 #include <perdure/combinators.hpp>
 #include <perdure/host.hpp>
@@ -18,13 +20,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -62,6 +63,8 @@ task<int64_t> sleeper(orchestration_context& ctx, int millis) {
                                                  std::chrono::duration_cast<std::chrono::nanoseconds>(due.time_since_epoch()).count());
 }
 
+task<int> await_go(orchestration_context& ctx, int x) { co_return x + co_await ctx.wait_for_event<int>("Go"); }
+
 int64_t lateness_since(activity_context&, int64_t due_ns) {
   const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count();
   return (now - due_ns) / 1000;
@@ -86,44 +89,30 @@ double percentile(std::vector<double> values, double p) {
 std::vector<double> run_bounded(client& c, const std::string& name, int count, int in_flight, const std::string& input,
                                 double& seconds) {
   std::vector<double> latencies(count);
-  std::mutex mutex;
-  std::condition_variable cv;
-  int running = 0;
-  std::vector<std::thread> waiters;
+  std::vector<std::thread> clients;
   const auto begin = steady::now();
-  // A few client threads share the work so the client is not the bottleneck.
-  const int client_threads = 8;
+  // The client API is synchronous: `in_flight` client threads each run one orchestration at a time.
   std::atomic<int> next{0};
-  for (int t = 0; t < client_threads; ++t) {
-    waiters.emplace_back([&] {
+  for (int t = 0; t < in_flight; ++t) {
+    clients.emplace_back([&] {
       for (;;) {
         const int i = next.fetch_add(1);
         if (i >= count) return;
-        {
-          std::unique_lock lock(mutex);
-          cv.wait(lock, [&] { return running < in_flight; });
-          ++running;
-        }
         const auto started = steady::now();
         auto id = c.start(name, input);
         c.wait_for_completion(id, 600s);
         latencies[i] = std::chrono::duration<double, std::milli>(steady::now() - started).count();
-        {
-          std::lock_guard lock(mutex);
-          --running;
-        }
-        cv.notify_one();
       }
     });
   }
-  for (auto& w : waiters) w.join();
+  for (auto& t : clients) t.join();
   seconds = std::chrono::duration<double>(steady::now() - begin).count();
   return latencies;
 }
 
 void w1(client& c) {
   double seconds = 0;
-  auto latencies = run_bounded(c, "HelloSequence", 10'000, 1'000, "1", seconds);
+  auto latencies = run_bounded(c, "HelloSequence", 10'000, 200, "1", seconds);
   std::printf("W1  hello sequence: 10000 orchestrations in %.2f s = %.0f orchestrations/s (%.0f activities/s); "
               "latency p50 %.1f ms, p99 %.1f ms\n",
               seconds, 10'000 / seconds, 30'000 / seconds, percentile(latencies, 0.5), percentile(latencies, 0.99));
@@ -171,6 +160,50 @@ void w3(client& c) {
               percentile(lateness, 0.5), percentile(lateness, 0.99));
 }
 
+long current_rss_kb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+// Runs fn(i) for i in [0, count) on `threads` threads.
+template <class Fn>
+void parallel_for(int count, int threads, Fn fn) {
+  std::atomic<int> next{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (int i = next.fetch_add(1); i < count; i = next.fetch_add(1)) fn(i);
+    });
+  for (auto& t : pool) t.join();
+}
+
+void waiting_instances(client& c) {
+  constexpr int count = 100'000;
+  auto begin = steady::now();
+  parallel_for(count, 64, [&](int i) {
+    start_options options;
+    options.instance_id = "mem-" + std::to_string(i);
+    c.start("AwaitGo", std::to_string(i), options);
+  });
+  const double start_seconds = std::chrono::duration<double>(steady::now() - begin).count();
+  std::printf("MEM %d instances started in %.1f s (%.0f starts/s); waiting for events: RSS %.1f MB\n", count,
+              start_seconds, count / start_seconds, current_rss_kb() / 1024.0);
+  begin = steady::now();
+  std::atomic<int> wrong{0};
+  parallel_for(count, 64, [&](int i) {
+    const auto id = "mem-" + std::to_string(i);
+    c.raise_event(id, "Go", "1");
+    auto record = c.wait_for_completion(id, 600s);
+    if (record.status != runtime_status::completed || record.output != std::to_string(i + 1)) ++wrong;
+  });
+  const double resume_seconds = std::chrono::duration<double>(steady::now() - begin).count();
+  std::printf("MEM all resumed in %.1f s (%.0f/s), %d with a wrong result; RSS after %.1f MB\n", resume_seconds,
+              count / resume_seconds, wrong.load(), current_rss_kb() / 1024.0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -180,7 +213,9 @@ int main(int argc, char** argv) {
   options.partitions = 8;
   options.activity_workers = 8;
   options.log_level = "warn";
-  app.add_option("--workload", workload)->check(CLI::IsMember({"w1", "w2", "w2big", "w3", "w1s", "all"}));
+  options.max_cached_instances = 1'000;
+  app.add_option("--workload", workload)->check(CLI::IsMember({"w1", "w2", "w2big", "w3", "w1s", "mem", "all"}));
+  app.add_option("--cache", options.max_cached_instances);
   app.add_option("--partitions", options.partitions);
   app.add_option("--workers", options.activity_workers);
   app.add_option("--sync", sync)->check(CLI::IsMember({"on", "off"}));
@@ -189,8 +224,8 @@ int main(int argc, char** argv) {
 
   const auto dir = std::filesystem::temp_directory_path() / ("perdure-bench-" + std::to_string(std::random_device{}()));
   options.data_dir = dir;
-  std::printf("runtime_bench: %u partitions, %zu workers, sync %s, data %s\n", options.partitions,
-              options.activity_workers, sync.c_str(), dir.c_str());
+  std::printf("runtime_bench: %u partitions, %zu workers, cache %zu, sync %s, data %s\n", options.partitions,
+              options.activity_workers, options.max_cached_instances, sync.c_str(), dir.c_str());
   {
     host h;
     h.add_activity("Noop", noop);
@@ -198,6 +233,7 @@ int main(int argc, char** argv) {
     h.add_orchestration("HelloSequence", hello_sequence);
     h.add_orchestration("FanOut", fan_out);
     h.add_orchestration("Sleeper", sleeper);
+    h.add_orchestration("AwaitGo", await_go);
     h.start(options);
     auto& c = h.client();
     auto run = [&](const char* name, void (*fn)(client&)) {
@@ -211,6 +247,7 @@ int main(int argc, char** argv) {
     run("w2", w2);
     run("w2big", w2big);
     run("w3", w3);
+    run("mem", waiting_instances);
     h.stop();
   }
   std::filesystem::remove_all(dir);
