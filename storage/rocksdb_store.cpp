@@ -1,6 +1,7 @@
 // Opening and closing the hub, hub metadata, and the helpers every operation uses.
 #include "rocksdb_store.hpp"
 
+#include "fault_file_system.hpp"
 #include "keys.hpp"
 
 #include <rocksdb/options.h>
@@ -54,6 +55,10 @@ void rocksdb_store::open_db(const store_options&) {
   db_opts.bytes_per_sync = 1 << 20;
   // JSON payloads compress well, and a durable commit waits for its WAL bytes to reach the disk.
   db_opts.wal_compression = rocksdb::kZSTD;
+  if (auto faults = installed_write_faults()) {
+    env_ = make_fault_env(std::move(faults));
+    db_opts.env = env_.get();
+  }
 
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
