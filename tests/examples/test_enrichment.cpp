@@ -63,7 +63,7 @@ TEST_CASE("enrichment: clicks from the HTTP API and the client, each enriched an
   CHECK(json::parse(host.client().status("web-1")->output) == json(row));
 }
 
-TEST_CASE("enrichment: kill -9 mid-stream and restart; exactly one warehouse row per event") {
+TEST_CASE("enrichment: kill -9 mid-stream and a restart leave exactly one warehouse row per event") {
   temp_dir dir;
   const auto clicks_file = dir.path() / "clicks.jsonl";
   const size_t events = 1500;
