@@ -42,18 +42,34 @@ struct node_state {
 using node_actor = caf::stateful_actor<node_state>;
 
 // remote_actor() blocks its thread: a blocking actor of its own does every connection attempt.
-void connector(caf::blocking_actor* self) {
-  bool running = true;
-  self->receive_while(running)(
-      [&](caf::connect_atom, const std::string& host, uint16_t port) {
-        auto rp = self->make_response_promise();
-        auto handle = self->system().middleman().remote_actor(host, port);
-        if (handle)
-          rp.deliver(*handle);
-        else
-          rp.deliver(handle.error());
-      },
-      [&](caf::exit_msg&) { running = false; });
+// (A class, not a function: CAF 0.17's spawn of an argument-less blocking function dereferences a
+// null shared_ptr, which UBSan reports.)
+class connector : public caf::blocking_actor {
+ public:
+  explicit connector(caf::actor_config& cfg) : caf::blocking_actor(cfg) {}
+
+  void act() override {
+    bool running = true;
+    receive_while(running)(
+        [&](caf::connect_atom, const std::string& host, uint16_t port) {
+          auto rp = make_response_promise();
+          auto handle = system().middleman().remote_actor(host, port);
+          if (handle)
+            rp.deliver(*handle);
+          else
+            rp.deliver(handle.error());
+        },
+        [&](caf::exit_msg&) { running = false; });
+  }
+};
+
+// Stands in for the owning partition of a leased activity: the worker's result becomes the answer
+// to the lease request.
+caf::behavior result_relay(caf::event_based_actor* self, caf::response_promise rp) {
+  return {[=](deliver_atom, const message& result) mutable {
+    rp.deliver(encode_message(result));
+    self->quit();
+  }};
 }
 
 caf::error unavailable(const std::string& why) { return make_client_error(client_errc::unavailable, why); }
@@ -392,7 +408,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
   auto& st = self->state;
   st.config = std::move(config);
   st.peers.resize(st.config.membership.size());
-  st.connector = self->system().spawn(connector);
+  st.connector = self->system().spawn<connector>();
   self->attach_functor([connector = st.connector](const caf::error&) {
     caf::anon_send_exit(connector, caf::exit_reason::user_shutdown);
   });
@@ -467,13 +483,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
           return make_client_error(client_errc::invalid_argument, e.what());
         }
         // A one-shot relay stands in for the partition: the worker's result becomes the answer.
-        auto rp = self->make_response_promise();
-        auto relay = self->spawn([rp](caf::event_based_actor* relay_self) mutable -> caf::behavior {
-          return {[=](deliver_atom, const message& result) mutable {
-            rp.deliver(encode_message(result));
-            relay_self->quit();
-          }};
-        });
+        auto relay = self->spawn(result_relay, self->make_response_promise());
         self->send(c.local_pool, work_atom::value, activity_work{std::move(task), relay, caf::actor{}, 0});
         return caf::delegated<std::string>{};
       },
