@@ -82,23 +82,25 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
       keys::seq_key(s.key, p, seq);
       wb.Delete(cf(cf_inbox), s.key);
     }
+    // Removals before insertions: an episode that continues as new may schedule task ids that a
+    // result of the previous execution, received in the same episode, releases (same key).
+    for (int32_t task_id : ep.finished_activities) {
+      keys::activity_key(s.key, p, id, task_id);
+      wb.Delete(cf(cf_activities), s.key);
+    }
     for (const activity_task& a : ep.scheduled_activities) {
       keys::activity_key(s.key, p, id, a.task_id);
       codec::encode_activity(a, s.value);
       wb.Put(cf(cf_activities), s.key, s.value);
     }
-    for (int32_t task_id : ep.finished_activities) {
-      keys::activity_key(s.key, p, id, task_id);
-      wb.Delete(cf(cf_activities), s.key);
+    for (const timer_entry& t : ep.fired_timers) {
+      keys::timer_key(s.key, p, t.fire_at, id, t.timer_id);
+      wb.Delete(cf(cf_timers), s.key);
     }
     for (const timer_entry& t : ep.new_timers) {
       keys::timer_key(s.key, p, t.fire_at, id, t.timer_id);
       codec::encode_timer(t, s.value);
       wb.Put(cf(cf_timers), s.key, s.value);
-    }
-    for (const timer_entry& t : ep.fired_timers) {
-      keys::timer_key(s.key, p, t.fire_at, id, t.timer_id);
-      wb.Delete(cf(cf_timers), s.key);
     }
     for (const outbox_entry& o : ep.outbox) {
       outbox_entry& e = result.outbox.emplace_back(o);

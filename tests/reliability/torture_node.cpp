@@ -2,6 +2,7 @@
 //
 //   torture_node run DIR SEED N          starts instances 0..N-1 of the seed (idempotently), then
 //                                        drives them (events, suspend/resume, terminate) until killed
+//   torture_node show DIR ID             prints one instance's record and history (diagnosis)
 //   torture_node verify DIR SEED N [S]   the same until every instance is finished (at most S
 //                                        seconds), then checks them against the oracle; prints
 //                                        "FIGURES ...", "PROBLEM ..." lines, and "VERIFIED n" (exit 0)
@@ -144,6 +145,16 @@ std::string describe(client& c, const torture::instance_plan& plan) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "show") {
+    host h;
+    torture::register_functions(h.functions());
+    h.start(options_for(argv[2]));
+    torture::instance_plan plan;
+    plan.id = argv[3];
+    std::cout << describe(h.client(), plan) << std::endl;
+    h.stop();
+    return 0;
+  }
   if (argc < 5) {
     std::cerr << "usage: torture_node run|verify DIR SEED N [TIMEOUT_S]\n";
     return 2;
