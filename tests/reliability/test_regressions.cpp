@@ -1,6 +1,7 @@
 // Regression tests for bugs the torture test and the fuzzers found, each on the function at fault.
 #include "runtime/node_fixture.hpp"
 
+#include <perdure/codec.hpp>
 #include <perdure/storage/store.hpp>
 
 #include <doctest/doctest.h>
@@ -47,4 +48,20 @@ TEST_CASE("a continue-as-new episode keeps the queue entry of a task id its prev
   REQUIRE(pending.size() == 1);
   CHECK(pending[0].execution_id == "e2");
   CHECK(pending[0].task_id == 0);
+}
+
+// fuzz_payload_codec, input build-fuzz/fuzz-artifacts/payload_codec-crash-1afd18...: an integer too
+// large for int64 parses as a double, and nlohmann's get<int64_t>() converts it with a static_cast:
+// undefined behaviour (UBSan: "9.22337e+25 is outside the range of representable values of type
+// 'long'"), in practice a garbage value handed to the activity. Open: the fix belongs in
+// include/perdure/codec.hpp (see the report); until then this case may fail, and it is skipped in
+// sanitizer builds, where the conversion aborts the process.
+TEST_CASE("a JSON number out of range of the integer type asked for is a payload_error" * doctest::may_fail()) {
+#if defined(__SANITIZE_ADDRESS__)
+  MESSAGE("skipped under sanitizers: the undefined conversion would abort the test process");
+#else
+  CHECK_THROWS_AS(codec<std::vector<int64_t>>::decode("[1,-2,92233720368547758054775807]"), payload_error);
+  CHECK_THROWS_AS(codec<int>::decode("1e30"), payload_error);
+  CHECK_THROWS_AS(codec<int64_t>::decode("-1e300"), payload_error);
+#endif
 }

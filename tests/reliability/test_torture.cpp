@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <random>
@@ -52,12 +53,13 @@ TEST_CASE("torture: random orchestrations survive kill -9 at random moments") {
 
   auto argv = base;
   argv[1] = "verify";
-  argv.push_back("240");
+  const uint64_t verify_seconds = std::max<uint64_t>(240, instances * 3 / 10);
+  argv.push_back(std::to_string(verify_seconds));
   child_process verifier{argv};
   std::vector<std::string> problems;
   std::string figures;
   bool verified = false;
-  while (auto line = verifier.read_line(300'000)) {
+  while (auto line = verifier.read_line(static_cast<int>((verify_seconds + 120) * 1000))) {
     if (line->rfind("PROBLEM", 0) == 0) problems.push_back(*line);
     if (line->rfind("FIGURES", 0) == 0) figures = *line;
     if (line->rfind("VERIFIED", 0) == 0) verified = true;

@@ -1,0 +1,94 @@
+// Fuzzes the management API's request handling against a live node on 127.0.0.1 (the handler has
+// no socket-free entry point). Input: byte 0 picks the method, then the path and query up to the
+// first newline (bytes outside printable ASCII are %-encoded, so every input is a sendable
+// request), then the body. Any 500 is a bug: bad input must get a 4xx with a JSON error.
+#include <perdure/host.hpp>
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <unistd.h>
+
+namespace {
+
+perdure::task<std::string> echo(perdure::orchestration_context& ctx, std::string in) {
+  co_return co_await ctx.call_activity<std::string>("Same", in);
+}
+
+struct node {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("perdure-fuzz-http-" + std::to_string(::getpid()));
+  perdure::host host;
+  std::unique_ptr<httplib::Client> http;
+
+  node() {
+    std::filesystem::remove_all(dir);
+    host.add_orchestration("Echo", echo);
+    host.add_activity("Same", [](perdure::activity_context&, std::string s) { return s; });
+    perdure::node_options options;
+    options.data_dir = dir;
+    options.partitions = 2;
+    options.activity_workers = 2;
+    options.scheduler_threads = 2;
+    options.sync = false;  // throughput: durability is not what is fuzzed here
+    options.log_level = "off";
+    options.http_port = 0;
+    host.start(options);
+    http = std::make_unique<httplib::Client>("127.0.0.1", host.http_port());
+    http->set_read_timeout(std::chrono::seconds(5));
+    http->Post("/api/orchestrations/Echo?instanceId=known", "\"x\"", "application/json");
+  }
+  ~node() {
+    host.stop();
+    std::filesystem::remove_all(dir);
+  }
+};
+
+node* the_node = nullptr;
+
+std::string sendable_path(std::string_view raw) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string path = "/";
+  for (unsigned char c : raw.substr(raw.starts_with('/') ? 1 : 0)) {
+    if (c > 0x20 && c < 0x7f && c != '#') {
+      path += static_cast<char>(c);
+    } else {
+      path += '%';
+      path += hex[c >> 4];
+      path += hex[c & 0xf];
+    }
+  }
+  return path;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  static node n;
+  the_node = &n;
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const size_t eol = rest.find('\n');
+  const std::string path = sendable_path(rest.substr(0, eol));
+  const std::string body(eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1));
+  auto& http = *the_node->http;
+  httplib::Result result;
+  switch (data[0] % 4) {
+    case 0: result = http.Get(path); break;
+    case 1: result = http.Post(path, body, "application/json"); break;
+    case 2: result = http.Delete(path, body, "application/json"); break;
+    case 3: result = http.Put(path, body, "application/json"); break;
+  }
+  if (!result) std::abort();  // the server stopped answering
+  if (result->status == 500) std::abort();
+  return 0;
+}

@@ -1,0 +1,70 @@
+// Fuzzes the payload codec (include/perdure/codec.hpp): JSON text from clients, histories and
+// activities decoded as the types user code asks for. Decoding may only return a value or throw
+// payload_error; a decoded value must encode and decode back to itself.
+#include <perdure/codec.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct order {
+  std::string id;
+  int quantity = 0;
+  std::vector<std::string> items;
+  std::optional<double> price;
+  friend bool operator==(const order&, const order&) = default;
+};
+void to_json(nlohmann::json& j, const order& o) {
+  j = {{"id", o.id}, {"quantity", o.quantity}, {"items", o.items}};
+  if (o.price) j["price"] = *o.price;
+}
+void from_json(const nlohmann::json& j, order& o) {
+  j.at("id").get_to(o.id);
+  j.at("quantity").get_to(o.quantity);
+  j.at("items").get_to(o.items);
+  if (j.contains("price")) o.price = j.at("price").get<double>();
+}
+
+template <class T>
+void check(std::string_view text) {
+  T value;
+  try {
+    value = perdure::codec<T>::decode(text);
+  } catch (const perdure::payload_error&) {
+    return;
+  }
+  std::string encoded;
+  try {
+    encoded = perdure::codec<T>::encode(value);
+  } catch (const perdure::payload_error&) {
+    return;  // e.g. a string that is not valid UTF-8 decodes but cannot be encoded again
+  }
+  if constexpr (!std::is_floating_point_v<T> && !std::is_same_v<T, order>) {
+    if (!(perdure::codec<T>::decode(encoded) == value)) std::abort();
+  } else {
+    perdure::codec<T>::decode(encoded);  // NaN and rounding make equality meaningless; it must still decode
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  switch (data[0] % 8) {
+    case 0: check<int>(text); break;
+    case 1: check<std::string>(text); break;
+    case 2: check<std::vector<int64_t>>(text); break;
+    case 3: check<std::map<std::string, std::string>>(text); break;
+    case 4: check<double>(text); break;
+    case 5: check<order>(text); break;
+    case 6: check<nlohmann::json>(text); break;
+    case 7: check<perdure::json_text>(text); break;
+  }
+  return 0;
+}
