@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 namespace perdure::actors {
@@ -56,7 +57,10 @@ struct partition_state {
   // Timers: one delayed message for the earliest; stale ones are recognized by generation.
   std::optional<time_point> armed;
   uint64_t timer_generation = 0;
-  std::set<std::pair<std::string, int32_t>> firing;
+  // Timers queued as messages whose removal is not yet committed, so a re-scan skips them.
+  using timer_key = std::tuple<std::string, int32_t, time_point>;
+  std::set<timer_key> firing;
+  bool recovered = false;  // messages from other partitions wait until the watermarks are loaded
 
   std::mt19937_64 random{std::random_device{}()};
 };
@@ -130,7 +134,7 @@ void fire_due_timers(partition_actor* self) {
   const auto now = clock::now();
   auto due = st.config.store->timers(st.config.partition, now, timers_per_scan);
   for (auto& timer : due) {
-    if (!st.firing.emplace(timer.instance_id, timer.timer_id).second) continue;
+    if (!st.firing.emplace(timer.instance_id, timer.timer_id, timer.fire_at).second) continue;
     st.config.metrics->timers_fired.fetch_add(1, std::memory_order_relaxed);
     st.config.metrics->last_timer_lag_micros.store(
         std::chrono::duration_cast<std::chrono::microseconds>(now - timer.fire_at).count(), std::memory_order_relaxed);
@@ -246,12 +250,13 @@ void flush(partition_actor* self) {
   for (auto& out : result.outbox) remember_unacked(self, std::move(out));
   for (const auto& out : result.outbox) send_outbox(self, st.unacked.at(out.seq));
   bool timers_changed = !batch.removed_timers.empty();
-  for (const auto& removed : batch.removed_timers) st.firing.erase({removed.instance_id, removed.timer_id});
+  for (const auto& removed : batch.removed_timers)
+    st.firing.erase({removed.instance_id, removed.timer_id, removed.fire_at});
   for (auto& commit : batch.episodes) {
     for (auto& task : commit.scheduled_activities)
       self->send(st.config.dispatcher, work_atom::value, activity_work{std::move(task), self});
     timers_changed = timers_changed || !commit.new_timers.empty() || !commit.fired_timers.empty();
-    for (const auto& fired : commit.fired_timers) st.firing.erase({fired.instance_id, fired.timer_id});
+    for (const auto& fired : commit.fired_timers) st.firing.erase({fired.instance_id, fired.timer_id, fired.fire_at});
   }
   const auto& targets = st.config.directory->partitions;
   for (const auto& [source, seq] : st.acks_after_commit)
@@ -295,6 +300,7 @@ void recover(partition_actor* self) {
   for (const auto& [seq, out] : st.unacked) send_outbox(self, out);
   arm_next_timer(self);
   self->delayed_send(self, resend_interval, resend_atom::value);
+  st.recovered = true;
 }
 
 caf::behavior partition_behavior(partition_actor* self, partition_config config) {
@@ -351,6 +357,8 @@ caf::behavior partition_behavior(partition_actor* self, partition_config config)
         auto& st = self->state;
         if (!st.failure.empty()) return;  // the sender keeps it and re-sends after a restart
         if (msg.source_partition >= 0) {
+          // Before recovery the watermarks are unknown, so a duplicate could not be recognized.
+          if (!st.recovered) return;
           const auto source = static_cast<uint32_t>(msg.source_partition);
           auto& accepted = st.accepted[source];
           if (msg.source_seq <= st.committed[source]) {  // a re-send of something already durable
