@@ -123,7 +123,7 @@ counts count(const history& events) {
 
 }  // namespace
 
-TEST_CASE("activity exceptions are retried per policy, each attempt answered once") {
+TEST_CASE("activity exceptions are retried per policy and each attempt is answered once") {
   temp_dir dir;
   host h;
   register_functions(h);
@@ -158,7 +158,7 @@ TEST_CASE("activity exceptions are retried per policy, each attempt answered onc
   h.stop();
 }
 
-TEST_CASE("a hanging activity: the timeout pattern ends the wait, its late result is ignored safely") {
+TEST_CASE("a hanging activity: the timeout pattern ends the wait and its late result is ignored safely") {
   temp_dir dir;
   hanging_calls = 0;
   history at_completion;

@@ -30,7 +30,7 @@ std::string run_to_line(const std::vector<std::string>& argv, const std::string&
 
 }  // namespace
 
-TEST_CASE("a worker killed mid-activity: the activity runs again after the restart, its result applied once") {
+TEST_CASE("a worker killed mid-activity: the activity runs again after the restart and its result is applied once") {
   temp_dir dir;
   const auto data = (dir.path() / "data").string();
   const auto side = dir.path() / "executions";
@@ -49,7 +49,7 @@ TEST_CASE("a worker killed mid-activity: the activity runs again after the resta
   CHECK(lines_in(side) == 2);
 }
 
-TEST_CASE("changed orchestration code stalls the instance naming both sides; the original code fixes it forward") {
+TEST_CASE("changed orchestration code stalls the instance naming both sides and the original code fixes it forward") {
   temp_dir dir;
   const auto data = (dir.path() / "data").string();
   CHECK(run_to_line({FAULT_NODE_PATH, "flow", data, "v1", "start"}, "WAITING") == "WAITING");
