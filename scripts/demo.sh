@@ -9,6 +9,6 @@ cmake --build build -j "$(nproc)"
 demo_data=$(mktemp -d /tmp/perdure-demo.XXXXXX)
 trap 'rm -rf "$demo_data"' EXIT
 echo "=== order fulfillment (saga): examples/order_fulfillment ==="
-build/examples/order_fulfillment --data "$demo_data/orders"
+build/examples/order_fulfillment/order_fulfillment --data "$demo_data/orders"
 echo "=== quick start: examples/quickstart ==="
 build/examples/quickstart --data "$demo_data/quickstart"
