@@ -11,6 +11,9 @@ template <class... F>
 struct overloaded : F... {
   using F::operator()...;
 };
+// clang 14 (the fuzz build) lacks C++20's implicit aggregate deduction guides.
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
 
 json parent_json(const parent_instance& parent) {
   return json{{"name", parent.name},
