@@ -135,9 +135,10 @@ TEST_CASE("a 3-node cluster runs 1000 orchestrations with fan-out and cross-node
   CHECK_THROWS_AS(clients[1]->start("NoSuchOrchestration", "1"), unknown_function_error);
   start_options again;
   again.instance_id = "already";
-  clients[2]->start("Chain", "1", again);
-  CHECK_THROWS_AS(clients[0]->start("Chain", "1", again), instance_already_exists);
-  CHECK(clients[1]->wait_for_completion("already", 30s).output == "1");
+  // Slow on purpose: the second start must find the first one still running.
+  clients[2]->start("SlowFanAndChild", "1", again);
+  CHECK_THROWS_AS(clients[0]->start("SlowFanAndChild", "1", again), instance_already_exists);
+  CHECK(clients[1]->wait_for_completion("already", 60s).status == runtime_status::completed);
   CHECK(clients[0]->purge("already"));
   CHECK_FALSE(clients[1]->status("already"));
 }
