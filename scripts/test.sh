@@ -17,5 +17,5 @@ run_suite() {
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [ "${PERDURE_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "=== sanitizer build (ASan + UBSan) ==="
-  run_suite build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPERDURE_SANITIZE=ON
+  run_suite build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPERDURE_SANITIZE=ON -DPERDURE_BENCH=OFF
 fi
