@@ -171,13 +171,15 @@ caf::behavior cluster_dispatcher(dispatcher_actor* self, cluster_dispatcher_conf
         auto& st = self->state;
         if (index >= st.targets.size() || index == st.config.self_index) return;
         auto& t = st.targets[index];
-        t.node = node;
-        t.capacity = workers;
-        if (!node) {
+        // Down, or restarted before its old incarnation was seen down: the work leased to the old
+        // one will never be answered, so it runs again once its lease has run out.
+        if (t.node != node) {
           for (auto& [id, entry] : st.leases)
             if (entry.target == index) entry.orphaned = true;
           t.in_flight = 0;
         }
+        t.node = node;
+        t.capacity = workers;
         pump(self);
       },
       [=](tick_atom) {

@@ -49,6 +49,25 @@ std::string child_of(const history& events) {
 
 std::string id_of(int i) { return "o-" + std::to_string(i); }
 
+// What a stuck instance and its child are waiting for, so a failure explains itself.
+std::string describe(cluster_client& c, const std::string& id) {
+  std::string out;
+  try {
+    auto record = c.status(id);
+    out += id + ": " + (record ? to_string(record->status) : std::string{"(no record)"}) + ";";
+    const auto events = c.history(id);
+    for (const auto& e : events) {
+      out += std::string{" "} + event_kind_name(e.payload);
+      if (auto* s = std::get_if<events::task_scheduled>(&e.payload)) out += "#" + std::to_string(s->task_id);
+      if (auto* d = std::get_if<events::task_completed>(&e.payload)) out += "#" + std::to_string(d->task_id);
+    }
+    if (auto child = child_of(events); !child.empty()) out += "\n" + describe(c, child);
+  } catch (const std::exception& e) {
+    out += std::string{" (cannot read: "} + e.what() + ")";
+  }
+  return out;
+}
+
 void start_instances(std::vector<std::unique_ptr<cluster_client>>& clients, const std::string& name, int n) {
   for (int i = 0; i < n; ++i) {
     start_options options;
@@ -62,7 +81,16 @@ void start_instances(std::vector<std::unique_ptr<cluster_client>>& clients, cons
 int verify_all(cluster_client& c, int n, uint32_t partitions, size_t members) {
   int cross_node = 0;
   for (int i = 0; i < n; ++i) {
-    auto record = wait_through_restarts(c, id_of(i), 120s);
+    instance_record record;
+    try {
+      record = wait_through_restarts(c, id_of(i), 120s);
+    } catch (const std::exception&) {
+      MESSAGE(describe(c, id_of(i)));
+      for (auto& s : c.cluster_stats())
+        MESSAGE("node ", s.node_id, ": up ", s.members_up.size(), ", activities executed ", s.activities_executed,
+                ", leased out ", s.activities_leased_out, ", re-dispatched ", s.activities_redispatched);
+      throw;
+    }
     REQUIRE_MESSAGE(record.status == runtime_status::completed, id_of(i), " ", to_string(record.status), " ",
                     record.failure ? record.failure->message : "");
     CHECK(record.output == std::to_string(expected_output(i)));
