@@ -13,8 +13,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace perdure {
 
@@ -23,6 +29,74 @@ struct json_text {
   std::string text;
   friend bool operator==(const json_text&, const json_text&) = default;
 };
+
+namespace detail {
+
+template <class T>
+inline constexpr bool is_std_vector = false;
+template <class T, class A>
+inline constexpr bool is_std_vector<std::vector<T, A>> = true;
+template <class T>
+inline constexpr bool is_std_optional = false;
+template <class T>
+inline constexpr bool is_std_optional<std::optional<T>> = true;
+
+// nlohmann converts a JSON number to an arithmetic type with a plain static_cast: a number out of
+// the type's range (an integer literal too big for 64 bits parses as a double) is undefined
+// behaviour and, in practice, a garbage value handed to user code. These conversions check.
+template <class Integer>
+Integer checked_integer(const nlohmann::json& j) {
+  const auto out_of_range = [&] {
+    return payload_error("the number " + j.dump() + " does not fit the integer type asked for (" +
+                         std::to_string(std::numeric_limits<Integer>::min()) + " to " +
+                         std::to_string(std::numeric_limits<Integer>::max()) + ")");
+  };
+  if (j.is_number_unsigned()) {
+    const auto v = j.get<uint64_t>();
+    if (!std::in_range<Integer>(v)) throw out_of_range();
+    return static_cast<Integer>(v);
+  }
+  if (j.is_number_integer()) {
+    const auto v = j.get<int64_t>();
+    if (!std::in_range<Integer>(v)) throw out_of_range();
+    return static_cast<Integer>(v);
+  }
+  if (j.is_number_float()) {
+    const double v = j.get<double>();
+    if (v != std::trunc(v)) throw payload_error("expected an integer, got " + j.dump());
+    // [-2^digits or 0, 2^digits) is exactly the range, and both ends are exact doubles.
+    const double limit = std::ldexp(1.0, std::numeric_limits<Integer>::digits);
+    const double lowest = std::is_signed_v<Integer> ? -limit : 0.0;
+    if (!(v >= lowest && v < limit)) throw out_of_range();
+    return static_cast<Integer>(v);
+  }
+  throw payload_error(std::string("expected an integer, got ") + j.type_name());
+}
+
+template <class T>
+T checked_get(const nlohmann::json& j) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    return checked_integer<T>(j);
+  } else if constexpr (std::is_same_v<T, float>) {
+    const double v = j.get<double>();
+    if (std::isfinite(v) && std::abs(v) > std::numeric_limits<float>::max())
+      throw payload_error("the number " + j.dump() + " does not fit a float");
+    return static_cast<float>(v);
+  } else if constexpr (is_std_vector<T>) {
+    if (!j.is_array()) throw payload_error(std::string("expected an array, got ") + j.type_name());
+    T out;
+    out.reserve(j.size());
+    for (const auto& element : j) out.push_back(checked_get<typename T::value_type>(element));
+    return out;
+  } else if constexpr (is_std_optional<T>) {
+    if (j.is_null()) return std::nullopt;
+    return checked_get<typename T::value_type>(j);
+  } else {
+    return j.get<T>();  // user types: their from_json decides (see docs/programming-model.md)
+  }
+}
+
+}  // namespace detail
 
 template <class T>
 struct codec {
@@ -36,7 +110,7 @@ struct codec {
   static T decode(std::string_view text) {
     if (text.empty()) throw payload_error("no payload (empty)");
     try {
-      return nlohmann::json::parse(text).get<T>();
+      return detail::checked_get<T>(nlohmann::json::parse(text));
     } catch (const nlohmann::json::exception& e) {
       throw payload_error(e.what());
     }
