@@ -97,11 +97,13 @@ struct totals {
   uint64_t batches = 0, episodes = 0, events = 0;
 };
 
-// One writer thread: commits batches of `batch_size` episodes to `partition` until `stop`.
-totals run_writer(hub_store& hub, uint32_t partition, size_t batch_size, const std::atomic<bool>& stop) {
+// One writer thread: commits batches of `batch_size` episodes to `partition` until `stop` or
+// `max_batches`.
+totals run_writer(hub_store& hub, uint32_t partition, size_t batch_size, uint64_t max_batches,
+                  const std::atomic<bool>& stop) {
   workload w(hub, partition, 1024);
   totals t;
-  while (!stop.load(std::memory_order_relaxed)) {
+  while (!stop.load(std::memory_order_relaxed) && t.batches < max_batches) {
     commit_batch b;
     b.partition = partition;
     b.episodes.reserve(batch_size);
@@ -116,15 +118,19 @@ totals run_writer(hub_store& hub, uint32_t partition, size_t batch_size, const s
   return t;
 }
 
-void run(hub_store& hub, size_t batch_size, unsigned threads, double seconds) {
+// Runs for `seconds`, or until each writer has committed `max_batches` (a fixed amount of work, for
+// comparing instruction counts under callgrind).
+void run(hub_store& hub, size_t batch_size, unsigned threads, double seconds, uint64_t max_batches) {
   std::atomic<bool> stop{false};
   std::vector<totals> results(threads);
   std::vector<std::thread> writers;
   auto start = std::chrono::steady_clock::now();
   for (unsigned i = 0; i < threads; ++i)
-    writers.emplace_back([&, i] { results[i] = run_writer(hub, i % hub.partition_count(), batch_size, stop); });
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
+    writers.emplace_back([&, i] { results[i] = run_writer(hub, i % hub.partition_count(), batch_size, max_batches, stop); });
+  if (max_batches == UINT64_MAX) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    stop = true;
+  }
   for (auto& t : writers) t.join();
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   totals sum;
@@ -144,12 +150,21 @@ int main(int argc, char** argv) {
   double seconds = 3;
   bool sync = true;
   std::string dir;
+  size_t only_batch = 0;     // 0: the whole table
+  unsigned only_threads = 1;
+  uint64_t max_batches = UINT64_MAX;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) only_batch = std::strtoul(argv[++i], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) only_threads = std::strtoul(argv[++i], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--batches") && i + 1 < argc) max_batches = std::strtoull(argv[++i], nullptr, 10);
     else if (!std::strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
     else if (!std::strcmp(argv[i], "--no-sync")) sync = false;
     else {
-      std::fprintf(stderr, "usage: %s [--seconds S per run] [--dir parent dir for the hub, default /tmp] [--no-sync]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--seconds S per run] [--dir parent dir for the hub, default /tmp] [--no-sync]\n"
+                   "          [--batch N [--threads T] [--batches B]: only this configuration, e.g. for a profiler;\n"
+                   "           B batches per thread instead of S seconds]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -171,9 +186,13 @@ int main(int argc, char** argv) {
     std::printf("%-8s %-10s %12s %14s %16s %10s\n", "threads", "episodes/", "batches/s", "episodes/s", "history ev/s",
                 "ms/batch");
     std::printf("%-8s %-10s\n", "", "batch");
-    for (size_t batch : {1, 16, 64, 256}) run(*hub, batch, 1, seconds);
-    for (size_t batch : {1, 64, 256}) run(*hub, batch, 2, seconds);
-    run(*hub, 64, 4, seconds);
+    if (only_batch != 0) {
+      run(*hub, only_batch, only_threads, seconds, max_batches);
+    } else {
+      for (size_t batch : {1, 16, 64, 256}) run(*hub, batch, 1, seconds, max_batches);
+      for (size_t batch : {1, 64, 256}) run(*hub, batch, 2, seconds, max_batches);
+      run(*hub, 64, 4, seconds, max_batches);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "store_bench: %s\n", e.what());
     std::filesystem::remove_all(hub_dir);
