@@ -1,6 +1,6 @@
 // Fuzzes the storage decoders: every value kind read from RocksDB is untrusted bytes. The first byte
 // picks the decoder. A decoder may only return a value or throw store_error(corrupt_record); a
-// decoded history event or message must survive an encode/decode round trip unchanged.
+// decoded history chunk, history event or message must survive an encode/decode round trip unchanged.
 #include "codec.hpp"
 
 #include <cstdint>
@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   const codec::key_ref where{"fuzz", "key"};
   try {
-    switch (data[0] % 9) {
+    switch (data[0] % 10) {
       case 0:
         round_trip(codec::decode_event(bytes, where), codec::decode_event, codec::encode_event);
         break;
@@ -40,6 +40,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 6: codec::decode_outbox(bytes, where); break;
       case 7: codec::decode_inbox(bytes, where); break;
       case 8: codec::decode_hub_meta(bytes, where); break;
+      case 9: {
+        perdure::history chunk;
+        codec::decode_history_chunk(bytes, where, chunk);
+        round_trip(
+            chunk,
+            [](std::string_view again, codec::key_ref at) {
+              perdure::history out;
+              codec::decode_history_chunk(again, at, out);
+              return out;
+            },
+            [](const perdure::history& events, std::string& out) { codec::encode_history_chunk(events, out); });
+        break;
+      }
     }
   } catch (const perdure::storage::store_error& e) {
     if (e.code() != perdure::storage::errc::corrupt_record) std::abort();

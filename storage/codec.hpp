@@ -8,6 +8,7 @@
 #include <perdure/storage/store.hpp>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,14 +24,19 @@ struct key_ref {
 void encode_event(const history_event& event, std::string& out);
 history_event decode_event(std::string_view bytes, key_ref where);
 
+/// The events one episode appended, stored as one history value (a non-empty HistoryChunk).
+void encode_history_chunk(std::span<const history_event> events, std::string& out);
+/// Appends the chunk's events to `out`.
+void decode_history_chunk(std::string_view bytes, key_ref where, perdure::history& out);
+
 void encode_message(const message& msg, std::string& out);
 message decode_message(std::string_view bytes, key_ref where);
 
 struct instance_row {
   instance_record record;
-  uint64_t history_length = 0;
+  uint64_t history_chunks = 0;  // history values of the current execution
 };
-void encode_row(const instance_record& record, uint64_t history_length, std::string& out);
+void encode_row(const instance_record& record, uint64_t history_chunks, std::string& out);
 instance_row decode_row(std::string_view bytes, key_ref where);
 
 /// What commit() and purge() need of a stored row, without copying its payloads.
@@ -38,7 +44,7 @@ struct row_summary {
   runtime_status status = runtime_status::pending;
   time_point created_at{};
   std::string name;
-  uint64_t history_length = 0;
+  uint64_t history_chunks = 0;
 };
 row_summary decode_row_summary(std::string_view bytes, key_ref where);
 

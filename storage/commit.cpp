@@ -51,20 +51,20 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
       }
     }
 
-    uint64_t length = prev ? prev->history_length : 0;
+    uint64_t chunks = prev ? prev->history_chunks : 0;
     if (ep.new_execution) {
-      delete_history(wb, p, id, length);
+      delete_history(wb, p, id, chunks);
       if (prev) delete_activities(wb, p, id);  // left over by the previous execution
-      length = 0;
+      chunks = 0;
     }
-    for (const history_event& e : ep.appended) {
-      keys::history_key(s.key, p, id, length++);
-      codec::encode_event(e, s.value);
+    if (!ep.appended.empty()) {
+      keys::history_key(s.key, p, id, chunks++);
+      codec::encode_history_chunk(ep.appended, s.value);
       wb.Put(cf(cf_history), s.key, s.value);
     }
 
     keys::instance_key(s.key, p, id);
-    codec::encode_row(r, length, s.value);
+    codec::encode_row(r, chunks, s.value);
     wb.Put(cf(cf_instances), s.key, s.value);
 
     // Most episodes leave status, name and creation time alone: then the index entry stands.
@@ -76,7 +76,7 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
       keys::index_key(s.key, p, r.status, keys::encode_time(r.created_at), id);
       wb.Put(cf(cf_index), s.key, r.name);
     }
-    written.insert_or_assign(id, codec::row_summary{r.status, r.created_at, r.name, length});
+    written.insert_or_assign(id, codec::row_summary{r.status, r.created_at, r.name, chunks});
 
     for (uint64_t seq : ep.consumed_inbox) {
       keys::seq_key(s.key, p, seq);

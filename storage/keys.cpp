@@ -63,9 +63,9 @@ void history_prefix(std::string& out, uint32_t p, std::string_view id) {
   put_id(out, id);
 }
 
-void history_key(std::string& out, uint32_t p, std::string_view id, uint64_t seq) {
+void history_key(std::string& out, uint32_t p, std::string_view id, uint64_t chunk) {
   history_prefix(out, p, id);
-  put_be64(out, seq);
+  put_be64(out, chunk);
 }
 
 void instance_key(std::string& out, uint32_t p, std::string_view id) {

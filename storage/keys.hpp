@@ -2,7 +2,7 @@
 // partition's data is one contiguous key range in each column family. Numbers are big-endian (and
 // signed ones have their sign bit flipped) so that bytewise order equals numeric order.
 //
-//   history     [p][idlen:4][id][seq:8]                 -> HistoryEvent
+//   history     [p][idlen:4][id][chunk:8]               -> HistoryChunk (one episode's events)
 //   instances   [p][id]                                 -> InstanceRow
 //   index       [p][status:1][created:8][id]            -> orchestration name
 //   activities  [p][idlen:4][id][task_id:4]             -> ActivityTask
@@ -41,7 +41,7 @@ time_point decode_time(uint64_t v) noexcept;
 // Each builder replaces `out` with the key (callers reuse one buffer on the hot path).
 void partition_prefix(std::string& out, uint32_t p);
 void history_prefix(std::string& out, uint32_t p, std::string_view id);
-void history_key(std::string& out, uint32_t p, std::string_view id, uint64_t seq);
+void history_key(std::string& out, uint32_t p, std::string_view id, uint64_t chunk);
 void instance_key(std::string& out, uint32_t p, std::string_view id);
 void index_prefix(std::string& out, uint32_t p, runtime_status s);
 void index_key(std::string& out, uint32_t p, runtime_status s, uint64_t created, std::string_view id);

@@ -29,7 +29,7 @@ perdure::history rocksdb_store::history(std::string_view instance_id) const {
   keys::history_prefix(prefix, partition_of(instance_id), instance_id);
   perdure::history out;
   scan(cf_history, prefix, keys::prefix_end(prefix), [&](std::string_view key, std::string_view value) {
-    out.push_back(codec::decode_event(value, {cf_name(cf_history), key}));
+    codec::decode_history_chunk(value, {cf_name(cf_history), key}, out);
     return true;
   });
   return out;
@@ -141,7 +141,7 @@ size_t rocksdb_store::purge_partition(uint32_t p, const std::vector<std::string>
     wb.Delete(cf(cf_instances), key);
     keys::index_key(key, p, row.status, keys::encode_time(row.created_at), id);
     wb.Delete(cf(cf_index), key);
-    delete_history(wb, p, id, row.history_length);
+    delete_history(wb, p, id, row.history_chunks);
     delete_activities(wb, p, id);
     ++purged;
   }

@@ -11,7 +11,8 @@
 namespace perdure::storage {
 
 namespace {
-constexpr uint32_t format_version = 1;
+// 2: one history value per episode (HistoryChunk) instead of one per event.
+constexpr uint32_t format_version = 2;
 }
 
 std::unique_ptr<hub_store> hub_store::open(const std::filesystem::path& dir, const store_options& options) {
@@ -150,14 +151,14 @@ void rocksdb_store::delete_activities(rocksdb::WriteBatch& wb, uint32_t p, std::
   wb.DeleteRange(cf(cf_activities), key, keys::prefix_end(key));
 }
 
-void rocksdb_store::delete_history(rocksdb::WriteBatch& wb, uint32_t p, std::string_view id, uint64_t length) const {
-  if (length == 0) return;
+void rocksdb_store::delete_history(rocksdb::WriteBatch& wb, uint32_t p, std::string_view id, uint64_t chunks) const {
+  if (chunks == 0) return;
   std::string key;
   // Point deletes for short histories keep range tombstones (which slow every later read of
   // the memtable) for the long ones.
-  if (length <= 64) {
-    for (uint64_t seq = 0; seq < length; ++seq) {
-      keys::history_key(key, p, id, seq);
+  if (chunks <= 64) {
+    for (uint64_t chunk = 0; chunk < chunks; ++chunk) {
+      keys::history_key(key, p, id, chunk);
       wb.Delete(cf(cf_history), key);
     }
     return;

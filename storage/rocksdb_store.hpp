@@ -68,7 +68,7 @@ class rocksdb_store final : public hub_store {
   /// Calls fn(key, value) for every key in [lower, upper) of a column family, in order, until it returns false.
   template <typename Fn>
   void scan(size_t which, const std::string& lower, const std::string& upper, Fn&& fn) const;
-  void delete_history(rocksdb::WriteBatch& wb, uint32_t p, std::string_view id, uint64_t length) const;
+  void delete_history(rocksdb::WriteBatch& wb, uint32_t p, std::string_view id, uint64_t chunks) const;
   void delete_activities(rocksdb::WriteBatch& wb, uint32_t p, std::string_view id) const;
   /// Index entries matching the query's filters (not its page size), in (created, id) order,
   /// starting strictly after `after` when set; at most `limit`.

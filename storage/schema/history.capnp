@@ -89,3 +89,9 @@ struct HistoryEvent {
     eventSent                 @18 :EventSent;
   }
 }
+
+# The value under a history key: the events one episode appended, in order. One value per episode
+# rather than one per event: each RocksDB key costs a memtable skip-list insert on commit.
+struct HistoryChunk {
+  events @0 :List(HistoryEvent);
+}

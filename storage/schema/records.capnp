@@ -31,7 +31,7 @@ struct InstanceRecord {
 # The value under an instance key: the record plus what commit() needs to append history.
 struct InstanceRow {
   record        @0 :InstanceRecord;
-  historyLength @1 :UInt64;  # events in the current execution's history
+  historyChunks @1 :UInt64;  # history values (HistoryChunk) of the current execution
 }
 
 struct ActivityTask {

@@ -23,6 +23,32 @@ TEST_CASE("codec: every history event kind round-trips") {
   }
 }
 
+TEST_CASE("codec: a history chunk holds an episode's events in order and appends them when read") {
+  auto events = every_event_kind();
+  std::string bytes;
+  codec::encode_history_chunk(events, bytes);
+  CHECK(bytes.size() % 8 == 0);
+  perdure::history out{events[8]};
+  codec::decode_history_chunk(bytes, here, out);
+  REQUIRE(out.size() == events.size() + 1);
+  CHECK(std::equal(events.begin(), events.end(), out.begin() + 1));
+  // A chunk larger than the reused first segment continues in heap segments.
+  std::vector<history_event> large(3, {at_ms(1), events::task_completed{1, std::string(20'000, 'x')}});
+  codec::encode_history_chunk(large, bytes);
+  out.clear();
+  codec::decode_history_chunk(bytes, here, out);
+  CHECK(out == large);
+  // commit() never writes an empty chunk, so one is damage.
+  codec::encode_history_chunk({}, bytes);
+  try {
+    codec::decode_history_chunk(bytes, here, out);
+    FAIL("an empty chunk was accepted");
+  } catch (const store_error& e) {
+    CHECK(e.code() == errc::corrupt_record);
+    CHECK(std::string(e.what()).find("corrupt history chunk") != std::string::npos);
+  }
+}
+
 TEST_CASE("codec: messages of every kind, records and queue entries round-trip") {
   std::string bytes;
   for (const auto& e : every_event_kind()) {
@@ -45,12 +71,12 @@ TEST_CASE("codec: messages of every kind, records and queue entries round-trip")
     codec::encode_row(r, 42, bytes);
     auto row = codec::decode_row(bytes, here);
     CHECK(row.record == r);
-    CHECK(row.history_length == 42);
+    CHECK(row.history_chunks == 42);
     auto summary = codec::decode_row_summary(bytes, here);
     CHECK(summary.status == s);
     CHECK(summary.created_at == r.created_at);
     CHECK(summary.name == "Orch");
-    CHECK(summary.history_length == 42);
+    CHECK(summary.history_chunks == 42);
   }
   activity_task a{"inst", "exec", 4, "Charge", R"({"x":1})", at_ms(99)};
   codec::encode_activity(a, bytes);
@@ -66,7 +92,7 @@ TEST_CASE("codec: messages of every kind, records and queue entries round-trip")
 
 TEST_CASE("codec: garbage bytes raise corrupt_record naming the key, never crash") {
   std::string valid;
-  codec::encode_event(every_event_kind()[0], valid);
+  codec::encode_history_chunk(every_event_kind(), valid);
   std::mt19937 rng(42);
   std::vector<std::string> garbage = {"", "abc", std::string(64, '\xff'), valid.substr(0, valid.size() - 8),
                                       valid.substr(8)};
@@ -78,7 +104,8 @@ TEST_CASE("codec: garbage bytes raise corrupt_record naming the key, never crash
   int rejected = 0;
   for (const auto& g : garbage) {
     try {
-      (void)codec::decode_event(g, here);  // some mutations only change text bytes: still valid
+      perdure::history out;
+      codec::decode_history_chunk(g, here, out);  // some mutations only change text bytes: still valid
     } catch (const store_error& e) {
       ++rejected;
       CHECK(e.code() == errc::corrupt_record);

@@ -34,23 +34,35 @@ TEST_CASE("store: a new execution replaces the history; history length survives 
   temp_dir dir;
   auto events = every_event_kind();
   auto rec = make_record("loop", "Loop", runtime_status::running, at_ms(5));
+  perdure::history expected = events;
   {
     auto hub = open_hub(dir.hub());
-    hub->commit(start_batch(*hub, rec, events));  // 19 events
-    std::vector<history_event> many(100, events[8]);
-    hub->commit(append_batch(*hub, rec, many));  // long history: deleted by range below
-    CHECK(hub->history("loop").size() == events.size() + 100);
+    hub->commit(start_batch(*hub, rec, events));  // 19 events in one episode: one history value
+    // 100 more episodes, one batch: a long history (101 values), deleted by range below.
+    commit_batch many;
+    many.partition = hub->partition_of("loop");
+    for (size_t i = 0; i < 100; ++i) {
+      many.episodes.push_back(append_batch(*hub, rec, {events[i % events.size()]}).episodes[0]);
+      expected.push_back(events[i % events.size()]);
+    }
+    hub->commit(many);
+    CHECK(hub->history("loop") == expected);
   }
   auto hub = open_hub(dir.hub(), 0);  // 0: take the count from disk
   CHECK(hub->partition_count() == 4);
   hub->commit(append_batch(*hub, rec, {events[9]}));
-  auto h = hub->history("loop");
-  REQUIRE(h.size() == events.size() + 101);
-  CHECK(h.back() == events[9]);
+  expected.push_back(events[9]);
+  CHECK(hub->history("loop") == expected);
   hub->commit(start_batch(*hub, rec, {events[0], events[8]}));
   CHECK(hub->history("loop") == std::vector<history_event>{events[0], events[8]});
-  hub->commit(start_batch(*hub, rec, {events[1]}));  // short history: point deletes
+  hub->commit(append_batch(*hub, rec, {events[2]}));
+  hub->commit(append_batch(*hub, rec, {events[3], events[4]}));
+  CHECK(hub->history("loop") == std::vector<history_event>{events[0], events[8], events[2], events[3], events[4]});
+  hub->commit(start_batch(*hub, rec, {events[1]}));  // short history (3 values): point deletes
   CHECK(hub->history("loop") == std::vector<history_event>{events[1]});
+  hub->commit(append_batch(*hub, rec, {}));  // an episode without events adds no history value
+  hub->commit(append_batch(*hub, rec, {events[5]}));
+  CHECK(hub->history("loop") == std::vector<history_event>{events[1], events[5]});
 }
 
 TEST_CASE("store: the same instance twice in one batch sees its own earlier episode") {
