@@ -6,10 +6,20 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <deque>
+#include <utility>
 
 namespace perdure::actors {
 namespace {
+
+// A worker takes at most this many activities at once, so a worker stuck in a slow activity does
+// not hold a long tail of others while its peers become idle.
+constexpr size_t max_share = 64;
+// A worker sends the results it has gathered once the oldest waited this long, so a slow
+// activity later in its batch does not delay the results of the ones before it.
+constexpr auto max_result_delay = std::chrono::milliseconds(1);
 
 struct dispatcher_state {
   static inline const char* name = "perdure.dispatcher";
@@ -17,28 +27,40 @@ struct dispatcher_state {
   std::vector<caf::actor> idle;
 };
 
-caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self, node_metrics* metrics) {
+using dispatcher_actor = caf::stateful_actor<dispatcher_state>;
+
+// Splits the queue evenly over the idle workers: every idle worker gets work at once (as before,
+// when each got one activity), but in one message per worker rather than one per activity.
+void hand_out(dispatcher_actor* self) {
+  auto& st = self->state;
+  while (!st.queue.empty() && !st.idle.empty()) {
+    const size_t share = std::min(max_share, (st.queue.size() + st.idle.size() - 1) / st.idle.size());
+    activity_batch batch;
+    batch.items.reserve(share);
+    for (size_t i = 0; i < share; ++i) {
+      batch.items.push_back(std::move(st.queue.front()));
+      st.queue.pop_front();
+    }
+    self->send(st.idle.back(), work_atom::value, std::move(batch));
+    st.idle.pop_back();
+  }
+}
+
+caf::behavior dispatcher(dispatcher_actor* self, node_metrics* metrics) {
   return {
       [=](work_atom, activity_work& work) {
-        auto& st = self->state;
-        if (!st.idle.empty()) {
-          auto worker = std::move(st.idle.back());
-          st.idle.pop_back();
-          self->send(worker, work_atom::value, std::move(work));
-          return;
-        }
-        st.queue.push_back(std::move(work));
         metrics->activity_queue_depth.fetch_add(1, std::memory_order_relaxed);
+        self->state.queue.push_back(std::move(work));
+        hand_out(self);
+      },
+      [=](work_atom, activity_batch& batch) {
+        metrics->activity_queue_depth.fetch_add(static_cast<int64_t>(batch.items.size()), std::memory_order_relaxed);
+        for (auto& work : batch.items) self->state.queue.push_back(std::move(work));
+        hand_out(self);
       },
       [=](idle_atom, caf::actor& worker) {
-        auto& st = self->state;
-        if (st.queue.empty()) {
-          st.idle.push_back(std::move(worker));
-          return;
-        }
-        self->send(worker, work_atom::value, std::move(st.queue.front()));
-        st.queue.pop_front();
-        metrics->activity_queue_depth.fetch_sub(1, std::memory_order_relaxed);
+        self->state.idle.push_back(std::move(worker));
+        hand_out(self);
       },
   };
 }
@@ -58,13 +80,59 @@ message run_activity(const registry& functions, const storage::activity_task& ta
   return result;
 }
 
+// Results a worker has gathered and not yet sent, grouped by destination so each destination
+// gets one message.
+class result_outbox {
+ public:
+  void add(const activity_work& work, message result) {
+    if (by_partition_.empty() && done_by_dispatcher_.empty()) oldest_ = std::chrono::steady_clock::now();
+    group(by_partition_, work.partition).push_back(std::move(result));
+    if (work.done_to) group(done_by_dispatcher_, work.done_to).push_back(work.lease);
+  }
+
+  bool overdue() const {
+    return !by_partition_.empty() && std::chrono::steady_clock::now() - oldest_ >= max_result_delay;
+  }
+
+  void send_all(caf::event_based_actor* self) {
+    for (auto& [partition, results] : by_partition_) {
+      // A single result keeps the single-message form: the cluster's lease relay expects it.
+      if (results.size() == 1)
+        self->send(partition, deliver_atom::value, std::move(results.front()));
+      else
+        self->send(partition, deliver_atom::value, result_batch{std::move(results)});
+    }
+    // Results first: the cluster dispatcher may only count a worker free once its result is on its way.
+    for (auto& [dispatcher, leases] : done_by_dispatcher_) self->send(dispatcher, done_atom::value, std::move(leases));
+    by_partition_.clear();
+    done_by_dispatcher_.clear();
+  }
+
+ private:
+  template <class T>
+  static std::vector<T>& group(std::vector<std::pair<caf::actor, std::vector<T>>>& groups, const caf::actor& to) {
+    for (auto& [destination, items] : groups)
+      if (destination == to) return items;
+    return groups.emplace_back(to, std::vector<T>{}).second;
+  }
+
+  std::vector<std::pair<caf::actor, std::vector<message>>> by_partition_;
+  std::vector<std::pair<caf::actor, std::vector<uint64_t>>> done_by_dispatcher_;
+  std::chrono::steady_clock::time_point oldest_{};
+};
+
 caf::behavior worker(caf::event_based_actor* self, const registry* functions, caf::actor dispatcher,
                      node_metrics* metrics) {
   self->send(dispatcher, idle_atom::value, caf::actor{self});
   return {
-      [=](work_atom, const activity_work& work) {
-        self->send(work.partition, deliver_atom::value, run_activity(*functions, work.task, *metrics));
-        if (work.done_to) self->send(work.done_to, done_atom::value, work.lease);
+      [=](work_atom, activity_batch& batch) {
+        result_outbox outbox;
+        for (const auto& work : batch.items) {
+          metrics->activity_queue_depth.fetch_sub(1, std::memory_order_relaxed);
+          outbox.add(work, run_activity(*functions, work.task, *metrics));
+          if (outbox.overdue()) outbox.send_all(self);
+        }
+        outbox.send_all(self);
         self->send(dispatcher, idle_atom::value, caf::actor{self});
       },
   };

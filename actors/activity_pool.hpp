@@ -1,12 +1,16 @@
 // Activity execution: a dispatcher actor and a bounded pool of worker actors.
 //
-// Operation: partitions send each committed activity to the dispatcher (work_atom); the dispatcher
-// hands one activity at a time to an idle worker and queues the rest, so a busy node is never
-// flooded. Workers are detached actors (their own threads): activity code may block. A worker runs
-// the activity and sends its result (task_completed or task_failed) to the owning partition as a
-// message; the partition applies it once (duplicates are dropped by the replay engine). In a
-// cluster the work comes from the cluster dispatcher, which sets activity_work::done_to: the
-// worker then reports `done_atom, lease` so the dispatcher knows a local worker is free again.
+// Operation: partitions send the activities of each commit to the dispatcher as one batch
+// (work_atom); the dispatcher splits its queue evenly over the idle workers (at most max_share
+// each) and keeps the rest, so a busy node is never flooded. Workers are detached actors (their
+// own threads): activity code may block. A worker runs its share one after another and sends the
+// results (task_completed or task_failed) to the owning partitions, one message per partition,
+// as soon as it is done or the oldest result has waited max_result_delay; the partition applies
+// each once (duplicates are dropped by the replay engine). Batching matters because every
+// hand-off between threads costs a wake-up, which on a small machine costs more than a no-op
+// activity. In a cluster the work comes from the cluster dispatcher, which sets
+// activity_work::done_to: the worker then reports `done_atom, leases` so the dispatcher knows its
+// local workers are free again.
 #pragma once
 
 #include "metrics.hpp"

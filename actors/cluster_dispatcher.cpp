@@ -115,9 +115,10 @@ void send_remote(dispatcher_actor* self, uint64_t lease, const caf::actor& node,
 
 void pump(dispatcher_actor* self) {
   auto& st = self->state;
+  activity_batch local;  // one message to the local pool, however many activities stay here
   while (!st.queue.empty()) {
     auto chosen = pick_target(self);
-    if (!chosen) return;  // every node is at capacity: the work waits here (flow control)
+    if (!chosen) break;  // every node is at capacity: the work waits here (flow control)
     auto work = std::move(st.queue.front());
     st.queue.pop_front();
     const uint64_t lease = st.next_lease++;
@@ -127,13 +128,13 @@ void pump(dispatcher_actor* self) {
     entry.target = *chosen;
     entry.sent = steady::now();
     if (*chosen == st.config.self_index) {
-      self->send(st.config.local_pool, work_atom::value,
-                 activity_work{std::move(work.task), std::move(work.partition), self, lease});
+      local.items.emplace_back(std::move(work.task), std::move(work.partition), self, lease);
     } else {
       entry.work = std::move(work);
       send_remote(self, lease, t.node, entry.work.task);
     }
   }
+  if (!local.items.empty()) self->send(st.config.local_pool, work_atom::value, std::move(local));
 }
 
 void expire_leases(dispatcher_actor* self) {
@@ -159,12 +160,12 @@ caf::behavior cluster_dispatcher(dispatcher_actor* self, cluster_dispatcher_conf
   st.targets[st.config.self_index].capacity = st.config.local_workers;
   self->delayed_send(self, tick_interval, tick_atom::value);
   return {
-      [=](work_atom, activity_work& work) {
-        self->state.queue.push_back(std::move(work));
+      [=](work_atom, activity_batch& batch) {
+        for (auto& work : batch.items) self->state.queue.push_back(std::move(work));
         pump(self);
       },
-      [=](done_atom, uint64_t lease) {
-        release(self, lease);
+      [=](done_atom, const std::vector<uint64_t>& leases) {
+        for (auto lease : leases) release(self, lease);
         pump(self);
       },
       [=](member_atom, uint32_t index, const caf::actor& node, uint32_t workers) {

@@ -1,8 +1,8 @@
 // Spreads a node's activities over the workers of every node of the hub, with flow control and
 // leases.
 //
-// Operation: the node's partitions send their committed activities here (work_atom) instead of to
-// the local pool. The dispatcher keeps at most `workers` activities in flight per node (the
+// Operation: the node's partitions send their committed activities here (work_atom, one batch per
+// commit) instead of to the local pool. The dispatcher keeps at most `workers` activities in flight per node (the
 // node's advertised worker count; its own pool for this node) and queues the rest, so no node is
 // flooded by one dispatcher; a node that is busy with other dispatchers' work refuses leased work
 // (client_errc::busy) and is skipped for a moment. Each activity goes to the node with the lowest

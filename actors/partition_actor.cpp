@@ -252,12 +252,13 @@ void flush(partition_actor* self) {
   bool timers_changed = !batch.removed_timers.empty();
   for (const auto& removed : batch.removed_timers)
     st.firing.erase({removed.instance_id, removed.timer_id, removed.fire_at});
+  activity_batch activities;
   for (auto& commit : batch.episodes) {
-    for (auto& task : commit.scheduled_activities)
-      self->send(st.config.dispatcher, work_atom::value, activity_work{std::move(task), self});
+    for (auto& task : commit.scheduled_activities) activities.items.emplace_back(std::move(task), self);
     timers_changed = timers_changed || !commit.new_timers.empty() || !commit.fired_timers.empty();
     for (const auto& fired : commit.fired_timers) st.firing.erase({fired.instance_id, fired.timer_id, fired.fire_at});
   }
+  if (!activities.items.empty()) self->send(st.config.dispatcher, work_atom::value, std::move(activities));
   const auto& targets = st.config.directory->partitions;
   for (const auto& [source, seq] : st.acks_after_commit)
     if (source < targets.size()) self->send(targets[source], ack_atom::value, seq);
@@ -294,13 +295,37 @@ void recover(partition_actor* self) {
   auto& st = self->state;
   const auto p = st.config.partition;
   for (auto& [source, seq] : st.config.store->dedup_watermarks(p)) st.accepted[source] = st.committed[source] = seq;
-  for (auto& task : st.config.store->pending_activities(p))
-    self->send(st.config.dispatcher, work_atom::value, activity_work{std::move(task), self});
+  activity_batch pending;
+  for (auto& task : st.config.store->pending_activities(p)) pending.items.emplace_back(std::move(task), self);
+  if (!pending.items.empty()) self->send(st.config.dispatcher, work_atom::value, std::move(pending));
   for (auto& out : st.config.store->outbox(p)) remember_unacked(self, std::move(out));
   for (const auto& [seq, out] : st.unacked) send_outbox(self, out);
   arm_next_timer(self);
   self->delayed_send(self, resend_interval, resend_atom::value);
   st.recovered = true;
+}
+
+// A message from a worker (activity result) or from a partition (outbox message, de-duplicated).
+void accept_delivery(partition_actor* self, message msg) {
+  auto& st = self->state;
+  if (!st.failure.empty()) return;  // the sender keeps it and re-sends after a restart
+  if (msg.source_partition >= 0) {
+    // Before recovery the watermarks are unknown, so a duplicate could not be recognized.
+    if (!st.recovered) return;
+    const auto source = static_cast<uint32_t>(msg.source_partition);
+    auto& accepted = st.accepted[source];
+    if (msg.source_seq <= st.committed[source]) {  // a re-send of something already durable
+      if (source < st.config.directory->partitions.size())
+        self->send(st.config.directory->partitions[source], ack_atom::value, msg.source_seq);
+      return;
+    }
+    if (msg.source_seq <= accepted) return;         // already queued: acknowledged after its commit
+    if (msg.source_prev_seq > accepted) return;     // an earlier one is missing: wait for the re-send
+    accepted = msg.source_seq;
+    st.acks_after_commit.emplace_back(source, msg.source_seq);
+  }
+  auto& e = entry(self, msg.instance_id);
+  enqueue(self, e, std::move(msg));
 }
 
 caf::behavior partition_behavior(partition_actor* self, partition_config config) {
@@ -353,26 +378,9 @@ caf::behavior partition_behavior(partition_actor* self, partition_config config)
         e.acks.emplace_back(self->make_response_promise(), std::string{});
         return caf::delegated<std::string>{};
       },
-      [=](deliver_atom, message& msg) {
-        auto& st = self->state;
-        if (!st.failure.empty()) return;  // the sender keeps it and re-sends after a restart
-        if (msg.source_partition >= 0) {
-          // Before recovery the watermarks are unknown, so a duplicate could not be recognized.
-          if (!st.recovered) return;
-          const auto source = static_cast<uint32_t>(msg.source_partition);
-          auto& accepted = st.accepted[source];
-          if (msg.source_seq <= st.committed[source]) {  // a re-send of something already durable
-            if (source < st.config.directory->partitions.size())
-              self->send(st.config.directory->partitions[source], ack_atom::value, msg.source_seq);
-            return;
-          }
-          if (msg.source_seq <= accepted) return;         // already queued: acknowledged after its commit
-          if (msg.source_prev_seq > accepted) return;     // an earlier one is missing: wait for the re-send
-          accepted = msg.source_seq;
-          st.acks_after_commit.emplace_back(source, msg.source_seq);
-        }
-        auto& e = entry(self, msg.instance_id);
-        enqueue(self, e, std::move(msg));
+      [=](deliver_atom, message& msg) { accept_delivery(self, std::move(msg)); },
+      [=](deliver_atom, result_batch& batch) {
+        for (auto& msg : batch.results) accept_delivery(self, std::move(msg));
       },
       [=](wait_atom, const std::string& instance_id) -> caf::result<instance_record> {
         if (auto err = refuse_if_failed(self)) return err;

@@ -25,9 +25,9 @@ using command_atom = caf::atom_constant<caf::atom("pd_cmd")>;      // message fo
 using wait_atom = caf::atom_constant<caf::atom("pd_wait")>;        // instance id -> instance_record
 using purge_atom = caf::atom_constant<caf::atom("pd_purge")>;      // instance id -> bool
 // Messages between partitions, workers and the dispatcher.
-using deliver_atom = caf::atom_constant<caf::atom("pd_deliver")>;  // message (no reply)
+using deliver_atom = caf::atom_constant<caf::atom("pd_deliver")>;  // message or result_batch (no reply)
 using ack_atom = caf::atom_constant<caf::atom("pd_ack")>;          // outbox seq delivered
-using work_atom = caf::atom_constant<caf::atom("pd_work")>;        // activity_work
+using work_atom = caf::atom_constant<caf::atom("pd_work")>;        // activity_work or activity_batch
 using idle_atom = caf::atom_constant<caf::atom("pd_idle")>;        // a worker is free
 // A partition's own clock ticks.
 using flush_atom = caf::atom_constant<caf::atom("pd_flush")>;
@@ -43,11 +43,12 @@ using history_atom = caf::atom_constant<caf::atom("pd_history")>;  // instance i
 using list_atom = caf::atom_constant<caf::atom("pd_list")>;      // wire_query -> wire_page (whole hub)
 using local_atom = caf::atom_constant<caf::atom("pd_local")>;    // prefix: only this node's data
 using stats_atom = caf::atom_constant<caf::atom("pd_stats")>;    // -> std::vector<wire_stats>
-using done_atom = caf::atom_constant<caf::atom("pd_done")>;      // a locally run activity finished
+using done_atom = caf::atom_constant<caf::atom("pd_done")>;      // locally run activities finished (leases)
 using tick_atom = caf::atom_constant<caf::atom("pd_tick")>;
 
 /// An activity to run, and where its result goes. When `done_to` is set, the worker also tells it
-/// `done_atom, lease` after sending the result (the cluster dispatcher's flow control).
+/// `done_atom, std::vector<uint64_t>{lease, ...}` after sending the result (the cluster
+/// dispatcher's flow control).
 struct activity_work {
   activity_work() = default;
   activity_work(storage::activity_task t, caf::actor p, caf::actor done = {}, uint64_t l = 0)
@@ -56,6 +57,18 @@ struct activity_work {
   caf::actor partition;
   caf::actor done_to;
   uint64_t lease = 0;
+};
+
+/// Activities handed over in one message: what one flush scheduled (partition -> dispatcher) or a
+/// worker's share of the queue (dispatcher -> worker). Every hand-off wakes a thread, so they are
+/// batched rather than sent one activity at a time.
+struct activity_batch {
+  std::vector<activity_work> items;
+};
+
+/// Activity results for one partition, sent by a worker as one message.
+struct result_batch {
+  std::vector<message> results;
 };
 
 // ---- Networked types. Perdure values cross the network as storage codec bytes (Cap'n Proto,
@@ -188,3 +201,5 @@ void register_types(caf::actor_system_config& cfg);
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(perdure::message)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(perdure::instance_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(perdure::actors::activity_work)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(perdure::actors::activity_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(perdure::actors::result_batch)
