@@ -133,3 +133,24 @@ TEST_CASE("store: commits without sync are readable too") {
   hub->commit(start_batch(*hub, rec, every_event_kind()));
   CHECK(hub->history("fast") == every_event_kind());
 }
+
+TEST_CASE("store: long histories and activity queues replaced again and again in one memtable") {
+  // Range tombstones (history above 64 chunks, an execution's activities) and the memtable insert
+  // hints of the same instance must not mix (see instance_prefix in rocksdb_store.cpp).
+  temp_dir dir;
+  auto hub = open_hub(dir.hub());
+  auto events = every_event_kind();
+  auto rec = make_record("again", "A", runtime_status::running, at_ms(1));
+  for (int round = 0; round < 4; ++round) {
+    CAPTURE(round);
+    auto b = start_batch(*hub, rec, {events[0]});
+    b.episodes[0].scheduled_activities = {{rec.instance_id, rec.execution_id, 1, "Act", "in", at_ms(2)}};
+    for (int i = 0; i < 70; ++i) {
+      b.episodes.push_back(append_batch(*hub, rec, {events[8]}).episodes[0]);
+      b.episodes.back().scheduled_activities = {{rec.instance_id, rec.execution_id, i + 2, "Act", "in", at_ms(2)}};
+    }
+    hub->commit(b);
+    CHECK(hub->history("again").size() == 71);
+    CHECK(hub->pending_activities(b.partition).size() == 71);
+  }
+}
