@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A local 3-node Perdure cluster on 127.0.0.1 running examples/cluster's node program.
+# A local 3-node Perdure cluster on 127.0.0.1 running examples/cluster's node program, with the
+# order-fulfillment and enrichment examples' external systems shared under $CLUSTER_DIR/systems.
 #
 #   scripts/cluster.sh start    # nodes a, b, c on ports 7001-7003 (management API on 8081-8083)
 #   scripts/cluster.sh status
@@ -35,7 +36,7 @@ start() {
     local id="${ids[$i]}"
     if running "$id"; then echo "node $id already runs (pid $(cat "$dir/$id.pid"))"; continue; fi
     "$node_program" --node-id "$id" --members "$members" --data "$dir/$id" --partitions "$partitions" \
-      --http-port $((http_base_port + i)) >"$dir/$id.log" 2>&1 &
+      --http-port $((http_base_port + i)) --systems "$dir/systems" >"$dir/$id.log" 2>&1 &
     echo $! >"$dir/$id.pid"
   done
   for id in "${ids[@]}"; do

@@ -1,16 +1,27 @@
 // A cluster node program: the examples' functions on a node of a multi-node hub.
 //
 //   cluster_node --node-id a --members a@127.0.0.1:7001,b@127.0.0.1:7002,c@127.0.0.1:7003
-//                --data data/a --partitions 6      (one line)
+//                --data data/a --partitions 6 [--systems DIR]      (one line)
+//
+// Besides the benchmark and test functions below it runs the order-fulfillment saga
+// ("FulfillOrder") and the click enrichment ("EnrichClick"). Their external systems are JSON-lines
+// files under --systems (default ./systems), which every node of a local cluster must share, since
+// an activity runs on whichever node has a free worker.
 //
 // scripts/cluster.sh starts three of them on 127.0.0.1; tests/cluster and bench/cluster use it too.
 // Without --members it is a single node like any other Perdure program.
+#include "../enrichment/enrich_workflow.hpp"
+#include "../order_fulfillment/order_workflow.hpp"
+
 #include <perdure/combinators.hpp>
 #include <perdure/host.hpp>
 #include <perdure/orchestration_context.hpp>
 #include <perdure/task.hpp>
 
 #include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,10 +80,34 @@ task<std::string> hello_chain(orchestration_context& ctx, std::string who) {
   co_return co_await ctx.call_activity<std::string>("Greet", first);
 }
 
+// Takes "--systems DIR" out of the arguments (the rest are the node's flags); returns DIR.
+std::filesystem::path take_systems_flag(std::vector<char*>& args) {
+  std::filesystem::path systems = "systems";
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (std::string{args[i]} != "--systems") continue;
+    if (i + 1 == args.size()) throw std::invalid_argument("--systems needs a directory");
+    systems = args[i + 1];
+    args.erase(args.begin() + static_cast<std::ptrdiff_t>(i), args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+    break;
+  }
+  return systems;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::vector<char*> args(argv, argv + argc);
+  std::filesystem::path systems;
+  try {
+    systems = take_systems_flag(args);
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  }
   perdure::host host;
+  orders::register_order_fulfillment(host, systems);
+  orders::sample_orders(systems);  // stocks the sample items, so orders for them can be placed
+  enrichment::register_enrichment(host, systems);
   host.add_orchestration("HelloChain", hello_chain)
       .add_orchestration("Chain", chain)
       .add_orchestration("FanOut", fan_out)
@@ -83,5 +118,5 @@ int main(int argc, char** argv) {
       .add_activity("Noop", noop)
       .add_activity("AddOne", add_one)
       .add_activity("SlowAddOne", slow_add_one);
-  return host.run(argc, argv);
+  return host.run(static_cast<int>(args.size()), args.data());
 }

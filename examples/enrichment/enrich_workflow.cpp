@@ -42,14 +42,14 @@ size_t submit(perdure::client& client, const std::vector<click>& clicks, size_t 
     submitters.emplace_back([&] {
       try {
         for (size_t i; (i = next.fetch_add(1)) < clicks.size();) {
-        const auto& c = clicks[i];
-        // A finished instance would be started again as a new execution: skip it.
-        if (auto record = client.status(c.event_id); record && perdure::is_terminal(record->status)) continue;
-        perdure::start_options start;
-        start.instance_id = c.event_id;
-        start.when_running = perdure::if_running::return_existing;
-        client.start("EnrichClick", nlohmann::json(c).dump(), start);
-        started.fetch_add(1);
+          const auto& c = clicks[i];
+          // A finished instance would be started again as a new execution: skip it.
+          if (auto record = client.status(c.event_id); record && perdure::is_terminal(record->status)) continue;
+          perdure::start_options start;
+          start.instance_id = c.event_id;
+          start.when_running = perdure::if_running::return_existing;
+          client.start("EnrichClick", nlohmann::json(c).dump(), start);
+          started.fetch_add(1);
         }
       } catch (...) {
         std::lock_guard lock(failure_mutex);
