@@ -111,8 +111,15 @@ void rocksdb_store::open_db(const store_options&) {
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (size_t which = 0; which < cf_count; ++which) {
-    cf_opts.memtable_insert_with_hint_prefix_extractor = insert_hint_prefix(which);
-    descriptors.emplace_back(cf_names[which], cf_opts);
+    rocksdb::ColumnFamilyOptions opts = cf_opts;
+    opts.memtable_insert_with_hint_prefix_extractor = insert_hint_prefix(which);
+    if (which == cf_instances) {
+      // commit() reads every episode's previous row, and a new instance has none: a memtable
+      // bloom filter answers that without a skip-list search.
+      opts.memtable_whole_key_filtering = true;
+      opts.memtable_prefix_bloom_size_ratio = 0.02;
+    }
+    descriptors.emplace_back(cf_names[which], opts);
   }
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
