@@ -190,6 +190,32 @@ TEST_CASE("kill -9 of a node mid-run: after its restart everything finishes, exa
     MESSAGE("node ", id, ": activities executed ", s.activities_executed, ", re-dispatched ", s.activities_redispatched);
 }
 
+TEST_CASE("a 5-node cluster spreads partitions and activities, and survives a kill -9 of a node") {
+  local_cluster cluster{{"a", "b", "c", "d", "e"}, 10, {"--workers", "4"}};
+  cluster.start_all();
+  std::vector<std::unique_ptr<cluster_client>> clients;
+  for (size_t i = 0; i < 5; ++i) clients.push_back(cluster.client(i));
+
+  constexpr int n = 100;
+  start_instances(clients, "SlowFanAndChild", n);
+  std::this_thread::sleep_for(1s);
+  cluster.kill(3);
+  std::this_thread::sleep_for(1s);
+  cluster.start(3);
+  const int cross_node = verify_all(*clients[4], n, 10, 5);
+  CHECK(cross_node > n / 2);
+
+  auto stats = stats_by_node(*clients[0]);
+  REQUIRE(stats.size() == 5);
+  for (auto& [id, s] : stats) {
+    MESSAGE("node ", id, ": partitions ", s.partitions_owned, ", activities executed ", s.activities_executed,
+            ", re-dispatched ", s.activities_redispatched);
+    CHECK(s.partitions_owned == 2);
+    CHECK(s.members_up.size() == 4);
+    if (id != "d") CHECK(s.activities_executed > 0);  // d's counters restarted with it
+  }
+}
+
 TEST_CASE("a node that only runs activities dies: its leased activities run elsewhere after the lease") {
   // Two partitions over three members: 'c' owns none and only runs the others' activities.
   local_cluster cluster{{"a", "b", "c"}, 2, {"--workers", "4", "--lease", "1500", "--heartbeat-timeout", "1000"}};
