@@ -28,8 +28,7 @@ struct slot_entry {
   bool start_pending = false;
   std::vector<std::pair<caf::response_promise, std::string>> acks;  // answered after the commit
   std::vector<caf::response_promise> waiters;                       // answered when terminal
-  std::list<std::string>::iterator lru_position;
-  bool in_lru = false;
+  std::list<slot_entry*>::iterator lru_position;
 
   bool busy() const { return !inbox.empty() || start_pending || !acks.empty() || !waiters.empty(); }
 };
@@ -38,9 +37,9 @@ struct partition_state {
   static inline const char* name = "perdure.partition";
 
   partition_config config;
-  std::unordered_map<std::string, slot_entry> slots;
-  std::vector<std::string> dirty;
-  std::list<std::string> lru;  // most recently used first
+  std::unordered_map<std::string, slot_entry> slots;  // elements never move: pointers to them stay valid
+  std::vector<slot_entry*> dirty;  // a dirty entry is never erased before its flush
+  std::list<slot_entry*> lru;      // most recently used first
   bool flush_scheduled = false;
   std::string failure;  // non-empty once a commit failed: the partition takes no more work
 
@@ -80,19 +79,31 @@ std::string random_hex_id(std::mt19937_64& random) {
 
 slot_entry& entry(partition_actor* self, const std::string& instance_id) {
   auto [it, inserted] = self->state.slots.try_emplace(instance_id);
-  if (inserted) it->second.slot.instance_id = instance_id;
+  auto& e = it->second;
   auto& lru = self->state.lru;
-  if (it->second.in_lru) lru.erase(it->second.lru_position);
-  lru.push_front(instance_id);
-  it->second.lru_position = lru.begin();
-  it->second.in_lru = true;
-  return it->second;
+  if (inserted) {
+    e.slot.instance_id = instance_id;
+    e.lru_position = lru.insert(lru.begin(), &e);
+  } else {
+    lru.splice(lru.begin(), lru, e.lru_position);  // no allocation: this runs for every message
+  }
+  return e;
 }
 
+// Drops what the partition caches of an instance that does not exist (any more). The entry itself
+// stays while messages for it wait for a flush (e.g. a late activity result of a purged
+// instance): the flush needs it.
 void forget(partition_actor* self, const std::string& instance_id) {
   auto it = self->state.slots.find(instance_id);
   if (it == self->state.slots.end()) return;
-  if (it->second.in_lru) self->state.lru.erase(it->second.lru_position);
+  auto& e = it->second;
+  if (e.dirty || e.busy()) {
+    e.slot.record_loaded = false;
+    e.slot.record.reset();
+    e.slot.executor.reset();
+    return;
+  }
+  self->state.lru.erase(e.lru_position);
   self->state.slots.erase(it);
 }
 
@@ -106,7 +117,7 @@ void enqueue(partition_actor* self, slot_entry& e, message msg) {
   e.inbox.push_back(std::move(msg));
   if (!e.dirty) {
     e.dirty = true;
-    self->state.dirty.push_back(e.slot.instance_id);
+    self->state.dirty.push_back(&e);
   }
   schedule_flush(self);
 }
@@ -167,16 +178,21 @@ void remember_unacked(partition_actor* self, storage::outbox_entry out) {
   st.unacked.emplace(seq, std::move(out));
 }
 
-void evict_idle(partition_actor* self) {
+// Evicts least recently used idle entries while the cache is over its bound. A busy entry found
+// at the tail (e.g. one with a client waiting for its completion) moves to the front, and each call
+// looks at a bounded number of entries, so many waiting instances do not make every flush walk
+// the whole cache.
+void evict_idle(partition_actor* self, size_t touched) {
   auto& st = self->state;
-  auto it = st.lru.end();
-  while (st.slots.size() > st.config.max_cached_instances && it != st.lru.begin()) {
-    --it;
-    auto slot = st.slots.find(*it);
-    if (slot->second.busy() || slot->second.dirty) continue;
-    auto victim = it++;
-    st.slots.erase(slot);
-    st.lru.erase(victim);
+  size_t budget = 256 + 2 * touched;
+  while (st.slots.size() > st.config.max_cached_instances && budget-- > 0) {
+    auto* victim = st.lru.back();
+    if (victim->busy() || victim->dirty) {
+      st.lru.splice(st.lru.begin(), st.lru, victim->lru_position);
+      continue;
+    }
+    st.lru.pop_back();
+    st.slots.erase(st.slots.find(victim->slot.instance_id));
   }
 }
 
@@ -207,10 +223,10 @@ void flush(partition_actor* self) {
                         [self] { return random_hex_id(self->state.random); }};
   std::vector<slot_entry*> touched;
   orphaned_entries orphans;
-  std::vector<std::string> ids;
-  ids.swap(st.dirty);
-  for (const auto& id : ids) {
-    auto& e = st.slots.at(id);
+  std::vector<slot_entry*> dirty;
+  dirty.swap(st.dirty);
+  for (auto* dirty_entry : dirty) {
+    auto& e = *dirty_entry;
     e.dirty = false;
     touched.push_back(&e);
     auto inbox = std::move(e.inbox);
@@ -243,7 +259,7 @@ void flush(partition_actor* self) {
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
     st.config.metrics->record_commit(static_cast<uint64_t>(micros.count()), batch.episodes.size());
   }
-  st.config.metrics->episodes.fetch_add(ids.size(), std::memory_order_relaxed);
+  st.config.metrics->episodes.fetch_add(dirty.size(), std::memory_order_relaxed);
 
   // Durable: release the effects.
   for (const auto& [source, seq] : batch.dedup_watermarks) st.committed[source] = seq;
@@ -276,7 +292,7 @@ void flush(partition_actor* self) {
     }
   }
   if (timers_changed) arm_next_timer(self);
-  evict_idle(self);
+  evict_idle(self, touched.size());
 }
 
 caf::error refuse_if_failed(partition_actor* self) {
