@@ -1,6 +1,10 @@
 // Runtime workloads on an embedded node with durable commits (sync on unless --sync off).
 //
-//   runtime_bench [--workload w1|w2|w2big|w3|w1s|all] [--partitions P] [--workers N] [--sync on|off]
+//   runtime_bench [--workload w1|w2|w2big|w3|w1s|mem|all] [--partitions P] [--workers N] [--cache C]
+//                 [--sync on|off]
+//
+// Partitions and workers default to the number of cores: each is a thread, and on a small machine
+// more threads than cores cost more in hand-offs than they add in parallelism (docs/benchmarks.md).
 //
 // W1   hello sequence: 10,000 orchestrations of 3 no-op activities in sequence, at most 200
 //      in flight; orchestrations/s and start-to-completion latency p50/p99.
@@ -210,8 +214,9 @@ int main(int argc, char** argv) {
   CLI::App app{"Perdure runtime workloads"};
   std::string workload = "all", sync = "on";
   node_options options;
-  options.partitions = 8;
-  options.activity_workers = 8;
+  const unsigned cores = std::max(2u, std::thread::hardware_concurrency());
+  options.partitions = cores;
+  options.activity_workers = cores;
   options.log_level = "warn";
   options.max_cached_instances = 1'000;
   app.add_option("--workload", workload)->check(CLI::IsMember({"w1", "w2", "w2big", "w3", "w1s", "mem", "all"}));
