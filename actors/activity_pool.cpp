@@ -14,9 +14,11 @@
 namespace perdure::actors {
 namespace {
 
-// A worker takes at most this many activities at once, so a worker stuck in a slow activity does
-// not hold a long tail of others while its peers become idle.
+// A worker takes at most as many activities at once as it typically runs in share_budget (and
+// never more than max_share): no-op activities go out 64 at a time, while activities that take a
+// millisecond or more go out one at a time as before, so a slow one never holds others back.
 constexpr size_t max_share = 64;
+constexpr double share_budget_micros = 1000;
 // A worker sends the results it has gathered once the oldest waited this long, so a slow
 // activity later in its batch does not delay the results of the ones before it.
 constexpr auto max_result_delay = std::chrono::milliseconds(1);
@@ -25,6 +27,7 @@ struct dispatcher_state {
   static inline const char* name = "perdure.dispatcher";
   std::deque<activity_work> queue;
   std::vector<caf::actor> idle;
+  double typical_micros = share_budget_micros;  // moving average of an activity's run time; slow until measured
 };
 
 using dispatcher_actor = caf::stateful_actor<dispatcher_state>;
@@ -34,7 +37,9 @@ using dispatcher_actor = caf::stateful_actor<dispatcher_state>;
 void hand_out(dispatcher_actor* self) {
   auto& st = self->state;
   while (!st.queue.empty() && !st.idle.empty()) {
-    const size_t share = std::min(max_share, (st.queue.size() + st.idle.size() - 1) / st.idle.size());
+    const auto affordable = static_cast<size_t>(share_budget_micros / std::max(1.0, st.typical_micros));
+    const size_t even = (st.queue.size() + st.idle.size() - 1) / st.idle.size();
+    const size_t share = std::clamp<size_t>(std::min(even, affordable), 1, max_share);
     activity_batch batch;
     batch.items.reserve(share);
     for (size_t i = 0; i < share; ++i) {
@@ -58,8 +63,10 @@ caf::behavior dispatcher(dispatcher_actor* self, node_metrics* metrics) {
         for (auto& work : batch.items) self->state.queue.push_back(std::move(work));
         hand_out(self);
       },
-      [=](idle_atom, caf::actor& worker) {
-        self->state.idle.push_back(std::move(worker));
+      [=](idle_atom, caf::actor& worker, uint64_t ran, uint64_t micros) {
+        auto& st = self->state;
+        if (ran > 0) st.typical_micros += (static_cast<double>(micros) / static_cast<double>(ran) - st.typical_micros) / 4;
+        st.idle.push_back(std::move(worker));
         hand_out(self);
       },
   };
@@ -123,9 +130,10 @@ class result_outbox {
 
 caf::behavior worker(caf::event_based_actor* self, const registry* functions, caf::actor dispatcher,
                      node_metrics* metrics) {
-  self->send(dispatcher, idle_atom::value, caf::actor{self});
+  self->send(dispatcher, idle_atom::value, caf::actor{self}, uint64_t{0}, uint64_t{0});
   return {
       [=](work_atom, activity_batch& batch) {
+        const auto started = std::chrono::steady_clock::now();
         result_outbox outbox;
         for (const auto& work : batch.items) {
           metrics->activity_queue_depth.fetch_sub(1, std::memory_order_relaxed);
@@ -133,7 +141,9 @@ caf::behavior worker(caf::event_based_actor* self, const registry* functions, ca
           if (outbox.overdue()) outbox.send_all(self);
         }
         outbox.send_all(self);
-        self->send(dispatcher, idle_atom::value, caf::actor{self});
+        const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+        self->send(dispatcher, idle_atom::value, caf::actor{self}, uint64_t{batch.items.size()},
+                   static_cast<uint64_t>(micros.count()));
       },
   };
 }

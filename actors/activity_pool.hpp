@@ -1,8 +1,9 @@
 // Activity execution: a dispatcher actor and a bounded pool of worker actors.
 //
 // Operation: partitions send the activities of each commit to the dispatcher as one batch
-// (work_atom); the dispatcher splits its queue evenly over the idle workers (at most max_share
-// each) and keeps the rest, so a busy node is never flooded. Workers are detached actors (their
+// (work_atom); the dispatcher splits its queue evenly over the idle workers, giving each at most
+// what it typically runs in a millisecond (workers report their run times; up to 64 no-op
+// activities, one slow one), and keeps the rest, so a busy node is never flooded. Workers are detached actors (their
 // own threads): activity code may block. A worker runs its share one after another and sends the
 // results (task_completed or task_failed) to the owning partitions, one message per partition,
 // as soon as it is done or the oldest result has waited max_result_delay; the partition applies

@@ -28,7 +28,7 @@ using purge_atom = caf::atom_constant<caf::atom("pd_purge")>;      // instance i
 using deliver_atom = caf::atom_constant<caf::atom("pd_deliver")>;  // message or result_batch (no reply)
 using ack_atom = caf::atom_constant<caf::atom("pd_ack")>;          // outbox seq delivered
 using work_atom = caf::atom_constant<caf::atom("pd_work")>;        // activity_work or activity_batch
-using idle_atom = caf::atom_constant<caf::atom("pd_idle")>;        // a worker is free
+using idle_atom = caf::atom_constant<caf::atom("pd_idle")>;        // a worker is free (and how long its last batch ran)
 // A partition's own clock ticks.
 using flush_atom = caf::atom_constant<caf::atom("pd_flush")>;
 using timer_atom = caf::atom_constant<caf::atom("pd_timer")>;

@@ -25,6 +25,10 @@ std::atomic<int> flaky_calls{0};
 int add_one(activity_context&, int x) { return x + 1; }
 int twice(activity_context&, int x) { return 2 * x; }
 std::string fail_always(activity_context&, std::string why) { throw std::runtime_error(why); }
+int nap(activity_context&, int millis) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(millis));
+  return millis;
+}
 int flaky(activity_context&, int x) {
   if (flaky_calls.fetch_add(1) < 2) throw std::runtime_error("transient");
   return x;
@@ -42,6 +46,13 @@ task<int> fan_out(orchestration_context& ctx, int n) {
   int sum = 0;
   for (int v : co_await when_all(std::move(parts))) sum += v;
   co_return sum;
+}
+
+task<int> slow_fan_out(orchestration_context& ctx, int n) {
+  std::vector<task<int>> parts;
+  for (int i = 0; i < n; ++i) parts.push_back(ctx.call_activity<int>("Nap", 150));
+  co_await when_all(std::move(parts));
+  co_return n;
 }
 
 task<int> parent(orchestration_context& ctx, int x) {
@@ -108,8 +119,10 @@ void register_all(host& h) {
   h.add_activity("Twice", twice);
   h.add_activity("FailAlways", fail_always);
   h.add_activity("Flaky", flaky);
+  h.add_activity("Nap", nap);
   h.add_orchestration("Chain", chain);
   h.add_orchestration("FanOut", fan_out);
+  h.add_orchestration("SlowFanOut", slow_fan_out);
   h.add_orchestration("Parent", parent);
   h.add_orchestration("Sleeper", sleeper);
   h.add_orchestration("Approval", approval);
@@ -157,6 +170,17 @@ TEST_CASE("fan-out/fan-in sums a thousand parallel activities") {
   CHECK(record.status == runtime_status::completed);
   CHECK(record.output == std::to_string(999 * 1000));
   CHECK(count_kind(n.c().history(id), "TaskCompleted") == 1000);
+}
+
+TEST_CASE("slow activities run on every worker, even after fast ones made the pool hand out batches") {
+  node n;
+  n.finish(n.c().start("FanOut", "1000"));  // the pool learns that activities take microseconds
+  const auto started = std::chrono::steady_clock::now();
+  auto record = n.finish(n.c().start("SlowFanOut", "8"));
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  CHECK(record.status == runtime_status::completed);
+  // 8 naps of 150 ms on 4 workers take 300 ms; on one worker they would take 1.2 s.
+  CHECK(elapsed < 900ms);
 }
 
 TEST_CASE("sub-orchestrations return their results to the parent") {
