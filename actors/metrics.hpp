@@ -25,7 +25,7 @@ struct node_metrics {
   std::atomic<uint64_t> activities_started{0};
   std::atomic<uint64_t> activities_completed{0};
   std::atomic<uint64_t> activities_failed{0};
-  std::atomic<int64_t> activity_queue_depth{0};  // waiting for a free worker
+  std::atomic<int64_t> activity_queue_depth{0};  // handed to the pool, not yet started (queued or in a worker's share)
 
   void record_commit(uint64_t micros, uint64_t episodes_in_batch) noexcept {
     commits.fetch_add(1, std::memory_order_relaxed);
