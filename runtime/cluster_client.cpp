@@ -2,6 +2,7 @@
 
 #include "../actors/protocol.hpp"
 #include "instance_ids.hpp"
+#include "purge_by_filter.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -13,10 +14,6 @@ using namespace std::chrono_literals;
 
 // Commands wait for a durable commit on the owning node; this bounds the wait for a stuck one.
 constexpr auto command_timeout = 60s;
-
-void check_instance_id(std::string_view id) {
-  if (auto problem = instance_id_problem(id)) throw invalid_argument_error(*problem);
-}
 
 // One request to the node actor, blocking this (non-actor) thread; errors become exceptions.
 template <class Reply, class... Ts>
@@ -60,13 +57,13 @@ std::unique_ptr<node_client> node_client::connect(const std::string& host, uint1
 
 std::string node_client::start(std::string_view name, std::string input_json, const start_options& options) {
   std::string id = options.instance_id.empty() ? new_instance_id() : options.instance_id;
-  check_instance_id(id);
+  require_valid_instance_id(id);
   return ask<std::string>(*system_, node_, command_timeout, id, actors::start_atom::value, std::string{name},
                           std::move(input_json), id, options.when_running == if_running::return_existing);
 }
 
 std::optional<instance_record> node_client::status(std::string_view instance_id) {
-  check_instance_id(instance_id);
+  require_valid_instance_id(instance_id);
   const std::string id{instance_id};
   auto bytes = ask<std::string>(*system_, node_, command_timeout, id, actors::status_atom::value, id);
   if (bytes.empty()) return std::nullopt;
@@ -74,7 +71,7 @@ std::optional<instance_record> node_client::status(std::string_view instance_id)
 }
 
 instance_record node_client::wait_for_completion(std::string_view instance_id, std::chrono::milliseconds timeout) {
-  check_instance_id(instance_id);
+  require_valid_instance_id(instance_id);
   const std::string id{instance_id};
   // The node times out first, so a timeout is reported as such rather than as a lost reply.
   auto bytes = ask<std::string>(*system_, node_, timeout + 2s, id, actors::wait_atom::value, id,
@@ -83,7 +80,7 @@ instance_record node_client::wait_for_completion(std::string_view instance_id, s
 }
 
 void node_client::send_command(std::string_view instance_id, event_payload event) {
-  check_instance_id(instance_id);
+  require_valid_instance_id(instance_id);
   const std::string id{instance_id};
   message msg{id, {}, history_event{clock::now(), std::move(event)}};
   ask<std::string>(*system_, node_, command_timeout, id, actors::command_atom::value, actors::encode_message(msg));
@@ -107,37 +104,12 @@ void node_client::resume(std::string_view instance_id, std::string reason) {
 }
 
 bool node_client::purge(std::string_view instance_id) {
-  check_instance_id(instance_id);
+  require_valid_instance_id(instance_id);
   const std::string id{instance_id};
   return ask<bool>(*system_, node_, command_timeout, id, actors::purge_atom::value, id);
 }
 
-size_t node_client::purge(const instance_query& filter) {
-  // Each purge goes through the instance's partition (its single writer), as in local_client.
-  instance_query query = filter;
-  query.statuses.clear();
-  for (auto s : filter.statuses.empty() ? std::vector<runtime_status>(all_runtime_statuses.begin(), all_runtime_statuses.end())
-                                        : filter.statuses)
-    if (is_terminal(s)) query.statuses.push_back(s);
-  if (query.statuses.empty()) return 0;
-  query.page_size = 500;
-  query.continuation_token.clear();
-  std::vector<std::string> ids;
-  do {
-    auto page = list(query);
-    for (auto& record : page.records) ids.push_back(std::move(record.instance_id));
-    query.continuation_token = std::move(page.continuation_token);
-  } while (!query.continuation_token.empty());
-  size_t purged = 0;
-  for (const auto& id : ids) {
-    try {
-      purged += purge(id) ? 1 : 0;
-    } catch (const invalid_argument_error&) {
-      // Restarted since it was listed: no longer finished, so not purged.
-    }
-  }
-  return purged;
-}
+size_t node_client::purge(const instance_query& filter) { return purge_finished(*this, filter); }
 
 instance_page node_client::list(const instance_query& query) {
   auto wire = ask<actors::wire_page>(*system_, node_, command_timeout, {}, actors::list_atom::value, actors::to_wire(query));
@@ -148,7 +120,7 @@ instance_page node_client::list(const instance_query& query) {
 }
 
 perdure::history node_client::history(std::string_view instance_id) {
-  check_instance_id(instance_id);
+  require_valid_instance_id(instance_id);
   const std::string id{instance_id};
   auto wire = ask<actors::wire_history>(*system_, node_, command_timeout, id, actors::history_atom::value, id);
   perdure::history events;

@@ -1,5 +1,7 @@
 #include "instance_ids.hpp"
 
+#include <perdure/errors.hpp>
+
 #include <random>
 
 namespace perdure {
@@ -16,6 +18,10 @@ std::optional<std::string> instance_id_problem(std::string_view id) {
              "'?'; ASCII only)";
   }
   return std::nullopt;
+}
+
+void require_valid_instance_id(std::string_view id) {
+  if (auto problem = instance_id_problem(id)) throw invalid_argument_error(*problem);
 }
 
 std::string new_instance_id() {

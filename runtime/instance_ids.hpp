@@ -13,6 +13,9 @@ inline constexpr size_t max_instance_id_length = 256;
 /// characters other than '/', '\\', '#', '?' and space (they must travel in URLs and file names).
 std::optional<std::string> instance_id_problem(std::string_view id);
 
+/// Throws invalid_argument_error saying why, unless `id` is a valid instance id.
+void require_valid_instance_id(std::string_view id);
+
 /// A new random id (32 hex digits).
 std::string new_instance_id();
 

@@ -2,6 +2,7 @@
 
 #include "../actors/protocol.hpp"
 #include "instance_ids.hpp"
+#include "purge_by_filter.hpp"
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -14,10 +15,6 @@ using namespace std::chrono_literals;
 // Commands wait for a durable commit; this bounds how long a client waits for a partition that is
 // stuck (e.g. on a dying disk) before reporting it.
 constexpr auto command_timeout = 60s;
-
-void check_instance_id(std::string_view id) {
-  if (auto problem = instance_id_problem(id)) throw invalid_argument_error(*problem);
-}
 
 }  // namespace
 
@@ -43,7 +40,7 @@ void local_client::check_payload(std::string_view what, std::string_view json) c
 
 std::string local_client::start(std::string_view name, std::string input_json, const start_options& options) {
   std::string id = options.instance_id.empty() ? new_instance_id() : options.instance_id;
-  check_instance_id(id);
+  require_valid_instance_id(id);
   check_payload("the input", input_json);
   if (!functions_.has_orchestration(name))
     throw unknown_function_error("no orchestration named '" + std::string{name} + "' is registered");
@@ -57,12 +54,12 @@ std::string local_client::start(std::string_view name, std::string input_json, c
 }
 
 std::optional<instance_record> local_client::status(std::string_view instance_id) {
-  check_instance_id(instance_id);
+  require_valid_instance_id(instance_id);
   return store_.instance(instance_id);
 }
 
 instance_record local_client::wait_for_completion(std::string_view instance_id, std::chrono::milliseconds timeout) {
-  check_instance_id(instance_id);
+  require_valid_instance_id(instance_id);
   caf::scoped_actor self{system_};
   instance_record result;
   const std::string id{instance_id};
@@ -73,7 +70,7 @@ instance_record local_client::wait_for_completion(std::string_view instance_id, 
 }
 
 void local_client::send_command(std::string_view instance_id, event_payload event) {
-  check_instance_id(instance_id);
+  require_valid_instance_id(instance_id);
   const std::string id{instance_id};
   caf::scoped_actor self{system_};
   message msg{id, {}, history_event{clock::now(), std::move(event)}};
@@ -101,7 +98,7 @@ void local_client::resume(std::string_view instance_id, std::string reason) {
 }
 
 bool local_client::purge(std::string_view instance_id) {
-  check_instance_id(instance_id);
+  require_valid_instance_id(instance_id);
   const std::string id{instance_id};
   caf::scoped_actor self{system_};
   bool purged = false;
@@ -110,33 +107,7 @@ bool local_client::purge(std::string_view instance_id) {
   return purged;
 }
 
-size_t local_client::purge(const instance_query& filter) {
-  // Each purge goes through the instance's partition (its single writer), so a purge never races
-  // with a new execution of the same id.
-  instance_query query = filter;
-  query.statuses.clear();
-  for (auto s : filter.statuses.empty() ? std::vector<runtime_status>(all_runtime_statuses.begin(), all_runtime_statuses.end())
-                                        : filter.statuses)
-    if (is_terminal(s)) query.statuses.push_back(s);
-  if (query.statuses.empty()) return 0;
-  query.page_size = 500;
-  query.continuation_token.clear();
-  std::vector<std::string> ids;
-  do {
-    auto page = store_.list(query);
-    for (auto& record : page.records) ids.push_back(std::move(record.instance_id));
-    query.continuation_token = std::move(page.continuation_token);
-  } while (!query.continuation_token.empty());
-  size_t purged = 0;
-  for (const auto& id : ids) {
-    try {
-      purged += purge(id) ? 1 : 0;
-    } catch (const invalid_argument_error&) {
-      // Restarted since it was listed: no longer finished, so not purged.
-    }
-  }
-  return purged;
-}
+size_t local_client::purge(const instance_query& filter) { return purge_finished(*this, filter); }
 
 instance_page local_client::list(const instance_query& query) {
   try {
@@ -148,7 +119,7 @@ instance_page local_client::list(const instance_query& query) {
 }
 
 perdure::history local_client::history(std::string_view instance_id) {
-  check_instance_id(instance_id);
+  require_valid_instance_id(instance_id);
   if (!store_.instance(instance_id)) throw instance_not_found(std::string{instance_id});
   return store_.history(instance_id);
 }
