@@ -116,7 +116,10 @@ void finish_join(node_actor* self, caf::error err) {
 void mark_up(node_actor* self, size_t index, const caf::actor& node, uint32_t workers) {
   auto& p = self->state.peers[index];
   if (p.node == node) return;
-  if (p.node) self->demonitor(p.node);
+  if (p.node)
+    self->demonitor(p.node);
+  else
+    self->state.config.cluster->members_up.fetch_add(1, std::memory_order_relaxed);
   p.node = node;
   p.workers = workers;
   p.last_error.clear();
@@ -133,6 +136,7 @@ void mark_down(node_actor* self, size_t index, const caf::actor& node, const std
   auto& p = self->state.peers[index];
   if (!p.node || p.node != node) return;  // stale: that incarnation was already replaced
   self->demonitor(p.node);
+  self->state.config.cluster->members_up.fetch_sub(1, std::memory_order_relaxed);
   p.node = nullptr;
   p.last_error = why;
   spdlog::warn("member '{}' is down: {}", self->state.config.membership.members()[index].id, why);

@@ -160,7 +160,11 @@ void host::start(const node_options& options) {
     n->client = std::make_unique<local_client>(*n->system, *n->store, functions_, n->directory, options.max_payload_bytes);
   }
   if (options.http_port >= 0) {
-    n->http = std::make_unique<http_api>(*n->client, n->metrics, http_api_options{options.max_payload_bytes * 2 + 4096});
+    n->http = std::make_unique<http_api>(
+        *n->client, n->metrics,
+        http_api_options{options.max_payload_bytes * 2 + 4096,
+                         [store = n->store.get()](const instance_query& q) { return store->list(q); },
+                         n->node_actor ? &n->cluster_metrics : nullptr});
     n->http_port = n->http->start(options.http_address, options.http_port);
     spdlog::info("management API on http://{}:{}", options.http_address, n->http_port);
   }

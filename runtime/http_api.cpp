@@ -252,7 +252,7 @@ struct http_api::impl {
     instance_query q;
     q.page_size = max_page_size;
     do {
-      instance_page page = hub.list(q);
+      instance_page page = options.list_local(q);
       for (const auto& record : page.records) ++counts[static_cast<size_t>(record.status)];
       q.continuation_token = std::move(page.continuation_token);
     } while (!q.continuation_token.empty());
@@ -261,7 +261,7 @@ struct http_api::impl {
 
   void metrics_text(const Request&, Response& res) {
     res.status = 200;
-    res.set_content(prometheus_text(metrics, count_instances()), "text/plain; version=0.0.4");
+    res.set_content(prometheus_text(metrics, count_instances(), options.cluster), "text/plain; version=0.0.4");
   }
 
   void not_routed(const Request& req, Response& res) {

@@ -5,10 +5,12 @@
 // answered with a 4xx and a JSON error body; an internal failure with a 5xx, logged.
 #pragma once
 
+#include "../actors/cluster_metrics.hpp"
 #include "../actors/metrics.hpp"
 
 #include <perdure/client.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,6 +18,10 @@ namespace perdure {
 
 struct http_api_options {
   size_t max_body_bytes = 8u << 20;
+  /// Lists the instances this node holds (its own partitions), for /metrics: a node reports its
+  /// own instances, and keeps reporting while another node is down.
+  std::function<instance_page(const instance_query&)> list_local;
+  const actors::cluster_metrics* cluster = nullptr;  // a cluster node's networking counters, if any
 };
 
 class http_api {

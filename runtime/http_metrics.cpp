@@ -34,9 +34,27 @@ std::string seconds(double micros) {
   return buf;
 }
 
+void cluster_text(std::string& out, const actors::cluster_metrics& c) {
+  family(out, "perdure_cluster_members_up", "gauge", "Other members of the hub this node currently reaches.");
+  sample(out, "perdure_cluster_members_up", load(c.members_up));
+  family(out, "perdure_cluster_messages_out_total", "counter", "Node-to-node messages sent.");
+  sample(out, "perdure_cluster_messages_out_total", load(c.messages_out));
+  family(out, "perdure_cluster_messages_in_total", "counter", "Node-to-node messages received.");
+  sample(out, "perdure_cluster_messages_in_total", load(c.messages_in));
+  family(out, "perdure_cluster_activities_leased_out_total", "counter", "Activities sent to another node's workers.");
+  sample(out, "perdure_cluster_activities_leased_out_total", load(c.activities_leased_out));
+  family(out, "perdure_cluster_activities_redispatched_total", "counter",
+         "Leased activities dispatched again after their node was lost and the lease ran out.");
+  sample(out, "perdure_cluster_activities_redispatched_total", load(c.activities_redispatched));
+  family(out, "perdure_cluster_activities_rejected_total", "counter",
+         "Activities from other nodes refused because this node's queue was full.");
+  sample(out, "perdure_cluster_activities_rejected_total", load(c.activities_rejected));
+}
+
 }  // namespace
 
-std::string prometheus_text(const actors::node_metrics& m, const instance_counts& instances) {
+std::string prometheus_text(const actors::node_metrics& m, const instance_counts& instances,
+                            const actors::cluster_metrics* cluster) {
   std::string out;
   family(out, "perdure_instances", "gauge", "Orchestration instances held by this node, by runtime status.");
   for (runtime_status s : all_runtime_statuses)
@@ -81,6 +99,7 @@ std::string prometheus_text(const actors::node_metrics& m, const instance_counts
   sample(out, "perdure_activities_failed_total", load(m.activities_failed));
   family(out, "perdure_activity_queue_depth", "gauge", "Activities waiting for a free worker.");
   sample(out, "perdure_activity_queue_depth", load(m.activity_queue_depth));
+  if (cluster) cluster_text(out, *cluster);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // The node's metrics in the Prometheus text exposition format (version 0.0.4).
 #pragma once
 
+#include "../actors/cluster_metrics.hpp"
 #include "../actors/metrics.hpp"
 
 #include <perdure/instance.hpp>
@@ -13,6 +14,8 @@ namespace perdure {
 
 using instance_counts = std::array<uint64_t, all_runtime_statuses.size()>;  // indexed by runtime_status
 
-std::string prometheus_text(const actors::node_metrics& metrics, const instance_counts& instances);
+/// `cluster`: a cluster node's networking counters, exported too when given.
+std::string prometheus_text(const actors::node_metrics& metrics, const instance_counts& instances,
+                            const actors::cluster_metrics* cluster);
 
 }  // namespace perdure

@@ -3,10 +3,10 @@
 //   cluster_node --node-id a --members a@127.0.0.1:7001,b@127.0.0.1:7002,c@127.0.0.1:7003
 //                --data data/a --partitions 6 [--systems DIR]      (one line)
 //
-// Besides the benchmark and test functions below it runs the order-fulfillment saga
-// ("FulfillOrder") and the click enrichment ("EnrichClick"). Their external systems are JSON-lines
-// files under --systems (default ./systems), which every node of a local cluster must share, since
-// an activity runs on whichever node has a free worker.
+// Besides the benchmark and test functions below, with --systems DIR it runs the order-fulfillment
+// saga ("FulfillOrder") and the click enrichment ("EnrichClick"). Their external systems are
+// JSON-lines files under DIR, which every node of a local cluster must share, since an activity
+// runs on whichever node has a free worker.
 //
 // scripts/cluster.sh starts three of them on 127.0.0.1; tests/cluster and bench/cluster use it too.
 // Without --members it is a single node like any other Perdure program.
@@ -80,9 +80,10 @@ task<std::string> hello_chain(orchestration_context& ctx, std::string who) {
   co_return co_await ctx.call_activity<std::string>("Greet", first);
 }
 
-// Takes "--systems DIR" out of the arguments (the rest are the node's flags); returns DIR.
+// Takes "--systems DIR" out of the arguments (the rest are the node's flags); returns DIR, or an
+// empty path without the flag.
 std::filesystem::path take_systems_flag(std::vector<char*>& args) {
-  std::filesystem::path systems = "systems";
+  std::filesystem::path systems;
   for (size_t i = 1; i < args.size(); ++i) {
     if (std::string{args[i]} != "--systems") continue;
     if (i + 1 == args.size()) throw std::invalid_argument("--systems needs a directory");
@@ -105,9 +106,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   perdure::host host;
-  orders::register_order_fulfillment(host, systems);
-  orders::sample_orders(systems);  // stocks the sample items, so orders for them can be placed
-  enrichment::register_enrichment(host, systems);
+  if (!systems.empty()) {
+    orders::register_order_fulfillment(host, systems);
+    orders::sample_orders(systems);  // stocks the sample items, so orders for them can be placed
+    enrichment::register_enrichment(host, systems);
+  }
   host.add_orchestration("HelloChain", hello_chain)
       .add_orchestration("Chain", chain)
       .add_orchestration("FanOut", fan_out)

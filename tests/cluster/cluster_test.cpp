@@ -6,6 +6,7 @@
 #include <keys.hpp>
 
 #include <doctest/doctest.h>
+#include <httplib.h>
 
 #include <map>
 #include <set>
@@ -240,6 +241,40 @@ TEST_CASE("a node that only runs activities dies: its leased activities run else
   CHECK(stats.size() == 2);
   CHECK(stats["a"].activities_redispatched + stats["b"].activities_redispatched > 0);
   CHECK(stats["a"].partitions_owned == 1);
+}
+
+TEST_CASE("a cluster node's /metrics counts members up and node-to-node traffic") {
+  local_cluster cluster{{"a", "b", "c"}, 6, {"--workers", "2"}};
+  cluster.enable_http();
+  cluster.start_all();
+  auto client = cluster.client(0);
+  std::vector<std::unique_ptr<cluster_client>> clients;
+  clients.push_back(cluster.client(0));
+  start_instances(clients, "FanAndChild", 30);
+  verify_all(*clients[0], 30, 6, 3);
+
+  httplib::Client http("127.0.0.1", cluster.http_port(0));
+  auto metrics = http.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->status == 200);
+  const auto value = [&](const std::string& name) {
+    const auto at = metrics->body.find("\n" + name + " ");
+    REQUIRE_MESSAGE(at != std::string::npos, name, " missing from\n", metrics->body);
+    return std::stoull(metrics->body.substr(at + name.size() + 2));
+  };
+  CHECK(value("perdure_cluster_members_up") == 2);
+  CHECK(value("perdure_cluster_messages_out_total") > 0);
+  CHECK(value("perdure_cluster_messages_in_total") > 0);
+
+  cluster.kill(2);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  for (;;) {
+    metrics = http.Get("/metrics");
+    REQUIRE(metrics);
+    if (value("perdure_cluster_members_up") == 1) break;
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(100ms);
+  }
 }
 
 // Runs a node program to its exit; returns the exit code and its output (stdout and stderr).

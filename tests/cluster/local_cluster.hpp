@@ -52,6 +52,9 @@ class local_cluster {
   }
 
   uint16_t port(size_t i) const { return static_cast<uint16_t>(base_port_ + i); }
+  /// The management API's port of node i, once enable_http() was called before the start.
+  uint16_t http_port(size_t i) const { return static_cast<uint16_t>(base_port_ + 10 + i); }
+  void enable_http() { http_ = true; }
   const std::string& members() const { return members_; }
   std::filesystem::path data(size_t i) const { return dir_.path() / ids_[i]; }
 
@@ -61,6 +64,10 @@ class local_cluster {
                                data(i).string(), "--partitions", std::to_string(partitions ? partitions : partitions_),
                                "--sync", "off", "--log-level", "error", "--join-timeout",
                                std::to_string(join_timeout_ms)};
+    if (http_) {
+      a.push_back("--http-port");
+      a.push_back(std::to_string(http_port(i)));
+    }
     a.insert(a.end(), extra_.begin(), extra_.end());
     return a;
   }
@@ -94,6 +101,7 @@ class local_cluster {
   uint32_t partitions_;
   std::vector<std::string> extra_;
   uint16_t base_port_;
+  bool http_ = false;
   std::string members_;
   std::vector<std::unique_ptr<child_process>> nodes_;
 };
