@@ -55,6 +55,15 @@ class local_cluster {
   /// The management API's port of node i, once enable_http() was called before the start.
   uint16_t http_port(size_t i) const { return static_cast<uint16_t>(base_port_ + 10 + i); }
   void enable_http() { http_ = true; }
+  /// The nodes' log level ("error" unless set before the start); see output().
+  void set_log_level(std::string level) { log_level_ = std::move(level); }
+  /// What the nodes printed (after "perdure node ready"), each line prefixed with the node's id:
+  /// the killed ones' until their death, the running ones' until now.
+  std::vector<std::string> output() {
+    for (size_t i = 0; i < nodes_.size(); ++i)
+      if (nodes_[i]) drain(i);
+    return output_;
+  }
   const std::string& members() const { return members_; }
   std::filesystem::path data(size_t i) const { return dir_.path() / ids_[i]; }
 
@@ -62,7 +71,7 @@ class local_cluster {
   std::vector<std::string> args(size_t i, uint32_t partitions = 0, int join_timeout_ms = 30'000) const {
     std::vector<std::string> a{CLUSTER_NODE_PATH, "--node-id", ids_[i], "--members", members_, "--data",
                                data(i).string(), "--partitions", std::to_string(partitions ? partitions : partitions_),
-                               "--sync", "off", "--log-level", "error", "--join-timeout",
+                               "--sync", "off", "--log-level", log_level_, "--join-timeout",
                                std::to_string(join_timeout_ms)};
     if (http_) {
       a.push_back("--http-port");
@@ -86,11 +95,16 @@ class local_cluster {
   void kill(size_t i) {
     nodes_[i]->kill(SIGKILL);
     nodes_[i]->wait();
+    drain(i);
     nodes_[i].reset();
   }
   std::unique_ptr<cluster_client> client(size_t i) const { return connect("127.0.0.1", port(i)); }
 
  private:
+  void drain(size_t i) {
+    while (auto line = nodes_[i]->read_line(20)) output_.push_back(ids_[i] + ": " + *line);
+  }
+
   void wait_ready(size_t i) {
     if (!nodes_[i]->wait_for_line("perdure node ready", 60'000))
       throw std::runtime_error("node " + ids_[i] + " did not start");
@@ -102,6 +116,8 @@ class local_cluster {
   std::vector<std::string> extra_;
   uint16_t base_port_;
   bool http_ = false;
+  std::string log_level_ = "error";
+  std::vector<std::string> output_;
   std::string members_;
   std::vector<std::unique_ptr<child_process>> nodes_;
 };
