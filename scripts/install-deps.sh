@@ -8,6 +8,7 @@ packages=(
   libcaf-dev librocksdb-dev libcapnp-dev capnproto doctest-dev
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libspdlog-dev libfmt-dev
   curl procps
+  clang libclang-rt-14-dev
 )
 
 missing=()
