@@ -1,7 +1,8 @@
 #include "torture_driver.hpp"
 
+#include "support/instance_report.hpp"
+
 #include <algorithm>
-#include <map>
 #include <optional>
 #include <set>
 #include <thread>
@@ -117,45 +118,6 @@ size_t drive(client& c, std::vector<driven>& all, int pass, tolerated_errors& er
   return unfinished;
 }
 
-namespace {
-
-std::string describe_instance(client& c, const std::string& id, int depth) {
-  auto record = c.status(id);
-  if (!record) return id + ": no record";
-  std::string text = id + ": status " + to_string(record->status) + ", input " + record->input.substr(0, 80);
-  if (record->failure) text += ", failure " + record->failure->error_type + ": " + record->failure->message;
-  text += ", history:";
-  std::map<int32_t, std::string> children_waited_for;
-  for (const auto& e : c.history(id)) {
-    text += std::string(" ") + event_kind_name(e.payload);
-    if (auto* s = std::get_if<events::task_scheduled>(&e.payload)) text += "#" + std::to_string(s->task_id);
-    if (auto* s = std::get_if<events::task_completed>(&e.payload)) text += "#" + std::to_string(s->task_id);
-    if (auto* s = std::get_if<events::task_failed>(&e.payload)) text += "#" + std::to_string(s->task_id);
-    if (auto* s = std::get_if<events::timer_created>(&e.payload)) text += "#" + std::to_string(s->timer_id);
-    if (auto* s = std::get_if<events::timer_fired>(&e.payload)) text += "#" + std::to_string(s->timer_id);
-    if (auto* s = std::get_if<events::sub_orchestration_created>(&e.payload)) {
-      text += "#" + std::to_string(s->task_id) + "(" + s->instance_id + ")";
-      children_waited_for[s->task_id] = s->instance_id;
-    }
-    if (auto* s = std::get_if<events::sub_orchestration_completed>(&e.payload)) {
-      text += "#" + std::to_string(s->task_id);
-      children_waited_for.erase(s->task_id);
-    }
-    if (auto* s = std::get_if<events::sub_orchestration_failed>(&e.payload)) {
-      text += "#" + std::to_string(s->task_id);
-      children_waited_for.erase(s->task_id);
-    }
-    if (auto* s = std::get_if<events::event_raised>(&e.payload)) text += "(" + s->name + "=" + s->input + ")";
-    if (std::holds_alternative<events::execution_started>(e.payload)) children_waited_for.clear();
-  }
-  if (depth < 3 && !is_terminal(record->status))
-    for (const auto& [task, child] : children_waited_for)
-      text += "\n    waits for sub-orchestration #" + std::to_string(task) + ": " + describe_instance(c, child, depth + 1);
-  return text;
-}
-
-}  // namespace
-
-std::string describe(client& c, const instance_plan& plan) { return describe_instance(c, plan.id, 0); }
+std::string describe(client& c, const instance_plan& plan) { return testing_support::describe_instance(c, plan.id); }
 
 }  // namespace perdure::torture
