@@ -2,6 +2,7 @@
 // sub-orchestrations, activities on every node, kill -9 and restart, a lost worker node's leases,
 // and the errors of a misconfigured node.
 #include "local_cluster.hpp"
+#include "support/instance_report.hpp"
 
 #include <keys.hpp>
 
@@ -50,25 +51,6 @@ std::string child_of(const history& events) {
 
 std::string id_of(int i) { return "o-" + std::to_string(i); }
 
-// What a stuck instance and its child are waiting for, so a failure explains itself.
-std::string describe(cluster_client& c, const std::string& id) {
-  std::string out;
-  try {
-    auto record = c.status(id);
-    out += id + ": " + (record ? to_string(record->status) : std::string{"(no record)"}) + ";";
-    const auto events = c.history(id);
-    for (const auto& e : events) {
-      out += std::string{" "} + event_kind_name(e.payload);
-      if (auto* s = std::get_if<events::task_scheduled>(&e.payload)) out += "#" + std::to_string(s->task_id);
-      if (auto* d = std::get_if<events::task_completed>(&e.payload)) out += "#" + std::to_string(d->task_id);
-    }
-    if (auto child = child_of(events); !child.empty()) out += "\n" + describe(c, child);
-  } catch (const std::exception& e) {
-    out += std::string{" (cannot read: "} + e.what() + ")";
-  }
-  return out;
-}
-
 void start_instances(std::vector<std::unique_ptr<cluster_client>>& clients, const std::string& name, int n) {
   for (int i = 0; i < n; ++i) {
     start_options options;
@@ -86,7 +68,7 @@ int verify_all(cluster_client& c, int n, uint32_t partitions, size_t members) {
     try {
       record = wait_through_restarts(c, id_of(i), 120s);
     } catch (const std::exception&) {
-      MESSAGE(describe(c, id_of(i)));
+      MESSAGE(testing_support::describe_instance(c, id_of(i)));
       for (auto& s : c.cluster_stats())
         MESSAGE("node ", s.node_id, ": up ", s.members_up.size(), ", activities executed ", s.activities_executed,
                 ", leased out ", s.activities_leased_out, ", re-dispatched ", s.activities_redispatched);
@@ -182,9 +164,7 @@ TEST_CASE("kill -9 of a node mid-run: after its restart everything finishes, exa
   constexpr int n = 300;
   start_instances(clients, "SlowFanAndChild", n);
   std::this_thread::sleep_for(1500ms);
-  cluster.kill(1);
-  std::this_thread::sleep_for(1500ms);
-  cluster.start(1);
+  cluster.restart(1, 1500ms);
   const int cross_node = verify_all(*clients[0], n, 6, 3);
   CHECK(cross_node > 0);
   for (auto& [id, s] : stats_by_node(*clients[1]))
@@ -200,9 +180,7 @@ TEST_CASE("a 5-node cluster spreads partitions and activities, and survives a ki
   constexpr int n = 100;
   start_instances(clients, "SlowFanAndChild", n);
   std::this_thread::sleep_for(1s);
-  cluster.kill(3);
-  std::this_thread::sleep_for(1s);
-  cluster.start(3);
+  cluster.restart(3, 1s);
   const int cross_node = verify_all(*clients[4], n, 10, 5);
   CHECK(cross_node > n / 2);
 
@@ -247,7 +225,6 @@ TEST_CASE("a cluster node's /metrics counts members up and node-to-node traffic"
   local_cluster cluster{{"a", "b", "c"}, 6, {"--workers", "2"}};
   cluster.enable_http();
   cluster.start_all();
-  auto client = cluster.client(0);
   std::vector<std::unique_ptr<cluster_client>> clients;
   clients.push_back(cluster.client(0));
   start_instances(clients, "FanAndChild", 30);

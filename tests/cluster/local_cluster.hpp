@@ -98,6 +98,12 @@ class local_cluster {
     drain(i);
     nodes_[i].reset();
   }
+  /// kill -9 of node i, `down_for` without it, then its start on the same data dir.
+  void restart(size_t i, std::chrono::milliseconds down_for) {
+    kill(i);
+    std::this_thread::sleep_for(down_for);
+    start(i);
+  }
   std::unique_ptr<cluster_client> client(size_t i) const { return connect("127.0.0.1", port(i)); }
 
  private:
