@@ -74,13 +74,18 @@ int64_t lateness_since(activity_context&, int64_t due_ns) {
   return (now - due_ns) / 1000;
 }
 
-long peak_rss_kb() {
+// A memory figure of this process in kB from /proc/self/status ("VmHWM:" peak RSS, "VmRSS:"
+// current), or -1.
+long status_kb(const std::string& field) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(field.size()));
   return -1;
 }
+
+long peak_rss_kb() { return status_kb("VmHWM:"); }
+long current_rss_kb() { return status_kb("VmRSS:"); }
 
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
@@ -162,14 +167,6 @@ void w3(client& c) {
   std::printf("W3  durable timers: 1000 instances sleeping 2 s; wake-up lateness p50 %.1f ms, p99 %.1f ms "
               "(measured by the activity after the timer, so it includes one activity dispatch)\n",
               percentile(lateness, 0.5), percentile(lateness, 0.99));
-}
-
-long current_rss_kb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
 }
 
 // Runs fn(i) for i in [0, count) on `threads` threads.
