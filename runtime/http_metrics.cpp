@@ -28,6 +28,13 @@ void sample(std::string& out, const std::string& name_and_labels, T value) {
   out += '\n';
 }
 
+// A metric family with its one sample.
+template <class T>
+void metric(std::string& out, const char* name, const char* type, const char* help, T value) {
+  family(out, name, type, help);
+  sample(out, name, value);
+}
+
 std::string seconds(double micros) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", micros / 1e6);
@@ -35,20 +42,17 @@ std::string seconds(double micros) {
 }
 
 void cluster_text(std::string& out, const actors::cluster_metrics& c) {
-  family(out, "perdure_cluster_members_up", "gauge", "Other members of the hub this node currently reaches.");
-  sample(out, "perdure_cluster_members_up", load(c.members_up));
-  family(out, "perdure_cluster_messages_out_total", "counter", "Node-to-node messages sent.");
-  sample(out, "perdure_cluster_messages_out_total", load(c.messages_out));
-  family(out, "perdure_cluster_messages_in_total", "counter", "Node-to-node messages received.");
-  sample(out, "perdure_cluster_messages_in_total", load(c.messages_in));
-  family(out, "perdure_cluster_activities_leased_out_total", "counter", "Activities sent to another node's workers.");
-  sample(out, "perdure_cluster_activities_leased_out_total", load(c.activities_leased_out));
-  family(out, "perdure_cluster_activities_redispatched_total", "counter",
-         "Leased activities dispatched again after their node was lost and the lease ran out.");
-  sample(out, "perdure_cluster_activities_redispatched_total", load(c.activities_redispatched));
-  family(out, "perdure_cluster_activities_rejected_total", "counter",
-         "Activities from other nodes refused because this node's queue was full.");
-  sample(out, "perdure_cluster_activities_rejected_total", load(c.activities_rejected));
+  metric(out, "perdure_cluster_members_up", "gauge", "Other members of the hub this node currently reaches.",
+         load(c.members_up));
+  metric(out, "perdure_cluster_messages_out_total", "counter", "Node-to-node messages sent.", load(c.messages_out));
+  metric(out, "perdure_cluster_messages_in_total", "counter", "Node-to-node messages received.", load(c.messages_in));
+  metric(out, "perdure_cluster_activities_leased_out_total", "counter", "Activities sent to another node's workers.",
+         load(c.activities_leased_out));
+  metric(out, "perdure_cluster_activities_redispatched_total", "counter",
+         "Leased activities dispatched again after their node was lost and the lease ran out.",
+         load(c.activities_redispatched));
+  metric(out, "perdure_cluster_activities_rejected_total", "counter",
+         "Activities from other nodes refused because this node's queue was full.", load(c.activities_rejected));
 }
 
 }  // namespace
@@ -58,16 +62,13 @@ std::string prometheus_text(const actors::node_metrics& m, const instance_counts
   std::string out;
   family(out, "perdure_instances", "gauge", "Orchestration instances held by this node, by runtime status.");
   for (runtime_status s : all_runtime_statuses)
-    sample(out, std::string("perdure_instances{status=\"") + to_string(s) + "\"}",
-           instances[static_cast<size_t>(s)]);
+    sample(out, std::string("perdure_instances{status=\"") + to_string(s) + "\"}", instances[static_cast<size_t>(s)]);
 
-  family(out, "perdure_episodes_total", "counter", "Orchestration episodes run.");
-  sample(out, "perdure_episodes_total", load(m.episodes));
-  family(out, "perdure_commits_total", "counter", "Storage batches committed.");
-  sample(out, "perdure_commits_total", load(m.commits));
-  family(out, "perdure_committed_episodes_total", "counter",
-         "Episodes in the committed batches (divide by perdure_commits_total for the mean batch size).");
-  sample(out, "perdure_committed_episodes_total", load(m.committed_episodes));
+  metric(out, "perdure_episodes_total", "counter", "Orchestration episodes run.", load(m.episodes));
+  metric(out, "perdure_commits_total", "counter", "Storage batches committed.", load(m.commits));
+  metric(out, "perdure_committed_episodes_total", "counter",
+         "Episodes in the committed batches (divide by perdure_commits_total for the mean batch size).",
+         load(m.committed_episodes));
 
   // Buckets are read one by one while commits go on: _count is their sum, so the histogram is
   // consistent with itself even if not with perdure_commits_total.
@@ -84,21 +85,20 @@ std::string prometheus_text(const actors::node_metrics& m, const instance_counts
   out += "perdure_commit_latency_seconds_sum " + seconds(static_cast<double>(load(m.commit_micros_total))) + "\n";
   sample(out, "perdure_commit_latency_seconds_count", cumulative);
 
-  family(out, "perdure_timers_fired_total", "counter", "Durable timers fired.");
-  sample(out, "perdure_timers_fired_total", load(m.timers_fired));
+  metric(out, "perdure_timers_fired_total", "counter", "Durable timers fired.", load(m.timers_fired));
   family(out, "perdure_timer_lag_seconds", "gauge", "How late the last fired timer fired.");
   out += "perdure_timer_lag_seconds " + seconds(static_cast<double>(load(m.last_timer_lag_micros))) + "\n";
-  family(out, "perdure_failed_partitions", "gauge", "Partitions stopped by a storage failure.");
-  sample(out, "perdure_failed_partitions", load(m.failed_partitions));
+  metric(out, "perdure_failed_partitions", "gauge", "Partitions stopped by a storage failure.",
+         load(m.failed_partitions));
 
-  family(out, "perdure_activities_started_total", "counter", "Activity executions started.");
-  sample(out, "perdure_activities_started_total", load(m.activities_started));
-  family(out, "perdure_activities_completed_total", "counter", "Activity executions that returned.");
-  sample(out, "perdure_activities_completed_total", load(m.activities_completed));
-  family(out, "perdure_activities_failed_total", "counter", "Activity executions that threw.");
-  sample(out, "perdure_activities_failed_total", load(m.activities_failed));
-  family(out, "perdure_activity_queue_depth", "gauge", "Activities waiting for a free worker.");
-  sample(out, "perdure_activity_queue_depth", load(m.activity_queue_depth));
+  metric(out, "perdure_activities_started_total", "counter", "Activity executions started.",
+         load(m.activities_started));
+  metric(out, "perdure_activities_completed_total", "counter", "Activity executions that returned.",
+         load(m.activities_completed));
+  metric(out, "perdure_activities_failed_total", "counter", "Activity executions that threw.",
+         load(m.activities_failed));
+  metric(out, "perdure_activity_queue_depth", "gauge", "Activities handed to the workers and not started yet.",
+         load(m.activity_queue_depth));
   if (cluster) cluster_text(out, *cluster);
   return out;
 }
