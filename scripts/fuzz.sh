@@ -32,12 +32,15 @@ for target in "${targets[@]}"; do
   name=${target#fuzz_}
   corpus="$build/fuzz-corpus/$name"
   mkdir -p "$corpus"
+  # A target without checked-in seeds has no fuzz/corpus/<name> in a clone (git keeps no empty dirs).
+  corpora=("$corpus")
+  [ -d "fuzz/corpus/$name" ] && corpora+=("fuzz/corpus/$name")
   echo "=== $target: $seconds s ==="
   log="$build/fuzz-artifacts/$name.log"
   # New inputs go to the first corpus dir (the build's); the checked-in seeds are only read.
   status=0
   "$build/fuzz/$target" -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=4096 -print_final_stats=1 \
-    -artifact_prefix="$build/fuzz-artifacts/$name-" "$corpus" "fuzz/corpus/$name" > "$log" 2>&1 || status=$?
+    -artifact_prefix="$build/fuzz-artifacts/$name-" "${corpora[@]}" > "$log" 2>&1 || status=$?
   grep -E "^(stat::number_of_executed_units|stat::new_units_added|stat::peak_rss_mb)" "$log" || true
   if [ "$status" -ne 0 ]; then
     tail -60 "$log"
