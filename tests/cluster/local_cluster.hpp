@@ -111,9 +111,18 @@ class local_cluster {
     while (auto line = nodes_[i]->read_line(20)) output_.push_back(ids_[i] + ": " + *line);
   }
 
+  // Throws with what the node printed, so a node that cannot start says why in the test output.
   void wait_ready(size_t i) {
-    if (!nodes_[i]->wait_for_line("perdure node ready", 60'000))
-      throw std::runtime_error("node " + ids_[i] + " did not start");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    std::string printed;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      auto line = nodes_[i]->read_line(static_cast<int>(left.count()));
+      if (!line) break;
+      if (line->rfind("perdure node ready", 0) == 0) return;
+      printed += "\n  " + *line;
+    }
+    throw std::runtime_error("node " + ids_[i] + " did not start; it printed:" + printed);
   }
 
   scratch_dir dir_;
