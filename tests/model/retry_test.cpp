@@ -91,3 +91,68 @@ TEST_CASE("non-retriable failures are not retried") {
   CHECK(find_event<events::execution_failed>(r.appended));
   CHECK(!find_event<events::timer_created>(r.appended));
 }
+
+TEST_CASE("max_total_time stops the retries before max_attempts") {
+  registry functions;
+  functions.add_orchestration("Pay", [](orchestration_context& ctx) -> task<std::string> {
+    retry_policy policy;
+    policy.max_attempts = 10;
+    policy.first_interval = 10s;
+    policy.backoff_coefficient = 2.0;
+    policy.max_total_time = 60s;
+    try {
+      co_await ctx.call_activity<int>("Charge", 5, policy);
+    } catch (const task_failed& e) {
+      co_return "gave up: " + e.failure().message;
+    }
+    co_return "charged";
+  });
+  harness h(functions, "Pay");
+  h.step(0, {started("Pay", "")});
+  h.step(1, {failed(0, "transient", "busy 1")});  // 1s + 10s <= 60s: a timer for t=11
+  h.step(11, {fired(1, at(11))});
+  h.step(12, {failed(2, "transient", "busy 2")});  // 12s + 20s <= 60s: a timer for t=32
+  h.step(32, {fired(3, at(32))});
+  // 33s + 40s > 60s: no fourth attempt, though seven of the ten are left.
+  auto r = h.step(33, {failed(4, "transient", "busy 3")});
+  CHECK(!find_event<events::timer_created>(r.appended));
+  REQUIRE(find_event<events::execution_completed>(r.appended));
+  CHECK(find_event<events::execution_completed>(r.appended)->output == "\"gave up: busy 3\"");
+  CHECK(count_events<events::task_scheduled>(h.events()) == 3);
+  REQUIRE(count_events<events::timer_created>(h.events()) == 2);
+  CHECK(find_event<events::timer_created>(h.events(), 0)->fire_at == at(11));
+  CHECK(find_event<events::timer_created>(h.events(), 1)->fire_at == at(32));
+}
+
+TEST_CASE("retry_if decides which failures are retried") {
+  registry functions;
+  functions.add_orchestration("Pay", [](orchestration_context& ctx) -> task<int> {
+    retry_policy policy;
+    policy.max_attempts = 3;
+    policy.first_interval = 5s;
+    policy.retry_if = [](const failure_details& f) { return f.error_type == "transient"; };
+    co_return co_await ctx.call_activity<int>("Charge", 5, policy);
+  });
+  harness h(functions, "Pay");
+  h.step(0, {started("Pay", "")});
+
+  SUBCASE("a rejected failure surfaces at once") {
+    auto r = h.step(1, {failed(0, "card_declined", "no funds")});
+    CHECK(!find_event<events::timer_created>(r.appended));
+    REQUIRE(find_event<events::execution_failed>(r.appended));
+    CHECK(find_event<events::execution_failed>(r.appended)->failure.message == "no funds");
+    CHECK(count_events<events::task_scheduled>(h.events()) == 1);
+  }
+
+  SUBCASE("an accepted failure is retried") {
+    auto r = h.step(1, {failed(0, "transient", "busy")});
+    REQUIRE(find_event<events::timer_created>(r.appended));
+    CHECK(find_event<events::timer_created>(r.appended)->fire_at == at(6));
+    h.step(6, {fired(1, at(6))});
+    r = h.step(7, {completed(2, "42")});
+    REQUIRE(find_event<events::execution_completed>(r.appended));
+    CHECK(find_event<events::execution_completed>(r.appended)->output == "42");
+    CHECK(count_events<events::task_scheduled>(h.events()) == 2);
+    CHECK(count_events<events::timer_created>(h.events()) == 1);
+  }
+}
