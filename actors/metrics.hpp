@@ -17,8 +17,15 @@ struct node_metrics {
   // Commit latency histogram: upper bounds in microseconds; the last bucket is +Inf.
   static constexpr std::array<uint64_t, 8> commit_latency_bounds_us{100, 250, 500, 1000, 2500, 5000, 10000, 50000};
   std::array<std::atomic<uint64_t>, commit_latency_bounds_us.size() + 1> commit_latency_buckets{};
+  // Episodes per committed batch, to see how much group commit gathers; its sum is committed_episodes.
+  static constexpr std::array<uint64_t, 9> commit_batch_bounds{1, 2, 4, 8, 16, 32, 64, 128, 256};
+  std::array<std::atomic<uint64_t>, commit_batch_bounds.size() + 1> commit_batch_buckets{};
   std::atomic<uint64_t> timers_fired{0};
-  std::atomic<int64_t> last_timer_lag_micros{0};  // how late the last fired timer was
+  // How late timers fire: scheduling delays in milliseconds, a node that was down in minutes.
+  std::atomic<uint64_t> timer_lag_micros_total{0};
+  static constexpr std::array<uint64_t, 10> timer_lag_bounds_us{1000,   5000,    10000,   50000,    100000,
+                                                                 500000, 1000000, 5000000, 30000000, 300000000};
+  std::array<std::atomic<uint64_t>, timer_lag_bounds_us.size() + 1> timer_lag_buckets{};
   std::atomic<uint64_t> failed_partitions{0};
 
   // Activities.
@@ -31,9 +38,23 @@ struct node_metrics {
     commits.fetch_add(1, std::memory_order_relaxed);
     committed_episodes.fetch_add(episodes_in_batch, std::memory_order_relaxed);
     commit_micros_total.fetch_add(micros, std::memory_order_relaxed);
+    observe(commit_latency_bounds_us, commit_latency_buckets, micros);
+    observe(commit_batch_bounds, commit_batch_buckets, episodes_in_batch);
+  }
+
+  void record_timer_fired(uint64_t lag_micros) noexcept {
+    timers_fired.fetch_add(1, std::memory_order_relaxed);
+    timer_lag_micros_total.fetch_add(lag_micros, std::memory_order_relaxed);
+    observe(timer_lag_bounds_us, timer_lag_buckets, lag_micros);
+  }
+
+ private:
+  template <size_t N>
+  static void observe(const std::array<uint64_t, N>& bounds, std::array<std::atomic<uint64_t>, N + 1>& buckets,
+                      uint64_t value) noexcept {
     size_t bucket = 0;
-    while (bucket < commit_latency_bounds_us.size() && micros > commit_latency_bounds_us[bucket]) ++bucket;
-    commit_latency_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+    while (bucket < N && value > bounds[bucket]) ++bucket;
+    buckets[bucket].fetch_add(1, std::memory_order_relaxed);
   }
 };
 

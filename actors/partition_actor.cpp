@@ -146,9 +146,8 @@ void fire_due_timers(partition_actor* self) {
   auto due = st.config.store->timers(st.config.partition, now, timers_per_scan);
   for (auto& timer : due) {
     if (!st.firing.emplace(timer.instance_id, timer.timer_id, timer.fire_at).second) continue;
-    st.config.metrics->timers_fired.fetch_add(1, std::memory_order_relaxed);
-    st.config.metrics->last_timer_lag_micros.store(
-        std::chrono::duration_cast<std::chrono::microseconds>(now - timer.fire_at).count(), std::memory_order_relaxed);
+    st.config.metrics->record_timer_fired(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - timer.fire_at).count()));
     auto& e = entry(self, timer.instance_id);
     enqueue(self, e, message{timer.instance_id, timer.execution_id,
                              history_event{now, events::timer_fired{timer.timer_id, timer.fire_at}}});

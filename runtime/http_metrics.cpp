@@ -35,10 +35,30 @@ void metric(std::string& out, const char* name, const char* type, const char* he
   sample(out, name, value);
 }
 
-std::string seconds(double micros) {
+// Enough digits for a count of episodes or a sum of seconds, without the noise of %.17g.
+std::string number(double value) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", micros / 1e6);
+  std::snprintf(buf, sizeof buf, "%.15g", value);
   return buf;
+}
+
+// The buckets are read one by one while observations go on: _count is their sum, so the histogram
+// is consistent with itself even if not with its counterpart counter. Values are exported divided
+// by `unit` (1e6 turns microseconds into seconds).
+template <size_t N>
+void histogram(std::string& out, const char* name, const char* help, const std::array<uint64_t, N>& bounds,
+               const std::array<std::atomic<uint64_t>, N + 1>& buckets, uint64_t sum, double unit) {
+  family(out, name, "histogram", help);
+  const std::string bucket = std::string(name) + "_bucket{le=\"";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < N; ++i) {
+    cumulative += load(buckets[i]);
+    sample(out, bucket + number(static_cast<double>(bounds[i]) / unit) + "\"}", cumulative);
+  }
+  cumulative += load(buckets[N]);
+  sample(out, bucket + "+Inf\"}", cumulative);
+  out += std::string(name) + "_sum " + number(static_cast<double>(sum) / unit) + "\n";
+  sample(out, std::string(name) + "_count", cumulative);
 }
 
 void cluster_text(std::string& out, const actors::cluster_metrics& c) {
@@ -66,28 +86,14 @@ std::string prometheus_text(const actors::node_metrics& m, const instance_counts
 
   metric(out, "perdure_episodes_total", "counter", "Orchestration episodes run.", load(m.episodes));
   metric(out, "perdure_commits_total", "counter", "Storage batches committed.", load(m.commits));
-  metric(out, "perdure_committed_episodes_total", "counter",
-         "Episodes in the committed batches (divide by perdure_commits_total for the mean batch size).",
-         load(m.committed_episodes));
-
-  // Buckets are read one by one while commits go on: _count is their sum, so the histogram is
-  // consistent with itself even if not with perdure_commits_total.
-  family(out, "perdure_commit_latency_seconds", "histogram", "Time to commit one storage batch.");
-  uint64_t cumulative = 0;
-  const auto& bounds = actors::node_metrics::commit_latency_bounds_us;
-  for (size_t i = 0; i < bounds.size(); ++i) {
-    cumulative += load(m.commit_latency_buckets[i]);
-    sample(out, "perdure_commit_latency_seconds_bucket{le=\"" + seconds(static_cast<double>(bounds[i])) + "\"}",
-           cumulative);
-  }
-  cumulative += load(m.commit_latency_buckets[bounds.size()]);
-  sample(out, "perdure_commit_latency_seconds_bucket{le=\"+Inf\"}", cumulative);
-  out += "perdure_commit_latency_seconds_sum " + seconds(static_cast<double>(load(m.commit_micros_total))) + "\n";
-  sample(out, "perdure_commit_latency_seconds_count", cumulative);
-
+  histogram(out, "perdure_commit_batch_episodes", "Episodes in one committed storage batch.",
+            actors::node_metrics::commit_batch_bounds, m.commit_batch_buckets, load(m.committed_episodes), 1);
+  histogram(out, "perdure_commit_latency_seconds", "Time to commit one storage batch.",
+            actors::node_metrics::commit_latency_bounds_us, m.commit_latency_buckets, load(m.commit_micros_total),
+            1e6);
   metric(out, "perdure_timers_fired_total", "counter", "Durable timers fired.", load(m.timers_fired));
-  family(out, "perdure_timer_lag_seconds", "gauge", "How late the last fired timer fired.");
-  out += "perdure_timer_lag_seconds " + seconds(static_cast<double>(load(m.last_timer_lag_micros))) + "\n";
+  histogram(out, "perdure_timer_lag_seconds", "How late durable timers fired, from their due time to their firing.",
+            actors::node_metrics::timer_lag_bounds_us, m.timer_lag_buckets, load(m.timer_lag_micros_total), 1e6);
   metric(out, "perdure_failed_partitions", "gauge", "Partitions stopped by a storage failure.",
          load(m.failed_partitions));
 

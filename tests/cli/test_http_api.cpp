@@ -10,6 +10,8 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -318,6 +320,31 @@ TEST_CASE("purge one instance and by filter") {
   CHECK(node.stop() == 0);  // clean shutdown, no sanitizer report
 }
 
+// The value of one sample, `name` with its labels if any, in a Prometheus text.
+double sample_value(const std::string& text, const std::string& name) {
+  const auto at = text.find("\n" + name + " ");
+  REQUIRE_MESSAGE(at != std::string::npos, name);
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+// Checks that a histogram is one: its cumulative buckets never decrease and end with +Inf, which
+// equals _count. Returns the buckets' counts by bound, in order.
+std::vector<std::pair<std::string, double>> check_histogram(const std::string& text, const std::string& name) {
+  CHECK_MESSAGE(text.find("# TYPE " + name + " histogram\n") != std::string::npos, name);
+  std::vector<std::pair<std::string, double>> buckets;
+  const std::string prefix = "\n" + name + "_bucket{le=\"";
+  for (auto at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 1)) {
+    const auto bound_end = text.find('"', at + prefix.size());
+    const std::string bound = text.substr(at + prefix.size(), bound_end - at - prefix.size());
+    buckets.emplace_back(bound, std::stod(text.substr(bound_end + 3)));
+    if (buckets.size() > 1) CHECK_MESSAGE(buckets.back().second >= buckets[buckets.size() - 2].second, name);
+  }
+  REQUIRE_MESSAGE(buckets.size() > 1, name);
+  CHECK(buckets.back().first == "+Inf");
+  CHECK(buckets.back().second == sample_value(text, name + "_count"));
+  return buckets;
+}
+
 TEST_CASE("health and Prometheus metrics") {
   test_node node;
   httplib::Client http("127.0.0.1", node.port());
@@ -328,20 +355,40 @@ TEST_CASE("health and Prometheus metrics") {
 
   for (int i = 0; i < 3; ++i) wait_for(http, start(http, "Chain", "\"m\"")["id"], "Completed");
   wait_for(http, start(http, "WaitForApproval", "")["id"], "Running");
+  wait_for(http, start(http, "Sleep", "50")["id"], "Completed");
   const auto metrics = http.Get("/metrics");
   REQUIRE(metrics);
   CHECK(metrics->status == 200);
   CHECK(metrics->get_header_value("Content-Type").find("text/plain") == 0);
   const std::string& text = metrics->body;
-  CHECK(text.find("perdure_instances{status=\"Completed\"} 3\n") != std::string::npos);
+  CHECK(text.find("perdure_instances{status=\"Completed\"} 4\n") != std::string::npos);
   CHECK(text.find("perdure_instances{status=\"Running\"} 1\n") != std::string::npos);
-  CHECK(text.find("# TYPE perdure_commit_latency_seconds histogram") != std::string::npos);
-  CHECK(text.find("perdure_commit_latency_seconds_bucket{le=\"+Inf\"}") != std::string::npos);
   CHECK(text.find("perdure_activities_completed_total 9\n") != std::string::npos);
-  for (const char* name : {"perdure_episodes_total ", "perdure_commits_total ", "perdure_committed_episodes_total ",
-                           "perdure_activity_queue_depth ", "perdure_timer_lag_seconds ", "perdure_timers_fired_total "})
+  for (const char* name : {"perdure_episodes_total ", "perdure_commits_total ", "perdure_activity_queue_depth ",
+                           "perdure_timers_fired_total "})
     CHECK_MESSAGE(text.find(std::string("\n") + name) != std::string::npos, name);
-  CHECK(text.find("perdure_episodes_total 0\n") == std::string::npos);
+
+  // The node is idle: every commit is counted in both histograms of commits.
+  const double commits = sample_value(text, "perdure_commits_total");
+  CHECK(commits > 0);
+  check_histogram(text, "perdure_commit_latency_seconds");
+  CHECK(sample_value(text, "perdure_commit_latency_seconds_count") == commits);
+  const auto batches = check_histogram(text, "perdure_commit_batch_episodes");
+  CHECK(batches.front().first == "1");
+  CHECK(sample_value(text, "perdure_commit_batch_episodes_count") == commits);
+  // Five instances started, each in at least one committed episode; no batch holds more than them all.
+  const double committed = sample_value(text, "perdure_commit_batch_episodes_sum");
+  CHECK(committed >= 5);
+  CHECK(committed <= sample_value(text, "perdure_episodes_total"));
+  CHECK(sample_value(text, "perdure_commit_batch_episodes_bucket{le=\"256\"}") == commits);
+
+  // Sleep's one timer fired, late by no more than the test took.
+  const double timers = sample_value(text, "perdure_timers_fired_total");
+  CHECK(timers == 1);
+  check_histogram(text, "perdure_timer_lag_seconds");
+  CHECK(sample_value(text, "perdure_timer_lag_seconds_count") == timers);
+  CHECK(sample_value(text, "perdure_timer_lag_seconds_sum") >= 0);
+  CHECK(sample_value(text, "perdure_timer_lag_seconds_bucket{le=\"30\"}") == timers);
   CHECK(node.stop() == 0);  // clean shutdown, no sanitizer report
 }
 
