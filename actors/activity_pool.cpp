@@ -1,5 +1,6 @@
 #include "activity_pool.hpp"
 
+#include "actor_state.hpp"
 #include "protocol.hpp"
 
 #include <perdure/activity_context.hpp>
@@ -30,7 +31,7 @@ struct dispatcher_state {
   double typical_micros = share_budget_micros;  // moving average of an activity's run time; slow until measured
 };
 
-using dispatcher_actor = caf::stateful_actor<dispatcher_state>;
+using dispatcher_actor = stateful_actor<dispatcher_state>;
 
 // Splits the queue evenly over the idle workers: every idle worker gets work at once (as before,
 // when each got one activity), but in one message per worker rather than one per activity.
@@ -52,6 +53,7 @@ void hand_out(dispatcher_actor* self) {
 }
 
 caf::behavior dispatcher(dispatcher_actor* self, node_metrics* metrics) {
+  keep_running_on_unexpected(self);
   return {
       [=](work_atom, activity_work& work) {
         metrics->activity_queue_depth.fetch_add(1, std::memory_order_relaxed);
@@ -130,6 +132,7 @@ class result_outbox {
 
 caf::behavior worker(caf::event_based_actor* self, const registry* functions, caf::actor dispatcher,
                      node_metrics* metrics) {
+  keep_running_on_unexpected(self);
   self->send(dispatcher, idle_atom::value, caf::actor{self}, uint64_t{0}, uint64_t{0});
   return {
       [=](work_atom, activity_batch& batch) {

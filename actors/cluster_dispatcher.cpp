@@ -1,5 +1,6 @@
 #include "cluster_dispatcher.hpp"
 
+#include "actor_state.hpp"
 #include "protocol.hpp"
 
 #include <caf/all.hpp>
@@ -40,7 +41,7 @@ struct dispatcher_state {
   uint64_t next_lease = 1;
 };
 
-using dispatcher_actor = caf::stateful_actor<dispatcher_state>;
+using dispatcher_actor = stateful_actor<dispatcher_state>;
 
 void release(dispatcher_actor* self, uint64_t lease) {
   auto& st = self->state;
@@ -158,6 +159,7 @@ caf::behavior cluster_dispatcher(dispatcher_actor* self, cluster_dispatcher_conf
   st.config = std::move(config);
   st.targets.resize(st.config.member_count);
   st.targets[st.config.self_index].capacity = st.config.local_workers;
+  keep_running_on_unexpected(self);
   self->delayed_send(self, tick_interval, tick_atom::value);
   return {
       [=](work_atom, activity_batch& batch) {

@@ -1,5 +1,6 @@
 #include "node_actor.hpp"
 
+#include "actor_state.hpp"
 #include "protocol.hpp"
 
 #include <caf/all.hpp>
@@ -39,7 +40,7 @@ struct node_state {
   std::vector<caf::response_promise> join_waiters;
 };
 
-using node_actor = caf::stateful_actor<node_state>;
+using node_actor = stateful_actor<node_state>;
 
 // remote_actor() blocks its thread: a blocking actor of its own does every connection attempt.
 // (A class, not a function: CAF 0.17's spawn of an argument-less blocking function dereferences a
@@ -412,6 +413,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
   auto& st = self->state;
   st.config = std::move(config);
   st.peers.resize(st.config.membership.size());
+  keep_running_on_unexpected(self);
   st.connector = self->system().spawn<connector>();
   self->attach_functor([connector = st.connector](const caf::error&) {
     caf::anon_send_exit(connector, caf::exit_reason::user_shutdown);

@@ -1,5 +1,6 @@
 #include "partition_actor.hpp"
 
+#include "actor_state.hpp"
 #include "episode.hpp"
 #include "protocol.hpp"
 
@@ -64,7 +65,7 @@ struct partition_state {
   std::mt19937_64 random{std::random_device{}()};
 };
 
-using partition_actor = caf::stateful_actor<partition_state>;
+using partition_actor = stateful_actor<partition_state>;
 
 std::string random_hex_id(std::mt19937_64& random) {
   static constexpr char digits[] = "0123456789abcdef";
@@ -345,6 +346,7 @@ void accept_delivery(partition_actor* self, message msg) {
 
 caf::behavior partition_behavior(partition_actor* self, partition_config config) {
   self->state.config = std::move(config);
+  keep_running_on_unexpected(self);
   self->set_exception_handler([self](std::exception_ptr& ep) -> caf::error {
     try {
       std::rethrow_exception(ep);

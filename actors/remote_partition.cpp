@@ -1,5 +1,6 @@
 #include "remote_partition.hpp"
 
+#include "actor_state.hpp"
 #include "protocol.hpp"
 
 #include <caf/all.hpp>
@@ -9,11 +10,13 @@ namespace {
 
 struct remote_partition_state {
   static inline const char* name = "perdure.remote_partition";
-  caf::actor owner;  // the owning node's node actor; invalid while it is unreachable
+  remote_partition_state() = default;  // not an aggregate: see actor_state.hpp
+  caf::actor owner;                    // the owning node's node actor; invalid while it is unreachable
 };
 
-caf::behavior remote_partition(caf::stateful_actor<remote_partition_state>* self, uint32_t partition,
+caf::behavior remote_partition(stateful_actor<remote_partition_state>* self, uint32_t partition,
                                cluster_metrics* metrics) {
+  keep_running_on_unexpected(self);
   return {
       [=](member_atom, const caf::actor& owner) { self->state.owner = owner; },
       [=](deliver_atom, const message& msg) {

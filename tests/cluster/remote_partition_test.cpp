@@ -1,0 +1,105 @@
+// The proxy for a partition another node owns (actors/remote_partition.*), with real CAF actors: it
+// drops traffic until it knows the owner's node actor (the sender's outbox re-sends it), then
+// forwards deliveries and acknowledgements stamped with its partition, and no message it cannot
+// handle stops it. Regression: its state once began with the proxy itself as the owner (C++20
+// aggregate initialization from the actor pointer, actors/actor_state.hpp), so the first message
+// after a node restart killed it and every later message for that partition was lost.
+#include "../../actors/protocol.hpp"
+#include "../../actors/remote_partition.hpp"
+
+#include <caf/all.hpp>
+#include <doctest/doctest.h>
+
+#include <chrono>
+
+using namespace perdure;
+using namespace perdure::actors;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct proxy_fixture {
+  caf::actor_system_config config;
+  std::unique_ptr<caf::actor_system> system;
+  cluster_metrics metrics;
+  caf::actor proxy;
+  static constexpr uint32_t partition = 3;
+
+  proxy_fixture() {
+    register_types(config);
+    config.set("scheduler.max-threads", 2);
+    system = std::make_unique<caf::actor_system>(config);
+    proxy = spawn_remote_partition(*system, partition, metrics);
+  }
+  ~proxy_fixture() { caf::anon_send_exit(proxy, caf::exit_reason::user_shutdown); }
+
+  static message outbox_message(uint64_t seq) {
+    message msg{"order-1", {}, history_event{clock::now(), events::event_raised{"paid", "true"}}};
+    msg.source_partition = 1;
+    msg.source_seq = seq;
+    msg.source_prev_seq = seq - 1;
+    return msg;
+  }
+};
+
+// The next message the owner gets: a delivery's source seq, or an ack's seq (negated), or 0 if none.
+int64_t next_at_owner(caf::scoped_actor& owner) {
+  int64_t got = 0;
+  owner->receive(
+      [&](deliver_atom, const wire_message& w) {
+        CHECK(w.partition == proxy_fixture::partition);
+        const auto msg = decode_message(w.bytes);
+        CHECK(msg.instance_id == "order-1");
+        CHECK(w.prev_seq == msg.source_seq - 1);
+        got = static_cast<int64_t>(msg.source_seq);
+      },
+      [&](ack_atom, uint32_t partition, uint64_t seq) {
+        CHECK(partition == proxy_fixture::partition);
+        got = -static_cast<int64_t>(seq);
+      },
+      caf::after(3s) >> [] {});
+  return got;
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(proxy_fixture, "traffic before the owner is known is dropped, and the proxy survives it") {
+  caf::scoped_actor owner{*system};
+  // A restarted node's partitions re-send their outbox before its peers are connected.
+  caf::anon_send(proxy, deliver_atom::value, outbox_message(7));
+  caf::anon_send(proxy, ack_atom::value, uint64_t{5});
+  caf::anon_send(proxy, member_atom::value, caf::actor{owner});
+  caf::anon_send(proxy, deliver_atom::value, outbox_message(8));
+  caf::anon_send(proxy, ack_atom::value, uint64_t{6});
+  CHECK(next_at_owner(owner) == 8);
+  CHECK(next_at_owner(owner) == -6);
+  CHECK(metrics.messages_out.load() == 2);  // nothing went anywhere before the owner was known
+  for (uint64_t seq = 9; seq <= 11; ++seq) {  // and it is still there afterwards
+    caf::anon_send(proxy, deliver_atom::value, outbox_message(seq));
+    CHECK(next_at_owner(owner) == static_cast<int64_t>(seq));
+  }
+}
+
+TEST_CASE_FIXTURE(proxy_fixture, "the owner going down and coming back: nothing in between, everything after") {
+  caf::scoped_actor before{*system};
+  caf::scoped_actor after{*system};
+  caf::anon_send(proxy, member_atom::value, caf::actor{before});
+  caf::anon_send(proxy, deliver_atom::value, outbox_message(1));
+  CHECK(next_at_owner(before) == 1);
+  caf::anon_send(proxy, member_atom::value, caf::actor{});
+  caf::anon_send(proxy, deliver_atom::value, outbox_message(2));
+  caf::anon_send(proxy, member_atom::value, caf::actor{after});
+  caf::anon_send(proxy, deliver_atom::value, outbox_message(3));
+  CHECK(next_at_owner(after) == 3);
+  CHECK(next_at_owner(before) == 0);
+}
+
+TEST_CASE_FIXTURE(proxy_fixture, "a message the proxy has no handler for is dropped without stopping it") {
+  caf::scoped_actor owner{*system};
+  caf::anon_send(proxy, member_atom::value, caf::actor{owner});
+  caf::anon_send(proxy, std::string{"not a proxy message"});
+  caf::anon_send(proxy, caf::make_error(caf::sec::runtime_error, "an error nobody asked for"));
+  owner->send(proxy, deliver_atom::value, wire_message{9, "bytes", 0});  // a node actor's message, one-way
+  caf::anon_send(proxy, deliver_atom::value, outbox_message(4));
+  CHECK(next_at_owner(owner) == 4);
+}
