@@ -129,8 +129,7 @@ TEST_CASE("cluster torture: random orchestrations on 3 nodes survive kill -9 of 
       try {
         unfinished = torture::drive(*c, all, pass++, client_errors);
       } catch (const timeout_error& e) {
-        // Seen after restarts of other nodes: a long-lived connection whose forwarded calls go
-        // unanswered while a new connection to the same node is answered at once (docs/reliability.md).
+        // A call got no answer in time (its node may have been killed during it): connect again.
         client_errors.add(std::string{"connection to node "} + std::to_string(node->first) + " dropped: " + e.what());
         ++stale_connections;
         pool.drop(node->first);
