@@ -2,6 +2,8 @@
 // no socket-free entry point). Input: byte 0 picks the method, then the path and query up to the
 // first newline (bytes outside printable ASCII are %-encoded, so every input is a sendable
 // request), then the body. Any 500 is a bug: bad input must get a 4xx with a JSON error.
+#include "echo_workflow.hpp"
+
 #include <perdure/host.hpp>
 
 #include <httplib.h>
@@ -16,10 +18,6 @@
 
 namespace {
 
-perdure::task<std::string> echo(perdure::orchestration_context& ctx, std::string in) {
-  co_return co_await ctx.call_activity<std::string>("Same", in);
-}
-
 struct node {
   std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("perdure-fuzz-http-" + std::to_string(::getpid()));
@@ -28,8 +26,7 @@ struct node {
 
   node() {
     std::filesystem::remove_all(dir);
-    host.add_orchestration("Echo", echo);
-    host.add_activity("Same", [](perdure::activity_context&, std::string s) { return s; });
+    perdure::fuzzing::add_echo_workflow(host);
     perdure::node_options options;
     options.data_dir = dir;
     options.partitions = 2;
@@ -42,10 +39,6 @@ struct node {
     http = std::make_unique<httplib::Client>("127.0.0.1", host.http_port());
     http->set_read_timeout(std::chrono::seconds(5));
     http->Post("/api/orchestrations/Echo?instanceId=known", "\"x\"", "application/json");
-  }
-  ~node() {
-    host.stop();
-    std::filesystem::remove_all(dir);
   }
 };
 
@@ -69,8 +62,10 @@ std::string sendable_path(std::string_view raw) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  static node n;
-  the_node = &n;
+  // Never destroyed: libFuzzer ends with exit(), and a node stopped from a static destructor then
+  // crashes in CAF's statics that are already gone. Exiting releases it; only its files are removed.
+  the_node = new node;
+  std::atexit([] { std::filesystem::remove_all(the_node->dir); });
   return 0;
 }
 
@@ -81,13 +76,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = sendable_path(rest.substr(0, eol));
   const std::string body(eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1));
   auto& http = *the_node->http;
-  httplib::Result result;
-  switch (data[0] % 4) {
-    case 0: result = http.Get(path); break;
-    case 1: result = http.Post(path, body, "application/json"); break;
-    case 2: result = http.Delete(path, body, "application/json"); break;
-    case 3: result = http.Put(path, body, "application/json"); break;
-  }
+  const auto send = [&]() -> httplib::Result {  // Debian's httplib::Result has no default constructor
+    switch (data[0] % 4) {
+      case 0: return http.Get(path);
+      case 1: return http.Post(path, body, "application/json");
+      case 2: return http.Delete(path, body, "application/json");
+      default: return http.Put(path, body, "application/json");
+    }
+  };
+  const auto result = send();
   if (!result) std::abort();  // the server stopped answering
   if (result->status == 500) std::abort();
   return 0;
