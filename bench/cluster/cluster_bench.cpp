@@ -7,6 +7,8 @@
 // Every hub size runs as a real multi-node cluster (a hub of one is a 1-member cluster, so the
 // node actor and the dispatcher are in the path). Prints orchestrations/s and activities/s, each
 // node's CPU seconds (from /proc/<pid>/stat) and node-to-node messages, and where activities ran.
+#include "../../tests/support/free_ports.hpp"
+
 #include <perdure/client.hpp>
 
 #include <CLI/CLI.hpp>
@@ -73,8 +75,7 @@ struct cluster_run {
 
 cluster_run start_cluster(size_t count, const std::filesystem::path& dir, uint32_t partitions, size_t workers,
                           const std::string& sync) {
-  std::random_device rd;
-  const uint16_t base = static_cast<uint16_t>(20000 + rd() % 30000);
+  const uint16_t base = perdure::testing_support::free_base_port(static_cast<uint16_t>(count));
   std::string members;
   for (size_t i = 0; i < count; ++i)
     members += (i ? "," : "") + std::string(1, static_cast<char>('a' + i)) + "@127.0.0.1:" + std::to_string(base + i);

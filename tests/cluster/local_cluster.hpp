@@ -3,6 +3,7 @@
 #pragma once
 
 #include "support/child_process.hpp"
+#include "support/free_ports.hpp"
 
 #include <perdure/client.hpp>
 
@@ -34,16 +35,10 @@ class scratch_dir {
   std::filesystem::path path_;
 };
 
-/// A port range unlikely to collide with other tests running at the same time.
-inline uint16_t random_base_port() {
-  std::random_device rd;
-  return static_cast<uint16_t>(20000 + rd() % 30000);
-}
-
 class local_cluster {
  public:
   local_cluster(std::vector<std::string> ids, uint32_t partitions, std::vector<std::string> extra_args = {})
-      : ids_(std::move(ids)), partitions_(partitions), extra_(std::move(extra_args)), base_port_(random_base_port()) {
+      : ids_(std::move(ids)), partitions_(partitions), extra_(std::move(extra_args)), base_port_(free_base_port(20)) {
     for (size_t i = 0; i < ids_.size(); ++i) {
       if (!members_.empty()) members_ += ",";
       members_ += ids_[i] + "@127.0.0.1:" + std::to_string(port(i));

@@ -1,0 +1,42 @@
+// Ports for nodes that tests and benchmarks start on 127.0.0.1.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <random>
+
+namespace perdure::testing_support {
+
+/// True if every port in [first, first + count) can be bound on 127.0.0.1 right now.
+inline bool ports_free(uint16_t first, uint16_t count) {
+  for (uint16_t port = first; port < first + count; ++port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    if (!bound) return false;
+  }
+  return true;
+}
+
+/// A random first port of `count` free ones, below Linux's ephemeral range (32768 and up): a port
+/// there can be taken by any outgoing connection meanwhile, and a node that connects to a member
+/// that is down can even get a TCP connection to itself (the kernel picks the member's port as the
+/// source port), which BASP then takes for that member.
+inline uint16_t free_base_port(uint16_t count) {
+  std::random_device random;
+  for (;;) {
+    const auto first = static_cast<uint16_t>(20000 + random() % (32768 - 20000 - count));
+    if (ports_free(first, count)) return first;
+  }
+}
+
+}  // namespace perdure::testing_support
