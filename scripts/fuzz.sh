@@ -25,7 +25,11 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DPERDURE_FUZZ=ON -DPERDURE_WERROR=OFF \
   -DCMAKE_C_FLAGS="$instrument" -DCMAKE_CXX_FLAGS="$instrument" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" > /dev/null
-cmake --build "$build" --target "${targets[@]}" -j "$(nproc)"
+seeders=()
+for target in "${targets[@]}"; do
+  [ "$target" = fuzz_history_decoder ] && seeders+=(fuzz_history_decoder_seeds)
+done
+cmake --build "$build" --target "${targets[@]}" "${seeders[@]}" -j "$(nproc)"
 
 mkdir -p "$build/fuzz-artifacts"
 for target in "${targets[@]}"; do
@@ -34,6 +38,7 @@ for target in "${targets[@]}"; do
   mkdir -p "$corpus"
   # A target without checked-in seeds has no fuzz/corpus/<name> in a clone (git keeps no empty dirs).
   corpora=("$corpus")
+  [ -x "$build/fuzz/${target}_seeds" ] && "$build/fuzz/${target}_seeds" "$corpus" > /dev/null
   [ -d "fuzz/corpus/$name" ] && corpora+=("fuzz/corpus/$name")
   echo "=== $target: $seconds s ==="
   log="$build/fuzz-artifacts/$name.log"
