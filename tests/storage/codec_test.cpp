@@ -49,6 +49,22 @@ TEST_CASE("codec: a history chunk holds an episode's events in order and appends
   }
 }
 
+TEST_CASE("codec: a history chunk that claims more events than its bytes can hold is corrupt") {
+  // From fuzz_history_decoder: a list pointer to ~1.5 million elements of no size, which read as
+  // that many empty events (15 s, 1 GB) before the size check.
+  const unsigned char damaged[] = {0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                   0x00, 0x00, 0x01, 0x00, 0xc1, 0xa4, 0x19, 0x02, 0x00, 0xfe, 0xbd, 0x00};
+  perdure::history out;
+  try {
+    codec::decode_history_chunk(std::string_view(reinterpret_cast<const char*>(damaged), sizeof damaged), here, out);
+    FAIL("a chunk of " << out.size() << " events was read from 24 bytes");
+  } catch (const store_error& e) {
+    CHECK(e.code() == errc::corrupt_record);
+    CHECK(std::string(e.what()).find("claims") != std::string::npos);
+  }
+  CHECK(out.empty());
+}
+
 TEST_CASE("codec: messages of every kind, records and queue entries round-trip") {
   std::string bytes;
   for (const auto& e : every_event_kind()) {
