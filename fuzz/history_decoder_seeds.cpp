@@ -3,40 +3,22 @@
 // Cap'n Proto messages of every event kind rather than from nothing.
 //
 //   fuzz_history_decoder_seeds DIR
+#include "../tests/storage/test_util.hpp"
 #include "codec.hpp"
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
-#include <utility>
-#include <variant>
 
 namespace codec = perdure::storage::codec;
 using namespace perdure;
+using namespace perdure::storage::test;  // the storage tests' sample values: every event kind, every field set
 
 namespace {
 
-// Every kind of history event, its strings filled so that every text field is exercised.
-history every_event_kind() {
-  history events;
-  const auto one_of_each = [&]<size_t... kinds>(std::index_sequence<kinds...>) {
-    (events.push_back(history_event{time_point{std::chrono::seconds(1'700'000'000 + kinds)},
-                                    event_payload{std::in_place_index<kinds>}}),
-     ...);
-  };
-  one_of_each(std::make_index_sequence<std::variant_size_v<event_payload>>{});
-  std::get<events::execution_started>(events[0].payload) =
-      events::execution_started{"Pay", "order-1", "exec-1", "{\"amount\":12}", std::nullopt};
-  return events;
-}
-
-message a_message() {
-  message msg{"order-1", "exec-1", history_event{time_point{}, events::event_raised{"paid", "true"}}};
-  msg.source_partition = 2;
-  msg.source_seq = 41;
-  return msg;
-}
+// An event raised from partition 2 (outbox seq 41).
+message a_message() { return message{"order-1", "exec-1", every_event_kind()[17], 2, 41}; }
 
 }  // namespace
 
@@ -60,20 +42,16 @@ int main(int argc, char** argv) {
   std::string bytes;
   codec::encode_message(a_message(), bytes);
   seed(1, bytes);
-  instance_record record;
-  record.instance_id = "order-1";
-  record.execution_id = "exec-1";
-  record.name = "Pay";
-  record.input = "{\"amount\":12}";
   bytes.clear();
-  codec::encode_row(record, 3, bytes);
+  codec::encode_row(make_record("order-1", "Pay", runtime_status::running, at_ms(1'700'000'000'000)), 3, bytes);
   seed(2, bytes);
   seed(3, bytes);
   bytes.clear();
-  codec::encode_activity(storage::activity_task{"order-1", "exec-1", 4, "Charge", "12", time_point{}}, bytes);
+  codec::encode_activity(storage::activity_task{"order-1", "exec-1", 4, "Charge", "12", at_ms(1'700'000'000'000)},
+                         bytes);
   seed(4, bytes);
   bytes.clear();
-  codec::encode_timer(storage::timer_entry{time_point{std::chrono::seconds(60)}, "order-1", "exec-1", 5}, bytes);
+  codec::encode_timer(storage::timer_entry{at_ms(1'700'000'060'000), "order-1", "exec-1", 5}, bytes);
   seed(5, bytes);
   bytes.clear();
   codec::encode_outbox(storage::outbox_entry{7, 3, a_message()}, bytes);
