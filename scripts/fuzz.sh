@@ -25,9 +25,10 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DPERDURE_FUZZ=ON -DPERDURE_WERROR=OFF \
   -DCMAKE_C_FLAGS="$instrument" -DCMAKE_CXX_FLAGS="$instrument" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" > /dev/null
+# fuzz/<name>_seeds.cpp, where there is one, builds <target>_seeds, which writes seeds into a corpus dir.
 seeders=()
 for target in "${targets[@]}"; do
-  [ "$target" = fuzz_history_decoder ] && seeders+=(fuzz_history_decoder_seeds)
+  [ -f "fuzz/${target#fuzz_}_seeds.cpp" ] && seeders+=("${target}_seeds")
 done
 cmake --build "$build" --target "${targets[@]}" "${seeders[@]}" -j "$(nproc)"
 
@@ -36,9 +37,9 @@ for target in "${targets[@]}"; do
   name=${target#fuzz_}
   corpus="$build/fuzz-corpus/$name"
   mkdir -p "$corpus"
+  [ -x "$build/fuzz/${target}_seeds" ] && "$build/fuzz/${target}_seeds" "$corpus" > /dev/null
   # A target without checked-in seeds has no fuzz/corpus/<name> in a clone (git keeps no empty dirs).
   corpora=("$corpus")
-  [ -x "$build/fuzz/${target}_seeds" ] && "$build/fuzz/${target}_seeds" "$corpus" > /dev/null
   [ -d "fuzz/corpus/$name" ] && corpora+=("fuzz/corpus/$name")
   echo "=== $target: $seconds s ==="
   log="$build/fuzz-artifacts/$name.log"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds Perdure and runs the whole test suite through CTest: first the optimized build, then a
-# short libFuzzer run of the decoders (skip it with PERDURE_SKIP_FUZZ=1), then the
+# short libFuzzer run of every target (skip it with PERDURE_SKIP_FUZZ=1), then the
 # AddressSanitizer + UndefinedBehaviorSanitizer build (skip it with PERDURE_SKIP_SANITIZE=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
