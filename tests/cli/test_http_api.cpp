@@ -1,5 +1,6 @@
 // The management API over real HTTP on 127.0.0.1, against the test node process.
 #include "node_process.hpp"
+#include "support/prometheus_sample.hpp"
 
 #include <doctest/doctest.h>
 #include <httplib.h>
@@ -18,6 +19,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 using perdure::cli_test::test_node;
+using perdure::testing_support::sample_value;
 
 json body_of(const httplib::Result& r) {
   REQUIRE(r);
@@ -318,13 +320,6 @@ TEST_CASE("purge one instance and by filter") {
   REQUIRE(left["instances"].size() == 1);
   CHECK(left["instances"][0]["instanceId"] == "purge-running");
   CHECK(node.stop() == 0);  // clean shutdown, no sanitizer report
-}
-
-// The value of one sample, `name` with its labels if any, in a Prometheus text.
-double sample_value(const std::string& text, const std::string& name) {
-  const auto at = text.find("\n" + name + " ");
-  REQUIRE_MESSAGE(at != std::string::npos, name);
-  return std::stod(text.substr(at + name.size() + 2));
 }
 
 // Checks that a histogram is one: its cumulative buckets never decrease and end with +Inf, which
