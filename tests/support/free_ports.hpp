@@ -30,7 +30,7 @@ inline bool ports_free(uint16_t first, uint16_t count) {
 /// A random first port of `count` free ones, below Linux's ephemeral range (32768 and up): a port
 /// there can be taken by any outgoing connection meanwhile, and a node that connects to a member
 /// that is down can even get a TCP connection to itself (the kernel picks the member's port as the
-/// source port), which BASP then takes for that member.
+/// source port).
 inline uint16_t free_base_port(uint16_t count) {
   std::random_device random;
   for (;;) {
