@@ -122,12 +122,11 @@ TEST_CASE("cluster torture: random orchestrations on 3 nodes survive kill -9 of 
       auto node = nodes.pick(picks);
       client* c = node ? pool.get(node->first, node->second) : nullptr;
       if (!c) continue;
-      if (!started) {
-        started = torture::start_all(*c, all) == 0;
-        continue;
-      }
       try {
-        unfinished = torture::drive(*c, all, pass++, client_errors);
+        if (!started)
+          started = torture::start_all(*c, all) == 0;
+        else
+          unfinished = torture::drive(*c, all, pass++, client_errors);
       } catch (const timeout_error& e) {
         // A call got no answer in time (its node may have been killed during it): connect again.
         client_errors.add(std::string{"connection to node "} + std::to_string(node->first) + " dropped: " + e.what());

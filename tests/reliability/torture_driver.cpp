@@ -3,6 +3,8 @@
 #include "support/instance_report.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
@@ -72,6 +74,8 @@ void drive_one(client& c, driven& d, int pass, size_t& unfinished) {
 size_t start_all(client& c, std::vector<driven>& all) {
   std::atomic<size_t> next{0};
   std::atomic<size_t> not_started{0};
+  std::mutex timed_out_mutex;
+  std::exception_ptr timed_out;  // the first call that got no answer: the others would wait as long
   std::vector<std::jthread> threads;
   for (int t = 0; t < start_threads; ++t)
     threads.emplace_back([&] {
@@ -81,12 +85,17 @@ size_t start_all(client& c, std::vector<driven>& all) {
           if (c.status(plan.id)) continue;  // a finished instance must not be started again
           c.start(orchestration_name, start_input(plan.program).dump(),
                   start_options{plan.id, if_running::return_existing});
+        } catch (const timeout_error&) {
+          std::lock_guard lock(timed_out_mutex);
+          if (!timed_out) timed_out = std::current_exception();
+          next = all.size();  // stop: every later call on this connection would time out too
         } catch (const error&) {
           not_started.fetch_add(1, std::memory_order_relaxed);
         }
       }
     });
   threads.clear();  // joins
+  if (timed_out) std::rethrow_exception(timed_out);
   return not_started.load();
 }
 

@@ -29,7 +29,8 @@ struct driven {
 std::vector<driven> plan_run(uint64_t seed, int n);
 
 /// Starts every instance that does not exist yet, from a few threads; returns how many it could
-/// not start (a client error: try again).
+/// not start (a client error: try again). Like drive(), throws timeout_error when a call got no
+/// answer in time, once the calls under way have ended.
 size_t start_all(client& c, std::vector<driven>& all);
 
 /// The client errors a driver tolerated: how many, and the first few.

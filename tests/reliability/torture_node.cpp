@@ -85,8 +85,13 @@ int main(int argc, char** argv) {
   auto& c = h.client();
 
   auto all = plan_run(seed, n);
-  if (const auto not_started = start_all(c, all); not_started > 0) {
-    std::cerr << not_started << " instances could not be started on the embedded node" << std::endl;
+  try {
+    if (const auto not_started = start_all(c, all); not_started > 0) {
+      std::cerr << not_started << " instances could not be started on the embedded node" << std::endl;
+      return 1;
+    }
+  } catch (const timeout_error& e) {
+    std::cerr << "the embedded node did not answer a start: " << e.what() << std::endl;
     return 1;
   }
   std::cout << "STARTED " << n << std::endl;
