@@ -9,6 +9,7 @@
 // payload as a value is a payload_error; `void` inputs and outputs are empty payloads.
 #pragma once
 
+#include <perdure/detail/json_payload.hpp>
 #include <perdure/errors.hpp>
 
 #include <nlohmann/json.hpp>
@@ -24,7 +25,8 @@
 
 namespace perdure {
 
-/// JSON text passed through untouched (no parse on encode, validated on decode).
+/// JSON text passed through untouched (no parse on encode; decode checks the payload rule of
+/// perdure/detail/json_payload.hpp, nesting depth included).
 struct json_text {
   std::string text;
   friend bool operator==(const json_text&, const json_text&) = default;
@@ -121,7 +123,7 @@ template <>
 struct codec<json_text> {
   static std::string encode(const json_text& value) { return value.text; }
   static json_text decode(std::string_view text) {
-    if (!text.empty() && !nlohmann::json::accept(text)) throw payload_error("not valid JSON");
+    detail::check_json_payload("the JSON text", text);
     return json_text{std::string(text)};
   }
 };
