@@ -28,3 +28,6 @@ find_package(CLI11 CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# NATS JetStream C client: the replicated partition logs of cluster mode (storage/log/).
+# Debian cnats CMake config names a static library the package does not ship: use pkg-config.
+pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats>=3.4)

@@ -42,6 +42,8 @@ enum class errc {
   invalid_argument,        // e.g. an empty instance id, a partition out of range
   not_found,               // the instance does not exist (where absence is an error)
   not_terminal,            // purge of an instance that is still running
+  fenced,                  // a partition log refused an append: another owner appended since
+  unavailable,             // a partition log or assignment table could not be reached in time
 };
 
 class store_error : public std::runtime_error {

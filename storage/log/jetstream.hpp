@@ -1,0 +1,55 @@
+// A connection to a NATS JetStream cluster (libnats), shared by every partition log and the
+// assignment table of a node. The C client reconnects by itself; calls made while it does fail
+// with a transient status, which the callers retry until their deadline.
+#pragma once
+
+#include <nats/nats.h>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace perdure::storage {
+
+struct jetstream_options {
+  std::vector<std::string> servers;  // nats://host:port
+  std::string name = "perdure";      // the connection's name in the servers' monitoring
+  std::chrono::milliseconds request_timeout{2000};  // one JetStream request
+  // How long an operation keeps retrying transient failures: longer than a stream-leader election
+  // (4-9 s measured with nats-server 2.9.10) and shorter than the streams' duplicate window (2 min),
+  // so a retried append is still recognized.
+  std::chrono::milliseconds deadline{30000};
+};
+
+class jetstream_connection {
+ public:
+  /// Connects (trying every server); throws store_error(errc::unavailable) naming the servers.
+  explicit jetstream_connection(jetstream_options options);
+  ~jetstream_connection();
+  jetstream_connection(const jetstream_connection&) = delete;
+  jetstream_connection& operator=(const jetstream_connection&) = delete;
+
+  jsCtx* context() const noexcept { return js_; }
+  const jetstream_options& options() const noexcept { return options_; }
+
+ private:
+  void release() noexcept;
+
+  jetstream_options options_;
+  natsOptions* nats_options_ = nullptr;
+  natsConnection* connection_ = nullptr;
+  jsCtx* js_ = nullptr;
+};
+
+/// Whether a failed JetStream call may succeed when retried (a leader election, a reconnect).
+bool transient(natsStatus status, jsErrCode code) noexcept;
+
+/// "what: <status text> (JetStream error <code>)" for error messages.
+std::string describe(std::string_view what, natsStatus status, jsErrCode code);
+
+/// Names of streams, subjects and buckets allow letters, digits, '-' and '_' only; throws
+/// store_error(errc::invalid_argument) otherwise.
+void require_plain_name(std::string_view what, std::string_view name);
+
+}  // namespace perdure::storage

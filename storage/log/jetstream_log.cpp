@@ -1,0 +1,175 @@
+#include "jetstream_log.hpp"
+
+#include <perdure/storage/store.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <thread>
+
+namespace perdure::storage {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+// Retries `attempt` (which returns a natsStatus and sets `code`) while it fails transiently and
+// the connection's deadline has not passed; returns the last status.
+template <class Attempt>
+natsStatus retrying(const jetstream_connection& connection, jsErrCode& code, Attempt attempt) {
+  const auto deadline = clock_type::now() + connection.options().deadline;
+  auto pause = std::chrono::milliseconds{25};
+  for (;;) {
+    code = jsErrCode{};
+    const natsStatus s = attempt();
+    if (s == NATS_OK || !transient(s, code) || clock_type::now() + pause >= deadline) return s;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds{500});
+  }
+}
+
+[[noreturn]] void fail(natsStatus s, jsErrCode code, const std::string& what) {
+  throw store_error(transient(s, code) ? errc::unavailable : errc::io_error, describe(what, s, code));
+}
+
+struct destroy_msg {
+  void operator()(natsMsg* m) const noexcept { natsMsg_Destroy(m); }
+};
+struct destroy_subscription {
+  void operator()(natsSubscription* s) const noexcept {
+    natsSubscription_Unsubscribe(s);  // deletes the ephemeral consumer now rather than at its inactivity timeout
+    natsSubscription_Destroy(s);
+  }
+};
+
+constexpr const char* msg_id_header = "Nats-Msg-Id";
+constexpr int fetch_batch = 256;
+
+}  // namespace
+
+jetstream_log::jetstream_log(jetstream_connection& connection, std::string_view hub, uint32_t partition, int replicas)
+    : connection_(connection) {
+  require_plain_name("hub name", hub);
+  stream_ = "perdure_" + std::string{hub} + "_p" + std::to_string(partition);
+  subject_ = "perdure." + std::string{hub} + ".p" + std::to_string(partition);
+  create_stream(replicas);
+}
+
+void jetstream_log::create_stream(int replicas) {
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  const char* subjects[] = {subject_.c_str()};
+  config.Name = stream_.c_str();
+  config.Subjects = subjects;
+  config.SubjectsLen = 1;
+  config.Storage = js_FileStorage;
+  config.Replicas = replicas;
+  config.DenyDelete = true;  // records leave only by a trim below a snapshot (a purge)
+  jsErrCode code{};
+  jsStreamInfo* info = nullptr;
+  // A fresh cluster elects its meta leader during the first seconds: creation is retried.
+  const natsStatus s = retrying(connection_, code, [&] {
+    return js_AddStream(&info, connection_.context(), &config, nullptr, &code);
+  });
+  if (info) jsStreamInfo_Destroy(info);
+  if (s == NATS_OK || code == JSStreamNameExistErr) return;
+  fail(s, code, "cannot create the log stream " + stream_);
+}
+
+uint64_t jetstream_log::append(std::string_view bytes, uint64_t expected_last, std::string_view record_id) {
+  const std::string id{record_id};
+  jsPubOptions options;
+  jsPubOptions_Init(&options);
+  options.MsgId = id.c_str();
+  options.MaxWait = connection_.options().request_timeout.count();
+  if (expected_last == 0)
+    options.ExpectNoMessage = true;
+  else
+    options.ExpectLastSubjectSeq = expected_last;
+  jsErrCode code{};
+  jsPubAck* ack = nullptr;
+  const natsStatus s = retrying(connection_, code, [&] {
+    return js_Publish(&ack, connection_.context(), subject_.c_str(), bytes.data(), static_cast<int>(bytes.size()),
+                      &options, &code);
+  });
+  if (s == NATS_OK) {
+    const uint64_t seq = ack->Sequence;
+    jsPubAck_Destroy(ack);
+    return seq;
+  }
+  if (code == JSStreamWrongLastSequenceErr) {
+    // An earlier attempt of this very append may have been stored with its acknowledgement lost.
+    const auto [seq, last_id] = last();
+    if (last_id == id) return seq;
+    throw store_error(errc::fenced, "log " + stream_ + " refused an append after record " +
+                                        std::to_string(expected_last) + ": its last record is " +
+                                        std::to_string(seq) + ", appended by another owner");
+  }
+  fail(s, code, "cannot append to log " + stream_);
+}
+
+jetstream_log::last_record jetstream_log::last() {
+  jsErrCode code{};
+  natsMsg* raw = nullptr;
+  const natsStatus s = retrying(connection_, code, [&] {
+    return js_GetLastMsg(&raw, connection_.context(), stream_.c_str(), subject_.c_str(), nullptr, &code);
+  });
+  if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr) return {};
+  if (s != NATS_OK) fail(s, code, "cannot read the last record of log " + stream_);
+  std::unique_ptr<natsMsg, destroy_msg> msg{raw};
+  const char* id = nullptr;
+  last_record result{natsMsg_GetSequence(msg.get()), {}};
+  if (natsMsgHeader_Get(msg.get(), msg_id_header, &id) == NATS_OK && id) result.record_id = id;
+  return result;
+}
+
+uint64_t jetstream_log::last_seq() { return last().seq; }
+
+std::vector<log_record> jetstream_log::read(uint64_t from, size_t max) {
+  std::vector<log_record> out;
+  const uint64_t last_seq = this->last_seq();
+  if (max == 0 || from > last_seq) return out;
+  from = std::max<uint64_t>(from, 1);
+
+  jsSubOptions options;
+  jsSubOptions_Init(&options);
+  options.Stream = stream_.c_str();
+  options.Config.DeliverPolicy = js_DeliverByStartSequence;
+  options.Config.OptStartSeq = from;
+  options.Config.AckPolicy = js_AckNone;
+  options.Config.MemoryStorage = true;
+  jsErrCode code{};
+  natsSubscription* raw = nullptr;
+  natsStatus s = retrying(connection_, code, [&] {
+    return js_PullSubscribe(&raw, connection_.context(), subject_.c_str(), nullptr, nullptr, &options, &code);
+  });
+  if (s != NATS_OK) fail(s, code, "cannot read log " + stream_);
+  std::unique_ptr<natsSubscription, destroy_subscription> subscription{raw};
+
+  // Records up to last_seq exist (none is ever deleted below it but by a trim, which moves the
+  // start), so fetching stops there instead of waiting for records that may never come.
+  const auto deadline = clock_type::now() + connection_.options().deadline;
+  while (out.size() < max && (out.empty() || out.back().seq < last_seq)) {
+    if (clock_type::now() >= deadline)
+      throw store_error(errc::unavailable, "reading log " + stream_ + " from record " + std::to_string(from) +
+                                               " did not finish in time");
+    natsMsgList list{};
+    const int batch = static_cast<int>(std::min<size_t>(fetch_batch, max - out.size()));
+    s = natsSubscription_Fetch(&list, subscription.get(), batch, connection_.options().request_timeout.count(), &code);
+    if (s != NATS_OK && !transient(s, code)) fail(s, code, "cannot read log " + stream_);
+    for (int i = 0; i < list.Count; ++i) {
+      natsMsg* m = list.Msgs[i];
+      jsMsgMetaData* meta = nullptr;
+      if (natsMsg_GetMetaData(&meta, m) != NATS_OK) {
+        natsMsgList_Destroy(&list);
+        throw store_error(errc::io_error, "log " + stream_ + " delivered a record without JetStream metadata");
+      }
+      const uint64_t seq = meta->Sequence.Stream;
+      jsMsgMetaData_Destroy(meta);
+      if (out.size() < max && seq <= last_seq)
+        out.push_back(log_record{seq, std::string{natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m))}});
+    }
+    natsMsgList_Destroy(&list);
+  }
+  return out;
+}
+
+}  // namespace perdure::storage

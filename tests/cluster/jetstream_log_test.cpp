@@ -1,0 +1,98 @@
+// jetstream_log against real nats-server processes on 127.0.0.1: the partition_log contract, and
+// appends that go on across a kill -9 of the stream's leader with every acknowledged record kept.
+#include "storage/log_contract.hpp"
+#include "support/nats_cluster.hpp"
+
+#include <jetstream_log.hpp>
+
+#include <map>
+#include <memory>
+
+using namespace perdure;
+using storage::errc;
+using storage::jetstream_connection;
+using storage::jetstream_log;
+using testing_support::nats_cluster;
+
+namespace {
+
+storage::jetstream_options options_for(const nats_cluster& servers) {
+  storage::jetstream_options o;
+  o.servers = servers.urls();
+  return o;
+}
+
+// The name of the server that leads a stream's raft group now.
+std::string stream_leader(jetstream_connection& connection, const std::string& stream) {
+  jsStreamInfo* info = nullptr;
+  jsErrCode code{};
+  std::string leader;
+  if (js_GetStreamInfo(&info, connection.context(), stream.c_str(), nullptr, &code) == NATS_OK && info->Cluster &&
+      info->Cluster->Leader)
+    leader = info->Cluster->Leader;
+  if (info) jsStreamInfo_Destroy(info);
+  return leader;
+}
+
+}  // namespace
+
+TEST_CASE("jetstream_log keeps the partition_log contract (one server)") {
+  nats_cluster servers(1);
+  jetstream_connection a(options_for(servers));
+  jetstream_connection b(options_for(servers));
+  bool first = true;
+  testing_support::check_log_contract([&]() -> std::unique_ptr<storage::partition_log> {
+    auto& connection = first ? a : b;  // the first handle is one node, later ones another
+    first = false;
+    return std::make_unique<jetstream_log>(connection, "contract", 0, 1);
+  });
+}
+
+TEST_CASE("jetstream_log refuses a hub name that is not a plain word") {
+  nats_cluster servers(1);
+  jetstream_connection connection(options_for(servers));
+  try {
+    jetstream_log log(connection, "a.b", 0, 1);
+    FAIL("accepted");
+  } catch (const storage::store_error& e) {
+    CHECK(e.code() == errc::invalid_argument);
+  }
+}
+
+TEST_CASE("jetstream_log: appends go on across a kill -9 of the stream leader, and nothing acknowledged is lost") {
+  nats_cluster servers(3);
+  jetstream_connection connection(options_for(servers));
+  jetstream_log log(connection, "failover", 7, 3);
+
+  std::map<uint64_t, std::string> acknowledged;
+  uint64_t last = 0;
+  auto append = [&](int i) {
+    const std::string bytes = "batch " + std::to_string(i);
+    last = log.append(bytes, last, "owner-1-" + std::to_string(i));
+    acknowledged.emplace(last, bytes);
+  };
+  for (int i = 0; i < 200; ++i) append(i);
+
+  const std::string leader = stream_leader(connection, log.stream());
+  const int victim = servers.index_of(leader);
+  REQUIRE_MESSAGE(victim >= 0, "stream leader '" << leader << "'");
+  servers.kill(victim);
+  const auto killed_at = std::chrono::steady_clock::now();
+  append(200);  // retried inside append until a new leader answers
+  const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at);
+  MESSAGE("first append after killing leader " << leader << " took " << gap.count() << " ms");
+  for (int i = 201; i < 400; ++i) append(i);
+
+  const auto records = log.read(1, 10'000);
+  REQUIRE(records.size() == acknowledged.size());
+  auto expected = acknowledged.begin();
+  for (const auto& r : records) {
+    CHECK(r.seq == expected->first);
+    CHECK(r.bytes == expected->second);
+    ++expected;
+  }
+
+  // The killed server comes back and catches up; the log is unchanged.
+  servers.restart(victim);
+  CHECK(log.last_seq() == last);
+}

@@ -1,0 +1,45 @@
+// Real nats-server processes with JetStream on 127.0.0.1 for tests: a cluster of N servers on free
+// ports, each with its own store dir, started and stopped by pid (kill -9 and restart one).
+#pragma once
+
+#include "child_process.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace perdure::testing_support {
+
+class nats_cluster {
+ public:
+  /// Starts `size` servers named n0, n1, ... and waits until each accepts connections. Servers of
+  /// a cluster of more than one elect their JetStream meta leader a few seconds later: callers
+  /// retry their first JetStream request (jetstream_log does).
+  explicit nats_cluster(int size);
+  ~nats_cluster();  // kills every server still running and removes their directories
+  nats_cluster(const nats_cluster&) = delete;
+  nats_cluster& operator=(const nats_cluster&) = delete;
+
+  int size() const noexcept { return static_cast<int>(servers_.size()); }
+  std::string url(int i) const;
+  std::vector<std::string> urls() const;
+  /// The index of the server named `name` ("n1"), or -1.
+  int index_of(std::string_view name) const;
+  void kill(int i);     // SIGKILL, then reaps it
+  void restart(int i);  // same ports, same store dir
+
+ private:
+  struct server {
+    std::string name;
+    uint16_t client_port = 0;
+    uint16_t route_port = 0;
+    std::unique_ptr<child_process> process;
+  };
+  void start(int i);
+  std::filesystem::path dir_;
+  std::vector<server> servers_;
+};
+
+}  // namespace perdure::testing_support
