@@ -71,6 +71,10 @@ std::string describe(std::string_view what, natsStatus status, jsErrCode code) {
   return text;
 }
 
+void fail_jetstream(natsStatus status, jsErrCode code, const std::string& what) {
+  throw store_error(transient(status, code) ? errc::unavailable : errc::io_error, describe(what, status, code));
+}
+
 void require_plain_name(std::string_view what, std::string_view name) {
   const bool plain = !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                                              "0123456789-_") == std::string_view::npos;

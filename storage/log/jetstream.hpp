@@ -5,9 +5,11 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace perdure::storage {
@@ -47,6 +49,26 @@ bool transient(natsStatus status, jsErrCode code) noexcept;
 
 /// "what: <status text> (JetStream error <code>)" for error messages.
 std::string describe(std::string_view what, natsStatus status, jsErrCode code);
+
+/// Throws store_error: errc::unavailable for a transient failure (the deadline passed), else
+/// errc::io_error; the message says what failed and how.
+[[noreturn]] void fail_jetstream(natsStatus status, jsErrCode code, const std::string& what);
+
+/// Retries `attempt` (which returns a natsStatus and may set `code`) while it fails transiently and
+/// the connection's deadline has not passed, backing off from 25 ms to 500 ms; returns the last
+/// status.
+template <class Attempt>
+natsStatus retry_transient(const jetstream_connection& connection, jsErrCode& code, Attempt attempt) {
+  const auto deadline = std::chrono::steady_clock::now() + connection.options().deadline;
+  auto pause = std::chrono::milliseconds{25};
+  for (;;) {
+    code = jsErrCode{};
+    const natsStatus s = attempt();
+    if (s == NATS_OK || !transient(s, code) || std::chrono::steady_clock::now() + pause >= deadline) return s;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds{500});
+  }
+}
 
 /// Names of streams, subjects and buckets allow letters, digits, '-' and '_' only; throws
 /// store_error(errc::invalid_argument) otherwise.

@@ -4,31 +4,11 @@
 
 #include <algorithm>
 #include <memory>
-#include <thread>
 
 namespace perdure::storage {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-// Retries `attempt` (which returns a natsStatus and sets `code`) while it fails transiently and
-// the connection's deadline has not passed; returns the last status.
-template <class Attempt>
-natsStatus retrying(const jetstream_connection& connection, jsErrCode& code, Attempt attempt) {
-  const auto deadline = clock_type::now() + connection.options().deadline;
-  auto pause = std::chrono::milliseconds{25};
-  for (;;) {
-    code = jsErrCode{};
-    const natsStatus s = attempt();
-    if (s == NATS_OK || !transient(s, code) || clock_type::now() + pause >= deadline) return s;
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds{500});
-  }
-}
-
-[[noreturn]] void fail(natsStatus s, jsErrCode code, const std::string& what) {
-  throw store_error(transient(s, code) ? errc::unavailable : errc::io_error, describe(what, s, code));
-}
 
 struct destroy_msg {
   void operator()(natsMsg* m) const noexcept { natsMsg_Destroy(m); }
@@ -66,12 +46,12 @@ void jetstream_log::create_stream(int replicas) {
   jsErrCode code{};
   jsStreamInfo* info = nullptr;
   // A fresh cluster elects its meta leader during the first seconds: creation is retried.
-  const natsStatus s = retrying(connection_, code, [&] {
+  const natsStatus s = retry_transient(connection_, code, [&] {
     return js_AddStream(&info, connection_.context(), &config, nullptr, &code);
   });
   if (info) jsStreamInfo_Destroy(info);
   if (s == NATS_OK || code == JSStreamNameExistErr) return;
-  fail(s, code, "cannot create the log stream " + stream_);
+  fail_jetstream(s, code, "cannot create the log stream " + stream_);
 }
 
 uint64_t jetstream_log::append(std::string_view bytes, uint64_t expected_last, std::string_view record_id) {
@@ -86,7 +66,7 @@ uint64_t jetstream_log::append(std::string_view bytes, uint64_t expected_last, s
     options.ExpectLastSubjectSeq = expected_last;
   jsErrCode code{};
   jsPubAck* ack = nullptr;
-  const natsStatus s = retrying(connection_, code, [&] {
+  const natsStatus s = retry_transient(connection_, code, [&] {
     return js_Publish(&ack, connection_.context(), subject_.c_str(), bytes.data(), static_cast<int>(bytes.size()),
                       &options, &code);
   });
@@ -103,17 +83,17 @@ uint64_t jetstream_log::append(std::string_view bytes, uint64_t expected_last, s
                                         std::to_string(expected_last) + ": its last record is " +
                                         std::to_string(seq) + ", appended by another owner");
   }
-  fail(s, code, "cannot append to log " + stream_);
+  fail_jetstream(s, code, "cannot append to log " + stream_);
 }
 
 jetstream_log::last_record jetstream_log::last() {
   jsErrCode code{};
   natsMsg* raw = nullptr;
-  const natsStatus s = retrying(connection_, code, [&] {
+  const natsStatus s = retry_transient(connection_, code, [&] {
     return js_GetLastMsg(&raw, connection_.context(), stream_.c_str(), subject_.c_str(), nullptr, &code);
   });
   if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr) return {};
-  if (s != NATS_OK) fail(s, code, "cannot read the last record of log " + stream_);
+  if (s != NATS_OK) fail_jetstream(s, code, "cannot read the last record of log " + stream_);
   std::unique_ptr<natsMsg, destroy_msg> msg{raw};
   const char* id = nullptr;
   last_record result{natsMsg_GetSequence(msg.get()), {}};
@@ -138,10 +118,10 @@ std::vector<log_record> jetstream_log::read(uint64_t from, size_t max) {
   options.Config.MemoryStorage = true;
   jsErrCode code{};
   natsSubscription* raw = nullptr;
-  natsStatus s = retrying(connection_, code, [&] {
+  natsStatus s = retry_transient(connection_, code, [&] {
     return js_PullSubscribe(&raw, connection_.context(), subject_.c_str(), nullptr, nullptr, &options, &code);
   });
-  if (s != NATS_OK) fail(s, code, "cannot read log " + stream_);
+  if (s != NATS_OK) fail_jetstream(s, code, "cannot read log " + stream_);
   std::unique_ptr<natsSubscription, destroy_subscription> subscription{raw};
 
   // Records up to last_seq exist (none is ever deleted below it but by a trim, which moves the
@@ -154,7 +134,7 @@ std::vector<log_record> jetstream_log::read(uint64_t from, size_t max) {
     natsMsgList list{};
     const int batch = static_cast<int>(std::min<size_t>(fetch_batch, max - out.size()));
     s = natsSubscription_Fetch(&list, subscription.get(), batch, connection_.options().request_timeout.count(), &code);
-    if (s != NATS_OK && !transient(s, code)) fail(s, code, "cannot read log " + stream_);
+    if (s != NATS_OK && !transient(s, code)) fail_jetstream(s, code, "cannot read log " + stream_);
     for (int i = 0; i < list.Count; ++i) {
       natsMsg* m = list.Msgs[i];
       jsMsgMetaData* meta = nullptr;

@@ -1,8 +1,11 @@
 // jetstream_log against real nats-server processes on 127.0.0.1: the partition_log contract, and
 // appends that go on across a kill -9 of the stream's leader with every acknowledged record kept.
+#include "storage/assignment_contract.hpp"
 #include "storage/log_contract.hpp"
+#include "support/free_ports.hpp"
 #include "support/nats_cluster.hpp"
 
+#include <jetstream_assignment_table.hpp>
 #include <jetstream_log.hpp>
 
 #include <map>
@@ -46,6 +49,18 @@ TEST_CASE("jetstream_log keeps the partition_log contract (one server)") {
     first = false;
     return std::make_unique<jetstream_log>(connection, "contract", 0, 1);
   });
+}
+
+TEST_CASE("a connection to NATS servers that do not answer is unavailable, naming them") {
+  storage::jetstream_options o;
+  o.servers = {"nats://127.0.0.1:" + std::to_string(testing_support::free_base_port(1))};
+  try {
+    jetstream_connection connection(o);
+    FAIL("connected");
+  } catch (const storage::store_error& e) {
+    CHECK(e.code() == errc::unavailable);
+    CHECK(std::string{e.what()}.find(o.servers[0]) != std::string::npos);
+  }
 }
 
 TEST_CASE("jetstream_log refuses a hub name that is not a plain word") {
@@ -95,4 +110,13 @@ TEST_CASE("jetstream_log: appends go on across a kill -9 of the stream leader, a
   // The killed server comes back and catches up; the log is unchanged.
   servers.restart(victim);
   CHECK(log.last_seq() == last);
+}
+
+TEST_CASE("jetstream_assignment_table keeps the assignment_table contract (one server)") {
+  nats_cluster servers(1);
+  jetstream_connection a(options_for(servers));
+  jetstream_connection b(options_for(servers));
+  storage::jetstream_assignment_table coordinator(a, "contract", 1);
+  storage::jetstream_assignment_table stale(b, "contract", 1);
+  testing_support::check_assignment_contract(coordinator, stale);
 }
