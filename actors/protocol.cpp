@@ -26,7 +26,7 @@ void throw_client_error(const caf::error& err, const std::string& instance_id) {
     case client_errc::already_exists: throw instance_already_exists(instance_id);
     case client_errc::invalid_argument: throw invalid_argument_error(text);
     case client_errc::unknown_function: throw unknown_function_error(text);
-    case client_errc::unavailable: throw error(text);
+    case client_errc::unavailable: throw unavailable_error(text);
     case client_errc::busy: throw error(text);
   }
   throw error(text);

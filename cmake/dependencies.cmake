@@ -27,7 +27,9 @@ find_package(nlohmann_json 3.11 CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
-pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # the HTTP client of the CLI and tests
+# Boost.Beast and Asio (header-only): the management API's server (runtime/http_server.cpp).
+find_package(Boost 1.74 REQUIRED)
 # NATS JetStream C client: the replicated partition logs of cluster mode (storage/log/).
 # Debian cnats CMake config names a static library the package does not ship: use pkg-config.
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats>=3.4)

@@ -36,6 +36,7 @@ struct host::node {
   caf::actor cluster_dispatcher;
   caf::actor node_actor;
   uint16_t cluster_port = 0;
+  std::vector<std::string> member_ids;
 };
 
 namespace {
@@ -66,6 +67,7 @@ void start_cluster(host::node& n, const registry& functions) {
   const auto& o = n.options;
   auto membership = actors::cluster_membership::parse(o.members, o.node_id);
   auto& system = *n.system;
+  for (const auto& member : membership.members()) n.member_ids.push_back(member.id);
   const uint32_t partitions = n.store->partition_count();
   n.cluster_dispatcher = actors::spawn_cluster_dispatcher(
       system, actors::cluster_dispatcher_config{membership.self_index(), membership.size(), n.pool.dispatcher,
@@ -164,7 +166,7 @@ void host::start(const node_options& options) {
         *n->client, n->metrics,
         http_api_options{options.max_payload_bytes * 2 + 4096,
                          [store = n->store.get()](const instance_query& q) { return store->list(q); },
-                         n->node_actor ? &n->cluster_metrics : nullptr});
+                         n->node_actor ? &n->cluster_metrics : nullptr, n->member_ids});
     n->http_port = n->http->start(options.http_address, options.http_port);
     spdlog::info("management API on http://{}:{}", options.http_address, n->http_port);
   }

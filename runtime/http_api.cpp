@@ -3,67 +3,77 @@
 #include "http_errors.hpp"
 #include "http_json.hpp"
 #include "http_metrics.hpp"
+#include "http_server.hpp"
 #include "http_time.hpp"
 #include "http_url.hpp"
+#include "instance_ids.hpp"
 
-#include <httplib.h>
+#include <perdure/detail/json_payload.hpp>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <functional>
-#include <thread>
 
 namespace perdure {
 namespace {
 
 using nlohmann::json;
-using httplib::Request;
-using httplib::Response;
+using http::request;
+using http::response;
 
 constexpr size_t max_page_size = 1000;
 constexpr size_t default_page_size = 100;
 constexpr const char* token_header = "x-ms-continuation-token";
 
-void send_json(Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+response json_response(int status, const json& body) {
+  return response{status, "application/json", {}, body.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
-void send_error(const Request& req, Response& res, const api_error& e) {
+response error_response(int status, const std::string& code, const std::string& message) {
+  return response{status, "application/json", {}, error_body(code, message)};
+}
+
+response error_response(const request& req, const api_error& e) {
   if (e.internal()) spdlog::error("management API: {} {} failed: {}", req.method, req.path, e.message);
-  res.status = e.status;
-  res.set_content(error_body(e.code, e.message), "application/json");
+  response res = error_response(e.status, e.code, e.message);
+  if (e.retry_after_seconds > 0) res.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
+  return res;
 }
 
 [[noreturn]] void bad_request(const std::string& message) { throw http_error(400, "InvalidArgument", message); }
 
-// The body as a payload: empty means "no payload"; anything else must be valid JSON.
-std::string json_body(const Request& req, const char* what) {
-  if (req.body.empty()) return {};
-  if (!json::accept(req.body)) throw http_error(400, "InvalidJson", std::string(what) + " is not valid JSON");
+// The body as a payload: empty means "no payload"; anything else must pass the payload rule.
+std::string json_body(const request& req, const char* what) {
+  try {
+    detail::check_json_payload(what, req.body);
+  } catch (const payload_error& e) {
+    throw http_error(400, "InvalidJson", e.what());
+  }
   return req.body;
 }
 
-bool flag(const Request& req, const char* name, bool fallback) {
+bool flag(const request& req, const char* name, bool fallback) {
   if (!req.has_param(name)) return fallback;
-  const std::string value = req.get_param_value(name);
+  const std::string value = req.param(name);
   if (value == "true" || value == "1") return true;
   if (value == "false" || value == "0") return false;
   bad_request(std::string(name) + " must be true or false, not '" + value + "'");
 }
 
-std::optional<time_point> time_param(const Request& req, const char* name) {
+std::optional<time_point> time_param(const request& req, const char* name) {
   if (!req.has_param(name)) return std::nullopt;
-  const std::string value = req.get_param_value(name);
+  const std::string value = req.param(name);
   auto t = parse_iso8601(value);
   if (!t) bad_request(std::string(name) + " is not an ISO 8601 time: '" + value + "'");
   return t;
 }
 
-std::vector<runtime_status> status_param(const Request& req) {
+std::vector<runtime_status> status_param(const request& req) {
   std::vector<runtime_status> statuses;
   if (!req.has_param("runtimeStatus")) return statuses;
-  const std::string value = req.get_param_value("runtimeStatus");
+  const std::string value = req.param("runtimeStatus");
   size_t start = 0;
   while (start <= value.size()) {
     size_t end = value.find(',', start);
@@ -77,9 +87,9 @@ std::vector<runtime_status> status_param(const Request& req) {
   return statuses;
 }
 
-size_t page_size_param(const Request& req) {
+size_t page_size_param(const request& req) {
   if (!req.has_param("top")) return default_page_size;
-  const std::string value = req.get_param_value("top");
+  const std::string value = req.param("top");
   size_t parsed = 0;
   size_t used = 0;
   try {
@@ -93,16 +103,25 @@ size_t page_size_param(const Request& req) {
 }
 
 // The filters shared by list and purge; says whether any was given.
-bool read_filters(const Request& req, instance_query& q) {
+bool read_filters(const request& req, instance_query& q) {
   q.statuses = status_param(req);
-  q.name = req.get_param_value("name");
+  q.name = req.param("name");
   q.created_from = time_param(req, "createdTimeFrom");
   q.created_to = time_param(req, "createdTimeTo");
-  q.instance_id_prefix = req.get_param_value("instanceIdPrefix");
+  q.instance_id_prefix = req.param("instanceIdPrefix");
   return !q.statuses.empty() || !q.name.empty() || q.created_from || q.created_to || !q.instance_id_prefix.empty();
 }
 
-std::string reason_param(const Request& req) { return req.get_param_value("reason"); }
+// The reason of terminate, suspend and resume: recorded in the history, so it must be text.
+std::string reason_param(const request& req) {
+  std::string reason = req.param("reason");
+  if (!valid_utf8(reason)) bad_request("the reason parameter is not valid UTF-8 (percent-encode UTF-8 text)");
+  return reason;
+}
+
+bool is_health(const request& req) {
+  return req.method == "GET" && req.segments.size() == 2 && req.segments[0] == "api" && req.segments[1] == "health";
+}
 
 }  // namespace
 
@@ -110,31 +129,45 @@ struct http_api::impl {
   client& hub;
   const actors::node_metrics& metrics;
   http_api_options options;
-  httplib::Server server;
-  std::thread listener;
-  std::string authority;  // address:port, when a request has no Host header
+  std::unique_ptr<http::server> server;
+  std::string authority;  // the bound address:port, for the URLs the API returns
 
-  impl(client& c, const actors::node_metrics& m, http_api_options o) : hub(c), metrics(m), options(o) {}
+  impl(client& c, const actors::node_metrics& m, http_api_options o) : hub(c), metrics(m), options(std::move(o)) {}
 
-  // Every handler runs through here: nothing a request does can escape to httplib's threads.
-  httplib::Server::Handler guarded(std::function<void(const Request&, Response&)> handler) {
-    return [handler = std::move(handler)](const Request& req, Response& res) {
-      try {
-        handler(req, res);
-      } catch (...) {
-        send_error(req, res, map_exception(std::current_exception()));
-      }
-    };
+  // Every request runs through here: nothing a request does escapes to the server.
+  response handle(const request& req) {
+    try {
+      return route(req);
+    } catch (...) {
+      return error_response(req, map_exception(std::current_exception()));
+    }
   }
 
-  std::string base_url(const Request& req) const {
-    const std::string host = req.get_header_value("Host");
-    return "http://" + (host.empty() ? authority : host);
+  response route(const request& req) {
+    const auto& s = req.segments;
+    const std::string& m = req.method;
+    const bool api = s.size() >= 2 && s[0] == "api";
+    if (api && s[1] == "orchestrations" && s.size() == 3 && m == "POST") return start_instance(req, s[2]);
+    if (api && s[1] == "instances") {
+      if (s.size() == 2 && m == "GET") return list_instances(req);
+      if (s.size() == 2 && m == "DELETE") return purge_instances(req);
+      if (s.size() == 3 && m == "GET") return get_instance(req, s[2]);
+      if (s.size() == 3 && m == "DELETE") return purge_instance(s[2]);
+      if (s.size() == 4 && m == "GET" && s[3] == "history") return history(s[2]);
+      if (s.size() == 5 && m == "POST" && s[3] == "raiseEvent") return raise_event(req, s[2], s[4]);
+      if (s.size() == 4 && m == "POST" && (s[3] == "terminate" || s[3] == "suspend" || s[3] == "resume"))
+        return command(req, s[2], s[3]);
+    }
+    if (is_health(req)) return health();
+    if (api && s.size() == 2 && s[1] == "cluster" && m == "GET") return cluster_view();
+    if (s.size() == 1 && s[0] == "metrics" && m == "GET") return metrics_text();
+    return error_response(404, "NotFound", "no route for " + m + " " + req.path);
   }
 
-  // The check-status response of Durable Functions: where to manage the new instance.
-  json management_urls(const Request& req, const std::string& id) const {
-    const std::string instance = base_url(req) + "/api/instances/" + percent_encode(id);
+  // The check-status response of Durable Functions: where to manage the new instance. Built from
+  // the node's own address, never from the request's Host header (which the client controls).
+  json management_urls(const std::string& id) const {
+    const std::string instance = "http://" + authority + "/api/instances/" + percent_encode(id);
     return json{{"id", id},
                 {"statusQueryGetUri", instance},
                 {"sendEventPostUri", instance + "/raiseEvent/{eventName}"},
@@ -144,72 +177,69 @@ struct http_api::impl {
                 {"purgeHistoryDeleteUri", instance}};
   }
 
-  void start_instance(const Request& req, Response& res) {
+  response start_instance(const request& req, const std::string& name) {
     start_options start;
     if (req.has_param("instanceId")) {
-      start.instance_id = req.get_param_value("instanceId");
-      if (start.instance_id.empty()) bad_request("instanceId is empty");
+      start.instance_id = req.param("instanceId");
+      require_valid_instance_id(start.instance_id);
     }
-    const std::string id = hub.start(req.matches[1].str(), json_body(req, "the input"), start);
-    const json body = management_urls(req, id);
-    res.set_header("Location", body["statusQueryGetUri"].get<std::string>());
-    send_json(res, 202, body);
+    const std::string id = hub.start(name, json_body(req, "the input"), start);
+    const json body = management_urls(id);
+    response res = json_response(202, body);
+    res.headers.emplace_back("Location", body["statusQueryGetUri"].get<std::string>());
+    return res;
   }
 
-  void get_instance(const Request& req, Response& res) {
-    const std::string id = req.matches[1].str();
+  response get_instance(const request& req, const std::string& id) {
     const bool with_history = flag(req, "showHistory", false);
     const bool with_input = flag(req, "showInput", true);
     auto record = hub.status(id);
     if (!record) throw instance_not_found(id);
     json body = instance_json(*record, with_input);
     if (with_history) body["historyEvents"] = history_json(hub.history(id));
-    send_json(res, is_terminal(record->status) ? 200 : 202, body);
+    return json_response(is_terminal(record->status) ? 200 : 202, body);
   }
 
-  void list_instances(const Request& req, Response& res) {
+  response list_instances(const request& req) {
     instance_query q;
     read_filters(req, q);
     q.page_size = page_size_param(req);
-    q.continuation_token = req.has_param("continuationToken") ? req.get_param_value("continuationToken")
-                                                              : req.get_header_value(token_header);
+    q.continuation_token = req.has_param("continuationToken") ? req.param("continuationToken") : req.header(token_header);
     const bool with_input = flag(req, "showInput", false);
     const instance_page page = hub.list(q);
     json instances = json::array();
     for (const auto& record : page.records) instances.push_back(instance_json(record, with_input));
     json body{{"instances", std::move(instances)}, {"continuationToken", nullptr}};
-    if (!page.continuation_token.empty()) {
-      body["continuationToken"] = page.continuation_token;
-      res.set_header(token_header, page.continuation_token);
-    }
-    send_json(res, 200, body);
+    if (page.continuation_token.empty()) return json_response(200, body);
+    body["continuationToken"] = page.continuation_token;
+    response res = json_response(200, body);
+    res.headers.emplace_back(token_header, page.continuation_token);
+    return res;
   }
 
-  void history(const Request& req, Response& res) {
-    const std::string id = req.matches[1].str();
-    send_json(res, 200, json{{"instanceId", id}, {"events", history_json(hub.history(id))}});
+  response history(const std::string& id) {
+    return json_response(200, json{{"instanceId", id}, {"events", history_json(hub.history(id))}});
   }
 
-  void raise_event(const Request& req, Response& res) {
-    hub.raise_event(req.matches[1].str(), req.matches[2].str(), json_body(req, "the event data"));
-    res.status = 202;
+  response raise_event(const request& req, const std::string& id, const std::string& event_name) {
+    require_valid_event_name(event_name);
+    hub.raise_event(id, event_name, json_body(req, "the event data"));
+    return response{202, "application/json", {}, {}};
   }
 
-  void command(const Request& req, Response& res) {
-    const std::string id = req.matches[1].str();
-    const std::string verb = req.matches[2].str();
+  response command(const request& req, const std::string& id, const std::string& verb) {
+    const std::string reason = reason_param(req);
     if (verb == "terminate") {
-      hub.terminate(id, reason_param(req));
+      hub.terminate(id, reason);
     } else if (verb == "suspend") {
-      hub.suspend(id, reason_param(req));
+      hub.suspend(id, reason);
     } else {
-      hub.resume(id, reason_param(req));
+      hub.resume(id, reason);
     }
-    res.status = 202;
+    return response{202, "application/json", {}, {}};
   }
 
-  void purge_instance(const Request& req, Response& res) {
-    const std::string id = req.matches[1].str();
+  response purge_instance(const std::string& id) {
     // Checked first so that a running instance gets a 409 rather than the client's generic
     // invalid-argument error; the partition still decides (it may have restarted since).
     auto record = hub.status(id);
@@ -218,31 +248,66 @@ struct http_api::impl {
       throw http_error(409, "InstanceNotTerminal",
                        "instance '" + id + "' is " + to_string(record->status) + "; only finished instances can be purged");
     if (!hub.purge(id)) throw instance_not_found(id);
-    send_json(res, 200, json{{"instancesDeleted", 1}});
+    return json_response(200, json{{"instancesDeleted", 1}});
   }
 
-  void purge_instances(const Request& req, Response& res) {
+  response purge_instances(const request& req) {
     instance_query q;
     // Purging every finished instance must be asked for explicitly (e.g. by listing the statuses).
     if (!read_filters(req, q))
       bad_request("purge by filter needs at least one of runtimeStatus, name, createdTimeFrom, createdTimeTo, instanceIdPrefix");
-    send_json(res, 200, json{{"instancesDeleted", hub.purge(q)}});
+    return json_response(200, json{{"instancesDeleted", hub.purge(q)}});
   }
 
-  void health(const Request&, Response& res) {
-    // One cheap store read: a node that cannot read its data is not healthy.
+  // This node only: its partitions and its store. Never a cluster-wide call, so that one node
+  // down does not make every other node look unhealthy to a load balancer.
+  response health() {
+    std::vector<std::string> problems;
+    if (const auto failed = metrics.failed_partitions.load(std::memory_order_relaxed); failed > 0)
+      problems.push_back(std::to_string(failed) + " of this node's partitions stopped after a storage failure (see its log)");
     try {
       instance_query q;
       q.page_size = 1;
-      hub.list(q);
+      options.list_local(q);
     } catch (...) {
-      const api_error e = map_exception(std::current_exception());
-      spdlog::error("management API: health check failed: {}", e.message);
-      res.status = 503;
-      res.set_content(error_body("Unhealthy", e.message), "application/json");
-      return;
+      problems.push_back("cannot read the store: " + map_exception(std::current_exception()).message);
     }
-    send_json(res, 200, json{{"status", "Healthy"}});
+    if (problems.empty()) return json_response(200, json{{"status", "Healthy"}});
+    std::string message = problems[0];
+    for (size_t i = 1; i < problems.size(); ++i) message += "; " + problems[i];
+    spdlog::error("management API: health check failed: {}", message);
+    return error_response(503, "Unhealthy", message);
+  }
+
+  // The members of the hub and which of them this node reaches; a cluster-wide call.
+  response cluster_view() {
+    auto* cluster = dynamic_cast<cluster_client*>(&hub);
+    if (!cluster) return json_response(200, json{{"status", "SingleNode"}, {"members", json::array()}});
+    const std::vector<node_stats> nodes = cluster->cluster_stats();
+    json members = json::array();
+    size_t reachable = 0;
+    for (const auto& id : options.member_ids) {
+      const bool up = std::any_of(nodes.begin(), nodes.end(), [&](const node_stats& n) { return n.node_id == id; });
+      reachable += up;
+      members.push_back(json{{"nodeId", id}, {"reachable", up}});
+    }
+    json stats = json::array();
+    for (const auto& n : nodes)
+      stats.push_back(json{{"nodeId", n.node_id},
+                           {"partitionsOwned", n.partitions_owned},
+                           {"episodes", n.episodes},
+                           {"activitiesExecuted", n.activities_executed},
+                           {"activitiesLeasedOut", n.activities_leased_out},
+                           {"activitiesRedispatched", n.activities_redispatched},
+                           {"activitiesRejected", n.activities_rejected},
+                           {"messagesOut", n.messages_out},
+                           {"messagesIn", n.messages_in},
+                           {"membersUp", n.members_up}});
+    const bool all_up = reachable == options.member_ids.size();
+    return json_response(200, json{{"status", all_up ? "AllMembersUp" : "MembersDown"},
+                                   {"nodeId", nodes.empty() ? "" : nodes.front().node_id},
+                                   {"members", std::move(members)},
+                                   {"nodes", std::move(stats)}});
   }
 
   // Counts by paging through the instance index: O(instances) per scrape, no extra bookkeeping
@@ -259,88 +324,35 @@ struct http_api::impl {
     return counts;
   }
 
-  void metrics_text(const Request&, Response& res) {
-    res.status = 200;
-    res.set_content(prometheus_text(metrics, count_instances(), options.cluster), "text/plain; version=0.0.4");
-  }
-
-  void not_routed(const Request& req, Response& res) {
-    // httplib calls this for every 4xx/5xx; responses the handlers wrote already carry a body.
-    if (!res.body.empty()) return;
-    switch (res.status) {
-      case 404:
-        res.set_content(error_body("NotFound", "no route for " + req.method + " " + req.path), "application/json");
-        return;
-      case 413:
-        res.set_content(error_body("PayloadTooLarge", "the request body exceeds the limit of " +
-                                                          std::to_string(options.max_body_bytes) + " bytes"),
-                        "application/json");
-        return;
-      default:
-        res.set_content(error_body(res.status >= 500 ? "InternalError" : "BadRequest",
-                                   "the request could not be served (HTTP " + std::to_string(res.status) + ")"),
-                        "application/json");
-    }
-  }
-
-  void routes() {
-    using self = impl;
-    auto bind = [this](void (self::*method)(const Request&, Response&)) {
-      return guarded([this, method](const Request& req, Response& res) { (this->*method)(req, res); });
-    };
-    const std::string id = "([^/]+)";
-    server.Post("/api/orchestrations/([^/]+)", bind(&self::start_instance));
-    server.Get("/api/instances", bind(&self::list_instances));
-    server.Delete("/api/instances", bind(&self::purge_instances));
-    server.Get("/api/instances/" + id, bind(&self::get_instance));
-    server.Delete("/api/instances/" + id, bind(&self::purge_instance));
-    server.Get("/api/instances/" + id + "/history", bind(&self::history));
-    server.Post("/api/instances/" + id + "/raiseEvent/([^/]+)", bind(&self::raise_event));
-    server.Post("/api/instances/" + id + "/(terminate|suspend|resume)", bind(&self::command));
-    server.Get("/api/health", bind(&self::health));
-    server.Get("/metrics", bind(&self::metrics_text));
-    server.set_error_handler([this](const Request& req, Response& res) { not_routed(req, res); });
-    server.set_exception_handler([](const Request& req, Response& res, std::exception_ptr failure) {
-      send_error(req, res, map_exception(failure));
-    });
-    server.set_payload_max_length(options.max_body_bytes);
+  response metrics_text() {
+    return response{200, "text/plain; version=0.0.4", {}, prometheus_text(metrics, count_instances(), options.cluster)};
   }
 };
 
 http_api::http_api(client& hub, const actors::node_metrics& metrics, http_api_options options)
-    : impl_(std::make_unique<impl>(hub, metrics, options)) {
-  impl_->routes();
-}
+    : impl_(std::make_unique<impl>(hub, metrics, std::move(options))) {}
 
 http_api::~http_api() { stop(); }
 
 int http_api::start(const std::string& address, int port) {
-  if (impl_->listener.joinable()) throw error("the management API is already started");
-  int bound = port;
-  if (port == 0) {
-    bound = impl_->server.bind_to_any_port(address);
-    if (bound < 0) bound = 0;
-  } else if (!impl_->server.bind_to_port(address, port)) {
-    bound = 0;
-  }
-  if (bound <= 0)
-    throw error("cannot listen for the management API on " + address + ":" + std::to_string(port) +
-                " (address in use or not local?)");
-  impl_->authority = (address.find(':') != std::string::npos ? "[" + address + "]" : address) + ":" +
-                     std::to_string(bound);
-  impl_->listener = std::thread([this] {
-    if (!impl_->server.listen_after_bind()) spdlog::error("management API: the listener stopped unexpectedly");
-  });
-  // httplib's stop() is a no-op until the listener runs; wait for it so that a quick stop()
-  // cannot leave the listener running forever.
-  while (!impl_->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (impl_->server) throw error("the management API is already started");
+  http::server_options o;
+  o.body_limit = impl_->options.max_body_bytes;
+  auto& api = *impl_;
+  auto server = std::make_unique<http::server>(
+      o, [&api](const request& req) { return api.handle(req); }, is_health,
+      [](int status, const std::string& code, const std::string& message) {
+        return error_response(status, code, message);
+      });
+  const int bound = server->listen(address, port);
+  impl_->authority = (address.find(':') != std::string::npos ? "[" + address + "]" : address) + ":" + std::to_string(bound);
+  server->serve();
+  impl_->server = std::move(server);
   return bound;
 }
 
 void http_api::stop() {
-  if (!impl_->listener.joinable()) return;
-  impl_->server.stop();
-  impl_->listener.join();
+  if (impl_->server) impl_->server->stop();
 }
 
 }  // namespace perdure

@@ -1,8 +1,9 @@
 // The management API: HTTP/JSON on top of a client (see docs/http-api.md).
 //
-// Operation: a cpp-httplib server on its own threads; every request is translated into one client
-// call. Bad input (malformed JSON, oversized bodies, unknown routes or instances, invalid ids) is
-// answered with a 4xx and a JSON error body; an internal failure with a 5xx, logged.
+// Operation: an asynchronous HTTP/1.1 server (http_server.hpp) whose workers translate every
+// request into one client call. Bad input (malformed JSON, oversized bodies, unknown routes or
+// instances, invalid ids) is answered with a 4xx and a JSON error body; an internal failure with
+// a 5xx, logged; an unreachable owner node with a 503 and Retry-After.
 #pragma once
 
 #include "../actors/cluster_metrics.hpp"
@@ -13,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace perdure {
 
@@ -22,6 +24,7 @@ struct http_api_options {
   /// own instances, and keeps reporting while another node is down.
   std::function<instance_page(const instance_query&)> list_local;
   const actors::cluster_metrics* cluster = nullptr;  // a cluster node's networking counters, if any
+  std::vector<std::string> member_ids;  // a cluster node's members (itself included), for /api/cluster
 };
 
 class http_api {

@@ -8,6 +8,13 @@
 #include <new>
 
 namespace perdure {
+namespace {
+
+// A node found unreachable is re-tried by its peers' heartbeats every second or so; a client that
+// comes back after a few seconds finds it back or gets the same answer cheaply.
+constexpr int unavailable_retry_seconds = 5;
+
+}  // namespace
 
 api_error map_exception(std::exception_ptr failure) noexcept {
   try {
@@ -24,6 +31,8 @@ api_error map_exception(std::exception_ptr failure) noexcept {
     return {400, "InvalidArgument", e.what()};
   } catch (const payload_error& e) {
     return {400, "InvalidPayload", e.what()};
+  } catch (const unavailable_error& e) {
+    return {503, "Unavailable", e.what(), unavailable_retry_seconds};
   } catch (const timeout_error& e) {
     return {504, "Timeout", e.what()};
   } catch (const storage::store_error& e) {

@@ -25,7 +25,8 @@ struct api_error {
   int status = 500;
   std::string code;  // stable, machine-readable: "InstanceNotFound", "InvalidArgument", ...
   std::string message;
-  bool internal() const noexcept { return status >= 500; }
+  int retry_after_seconds = 0;  // sent as Retry-After when positive (a 503 that will pass)
+  bool internal() const noexcept { return status >= 500 && status != 503; }
 };
 
 /// Maps an exception thrown while serving a request to the response it deserves.

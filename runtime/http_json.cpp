@@ -2,6 +2,8 @@
 
 #include "http_time.hpp"
 
+#include <perdure/detail/json_payload.hpp>
+
 namespace perdure {
 namespace {
 
@@ -77,6 +79,9 @@ json event_fields(const event_payload& payload) {
 
 json payload_json(std::string_view text) {
   if (text.empty()) return nullptr;
+  // Parsing and dumping recurse once per level: text stored before payloads were bounded could
+  // otherwise overflow the reader's stack.
+  if (detail::json_nesting_depth(text) > detail::max_json_depth) return std::string{text};
   json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) return std::string{text};
   return value;

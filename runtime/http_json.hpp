@@ -12,7 +12,8 @@
 namespace perdure {
 
 /// A stored payload as a JSON value: null when absent; a string holding the raw text if it is not
-/// valid JSON (it always should be, but a status query must not fail on it).
+/// valid JSON or nests deeper than detail::max_json_depth (it always should pass, but data stored
+/// before payloads were checked must neither fail a status query nor overflow its stack).
 nlohmann::json payload_json(std::string_view text);
 
 nlohmann::json failure_json(const failure_details& failure);

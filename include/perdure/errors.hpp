@@ -85,5 +85,11 @@ class timeout_error : public error {
  public:
   using error::error;
 };
+/// The node that owns the instance's partition (or holds part of a listing) cannot be reached
+/// now; the same call succeeds once it is back.
+class unavailable_error : public error {
+ public:
+  using error::error;
+};
 
 }  // namespace perdure

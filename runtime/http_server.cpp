@@ -1,0 +1,477 @@
+#include "http_server.hpp"
+
+#include <perdure/errors.hpp>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+namespace perdure::http {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+
+// How long a refused request's connection keeps being read (and discarded) after the error was
+// sent, so that a client still sending its body reads the answer instead of a connection reset.
+constexpr std::chrono::seconds linger_time{5};
+
+std::string_view view(beast::string_view s) { return {s.data(), s.size()}; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX decoding; a '%' not followed by two hex digits stays as it is.
+std::string percent_decode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(plus_is_space && c == '+' ? ' ' : c);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t end = text.find(separator, start);
+    parts.push_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
+request make_request(bhttp::request<bhttp::string_body>&& message) {
+  request r;
+  r.method = std::string(view(message.method_string()));
+  const std::string_view target = view(message.target());
+  const size_t query_at = target.find('?');
+  r.path = std::string(target.substr(0, query_at));
+  const std::string_view path = std::string_view(r.path).substr(r.path.starts_with('/') ? 1 : 0);
+  if (!path.empty())
+    for (auto segment : split(path, '/')) r.segments.push_back(percent_decode(segment, false));
+  if (query_at != std::string_view::npos) {
+    for (auto pair : split(target.substr(query_at + 1), '&')) {
+      if (pair.empty()) continue;
+      const size_t eq = pair.find('=');
+      std::string name = percent_decode(pair.substr(0, eq), true);
+      std::string value = eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1), true);
+      r.params.emplace(std::move(name), std::move(value));  // keeps the first of a repeated name
+    }
+  }
+  for (const auto& field : message) r.headers.emplace_back(view(field.name_string()), view(field.value()));
+  r.body = std::move(message.body());
+  return r;
+}
+
+// Threads that run handlers, with a bounded queue: a full queue refuses rather than grows.
+class worker_pool {
+ public:
+  void start(size_t threads, size_t queue_limit) {
+    limit_ = queue_limit;
+    for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+  }
+
+  // False (and `task` untouched) when the queue is full or the pool stopped.
+  bool try_post(std::function<void()>& task) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || queue_.size() >= limit_) return false;
+      queue_.push_back(std::move(task));
+    }
+    ready_.notify_one();
+    return true;
+  }
+
+  // Tasks under way finish; queued ones are dropped (their connections are closed by then).
+  void stop() {
+    std::deque<std::function<void()>> dropped;
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      dropped.swap(queue_);
+    }
+    ready_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  void work() {
+    while (true) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (stopping_) return;
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> queue_;
+  size_t limit_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+class session;
+
+}  // namespace
+
+std::string request::param(std::string_view name) const {
+  auto it = params.find(name);
+  return it == params.end() ? std::string{} : it->second;
+}
+
+std::string request::header(std::string_view name) const {
+  for (const auto& [n, v] : headers)
+    if (beast::iequals(beast::string_view(n.data(), n.size()), beast::string_view(name.data(), name.size())))
+      return v;
+  return {};
+}
+
+struct server::impl {
+  server_options options;
+  server::handler handle;
+  server::cheap_test is_cheap;
+  server::error_writer write_error;
+
+  // Declared before the io_context: sessions its destructor releases still reach them.
+  std::mutex sessions_mutex;
+  std::unordered_map<session*, std::weak_ptr<session>> sessions;
+  std::atomic<size_t> admitted{0};  // open connections within max_connections
+  worker_pool workers;
+  worker_pool cheap_workers;
+
+  net::io_context io{1};
+  tcp::acceptor acceptor{io};
+  net::steady_timer accept_retry{io};
+  std::thread io_thread;
+
+  impl(server_options o, server::handler h, server::cheap_test c, server::error_writer e)
+      : options(o), handle(std::move(h)), is_cheap(std::move(c)), write_error(std::move(e)) {}
+
+  // The handler's response; a handler that throws anyway gets a 500, never a dead worker.
+  response run(const request& req) noexcept {
+    try {
+      return handle(req);
+    } catch (const std::exception& e) {
+      spdlog::error("management API: {} {} failed: {}", req.method, req.path, e.what());
+    } catch (...) {
+      spdlog::error("management API: {} {} failed with an unknown exception", req.method, req.path);
+    }
+    try {
+      return write_error(500, "InternalError", "the request failed inside the node; see its log");
+    } catch (...) {
+      return response{500, "application/json", {}, R"({"error":"InternalError","message":"out of memory"})"};
+    }
+  }
+
+  void accept();
+  void admit(tcp::socket socket);
+  void close_all();
+};
+
+namespace {
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(server::impl& server, tcp::socket socket, bool admitted)
+      : server_(server), socket_(std::move(socket)), deadline_(socket_.get_executor()), admitted_(admitted) {}
+
+  ~session() {
+    if (admitted_) server_.admitted.fetch_sub(1);
+    std::lock_guard lock(server_.sessions_mutex);
+    server_.sessions.erase(this);
+  }
+
+  void start() {
+    if (admitted_) return await_request();
+    refuse(503, "Busy",
+           "the node holds its limit of " + std::to_string(server_.options.max_connections) +
+               " connections; retry later");
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    deadline_.cancel();
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+ private:
+  void arm(std::chrono::steady_clock::duration timeout) {
+    deadline_.expires_after(timeout);
+    deadline_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec) self->close();
+    });
+  }
+
+  void await_request() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
+    parser_->body_limit(server_.options.body_limit);
+    if (buffer_.size() > 0) return read_head();  // the next request arrived with the last one
+    arm(server_.options.idle_timeout);
+    // Waiting without a read buffer: an idle connection costs a socket and a timer.
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+      if (self->closed_) return;
+      if (ec) return self->close();
+      self->read_head();
+    });
+  }
+
+  void read_head() {
+    arm(server_.options.head_timeout);
+    bhttp::async_read_header(socket_, buffer_, *parser_, [self = shared_from_this()](error_code ec, size_t) {
+      if (self->closed_) return;
+      if (ec) return self->fail(ec);
+      self->on_head();
+    });
+  }
+
+  void on_head() {
+    const auto& message = parser_->get();
+    if (message.count(bhttp::field::content_length) > 1 ||
+        view(message[bhttp::field::content_length]).find(',') != std::string_view::npos)
+      return refuse(400, "BadRequest", "the request has more than one Content-Length");
+    if (message.count(bhttp::field::transfer_encoding) > 1 ||
+        (message.count(bhttp::field::transfer_encoding) == 1 && !parser_->chunked()) ||
+        (parser_->chunked() && !beast::iequals(message[bhttp::field::transfer_encoding], "chunked")))
+      return refuse(400, "BadRequest", "the only transfer encoding served is 'chunked'");
+    if (beast::iequals(message[bhttp::field::expect], "100-continue")) {
+      static const std::string go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+      arm(server_.options.write_timeout);
+      return net::async_write(socket_, net::buffer(go_on), [self = shared_from_this()](error_code ec, size_t) {
+        if (self->closed_) return;
+        if (ec) return self->close();
+        self->read_body();
+      });
+    }
+    read_body();
+  }
+
+  void read_body() {
+    arm(server_.options.body_timeout);
+    bhttp::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](error_code ec, size_t) {
+      if (self->closed_) return;
+      if (ec) return self->fail(ec);
+      self->dispatch();
+    });
+  }
+
+  void fail(error_code ec) {
+    if (ec == bhttp::error::body_limit)
+      return refuse(413, "PayloadTooLarge",
+                    "the request body exceeds the limit of " + std::to_string(server_.options.body_limit) + " bytes");
+    if (ec == bhttp::error::header_limit)
+      return refuse(431, "HeaderTooLarge",
+                    "the request line and headers exceed the limit of " +
+                        std::to_string(server_.options.header_limit) + " bytes");
+    const bool malformed = ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+                           ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+    if (malformed) return refuse(400, "BadRequest", "malformed HTTP request: " + ec.message());
+    close();  // the peer left, or the socket failed: nobody to answer
+  }
+
+  void dispatch() {
+    deadline_.cancel();  // the handler's own calls have timeouts
+    const bool keep_alive = parser_->get().keep_alive();
+    auto req = std::make_shared<request>(make_request(parser_->release()));
+    const bool cheap = server_.is_cheap(*req);
+    std::function<void()> task = [self = shared_from_this(), req, keep_alive] {
+      auto res = std::make_shared<response>(self->server_.run(*req));
+      net::post(self->socket_.get_executor(), [self, res, keep_alive] { self->respond(std::move(*res), keep_alive); });
+    };
+    if ((cheap ? server_.cheap_workers : server_.workers).try_post(task)) return;
+    response busy = server_.write_error(503, "Busy", "every worker of the management API is busy; retry later");
+    busy.headers.emplace_back("Retry-After", std::to_string(server_.options.retry_after.count()));
+    respond(std::move(busy), keep_alive);
+  }
+
+  void respond(response res, bool keep_alive, bool then_linger = false) {
+    if (closed_) return;
+    out_ = {};
+    out_.version(11);
+    out_.result(static_cast<unsigned>(res.status));
+    out_.set(bhttp::field::content_type, res.content_type);
+    for (auto& [name, value] : res.headers) out_.insert(name, value);
+    out_.body() = std::move(res.body);
+    out_.keep_alive(keep_alive);
+    out_.prepare_payload();
+    arm(server_.options.write_timeout);
+    bhttp::async_write(socket_, out_, [self = shared_from_this(), keep_alive, then_linger](error_code ec, size_t) {
+      if (self->closed_) return;
+      if (ec) return self->close();
+      if (then_linger) return self->linger();
+      if (!keep_alive) return self->close();
+      self->await_request();
+    });
+  }
+
+  // The transport's own refusal; the connection closes after it.
+  void refuse(int status, const std::string& code, const std::string& message) {
+    response res = server_.write_error(status, code, message);
+    if (status == 503) res.headers.emplace_back("Retry-After", std::to_string(server_.options.retry_after.count()));
+    respond(std::move(res), false, true);
+  }
+
+  // Sends FIN, then reads and discards what the client still sends, for a bounded time.
+  void linger() {
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    buffer_.clear();
+    discard_.resize(16 * 1024);
+    arm(linger_time);
+    discard();
+  }
+
+  void discard() {
+    socket_.async_read_some(net::buffer(discard_), [self = shared_from_this()](error_code ec, size_t) {
+      if (self->closed_) return;
+      if (ec) return self->close();
+      self->discard();
+    });
+  }
+
+  server::impl& server_;
+  tcp::socket socket_;
+  net::steady_timer deadline_;
+  bool admitted_;
+  bool closed_ = false;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> out_;
+  std::vector<char> discard_;
+};
+
+}  // namespace
+
+void server::impl::accept() {
+  acceptor.async_accept([this](error_code ec, tcp::socket socket) {
+    if (!acceptor.is_open()) return;
+    if (ec) {
+      // E.g. out of file descriptors: retry shortly instead of spinning on the error.
+      spdlog::warn("management API: accepting a connection failed: {}", ec.message());
+      accept_retry.expires_after(std::chrono::milliseconds(50));
+      accept_retry.async_wait([this](error_code e) {
+        if (!e) accept();
+      });
+      return;
+    }
+    admit(std::move(socket));
+    accept();
+  });
+}
+
+void server::impl::admit(tcp::socket socket) {
+  error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  const bool within_limit = admitted.fetch_add(1) < options.max_connections;
+  if (!within_limit) admitted.fetch_sub(1);
+  auto s = std::make_shared<session>(*this, std::move(socket), within_limit);
+  {
+    std::lock_guard lock(sessions_mutex);
+    sessions.emplace(s.get(), s);
+  }
+  s->start();
+}
+
+void server::impl::close_all() {
+  std::vector<std::shared_ptr<session>> open;
+  {
+    std::lock_guard lock(sessions_mutex);
+    for (auto& [_, weak] : sessions)
+      if (auto s = weak.lock()) open.push_back(std::move(s));
+  }
+  for (auto& s : open) s->close();
+}
+
+server::server(server_options options, handler handle, cheap_test is_cheap, error_writer write_error)
+    : impl_(std::make_unique<impl>(options, std::move(handle), std::move(is_cheap), std::move(write_error))) {}
+
+server::~server() { stop(); }
+
+int server::listen(const std::string& address, int port) {
+  auto& s = *impl_;
+  if (s.acceptor.is_open()) throw error("the management API is already listening");
+  const std::string where = address + ":" + std::to_string(port);
+  try {
+    tcp::resolver resolver(s.io);
+    const auto endpoint = resolver.resolve(address, std::to_string(port))->endpoint();
+    s.acceptor.open(endpoint.protocol());
+    s.acceptor.set_option(net::socket_base::reuse_address(true));
+    s.acceptor.bind(endpoint);
+    s.acceptor.listen(net::socket_base::max_listen_connections);  // SOMAXCONN
+  } catch (const boost::system::system_error& e) {
+    error_code ignored;
+    s.acceptor.close(ignored);
+    throw error("cannot listen for the management API on " + where + ": " + e.code().message());
+  }
+  return s.acceptor.local_endpoint().port();
+}
+
+void server::serve() {
+  auto& s = *impl_;
+  if (s.io_thread.joinable()) throw error("the management API is already serving");
+  s.workers.start(s.options.workers, s.options.queue_limit);
+  s.cheap_workers.start(1, s.options.queue_limit);
+  s.accept();
+  s.io_thread = std::thread([&s] {
+    while (true) {
+      try {
+        s.io.run();
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("management API: the I/O thread caught {}; it goes on", e.what());
+      }
+    }
+  });
+}
+
+void server::stop() {
+  auto& s = *impl_;
+  if (!s.io_thread.joinable()) return;
+  net::post(s.io, [&s] {
+    error_code ignored;
+    s.acceptor.close(ignored);
+    s.accept_retry.cancel();
+    s.close_all();
+    s.io.stop();
+  });
+  s.io_thread.join();
+  s.workers.stop();
+  s.cheap_workers.stop();
+}
+
+}  // namespace perdure::http

@@ -1,0 +1,86 @@
+// The HTTP/1.1 transport of the management API (Boost.Beast on Asio): accepts connections, reads
+// requests within limits and deadlines, runs a handler on a bounded worker pool and writes its
+// response. It knows nothing of Perdure's routes; runtime/http_api.cpp routes on its requests.
+//
+// Why asynchronous: a thread per connection (cpp-httplib) lets a few slow or idle clients take
+// every thread (see docs/architecture.md). Here one I/O thread holds every connection, and only
+// requests that are complete reach the workers, which may block (the client API is synchronous).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace perdure::http {
+
+struct request {
+  std::string method;
+  std::string path;                   // as sent, still percent-encoded, without the query
+  std::vector<std::string> segments;  // the path split at '/', each segment percent-decoded
+  std::map<std::string, std::string, std::less<>> params;  // decoded query; the first of a repeated name
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  bool has_param(std::string_view name) const { return params.find(name) != params.end(); }
+  /// The decoded value, or "" when absent.
+  std::string param(std::string_view name) const;
+  /// The first header of that name (case-insensitive), or "" when absent.
+  std::string header(std::string_view name) const;
+};
+
+struct response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+struct server_options {
+  size_t body_limit = 8u << 20;  // enforced while reading, for every transfer encoding
+  size_t header_limit = 16u << 10;
+  std::chrono::milliseconds head_timeout{10'000};  // the whole request line and headers
+  std::chrono::milliseconds body_timeout{60'000};  // the whole body
+  std::chrono::milliseconds idle_timeout{60'000};  // a keep-alive connection between requests
+  std::chrono::milliseconds write_timeout{30'000};
+  size_t max_connections = 10'000;  // past it, a new connection is answered 503 and closed
+  size_t workers = 32;              // threads running handlers
+  size_t queue_limit = 4096;        // requests waiting for a worker; past it, 503 with Retry-After
+  std::chrono::seconds retry_after{1};
+};
+
+class server {
+ public:
+  using handler = std::function<response(const request&)>;
+  /// Says whether a request is cheap (e.g. health): cheap requests run on a worker of their own,
+  /// so they are answered while every other worker is busy.
+  using cheap_test = std::function<bool(const request&)>;
+  /// Answers the transport's own refusals (bad request, body too large, busy): status, a stable
+  /// code and a message, as a response with the same JSON error shape the handler uses.
+  using error_writer = std::function<response(int status, const std::string& code, const std::string& message)>;
+
+  server(server_options options, handler handle, cheap_test is_cheap, error_writer write_error);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Binds and listens (backlog SOMAXCONN); returns the bound port (useful with port 0). Throws
+  /// perdure::error when the address cannot be bound. Connections wait in the backlog until serve().
+  int listen(const std::string& address, int port);
+  /// Starts the I/O thread and the workers.
+  void serve();
+  /// Closes the listener and every connection, waits for the handlers under way and joins every
+  /// thread; idempotent.
+  void stop();
+
+  struct impl;  // named here so that the connections, defined with it in the .cpp, can refer to it
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace perdure::http
