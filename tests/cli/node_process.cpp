@@ -116,6 +116,14 @@ int test_node::stop() {
   return exit_status_;
 }
 
+size_t resident_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.starts_with("VmRSS:")) return std::stoul(line.substr(6));
+  return 0;
+}
+
 cli_result run_cli(const std::vector<std::string>& args) {
   temp_dir dir;
   std::vector<std::string> argv{PERDURE_CLI_PATH};

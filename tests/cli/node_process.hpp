@@ -37,6 +37,7 @@ class test_node {
   test_node& operator=(const test_node&) = delete;
 
   int port() const noexcept { return port_; }
+  pid_t pid() const noexcept { return pid_; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   bool alive();
   /// SIGTERM, then SIGKILL if it has not exited within 15 s; returns the exit status of waitpid.
@@ -48,6 +49,9 @@ class test_node {
   int port_ = -1;
   int exit_status_ = -1;
 };
+
+/// The resident set size of a running process, in KiB (VmRSS in /proc/<pid>/status); 0 if unknown.
+size_t resident_kib(pid_t pid);
 
 struct cli_result {
   int exit_code = -1;

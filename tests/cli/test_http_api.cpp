@@ -1,5 +1,6 @@
 // The management API over real HTTP on 127.0.0.1, against the test node process.
 #include "node_process.hpp"
+#include "raw_socket.hpp"
 #include "support/prometheus_sample.hpp"
 
 #include <doctest/doctest.h>
@@ -485,4 +486,151 @@ TEST_CASE("bad input gets a 4xx with a JSON error and never hurts the node") {
   CHECK(node.alive());
   check_node_works(http);
   CHECK(node.stop() == 0);  // a clean shutdown after all of it
+}
+
+// The limit the test node's API applies: twice its 64 KiB payload limit plus 4 KiB.
+constexpr size_t test_body_limit = 2 * 64 * 1024 + 4096;
+
+TEST_CASE("a chunked body over the limit is refused while it is read, in bounded memory") {
+  test_node node;
+  httplib::Client http("127.0.0.1", node.port());
+  http.set_read_timeout(30s);
+  http.set_write_timeout(30s);
+  const size_t rss_before = perdure::cli_test::resident_kib(node.pid());
+  const std::string chunk(1 << 20, '1');  // a digit string: valid JSON all the way, so nothing stops early but the limit
+  size_t sent = 0;
+  const auto r = http.Post(
+      "/api/orchestrations/Chain",
+      [&](size_t, httplib::DataSink& sink) {
+        if (sent >= (64u << 20)) {
+          sink.done();
+          return true;
+        }
+        sent += chunk.size();
+        return sink.write(chunk.data(), chunk.size());
+      },
+      "application/json");
+  REQUIRE(r);
+  check_error(r, 413, "PayloadTooLarge");
+  CHECK(json::parse(r->body)["message"].get<std::string>().find(std::to_string(test_body_limit)) != std::string::npos);
+  const size_t rss_after = perdure::cli_test::resident_kib(node.pid());
+  INFO("RSS before " << rss_before << " KiB, after " << rss_after << " KiB");
+  CHECK(rss_after < rss_before + 32 * 1024);  // the 64 MiB never held
+  check_node_works(http);
+  CHECK(node.stop() == 0);
+}
+
+TEST_CASE("a request head trickled one line at a time is closed at its deadline") {
+  test_node node;
+  perdure::cli_test::raw_socket slow(node.port());
+  REQUIRE(slow.send("GET /api/health HTTP/1.1\r\nHost: x\r\n"));
+  // One header line every 500 ms, each well within any per-read timeout; the whole head is
+  // due within 10 s, so the node closes the connection before 15 s.
+  bool closed = false;
+  for (int line = 0; line < 30 && !closed; ++line) {
+    slow.read_until_closed(500ms);
+    closed = slow.closed_by_peer() || !slow.send("X-Slow-" + std::to_string(line) + ": 1\r\n");
+  }
+  CHECK(closed);
+  httplib::Client http("127.0.0.1", node.port());
+  check_node_works(http);
+  CHECK(node.stop() == 0);
+}
+
+TEST_CASE("two Content-Length headers are refused") {
+  test_node node;
+  for (const char* lengths : {"Content-Length: 7\r\nContent-Length: 7\r\n", "Content-Length: 7, 7\r\n",
+                              "Content-Length: 7\r\nContent-Length: 9\r\n"}) {
+    perdure::cli_test::raw_socket socket(node.port());
+    REQUIRE(socket.send(std::string("POST /api/orchestrations/Chain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n") +
+                        lengths + "\r\n\"Tokyo\""));
+    const std::string answer = socket.read_until_closed(10s);
+    INFO(lengths << " -> " << answer);
+    CHECK(perdure::cli_test::raw_socket::status_of(answer) == 400);
+    CHECK(answer.find("\"error\"") != std::string::npos);
+  }
+  CHECK(body_of(httplib::Client("127.0.0.1", node.port()).Get("/api/instances"))["instances"].empty());
+  CHECK(node.stop() == 0);
+}
+
+TEST_CASE("the Host header is never reflected into the URLs the API returns") {
+  test_node node;
+  httplib::Client http("127.0.0.1", node.port());
+  const auto r = http.Post("/api/orchestrations/Chain", {{"Host", "evil.example:666"}}, "\"x\"", "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 202);
+  const std::string own = "http://127.0.0.1:" + std::to_string(node.port()) + "/api/instances/";
+  CHECK(r->get_header_value("Location").starts_with(own));
+  const json body = json::parse(r->body);
+  for (const char* field : {"statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "suspendPostUri",
+                            "resumePostUri", "purgeHistoryDeleteUri"})
+    CHECK_MESSAGE(body[field].get<std::string>().starts_with(own), field << ": " << body[field]);
+  CHECK(r->body.find("evil") == std::string::npos);
+  CHECK(node.stop() == 0);
+}
+
+TEST_CASE("instance ids and event names '.' and '..' are refused") {
+  test_node node;
+  httplib::Client http("127.0.0.1", node.port());
+  start(http, "WaitForApproval", "", "dots");
+  for (const std::string dots : {".", ".."}) {
+    const std::string encoded = dots == "." ? "%2E" : "%2E%2E";
+    check_error(http.Post("/api/orchestrations/Chain?instanceId=" + dots, "\"x\"", "application/json"), 400,
+                "InvalidArgument");
+    check_error(http.Get("/api/instances/" + encoded), 400, "InvalidArgument");
+    check_error(http.Post("/api/instances/" + encoded + "/terminate", "", "application/json"), 400, "InvalidArgument");
+    check_error(http.Post("/api/instances/dots/raiseEvent/" + encoded, "true", "application/json"), 400,
+                "InvalidArgument");
+  }
+  CHECK(body_of(http.Get("/api/instances")).at("instances").size() == 1);
+  CHECK(node.stop() == 0);
+}
+
+TEST_CASE("a reason that is not UTF-8 is refused alike by terminate, suspend and resume") {
+  test_node node;
+  httplib::Client http("127.0.0.1", node.port());
+  const std::string id = start(http, "WaitForApproval", "", "reasons")["id"];
+  wait_for(http, id, "Running");
+  for (const char* verb : {"terminate", "suspend", "resume"}) {
+    const auto r = http.Post("/api/instances/" + id + "/" + verb + "?reason=bad%FF%FEtext", "", "application/json");
+    INFO(verb);
+    check_error(r, 400, "InvalidArgument");
+    CHECK(json::parse(r->body)["message"].get<std::string>().find("reason") != std::string::npos);
+  }
+  CHECK(body_of(http.Get("/api/instances/" + id))["runtimeStatus"] == "Running");  // none of them applied
+  CHECK(http.Post("/api/instances/" + id + "/terminate?reason=caf%C3%A9", "", "application/json")->status == 202);
+  wait_for(http, id, "Terminated");
+  CHECK(node.stop() == 0);
+}
+
+TEST_CASE("a form content type does not cap the body below the documented limit") {
+  test_node node;
+  httplib::Client http("127.0.0.1", node.port());
+  // curl -d sends application/x-www-form-urlencoded; 20 KB is over 8 KB and under both limits.
+  const std::string input = "\"" + std::string(20 * 1024, 'f') + "\"";
+  const auto r = http.Post("/api/orchestrations/Chain", input, "application/x-www-form-urlencoded");
+  REQUIRE(r);
+  REQUIRE_MESSAGE(r->status == 202, r->body);
+  const json done = wait_for(http, json::parse(r->body)["id"], "Completed");
+  CHECK(done["input"].get<std::string>().size() == 20 * 1024);
+  // Over the body limit, the answer names that limit.
+  const auto over = http.Post("/api/orchestrations/Chain", std::string(test_body_limit + 1, '1'),
+                              "application/x-www-form-urlencoded");
+  check_error(over, 413, "PayloadTooLarge");
+  CHECK(json::parse(over->body)["message"].get<std::string>().find(std::to_string(test_body_limit)) !=
+        std::string::npos);
+  CHECK(node.stop() == 0);
+}
+
+TEST_CASE("health is about this node; the cluster view is a route of its own") {
+  test_node node;
+  httplib::Client http("127.0.0.1", node.port());
+  const auto health = http.Get("/api/health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  CHECK(json::parse(health->body) == json{{"status", "Healthy"}});
+  const json cluster = body_of(http.Get("/api/cluster"));
+  CHECK(cluster["status"] == "SingleNode");
+  CHECK(cluster["members"].empty());
+  CHECK(node.stop() == 0);
 }
