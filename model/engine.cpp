@@ -3,6 +3,7 @@
 #include "describe.hpp"
 #include "uuid.hpp"
 
+#include <perdure/detail/json_payload.hpp>
 #include <perdure/failure.hpp>
 
 #include <algorithm>
@@ -19,10 +20,19 @@ const Event* as(const history_event& e) noexcept {
   return std::get_if<Event>(&e.payload);
 }
 
+// The payload an action carries to another function or instance, if any.
+const std::string* action_input(const event_payload& p) noexcept {
+  if (auto* s = std::get_if<events::task_scheduled>(&p)) return &s->input;
+  if (auto* c = std::get_if<events::sub_orchestration_created>(&p)) return &c->input;
+  if (auto* e = std::get_if<events::event_sent>(&p)) return &e->input;
+  return nullptr;
+}
+
 }  // namespace
 
-engine::engine(const registry& functions, std::string name, std::string instance_id)
+engine::engine(const registry& functions, std::string name, std::string instance_id, episode_limits limits)
     : function_(functions.orchestration(name)),
+      limits_(limits),
       name_(std::move(name)),
       instance_id_(std::move(instance_id)),
       ctx_(*this) {}
@@ -101,6 +111,7 @@ episode_result engine::replay(std::span<const history_event> stored) {
 }
 
 void engine::finish_episode(episode_result& result) {
+  if (over_limit_) end_over_limit();
   result.appended.insert(result.appended.end(), std::make_move_iterator(pending_.begin()),
                          std::make_move_iterator(pending_.end()));
   std::vector<history_event>().swap(pending_);  // a fan-out's capacity must not outlive it
@@ -264,10 +275,13 @@ void engine::check_root() {
   if (nondeterminism_) return;
   try {
     std::string output = root_.take();
-    if (continue_as_new_)
+    if (over_limit_) return;  // end_over_limit() fails the execution
+    if (continue_as_new_) {
       terminal_ = events::continued_as_new{continue_as_new_->input};
-    else
+    } else {
+      check_json_payload("the orchestration's output", output);
       terminal_ = events::execution_completed{std::move(output)};
+    }
   } catch (...) {
     terminal_ = events::execution_failed{to_failure_details(std::current_exception())};
   }
@@ -285,6 +299,31 @@ std::string engine::describe_code_state() const {
   return "no further action (the orchestration waits)";
 }
 
+void engine::check_action_limit() {
+  if (!over_limit_ && pending_.size() >= limits_.max_actions)
+    over_limit_ = failure_details{
+        "ActionLimitExceeded",
+        "the orchestration took more than " + std::to_string(limits_.max_actions) +
+            " actions (activities, timers, sub-orchestrations, events sent) in one episode; the node's "
+            "--max-actions-per-episode bounds this so one instance cannot take the node's memory: split the "
+            "work (batches awaited in turn, or sub-orchestrations)",
+        {},
+        true};
+  if (over_limit_) throw error(over_limit_->message);
+}
+
+// The code went over a limit: it may have caught the error and still wait for the actions it
+// took, so the execution is ended here (outside the code) and none of this episode's actions run.
+void engine::end_over_limit() {
+  pending_.clear();
+  continue_as_new_.reset();
+  if (!ended_) {
+    ended_ = true;
+    release_code();
+  }
+  terminal_ = events::execution_failed{*over_limit_};
+}
+
 void engine::issue(action_kind kind, event_payload&& event, ref<leaf_state> leaf) {
   throw_if_poisoned();
   if (ended_) throw error("orchestration action after the execution ended");
@@ -297,6 +336,8 @@ void engine::issue(action_kind kind, event_payload&& event, ref<leaf_state> leaf
       throw *nondeterminism_;
     }
   } else {
+    check_action_limit();
+    if (const std::string* input = action_input(event)) check_json_payload("the input of " + describe(event), *input);
     pending_.push_back(history_event{now_, std::move(event)});
   }
   actions_.push_back(action{kind, false, std::move(leaf)});
@@ -352,10 +393,12 @@ ref<leaf_state> engine::wait_event(std::string_view name) {
 }
 
 void engine::continue_as_new(std::string input, bool keep_unprocessed_events) {
+  check_json_payload("the continue-as-new input", input);
   continue_as_new_ = continue_request{std::move(input), keep_unprocessed_events};
 }
 
 void engine::set_custom_status(std::string json) {
+  check_json_payload("the custom status", json);
   custom_status_ = std::move(json);
   custom_status_changed_ = true;
 }

@@ -29,7 +29,7 @@ enum class action_kind : uint8_t { activity, timer, sub_orchestration, event_sen
 
 class engine {
  public:
-  engine(const registry& functions, std::string name, std::string instance_id);
+  engine(const registry& functions, std::string name, std::string instance_id, episode_limits limits = {});
   ~engine();
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
@@ -84,8 +84,11 @@ class engine {
   void fail_nondeterminism(size_t position, std::string in_history, std::string in_code);
   std::string describe_code_state() const;
   void throw_if_poisoned() const;
+  void check_action_limit();
+  void end_over_limit();
 
   const registry::orchestration_fn& function_;
+  const episode_limits limits_;
   std::string name_;
   std::string instance_id_;
   std::string execution_id_;
@@ -113,6 +116,8 @@ class engine {
   std::span<const history_event> history_;
   std::vector<size_t> history_actions_;
   std::optional<nondeterminism_error> nondeterminism_;
+  // Set when the code exceeded limits_ in this episode: the execution fails with it.
+  std::optional<failure_details> over_limit_;
 
   task<std::string> root_;  // last: destroyed first, while the states its frames await live
 };

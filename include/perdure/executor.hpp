@@ -14,6 +14,7 @@
 
 #include <perdure/history.hpp>
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <span>
@@ -41,10 +42,19 @@ struct episode_result {
   std::vector<history_event> carryover_events;
 };
 
+/// Bounds on what one episode of an orchestration may do, so one request cannot take a node's
+/// memory. Exceeding one fails the execution (the node stays up).
+struct episode_limits {
+  // Actions (activities, timers, sub-orchestrations, events sent) the code may take in one episode:
+  // each becomes a history event, a queue entry and a coroutine state.
+  size_t max_actions = 100'000;
+};
+
 class orchestration_executor {
  public:
   /// Throws perdure::unknown_orchestration_error if `name` is not registered.
-  orchestration_executor(const registry& functions, std::string name, std::string instance_id);
+  orchestration_executor(const registry& functions, std::string name, std::string instance_id,
+                         episode_limits limits = {});
   ~orchestration_executor();
   orchestration_executor(const orchestration_executor&) = delete;
   orchestration_executor& operator=(const orchestration_executor&) = delete;
