@@ -3,9 +3,10 @@
 #include "actor_state.hpp"
 #include "protocol.hpp"
 
+#include <perdure/detail/json_payload.hpp>
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "../storage/keys.hpp"
@@ -265,8 +266,11 @@ caf::error check_payload(node_actor* self, const std::string& what, const std::s
   if (json.size() > limit)
     return make_client_error(client_errc::invalid_argument, what + " is " + std::to_string(json.size()) +
                                                                 " bytes; the limit is " + std::to_string(limit));
-  if (!json.empty() && !nlohmann::json::accept(json))
-    return make_client_error(client_errc::invalid_argument, what + " is not valid JSON");
+  try {
+    detail::check_json_payload(what, json);
+  } catch (const payload_error& e) {
+    return make_client_error(client_errc::invalid_argument, e.what());
+  }
   return caf::none;
 }
 

@@ -4,6 +4,8 @@
 #include "instance_ids.hpp"
 #include "purge_by_filter.hpp"
 
+#include <perdure/detail/json_payload.hpp>
+
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
@@ -34,8 +36,11 @@ void local_client::check_payload(std::string_view what, std::string_view json) c
   if (json.size() > max_payload_bytes_)
     throw invalid_argument_error(std::string{what} + " is " + std::to_string(json.size()) +
                                  " bytes; the limit is " + std::to_string(max_payload_bytes_));
-  if (!json.empty() && !nlohmann::json::accept(json))
-    throw invalid_argument_error(std::string{what} + " is not valid JSON");
+  try {
+    detail::check_json_payload(what, json);
+  } catch (const payload_error& e) {
+    throw invalid_argument_error(e.what());  // a client's bad argument, as on a cluster
+  }
 }
 
 std::string local_client::start(std::string_view name, std::string input_json, const start_options& options) {
