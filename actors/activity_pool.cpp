@@ -4,6 +4,8 @@
 #include "protocol.hpp"
 
 #include <perdure/activity_context.hpp>
+#include <perdure/detail/json_payload.hpp>
+#include <perdure/failure.hpp>
 
 #include <caf/all.hpp>
 
@@ -74,7 +76,17 @@ caf::behavior dispatcher(dispatcher_actor* self, node_metrics* metrics) {
   };
 }
 
-message run_activity(const registry& functions, const storage::activity_task& task, node_metrics& metrics) {
+failure_details payload_failure(const std::string& why) {
+  return to_failure_details(std::make_exception_ptr(payload_error(why)));
+}
+
+std::string over_limit(const char* what, size_t size, size_t limit) {
+  return std::string(what) + " is " + std::to_string(size) + " bytes, more than max_payload_bytes (" +
+         std::to_string(limit) + ")";
+}
+
+message run_activity(const registry& functions, const storage::activity_task& task, size_t max_payload_bytes,
+                     node_metrics& metrics) {
   metrics.activities_started.fetch_add(1, std::memory_order_relaxed);
   message result{task.instance_id, task.execution_id, history_event{}};
   try {
@@ -86,6 +98,7 @@ message run_activity(const registry& functions, const storage::activity_task& ta
     result.event = history_event{clock::now(), events::task_failed{task.task_id, to_failure_details(std::current_exception())}};
     metrics.activities_failed.fetch_add(1, std::memory_order_relaxed);
   }
+  bound_activity_result(result, max_payload_bytes);
   return result;
 }
 
@@ -131,7 +144,7 @@ class result_outbox {
 };
 
 caf::behavior worker(caf::event_based_actor* self, const registry* functions, caf::actor dispatcher,
-                     node_metrics* metrics) {
+                     size_t max_payload_bytes, node_metrics* metrics) {
   keep_running_on_unexpected(self);
   self->send(dispatcher, idle_atom::value, caf::actor{self}, uint64_t{0}, uint64_t{0});
   return {
@@ -140,7 +153,7 @@ caf::behavior worker(caf::event_based_actor* self, const registry* functions, ca
         result_outbox outbox;
         for (const auto& work : batch.items) {
           metrics->activity_queue_depth.fetch_sub(1, std::memory_order_relaxed);
-          outbox.add(work, run_activity(*functions, work.task, *metrics));
+          outbox.add(work, run_activity(*functions, work.task, max_payload_bytes, *metrics));
           if (outbox.overdue()) outbox.send_all(self);
         }
         outbox.send_all(self);
@@ -153,13 +166,36 @@ caf::behavior worker(caf::event_based_actor* self, const registry* functions, ca
 
 }  // namespace
 
+void bound_activity_result(message& result, size_t max_payload_bytes) {
+  auto& event = result.event.payload;
+  if (auto* done = std::get_if<events::task_completed>(&event)) {
+    std::string refusal;
+    if (done->output.size() > max_payload_bytes) {
+      refusal = over_limit("the activity's output", done->output.size(), max_payload_bytes);
+    } else {
+      try {
+        detail::check_json_payload("the activity's output", done->output);
+      } catch (const payload_error& e) {
+        refusal = e.what();
+      }
+    }
+    if (!refusal.empty()) event = events::task_failed{done->task_id, payload_failure(refusal)};
+  } else if (auto* failed = std::get_if<events::task_failed>(&event)) {
+    const auto& f = failed->failure;
+    const size_t largest = std::max(f.message.size(), f.details.size());
+    if (largest > max_payload_bytes)
+      failed->failure = payload_failure(over_limit("the activity's failure message", largest, max_payload_bytes) +
+                                        "; the activity failed with " + f.error_type);
+  }
+}
+
 activity_pool spawn_activity_pool(caf::actor_system& system, const registry& functions, size_t worker_count,
-                                  node_metrics& metrics) {
+                                  size_t max_payload_bytes, node_metrics& metrics) {
   activity_pool pool;
   pool.dispatcher = system.spawn(dispatcher, &metrics);
   pool.workers.reserve(worker_count);
   for (size_t i = 0; i < worker_count; ++i)
-    pool.workers.push_back(system.spawn<caf::detached>(worker, &functions, pool.dispatcher, &metrics));
+    pool.workers.push_back(system.spawn<caf::detached>(worker, &functions, pool.dispatcher, max_payload_bytes, &metrics));
   return pool;
 }
 

@@ -1,6 +1,9 @@
 #include "episode.hpp"
 
+#include "validate.hpp"  // storage's
+
 #include <perdure/errors.hpp>
+#include <perdure/failure.hpp>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -45,6 +48,11 @@ class episode_runner {
     if (!wrote_) return std::nullopt;
     slot_.record->last_updated_at = env_.now;
     commit_.record = *slot_.record;
+    if (auto refusal = refused_by_store()) {
+      fail_refused(*refusal);
+      slot_.record->last_updated_at = env_.now;
+      commit_.record = *slot_.record;
+    }
     return std::move(commit_);
   }
 
@@ -78,7 +86,8 @@ class episode_runner {
     for (auto& ev : carryover) first.push_back(std::move(ev));
 
     try {
-      slot_.executor = std::make_unique<orchestration_executor>(env_.functions, started.name, slot_.instance_id);
+      slot_.executor = std::make_unique<orchestration_executor>(env_.functions, started.name, slot_.instance_id,
+                                                                 env_.limits);
     } catch (const std::exception& e) {
       // Unknown orchestration (e.g. a sub-orchestration name nobody registered): the execution fails.
       commit_.appended = std::move(first);
@@ -88,6 +97,60 @@ class episode_runner {
     run([&] { return slot_.executor->execute(first); }, first);
   }
 
+  // The store's own check, on this episode alone (it is cheap: sizes and ids).
+  std::optional<std::string> refused_by_store() {
+    storage::commit_batch alone;
+    alone.partition = env_.store.partition_of(slot_.instance_id);
+    alone.episodes.push_back(std::move(commit_));
+    std::optional<std::string> refusal;
+    try {
+      storage::validate(alone, env_.store.partition_count(), env_.max_payload_bytes);
+    } catch (const storage::store_error& e) {
+      refusal = e.what();
+    }
+    commit_ = std::move(alone.episodes.front());
+    return refusal;
+  }
+
+  // What the episode did cannot be stored: none of it happens. The execution it ran fails with a
+  // payload error on top of its durable state (or, when this episode started it, on top of its
+  // start); the queue entries the episode consumed are released as they would have been.
+  void fail_refused(const std::string& refusal) {
+    slot_.executor.reset();
+    auto durable = env_.store.instance(slot_.instance_id);
+    const bool was_running = durable && !is_terminal(durable->status) &&
+                             durable->status != runtime_status::continued_as_new;
+    std::optional<history_event> started;
+    if (!was_running)
+      for (auto& ev : commit_.appended)
+        if (std::holds_alternative<events::execution_started>(ev.payload)) {
+          started = std::move(ev);
+          break;
+        }
+    commit_.appended.clear();
+    commit_.scheduled_activities.clear();
+    commit_.new_timers.clear();
+    commit_.outbox.clear();
+    commit_.appended.push_back(history_event{env_.now, events::episode_started{}});
+    if (was_running || !started) {
+      commit_.new_execution = false;
+      slot_.record = std::move(durable);
+    } else {
+      auto& start = std::get<events::execution_started>(started->payload);
+      if (start.input.size() > env_.max_payload_bytes) start.input.clear();  // the refusal says why
+      commit_.new_execution = true;
+      slot_.record->execution_id = start.execution_id;
+      slot_.record->input = start.input;
+      slot_.record->parent = start.parent;
+      slot_.record->output.clear();
+      slot_.record->custom_status.clear();
+      commit_.appended.push_back(std::move(*started));
+    }
+    spdlog::error("instance '{}' failed: the store refuses what its episode produced: {}", slot_.instance_id, refusal);
+    fail_execution(to_failure_details(std::make_exception_ptr(
+        payload_error("the orchestration produced a payload the store refuses: " + refusal))));
+  }
+
   void flush() {
     if (pending_.empty()) return;
     auto events = std::move(pending_);
@@ -95,7 +158,7 @@ class episode_runner {
     if (!slot_.executor) {
       try {
         slot_.executor = std::make_unique<orchestration_executor>(env_.functions, slot_.record->name,
-                                                                   slot_.instance_id);
+                                                                   slot_.instance_id, env_.limits);
         auto stored = env_.store.history(slot_.instance_id);
         apply(slot_.executor->replay(stored));
       } catch (const std::exception& e) {

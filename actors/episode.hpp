@@ -31,6 +31,8 @@ struct episode_env {
   const storage::hub_store& store;
   time_point now;
   std::function<std::string()> new_execution_id;
+  episode_limits limits;
+  size_t max_payload_bytes;  // the store's; an episode it would refuse fails its instance instead
 };
 
 /// Queue entries whose instance or execution is gone, to remove without an episode.
@@ -43,7 +45,9 @@ struct orphaned_entries {
 void load_record(instance_slot& slot, const storage::hub_store& store);
 
 /// Runs one episode over `inbox` (in arrival order). Returns nullopt when nothing needs writing
-/// (every message was a duplicate or arrived too late). On a non-determinism error the new events
+/// (every message was a duplicate or arrived too late). An episode the store would refuse
+/// (storage::validate, e.g. an output over max_payload_bytes) is not returned: the instance's
+/// execution fails with a payload error instead, so one instance never fails a partition's batch. On a non-determinism error the new events
 /// are still recorded, the instance stays Running with the error in its record, and its coroutine
 /// is dropped: fixed code replays it when the next message (or a resume) arrives.
 std::optional<storage::episode_commit> run_episode(instance_slot& slot, std::vector<message> inbox,

@@ -1,5 +1,6 @@
 #include "partition_actor.hpp"
 
+#include "activity_pool.hpp"
 #include "actor_state.hpp"
 #include "episode.hpp"
 #include "protocol.hpp"
@@ -220,7 +221,8 @@ void flush(partition_actor* self) {
   storage::commit_batch batch;
   batch.partition = st.config.partition;
   const episode_env env{*st.config.functions, *st.config.store, clock::now(),
-                        [self] { return random_hex_id(self->state.random); }};
+                        [self] { return random_hex_id(self->state.random); }, st.config.limits,
+                        st.config.max_payload_bytes};
   std::vector<slot_entry*> touched;
   orphaned_entries orphans;
   std::vector<slot_entry*> dirty;
@@ -340,6 +342,7 @@ void accept_delivery(partition_actor* self, message msg) {
     accepted = msg.source_seq;
     st.acks_after_commit.emplace_back(source, msg.source_seq);
   }
+  bound_activity_result(msg, st.config.max_payload_bytes);  // results from other nodes too
   auto& e = entry(self, msg.instance_id);
   enqueue(self, e, std::move(msg));
 }

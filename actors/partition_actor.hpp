@@ -20,6 +20,7 @@
 
 #include "metrics.hpp"
 
+#include <perdure/executor.hpp>
 #include <perdure/registry.hpp>
 #include <perdure/storage/store.hpp>
 
@@ -46,6 +47,8 @@ struct partition_config {
   std::shared_ptr<partition_directory> directory;  // filled by the host before it sends recover_atom
   size_t max_cached_instances = 10'000;
   node_metrics* metrics = nullptr;
+  episode_limits limits;
+  size_t max_payload_bytes = 4u << 20;  // the store's limit: an episode it would refuse fails its instance alone
 };
 
 /// Spawns the partition actor. It does nothing until it receives recover_atom, which the host sends

@@ -77,7 +77,8 @@ void start_cluster(host::node& n, const registry& functions) {
     if (membership.owns(p))
       n.directory->partitions.push_back(actors::spawn_partition(
           system, actors::partition_config{p, n.store.get(), &functions, n.cluster_dispatcher, n.directory,
-                                           o.max_cached_instances, &n.metrics}));
+                                           o.max_cached_instances, &n.metrics,
+                                           episode_limits{o.max_actions_per_episode}, o.max_payload_bytes}));
     else
       n.directory->partitions.push_back(actors::spawn_remote_partition(system, p, n.cluster_metrics));
   }
@@ -142,7 +143,8 @@ void host::start(const node_options& options) {
   n->config.set("scheduler.policy", caf::atom("sharing"));
   n->system = std::make_unique<caf::actor_system>(n->config);
 
-  n->pool = actors::spawn_activity_pool(*n->system, functions_, options.activity_workers, n->metrics);
+  n->pool = actors::spawn_activity_pool(*n->system, functions_, options.activity_workers, options.max_payload_bytes,
+                                        n->metrics);
   const uint32_t partitions = n->store->partition_count();
   n->directory->partitions.reserve(partitions);
   if (cluster) {
@@ -156,7 +158,9 @@ void host::start(const node_options& options) {
     for (uint32_t p = 0; p < partitions; ++p) {
       n->directory->partitions.push_back(actors::spawn_partition(
           *n->system, actors::partition_config{p, n->store.get(), &functions_, n->pool.dispatcher, n->directory,
-                                               options.max_cached_instances, &n->metrics}));
+                                               options.max_cached_instances, &n->metrics,
+                                               episode_limits{options.max_actions_per_episode},
+                                               options.max_payload_bytes}));
     }
     for (const auto& partition : n->directory->partitions) caf::anon_send(partition, actors::recover_atom::value);
     n->client = std::make_unique<local_client>(*n->system, *n->store, functions_, n->directory, options.max_payload_bytes);

@@ -24,6 +24,11 @@ std::optional<int> parse_node_flags(int argc, char** argv, node_options& options
       ->capture_default_str()
       ->check(CLI::IsMember({"on", "off"}));
   app.add_option("--max-payload", options.max_payload_bytes, "Largest payload in bytes")->capture_default_str();
+  app.add_option("--max-actions-per-episode", options.max_actions_per_episode,
+                 "Activities, timers, sub-orchestrations and events one orchestration may start in one episode; "
+                 "more fails that orchestration")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100'000'000}));
   app.add_option("--log-level", options.log_level, "Log level")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <perdure/client.hpp>
+#include <perdure/executor.hpp>
 #include <perdure/registry.hpp>
 
 #include <chrono>
@@ -26,6 +27,9 @@ struct node_options {
   size_t max_cached_instances = 10'000;  // live coroutines kept in memory; the rest replay on demand
   bool sync = true;                // fsync every commit (durable against power loss)
   size_t max_payload_bytes = 4u << 20;
+  // Actions (activities, timers, sub-orchestrations, events sent) one episode of an orchestration
+  // may take; more fails that orchestration, so one request cannot take the node's memory.
+  size_t max_actions_per_episode = episode_limits{}.max_actions;
   std::string log_level = "info";  // trace, debug, info, warn, error, off
   size_t scheduler_threads = 0;    // CAF scheduler threads; 0 = number of cores
   std::string http_address = "127.0.0.1";  // management API (HTTP/JSON); loopback by default
