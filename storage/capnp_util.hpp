@@ -9,6 +9,7 @@
 #include <capnp/serialize.h>
 #include <kj/exception.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -38,9 +39,13 @@ message read_message(schema::Message::Reader r);
 /// Serializes a built message into `out` as one flat array.
 void to_bytes(capnp::MallocMessageBuilder& builder, std::string& out);
 
-inline capnp::ReaderOptions reader_options() {
+/// The traversal limit guards against a damaged value whose pointers make a reader visit the same
+/// words again and again; a value read once visits each of its words about once. So the limit is a
+/// multiple of the value's own size (what the store wrote is always readable, whatever
+/// max_payload_bytes allows), and at least 64 MiB.
+inline capnp::ReaderOptions reader_options(size_t words) {
   capnp::ReaderOptions o;
-  o.traversalLimitInWords = 8u << 20;  // 64 MiB: above any payload the size limit lets through
+  o.traversalLimitInWords = std::max<uint64_t>(8u << 20, 4 * static_cast<uint64_t>(words));
   o.nestingLimit = 16;
   return o;
 }
@@ -63,7 +68,7 @@ auto read(std::string_view bytes, key_ref where, std::string_view what, Fn&& fn)
   std::memcpy(buffer, bytes.data(), bytes.size());
   kj::ArrayPtr<const capnp::word> words(static_cast<const capnp::word*>(buffer), bytes.size() / sizeof(capnp::word));
   try {
-    capnp::FlatArrayMessageReader reader(words, reader_options());
+    capnp::FlatArrayMessageReader reader(words, reader_options(words.size()));
     return fn(reader.getRoot<Root>());
   } catch (const kj::Exception& e) {
     throw corrupt(where, what, e.getDescription().cStr());

@@ -4,6 +4,7 @@
 
 #include <kj/io.h>
 
+#include <algorithm>
 #include <iterator>
 
 namespace perdure::storage::codec {
@@ -90,6 +91,22 @@ void encode_history_chunk(std::span<const history_event> events, std::string& ou
     auto list = b.initEvents(static_cast<unsigned>(events.size()));
     for (unsigned i = 0; i < list.size(); ++i) write_event(list[i], events[i]);
   });
+}
+
+void encode_history_chunks(std::span<const history_event> events, size_t max_chunk_bytes,
+                           const std::function<void(const std::string&)>& emit, std::string& scratch) {
+  encode_history_chunk(events, scratch);
+  if (scratch.size() <= max_chunk_bytes || events.size() == 1) {
+    emit(scratch);
+    return;
+  }
+  // Parts of about half the limit by the average event size, so most fit at the first try; a part
+  // of larger events than average is split again.
+  const size_t parts = std::min(events.size(), scratch.size() / std::max<size_t>(max_chunk_bytes / 2, 1) + 1);
+  const size_t per_part = (events.size() + parts - 1) / parts;
+  for (size_t begin = 0; begin < events.size(); begin += per_part)
+    encode_history_chunks(events.subspan(begin, std::min(per_part, events.size() - begin)), max_chunk_bytes, emit,
+                          scratch);
 }
 
 void decode_history_chunk(std::string_view bytes, key_ref where, perdure::history& out) {

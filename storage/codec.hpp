@@ -8,6 +8,7 @@
 #include <perdure/storage/store.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,6 +27,11 @@ history_event decode_event(std::string_view bytes, key_ref where);
 
 /// The events one episode appended, stored as one history value (a non-empty HistoryChunk).
 void encode_history_chunk(std::span<const history_event> events, std::string& out);
+/// The events one episode appended as consecutive chunks, each at most `max_chunk_bytes` (an event
+/// larger than that alone is a chunk of its own): one chunk, the bytes of encode_history_chunk,
+/// when they fit. Calls emit(bytes) for each chunk in order; `scratch` holds the bytes.
+void encode_history_chunks(std::span<const history_event> events, size_t max_chunk_bytes,
+                           const std::function<void(const std::string&)>& emit, std::string& scratch);
 /// Appends the chunk's events to `out`.
 void decode_history_chunk(std::string_view bytes, key_ref where, perdure::history& out);
 

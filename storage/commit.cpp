@@ -12,6 +12,11 @@ namespace perdure::storage {
 
 namespace {
 
+// An episode's events are one history value up to this size, and split into consecutive values
+// beyond it (a fan-out of a million activities appends ~100 MB): a value is read whole into memory,
+// twice (RocksDB's copy and an aligned one), and is one WAL record.
+constexpr size_t max_history_chunk_bytes = 1 << 20;
+
 // Reusable buffers, so an episode costs no allocation for keys and values once they have grown.
 struct scratch {
   std::string key;
@@ -74,9 +79,10 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
       chunks = 0;
     }
     if (!ep.appended.empty()) {
-      keys::history_key(s.key, p, id, chunks++);
-      codec::encode_history_chunk(ep.appended, s.value);
-      wb.Put(cf(cf_history), s.key, s.value);
+      codec::encode_history_chunks(ep.appended, max_history_chunk_bytes, [&](const std::string& chunk) {
+        keys::history_key(s.key, p, id, chunks++);
+        wb.Put(cf(cf_history), s.key, chunk);
+      }, s.value);
     }
 
     keys::instance_key(s.key, p, id);
