@@ -87,7 +87,7 @@ void node_client::send_command(std::string_view instance_id, event_payload event
 }
 
 void node_client::raise_event(std::string_view instance_id, std::string_view event_name, std::string payload_json) {
-  if (event_name.empty()) throw invalid_argument_error("the event name is empty");
+  require_valid_event_name(event_name);
   send_command(instance_id, events::event_raised{std::string{event_name}, std::move(payload_json)});
 }
 
