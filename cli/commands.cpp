@@ -102,7 +102,7 @@ exit_code start(const global_options& g, const std::string& name, const json_inp
   std::string target = "/api/orchestrations/" + percent_encode(name);
   if (!id.empty()) target += "?instanceId=" + checked_id(id);
   const std::string body = read_json(input, "--input");
-  node_client node(g.endpoint);
+  node_client node(g.endpoint, g.timeout);
   const reply r = node.post(target, body);
   if (g.output == output_format::json) {
     print_json(r.body);
@@ -115,7 +115,7 @@ exit_code start(const global_options& g, const std::string& name, const json_inp
 exit_code status(const global_options& g, const std::string& id, bool history, bool show_input) {
   const std::string target = "/api/instances/" + checked_id(id) + "?showHistory=" + (history ? "true" : "false") +
                              "&showInput=" + (show_input ? "true" : "false");
-  node_client node(g.endpoint);
+  node_client node(g.endpoint, g.timeout);
   const reply r = node.get(target);
   if (g.output == output_format::json) {
     print_json(r.body);
@@ -134,7 +134,7 @@ exit_code list(const global_options& g, const filter_options& filters, size_t to
   if (top < 1 || top > 1000) throw failure(exit_code::usage, "--top must be from 1 to 1000");
   const std::string base = "/api/instances" + filter_query(filters, {"top=" + std::to_string(top),
                                                   std::string("showInput=") + (show_input ? "true" : "false")});
-  node_client node(g.endpoint);
+  node_client node(g.endpoint, g.timeout);
   json instances = json::array();
   std::string next = token;
   do {
@@ -152,7 +152,7 @@ exit_code list(const global_options& g, const filter_options& filters, size_t to
 }
 
 exit_code history(const global_options& g, const std::string& id, bool episodes) {
-  node_client node(g.endpoint);
+  node_client node(g.endpoint, g.timeout);
   const reply r = node.get("/api/instances/" + checked_id(id) + "/history");
   if (g.output == output_format::json) {
     print_json(r.body);
@@ -166,7 +166,7 @@ exit_code raise(const global_options& g, const std::string& id, const std::strin
   const std::string target = "/api/instances/" + checked_id(id) + "/raiseEvent/" + percent_encode(event);
   if (event.empty()) throw failure(exit_code::usage, "the event name is empty");
   const std::string body = read_json(data, "--data");
-  node_client node(g.endpoint);
+  node_client node(g.endpoint, g.timeout);
   node.post(target, body);
   if (g.output == output_format::json) {
     print_json(json{{"instanceId", id}, {"event", event}, {"accepted", true}});
@@ -178,7 +178,7 @@ exit_code raise(const global_options& g, const std::string& id, const std::strin
 
 exit_code command(const global_options& g, const std::string& verb, const std::string& id, const std::string& reason) {
   const std::string target = "/api/instances/" + checked_id(id) + "/" + verb + "?reason=" + percent_encode(reason);
-  node_client node(g.endpoint);
+  node_client node(g.endpoint, g.timeout);
   node.post(target, "");
   if (g.output == output_format::json) {
     print_json(json{{"instanceId", id}, {"command", verb}, {"accepted", true}});
@@ -192,7 +192,7 @@ exit_code purge(const global_options& g, const std::string& id, const filter_opt
   if (id.empty() == !filters.any())
     throw failure(exit_code::usage, "purge takes an instance id or filters (--status, --name, --from, --to, --prefix)");
   const std::string target = id.empty() ? "/api/instances" + filter_query(filters) : "/api/instances/" + checked_id(id);
-  node_client node(g.endpoint);
+  node_client node(g.endpoint, g.timeout);
   const reply r = node.del(target);
   if (g.output == output_format::json) {
     print_json(r.body);
@@ -202,19 +202,21 @@ exit_code purge(const global_options& g, const std::string& id, const filter_opt
   return exit_code::ok;
 }
 
-exit_code wait(const global_options& g, const std::string& id, double timeout_seconds, double interval_seconds) {
+exit_code wait(const global_options& g, const std::string& id, double timeout_seconds, double interval_seconds,
+               bool show_input) {
   if (!(timeout_seconds >= 0) || !(interval_seconds > 0))
     throw failure(exit_code::usage, "--timeout must be >= 0 and --interval > 0");
-  const std::string target = "/api/instances/" + checked_id(id) + "?showInput=false";
-  node_client node(g.endpoint);
+  const std::string target = "/api/instances/" + checked_id(id);
   using steady = std::chrono::steady_clock;
-  const auto deadline =
-      steady::now() + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(timeout_seconds));
+  const auto wait_limit = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(timeout_seconds));
+  node_client node(g.endpoint, wait_limit.count() > 0 ? wait_limit : g.timeout);
+  const auto deadline = steady::now() + wait_limit;
   const auto interval = std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(interval_seconds));
   while (true) {
-    const reply r = node.get(target);
+    reply r = node.get(target + "?showInput=false");  // polls leave the input out: it may be large
     const std::string s = r.body.value("runtimeStatus", "");
     if (is_terminal_status(s)) {
+      if (show_input) r = node.get(target + "?showInput=true");
       if (g.output == output_format::json) {
         print_json(r.body);
       } else {

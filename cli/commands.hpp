@@ -4,6 +4,7 @@
 
 #include "exit_codes.hpp"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@ enum class output_format { table, json };
 struct global_options {
   std::string endpoint;
   output_format output = output_format::table;
+  std::chrono::milliseconds timeout{30'000};  // for one call; `wait` bounds its polls by its own --timeout
 };
 
 /// The list/purge filters, as given on the command line.
@@ -42,6 +44,7 @@ exit_code raise(const global_options& g, const std::string& id, const std::strin
 /// terminate, suspend or resume.
 exit_code command(const global_options& g, const std::string& verb, const std::string& id, const std::string& reason);
 exit_code purge(const global_options& g, const std::string& id, const filter_options& filters);
-exit_code wait(const global_options& g, const std::string& id, double timeout_seconds, double interval_seconds);
+exit_code wait(const global_options& g, const std::string& id, double timeout_seconds, double interval_seconds,
+               bool show_input);
 
 }  // namespace perdure::cli

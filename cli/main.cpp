@@ -37,6 +37,10 @@ int run(int argc, char** argv) {
   global_options g;
   g.endpoint = default_endpoint();
   app.add_option("--endpoint", g.endpoint, "Node management API (default: $PERDURE_ENDPOINT or http://127.0.0.1:8080)");
+  double call_timeout = 30;
+  app.add_option("--timeout", call_timeout, "Seconds to wait for the node's answer to a call (exit 5 when none comes)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   std::string output = "table";
   app.add_option("-o,--output", output, "Output format: table or json")
       ->check(CLI::IsMember({"table", "json"}))
@@ -100,7 +104,8 @@ int run(int argc, char** argv) {
   wait_cmd->add_option("id", id, "Instance id")->required();
   wait_cmd->add_option("--timeout", timeout, "Give up after this many seconds (exit 5)")->capture_default_str();
   wait_cmd->add_option("--interval", interval, "Seconds between polls")->capture_default_str();
-  wait_cmd->callback([&] { action = [&] { return wait(g, id, timeout, interval); }; });
+  wait_cmd->add_flag("--no-input", flag_b, "Leave the input out");
+  wait_cmd->callback([&] { action = [&] { return wait(g, id, timeout, interval, !flag_b); }; });
 
   try {
     app.parse(argc, argv);
@@ -109,6 +114,7 @@ int run(int argc, char** argv) {
     return code == 0 ? 0 : static_cast<int>(exit_code::usage);
   }
   g.output = output == "json" ? output_format::json : output_format::table;
+  g.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(call_timeout));
   try {
     return static_cast<int>(action());
   } catch (const failure& e) {

@@ -1,5 +1,7 @@
 #include "node_client.hpp"
 
+#include <algorithm>
+
 namespace perdure::cli {
 namespace {
 
@@ -10,6 +12,15 @@ std::string checked_endpoint(const std::string& endpoint) {
   while (trimmed.size() > 7 && trimmed.back() == '/') trimmed.pop_back();
   if (trimmed.find('/', 7) != std::string::npos)
     throw failure(exit_code::usage, "the endpoint must not have a path: '" + endpoint + "'");
+  // cpp-httplib would take any digits as the port and fail later as if the node were down.
+  const auto colon = trimmed.rfind(':');
+  if (colon > 6 && trimmed[colon - 1] != ']') {  // not the scheme's colon, not inside an IPv6 address
+    const std::string port = trimmed.substr(colon + 1);
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits || std::stoi(port) < 1 || std::stoi(port) > 65535)
+      throw failure(exit_code::usage, "the endpoint's port must be a number from 1 to 65535, not '" + port + "'");
+  }
   return trimmed;
 }
 
@@ -19,6 +30,7 @@ exit_code code_for(int status) {
     case 413: return exit_code::usage;
     case 404: return exit_code::not_found;
     case 409: return exit_code::conflict;
+    case 503: return exit_code::unreachable;  // the instance's owner is unreachable (Retry-After)
     case 504: return exit_code::timeout;
     default: return exit_code::failed;
   }
@@ -26,11 +38,12 @@ exit_code code_for(int status) {
 
 }  // namespace
 
-node_client::node_client(const std::string& endpoint) : endpoint_(checked_endpoint(endpoint)), http_(endpoint_) {
+node_client::node_client(const std::string& endpoint, std::chrono::milliseconds timeout)
+    : endpoint_(checked_endpoint(endpoint)), timeout_(timeout), http_(endpoint_) {
   if (!http_.is_valid()) throw failure(exit_code::usage, "cannot use the endpoint '" + endpoint + "'");
-  http_.set_connection_timeout(std::chrono::seconds(5));
-  // The node answers commands once they are durable; it gives up on a stuck partition after 60 s.
-  http_.set_read_timeout(std::chrono::seconds(75));
+  http_.set_connection_timeout(std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(5)));
+  http_.set_read_timeout(timeout);
+  http_.set_write_timeout(timeout);
 }
 
 reply node_client::get(const std::string& target) { return check(http_.Get(target), "GET", target); }
@@ -42,6 +55,9 @@ reply node_client::post(const std::string& target, const std::string& json_body)
 reply node_client::del(const std::string& target) { return check(http_.Delete(target), "DELETE", target); }
 
 reply node_client::check(const httplib::Result& result, const std::string& method, const std::string& target) {
+  if (result.error() == httplib::Error::Read || result.error() == httplib::Error::Write)
+    throw failure(exit_code::timeout, method + " " + endpoint_ + target + " got no answer within " +
+                                          std::to_string(timeout_.count()) + " ms (--timeout)");
   if (!result)
     throw failure(exit_code::unreachable, "cannot reach a Perdure node at " + endpoint_ + ": " +
                                               httplib::to_string(result.error()) +

@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <string>
 
 namespace perdure::cli {
@@ -19,8 +20,9 @@ struct reply {
 
 class node_client {
  public:
-  /// Throws failure(usage) when the endpoint is not an http://host:port URL.
-  explicit node_client(const std::string& endpoint);
+  /// Throws failure(usage) when the endpoint is not an http://host[:port] URL with a port in
+  /// 1-65535. A call that gets no answer within `timeout` fails with exit_code::timeout.
+  node_client(const std::string& endpoint, std::chrono::milliseconds timeout);
 
   reply get(const std::string& target);
   reply post(const std::string& target, const std::string& json_body);
@@ -30,6 +32,7 @@ class node_client {
   reply check(const httplib::Result& result, const std::string& method, const std::string& target);
 
   std::string endpoint_;
+  std::chrono::milliseconds timeout_;
   httplib::Client http_;
 };
 

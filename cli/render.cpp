@@ -81,6 +81,17 @@ std::string short_payload(const json& value, size_t width) {
   return s;
 }
 
+namespace {
+// The status view cuts long payloads; it says so, and how to see all.
+std::string payload_field(const json& value) {
+  constexpr size_t width = 200;
+  std::string s = short_payload(value, width);
+  const size_t whole = value.is_null() ? 0 : value.dump(-1, ' ', false, json::error_handler_t::replace).size();
+  if (whole > width) s += " (cut: " + std::to_string(whole) + " characters in all; -o json shows all)";
+  return s;
+}
+}  // namespace
+
 void print_instance(std::ostream& out, const json& instance) {
   auto line = [&](const char* label, const std::string& value) { out << pad(label, 16) << value << '\n'; };
   line("Instance:", text(instance, "instanceId"));
@@ -91,9 +102,9 @@ void print_instance(std::ostream& out, const json& instance) {
   auto created = time_of(instance, "createdTime");
   auto updated = time_of(instance, "lastUpdatedTime");
   if (created && updated) line("Age at update:", format_duration(*updated - *created));
-  if (instance.contains("input")) line("Input:", short_payload(instance["input"], 200));
-  line("Output:", short_payload(instance.value("output", json()), 200));
-  line("Custom status:", short_payload(instance.value("customStatus", json()), 200));
+  if (instance.contains("input")) line("Input:", payload_field(instance["input"]));
+  line("Output:", payload_field(instance.value("output", json())));
+  line("Custom status:", payload_field(instance.value("customStatus", json())));
   if (instance.contains("failureDetails")) {
     line("Failure:", failure_text(instance["failureDetails"]));
     const std::string details = text(instance["failureDetails"], "details");

@@ -19,6 +19,7 @@
 #include <perdure/task.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
@@ -51,10 +52,11 @@ task<int> chain(orchestration_context& ctx, int x) {
 }
 
 // Fan-out/fan-in (benchmark W2): n no-op activities in parallel.
-task<int> fan_out(orchestration_context& ctx, int n) {
+// The sum of 0..n-1 passes INT_MAX at n = 65,536: it is summed in 64 bits.
+task<int64_t> fan_out(orchestration_context& ctx, int n) {
   std::vector<task<int>> calls;
   for (int i = 0; i < n; ++i) calls.push_back(ctx.call_activity<int>("Noop", i));
-  int sum = 0;
+  int64_t sum = 0;
   for (int v : co_await perdure::when_all(std::move(calls))) sum += v;
   co_return sum;
 }

@@ -1,8 +1,16 @@
 // The real `perdure` CLI binary against the real test node over 127.0.0.1.
 #include "node_process.hpp"
+#include "support/free_ports.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -50,6 +58,50 @@ void wait_status(const test_node& node, const std::string& id, const std::string
     std::this_thread::sleep_for(50ms);
   }
 }
+
+// A TCP port on 127.0.0.1 that takes connections (the kernel completes them) and never answers,
+// or, with `answer`, answers the first request with it.
+class silent_endpoint {
+ public:
+  explicit silent_endpoint(std::string answer = {}) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    REQUIRE(fd_ >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address), size) == 0);
+    REQUIRE(::listen(fd_, 16) == 0);
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+    port_ = ntohs(address.sin_port);
+    if (answer.empty()) return;
+    responder_ = std::thread([this, answer = std::move(answer)] {
+      const int connection = ::accept(fd_, nullptr, nullptr);
+      if (connection < 0) return;
+      std::string request;
+      char buffer[4096];
+      while (request.find("\r\n\r\n") == std::string::npos) {
+        const ssize_t n = ::recv(connection, buffer, sizeof buffer, 0);
+        if (n <= 0) break;
+        request.append(buffer, static_cast<size_t>(n));
+      }
+      [[maybe_unused]] const ssize_t sent = ::send(connection, answer.data(), answer.size(), MSG_NOSIGNAL);
+      ::close(connection);
+    });
+  }
+  ~silent_endpoint() {
+    ::shutdown(fd_, SHUT_RDWR);  // ends a pending accept()
+    if (responder_.joinable()) responder_.join();
+    ::close(fd_);
+  }
+  silent_endpoint(const silent_endpoint&) = delete;
+  silent_endpoint& operator=(const silent_endpoint&) = delete;
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_;
+  int port_ = 0;
+  std::thread responder_;
+};
 
 }  // namespace
 
@@ -227,4 +279,86 @@ TEST_CASE("cli: clear errors and exit codes") {
   CHECK(run_cli({"status", "cli-taken"}).exit_code == ok);
   unsetenv("PERDURE_ENDPOINT");
   CHECK(node.stop() == 0);  // clean shutdown, no sanitizer report
+}
+
+TEST_CASE("cli: --timeout bounds a call to an endpoint that never answers") {
+  silent_endpoint silent;
+  const auto started = std::chrono::steady_clock::now();
+  const cli_result r = run_cli({"--endpoint", silent.endpoint(), "--timeout", "1", "status", "x"});
+  CHECK(r.exit_code == timed_out);
+  CHECK_MESSAGE(contains(r.err, "got no answer within 1000 ms (--timeout)"), r.err);
+  CHECK(std::chrono::steady_clock::now() - started < 50s);  // not the old 75 s (a bound, not a speed check)
+  const cli_result waited = run_cli({"--endpoint", silent.endpoint(), "wait", "x", "--timeout", "1"});
+  CHECK(waited.exit_code == timed_out);
+  CHECK(run_cli({"--timeout", "0", "list"}).exit_code == usage);
+}
+
+TEST_CASE("cli: an endpoint port out of range is a usage error") {
+  for (const char* endpoint : {"http://127.0.0.1:99999", "http://127.0.0.1:0", "http://127.0.0.1:80a"}) {
+    CAPTURE(endpoint);
+    const cli_result r = run_cli({"--endpoint", endpoint, "list"});
+    CHECK(r.exit_code == usage);
+    CHECK(contains(r.err, "port must be a number from 1 to 65535"));
+  }
+}
+
+TEST_CASE("cli: a 503 from the node (an unreachable owner) exits unreachable") {
+  const std::string body = R"({"error":"Unavailable","message":"the owner of partition 3 is unreachable"})";
+  silent_endpoint node("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
+                       "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+  const cli_result r = run_cli({"--endpoint", node.endpoint(), "status", "x"});
+  CHECK(r.exit_code == unreachable);
+  CHECK(contains(r.err, "the owner of partition 3 is unreachable"));
+}
+
+TEST_CASE("cli: wait takes --no-input as status does; status says when it cuts a payload") {
+  test_node node;
+  const std::string who(300, 'o');
+  const std::string id = start(node, {"Chain", "--input", "\"" + who + "\""});
+  const cli_result waited = cli(node, {"wait", id, "--timeout", "30", "--no-input"});
+  CHECK_MESSAGE(waited.exit_code == ok, waited.err);
+  CHECK(!contains(waited.out, "Input:"));
+  CHECK(contains(cli(node, {"wait", id, "--timeout", "30"}).out, "Input:"));
+
+  const cli_result table = cli(node, {"status", id, "--no-input"});
+  CHECK(table.exit_code == ok);
+  const std::string output = "\"Hello, Hello, Hello, " + who + "\"";
+  CHECK(contains(table.out, "(cut: " + std::to_string(output.size()) + " characters in all; -o json shows all)"));
+  CHECK(contains(cli(node, {"status", id, "-o", "json"}).out, who));
+  CHECK(node.stop() == 0);
+}
+
+TEST_CASE("cli: the example node's FanOut sums past the range of an int") {
+  perdure::cli_test::temp_dir dir;
+  const int port = perdure::testing_support::free_base_port(1);
+  const std::string endpoint = "http://127.0.0.1:" + std::to_string(port);
+  const pid_t pid = perdure::cli_test::spawn(
+      {PERDURE_CLUSTER_NODE_PATH, "--data", (dir.path() / "data").string(), "--http-port", std::to_string(port),
+       "--partitions", "2", "--workers", "4", "--sync", "off", "--log-level", "warn"},
+      dir.path() / "node.out", dir.path() / "node.err");
+  struct stop_node {
+    pid_t pid;
+    ~stop_node() {
+      ::kill(pid, SIGTERM);
+      int status = 0;
+      for (int i = 0; i < 300 && ::waitpid(pid, &status, WNOHANG) == 0; ++i) std::this_thread::sleep_for(100ms);
+      if (::waitpid(pid, &status, WNOHANG) == 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+      }
+    }
+  } stopper{pid};
+  bool up = false;
+  for (int i = 0; i < 300 && !up; ++i) {
+    up = run_cli({"--endpoint", endpoint, "--timeout", "2", "list"}).exit_code == ok;
+    if (!up) std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE(up);
+  const cli_result started = run_cli({"--endpoint", endpoint, "start", "FanOut", "--input", "70000"});
+  REQUIRE_MESSAGE(started.exit_code == ok, started.err);
+  std::string id = started.out;
+  while (!id.empty() && id.back() == '\n') id.pop_back();
+  const cli_result waited = run_cli({"--endpoint", endpoint, "-o", "json", "wait", id, "--timeout", "50"});
+  REQUIRE_MESSAGE(waited.exit_code == ok, waited.err);
+  CHECK(json::parse(waited.out)["output"] == int64_t{70000} * 69999 / 2);  // 2,449,965,000 > INT_MAX
 }
