@@ -169,9 +169,7 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
     wb.Put(cf(cf_partition), s.key, s.value);
   }
 
-  rocksdb::WriteOptions wo;
-  wo.sync = sync_;
-  check(db_->Write(wo, &wb), "commit");
+  write(wb, "commit");
   state.next_outbox = next_outbox;
   state.next_inbox = next_inbox;
   return result;

@@ -146,9 +146,7 @@ size_t rocksdb_store::purge_partition(uint32_t p, const std::vector<std::string>
     ++purged;
   }
   if (purged == 0) return 0;
-  rocksdb::WriteOptions wo;
-  wo.sync = sync_;
-  check(db_->Write(wo, &wb), "purge");
+  write(wb, "purge");
   return purged;
 }
 

@@ -3,6 +3,7 @@
 
 #include "fault_file_system.hpp"
 #include "keys.hpp"
+#include "open_guards.hpp"
 
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
@@ -90,7 +91,7 @@ void rocksdb_store::close() noexcept {
   db_ = nullptr;
 }
 
-void rocksdb_store::open_db(const store_options&) {
+void rocksdb_store::open_db(const store_options& options) {
   rocksdb::DBOptions db_opts;
   db_opts.create_if_missing = true;
   db_opts.create_missing_column_families = true;
@@ -124,7 +125,15 @@ void rocksdb_store::open_db(const store_options&) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) throw store_error(errc::io_error, "cannot create the hub directory " + dir_.string() + ": " + ec.message());
-  check(rocksdb::DB::Open(db_opts, dir_.string(), descriptors, &handles_, &db_), "open");
+  const auto wal_damage = guard_open_options(db_opts, dir_, options.on_wal_damage);
+  const auto opened = rocksdb::DB::Open(db_opts, dir_.string(), descriptors, &handles_, &db_);
+  if (const auto damage = wal_damage->first(); opened.IsCorruption() && !damage.empty())
+    throw store_error(errc::corrupt_record,
+                      "a write-ahead log of the hub is corrupt before its end (" + damage +
+                          "); the node does not start, because recovering past the damage would drop every "
+                          "later commit, acknowledged ones included. Restore the data directory from a backup, "
+                          "or see 'A corrupt write-ahead log' in docs/reliability.md for opening it accepting that loss");
+  check(opened, "open");
 }
 
 void rocksdb_store::load_hub_meta(uint32_t requested) {
@@ -179,6 +188,28 @@ void rocksdb_store::check(const rocksdb::Status& s, std::string_view operation) 
   if (s.ok()) return;
   throw store_error(errc::io_error, "RocksDB " + std::string(operation) + " failed in " + dir_.string() + ": " +
                                         s.ToString());
+}
+
+void rocksdb_store::write(rocksdb::WriteBatch& batch, std::string_view operation) {
+  if (writes_refused_.load(std::memory_order_acquire)) {
+    std::lock_guard lock(write_failure_mutex_);
+    throw store_error(errc::io_error, "the hub at " + dir_.string() + " takes no more writes since one failed (" +
+                                          write_failure_ +
+                                          "); fix the cause (e.g. free disk space) and restart the node: every "
+                                          "acknowledged commit is on disk");
+  }
+  rocksdb::WriteOptions options;
+  options.sync = sync_;
+  const auto written = db_->Write(options, &batch);
+  if (written.ok()) return;
+  const std::string failure = "RocksDB " + std::string(operation) + " failed in " + dir_.string() + ": " +
+                              written.ToString();
+  {
+    std::lock_guard lock(write_failure_mutex_);
+    if (write_failure_.empty()) write_failure_ = failure;
+  }
+  writes_refused_.store(true, std::memory_order_release);
+  throw store_error(errc::io_error, failure);
 }
 
 void rocksdb_store::check_partition(uint32_t partition) const {

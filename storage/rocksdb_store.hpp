@@ -8,8 +8,10 @@
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/iterator.h>
+#include <rocksdb/write_batch.h>
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 
@@ -62,6 +64,10 @@ class rocksdb_store final : public hub_store {
   void load_counters();
   /// Throws store_error(io_error) naming the operation, the data dir and RocksDB's status text.
   void check(const rocksdb::Status& s, std::string_view operation) const;
+  /// Writes the batch (synced per the options), unless an earlier write failed: after a failed
+  /// write the store refuses every write (store_error(io_error) naming the first failure), so
+  /// nothing touches a WAL that a failed append left in an unknown state. Reads keep working.
+  void write(rocksdb::WriteBatch& batch, std::string_view operation);
   void check_partition(uint32_t partition) const;
   rocksdb::ColumnFamilyHandle* cf(size_t which) const { return handles_[which]; }
   std::optional<std::string> get(size_t which, const std::string& key, const rocksdb::Snapshot* snap = nullptr) const;
@@ -86,6 +92,9 @@ class rocksdb_store final : public hub_store {
   rocksdb::DB* db_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::unique_ptr<partition_state[]> partitions_;
+  std::atomic<bool> writes_refused_{false};
+  std::mutex write_failure_mutex_;
+  std::string write_failure_;  // the first failed write, set once
 };
 
 inline constexpr std::string_view cf_name(size_t which) { return cf_names[which]; }

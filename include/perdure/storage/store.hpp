@@ -17,6 +17,9 @@
 // Errors: every failure throws perdure::storage::store_error with a code and a message a user can
 // act on; a record that cannot be decoded names its key. A payload larger than
 // store_options::max_payload_bytes is refused (errc::payload_too_large) before anything is written.
+// After a failed write (e.g. a full disk) the store refuses every further write (errc::io_error
+// naming the first failure) until it is reopened; reads keep working. A write-ahead log damaged
+// before its end fails the open (errc::corrupt_record naming the file) unless on_wal_damage says otherwise.
 #pragma once
 
 #include <perdure/history.hpp>
@@ -55,10 +58,19 @@ class store_error : public std::runtime_error {
   errc code_;
 };
 
+/// What opening a hub does with a write-ahead log damaged before its end. A torn last record (a
+/// write cut short by a crash, so never acknowledged) is always dropped.
+enum class wal_damage {
+  refuse,       // the open fails (corrupt_record naming the file): nothing acknowledged is lost
+  drop_after,   // an operator's deliberate choice: recover every commit before the damage and drop
+                // every one after it, acknowledged ones included
+};
+
 struct store_options {
   uint32_t partition_count = 0;  // required when the hub is created; must match when reopened (0 = take it from disk)
   bool sync = true;              // fsync the WAL on every commit
   size_t max_payload_bytes = 4u << 20;  // any one payload (input, output, event data, custom status)
+  wal_damage on_wal_damage = wal_damage::refuse;
 };
 
 /// An activity the partition has scheduled and not yet received a result for.
