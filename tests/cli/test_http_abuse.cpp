@@ -112,7 +112,7 @@ TEST_CASE("bad clients never take the management API down" * doctest::timeout(12
 
   // Slow headers: one line every 300 ms on each, in a thread, until the node closes them.
   std::atomic<int> slow_closed{0};
-  std::thread slow_thread([&] {
+  std::jthread slow_thread([&] {  // joined on every exit, a failed REQUIRE included
     std::vector<std::unique_ptr<raw_socket>> slow;
     std::vector<bool> closed(slow_connections, false);
     for (int i = 0; i < slow_connections; ++i) {
