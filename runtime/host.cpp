@@ -127,7 +127,10 @@ void host::start(const node_options& options) {
   n->options = options;
   try {
     n->store = storage::hub_store::open(options.data_dir,
-                                        storage::store_options{options.partitions, options.sync, options.max_payload_bytes});
+                                        storage::store_options{options.partitions, options.sync, options.max_payload_bytes,
+                                                               options.drop_commits_after_wal_damage
+                                                                   ? storage::wal_damage::drop_after
+                                                                   : storage::wal_damage::refuse});
   } catch (const storage::store_error& e) {
     throw error("cannot open the data directory " + options.data_dir.string() + ": " + e.what());
   }

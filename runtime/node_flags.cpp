@@ -29,6 +29,9 @@ std::optional<int> parse_node_flags(int argc, char** argv, node_options& options
                  "more fails that orchestration")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100'000'000}));
+  app.add_flag("--drop-commits-after-wal-damage", options.drop_commits_after_wal_damage,
+               "Open a hub whose write-ahead log is damaged before its end, dropping every commit after the "
+               "damage, acknowledged ones included (docs/reliability.md)");
   app.add_option("--log-level", options.log_level, "Log level")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

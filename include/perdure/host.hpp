@@ -30,6 +30,10 @@ struct node_options {
   // Actions (activities, timers, sub-orchestrations, events sent) one episode of an orchestration
   // may take; more fails that orchestration, so one request cannot take the node's memory.
   size_t max_actions_per_episode = episode_limits{}.max_actions;
+  // An operator's deliberate recovery from a write-ahead log damaged before its end (the node
+  // refuses to start on one): keep every commit before the damage, drop every one after it,
+  // acknowledged ones included. See docs/reliability.md, "A corrupt write-ahead log".
+  bool drop_commits_after_wal_damage = false;
   std::string log_level = "info";  // trace, debug, info, warn, error, off
   size_t scheduler_threads = 0;    // CAF scheduler threads; 0 = number of cores
   std::string http_address = "127.0.0.1";  // management API (HTTP/JSON); loopback by default

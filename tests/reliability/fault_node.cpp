@@ -18,7 +18,7 @@
 //       restarts on DIR; every id of an ACK line in LINES_FILE must exist ("MISSING <id>" if not) and
 //       every id of an EVENT line must hold its "go" event ("LOST_EVENT <id>"); raises "go" where it
 //       is missing and waits for all: "DONE <completed> <missing> <lost events>"
-//   fault_node serve DIR
+//   fault_node serve DIR [NODE FLAGS]
 //       host::run on DIR as a node program does (its stderr on stdout): the exit code and message
 //       of a node that cannot open its data dir
 #include <perdure/host.hpp>
@@ -269,11 +269,12 @@ int finish(const std::string& dir, const std::string& lines_file) {
   return 0;
 }
 
-int serve(const std::string& dir) {
+int serve(const std::string& dir, const std::vector<std::string>& flags) {
   dup2(STDOUT_FILENO, STDERR_FILENO);
   host h;
   register_hold(h);
   std::vector<std::string> args = {"fault_node", "--data", dir, "--partitions", "4", "--log-level", "off"};
+  args.insert(args.end(), flags.begin(), flags.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   return h.run(static_cast<int>(argv.size()), argv.data());
@@ -290,8 +291,8 @@ int main(int argc, char** argv) {
   if (mode == "flow" && argc == 5) return flow(argv[2], argv[3], argv[4]);
   if (mode == "load" && argc == 5) return load(argv[2], std::stoi(argv[3]), std::stoul(argv[4]));
   if (mode == "finish" && argc == 4) return finish(argv[2], argv[3]);
-  if (mode == "serve" && argc == 3) return serve(argv[2]);
+  if (mode == "serve" && argc >= 3) return serve(argv[2], {argv + 3, argv + argc});
   std::cerr << "usage: fault_node activity-crash DIR SIDE_FILE | flow DIR v1|v2 start|event|resume\n"
-               "       | load DIR THREADS INPUT_BYTES | finish DIR LINES_FILE | serve DIR\n";
+               "       | load DIR THREADS INPUT_BYTES | finish DIR LINES_FILE | serve DIR [NODE FLAGS]\n";
   return 2;
 }

@@ -11,6 +11,7 @@
 
 #include <fstream>
 #include <set>
+#include <sstream>
 
 using perdure::testing_support::append_torn_record;
 using perdure::testing_support::child_process;
@@ -63,11 +64,11 @@ TEST_CASE("a node killed mid-load with a torn last WAL record restarts and loses
   CHECK(finish(data, lines_file) == "DONE " + std::to_string(started.size()) + " 0 0");
 }
 
-TEST_CASE("16 flipped bytes in the middle of the WAL: the node refuses to start, names the file, and keeps it") {
+TEST_CASE("16 flipped bytes in the middle of the WAL: the node refuses to start naming the file, unless told to drop what follows") {
   temp_dir dir;
   const auto data = (dir.path() / "data").string();
   const auto lines_file = dir.path() / "acknowledged";
-  load_then_kill(data, lines_file, 160);
+  const auto started = load_then_kill(data, lines_file, 160);
   const auto wal = live_wal(data);
   REQUIRE(std::filesystem::file_size(wal) > 64 * 1024);  // 160 starts of 2 KiB: the middle is a record
   flip_bytes_in_the_middle(wal, 16);
@@ -85,4 +86,20 @@ TEST_CASE("16 flipped bytes in the middle of the WAL: the node refuses to start,
   CHECK(output.find(wal.string()) != std::string::npos);
   CHECK(output.find("corrupt") != std::string::npos);
   CHECK(std::filesystem::exists(wal));  // nothing dropped: an operator can still recover it
+
+  // The operator accepts the loss: the node starts with what came before the damage.
+  {
+    child_process accepting{{FAULT_NODE_PATH, "serve", data, "--drop-commits-after-wal-damage"}};
+    CHECK(accepting.wait_for_line("perdure node ready", 60'000));
+    accepting.kill(SIGTERM);
+    CHECK(accepting.wait() == 0);
+  }
+  const auto done = finish(data, lines_file);  // "DONE <completed> <missing> <lost events>"
+  INFO(done);
+  std::istringstream counts(done.substr(5));
+  size_t completed = 0, missing = 0;
+  counts >> completed >> missing;
+  CHECK(completed > 0);
+  CHECK(missing > 0);
+  CHECK(completed + missing == started.size());
 }
