@@ -97,8 +97,10 @@ void rocksdb_store::open_db(const store_options& options) {
   db_opts.create_missing_column_families = true;
   db_opts.max_background_jobs = 2;
   db_opts.bytes_per_sync = 1 << 20;
-  // JSON payloads compress well, and a durable commit waits for its WAL bytes to reach the disk.
-  db_opts.wal_compression = rocksdb::kZSTD;
+  // No WAL compression (RocksDB's default), though JSON compresses well: RocksDB 7.8 (experimental
+  // there) writes a record that starts in the last bytes of a log block correctly but reads it
+  // back wrong ("log record too small", "bad WriteBatch Put"), so the hub does not open again
+  // (tests/storage/wal_compression_test.cpp).
   if (auto faults = installed_write_faults()) {
     env_ = make_fault_env(std::move(faults));
     db_opts.env = env_.get();
