@@ -311,7 +311,7 @@ TEST_CASE("cli: a 503 from the node (an unreachable owner) exits unreachable") {
   CHECK(contains(r.err, "the owner of partition 3 is unreachable"));
 }
 
-TEST_CASE("cli: wait takes --no-input as status does; status says when it cuts a payload") {
+TEST_CASE("cli: wait takes --no-input as status does, status says when it cuts a payload") {
   test_node node;
   const std::string who(300, 'o');
   const std::string id = start(node, {"Chain", "--input", "\"" + who + "\""});

@@ -65,7 +65,7 @@ TEST_CASE("while suspended, events are recorded but delivered only on resume") {
   CHECK(find_event<events::execution_completed>(r.appended)->output == "6");
 }
 
-TEST_CASE("terminate ends the execution; what follows is ignored") {
+TEST_CASE("terminate ends the execution, what follows is ignored") {
   registry functions = make_registry();
   harness h(functions, "AddTwo");
   h.step(0, {started("AddTwo", "")});

@@ -88,7 +88,7 @@ TEST_CASE("wait_for_event with a timeout") {
   }
 }
 
-TEST_CASE("when_any with a losing timer; the late timer is appended, not awaited") {
+TEST_CASE("when_any with a losing timer, the late timer is appended, not awaited") {
   registry functions;
   functions.add_orchestration("Race", [](orchestration_context& ctx) -> task<std::string> {
     auto work = ctx.call_activity<std::string>("Work");

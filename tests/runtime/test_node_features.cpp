@@ -284,7 +284,7 @@ TEST_CASE("retries with durable backoff timers") {
   CHECK(count_kind(events, "TimerFired") == 2);
 }
 
-TEST_CASE("compensation runs when an activity fails; an uncaught failure fails the instance") {
+TEST_CASE("compensation runs when an activity fails, an uncaught failure fails the instance") {
   node n;
   auto saga_id = n.c().start("Saga", R"("card declined")");
   CHECK(n.finish(saga_id).output == "\"compensated: card declined\"");
@@ -325,7 +325,7 @@ TEST_CASE("a finished instance can be started again under the same id") {
   CHECK(n.finish("again").output == "8");
 }
 
-TEST_CASE("list filters and pages; purge deletes finished instances") {
+TEST_CASE("list filters and pages, purge deletes finished instances") {
   node n;
   std::vector<std::string> done;
   for (int i = 0; i < 25; ++i) {

@@ -103,7 +103,7 @@ size_t resident_bytes() {
 
 }  // namespace
 
-TEST_CASE("an activity output over max_payload_bytes is a task failure the orchestration sees; the partition goes on") {
+TEST_CASE("an activity output over max_payload_bytes is a task failure the orchestration sees, the partition goes on") {
   temp_dir dir;
   const auto options = small_limit_options(dir);
   std::string id;

@@ -45,7 +45,7 @@ TEST_CASE("keys: one instance's history is an exact prefix, ids of any length") 
   CHECK(k < keys::prefix_end(p1));
 }
 
-TEST_CASE("keys: index order is (created, id); partitions are disjoint ranges") {
+TEST_CASE("keys: index order is (created, id), partitions are disjoint ranges") {
   std::string a, b, c;
   keys::index_key(a, 0, runtime_status::running, 5, "b");
   keys::index_key(b, 0, runtime_status::running, 5, "ba");

@@ -42,7 +42,7 @@ TEST_CASE("purge: one instance: only terminal ones, everything of it goes") {
   CHECK(hub->history("done-1").size() == 1);
 }
 
-TEST_CASE("purge: by filter removes exactly the terminal matches; queries stay consistent") {
+TEST_CASE("purge: by filter removes exactly the terminal matches, queries stay consistent") {
   temp_dir dir;
   auto hub = open_hub(dir.hub(), 8);
   model m(*hub, 3'000, 7);

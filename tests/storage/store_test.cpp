@@ -16,7 +16,7 @@ commit_batch append_batch(const hub_store& hub, instance_record record, std::vec
 
 }  // namespace
 
-TEST_CASE("store: every event kind round-trips through a commit; appends continue the history") {
+TEST_CASE("store: every event kind round-trips through a commit, appends continue the history") {
   temp_dir dir;
   auto hub = open_hub(dir.hub());
   auto events = every_event_kind();
@@ -30,7 +30,7 @@ TEST_CASE("store: every event kind round-trips through a commit; appends continu
   CHECK(!hub->instance("nobody"));
 }
 
-TEST_CASE("store: a new execution replaces the history; history length survives reopen") {
+TEST_CASE("store: a new execution replaces the history, history length survives reopen") {
   temp_dir dir;
   auto events = every_event_kind();
   auto rec = make_record("loop", "Loop", runtime_status::running, at_ms(5));

@@ -26,7 +26,7 @@ std::string message_of(auto&& fn) {
 
 }  // namespace
 
-TEST_CASE("store: after a failed write every write is refused naming the first failure; reads go on") {
+TEST_CASE("store: after a failed write every write is refused naming the first failure, reads go on") {
   temp_dir dir;
   auto faults = std::make_shared<write_faults>();
   install_write_faults(faults);
