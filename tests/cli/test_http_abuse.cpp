@@ -2,6 +2,7 @@
 // truncated requests, deep nesting, huge and chunked bodies, slow headers and many idle
 // connections. Throughout, health answers within 1 s, no answer is a 5xx but the documented 503s,
 // the node's memory stays bounded, and every instance acknowledged completes afterwards.
+#include "chunked_post.hpp"
 #include "node_process.hpp"
 #include "raw_socket.hpp"
 
@@ -183,19 +184,7 @@ TEST_CASE("bad clients never take the management API down" * doctest::timeout(12
     CHECK(raw_socket::status_of(answer) == 413);
   }
   for (int i = 0; i < 3; ++i) {
-    const std::string chunk(1 << 20, '7');
-    size_t sent = 0;
-    const auto r = http.Post(
-        "/api/orchestrations/Chain",
-        [&](size_t, httplib::DataSink& sink) {
-          if (sent >= (32u << 20)) {
-            sink.done();
-            return true;
-          }
-          sent += chunk.size();
-          return sink.write(chunk.data(), chunk.size());
-        },
-        "application/json");
+    const auto r = perdure::cli_test::post_chunked(http, "/api/orchestrations/Chain", 32u << 20, '7');
     REQUIRE(r);
     CHECK(r->status == 413);
   }

@@ -1,4 +1,5 @@
 // The management API over real HTTP on 127.0.0.1, against the test node process.
+#include "chunked_post.hpp"
 #include "node_process.hpp"
 #include "raw_socket.hpp"
 #include "support/prometheus_sample.hpp"
@@ -498,19 +499,8 @@ TEST_CASE("a chunked body over the limit is refused while it is read, in bounded
   http.set_read_timeout(30s);
   http.set_write_timeout(30s);
   const size_t rss_before = perdure::cli_test::resident_kib(node.pid());
-  const std::string chunk(1 << 20, '1');  // a digit string: valid JSON all the way, so nothing stops early but the limit
-  size_t sent = 0;
-  const auto r = http.Post(
-      "/api/orchestrations/Chain",
-      [&](size_t, httplib::DataSink& sink) {
-        if (sent >= (64u << 20)) {
-          sink.done();
-          return true;
-        }
-        sent += chunk.size();
-        return sink.write(chunk.data(), chunk.size());
-      },
-      "application/json");
+  // A digit string: valid JSON all the way, so nothing stops early but the limit.
+  const auto r = perdure::cli_test::post_chunked(http, "/api/orchestrations/Chain", 64u << 20, '1');
   REQUIRE(r);
   check_error(r, 413, "PayloadTooLarge");
   CHECK(json::parse(r->body)["message"].get<std::string>().find(std::to_string(test_body_limit)) != std::string::npos);
@@ -623,7 +613,7 @@ TEST_CASE("a form content type does not cap the body below the documented limit"
   CHECK(node.stop() == 0);
 }
 
-TEST_CASE("health is about this node; the cluster view is a route of its own") {
+TEST_CASE("health is about this node, the cluster view is a route of its own") {
   test_node node;
   httplib::Client http("127.0.0.1", node.port());
   const auto health = http.Get("/api/health");

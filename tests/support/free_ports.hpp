@@ -11,20 +11,32 @@
 
 namespace perdure::testing_support {
 
+/// Calls `use(fd, address)` with a new TCP socket and the address 127.0.0.1:port, closes the socket
+/// and returns what `use` returned (false when no socket could be made).
+template <class Use>
+bool with_loopback_socket(uint16_t port, Use use) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool result = use(fd, reinterpret_cast<const sockaddr*>(&address), socklen_t{sizeof address});
+  ::close(fd);
+  return result;
+}
+
 /// True if every port in [first, first + count) can be bound on 127.0.0.1 right now.
 inline bool ports_free(uint16_t first, uint16_t count) {
-  for (uint16_t port = first; port < first + count; ++port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return false;
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-    ::close(fd);
-    if (!bound) return false;
-  }
+  for (uint16_t port = first; port < first + count; ++port)
+    if (!with_loopback_socket(port, [](int fd, const sockaddr* a, socklen_t n) { return ::bind(fd, a, n) == 0; }))
+      return false;
   return true;
+}
+
+/// True if something accepts TCP connections on 127.0.0.1:port.
+inline bool accepts_connections(uint16_t port) {
+  return with_loopback_socket(port, [](int fd, const sockaddr* a, socklen_t n) { return ::connect(fd, a, n) == 0; });
 }
 
 /// A random first port of `count` free ones, below Linux's ephemeral range (32768 and up): a port

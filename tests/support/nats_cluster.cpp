@@ -9,21 +9,6 @@
 #include <thread>
 
 namespace perdure::testing_support {
-namespace {
-
-bool accepts_connections(uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return connected;
-}
-
-}  // namespace
 
 nats_cluster::nats_cluster(int size) {
   std::random_device random;
