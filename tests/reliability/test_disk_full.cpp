@@ -59,7 +59,7 @@ bool starts_with(const std::string& line, std::string_view prefix) { return line
 
 }  // namespace
 
-TEST_CASE("a full disk stops the partitions, not the node; after space is freed nothing acknowledged is missing") {
+TEST_CASE("a full disk stops the partitions, not the node, after space is freed nothing acknowledged is missing") {
   temp_dir dir;
   tmpfs_mount disk(dir.path() / "disk", 16);
   if (!disk.mounted()) {
@@ -94,6 +94,9 @@ TEST_CASE("a full disk stops the partitions, not the node; after space is freed 
     const auto metrics = http.Get("/metrics");
     REQUIRE(metrics);
     CHECK(sample_value(metrics->body, "perdure_failed_partitions") >= 1);
+    const auto health = http.Get("/api/health");
+    REQUIRE(health);
+    CHECK(health->status == 503);
 
     node.kill(SIGTERM);
     CHECK(node.wait_for_line("STOPPED", 60'000));
