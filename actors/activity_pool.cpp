@@ -85,8 +85,7 @@ std::string over_limit(const char* what, size_t size, size_t limit) {
          std::to_string(limit) + ")";
 }
 
-message run_activity(const registry& functions, const storage::activity_task& task, size_t max_payload_bytes,
-                     node_metrics& metrics) {
+message run_activity(const registry& functions, const storage::activity_task& task, node_metrics& metrics) {
   metrics.activities_started.fetch_add(1, std::memory_order_relaxed);
   message result{task.instance_id, task.execution_id, history_event{}};
   try {
@@ -98,7 +97,6 @@ message run_activity(const registry& functions, const storage::activity_task& ta
     result.event = history_event{clock::now(), events::task_failed{task.task_id, to_failure_details(std::current_exception())}};
     metrics.activities_failed.fetch_add(1, std::memory_order_relaxed);
   }
-  bound_activity_result(result, max_payload_bytes);
   return result;
 }
 
@@ -144,7 +142,7 @@ class result_outbox {
 };
 
 caf::behavior worker(caf::event_based_actor* self, const registry* functions, caf::actor dispatcher,
-                     size_t max_payload_bytes, node_metrics* metrics) {
+                     node_metrics* metrics) {
   keep_running_on_unexpected(self);
   self->send(dispatcher, idle_atom::value, caf::actor{self}, uint64_t{0}, uint64_t{0});
   return {
@@ -153,7 +151,7 @@ caf::behavior worker(caf::event_based_actor* self, const registry* functions, ca
         result_outbox outbox;
         for (const auto& work : batch.items) {
           metrics->activity_queue_depth.fetch_sub(1, std::memory_order_relaxed);
-          outbox.add(work, run_activity(*functions, work.task, max_payload_bytes, *metrics));
+          outbox.add(work, run_activity(*functions, work.task, *metrics));
           if (outbox.overdue()) outbox.send_all(self);
         }
         outbox.send_all(self);
@@ -190,12 +188,12 @@ void bound_activity_result(message& result, size_t max_payload_bytes) {
 }
 
 activity_pool spawn_activity_pool(caf::actor_system& system, const registry& functions, size_t worker_count,
-                                  size_t max_payload_bytes, node_metrics& metrics) {
+                                  node_metrics& metrics) {
   activity_pool pool;
   pool.dispatcher = system.spawn(dispatcher, &metrics);
   pool.workers.reserve(worker_count);
   for (size_t i = 0; i < worker_count; ++i)
-    pool.workers.push_back(system.spawn<caf::detached>(worker, &functions, pool.dispatcher, max_payload_bytes, &metrics));
+    pool.workers.push_back(system.spawn<caf::detached>(worker, &functions, pool.dispatcher, &metrics));
   return pool;
 }
 

@@ -146,8 +146,7 @@ void host::start(const node_options& options) {
   n->config.set("scheduler.policy", caf::atom("sharing"));
   n->system = std::make_unique<caf::actor_system>(n->config);
 
-  n->pool = actors::spawn_activity_pool(*n->system, functions_, options.activity_workers, options.max_payload_bytes,
-                                        n->metrics);
+  n->pool = actors::spawn_activity_pool(*n->system, functions_, options.activity_workers, n->metrics);
   const uint32_t partitions = n->store->partition_count();
   n->directory->partitions.reserve(partitions);
   if (cluster) {
