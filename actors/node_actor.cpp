@@ -262,12 +262,8 @@ caf::result<Reply> ask_local(node_actor* self, uint32_t partition, std::chrono::
 }
 
 caf::error check_payload(node_actor* self, const std::string& what, const std::string& json) {
-  const auto limit = self->state.config.max_payload_bytes;
-  if (json.size() > limit)
-    return make_client_error(client_errc::invalid_argument, what + " is " + std::to_string(json.size()) +
-                                                                " bytes; the limit is " + std::to_string(limit));
   try {
-    detail::check_json_payload(what, json);
+    detail::check_json_payload(what, json, self->state.config.max_payload_bytes);
   } catch (const payload_error& e) {
     return make_client_error(client_errc::invalid_argument, e.what());
   }

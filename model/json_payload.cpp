@@ -73,4 +73,11 @@ void check_json_payload(std::string_view what, std::string_view text) {
     throw payload_error(std::string(what) + " is not valid JSON: " + check.error);
 }
 
+void check_json_payload(std::string_view what, std::string_view text, size_t max_bytes) {
+  if (text.size() > max_bytes)
+    throw payload_error(std::string(what) + " is " + std::to_string(text.size()) + " bytes; the limit is " +
+                        std::to_string(max_bytes));
+  check_json_payload(what, text);
+}
+
 }  // namespace perdure::detail

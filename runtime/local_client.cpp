@@ -33,11 +33,8 @@ const caf::actor& local_client::partition_for(std::string_view instance_id) cons
 }
 
 void local_client::check_payload(std::string_view what, std::string_view json) const {
-  if (json.size() > max_payload_bytes_)
-    throw invalid_argument_error(std::string{what} + " is " + std::to_string(json.size()) +
-                                 " bytes; the limit is " + std::to_string(max_payload_bytes_));
   try {
-    detail::check_json_payload(what, json);
+    detail::check_json_payload(what, json, max_payload_bytes_);
   } catch (const payload_error& e) {
     throw invalid_argument_error(e.what());  // a client's bad argument, as on a cluster
   }

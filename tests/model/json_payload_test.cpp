@@ -67,3 +67,11 @@ TEST_CASE("codec<json_text> decodes only what the payload rule accepts") {
   CHECK_THROWS_AS(perdure::codec<perdure::json_text>::decode("1\0junk"s), perdure::payload_error);
   CHECK_THROWS_AS(perdure::codec<perdure::json_text>::decode(nested_arrays(1000)), perdure::payload_error);
 }
+
+TEST_CASE("check_json_payload with a size limit refuses a longer text before anything else") {
+  CHECK_NOTHROW(perdure::detail::check_json_payload("the input", "[1,2]", 5));
+  CHECK_THROWS_WITH_AS(perdure::detail::check_json_payload("the input", "[1,2,3]", 5),
+                       "the input is 7 bytes; the limit is 5", perdure::payload_error);
+  CHECK_THROWS_WITH_AS(perdure::detail::check_json_payload("the input", "1 2", 5), doctest::Contains("not valid JSON"),
+                       perdure::payload_error);
+}

@@ -21,4 +21,8 @@ size_t json_nesting_depth(std::string_view text);
 /// deeper than max_json_depth.
 void check_json_payload(std::string_view what, std::string_view text);
 
+/// The same, after refusing a text longer than `max_bytes` (a node's max_payload_bytes): the check
+/// a client applies to what it sends.
+void check_json_payload(std::string_view what, std::string_view text, size_t max_bytes);
+
 }  // namespace perdure::detail
