@@ -89,7 +89,8 @@ message run_activity(const registry& functions, const storage::activity_task& ta
   metrics.activities_started.fetch_add(1, std::memory_order_relaxed);
   message result{task.instance_id, task.execution_id, history_event{}};
   try {
-    activity_context ctx{task.instance_id, task.task_id, task.name};
+    activity_context ctx{task.instance_id,  task.task_id, task.name,
+                         task.execution_id, task.attempt, task.first_task_id};
     auto output = functions.invoke_activity(task.name, ctx, task.input);
     result.event = history_event{clock::now(), events::task_completed{task.task_id, std::move(output)}};
     metrics.activities_completed.fetch_add(1, std::memory_order_relaxed);

@@ -35,7 +35,8 @@ std::string describe(const event_payload& payload) {
   std::string kind = event_kind_name(payload);
   auto quoted = [](const std::string& s) { return "'" + s + "'"; };
   if (auto* s = std::get_if<events::task_scheduled>(&payload))
-    return kind + " " + quoted(s->name) + " (task " + std::to_string(s->task_id) + ")";
+    return kind + " " + quoted(s->name) + " (task " + std::to_string(s->task_id) +
+           (s->attempt > 1 ? ", attempt " + std::to_string(s->attempt) : "") + ")";
   if (auto* t = std::get_if<events::timer_created>(&payload))
     return kind + " (timer " + std::to_string(t->timer_id) + ")";
   if (auto* c = std::get_if<events::sub_orchestration_created>(&payload))

@@ -343,10 +343,11 @@ void engine::issue(action_kind kind, event_payload&& event, ref<leaf_state> leaf
   actions_.push_back(action{kind, false, std::move(leaf)});
 }
 
-ref<leaf_state> engine::schedule_activity(std::string_view name, std::string input) {
+ref<leaf_state> engine::schedule_activity(std::string_view name, std::string input, int32_t attempt,
+                                          int32_t first_task_id) {
   ref<leaf_state> leaf(new leaf_state("activity", std::string(name)));
   issue(action_kind::activity,
-        events::task_scheduled{next_id(), std::string(name), std::move(input)}, leaf);
+        events::task_scheduled{next_id(), std::string(name), std::move(input), attempt, first_task_id}, leaf);
   return leaf;
 }
 

@@ -46,7 +46,9 @@ class engine {
   time_point current_time() const noexcept { return now_; }
   bool is_replaying() const noexcept { return replaying_; }
   std::string new_uuid();
-  ref<leaf_state> schedule_activity(std::string_view name, std::string input);
+  int32_t next_id() const noexcept { return static_cast<int32_t>(actions_.size()); }
+  ref<leaf_state> schedule_activity(std::string_view name, std::string input, int32_t attempt,
+                                    int32_t first_task_id);
   ref<leaf_state> schedule_sub_orchestration(std::string_view name, std::string instance_id,
                                              std::string input);
   ref<leaf_state> schedule_timer(time_point fire_at);
@@ -70,7 +72,6 @@ class engine {
     bool keep_unprocessed_events;
   };
 
-  int32_t next_id() const noexcept { return static_cast<int32_t>(actions_.size()); }
   void issue(action_kind kind, event_payload&& event, ref<leaf_state> leaf);
   bool apply(const history_event& e);
   action* answerable(int32_t id, action_kind kind) noexcept;

@@ -23,10 +23,12 @@ task<void> orchestration_context::create_timer(time_point fire_at) {
   return detail::leaf_task<void>(engine_.schedule_timer(fire_at));
 }
 
-detail::ref<detail::state_base> orchestration_context::activity_raw(std::string_view name,
-                                                                    std::string input) {
-  return engine_.schedule_activity(name, std::move(input));
+detail::ref<detail::state_base> orchestration_context::activity_raw(std::string_view name, std::string input,
+                                                                    int32_t attempt, int32_t first_task_id) {
+  return engine_.schedule_activity(name, std::move(input), attempt, first_task_id);
 }
+
+int32_t orchestration_context::next_task_id() const noexcept { return engine_.next_id(); }
 
 detail::ref<detail::state_base> orchestration_context::sub_orchestration_raw(
     std::string_view name, std::string instance_id, std::string input) {

@@ -162,13 +162,16 @@ void encode_activity(const activity_task& task, std::string& out) {
     b.setName(text(task.name));
     b.setInput(text(task.input));
     b.setScheduledAtNs(ns(task.scheduled_at));
+    b.setAttempt(task.attempt);
+    b.setFirstTaskId(task.first_task_id);
   });
 }
 
 activity_task decode_activity(std::string_view bytes, key_ref where) {
   return read<schema::ActivityTask>(bytes, where, "activity task", [](auto r) {
     return activity_task{str(r.getInstanceId()), str(r.getExecutionId()), r.getTaskId(),
-                         str(r.getName()),       str(r.getInput()),       from_ns(r.getScheduledAtNs())};
+                         str(r.getName()),       str(r.getInput()),       from_ns(r.getScheduledAtNs()),
+                         r.getAttempt(),         r.getFirstTaskId()};
   });
 }
 

@@ -81,6 +81,8 @@ void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
           s.setTaskId(v.task_id);
           s.setName(text(v.name));
           s.setInput(text(v.input));
+          s.setAttempt(v.attempt);
+          s.setFirstTaskId(v.first_task_id);
         } else if constexpr (std::is_same_v<T, task_completed>) {
           write_task_result(b.initTaskCompleted(), v.task_id, v.output);
         } else if constexpr (std::is_same_v<T, task_failed>) {
@@ -137,7 +139,8 @@ history_event read_event(schema::HistoryEvent::Reader r) {
     case E::EPISODE_STARTED: e.payload = events::episode_started{}; break;
     case E::TASK_SCHEDULED: {
       auto s = r.getTaskScheduled();
-      e.payload = events::task_scheduled{s.getTaskId(), str(s.getName()), str(s.getInput())};
+      e.payload = events::task_scheduled{s.getTaskId(), str(s.getName()), str(s.getInput()), s.getAttempt(),
+                                         s.getFirstTaskId()};
       break;
     }
     case E::TASK_COMPLETED: {

@@ -36,10 +36,11 @@ void register_patterns(perdure::host& host, const std::filesystem::path& dir) {
   });
 
   auto jobs = std::make_shared<examples::jsonl_table>(dir / "jobs.jsonl", "job_id");
-  // Messages are keyed by instance and task id: the same on every re-run of the activity.
+  // Messages are keyed by the call's idempotency key: the same on every re-run of the activity, and
+  // unlike a task id, not repeated by WatchJob's next execution (continue-as-new).
   auto inbox = std::make_shared<examples::jsonl_table>(dir / "inbox.jsonl", "message_id");
   auto deliver = [inbox](const perdure::activity_context& ctx, nlohmann::json message) {
-    message["message_id"] = ctx.instance_id() + "/" + std::to_string(ctx.task_id());
+    message["message_id"] = ctx.idempotency_key();
     inbox->insert(message);
   };
 

@@ -85,6 +85,11 @@ struct task_scheduled {
   int32_t task_id = -1;
   std::string name;
   std::string input;
+  // Which attempt of one activity call this is: a call with a retry_policy schedules each retry
+  // as a new task, and its activity sees the same idempotency key on every attempt
+  // (activity_context::idempotency_key()). Histories written before these fields read as attempt 1.
+  int32_t attempt = 1;
+  int32_t first_task_id = -1;  // the task id of the call's first attempt; -1 on the first attempt itself
   friend bool operator==(const task_scheduled&, const task_scheduled&) = default;
 };
 struct task_completed {

@@ -147,8 +147,12 @@ class orchestration_context {
     set_custom_status_raw(detail::encode_input(value, "custom status", name()));
   }
 
-  // Untyped forms: payloads are JSON text.
-  detail::ref<detail::state_base> activity_raw(std::string_view name, std::string input);
+  // Untyped forms: payloads are JSON text. A retried activity call passes its attempt number and
+  // the task id of its first attempt (-1 on the first), which its activity_context shows.
+  detail::ref<detail::state_base> activity_raw(std::string_view name, std::string input, int32_t attempt = 1,
+                                               int32_t first_task_id = -1);
+  /// The task id the next action will take.
+  int32_t next_task_id() const noexcept;
   detail::ref<detail::state_base> sub_orchestration_raw(std::string_view name,
                                                         std::string instance_id, std::string input);
   detail::ref<detail::state_base> event_raw(std::string_view name);
@@ -166,12 +170,13 @@ template <class Out>
 task<Out> retry_loop(orchestration_context& ctx, bool sub, std::string name, std::string input,
                      std::string instance_id, retry_policy policy) {
   const time_point first_start = ctx.current_time();
+  const int32_t first_task_id = ctx.next_task_id();
   for (int attempt = 1;; ++attempt) {
     std::exception_ptr failure;
     failure_details details;
     try {
       task<Out> t = leaf_task<Out>(sub ? ctx.sub_orchestration_raw(name, instance_id, input)
-                                       : ctx.activity_raw(name, input));
+                                       : ctx.activity_raw(name, input, attempt, attempt == 1 ? -1 : first_task_id));
       if constexpr (std::is_void_v<Out>) {
         co_await t;
         co_return;

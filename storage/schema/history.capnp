@@ -27,9 +27,11 @@ struct ExecutionStarted {
 }
 
 struct TaskScheduled {
-  taskId @0 :Int32;
-  name   @1 :Text;
-  input  @2 :Text;
+  taskId      @0 :Int32;
+  name        @1 :Text;
+  input       @2 :Text;
+  attempt     @3 :Int32 = 1;   # histories written before it read as a first attempt
+  firstTaskId @4 :Int32 = -1;  # -1 on the first attempt itself
 }
 
 struct TaskResult {  # task_completed, sub_orchestration_completed

@@ -41,6 +41,8 @@ struct ActivityTask {
   name          @3 :Text;
   input         @4 :Text;
   scheduledAtNs @5 :Int64;
+  attempt       @6 :Int32 = 1;   # queues written before it hold first attempts
+  firstTaskId   @7 :Int32 = -1;  # -1 on the first attempt itself
 }
 
 struct TimerEntry {

@@ -32,6 +32,19 @@ TEST_CASE("activities: typed adapters, void in and out, context") {
   CHECK_THROWS_AS(r.add_activity("Norm", norm1), invalid_argument_error);
 }
 
+TEST_CASE("activity_context: one idempotency key per call, for all its attempts, unique across executions") {
+  activity_context first("order-1", 3, "Charge", "e1");
+  CHECK(first.execution_id() == "e1");
+  CHECK(first.attempt() == 1);
+  CHECK(first.idempotency_key() == "order-1/e1/3");
+  activity_context retry("order-1", 7, "Charge", "e1", 2, 3);
+  CHECK(retry.task_id() == 7);
+  CHECK(retry.attempt() == 2);
+  CHECK(retry.idempotency_key() == first.idempotency_key());
+  // After continue-as-new the task ids start at 0 again; the execution id tells the calls apart.
+  CHECK(activity_context("order-1", 3, "Charge", "e2").idempotency_key() != first.idempotency_key());
+}
+
 TEST_CASE("activities: unknown names, undecodable input, thrown exceptions") {
   registry r;
   r.add_activity("Norm", norm1);

@@ -156,3 +156,55 @@ TEST_CASE("retry_if decides which failures are retried") {
     CHECK(count_events<events::timer_created>(h.events()) == 1);
   }
 }
+
+TEST_CASE("each attempt of a retried activity records its number and the first attempt's task id") {
+  // Two retried calls in flight at once, after a call of another activity: each attempt must name
+  // its own call's first task, whatever was scheduled in between.
+  registry functions;
+  functions.add_orchestration("Pay", [](orchestration_context& ctx) -> task<int> {
+    co_await ctx.call_activity("Prepare", 0);
+    retry_policy policy;
+    policy.max_attempts = 3;
+    policy.first_interval = 10s;
+    policy.backoff_coefficient = 1.0;
+    auto [a, b] = co_await when_all(ctx.call_activity<int>("Charge", 1, policy), ctx.call_activity<int>("Ship", 2, policy));
+    co_return a + b;
+  });
+  harness h(functions, "Pay");
+  h.step(0, {started("Pay", "")});
+  auto r = h.step(1, {completed(0, "null")});
+  auto* charge = find_event<events::task_scheduled>(r.appended, 0);
+  auto* ship = find_event<events::task_scheduled>(r.appended, 1);
+  REQUIRE(charge);
+  REQUIRE(ship);
+  CHECK(charge->task_id == 1);
+  CHECK(ship->task_id == 2);
+  for (auto* first : {charge, ship}) {
+    CHECK(first->attempt == 1);
+    CHECK(first->first_task_id == -1);
+  }
+  h.step(2, {failed(1, "transient", "busy"), failed(2, "transient", "busy")});  // timers 3 (Charge), 4 (Ship)
+  r = h.step(12, {fired(4, at(12)), fired(3, at(12))});
+  REQUIRE(count_events<events::task_scheduled>(r.appended) == 2);
+  auto* ship2 = find_event<events::task_scheduled>(r.appended, 0);
+  auto* charge2 = find_event<events::task_scheduled>(r.appended, 1);
+  CHECK(ship2->name == "Ship");
+  CHECK(ship2->task_id == 5);
+  CHECK(ship2->attempt == 2);
+  CHECK(ship2->first_task_id == 2);
+  CHECK(charge2->name == "Charge");
+  CHECK(charge2->task_id == 6);
+  CHECK(charge2->attempt == 2);
+  CHECK(charge2->first_task_id == 1);
+  h.step(13, {completed(5, "20")});
+  h.step(14, {failed(6, "transient", "busy")});  // timer 7
+  r = h.step(24, {fired(7, at(24))});
+  auto* charge3 = find_event<events::task_scheduled>(r.appended);
+  REQUIRE(charge3);
+  CHECK(charge3->task_id == 8);
+  CHECK(charge3->attempt == 3);
+  CHECK(charge3->first_task_id == 1);
+  r = h.step(25, {completed(8, "10")});
+  REQUIRE(find_event<events::execution_completed>(r.appended));
+  CHECK(find_event<events::execution_completed>(r.appended)->output == "30");
+}

@@ -81,6 +81,8 @@ struct activity_task {
   std::string name;
   std::string input;
   time_point scheduled_at{};
+  int32_t attempt = 1;         // events::task_scheduled's: which attempt of one activity call
+  int32_t first_task_id = -1;  // the call's first attempt's task id; -1 on the first attempt itself
   friend bool operator==(const activity_task&, const activity_task&) = default;
 };
 
