@@ -46,33 +46,53 @@ json activity_step(random_source& r) {
 
 json timer_step(random_source& r) { return json{{"k", "timer"}, {"ms", 10 + r.below(300)}}; }
 
-json generate_program(random_source& r, int depth, bool top_level);
+json generate_program(random_source& r, int depth, bool top_level, const generation_options& options);
 
-json sub_step(random_source& r, int depth) { return json{{"k", "sub"}, {"p", generate_program(r, depth + 1, false)}}; }
-
-json branch_step(random_source& r, int depth) {
-  const int roll = r.below(100);
-  if (roll < 60 || depth >= 2) return roll < 80 ? activity_step(r) : timer_step(r);
-  return sub_step(r, depth);
+json sub_step(random_source& r, int depth, const generation_options& options) {
+  return json{{"k", "sub"}, {"p", generate_program(r, depth + 1, false, options)}};
 }
 
-json generate_step(random_source& r, int depth, bool top_level) {
+json branch_step(random_source& r, int depth, const generation_options& options) {
+  const int roll = r.below(100);
+  if (roll < 60 || depth >= 2) {
+    if (roll >= 80) return timer_step(r);
+    json step = activity_step(r);
+    if (!options.retries_in_when_all && step.at("mode") != "ok") {
+      if (step.at("mode") == "flaky") step["mode"] = "ok";
+      step["att"] = 1;
+    }
+    return step;
+  }
+  return sub_step(r, depth, options);
+}
+
+json more_step(random_source& r, int depth, bool top_level, const generation_options& options) {
+  const int roll = r.below(top_level ? 4 : 3);
+  if (roll == 1) return json{{"k", "nosub"}};
+  if (roll == 2 && depth < 2) return json{{"k", "dup"}, {"p", generate_program(r, depth + 1, false, options)}};
+  if (roll == 3) return json{{"k", "stuck"}};
+  return json{{"k", "send"}, {"n", 1 + r.below(2)}};
+}
+
+json generate_step(random_source& r, int depth, bool top_level, const generation_options& options) {
+  if (options.more_steps && r.chance(12)) return more_step(r, depth, top_level, options);
   const int roll = r.below(100);
   if (roll < 35) return activity_step(r);
   if (roll < 50) return timer_step(r);
   if (roll < 65 && top_level) return json{{"k", "event"}, {"n", 1 + r.below(3)}};
-  if (roll < 75 && depth < 2) return sub_step(r, depth);
+  if (roll < 75 && depth < 2) return sub_step(r, depth, options);
   if (roll < 90) {
     json branches = json::array();
-    for (int i = 0, n = 2 + r.below(4); i < n; ++i) branches.push_back(branch_step(r, depth));
+    for (int i = 0, n = 2 + r.below(4); i < n; ++i) branches.push_back(branch_step(r, depth, options));
     return json{{"k", "all"}, {"b", branches}};
   }
   return json{{"k", "any"}, {"v", r.below(1000)}};
 }
 
-json generate_program(random_source& r, int depth, bool top_level) {
+json generate_program(random_source& r, int depth, bool top_level, const generation_options& options) {
   json steps = json::array();
-  for (int i = 0, n = 1 + r.below(top_level ? 6 : 3); i < n; ++i) steps.push_back(generate_step(r, depth, top_level));
+  for (int i = 0, n = 1 + r.below(top_level ? 6 : 3); i < n; ++i)
+    steps.push_back(generate_step(r, depth, top_level, options));
   const int round_roll = r.below(100);
   const int rounds = round_roll < 70 ? 1 : round_roll < 90 ? 2 : 3;
   const int tail_roll = r.below(100);
@@ -102,13 +122,29 @@ task<json> run_activity(orchestration_context& ctx, json step) {
   }
 }
 
-task<json> run_sub(orchestration_context& ctx, json step) {
+task<json> run_sub(orchestration_context& ctx, std::string name, json program, std::string instance_id = {}) {
   try {
-    co_return co_await ctx.call_sub_orchestration<json>(orchestration_name, start_input(step.at("p")));
+    co_return co_await ctx.call_sub_orchestration<json>(name, start_input(program), std::move(instance_id));
   } catch (const perdure::task_failed&) {
     co_return json("SF");
   }
 }
+
+constexpr const char* unregistered_name = "Missing";
+
+// What a "stuck" step's sub-orchestration runs: a short step, then it waits forever.
+json stuck_program() {
+  return json{{"steps", json::array({json{{"k", "timer"}, {"ms", 20}}})}, {"rounds", 1}, {"tail", "forever"}};
+}
+
+// The id of a "dup" or "stuck" step's sub-orchestration: `event` names the step and the round.
+std::string step_instance_id(const std::string& instance_id, const char* tag, const std::string& event) {
+  return instance_id + tag + event;
+}
+
+// Events an instance sends itself carry no instance id: a generated sub-orchestration id differs
+// from runtime to runtime, and the payloads end up in the output.
+std::string sent_payload(const std::string& name, int j) { return name + "/" + std::to_string(j); }
 
 task<json> run_step(orchestration_context& ctx, json step, std::string event) {
   const std::string kind = step.at("k").get<std::string>();
@@ -123,7 +159,7 @@ task<json> run_step(orchestration_context& ctx, json step, std::string event) {
       received.push_back(co_await ctx.wait_for_event<std::string>(event));
     co_return received;
   }
-  if (kind == "sub") co_return co_await run_sub(ctx, step);
+  if (kind == "sub") co_return co_await run_sub(ctx, orchestration_name, step.at("p"));
   if (kind == "all") {
     std::vector<task<json>> branches;
     for (const auto& b : step.at("b")) branches.push_back(run_step(ctx, b, {}));
@@ -136,6 +172,25 @@ task<json> run_step(orchestration_context& ctx, json step, std::string event) {
     json result = json::array({"any", winner});
     if (winner == 0) result.push_back(co_await work);
     co_return result;
+  }
+  if (kind == "send") {
+    const int n = step.at("n").get<int>();
+    for (int j = 0; j < n; ++j) ctx.send_event(ctx.instance_id(), event, sent_payload(event, j));
+    json received = json::array();
+    for (int j = 0; j < n; ++j) received.push_back(co_await ctx.wait_for_event<std::string>(event));
+    co_return received;
+  }
+  if (kind == "nosub") co_return co_await run_sub(ctx, unregistered_name, json::object());
+  if (kind == "dup") {
+    const std::string id = step_instance_id(ctx.instance_id(), "~d", event);
+    std::vector<task<json>> both;
+    both.push_back(run_sub(ctx, orchestration_name, step.at("p"), id));
+    both.push_back(run_sub(ctx, orchestration_name, step.at("p"), id));
+    co_return json(co_await when_all(std::move(both)));
+  }
+  if (kind == "stuck") {
+    const std::string id = step_instance_id(ctx.instance_id(), "~s", event);
+    co_return co_await run_sub(ctx, orchestration_name, stuck_program(), id);
   }
   throw std::invalid_argument("unknown step kind '" + kind + "'");
 }
@@ -166,11 +221,14 @@ task<json> program(orchestration_context& ctx, json input) {
   co_return acc;
 }
 
-json work(activity_context& ctx, json input) {
+json work(activity_context& ctx, json input, flaky_key key) {
   const int v = input.at("v").get<int>();
   const std::string mode = input.at("mode").get<std::string>();
   if (mode == "fail") throw std::runtime_error("planned failure " + std::to_string(v));
-  const uint64_t h = fnv1a(std::to_string(ctx.task_id()), fnv1a(ctx.instance_id()));
+  const std::string_view id = key == flaky_key::root_id
+                                  ? std::string_view(ctx.instance_id()).substr(0, ctx.instance_id().find(':'))
+                                  : std::string_view(ctx.instance_id());
+  const uint64_t h = fnv1a(std::to_string(ctx.task_id()), fnv1a(id));
   if (mode == "flaky" && h % 10 < 3) throw std::runtime_error("transient failure " + std::to_string(v));
   // A short, varying run time keeps activities in flight when the node is killed.
   std::this_thread::sleep_for(std::chrono::milliseconds(h % 4));
@@ -180,6 +238,10 @@ json work(activity_context& ctx, json input) {
 // ---- the oracle ------------------------------------------------------------------------------
 
 json eval_program(const std::string& id, const json& p);
+
+json eval_sub(const std::string& id, const json& p) {
+  return p.at("tail") == "fail" ? json("SF") : eval_program(id, p);
+}
 
 json eval_step(const std::string& id, const json& step, const std::string& event) {
   const std::string kind = step.at("k").get<std::string>();
@@ -193,7 +255,14 @@ json eval_step(const std::string& id, const json& step, const std::string& event
     for (int j = 0, n = step.at("n").get<int>(); j < n; ++j) received.push_back(event_payload(id, event, j));
     return received;
   }
-  if (kind == "sub") return step.at("p").at("tail") == "fail" ? json("SF") : eval_program(id, step.at("p"));
+  if (kind == "sub") return eval_sub(id, step.at("p"));
+  if (kind == "send") {
+    json received = json::array();
+    for (int j = 0, n = step.at("n").get<int>(); j < n; ++j) received.push_back(sent_payload(event, j));
+    return received;
+  }
+  if (kind == "nosub" || kind == "stuck") return "SF";
+  if (kind == "dup") return json::array({eval_sub(id, step.at("p")), "SF"});
   if (kind == "all") {
     json results = json::array();
     for (const auto& b : step.at("b")) results.push_back(eval_step(id, b, {}));
@@ -215,11 +284,11 @@ json eval_program(const std::string& id, const json& p) {
 
 }  // namespace
 
-instance_plan generate(uint64_t seed, int index) {
+instance_plan generate(uint64_t seed, int index, const generation_options& options) {
   random_source r{seed * 1'000'003ULL + static_cast<uint64_t>(index)};
   instance_plan plan;
   plan.id = "t" + std::to_string(seed) + "-" + std::to_string(index);
-  plan.program = generate_program(r, 0, true);
+  plan.program = generate_program(r, 0, true, options);
   plan.suspend = r.chance(20);
   plan.event_pass = r.below(10);
   plan.terminate_pass = r.below(20);
@@ -230,6 +299,10 @@ json start_input(const json& program) { return json{{"p", program}, {"r", 0}, {"
 
 std::string event_name(size_t step_index, int round) {
   return "E" + std::to_string(step_index) + "r" + std::to_string(round);
+}
+
+std::string stuck_instance_id(const std::string& root_id, size_t step_index, int round) {
+  return step_instance_id(root_id, "~s", event_name(step_index, round));
 }
 
 std::string event_payload(const std::string& instance_id, const std::string& name, int j) {
@@ -251,9 +324,10 @@ expectation expected(const std::string& instance_id, const json& program) {
   return e;
 }
 
-void register_functions(registry& functions) {
+void register_functions(registry& functions, flaky_key key) {
   functions.add_orchestration(orchestration_name, program);
-  functions.add_activity(activity_name, work);
+  functions.add_activity(activity_name,
+                         [key](activity_context& ctx, json input) { return work(ctx, std::move(input), key); });
 }
 
 }  // namespace perdure::torture

@@ -9,6 +9,13 @@
 //         | {"k":"sub", "p":program}       (no events, no "forever" tail)         -> its output or "SF"
 //         | {"k":"all", "b":[act|timer|sub...]}   (when_all)                      -> [results]
 //         | {"k":"any", "v":n}             (when_any of an activity and a 1 h timer) -> ["any", 0, v*2+1]
+// With generation_options::more_steps (the differential test), also:
+//         | {"k":"send", "n":count}  (not in when_all) events sent to itself       -> [payloads]
+//         | {"k":"nosub"}            a sub-orchestration nobody registered          -> "SF"
+//         | {"k":"dup", "p":program} (not in when_all) two sub-orchestrations with one instance id,
+//                                    at once: the second cannot start  -> [its output or "SF", "SF"]
+//         | {"k":"stuck"}            (top level only) a sub-orchestration that waits forever; the
+//                                    driver terminates it                           -> "SF"
 // Every round runs all steps; rounds before the last end in continue_as_new carrying the outputs.
 // Tails: "fail" ends in an uncaught failing activity (Failed), "forever" waits for an event
 // nobody sends (the driver terminates it), "none" completes with the rounds' outputs.
@@ -44,8 +51,19 @@ struct instance_plan {
   int terminate_pass = 0;  // for tail "forever": the pass at which the driver terminates it
 };
 
+/// What generate() may put in a program beyond the torture test's steps. The defaults give the
+/// torture test's programs, the same for every seed as before these options existed.
+struct generation_options {
+  // A failing activity retried inside when_all takes the ids of its retry timer and next attempt in
+  // the order the branches' results arrive, which a real node does not fix. Off: inside when_all,
+  // activities get one attempt ("flaky" ones become "ok"), so every id is the same on every runtime.
+  bool retries_in_when_all = true;
+  // The steps "send", "nosub", "dup" and "stuck" (above).
+  bool more_steps = false;
+};
+
 /// The plan of instance `index` of a run with `seed`; the same on every call and process.
-instance_plan generate(uint64_t seed, int index);
+instance_plan generate(uint64_t seed, int index, const generation_options& options = {});
 
 /// The start input of a program: {"p": program, "r": 0, "acc": []}.
 json start_input(const json& program);
@@ -53,6 +71,10 @@ json start_input(const json& program);
 /// The name of the event a top-level step waits for in a round, and the payload of its j-th event.
 std::string event_name(size_t step_index, int round);
 std::string event_payload(const std::string& instance_id, const std::string& name, int j);
+
+/// The instance id of the sub-orchestration that the top-level "stuck" step at `step_index` starts
+/// in a round: the driver terminates it once it waits (its custom status is "tail").
+std::string stuck_instance_id(const std::string& root_id, size_t step_index, int round);
 
 struct expectation {
   runtime_status status = runtime_status::completed;
@@ -63,7 +85,15 @@ struct expectation {
 /// What an instance running `program` ends with (the oracle).
 expectation expected(const std::string& instance_id, const json& program);
 
+/// What decides, with the task id, whether a "flaky" activity attempt fails.
+enum class flaky_key {
+  instance_id,  // the activity's instance id
+  // The instance id up to its first ':': a generated sub-orchestration id embeds its parent's
+  // execution id, which differs from runtime to runtime, and so would the failures.
+  root_id,
+};
+
 /// Registers "Program" and "Work".
-void register_functions(registry& functions);
+void register_functions(registry& functions, flaky_key key = flaky_key::instance_id);
 
 }  // namespace perdure::torture
