@@ -3,9 +3,8 @@
 #include "actor_state.hpp"
 #include "protocol.hpp"
 
-#include <perdure/activity_context.hpp>
-#include <perdure/detail/json_payload.hpp>
-#include <perdure/failure.hpp>
+#include <partition/activities.hpp>
+
 
 #include <caf/all.hpp>
 
@@ -76,29 +75,12 @@ caf::behavior dispatcher(dispatcher_actor* self, node_metrics* metrics) {
   };
 }
 
-failure_details payload_failure(const std::string& why) {
-  return to_failure_details(std::make_exception_ptr(payload_error(why)));
-}
-
-std::string over_limit(const char* what, size_t size, size_t limit) {
-  return std::string(what) + " is " + std::to_string(size) + " bytes, more than max_payload_bytes (" +
-         std::to_string(limit) + ")";
-}
-
 message run_activity(const registry& functions, const storage::activity_task& task, node_metrics& metrics) {
   metrics.activities_started.fetch_add(1, std::memory_order_relaxed);
-  message result{task.instance_id, task.execution_id, history_event{}};
-  try {
-    activity_context ctx{task.instance_id,  task.task_id, task.name,
-                         task.execution_id, task.attempt, task.first_task_id};
-    auto output = functions.invoke_activity(task.name, ctx, task.input);
-    result.event = history_event{clock::now(), events::task_completed{task.task_id, std::move(output)}};
-    metrics.activities_completed.fetch_add(1, std::memory_order_relaxed);
-  } catch (...) {
-    result.event = history_event{clock::now(), events::task_failed{task.task_id, to_failure_details(std::current_exception())}};
-    metrics.activities_failed.fetch_add(1, std::memory_order_relaxed);
-  }
-  return result;
+  auto outcome = partition::run_activity(functions, task);
+  const bool completed = std::holds_alternative<events::task_completed>(outcome);
+  (completed ? metrics.activities_completed : metrics.activities_failed).fetch_add(1, std::memory_order_relaxed);
+  return message{task.instance_id, task.execution_id, history_event{clock::now(), std::move(outcome)}};
 }
 
 // Results a worker has gathered and not yet sent, grouped by destination so each destination
@@ -164,29 +146,6 @@ caf::behavior worker(caf::event_based_actor* self, const registry* functions, ca
 }
 
 }  // namespace
-
-void bound_activity_result(message& result, size_t max_payload_bytes) {
-  auto& event = result.event.payload;
-  if (auto* done = std::get_if<events::task_completed>(&event)) {
-    std::string refusal;
-    if (done->output.size() > max_payload_bytes) {
-      refusal = over_limit("the activity's output", done->output.size(), max_payload_bytes);
-    } else {
-      try {
-        detail::check_json_payload("the activity's output", done->output);
-      } catch (const payload_error& e) {
-        refusal = e.what();
-      }
-    }
-    if (!refusal.empty()) event = events::task_failed{done->task_id, payload_failure(refusal)};
-  } else if (auto* failed = std::get_if<events::task_failed>(&event)) {
-    const auto& f = failed->failure;
-    const size_t largest = std::max(f.message.size(), f.details.size());
-    if (largest > max_payload_bytes)
-      failed->failure = payload_failure(over_limit("the activity's failure message", largest, max_payload_bytes) +
-                                        "; the activity failed with " + f.error_type);
-  }
-}
 
 activity_pool spawn_activity_pool(caf::actor_system& system, const registry& functions, size_t worker_count,
                                   node_metrics& metrics) {

@@ -36,11 +36,4 @@ struct activity_pool {
 activity_pool spawn_activity_pool(caf::actor_system& system, const registry& functions, size_t worker_count,
                                   node_metrics& metrics);
 
-/// An activity result is checked where it enters its partition, which every result passes
-/// whichever node's worker produced it (so each output is parsed once). An output that is not a valid JSON payload
-/// (perdure/detail/json_payload.hpp) or is over max_payload_bytes, or a failure whose message is
-/// over it, becomes a non-retriable task_failed with a payload error that the orchestration sees:
-/// a commit refusing it would otherwise stop the partition, and a restart would run it again.
-void bound_activity_result(message& result, size_t max_payload_bytes);
-
 }  // namespace perdure::actors

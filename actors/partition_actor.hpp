@@ -1,21 +1,20 @@
-// The partition actor: the single writer of one partition.
+// The partition actor: the single writer of one partition, a thin shell around the partition
+// state machine (partition/state_machine.hpp), which decides everything.
 //
-// Operation: messages for the partition's instances (client commands, activity results, fired
-// timers, messages from other partitions) are queued per instance. A flush runs one episode per
-// instance with queued messages, commits all of them in ONE storage batch (group commit), and only
-// after the commit returns releases the effects: activities to the dispatcher, timers armed, outbox
-// messages sent, clients answered. Messages that arrive during a commit wait for the next flush,
-// so batches grow with load.
+// Operation: every message becomes an input of the state machine; the actions it returns are
+// carried out here (activities to the dispatcher, timers as delayed messages, outbox messages and
+// acknowledgements to other partitions, answers to the response promises of waiting callers). A
+// flush (one per burst of inputs) is prepare() → store commit → committed(): one storage batch
+// for every instance with queued messages (group commit); effects are released only after the
+// commit returns. Messages that arrive during a commit wait for the next flush, so batches grow
+// with load.
 //
 // Concurrency: the actor is detached (its own thread) because a durable commit blocks on fsync.
 //
-// Exactly-once: messages from other partitions carry (source partition, outbox seq); the partition
-// accepts them strictly in seq order per source, records the highest applied seq in the same
-// batch, and acknowledges only after the commit, so a resent message is recognized and dropped.
-//
-// Failure: if a commit fails (disk full, read-only, I/O error) the partition stops taking work,
-// answers every command with client_errc::unavailable and logs the cause; the in-memory state
-// that was not committed is discarded, so nothing partial is ever visible.
+// Failure: if a commit fails (disk full, read-only, I/O error), or reading the store does, the
+// partition stops taking work, answers every command with client_errc::unavailable and logs the
+// cause; the in-memory state that was not committed is discarded, so nothing partial is ever
+// visible.
 #pragma once
 
 #include "metrics.hpp"

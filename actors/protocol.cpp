@@ -28,6 +28,7 @@ void throw_client_error(const caf::error& err, const std::string& instance_id) {
     case client_errc::unknown_function: throw unknown_function_error(text);
     case client_errc::unavailable: throw unavailable_error(text);
     case client_errc::busy: throw error(text);
+    case client_errc::instance_finished: throw instance_finished(text);
   }
   throw error(text);
 }

@@ -185,6 +185,7 @@ enum class client_errc : uint8_t {
   unknown_function,
   unavailable,  // the partition stopped after a storage failure, or its node is unreachable
   busy,         // a node refused leased work: its activity queue is full (the sender retries elsewhere)
+  instance_finished,  // a command (terminate, raise, suspend, resume) for an instance that has ended
 };
 
 inline caf::error make_client_error(client_errc code, std::string message) {

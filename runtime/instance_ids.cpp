@@ -1,8 +1,8 @@
 #include "instance_ids.hpp"
 
+#include <perdure/detail/random_id.hpp>
 #include <perdure/errors.hpp>
 
-#include <random>
 
 namespace perdure {
 
@@ -39,13 +39,6 @@ void require_valid_event_name(std::string_view name) {
   if (auto problem = event_name_problem(name)) throw invalid_argument_error(*problem);
 }
 
-std::string new_instance_id() {
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string id(32, '0');
-  const uint64_t halves[2] = {random(), random()};
-  for (int i = 0; i < 32; ++i) id[i] = digits[(halves[i / 16] >> ((i % 16) * 4)) & 0xf];
-  return id;
-}
+std::string new_instance_id() { return detail::random_id(); }
 
 }  // namespace perdure

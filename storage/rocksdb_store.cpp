@@ -63,9 +63,12 @@ std::unique_ptr<hub_store> hub_store::open(const std::filesystem::path& dir, con
 }
 
 rocksdb_store::rocksdb_store(const std::filesystem::path& dir, const store_options& options)
-    : dir_(dir), sync_(options.sync), max_payload_bytes_(options.max_payload_bytes) {
+    // RocksDB's in-memory environment resolves no relative paths.
+    : dir_(options.in_memory && dir.is_relative() ? "/" / dir : dir),
+      sync_(options.sync),
+      max_payload_bytes_(options.max_payload_bytes) {
   std::error_code ec;
-  if (options.partition_count == 0 && !std::filesystem::exists(dir / "CURRENT", ec))
+  if (options.partition_count == 0 && (options.in_memory || !std::filesystem::exists(dir / "CURRENT", ec)))
     throw store_error(errc::invalid_argument, "no task hub at " + dir.string() +
                                                   ": set store_options::partition_count > 0 to create one");
   open_db(options);
@@ -101,7 +104,10 @@ void rocksdb_store::open_db(const store_options& options) {
   // there) writes a record that starts in the last bytes of a log block correctly but reads it
   // back wrong ("log record too small", "bad WriteBatch Put"), so the hub does not open again
   // (tests/storage/wal_compression_test.cpp).
-  if (auto faults = installed_write_faults()) {
+  if (options.in_memory) {
+    env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+    db_opts.env = env_.get();
+  } else if (auto faults = installed_write_faults()) {
     env_ = make_fault_env(std::move(faults));
     db_opts.env = env_.get();
   }
@@ -124,10 +130,13 @@ void rocksdb_store::open_db(const store_options& options) {
     }
     descriptors.emplace_back(cf_names[which], opts);
   }
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) throw store_error(errc::io_error, "cannot create the hub directory " + dir_.string() + ": " + ec.message());
-  const auto wal_damage = guard_open_options(db_opts, dir_, options.on_wal_damage);
+  std::shared_ptr<wal_damage_report> wal_damage = std::make_shared<wal_damage_report>();
+  if (!options.in_memory) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);
+    if (ec) throw store_error(errc::io_error, "cannot create the hub directory " + dir_.string() + ": " + ec.message());
+    wal_damage = guard_open_options(db_opts, dir_, options.on_wal_damage);
+  }
   const auto opened = rocksdb::DB::Open(db_opts, dir_.string(), descriptors, &handles_, &db_);
   if (const auto damage = wal_damage->first(); opened.IsCorruption() && !damage.empty())
     throw store_error(errc::corrupt_record,

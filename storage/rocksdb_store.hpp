@@ -88,7 +88,7 @@ class rocksdb_store final : public hub_store {
   bool sync_ = true;
   size_t max_payload_bytes_ = 0;
   uint32_t partition_count_ = 0;
-  std::unique_ptr<rocksdb::Env> env_;  // set only when write faults are installed (tests); outlives db_
+  std::unique_ptr<rocksdb::Env> env_;  // an in-memory hub's, or write faults (tests); outlives db_
   rocksdb::DB* db_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::unique_ptr<partition_state[]> partitions_;

@@ -77,6 +77,12 @@ class instance_already_exists : public error {
   explicit instance_already_exists(const std::string& instance_id)
       : error("orchestration instance '" + instance_id + "' already exists and is not finished") {}
 };
+/// A command (terminate, raise an event, suspend, resume) for an instance that has already ended
+/// (completed, failed or terminated): nothing was done. HTTP answers 410 Gone.
+class instance_finished : public error {
+ public:
+  using error::error;
+};
 class invalid_argument_error : public error {
  public:
   using error::error;

@@ -1,11 +1,13 @@
 // An in-memory tester for users' unit tests: runs an orchestration to its end against stub
 // activities, with virtual time, in one thread, with no runtime.
 //
-// Operation: a small loop over orchestration_executor. Every episode takes all messages waiting
-// for an instance. Activities (stubs first, then the registry's own) run synchronously when
-// scheduled; their results arrive in the next episode. Timers fire in order of fire time: when no
-// instance has anything to do, virtual time jumps to the earliest timer or scheduled message.
-// Sub-orchestrations run in-memory too, and events sent between running instances are delivered.
+// Operation: production's partition state machine (the code a node's partitions run) over an
+// in-memory store, with virtual time, in one thread. Every flush runs one episode for each instance
+// with messages waiting, as a node does. Activities (stubs first, then the registry's own) run
+// synchronously when their scheduling is committed; their results arrive in a later episode.
+// Timers fire in order of fire time: when no instance has anything to do, virtual time jumps to the
+// earliest timer or scheduled message. Sub-orchestrations run in-memory too, and events sent
+// between instances are delivered. What a test sees here is what a node does.
 //
 //   perdure::orchestration_tester tester(functions);
 //   tester.stub_activity("ChargeCard", [](perdure::activity_context&, Order o) { return 42; });
@@ -37,7 +39,7 @@ struct test_instance {
   std::optional<failure_details> failure;
   std::string custom_status;
   history events;                 // the current (last) execution's history
-  std::vector<history> earlier;   // executions that continued as new, oldest first
+  std::vector<history> earlier;   // executions that continued as new, oldest first, as stored before the next one began
 
   template <class T>
   T output_as() const {

@@ -71,6 +71,9 @@ struct store_options {
   bool sync = true;              // fsync the WAL on every commit
   size_t max_payload_bytes = 4u << 20;  // any one payload (input, output, event data, custom status)
   wal_damage on_wal_damage = wal_damage::refuse;
+  // The hub lives in memory (RocksDB's in-memory environment; `dir` only names it): the same store
+  // with nothing on disk, gone when closed. For orchestration_tester and tests.
+  bool in_memory = false;
 };
 
 /// An activity the partition has scheduled and not yet received a result for.

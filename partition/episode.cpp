@@ -1,0 +1,454 @@
+#include "episode.hpp"
+
+#include "validate.hpp"  // storage's
+
+#include <perdure/detail/overloaded.hpp>
+#include <perdure/errors.hpp>
+#include <perdure/failure.hpp>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+namespace perdure::partition {
+namespace {
+
+using detail::overloaded;
+
+// A chain of continue_as_new within one episode is bounded so a buggy orchestration cannot spin a
+// partition forever; the rest continues at the next episode.
+constexpr int max_executions_per_episode = 16;
+
+class episode_runner {
+ public:
+  episode_runner(instance_slot& slot, const episode_env& env, orphaned_entries& orphans)
+      : slot_(slot), env_(env), orphans_(orphans) {
+    commit_.instance_id = slot.instance_id;
+  }
+
+  void take(message& msg) {
+    if (auto* started = std::get_if<events::execution_started>(&msg.event.payload)) {
+      flush();
+      start_execution(*started, {});
+      return;
+    }
+    if (!slot_.record || is_terminal(slot_.record->status)) {
+      drop(msg, "the instance has no running execution");
+      return;
+    }
+    if (!msg.execution_id.empty() && msg.execution_id != slot_.record->execution_id) {
+      drop(msg, "it is for execution " + msg.execution_id);
+      return;
+    }
+    release_queue_entry(msg);
+    if (pending_.empty()) pending_.push_back(history_event{env_.now, events::episode_started{}});
+    pending_.push_back(std::move(msg.event));
+  }
+
+  std::optional<storage::episode_commit> finish() {
+    flush();
+    if (!wrote_) return std::nullopt;
+    slot_.record->last_updated_at = env_.now;
+    commit_.record = *slot_.record;
+    if (auto refusal = refused_by_store()) {
+      fail_refused(*refusal);
+      slot_.record->last_updated_at = env_.now;
+      commit_.record = *slot_.record;
+    }
+    return std::move(commit_);
+  }
+
+ private:
+  bool runs() const {
+    return slot_.record && !is_terminal(slot_.record->status) &&
+           slot_.record->status != runtime_status::continued_as_new;
+  }
+
+  void start_execution(const events::execution_started& started, std::vector<history_event> carryover) {
+    if (runs()) {
+      refuse_second_start(started);
+      return;
+    }
+    instance_record record;
+    record.instance_id = slot_.instance_id;
+    record.execution_id = started.execution_id;
+    record.name = started.name;
+    record.status = runtime_status::pending;
+    record.created_at = (slot_.record && slot_.record->status == runtime_status::continued_as_new)
+                            ? slot_.record->created_at
+                            : env_.now;
+    record.input = started.input;
+    record.parent = started.parent;
+    slot_.record = std::move(record);
+    commit_.new_execution = true;
+    commit_.appended.clear();
+    wrote_ = true;
+
+    std::vector<history_event> first;
+    first.reserve(2 + carryover.size());
+    first.push_back(history_event{env_.now, events::episode_started{}});
+    first.push_back(history_event{env_.now, started});
+    for (auto& ev : carryover) first.push_back(std::move(ev));
+
+    try {
+      slot_.executor = std::make_unique<orchestration_executor>(env_.functions, started.name, slot_.instance_id,
+                                                                 env_.limits);
+    } catch (const std::exception&) {
+      // Unknown orchestration (e.g. a sub-orchestration name nobody registered): the execution fails.
+      commit_.appended = std::move(first);
+      fail_execution(to_failure_details(std::current_exception()));
+      return;
+    }
+    run([&] { return slot_.executor->execute(first); }, first);
+  }
+
+  // Clients cannot get here (the start is refused before it is queued); a parent's
+  // sub-orchestration start can, and the parent must not wait forever for a child it did not start.
+  void refuse_second_start(const events::execution_started& started) {
+    if (!started.parent) {
+      spdlog::warn("instance '{}': ignored a second start while execution {} runs", slot_.instance_id,
+                   slot_.record->execution_id);
+      return;
+    }
+    const auto& parent = *started.parent;
+    auto failure = to_failure_details(std::make_exception_ptr(instance_already_exists(slot_.instance_id)));
+    failure.non_retriable = true;  // as Temporal's WorkflowExecutionAlreadyStarted
+    send(message{parent.instance_id, parent.execution_id,
+                 history_event{env_.now, events::sub_orchestration_failed{parent.task_id, std::move(failure)}}});
+    wrote_ = true;
+  }
+
+  // The store's own check, on this episode alone (it is cheap: sizes and ids).
+  std::optional<std::string> refused_by_store() {
+    storage::commit_batch alone;
+    alone.partition = env_.store.partition_of(slot_.instance_id);
+    alone.episodes.push_back(std::move(commit_));
+    std::optional<std::string> refusal;
+    try {
+      storage::validate(alone, env_.store.partition_count(), env_.max_payload_bytes);
+    } catch (const storage::store_error& e) {
+      refusal = e.what();
+    }
+    commit_ = std::move(alone.episodes.front());
+    return refusal;
+  }
+
+  // What the episode did cannot be stored: none of it happens. The execution it ran fails with a
+  // payload error on top of its durable state (or, when this episode started it, on top of its
+  // start); the queue entries the episode consumed are released as they would have been.
+  void fail_refused(const std::string& refusal) {
+    slot_.executor.reset();
+    auto durable = env_.store.instance(slot_.instance_id);
+    const bool was_running = durable && !is_terminal(durable->status) &&
+                             durable->status != runtime_status::continued_as_new;
+    std::optional<history_event> started;
+    if (!was_running)
+      for (auto& ev : commit_.appended)
+        if (std::holds_alternative<events::execution_started>(ev.payload)) {
+          started = std::move(ev);
+          break;
+        }
+    commit_.appended.clear();
+    commit_.scheduled_activities.clear();
+    commit_.new_timers.clear();
+    commit_.outbox.clear();
+    commit_.appended.push_back(history_event{env_.now, events::episode_started{}});
+    if (was_running || !started) {
+      commit_.new_execution = false;
+      slot_.record = std::move(durable);
+    } else {
+      auto& start = std::get<events::execution_started>(started->payload);
+      if (start.input.size() > env_.max_payload_bytes) start.input.clear();  // the refusal says why
+      commit_.new_execution = true;
+      slot_.record->execution_id = start.execution_id;
+      slot_.record->input = start.input;
+      slot_.record->parent = start.parent;
+      slot_.record->output.clear();
+      slot_.record->custom_status.clear();
+      commit_.appended.push_back(std::move(*started));
+    }
+    spdlog::error("instance '{}' failed: the store refuses what its episode produced: {}", slot_.instance_id, refusal);
+    fail_execution(to_failure_details(std::make_exception_ptr(
+        payload_error("the orchestration produced a payload the store refuses: " + refusal))));
+  }
+
+  void flush() {
+    if (pending_.empty()) return;
+    auto events = std::move(pending_);
+    pending_.clear();
+    if (!slot_.executor && !revive(events)) return;
+    run([&] { return slot_.executor->execute(events); }, events);
+  }
+
+  // Rebuilds the coroutine from the stored history (after an eviction, a restart or a stall).
+  // Reading the history is outside the try: a store error is not the code's and fails the partition.
+  bool revive(const std::vector<history_event>& events) {
+    const auto stored = env_.store.history(slot_.instance_id);
+    try {
+      slot_.executor = std::make_unique<orchestration_executor>(env_.functions, slot_.record->name,
+                                                                 slot_.instance_id, env_.limits);
+      auto replayed = slot_.executor->replay(stored);
+      // What the code does beyond the history (fixed code past a stall) happens now, not at the
+      // stalled episode's time.
+      for (auto& ev : replayed.appended) ev.timestamp = env_.now;
+      if (slot_.record->failure) {  // a stall is over: the code runs again
+        slot_.record->failure.reset();
+        wrote_ = true;
+      }
+      apply(std::move(replayed));
+      return true;
+    } catch (const std::exception& e) {
+      stall(events, e);
+      return false;
+    }
+  }
+
+  template <class Step>
+  void run(Step&& step, const std::vector<history_event>& inputs) {
+    try {
+      apply(step());
+    } catch (const std::exception& e) {
+      stall(inputs, e);
+    }
+  }
+
+  // The code cannot run. Record the inputs the engine would apply, so nothing is lost, and keep the
+  // instance running so fixed code can take over; a terminate needs no code and ends it.
+  void stall(const std::vector<history_event>& inputs, const std::exception& e) {
+    const bool nondeterministic = dynamic_cast<const nondeterminism_error*>(&e) != nullptr;
+    spdlog::error("instance '{}' stalled: {}", slot_.instance_id, e.what());
+    slot_.executor.reset();
+    wrote_ = true;
+    auto& record = *slot_.record;
+    if (record.status == runtime_status::pending) record.status = runtime_status::running;
+    record.failure = failure_details{nondeterministic ? "NonDeterminismError" : "OrchestrationStalled", e.what(),
+                                     "the instance resumes when fixed code replays it", false};
+    for (const auto& ev : inputs) {
+      const bool keep = std::visit(
+          overloaded{
+              [&](const events::execution_suspended&) {
+                if (record.status == runtime_status::suspended) return false;
+                record.status = runtime_status::suspended;
+                return true;
+              },
+              [&](const events::execution_resumed&) {
+                if (record.status != runtime_status::suspended) return false;
+                record.status = runtime_status::running;
+                return true;
+              },
+              [&](const auto&) { return true; },
+          },
+          ev.payload);
+      if (!keep) {
+        note_ignored(ev);
+        continue;
+      }
+      commit_.appended.push_back(ev);
+      if (auto* terminated = std::get_if<events::execution_terminated>(&ev.payload)) {
+        terminate(*terminated);
+        return;
+      }
+    }
+  }
+
+  void terminate(const events::execution_terminated& terminated) {
+    auto& record = *slot_.record;
+    record.status = runtime_status::terminated;
+    record.output = nlohmann::json(terminated.reason).dump();
+    record.failure.reset();
+    slot_.executor.reset();
+    notify_parent(events::sub_orchestration_failed{
+        -1, failure_details{"Terminated", "the sub-orchestration was terminated: " + terminated.reason, {}, true}});
+  }
+
+  void apply(episode_result result) {
+    wrote_ = wrote_ || !result.appended.empty() || result.custom_status.has_value();
+    std::optional<events::continued_as_new> next;
+    auto& record = *slot_.record;
+    if (!result.appended.empty() && record.status == runtime_status::pending) record.status = runtime_status::running;
+    for (auto& ev : result.appended) {
+      derive_effects(ev, next);
+      commit_.appended.push_back(std::move(ev));
+    }
+    for (auto& ev : result.ignored) note_ignored(ev);
+    if (result.custom_status) record.custom_status = std::move(*result.custom_status);
+    if (next) {
+      if (++executions_ > max_executions_per_episode) {
+        fail_execution(failure_details{"ContinueAsNewLoop", "continued as new too often in one episode", {}, true});
+        return;
+      }
+      events::execution_started started{record.name, slot_.instance_id, env_.new_execution_id(slot_.instance_id), next->input,
+                                        record.parent};
+      start_execution(started, std::move(result.carryover_events));
+    }
+  }
+
+  // What an event the orchestration's execution recorded means: for the instance's record, and for
+  // the queues and messages the commit carries.
+  void derive_effects(const history_event& ev, std::optional<events::continued_as_new>& next) {
+    auto& record = *slot_.record;
+    std::visit(
+        overloaded{
+            [&](const events::task_scheduled& t) {
+              commit_.scheduled_activities.push_back(storage::activity_task{
+                  slot_.instance_id, record.execution_id, t.task_id, t.name, t.input, env_.now, t.attempt,
+                  t.first_task_id});
+            },
+            [&](const events::timer_created& t) {
+              commit_.new_timers.push_back(
+                  storage::timer_entry{t.fire_at, slot_.instance_id, record.execution_id, t.timer_id});
+            },
+            [&](const events::sub_orchestration_created& sub) {
+              events::execution_started start{
+                  sub.name, sub.instance_id, env_.new_execution_id(sub.instance_id), sub.input,
+                  parent_instance{record.name, slot_.instance_id, record.execution_id, sub.task_id}};
+              send(message{sub.instance_id, {}, history_event{env_.now, std::move(start)}});
+            },
+            [&](const events::event_sent& sent) {
+              send(message{sent.instance_id, {}, history_event{env_.now, events::event_raised{sent.name, sent.input}}});
+            },
+            [&](const events::execution_completed& done) {
+              record.status = runtime_status::completed;
+              record.output = done.output;
+              record.failure.reset();
+              notify_parent(events::sub_orchestration_completed{-1, done.output});
+            },
+            [&](const events::execution_failed& failed) {
+              record.status = runtime_status::failed;
+              record.failure = failed.failure;
+              notify_parent(events::sub_orchestration_failed{-1, failed.failure});
+            },
+            [&](const events::execution_terminated& terminated) { terminate(terminated); },
+            [&](const events::continued_as_new& can) {
+              record.status = runtime_status::continued_as_new;
+              next = can;
+            },
+            [&](const events::execution_suspended&) { record.status = runtime_status::suspended; },
+            [&](const events::execution_resumed&) {
+              if (record.status == runtime_status::suspended) record.status = runtime_status::running;
+            },
+            // Inputs, recorded as they were applied: their effects were taken when they arrived.
+            [](const events::execution_started&) {},
+            [](const events::episode_started&) {},
+            [](const events::task_completed&) {},
+            [](const events::task_failed&) {},
+            [](const events::timer_fired&) {},
+            [](const events::sub_orchestration_completed&) {},
+            [](const events::sub_orchestration_failed&) {},
+            [](const events::event_raised&) {},
+        },
+        ev.payload);
+  }
+
+  void fail_execution(failure_details failure) {
+    commit_.appended.push_back(history_event{env_.now, events::execution_failed{failure}});
+    slot_.record->status = runtime_status::failed;
+    slot_.record->failure = failure;
+    slot_.executor.reset();
+    notify_parent(events::sub_orchestration_failed{-1, std::move(failure)});
+    wrote_ = true;
+  }
+
+  template <class Result>
+  void notify_parent(Result result) {
+    const auto& parent = slot_.record->parent;
+    if (!parent) return;
+    result.task_id = parent->task_id;
+    send(message{parent->instance_id, parent->execution_id, history_event{env_.now, std::move(result)}});
+  }
+
+  void send(message msg) {
+    const uint32_t target = env_.store.partition_of(msg.instance_id);
+    commit_.outbox.push_back(storage::outbox_entry{0, target, std::move(msg)});
+  }
+
+  // The queue an input waited in, if any: an activity result leaves the activity queue, a fired
+  // timer the timer queue, whether or not the input applies.
+  struct queue_entry {
+    enum { none, activity, timer } queue = none;
+    int32_t id = -1;
+    time_point fire_at{};
+  };
+
+  static queue_entry queue_entry_of(const event_payload& payload) {
+    return std::visit(
+        overloaded{
+            [](const events::task_completed& done) { return queue_entry{queue_entry::activity, done.task_id, {}}; },
+            [](const events::task_failed& failed) { return queue_entry{queue_entry::activity, failed.task_id, {}}; },
+            [](const events::timer_fired& fired) { return queue_entry{queue_entry::timer, fired.timer_id, fired.fire_at}; },
+            [](const events::execution_started&) { return queue_entry{}; },
+            [](const events::execution_completed&) { return queue_entry{}; },
+            [](const events::execution_failed&) { return queue_entry{}; },
+            [](const events::continued_as_new&) { return queue_entry{}; },
+            [](const events::execution_terminated&) { return queue_entry{}; },
+            [](const events::execution_suspended&) { return queue_entry{}; },
+            [](const events::execution_resumed&) { return queue_entry{}; },
+            [](const events::episode_started&) { return queue_entry{}; },
+            [](const events::task_scheduled&) { return queue_entry{}; },
+            [](const events::timer_created&) { return queue_entry{}; },
+            [](const events::sub_orchestration_created&) { return queue_entry{}; },
+            [](const events::sub_orchestration_completed&) { return queue_entry{}; },
+            [](const events::sub_orchestration_failed&) { return queue_entry{}; },
+            [](const events::event_raised&) { return queue_entry{}; },
+            [](const events::event_sent&) { return queue_entry{}; },
+        },
+        payload);
+  }
+
+  void release_queue_entry(const message& msg) {
+    const auto entry = queue_entry_of(msg.event.payload);
+    if (entry.queue == queue_entry::activity) commit_.finished_activities.push_back(entry.id);
+    if (entry.queue == queue_entry::timer)
+      commit_.fired_timers.push_back(
+          storage::timer_entry{entry.fire_at, slot_.instance_id, slot_.record->execution_id, entry.id});
+  }
+
+  void drop(const message& msg, const std::string& why) {
+    spdlog::debug("instance '{}': dropped {} because {}", slot_.instance_id, event_kind_name(msg.event.payload), why);
+    const bool same_execution =
+        slot_.record && (msg.execution_id.empty() || msg.execution_id == slot_.record->execution_id);
+    if (same_execution) {
+      release_queue_entry(msg);
+      const bool queue_changed = !commit_.finished_activities.empty() || !commit_.fired_timers.empty();
+      wrote_ = wrote_ || queue_changed;
+      return;
+    }
+    // A timer of a purged instance or of an earlier execution: remove it, or it fires forever. An
+    // activity result is only orphaned without a record: a new execution may reuse the task id.
+    const auto entry = queue_entry_of(msg.event.payload);
+    if (entry.queue == queue_entry::timer)
+      orphans_.timers.push_back(storage::timer_entry{entry.fire_at, slot_.instance_id, msg.execution_id, entry.id});
+    if (entry.queue == queue_entry::activity && !slot_.record) orphans_.activities.emplace_back(slot_.instance_id, entry.id);
+  }
+
+  void note_ignored(const history_event& ev) {
+    spdlog::debug("instance '{}': ignored a duplicate or late {}", slot_.instance_id, event_kind_name(ev.payload));
+  }
+
+  instance_slot& slot_;
+  const episode_env& env_;
+  orphaned_entries& orphans_;
+  storage::episode_commit commit_;
+  std::vector<history_event> pending_;
+  bool wrote_ = false;
+  int executions_ = 0;
+};
+
+}  // namespace
+
+void load_record(instance_slot& slot, const storage::hub_store& store) {
+  if (slot.record_loaded) return;
+  slot.record = store.instance(slot.instance_id);
+  slot.record_loaded = true;
+}
+
+std::optional<storage::episode_commit> run_episode(instance_slot& slot, std::vector<message> inbox,
+                                                   const episode_env& env, orphaned_entries& orphans) {
+  load_record(slot, env.store);
+  episode_runner runner{slot, env, orphans};
+  for (auto& msg : inbox) runner.take(msg);
+  return runner.finish();
+}
+
+}  // namespace perdure::partition

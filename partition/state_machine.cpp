@@ -1,0 +1,241 @@
+#include "state_machine.hpp"
+
+#include "activities.hpp"
+
+#include <utility>
+
+namespace perdure::partition {
+
+namespace {
+
+refusal not_found(const std::string& instance_id) {
+  return {refusal_code::not_found, "no orchestration instance '" + instance_id + "'"};
+}
+
+refusal still_running(const std::string& instance_id) {
+  return {refusal_code::invalid_argument,
+          "orchestration instance '" + instance_id + "' is still running; terminate it first"};
+}
+
+actions just(request_id caller, answer_value value) { return {answer{caller, std::move(value)}}; }
+
+}  // namespace
+
+bool has_writes(const storage::commit_batch& batch) {
+  return !batch.episodes.empty() || !batch.delivered_outbox.empty() || !batch.dedup_watermarks.empty() ||
+         !batch.removed_timers.empty() || !batch.removed_activities.empty();
+}
+
+state_machine::state_machine(state_machine_config config)
+    : config_(std::move(config)), cache_(config_.max_cached_instances), timers_(config_.partition) {}
+
+std::optional<refusal> state_machine::refuse_if_failed() const {
+  if (failure_.empty()) return std::nullopt;
+  return refusal{refusal_code::unavailable,
+                 "partition " + std::to_string(config_.partition) + " is unavailable: " + failure_};
+}
+
+// True if the instance exists (durably, or by a start waiting for its commit).
+bool state_machine::exists(cached_instance& entry) {
+  load_record(entry.slot, *config_.store);
+  return entry.slot.record.has_value() || entry.start_pending;
+}
+
+void state_machine::wake_up(actions& out, time_point now) {
+  if (auto at = timers_.wake_up(*config_.store, now)) out.push_back(arm_timer{*at});
+}
+
+actions state_machine::recover(time_point now) {
+  const auto& store = *config_.store;
+  const auto p = config_.partition;
+  actions out;
+  dedup_.load(store.dedup_watermarks(p));
+  dispatch_activities pending{store.pending_activities(p)};
+  if (!pending.tasks.empty()) out.push_back(std::move(pending));
+  for (auto& entry : store.outbox(p)) out.push_back(outbox_.remember(std::move(entry)));
+  wake_up(out, now);
+  recovered_ = true;
+  return out;
+}
+
+actions state_machine::start(request_id caller, std::string name, std::string input, std::string instance_id,
+                             bool return_existing, time_point now) {
+  if (auto refused = refuse_if_failed()) return just(caller, std::move(*refused));
+  if (!config_.functions->has_orchestration(name))
+    return just(caller, refusal{refusal_code::unknown_function, "no orchestration named '" + name + "' is registered"});
+  auto& entry = cache_.touch(instance_id);
+  if (exists(entry) && (entry.start_pending || !is_terminal(entry.slot.record->status))) {
+    if (return_existing) return just(caller, instance_id);
+    return just(caller, refusal{refusal_code::already_exists,
+                                "orchestration instance '" + instance_id + "' already exists and is not finished"});
+  }
+  events::execution_started started{std::move(name), instance_id, config_.new_execution_id(instance_id), std::move(input),
+                                     std::nullopt};
+  enqueue(entry, message{instance_id, {}, history_event{now, std::move(started)}});
+  entry.start_pending = true;
+  entry.acks.emplace_back(caller, std::move(instance_id));
+  return {};
+}
+
+actions state_machine::command(request_id caller, message msg) {
+  if (auto refused = refuse_if_failed()) return just(caller, std::move(*refused));
+  auto& entry = cache_.touch(msg.instance_id);
+  if (!exists(entry)) {
+    auto id = msg.instance_id;
+    cache_.forget(id);
+    return just(caller, not_found(id));
+  }
+  if (!entry.start_pending && is_terminal(entry.slot.record->status)) {
+    const auto& record = *entry.slot.record;
+    return just(caller, refusal{refusal_code::instance_finished, "orchestration instance '" + record.instance_id +
+                                                                     "' has already ended (" +
+                                                                     to_string(record.status) + ")"});
+  }
+  enqueue(entry, std::move(msg));
+  entry.acks.emplace_back(caller, std::string{});
+  return {};
+}
+
+actions state_machine::deliver(message msg) {
+  if (!failure_.empty()) return {};  // the sender keeps it and re-sends after a restart
+  if (msg.source_partition >= 0) {
+    // Before recovery the watermarks are unknown, so a duplicate could not be recognized.
+    if (!recovered_) return {};
+    const auto source = static_cast<uint32_t>(msg.source_partition);
+    switch (dedup_.accept(source, msg.source_seq, msg.source_prev_seq)) {
+      case dedup_watermarks::verdict::already_durable: return {acknowledge{source, msg.source_seq}};
+      case dedup_watermarks::verdict::already_queued:
+      case dedup_watermarks::verdict::out_of_order: return {};
+      case dedup_watermarks::verdict::apply: break;
+    }
+  }
+  bound_activity_result(msg, config_.max_payload_bytes);  // results from other nodes too
+  auto& entry = cache_.touch(msg.instance_id);
+  enqueue(entry, std::move(msg));
+  return {};
+}
+
+actions state_machine::wait(request_id caller, const std::string& instance_id) {
+  if (auto refused = refuse_if_failed()) return just(caller, std::move(*refused));
+  auto& entry = cache_.touch(instance_id);
+  if (!exists(entry)) {
+    cache_.forget(instance_id);
+    return just(caller, not_found(instance_id));
+  }
+  if (!entry.start_pending && is_terminal(entry.slot.record->status)) return just(caller, *entry.slot.record);
+  entry.waiters.push_back(caller);
+  return {};
+}
+
+actions state_machine::purge(request_id caller, const std::string& instance_id) {
+  if (auto refused = refuse_if_failed()) return just(caller, std::move(*refused));
+  auto* entry = cache_.find(instance_id);
+  if (entry && (entry->dirty || entry->start_pending)) return just(caller, still_running(instance_id));
+  try {
+    const bool purged = config_.store->purge(instance_id);
+    cache_.forget(instance_id);
+    return just(caller, purged);
+  } catch (const storage::store_error& e) {
+    if (e.code() == storage::errc::not_terminal) return just(caller, still_running(instance_id));
+    throw;
+  }
+}
+
+void state_machine::acknowledged(uint64_t seq) { outbox_.acknowledged(seq); }
+
+actions state_machine::on_timer(time_point now) {
+  if (!failure_.empty()) return {};
+  bool more = false;
+  for (auto& timer : timers_.take_due(*config_.store, now, more)) {
+    if (config_.on_timer_due) config_.on_timer_due(timer.fire_at, now);
+    auto& entry = cache_.touch(timer.instance_id);
+    enqueue(entry, message{timer.instance_id, timer.execution_id,
+                           history_event{now, events::timer_fired{timer.timer_id, timer.fire_at}}});
+  }
+  actions out;
+  if (more) {
+    if (auto at = timers_.wake_up_at(now)) out.push_back(arm_timer{*at});
+  } else if (!wants_flush()) {  // otherwise the flush's commit arms the next one
+    wake_up(out, now);
+  }
+  return out;
+}
+
+actions state_machine::resend() const {
+  actions out;
+  for (auto& msg : outbox_.unacknowledged()) out.push_back(std::move(msg));
+  return out;
+}
+
+bool state_machine::wants_flush() const {
+  return failure_.empty() && (cache_.has_dirty() || outbox_.has_delivered());
+}
+
+storage::commit_batch state_machine::prepare(time_point now) {
+  storage::commit_batch batch;
+  batch.partition = config_.partition;
+  touched_.clear();
+  if (!failure_.empty()) return batch;
+  const episode_env env{*config_.functions, *config_.store, now, config_.new_execution_id, config_.limits,
+                        config_.max_payload_bytes};
+  orphaned_entries orphans;
+  touched_ = cache_.take_dirty();
+  last_episodes_ = touched_.size();
+  for (auto* entry : touched_) {
+    auto inbox = std::move(entry->inbox);
+    entry->inbox.clear();
+    if (auto commit = run_episode(entry->slot, std::move(inbox), env, orphans)) batch.episodes.push_back(std::move(*commit));
+  }
+  batch.removed_timers = std::move(orphans.timers);
+  batch.removed_activities = std::move(orphans.activities);
+  batch.delivered_outbox = outbox_.take_delivered();
+  batch.dedup_watermarks = dedup_.marks_to_commit();
+  return batch;
+}
+
+actions state_machine::committed(storage::commit_batch batch, storage::commit_result result, time_point now) {
+  actions out;
+  for (auto& entry : result.outbox) out.push_back(outbox_.remember(std::move(entry)));
+  bool timers_changed = !batch.removed_timers.empty();
+  for (const auto& removed : batch.removed_timers) timers_.removed(removed);
+  dispatch_activities activities;
+  for (auto& commit : batch.episodes) {
+    for (auto& task : commit.scheduled_activities) activities.tasks.push_back(std::move(task));
+    timers_changed = timers_changed || !commit.new_timers.empty() || !commit.fired_timers.empty();
+    for (const auto& fired : commit.fired_timers) timers_.removed(fired);
+  }
+  if (!activities.tasks.empty()) out.push_back(std::move(activities));
+  for (const auto& [source, seq] : dedup_.committed(batch.dedup_watermarks)) out.push_back(acknowledge{source, seq});
+
+  for (auto* entry : touched_) {
+    entry->start_pending = false;
+    for (auto& [caller, reply] : entry->acks) out.push_back(answer{caller, std::move(reply)});
+    entry->acks.clear();
+    const auto& record = entry->slot.record;
+    if (record && is_terminal(record->status)) {
+      for (auto caller : entry->waiters) out.push_back(answer{caller, *record});
+      entry->waiters.clear();
+      entry->slot.executor.reset();
+    }
+  }
+  if (timers_changed) wake_up(out, now);
+  cache_.evict_idle(touched_.size());
+  touched_.clear();
+  return out;
+}
+
+actions state_machine::fail(const std::string& why) {
+  failure_ = why;
+  actions out;
+  const refusal unavailable{refusal_code::unavailable,
+                            "partition " + std::to_string(config_.partition) + " is unavailable: " + why};
+  for (auto& [id, entry] : cache_.entries()) {
+    for (auto& [caller, reply] : entry.acks) out.push_back(answer{caller, unavailable});
+    for (auto caller : entry.waiters) out.push_back(answer{caller, unavailable});
+  }
+  cache_.clear();
+  touched_.clear();
+  return out;
+}
+
+}  // namespace perdure::partition

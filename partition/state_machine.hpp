@@ -1,0 +1,113 @@
+// The partition state machine: everything one partition decides, as pure C++ (no CAF; the store is
+// read and written only through storage::hub_store). Production's partition actor and
+// orchestration_tester both run it, so what a unit test sees is what a node does.
+//
+// Operation: inputs (client commands, activity results, messages from other partitions, timer
+// wake-ups, acknowledgements) are queued per instance. A flush is prepare() → the shell commits the
+// batch → committed(): prepare() runs one episode per instance with queued messages and returns
+// ONE storage::commit_batch for all of them (group commit); committed() is called once that batch
+// is durable and returns the actions it releases (activities to run, timers to arm, messages to
+// send, acknowledgements, answers). Nothing leaves the partition before the commit that records
+// it. Messages that arrive during a commit wait for the next flush, so batches grow with load.
+//
+// Exactly-once: messages from other partitions are applied in order per source and acknowledged
+// after their commit (dedup.hpp); this partition's own messages are re-sent until acknowledged
+// (outbox.hpp).
+//
+// Failure: if a commit fails, the shell calls fail(): every waiting caller is refused with
+// `unavailable`, in-memory state not committed is discarded (nothing partial is ever visible) and
+// every later request is refused.
+//
+// Concurrency: one thread at a time (the partition's single writer).
+#pragma once
+
+#include "actions.hpp"
+#include "dedup.hpp"
+#include "episode.hpp"
+#include "instance_cache.hpp"
+#include "outbox.hpp"
+#include "timers.hpp"
+
+#include <perdure/executor.hpp>
+#include <perdure/registry.hpp>
+#include <perdure/storage/store.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace perdure::partition {
+
+struct state_machine_config {
+  uint32_t partition = 0;
+  storage::hub_store* store = nullptr;
+  const registry* functions = nullptr;
+  size_t max_cached_instances = 10'000;
+  episode_limits limits;
+  size_t max_payload_bytes = 4u << 20;  // the store's limit: an episode it would refuse fails its instance alone
+  std::function<std::string(std::string_view instance_id)> new_execution_id;
+  std::function<void(time_point fire_at, time_point now)> on_timer_due;  // optional: for lateness metrics
+};
+
+class state_machine {
+ public:
+  explicit state_machine(state_machine_config config);
+
+  // Inputs. Each returns the actions to carry out now (answers that need no commit, messages).
+  /// Once, before any message from another partition: loads the watermarks, re-dispatches pending
+  /// activities, re-sends the outbox, arms the first timer.
+  actions recover(time_point now);
+  actions start(request_id caller, std::string name, std::string input, std::string instance_id,
+                bool return_existing, time_point now);
+  /// terminate / suspend / resume / raise event (msg.event), for an existing, unfinished instance.
+  actions command(request_id caller, message msg);
+  /// An activity result or a message from a partition (de-duplicated by its source and seq).
+  actions deliver(message msg);
+  /// Answers with the instance's record once it has ended.
+  actions wait(request_id caller, const std::string& instance_id);
+  actions purge(request_id caller, const std::string& instance_id);
+  /// The target of outbox message `seq` made it durable.
+  void acknowledged(uint64_t seq);
+  /// The wake-up asked for by arm_timer came.
+  actions on_timer(time_point now);
+  /// Every unacknowledged message again (the shell calls it periodically).
+  actions resend() const;
+
+  // The flush cycle.
+  /// True when prepare() has something to do; the shell then flushes soon.
+  bool wants_flush() const;
+  /// Runs the queued episodes. The batch may be empty (has_writes false): call committed() anyway.
+  storage::commit_batch prepare(time_point now);
+  /// The batch from prepare() is durable; `result` is what the store assigned.
+  actions committed(storage::commit_batch batch, storage::commit_result result, time_point now);
+  /// The commit failed, or reading the store did: the partition takes no more work.
+  actions fail(const std::string& why);
+
+  bool failed() const { return !failure_.empty(); }
+  const std::string& failure() const { return failure_; }
+  /// Episodes the last prepare() ran.
+  size_t last_episodes() const { return last_episodes_; }
+
+ private:
+  std::optional<refusal> refuse_if_failed() const;
+  bool exists(cached_instance& entry);
+  void enqueue(cached_instance& entry, message msg) { cache_.enqueue(entry, std::move(msg)); }
+  void wake_up(actions& out, time_point now);
+
+  state_machine_config config_;
+  instance_cache cache_;
+  dedup_watermarks dedup_;
+  outbox_tracker outbox_;
+  timer_schedule timers_;
+  std::vector<cached_instance*> touched_;  // by the flush between prepare() and committed()
+  size_t last_episodes_ = 0;
+  bool recovered_ = false;  // messages from other partitions wait until the watermarks are loaded
+  std::string failure_;     // non-empty once a commit failed
+};
+
+/// True if the batch writes anything (an empty one needs no commit).
+bool has_writes(const storage::commit_batch& batch);
+
+}  // namespace perdure::partition

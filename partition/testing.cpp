@@ -1,0 +1,236 @@
+// orchestration_tester: production's partition state machine over an in-memory store, with virtual
+// time, driven in one thread. It plays the partition actor's part: commits each batch, runs the
+// activities it asks for (stubs first), delivers its messages back to it and advances the clock
+// to the next timer when nothing else is left to do.
+#include <perdure/testing.hpp>
+
+#include <perdure/detail/overloaded.hpp>
+#include <perdure/errors.hpp>
+
+#include "activities.hpp"
+#include "state_machine.hpp"
+
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+namespace perdure {
+
+namespace {
+
+using namespace partition;
+
+struct scheduled_message {
+  std::chrono::nanoseconds after;
+  std::string instance_id;  // empty: the instance run() starts
+  event_payload event;
+};
+
+}  // namespace
+
+struct orchestration_tester::impl {
+  time_point start = time_point(std::chrono::seconds(1704067200));
+  size_t max_episodes = 100'000;
+  std::vector<scheduled_message> scheduled;  // from schedule(), before run()
+
+  // One run.
+  time_point now{};
+  std::unique_ptr<storage::hub_store> store;
+  std::unique_ptr<state_machine> machine;
+  std::unordered_map<std::string, int> executions;  // per instance, for readable execution ids
+  std::optional<time_point> wake_up;
+  std::deque<message> in_flight;  // messages between instances, activity results
+  std::vector<message> sent_elsewhere;
+  std::unordered_map<std::string, std::vector<history>> earlier;  // continued-as-new executions
+  std::map<std::string, test_instance> results;  // filled after the run, by instance id
+  std::vector<std::string> created;               // instance ids in order of their first commit
+
+  void begin(const registry& functions) {
+    now = start;
+    store = storage::hub_store::open("orchestration_tester", storage::store_options{1, false, 4u << 20,
+                                                                                   storage::wal_damage::refuse, true});
+    state_machine_config config;
+    config.store = store.get();
+    config.functions = &functions;
+    config.max_cached_instances = 1'000'000;
+    config.new_execution_id = [this](std::string_view instance_id) {
+      return std::string(instance_id) + "#" + std::to_string(++executions[std::string(instance_id)]);
+    };
+    machine = std::make_unique<state_machine>(std::move(config));
+    executions.clear();
+    wake_up.reset();
+    in_flight.clear();
+    sent_elsewhere.clear();
+    earlier.clear();
+    results.clear();
+    created.clear();
+    start_refusal.reset();
+    carry_out(machine->recover(now));
+  }
+
+  void carry_out(actions out) {
+    for (auto& action : out) {
+      std::visit(detail::overloaded{
+                     [&](dispatch_activities& dispatch) {
+                       for (auto& task : dispatch.tasks) run_activity(task);
+                     },
+                     [&](const arm_timer& arm) { wake_up = arm.at; },
+                     [&](send_message& sent) { route(std::move(sent.msg)); },
+                     [&](const acknowledge& ack) { machine->acknowledged(ack.seq); },
+                     [&](answer& reply) {
+                       if (auto* refused = std::get_if<refusal>(&reply.value); refused && reply.to == start_request)
+                         start_refusal = std::move(*refused);
+                     },
+                 },
+                 action);
+    }
+  }
+
+  const registry* functions = nullptr;
+  const registry* stubs = nullptr;
+  static constexpr request_id start_request = 1;
+  std::optional<refusal> start_refusal;
+
+  void run_activity(const storage::activity_task& task) {
+    const registry& from = stubs->has_activity(task.name) ? *stubs : *functions;
+    in_flight.push_back(message{task.instance_id, task.execution_id,
+                                history_event{now, partition::run_activity(from, task)}});
+  }
+
+  // An event raised on an instance the run does not know goes to sent_elsewhere, as the test's
+  // view of the world outside; everything else comes back to the partition.
+  void route(message msg) {
+    if (std::holds_alternative<events::event_raised>(msg.event.payload) && !store->instance(msg.instance_id))
+      sent_elsewhere.push_back(msg);  // and still delivered, so the partition sees it acknowledged
+    in_flight.push_back(std::move(msg));
+  }
+
+  // A new execution of a running instance is a continue-as-new: keep what the store held of the
+  // previous one, which the commit replaces.
+  void note_executions(const storage::commit_batch& batch) {
+    for (const auto& episode : batch.episodes) {
+      if (!episode.new_execution) continue;
+      auto previous = store->instance(episode.instance_id);
+      if (!previous) {
+        created.push_back(episode.instance_id);
+      } else if (!is_terminal(previous->status)) {
+        earlier[episode.instance_id].push_back(store->history(episode.instance_id));
+      }
+    }
+  }
+
+  size_t flush() {
+    auto batch = machine->prepare(now);
+    const size_t episodes = machine->last_episodes();
+    storage::commit_result result;
+    if (has_writes(batch)) {
+      note_executions(batch);
+      result = store->commit(batch);
+    }
+    carry_out(machine->committed(std::move(batch), std::move(result), now));
+    return episodes;
+  }
+
+  void deliver_in_flight() {
+    while (!in_flight.empty()) {
+      auto msg = std::move(in_flight.front());
+      in_flight.pop_front();
+      carry_out(machine->deliver(std::move(msg)));
+    }
+  }
+
+  void command(message msg) { carry_out(machine->command(0, std::move(msg))); }
+
+  void collect() {
+    for (const auto& id : created) {
+      auto record = store->instance(id);
+      if (!record) continue;
+      test_instance& t = results[id];
+      t.instance_id = id;
+      t.name = record->name;
+      t.status = record->status;
+      t.output = record->output;
+      t.failure = record->failure;
+      t.custom_status = record->custom_status;
+      t.events = store->history(id);
+      t.earlier = std::move(earlier[id]);
+    }
+  }
+};
+
+orchestration_tester::orchestration_tester(const registry& functions)
+    : functions_(functions), impl_(std::make_unique<impl>()) {}
+
+orchestration_tester::~orchestration_tester() = default;
+
+orchestration_tester& orchestration_tester::start_at(time_point start) {
+  impl_->start = start;
+  return *this;
+}
+
+orchestration_tester& orchestration_tester::max_episodes(size_t episodes) {
+  impl_->max_episodes = episodes;
+  return *this;
+}
+
+orchestration_tester& orchestration_tester::schedule(std::chrono::nanoseconds after, event_payload event,
+                                                     std::string instance_id) {
+  impl_->scheduled.push_back(scheduled_message{after, std::move(instance_id), std::move(event)});
+  return *this;
+}
+
+const test_instance& orchestration_tester::run_raw(std::string name, std::string input_json,
+                                                   std::string instance_id) {
+  impl& s = *impl_;
+  s.functions = &functions_;
+  s.stubs = &stubs_;
+  s.begin(functions_);
+  s.carry_out(s.machine->start(impl::start_request, std::move(name), std::move(input_json), instance_id, false, s.now));
+  if (s.start_refusal) {
+    if (s.start_refusal->code == refusal_code::unknown_function) throw unknown_function_error(s.start_refusal->message);
+    throw invalid_argument_error(s.start_refusal->message);
+  }
+
+  std::multimap<time_point, message> later;  // scheduled messages by arrival time
+  for (const auto& m : s.scheduled) {
+    const time_point at = s.start + m.after;
+    later.emplace(at, message{m.instance_id.empty() ? instance_id : m.instance_id, {}, history_event{at, m.event}});
+  }
+  auto deliver_due = [&] {
+    while (!later.empty() && later.begin()->first <= s.now) {
+      s.command(std::move(later.begin()->second));
+      later.erase(later.begin());
+    }
+  };
+  deliver_due();  // at the start: they arrive with the start, before the orchestration waits
+
+  for (size_t episodes = 0; episodes < s.max_episodes;) {
+    s.deliver_in_flight();
+    if (s.machine->wants_flush()) {
+      episodes += s.flush();
+      continue;
+    }
+    std::optional<time_point> next = s.wake_up;
+    if (!later.empty() && (!next || later.begin()->first < *next)) next = later.begin()->first;
+    if (!next) break;
+    if (*next > s.now) s.now = *next;
+    deliver_due();
+    if (s.wake_up && *s.wake_up <= s.now) {
+      s.wake_up.reset();
+      s.carry_out(s.machine->on_timer(s.now));
+    }
+  }
+  s.collect();
+  return s.results[instance_id];
+}
+
+const test_instance* orchestration_tester::instance(std::string_view instance_id) const {
+  auto it = impl_->results.find(std::string(instance_id));
+  return it == impl_->results.end() ? nullptr : &it->second;
+}
+
+const std::vector<message>& orchestration_tester::sent_elsewhere() const noexcept { return impl_->sent_elsewhere; }
+
+time_point orchestration_tester::now() const noexcept { return impl_->now; }
+
+}  // namespace perdure
