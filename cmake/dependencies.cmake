@@ -28,6 +28,7 @@ find_package(CLI11 CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # the HTTP client of the CLI and tests
+pkg_check_modules(UUID REQUIRED IMPORTED_TARGET uuid)  # libuuid (util-linux): the version-5 ids of new_uuid()
 # Boost.Beast and Asio (header-only): the management API's server (runtime/http_server.cpp).
 find_package(Boost 1.74 REQUIRED)
 # NATS JetStream C client: the replicated partition logs of cluster mode (storage/log/).
