@@ -57,14 +57,11 @@ int main(int argc, char** argv) {
   codec::encode_outbox(storage::outbox_entry{7, 3, a_message()}, bytes);
   seed(6, bytes);
   bytes.clear();
-  codec::encode_inbox(storage::inbox_entry{8, a_message()}, bytes);
+  codec::encode_hub_meta(codec::hub_meta{2, 8}, bytes);
   seed(7, bytes);
   bytes.clear();
-  codec::encode_hub_meta(codec::hub_meta{2, 8}, bytes);
-  seed(8, bytes);
-  bytes.clear();
   codec::encode_history_chunk(events, bytes);
-  seed(9, bytes);
+  seed(8, bytes);
   std::cout << written << " seeds in " << dir.string() << "\n";
   return 0;
 }

@@ -205,20 +205,6 @@ outbox_entry decode_outbox(std::string_view bytes, key_ref where) {
   });
 }
 
-void encode_inbox(const inbox_entry& entry, std::string& out) {
-  encode<schema::InboxEntry>(out, [&](auto b) {
-    b.setSeq(entry.seq);
-    write_message(b.initMessage(), entry.msg);
-  });
-}
-
-inbox_entry decode_inbox(std::string_view bytes, key_ref where) {
-  return read<schema::InboxEntry>(bytes, where, "inbox entry", [](auto r) {
-    if (!r.hasMessage()) throw decode_error("inbox entry has no message");
-    return inbox_entry{r.getSeq(), read_message(r.getMessage())};
-  });
-}
-
 void encode_hub_meta(const hub_meta& meta, std::string& out) {
   encode<schema::HubMeta>(out, [&](auto b) {
     b.setFormatVersion(meta.format_version);

@@ -63,9 +63,6 @@ timer_entry decode_timer(std::string_view bytes, key_ref where);
 void encode_outbox(const outbox_entry& entry, std::string& out);
 outbox_entry decode_outbox(std::string_view bytes, key_ref where);
 
-void encode_inbox(const inbox_entry& entry, std::string& out);
-inbox_entry decode_inbox(std::string_view bytes, key_ref where);
-
 struct hub_meta {
   uint32_t format_version = 1;
   uint32_t partition_count = 0;

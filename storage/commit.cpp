@@ -50,7 +50,6 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
   commit_result result;
   scratch s;
   uint64_t next_outbox = state.next_outbox;
-  uint64_t next_inbox = state.next_inbox;
   // Rows already written by this batch: a read from RocksDB would not see them yet.
   std::unordered_map<std::string_view, codec::row_summary> written;
   rocksdb::ReadOptions ro;
@@ -100,10 +99,6 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
     }
     written.insert_or_assign(id, codec::row_summary{r.status, r.created_at, r.name, chunks});
 
-    for (uint64_t seq : ep.consumed_inbox) {
-      keys::seq_key(s.key, p, seq);
-      wb.Delete(cf(cf_inbox), s.key);
-    }
     // Removals before insertions: an episode that continues as new may schedule task ids that a
     // result of the previous execution, received in the same episode, releases (same key).
     for (int32_t task_id : ep.finished_activities) {
@@ -135,12 +130,6 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
     }
   }
 
-  for (const message& m : b.inbox) {
-    inbox_entry& e = result.inbox.emplace_back(inbox_entry{next_inbox++, m});
-    keys::seq_key(s.key, p, e.seq);
-    codec::encode_inbox(e, s.value);
-    wb.Put(cf(cf_inbox), s.key, s.value);
-  }
   for (const timer_entry& t : b.removed_timers) {
     keys::timer_key(s.key, p, t.fire_at, t.instance_id, t.timer_id);
     wb.Delete(cf(cf_timers), s.key);
@@ -159,19 +148,16 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
     keys::put_be64(s.value, seq);
     wb.Put(cf(cf_partition), s.key, s.value);
   }
-  // The counters move in the same batch as the entries they numbered, so a seq is never reused.
-  for (auto [which, next, before] : {std::tuple{'o', next_outbox, state.next_outbox},
-                                     std::tuple{'i', next_inbox, state.next_inbox}}) {
-    if (next == before) continue;
-    keys::counter_key(s.key, p, which);
+  // The counter moves in the same batch as the entries it numbered, so a seq is never reused.
+  if (next_outbox != state.next_outbox) {
+    keys::outbox_counter_key(s.key, p);
     s.value.clear();
-    keys::put_be64(s.value, next);
+    keys::put_be64(s.value, next_outbox);
     wb.Put(cf(cf_partition), s.key, s.value);
   }
 
   write(wb, "commit");
   state.next_outbox = next_outbox;
-  state.next_inbox = next_inbox;
   return result;
 }
 

@@ -106,12 +106,15 @@ void seq_key(std::string& out, uint32_t p, uint64_t seq) {
   put_be64(out, seq);
 }
 
-void counter_key(std::string& out, uint32_t p, char which) {
+void outbox_counter_key(std::string& out, uint32_t p) {
   partition_prefix(out, p);
-  out.push_back(which);
+  out.push_back('o');
 }
 
-void dedup_prefix(std::string& out, uint32_t p) { counter_key(out, p, 'd'); }
+void dedup_prefix(std::string& out, uint32_t p) {
+  partition_prefix(out, p);
+  out.push_back('d');
+}
 
 void dedup_key(std::string& out, uint32_t p, uint32_t source_partition) {
   dedup_prefix(out, p);

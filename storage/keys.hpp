@@ -8,8 +8,8 @@
 //   activities  [p][idlen:4][id][task_id:4]             -> ActivityTask
 //   timers      [p][fire_at:8][idlen:4][id][timer_id:4] -> TimerEntry
 //   outbox      [p][seq:8]                              -> OutboxEntry
-//   inbox       [p][seq:8]                              -> InboxEntry
-//   partition   [p]['o'] / [p]['i']                     -> next outbox / inbox seq (8)
+//   inbox       nothing (see rocksdb_store.hpp); ['i'] in `partition` was its counter: not to reuse
+//   partition   [p]['o']                                -> next outbox seq (8)
 //               [p]['d'][source:4]                      -> dedup watermark (8)
 //   default     "hub"                                   -> HubMeta
 //
@@ -48,8 +48,8 @@ void index_key(std::string& out, uint32_t p, runtime_status s, uint64_t created,
 void activity_prefix(std::string& out, uint32_t p, std::string_view id);
 void activity_key(std::string& out, uint32_t p, std::string_view id, int32_t task_id);
 void timer_key(std::string& out, uint32_t p, time_point fire_at, std::string_view id, int32_t timer_id);
-void seq_key(std::string& out, uint32_t p, uint64_t seq);  // outbox and inbox
-void counter_key(std::string& out, uint32_t p, char which);  // 'o' outbox, 'i' inbox
+void seq_key(std::string& out, uint32_t p, uint64_t seq);  // outbox
+void outbox_counter_key(std::string& out, uint32_t p);
 void dedup_prefix(std::string& out, uint32_t p);
 void dedup_key(std::string& out, uint32_t p, uint32_t source_partition);
 inline constexpr std::string_view hub_key = "hub";

@@ -1,4 +1,4 @@
-// list() and purge(filter): a merge of per-partition, per-status index ranges.
+// list(): a merge of per-partition, per-status index ranges.
 //
 // Index keys are [p][status][created][id] with the orchestration name as value, so every filter
 // (statuses, created range, name, id prefix) is evaluated on index entries alone; records are
@@ -6,6 +6,8 @@
 // (created, id), so a k-way merge yields the global order.
 #include "keys.hpp"
 #include "rocksdb_store.hpp"
+
+#include <rocksdb/snapshot.h>
 
 #include <algorithm>
 #include <queue>
@@ -16,7 +18,6 @@ namespace {
 
 constexpr char token_version = 1;
 constexpr size_t index_header = 4 + 1 + 8;  // partition, status, created
-constexpr size_t purge_chunk = 512;
 
 std::string encode_token(uint64_t created, std::string_view id) {
   static constexpr char hex[] = "0123456789abcdef";
@@ -62,13 +63,6 @@ struct cursor {
   std::unique_ptr<rocksdb::Iterator> it;
   uint64_t created() const { return keys::get_be64(it->key().ToStringView().substr(5)); }
   std::string_view id() const { return it->key().ToStringView().substr(index_header); }
-};
-
-// A release that runs even when a scan throws.
-struct snapshot_guard {
-  rocksdb::DB* db;
-  const rocksdb::Snapshot* snap;
-  ~snapshot_guard() { db->ReleaseSnapshot(snap); }
 };
 
 }  // namespace
@@ -149,8 +143,8 @@ instance_page rocksdb_store::list(const instance_query& q) const {
     auto [created, id] = decode_token(q.continuation_token);
     after = match{created, std::move(id), runtime_status::pending};
   }
-  snapshot_guard guard{db_, db_->GetSnapshot()};
-  auto found = matches(q, after, q.page_size + 1, guard.snap);
+  rocksdb::ManagedSnapshot snapshot(db_);
+  auto found = matches(q, after, q.page_size + 1, snapshot.snapshot());
   instance_page page;
   bool more = found.size() > q.page_size;
   if (more) found.pop_back();
@@ -158,7 +152,7 @@ instance_page rocksdb_store::list(const instance_query& q) const {
   page.records.reserve(found.size());
   for (const match& m : found) {
     keys::instance_key(key, partition_of(m.instance_id), m.instance_id);
-    auto value = get(cf_instances, key, guard.snap);
+    auto value = get(cf_instances, key, snapshot.snapshot());
     if (!value)
       throw store_error(errc::corrupt_record, "index entry for instance '" + keys::escape(m.instance_id) +
                                                   "' has no instance record under key '" + keys::escape(key) + "'");
@@ -166,33 +160,6 @@ instance_page rocksdb_store::list(const instance_query& q) const {
   }
   if (more) page.continuation_token = encode_token(found.back().created, found.back().instance_id);
   return page;
-}
-
-size_t rocksdb_store::purge(const instance_query& filter) {
-  instance_query q = filter;
-  q.continuation_token.clear();
-  std::vector<runtime_status> terminal;
-  for (runtime_status s : all_runtime_statuses)
-    if (is_terminal(s) && (filter.statuses.empty() || std::ranges::count(filter.statuses, s) > 0))
-      terminal.push_back(s);
-  if (terminal.empty()) return 0;
-  q.statuses = std::move(terminal);
-
-  std::vector<std::vector<std::string>> by_partition(partition_count_);
-  {
-    snapshot_guard guard{db_, db_->GetSnapshot()};
-    for (match& m : matches(q, std::nullopt, SIZE_MAX, guard.snap))
-      by_partition[partition_of(m.instance_id)].push_back(std::move(m.instance_id));
-  }
-  size_t purged = 0;
-  for (uint32_t p = 0; p < partition_count_; ++p) {
-    auto& ids = by_partition[p];
-    for (size_t i = 0; i < ids.size(); i += purge_chunk) {
-      std::vector<std::string> chunk(ids.begin() + i, ids.begin() + std::min(ids.size(), i + purge_chunk));
-      purged += purge_partition(p, chunk, true);
-    }
-  }
-  return purged;
 }
 
 }  // namespace perdure::storage

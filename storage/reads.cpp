@@ -92,18 +92,6 @@ std::vector<outbox_entry> rocksdb_store::outbox(uint32_t partition) const {
   return out;
 }
 
-std::vector<inbox_entry> rocksdb_store::inbox(uint32_t partition) const {
-  check_partition(partition);
-  std::string lower;
-  keys::partition_prefix(lower, partition);
-  std::vector<inbox_entry> out;
-  scan(cf_inbox, lower, partition_end(partition), [&](std::string_view key, std::string_view value) {
-    out.push_back(codec::decode_inbox(value, {cf_name(cf_inbox), key}));
-    return true;
-  });
-  return out;
-}
-
 std::vector<std::pair<uint32_t, uint64_t>> rocksdb_store::dedup_watermarks(uint32_t partition) const {
   check_partition(partition);
   std::string lower;
@@ -118,36 +106,25 @@ std::vector<std::pair<uint32_t, uint64_t>> rocksdb_store::dedup_watermarks(uint3
   return out;
 }
 
-bool rocksdb_store::purge(std::string_view instance_id) {
-  uint32_t p = partition_of(instance_id);
-  return purge_partition(p, {std::string(instance_id)}, false) == 1;
-}
-
-size_t rocksdb_store::purge_partition(uint32_t p, const std::vector<std::string>& ids, bool skip_live) {
+bool rocksdb_store::purge(std::string_view id) {
+  const uint32_t p = partition_of(id);
   std::lock_guard lock(partitions_[p].mutex);
-  rocksdb::WriteBatch wb;
   std::string key;
-  size_t purged = 0;
-  for (const std::string& id : ids) {
-    keys::instance_key(key, p, id);
-    auto value = get(cf_instances, key);
-    if (!value) continue;
-    auto row = codec::decode_row_summary(*value, {cf_name(cf_instances), key});
-    if (!is_terminal(row.status)) {
-      if (skip_live) continue;  // restarted since the filter matched it
-      throw store_error(errc::not_terminal, "instance '" + id + "' is " + to_string(row.status) +
-                                                "; only Completed, Failed or Terminated instances can be purged");
-    }
-    wb.Delete(cf(cf_instances), key);
-    keys::index_key(key, p, row.status, keys::encode_time(row.created_at), id);
-    wb.Delete(cf(cf_index), key);
-    delete_history(wb, p, id, row.history_chunks);
-    delete_activities(wb, p, id);
-    ++purged;
-  }
-  if (purged == 0) return 0;
+  keys::instance_key(key, p, id);
+  auto value = get(cf_instances, key);
+  if (!value) return false;
+  auto row = codec::decode_row_summary(*value, {cf_name(cf_instances), key});
+  if (!is_terminal(row.status))
+    throw store_error(errc::not_terminal, "instance '" + std::string(id) + "' is " + to_string(row.status) +
+                                              "; only Completed, Failed or Terminated instances can be purged");
+  rocksdb::WriteBatch wb;
+  wb.Delete(cf(cf_instances), key);
+  keys::index_key(key, p, row.status, keys::encode_time(row.created_at), id);
+  wb.Delete(cf(cf_index), key);
+  delete_history(wb, p, id, row.history_chunks);
+  delete_activities(wb, p, id);
   write(wb, "purge");
-  return purged;
+  return true;
 }
 
 }  // namespace perdure::storage

@@ -49,7 +49,6 @@ std::shared_ptr<const rocksdb::SliceTransform> insert_hint_prefix(size_t which) 
       return std::shared_ptr<const rocksdb::SliceTransform>(rocksdb::NewFixedPrefixTransform(5));
     case cf_timers:  // [p]: fire times and queue seqs grow within a partition
     case cf_outbox:
-    case cf_inbox:
       return std::shared_ptr<const rocksdb::SliceTransform>(rocksdb::NewFixedPrefixTransform(4));
     default:
       return nullptr;
@@ -181,13 +180,11 @@ void rocksdb_store::load_hub_meta(uint32_t requested) {
 void rocksdb_store::load_counters() {
   std::string key;
   for (uint32_t p = 0; p < partition_count_; ++p) {
-    for (char which : {'o', 'i'}) {
-      keys::counter_key(key, p, which);
-      auto v = get(cf_partition, key);
-      if (!v) continue;
-      if (v->size() != 8) throw codec::corrupt({cf_name(cf_partition), key}, "sequence counter", "not 8 bytes");
-      (which == 'o' ? partitions_[p].next_outbox : partitions_[p].next_inbox) = keys::get_be64(*v);
-    }
+    keys::outbox_counter_key(key, p);
+    auto v = get(cf_partition, key);
+    if (!v) continue;
+    if (v->size() != 8) throw codec::corrupt({cf_name(cf_partition), key}, "sequence counter", "not 8 bytes");
+    partitions_[p].next_outbox = keys::get_be64(*v);
   }
 }
 

@@ -17,7 +17,9 @@
 
 namespace perdure::storage {
 
-enum cf : size_t { cf_default, cf_history, cf_instances, cf_index, cf_activities, cf_timers, cf_outbox, cf_inbox, cf_partition, cf_count };
+// `inbox` is neither read nor written: hubs created while a durable inbox existed have it, and
+// RocksDB opens a database only with every column family it holds.
+enum cf : size_t { cf_default, cf_history, cf_instances, cf_index, cf_activities, cf_timers, cf_outbox, cf_unused_inbox, cf_partition, cf_count };
 inline constexpr std::array<const char*, cf_count> cf_names{
     "default", "history", "instances", "index", "activities", "timers", "outbox", "inbox", "partition"};
 
@@ -39,18 +41,15 @@ class rocksdb_store final : public hub_store {
   std::vector<timer_entry> timers(uint32_t partition, time_point up_to, size_t limit) const override;
   std::optional<time_point> next_timer(uint32_t partition) const override;
   std::vector<outbox_entry> outbox(uint32_t partition) const override;
-  std::vector<inbox_entry> inbox(uint32_t partition) const override;
   std::vector<std::pair<uint32_t, uint64_t>> dedup_watermarks(uint32_t partition) const override;
 
   bool purge(std::string_view instance_id) override;
-  size_t purge(const instance_query& filter) override;
 
  private:
-  // Serializes commit() and purge() of one partition; also guards the sequence counters.
+  // Serializes commit() and purge() of one partition; also guards the outbox's sequence counter.
   struct partition_state {
     std::mutex mutex;
     uint64_t next_outbox = 1;
-    uint64_t next_inbox = 1;
   };
   struct match {  // an index entry that passed a query's filters
     uint64_t created = 0;
@@ -80,9 +79,6 @@ class rocksdb_store final : public hub_store {
   /// starting strictly after `after` when set; at most `limit`.
   std::vector<match> matches(const instance_query& q, const std::optional<match>& after, size_t limit,
                              const rocksdb::Snapshot* snap) const;
-  /// Purges the terminal instances among `ids` in one batch; a live one throws not_terminal, or is
-  /// skipped when `skip_live`.
-  size_t purge_partition(uint32_t p, const std::vector<std::string>& ids, bool skip_live);
 
   std::filesystem::path dir_;
   bool sync_ = true;

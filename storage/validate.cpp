@@ -126,11 +126,6 @@ void validate(const commit_batch& batch, uint32_t partition_count, size_t max_pa
             std::to_string(partition_count) + " partitions");
   checker check(batch.partition, partition_count, max_payload_bytes);
   for (size_t i = 0; i < batch.episodes.size(); ++i) validate_episode(check, batch.episodes[i], i);
-  for (size_t i = 0; i < batch.inbox.size(); ++i) {
-    auto where = [&] { return "inbox message " + std::to_string(i); };
-    check.owned_id(where, batch.inbox[i].instance_id);
-    check.message_of(where, batch.inbox[i]);
-  }
 }
 
 }  // namespace perdure::storage

@@ -58,11 +58,6 @@ struct OutboxEntry {
   message         @2 :Message;
 }
 
-struct InboxEntry {
-  seq     @0 :UInt64;
-  message @1 :Message;
-}
-
 struct HubMeta {
   formatVersion  @0 :UInt32;
   partitionCount @1 :UInt32;

@@ -116,7 +116,9 @@ TEST_CASE("errors: an oversized payload is refused and nothing of the batch is w
   b.episodes[0].record.custom_status = std::string(2000, 'c');
   CHECK(message_of([&] { hub->commit(b); }).find("custom status is 2000 bytes") != std::string::npos);
   b.episodes[0].record.custom_status.clear();
-  b.inbox.push_back(message{ok.instance_id, "", {at_ms(1), events::event_raised{"E", std::string(1001, 'i')}}, -1, 0});
+  b.episodes[0].outbox.push_back(
+      {0, hub->partition_of("receiver"), message{"receiver", "", {at_ms(1), events::event_raised{"E", std::string(1001, 'o')}}, -1, 0}});
+  CHECK(message_of([&] { hub->commit(b); }).find("outbox message 0") != std::string::npos);
   CHECK(code_of([&] { hub->commit(b); }) == errc::payload_too_large);
   CHECK(!hub->instance(ok.instance_id));
 }

@@ -106,13 +106,6 @@ struct outbox_entry {
   friend bool operator==(const outbox_entry&, const outbox_entry&) = default;
 };
 
-/// A message that reached its partition and was stored before it could be applied.
-struct inbox_entry {
-  uint64_t seq = 0;  // assigned by commit(); unique and increasing per partition
-  message msg;
-  friend bool operator==(const inbox_entry&, const inbox_entry&) = default;
-};
-
 /// Everything one episode of one instance changes; applied atomically with the rest of its batch.
 struct episode_commit {
   std::string instance_id;
@@ -122,7 +115,6 @@ struct episode_commit {
   bool new_execution = false;
   std::vector<history_event> appended;  // appended after the existing history
   instance_record record;               // replaces the record; the query index follows it
-  std::vector<uint64_t> consumed_inbox;       // inbox seqs removed
   std::vector<activity_task> scheduled_activities;
   std::vector<int32_t> finished_activities;   // task ids removed from the activity queue
   std::vector<timer_entry> new_timers;
@@ -134,7 +126,6 @@ struct episode_commit {
 struct commit_batch {
   uint32_t partition = 0;
   std::vector<episode_commit> episodes;
-  std::vector<message> inbox;                 // new inbox entries (seq assigned by commit())
   std::vector<uint64_t> delivered_outbox;     // outbox seqs acknowledged by their receivers
   // De-duplication marks: the highest outbox seq applied from each source partition.
   std::vector<std::pair<uint32_t, uint64_t>> dedup_watermarks;
@@ -143,11 +134,9 @@ struct commit_batch {
   std::vector<std::pair<std::string, int32_t>> removed_activities;  // (instance id, task id)
 };
 
-/// What commit() assigned, in the order of the batch (episodes' outbox entries first, in order,
-/// then inbox entries).
+/// What commit() assigned: the episodes' outbox entries, in the order of the batch.
 struct commit_result {
   std::vector<outbox_entry> outbox;
-  std::vector<inbox_entry> inbox;
 };
 
 /// Filters of a list query; every set filter must match (AND).
@@ -190,14 +179,11 @@ class hub_store {
   virtual std::vector<timer_entry> timers(uint32_t partition, time_point up_to, size_t limit) const = 0;  // fire_at <= up_to
   virtual std::optional<time_point> next_timer(uint32_t partition) const = 0;
   virtual std::vector<outbox_entry> outbox(uint32_t partition) const = 0;
-  virtual std::vector<inbox_entry> inbox(uint32_t partition) const = 0;
   virtual std::vector<std::pair<uint32_t, uint64_t>> dedup_watermarks(uint32_t partition) const = 0;
 
   /// Deletes a terminal instance: history, record, index entries, queued activities. False if it did not exist;
   /// throws store_error(not_terminal) for an instance that still runs.
   virtual bool purge(std::string_view instance_id) = 0;
-  /// Purges every terminal instance matching the filters (page_size/token ignored); returns the count.
-  virtual size_t purge(const instance_query& filter) = 0;
 };
 
 }  // namespace perdure::storage
