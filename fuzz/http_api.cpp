@@ -6,12 +6,14 @@
 
 #include <perdure/host.hpp>
 
+#include <fmt/format.h>
 #include <httplib.h>
 
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <unistd.h>
@@ -45,16 +47,12 @@ struct node {
 node* the_node = nullptr;
 
 std::string sendable_path(std::string_view raw) {
-  static constexpr char hex[] = "0123456789ABCDEF";
   std::string path = "/";
   for (unsigned char c : raw.substr(raw.starts_with('/') ? 1 : 0)) {
-    if (c > 0x20 && c < 0x7f && c != '#') {
+    if (c > 0x20 && c < 0x7f && c != '#')
       path += static_cast<char>(c);
-    } else {
-      path += '%';
-      path += hex[c >> 4];
-      path += hex[c & 0xf];
-    }
+    else
+      fmt::format_to(std::back_inserter(path), "%{:02X}", c);
   }
   return path;
 }

@@ -1,5 +1,9 @@
 #include "keys.hpp"
 
+#include <fmt/format.h>
+
+#include <iterator>
+
 namespace perdure::storage::keys {
 
 namespace {
@@ -129,17 +133,13 @@ std::string prefix_end(std::string_view prefix) {
 }
 
 std::string escape(std::string_view key) {
-  static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(key.size() * 2);
   for (unsigned char c : key) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
+    if (c >= 0x20 && c < 0x7f && c != '\\')
       out.push_back(static_cast<char>(c));
-    } else {
-      out += "\\x";
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 0xf]);
-    }
+    else
+      fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
   }
   return out;
 }

@@ -7,10 +7,13 @@
 #include "keys.hpp"
 #include "rocksdb_store.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <rocksdb/snapshot.h>
 
 #include <algorithm>
 #include <queue>
+#include <span>
 
 namespace perdure::storage {
 
@@ -20,16 +23,10 @@ constexpr char token_version = 1;
 constexpr size_t index_header = 4 + 1 + 8;  // partition, status, created
 
 std::string encode_token(uint64_t created, std::string_view id) {
-  static constexpr char hex[] = "0123456789abcdef";
   std::string raw(1, token_version);
   keys::put_be64(raw, created);
   raw.append(id);
-  std::string out;
-  for (unsigned char c : raw) {
-    out.push_back(hex[c >> 4]);
-    out.push_back(hex[c & 0xf]);
-  }
-  return out;
+  return fmt::format("{:02x}", fmt::join(std::span(reinterpret_cast<const unsigned char*>(raw.data()), raw.size()), ""));
 }
 
 [[noreturn]] void bad_token(std::string_view why) {
