@@ -1,7 +1,6 @@
 #include <perdure/logger.hpp>
 
-#include <cstdio>
-#include <string>
+#include <spdlog/spdlog.h>
 
 namespace perdure {
 
@@ -16,7 +15,7 @@ const char* to_string(log_level level) noexcept {
   switch (level) {
     case log_level::debug: return "debug";
     case log_level::info: return "info";
-    case log_level::warning: return "warning";
+    case log_level::warning: return "warn";  // the node's --log-level word, as spdlog's
     case log_level::error: return "error";
   }
   return "info";
@@ -30,9 +29,10 @@ void write_log(log_level level, std::string_view instance_id, std::string_view m
     s(level, instance_id, message);
     return;
   }
-  std::string line = std::string("[perdure] ") + to_string(level) + " " + std::string(instance_id) +
-                     ": " + std::string(message) + "\n";
-  std::fputs(line.c_str(), stderr);
+  // Through the node's logger, so --log-level filters these lines too and they look like the rest.
+  static constexpr spdlog::level::level_enum levels[] = {spdlog::level::debug, spdlog::level::info,
+                                                         spdlog::level::warn, spdlog::level::err};
+  spdlog::log(levels[static_cast<size_t>(level)], "instance '{}': {}", instance_id, message);
 }
 }  // namespace detail
 

@@ -8,7 +8,7 @@
 #include <perdure/errors.hpp>
 #include <perdure/history.hpp>
 #include <perdure/instance.hpp>
-#include <perdure/storage/store.hpp>
+#include <perdure/query.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -19,9 +19,6 @@
 #include <vector>
 
 namespace perdure {
-
-using instance_query = storage::instance_query;
-using instance_page = storage::instance_page;
 
 /// What start() does when an instance with that id already exists and is not finished.
 enum class if_running {

@@ -85,7 +85,7 @@ template <class... T>
 task<std::tuple<result_or_monostate_t<T>...>> when_all_impl(task<T>... tasks) {
   (co_await tasks.when_done(), ...);
   std::exception_ptr first_failure;
-  ((first_failure = first_failure ? first_failure : tasks.state()->error_), ...);
+  ((first_failure = first_failure ? first_failure : detail::task_access::state(tasks)->error_), ...);
   if (first_failure) std::rethrow_exception(first_failure);
   co_return std::tuple<result_or_monostate_t<T>...>{take_or_monostate(tasks)...};
 }
@@ -118,7 +118,7 @@ inline task<void> when_all(std::vector<task<void>> tasks) {
 template <class... Tasks>
 auto when_any(const Tasks&... tasks) {
   using storage = std::array<detail::ref<detail::state_base>, sizeof...(Tasks)>;
-  return detail::any_awaiter<storage>(storage{detail::ref<detail::state_base>(tasks.state())...});
+  return detail::any_awaiter<storage>(storage{detail::ref<detail::state_base>(detail::task_access::state(tasks))...});
 }
 
 template <class T>
@@ -126,7 +126,7 @@ auto when_any(const std::vector<task<T>>& tasks) {
   using storage = std::vector<detail::ref<detail::state_base>>;
   storage states;
   states.reserve(tasks.size());
-  for (const auto& t : tasks) states.emplace_back(t.state());
+  for (const auto& t : tasks) states.emplace_back(detail::task_access::state(t));
   return detail::any_awaiter<storage>(std::move(states));
 }
 

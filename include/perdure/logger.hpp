@@ -13,8 +13,8 @@ const char* to_string(log_level level) noexcept;
 
 using log_sink = std::function<void(log_level, std::string_view instance_id, std::string_view message)>;
 
-/// Replaces the sink (default: one line on stderr). Set it at startup, before orchestrations run:
-/// the sink is shared by all threads and is not synchronized. An empty function restores stderr.
+/// Replaces the sink (default: spdlog's default logger, which the node's --log-level filters). Set it at startup, before orchestrations run:
+/// the sink is shared by all threads and is not synchronized. An empty function restores the default.
 void set_log_sink(log_sink sink);
 
 namespace detail {

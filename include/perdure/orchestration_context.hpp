@@ -147,8 +147,14 @@ class orchestration_context {
     set_custom_status_raw(detail::encode_input(value, "custom status", name()));
   }
 
-  // Untyped forms: payloads are JSON text. A retried activity call passes its attempt number and
-  // the task id of its first attempt (-1 on the first), which its activity_context shows.
+ private:
+  template <class Out>
+  friend task<Out> detail::retry_loop(orchestration_context& ctx, bool sub, std::string name, std::string input,
+                                      std::string instance_id, retry_policy policy);
+
+  // Untyped forms behind the typed API: payloads are JSON text. A retried activity call passes its
+  // attempt number and the task id of its first attempt (-1 on the first), which its
+  // activity_context shows.
   detail::ref<detail::state_base> activity_raw(std::string_view name, std::string input, int32_t attempt = 1,
                                                int32_t first_task_id = -1);
   /// The task id the next action will take.
@@ -160,7 +166,6 @@ class orchestration_context {
   void continue_as_new_raw(std::string input, bool keep_unprocessed_events);
   void set_custom_status_raw(std::string json);
 
- private:
   detail::engine& engine_;
 };
 

@@ -142,9 +142,6 @@ class registry {
     });
   }
 
-  registry& add_orchestration_raw(std::string name, orchestration_fn fn);
-  registry& add_activity_raw(std::string name, activity_fn fn);
-
   bool has_orchestration(std::string_view name) const;
   bool has_activity(std::string_view name) const;
 
@@ -158,6 +155,10 @@ class registry {
                               std::string_view input_json) const;
 
  private:
+  // Behind the typed add_orchestration / add_activity: the function already works on JSON text.
+  registry& add_orchestration_raw(std::string name, orchestration_fn fn);
+  registry& add_activity_raw(std::string name, activity_fn fn);
+
   std::unordered_map<std::string, orchestration_fn, detail::string_hash, std::equal_to<>>
       orchestrations_;
   std::unordered_map<std::string, activity_fn, detail::string_hash, std::equal_to<>> activities_;

@@ -29,6 +29,7 @@ template <class T>
 class task;
 
 namespace detail {
+struct task_access;
 
 class state_base;
 
@@ -260,15 +261,21 @@ class [[nodiscard]] task {
   /// The value of a done task (rethrows its failure).
   T take() { return detail::take_result<T>(*state_, decode_); }
 
-  /// For the engine and combinators.
-  detail::state_base* state() const noexcept { return state_.get(); }
-
  private:
+  friend struct detail::task_access;
   detail::ref<detail::state_base> state_;
   detail::decoder<T> decode_ = nullptr;
 };
 
 namespace detail {
+/// The state behind a task, for the combinators.
+struct task_access {
+  template <class T>
+  static state_base* state(const task<T>& t) noexcept {
+    return t.state_.get();
+  }
+};
+
 template <class T>
 task<T> leaf_task(ref<state_base> leaf) noexcept {
   return task<T>(std::move(leaf), typename task<T>::from_leaf{});

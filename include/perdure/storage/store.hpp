@@ -25,6 +25,7 @@
 #include <perdure/history.hpp>
 #include <perdure/instance.hpp>
 #include <perdure/message.hpp>
+#include <perdure/query.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -139,22 +140,9 @@ struct commit_result {
   std::vector<outbox_entry> outbox;
 };
 
-/// Filters of a list query; every set filter must match (AND).
-struct instance_query {
-  std::vector<runtime_status> statuses;  // any of these; empty = all
-  std::string name;                      // exact orchestration name; empty = all
-  std::optional<time_point> created_from;  // inclusive
-  std::optional<time_point> created_to;    // exclusive
-  std::string instance_id_prefix;
-  size_t page_size = 100;
-  std::string continuation_token;  // from the previous page; empty = first page
-};
-
-/// One page of records ordered by (created_at, instance_id). An empty token means the last page.
-struct instance_page {
-  std::vector<instance_record> records;
-  std::string continuation_token;
-};
+// The list query's types are the client's (perdure/query.hpp).
+using perdure::instance_page;
+using perdure::instance_query;
 
 class hub_store {
  public:
