@@ -1,6 +1,7 @@
 #include "node_actor.hpp"
 
 #include "actor_state.hpp"
+#include "guarded_behavior.hpp"
 #include "protocol.hpp"
 
 #include <perdure/detail/json_payload.hpp>
@@ -334,11 +335,7 @@ caf::result<wire_page> list_all(node_actor* self, const wire_query& query) {
   }
   auto gather = std::make_shared<list_gather>();
   gather->page_size = query.page_size;
-  try {
-    gather->add(local_page(self, query));
-  } catch (const storage::store_error& e) {
-    return make_client_error(client_errc::invalid_argument, e.what());
-  }
+  gather->add(local_page(self, query));
   // Only now: a response promise takes over the answer, so nothing may be returned after it.
   gather->rp = self->make_response_promise();
   for (size_t i = 0; i < st.peers.size(); ++i) {
@@ -424,9 +421,27 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
       if (peers[i].node && peers[i].node.address() == dm.source)
         mark_down(self, i, peers[i].node, "connection lost (" + self->system().render(dm.reason) + ")");
   });
+  // Only a response handler can get here (every message handler is guarded); CAF 0.17 ends the
+  // actor after this whatever it returns, so say so where an operator looks.
+  self->set_exception_handler([self](std::exception_ptr& failure) -> caf::error {
+    auto err = make_client_error(failure);
+    spdlog::critical("{} (actor {}) stops: a response handler threw: {}; restart this node", self->name(), self->id(),
+                     self->system().render(err));
+    return err;
+  });
   self->delayed_send(self, st.config.heartbeat_interval, tick_atom::value);
   auto* cm = st.config.cluster;
-  return {
+  // A failure serving one message (e.g. a corrupt record in the store) is that caller's error; the
+  // node goes on serving everyone else. The node's own failures are logged, bad requests are not.
+  auto on_exception = [self](std::exception_ptr failure) {
+    auto err = make_client_error(failure);
+    const auto code = static_cast<client_errc>(err.code());
+    if (code == client_errc::failed || code == client_errc::storage_failure)
+      spdlog::error("{} (actor {}) failed to serve a message: {}", self->name(), self->id(), self->system().render(err));
+    return err;
+  };
+  return guarded_behavior(
+      on_exception,
       [=](join_atom, int64_t timeout_ms) -> caf::result<bool> {
         auto& st = self->state;
         if (st.joined || st.config.membership.size() == 1) {
@@ -551,15 +566,10 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
       [=](list_atom, const wire_query& query) { return list_all(self, query); },
       [=](local_atom, list_atom, const wire_query& query) -> caf::result<wire_page> {
         cm->messages_in.fetch_add(1, std::memory_order_relaxed);
-        try {
-          return local_page(self, query);
-        } catch (const std::exception& e) {
-          return make_client_error(client_errc::invalid_argument, e.what());
-        }
+        return local_page(self, query);
       },
       [=](stats_atom) { return stats_all(self); },
-      [=](local_atom, stats_atom) { return local_stats(self); },
-  };
+      [=](local_atom, stats_atom) { return local_stats(self); });
 }
 
 }  // namespace

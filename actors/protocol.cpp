@@ -1,5 +1,7 @@
 #include "protocol.hpp"
 
+#include "client_errors.hpp"
+
 #include <perdure/errors.hpp>
 
 #include "../storage/codec.hpp"
@@ -15,22 +17,58 @@ std::string context_text(const caf::error& err) {
 }
 }  // namespace
 
+client_errc to_client_errc(errc code) noexcept {
+  switch (code) {
+    case errc::instance_not_found: return client_errc::not_found;
+    case errc::instance_already_exists: return client_errc::already_exists;
+    case errc::invalid_argument:
+    case errc::payload: return client_errc::invalid_argument;
+    case errc::unknown_function: return client_errc::unknown_function;
+    case errc::unavailable: return client_errc::unavailable;
+    case errc::instance_finished: return client_errc::instance_finished;
+    case errc::storage_failure: return client_errc::storage_failure;
+    case errc::failed:
+    case errc::task_failed:
+    case errc::nondeterminism:
+    case errc::timeout:
+    case errc::cannot_listen: return client_errc::failed;
+  }
+  return client_errc::failed;
+}
+
+errc to_errc(client_errc code) noexcept {
+  switch (code) {
+    case client_errc::not_found: return errc::instance_not_found;
+    case client_errc::already_exists: return errc::instance_already_exists;
+    case client_errc::invalid_argument: return errc::invalid_argument;
+    case client_errc::unknown_function: return errc::unknown_function;
+    case client_errc::unavailable:
+    case client_errc::busy: return errc::unavailable;
+    case client_errc::instance_finished: return errc::instance_finished;
+    case client_errc::storage_failure: return errc::storage_failure;
+    case client_errc::failed: return errc::failed;
+  }
+  return errc::failed;
+}
+
+caf::error make_client_error(std::exception_ptr failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const error& e) {
+    return make_client_error(to_client_errc(client_errc_of(e.code())), e.what());
+  } catch (const std::exception& e) {
+    return make_client_error(client_errc::failed, std::string{"internal error: "} + e.what());
+  } catch (...) {
+    return make_client_error(client_errc::failed, "internal error: an exception of unknown type");
+  }
+}
+
 void throw_client_error(const caf::error& err, const std::string& instance_id) {
   if (err.category() != caf::atom("perdure")) {
     if (err == caf::sec::request_timeout) throw timeout_error("timed out waiting for instance '" + instance_id + "'");
     throw error("node error: " + caf::to_string(err));
   }
-  auto text = context_text(err);
-  switch (static_cast<client_errc>(err.code())) {
-    case client_errc::not_found: throw instance_not_found(instance_id);
-    case client_errc::already_exists: throw instance_already_exists(instance_id);
-    case client_errc::invalid_argument: throw invalid_argument_error(text);
-    case client_errc::unknown_function: throw unknown_function_error(text);
-    case client_errc::unavailable: throw unavailable_error(text);
-    case client_errc::busy: throw error(text);
-    case client_errc::instance_finished: throw instance_finished(text);
-  }
-  throw error(text);
+  throw_error(to_errc(static_cast<client_errc>(err.code())), context_text(err), instance_id);
 }
 
 std::string encode_message(const message& msg) {

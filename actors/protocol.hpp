@@ -2,6 +2,7 @@
 // register_types(), which every binary and test calls on its actor_system_config.
 #pragma once
 
+#include <perdure/error_code.hpp>
 #include <perdure/instance.hpp>
 #include <perdure/message.hpp>
 #include <perdure/storage/store.hpp>
@@ -14,6 +15,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -176,8 +178,8 @@ storage::activity_task decode_task(const std::string& bytes);
 wire_query to_wire(const storage::instance_query& query);
 storage::instance_query from_wire(const wire_query& query);
 
-/// Why a client command was refused; travels as a caf::error of category "perdure" whose context
-/// holds the human-readable message.
+/// Why a client command was refused: the wire form of a perdure::errc (to_errc, to_client_errc).
+/// Travels as a caf::error of category "perdure" whose context holds the human-readable message.
 enum class client_errc : uint8_t {
   not_found = 1,
   already_exists,
@@ -186,11 +188,24 @@ enum class client_errc : uint8_t {
   unavailable,  // the partition stopped after a storage failure, or its node is unreachable
   busy,         // a node refused leased work: its activity queue is full (the sender retries elsewhere)
   instance_finished,  // a command (terminate, raise, suspend, resume) for an instance that has ended
+  storage_failure,    // the store could not read a record the call needed (the message names its key)
+  failed,             // anything else; the message says what
 };
+
+/// The one place where client_errc and perdure::errc meet. to_client_errc sends a kind that has
+/// no wire value of its own as `failed` (a payload error as `invalid_argument`: it is the
+/// caller's); to_errc takes `busy` as unavailable.
+client_errc to_client_errc(errc code) noexcept;
+errc to_errc(client_errc code) noexcept;
 
 inline caf::error make_client_error(client_errc code, std::string message) {
   return caf::error{static_cast<uint8_t>(code), caf::atom("perdure"), caf::make_message(std::move(message))};
 }
+
+/// The client error for an exception met while serving a client: a perdure::error (a store
+/// failure included, through client_errc_of) keeps its kind and message; anything else is
+/// `failed`, saying it is an internal error.
+caf::error make_client_error(std::exception_ptr failure);
 
 /// Throws the perdure exception a client error stands for.
 [[noreturn]] void throw_client_error(const caf::error& err, const std::string& instance_id);

@@ -163,8 +163,8 @@ exit_code history(const global_options& g, const std::string& id, bool episodes)
 }
 
 exit_code raise(const global_options& g, const std::string& id, const std::string& event, const json_input& data) {
+  if (auto problem = event_name_problem(event)) throw failure(exit_code::usage, *problem);
   const std::string target = "/api/instances/" + checked_id(id) + "/raiseEvent/" + percent_encode(event);
-  if (event.empty()) throw failure(exit_code::usage, "the event name is empty");
   const std::string body = read_json(data, "--data");
   node_client node(g.endpoint, g.timeout);
   node.post(target, body);

@@ -14,6 +14,7 @@ enum class exit_code : int {
   unreachable = 4,  // no node answers at the endpoint, or its answer is not the management API's
   timeout = 5,      // `wait --timeout` elapsed, or the node timed out (504)
   conflict = 6,     // the instance already exists, or still runs (409)
+  finished = 7,     // terminate, raise, suspend or resume of an instance that has already ended: nothing done (410)
 };
 
 /// Ends the command with a message for stderr and an exit code.

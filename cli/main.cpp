@@ -47,7 +47,8 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   app.footer(
       "Exit codes: 0 ok, 1 failed (node error; wait: instance Failed/Terminated), 2 usage or invalid input,\n"
-      "3 not found, 4 node unreachable, 5 timeout, 6 conflict (already exists / still running).");
+      "3 not found, 4 node unreachable, 5 timeout, 6 conflict (already exists / still running),\n"
+      "7 the instance has already ended (terminate, raise, suspend, resume did nothing).");
 
   std::function<exit_code()> action;
   std::string id, name, event, reason, token;

@@ -30,6 +30,7 @@ exit_code code_for(int status) {
     case 413: return exit_code::usage;
     case 404: return exit_code::not_found;
     case 409: return exit_code::conflict;
+    case 410: return exit_code::finished;
     case 503: return exit_code::unreachable;  // the instance's owner is unreachable (Retry-After)
     case 504: return exit_code::timeout;
     default: return exit_code::failed;

@@ -61,6 +61,17 @@ void stop_actors(host::node& n) {
   n.cluster_dispatcher = nullptr;
 }
 
+// Undoes whatever part of a start happened, in reverse: the management API, the actors, the actor
+// system (its destructor waits for every actor and joins every thread), the store.
+void shut_down(host::node& n) {
+  n.http.reset();
+  if (n.system) {
+    stop_actors(n);
+    n.system.reset();
+  }
+  n.store.reset();
+}
+
 // Cluster mode: partitions this node owns, proxies for the others, the cluster dispatcher, and
 // the published node actor; returns once the node reached another member (or throws).
 void start_cluster(host::node& n, const registry& functions) {
@@ -96,8 +107,8 @@ void start_cluster(host::node& n, const registry& functions) {
   const auto address = o.listen_address.empty() ? self.host : o.listen_address;
   auto port = system.middleman().publish(n.node_actor, self.port, address.c_str(), true);
   if (!port)
-    throw error("node '" + self.id + "' cannot listen on " + address + ":" + std::to_string(self.port) + ": " +
-                system.render(port.error()) + " (is another node using that port?)");
+    throw listen_error("node '" + self.id + "' cannot listen on " + address + ":" + std::to_string(self.port) + ": " +
+                       system.render(port.error()) + " (is another node using that port?)");
   n.cluster_port = *port;
   caf::scoped_actor waiter{system};
   waiter->request(n.node_actor, o.join_timeout + std::chrono::seconds(5), actors::join_atom::value,
@@ -110,6 +121,37 @@ void start_cluster(host::node& n, const registry& functions) {
   n.client = std::make_unique<node_client>(system, n.node_actor);
   spdlog::info("node '{}' joined the hub: {} members, {} partitions, listening on {}:{}", self.id, size, partitions,
                address, n.cluster_port);
+}
+
+// Everything that runs on the actor system: the activity pool, the partitions (and in a cluster
+// the proxies, the dispatcher and the node actor), the client, the management API.
+void start_services(host::node& n, const registry& functions) {
+  const auto& options = n.options;
+  n.pool = actors::spawn_activity_pool(*n.system, functions, options.activity_workers, n.metrics);
+  const uint32_t partitions = n.store->partition_count();
+  n.directory->partitions.reserve(partitions);
+  if (!options.members.empty()) {
+    start_cluster(n, functions);
+  } else {
+    for (uint32_t p = 0; p < partitions; ++p) {
+      n.directory->partitions.push_back(actors::spawn_partition(
+          *n.system, actors::partition_config{p, n.store.get(), &functions, n.pool.dispatcher, n.directory,
+                                              options.max_cached_instances, &n.metrics,
+                                              episode_limits{options.max_actions_per_episode},
+                                              options.max_payload_bytes}));
+    }
+    for (const auto& partition : n.directory->partitions) caf::anon_send(partition, actors::recover_atom::value);
+    n.client = std::make_unique<local_client>(*n.system, *n.store, functions, n.directory, options.max_payload_bytes);
+  }
+  if (options.http_port >= 0) {
+    n.http = std::make_unique<http_api>(
+        *n.client, n.metrics,
+        http_api_options{options.max_payload_bytes * 2 + 4096,
+                         [store = n.store.get()](const instance_query& q) { return store->list(q); },
+                         n.node_actor ? &n.cluster_metrics : nullptr, n.member_ids});
+    n.http_port = n.http->start(options.http_address, options.http_port);
+    spdlog::info("management API on http://{}:{}", options.http_address, n.http_port);
+  }
 }
 
 }  // namespace
@@ -132,11 +174,10 @@ void host::start(const node_options& options) {
                                                                    ? storage::wal_damage::drop_after
                                                                    : storage::wal_damage::refuse});
   } catch (const storage::store_error& e) {
-    throw error("cannot open the data directory " + options.data_dir.string() + ": " + e.what());
+    throw error(make_error_code(e.code()), "cannot open the data directory " + options.data_dir.string() + ": " + e.what());
   }
   actors::register_types(n->config);
-  const bool cluster = !options.members.empty();
-  if (cluster) n->config.load<caf::io::middleman>();
+  if (!options.members.empty()) n->config.load<caf::io::middleman>();
   if (options.scheduler_threads > 0) n->config.set("scheduler.max-threads", options.scheduler_threads);
   // The work-stealing scheduler's idle threads poll (sleeping 50 us between attempts), which on a
   // small machine takes the cores the detached partitions and workers need: a profile of a
@@ -145,49 +186,20 @@ void host::start(const node_options& options) {
   // threads block on a condition variable serves them better.
   n->config.set("scheduler.policy", caf::atom("sharing"));
   n->system = std::make_unique<caf::actor_system>(n->config);
-
-  n->pool = actors::spawn_activity_pool(*n->system, functions_, options.activity_workers, n->metrics);
-  const uint32_t partitions = n->store->partition_count();
-  n->directory->partitions.reserve(partitions);
-  if (cluster) {
-    try {
-      start_cluster(*n, functions_);
-    } catch (...) {
-      stop_actors(*n);
-      throw;
-    }
-  } else {
-    for (uint32_t p = 0; p < partitions; ++p) {
-      n->directory->partitions.push_back(actors::spawn_partition(
-          *n->system, actors::partition_config{p, n->store.get(), &functions_, n->pool.dispatcher, n->directory,
-                                               options.max_cached_instances, &n->metrics,
-                                               episode_limits{options.max_actions_per_episode},
-                                               options.max_payload_bytes}));
-    }
-    for (const auto& partition : n->directory->partitions) caf::anon_send(partition, actors::recover_atom::value);
-    n->client = std::make_unique<local_client>(*n->system, *n->store, functions_, n->directory, options.max_payload_bytes);
-  }
-  if (options.http_port >= 0) {
-    n->http = std::make_unique<http_api>(
-        *n->client, n->metrics,
-        http_api_options{options.max_payload_bytes * 2 + 4096,
-                         [store = n->store.get()](const instance_query& q) { return store->list(q); },
-                         n->node_actor ? &n->cluster_metrics : nullptr, n->member_ids});
-    n->http_port = n->http->start(options.http_address, options.http_port);
-    spdlog::info("management API on http://{}:{}", options.http_address, n->http_port);
+  try {
+    start_services(*n, functions_);
+  } catch (...) {
+    shut_down(*n);
+    throw;
   }
   spdlog::info("perdure node started: data {}, {} partitions, {} activity workers, sync {}", options.data_dir.string(),
-               partitions, options.activity_workers, options.sync ? "on" : "off");
+               n->store->partition_count(), options.activity_workers, options.sync ? "on" : "off");
   node_ = std::move(n);
 }
 
 void host::stop() {
   if (!node_) return;
-  auto& n = *node_;
-  if (n.http) n.http->stop();
-  stop_actors(n);
-  n.system.reset();  // waits for every actor to finish
-  n.store.reset();
+  shut_down(*node_);
   node_.reset();
   spdlog::info("perdure node stopped");
 }

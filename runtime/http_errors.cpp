@@ -1,7 +1,8 @@
 #include "http_errors.hpp"
 
+#include "../actors/client_errors.hpp"
+
 #include <perdure/errors.hpp>
-#include <perdure/storage/store.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -16,33 +17,32 @@ constexpr int unavailable_retry_seconds = 5;
 
 }  // namespace
 
+api_error api_error_of(errc code, const std::string& message) {
+  switch (code) {
+    case errc::invalid_argument: return {400, "InvalidArgument", message};
+    case errc::payload: return {400, "InvalidPayload", message};
+    case errc::unknown_function: return {404, "OrchestrationNotFound", message};
+    case errc::instance_not_found: return {404, "InstanceNotFound", message};
+    case errc::instance_already_exists: return {409, "InstanceAlreadyExists", message};
+    case errc::instance_finished: return {410, "InstanceFinished", message};
+    case errc::unavailable: return {503, "Unavailable", message, unavailable_retry_seconds};
+    case errc::timeout: return {504, "Timeout", message};
+    case errc::storage_failure: return {500, "StorageError", message};
+    case errc::failed:
+    case errc::task_failed:
+    case errc::nondeterminism:
+    case errc::cannot_listen: break;
+  }
+  return {500, "InternalError", message};
+}
+
 api_error map_exception(std::exception_ptr failure) noexcept {
   try {
     std::rethrow_exception(failure);
   } catch (const http_error& e) {
     return {e.status(), e.code(), e.what()};
-  } catch (const instance_not_found& e) {
-    return {404, "InstanceNotFound", e.what()};
-  } catch (const instance_already_exists& e) {
-    return {409, "InstanceAlreadyExists", e.what()};
-  } catch (const unknown_function_error& e) {
-    return {404, "OrchestrationNotFound", e.what()};
-  } catch (const invalid_argument_error& e) {
-    return {400, "InvalidArgument", e.what()};
-  } catch (const payload_error& e) {
-    return {400, "InvalidPayload", e.what()};
-  } catch (const unavailable_error& e) {
-    return {503, "Unavailable", e.what(), unavailable_retry_seconds};
-  } catch (const timeout_error& e) {
-    return {504, "Timeout", e.what()};
-  } catch (const storage::store_error& e) {
-    switch (e.code()) {
-      case storage::errc::payload_too_large: return {413, "PayloadTooLarge", e.what()};
-      case storage::errc::invalid_argument: return {400, "InvalidArgument", e.what()};
-      case storage::errc::not_found: return {404, "InstanceNotFound", e.what()};
-      case storage::errc::not_terminal: return {409, "InstanceNotTerminal", e.what()};
-      default: return {500, "StorageError", e.what()};
-    }
+  } catch (const error& e) {  // a store_error too: client_errc_of is the one mapping of store failures
+    return api_error_of(actors::client_errc_of(e.code()), e.what());
   } catch (const std::bad_alloc&) {
     return {500, "InternalError", "out of memory"};
   } catch (const std::exception& e) {

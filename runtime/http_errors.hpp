@@ -2,6 +2,8 @@
 // {"error": <code>, "message": <text>}. The mapping from exceptions lives here, in one place.
 #pragma once
 
+#include <perdure/error_code.hpp>
+
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -29,7 +31,12 @@ struct api_error {
   bool internal() const noexcept { return status >= 500 && status != 503; }
 };
 
-/// Maps an exception thrown while serving a request to the response it deserves.
+/// The response to a failure of kind `code` (410 InstanceFinished for a command to an instance
+/// that has ended, 500 StorageError for a record the store cannot read, ...).
+api_error api_error_of(errc code, const std::string& message);
+
+/// Maps an exception thrown while serving a request to the response it deserves: an http_error as
+/// it says, a perdure::error by its kind (store failures through actors::client_errc_of).
 api_error map_exception(std::exception_ptr failure) noexcept;
 
 /// The JSON error body.

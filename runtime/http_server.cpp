@@ -436,7 +436,7 @@ int server::listen(const std::string& address, int port) {
   } catch (const boost::system::system_error& e) {
     error_code ignored;
     s.acceptor.close(ignored);
-    throw error("cannot listen for the management API on " + where + ": " + e.code().message());
+    throw listen_error("cannot listen for the management API on " + where + ": " + e.code().message());
   }
   return s.acceptor.local_endpoint().port();
 }

@@ -69,7 +69,8 @@ class server {
   server& operator=(const server&) = delete;
 
   /// Binds and listens (backlog SOMAXCONN); returns the bound port (useful with port 0). Throws
-  /// perdure::error when the address cannot be bound. Connections wait in the backlog until serve().
+  /// perdure::listen_error naming the address and port when they cannot be bound (e.g. the port is
+  /// taken). Connections wait in the backlog until serve().
   int listen(const std::string& address, int port);
   /// Starts the I/O thread and the workers.
   void serve();

@@ -1,5 +1,6 @@
 #include "local_client.hpp"
 
+#include "../actors/client_errors.hpp"
 #include "../actors/protocol.hpp"
 #include "instance_ids.hpp"
 #include "purge_by_filter.hpp"
@@ -57,7 +58,8 @@ std::string local_client::start(std::string_view name, std::string input_json, c
 
 std::optional<instance_record> local_client::status(std::string_view instance_id) {
   require_valid_instance_id(instance_id);
-  return store_.instance(instance_id);
+  const std::string id{instance_id};
+  return actors::client_read(id, [&] { return store_.instance(id); });
 }
 
 instance_record local_client::wait_for_completion(std::string_view instance_id, std::chrono::milliseconds timeout) {
@@ -112,18 +114,16 @@ bool local_client::purge(std::string_view instance_id) {
 size_t local_client::purge(const instance_query& filter) { return purge_finished(*this, filter); }
 
 instance_page local_client::list(const instance_query& query) {
-  try {
-    return store_.list(query);
-  } catch (const storage::store_error& e) {
-    if (e.code() == storage::errc::invalid_argument) throw invalid_argument_error(e.what());
-    throw;
-  }
+  return actors::client_read({}, [&] { return store_.list(query); });
 }
 
 perdure::history local_client::history(std::string_view instance_id) {
   require_valid_instance_id(instance_id);
-  if (!store_.instance(instance_id)) throw instance_not_found(std::string{instance_id});
-  return store_.history(instance_id);
+  const std::string id{instance_id};
+  return actors::client_read(id, [&] {
+    if (!store_.instance(id)) throw instance_not_found(id);
+    return store_.history(id);
+  });
 }
 
 }  // namespace perdure

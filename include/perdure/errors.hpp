@@ -1,24 +1,21 @@
-// The exceptions Perdure's public API throws. All derive from perdure::error.
+// The exceptions Perdure's public API throws. All derive from perdure::error (error_code.hpp),
+// which carries the kind of failure as a std::error_code: each class below stands for exactly one
+// perdure::errc (storage::store_error, declared with the store, carries a storage::errc).
 #pragma once
 
+#include <perdure/error_code.hpp>
 #include <perdure/history.hpp>
 
-#include <stdexcept>
 #include <string>
 
 namespace perdure {
-
-class error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 /// An activity or sub-orchestration failed (after its retries). Orchestrations catch it to
 /// compensate; uncaught, it fails the orchestration with the same details.
 class task_failed : public error {
  public:
   task_failed(std::string task_name, failure_details failure)
-      : error("task '" + task_name + "' failed: " + failure.error_type + ": " + failure.message),
+      : error(errc::task_failed, "task '" + task_name + "' failed: " + failure.error_type + ": " + failure.message),
         task_name_(std::move(task_name)),
         failure_(std::move(failure)) {}
   const std::string& task_name() const noexcept { return task_name_; }
@@ -33,7 +30,7 @@ class task_failed : public error {
 class nondeterminism_error : public error {
  public:
   nondeterminism_error(size_t position, std::string in_history, std::string in_code)
-      : error("non-deterministic orchestration at history position " + std::to_string(position) +
+      : error(errc::nondeterminism, "non-deterministic orchestration at history position " + std::to_string(position) +
               ": the history holds " + in_history + " but the code did " + in_code),
         position_(position),
         in_history_(std::move(in_history)),
@@ -51,7 +48,7 @@ class nondeterminism_error : public error {
 /// No orchestration or activity is registered under that name.
 class unknown_function_error : public error {
  public:
-  using error::error;
+  explicit unknown_function_error(const std::string& message) : error(errc::unknown_function, message) {}
 };
 
 /// No orchestration is registered under that name (the executor's constructor throws it).
@@ -63,39 +60,54 @@ class unknown_orchestration_error : public unknown_function_error {
 /// A payload could not be encoded or decoded to the type the code asked for.
 class payload_error : public error {
  public:
-  using error::error;
+  explicit payload_error(const std::string& message) : error(errc::payload, message) {}
 };
 
 /// Client-side errors about instances.
 class instance_not_found : public error {
  public:
   explicit instance_not_found(const std::string& instance_id)
-      : error("no orchestration instance '" + instance_id + "'") {}
+      : error(errc::instance_not_found, "no orchestration instance '" + instance_id + "'") {}
 };
 class instance_already_exists : public error {
  public:
   explicit instance_already_exists(const std::string& instance_id)
-      : error("orchestration instance '" + instance_id + "' already exists and is not finished") {}
+      : error(errc::instance_already_exists,
+              "orchestration instance '" + instance_id + "' already exists and is not finished") {}
 };
 /// A command (terminate, raise an event, suspend, resume) for an instance that has already ended
 /// (completed, failed or terminated): nothing was done. HTTP answers 410 Gone.
 class instance_finished : public error {
  public:
-  using error::error;
+  explicit instance_finished(const std::string& message) : error(errc::instance_finished, message) {}
 };
 class invalid_argument_error : public error {
  public:
-  using error::error;
+  explicit invalid_argument_error(const std::string& message) : error(errc::invalid_argument, message) {}
 };
 class timeout_error : public error {
  public:
-  using error::error;
+  explicit timeout_error(const std::string& message) : error(errc::timeout, message) {}
 };
 /// The node that owns the instance's partition (or holds part of a listing) cannot be reached
 /// now; the same call succeeds once it is back.
 class unavailable_error : public error {
  public:
-  using error::error;
+  explicit unavailable_error(const std::string& message) : error(errc::unavailable, message) {}
+};
+/// The node's store could not read or write what the call needed: an I/O error, or a record that
+/// cannot be decoded (the message names its key). Other instances are not affected.
+class storage_failure : public error {
+ public:
+  explicit storage_failure(const std::string& message) : error(errc::storage_failure, message) {}
+};
+
+/// A node cannot listen where it was told to (the management API's --http-port, a cluster
+/// member's address): the port is taken, or the address is not this machine's. The message names
+/// the address and port.
+class listen_error : public error {
+ public:
+  explicit listen_error(const std::string& message) : error(errc::cannot_listen, message) {}
 };
 
 }  // namespace perdure

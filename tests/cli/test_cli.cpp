@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -26,7 +27,8 @@ using perdure::cli_test::run_cli;
 using perdure::cli_test::test_node;
 
 // Exit codes from docs/cli.md.
-constexpr int ok = 0, failed = 1, usage = 2, not_found = 3, unreachable = 4, timed_out = 5, conflict = 6;
+constexpr int ok = 0, failed = 1, usage = 2, not_found = 3, unreachable = 4, timed_out = 5, conflict = 6,
+              finished = 7;
 
 cli_result cli(const test_node& node, std::vector<std::string> args) {
   args.insert(args.begin(), {"--endpoint", node.endpoint()});
@@ -309,6 +311,52 @@ TEST_CASE("cli: a 503 from the node (an unreachable owner) exits unreachable") {
   const cli_result r = run_cli({"--endpoint", node.endpoint(), "status", "x"});
   CHECK(r.exit_code == unreachable);
   CHECK(contains(r.err, "the owner of partition 3 is unreachable"));
+}
+
+TEST_CASE("cli: a 410 from the node (an instance that has ended) exits 7 with the node's message") {
+  const std::string body =
+      R"json({"error":"InstanceFinished","message":"orchestration instance 'x' has already ended (completed)"})json";
+  silent_endpoint node("HTTP/1.1 410 Gone\r\nContent-Type: application/json\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+  const cli_result r = run_cli({"--endpoint", node.endpoint(), "terminate", "x"});
+  CHECK(r.exit_code == finished);
+  CHECK_MESSAGE(contains(r.err, "has already ended (completed) (HTTP 410 InstanceFinished)"), r.err);
+  CHECK(r.out.empty());  // not "accepted"
+}
+
+TEST_CASE("cli: an event name that breaks the instance id rule is refused before anything is sent") {
+  // No node listens there: only a check made before connecting can answer.
+  for (const std::string& event : std::vector<std::string>{"with space", "a/b", "..", std::string(257, 'e')}) {
+    CAPTURE(event);
+    const cli_result r = run_cli({"--endpoint", "http://127.0.0.1:1", "raise", "x", event});
+    CHECK(r.exit_code == usage);
+    CHECK_MESSAGE(contains(r.err, "the event name"), r.err);
+  }
+  const cli_result empty = run_cli({"--endpoint", "http://127.0.0.1:1", "raise", "x", ""});
+  CHECK(empty.exit_code == usage);
+  CHECK(contains(empty.err, "the event name is empty"));
+}
+
+// Needs the partition to refuse commands for an instance that has ended (issue 13, item 5).
+TEST_CASE("cli: terminate, raise, suspend and resume of a finished instance exit 7 and change nothing") {
+  test_node node;
+  const std::string id = start(node, {"Chain", "--input", "\"Kyoto\"", "--id", "cli-done"});
+  REQUIRE(cli(node, {"wait", id, "--timeout", "30"}).exit_code == ok);
+  const json before = status_json(node, id);
+  for (std::vector<std::string> args : {std::vector<std::string>{"terminate", id, "--reason", "late"},
+                                        {"raise", id, "Approval", "--data", "true"},
+                                        {"suspend", id},
+                                        {"resume", id}}) {
+    CAPTURE(args.front());
+    const cli_result r = cli(node, args);
+    CHECK(r.exit_code == finished);
+    CHECK_MESSAGE(contains(r.err, "has already ended"), r.err);
+    CHECK_MESSAGE(contains(r.err, "HTTP 410 InstanceFinished"), r.err);
+  }
+  const json after = status_json(node, id);
+  CHECK(after["runtimeStatus"] == "Completed");
+  CHECK(after["lastUpdatedTime"] == before["lastUpdatedTime"]);
+  CHECK(node.stop() == 0);
 }
 
 TEST_CASE("cli: wait takes --no-input as status does, status says when it cuts a payload") {

@@ -577,6 +577,28 @@ TEST_CASE("instance ids and event names '.' and '..' are refused") {
   CHECK(node.stop() == 0);
 }
 
+// Needs the partition to refuse commands for an instance that has ended (issue 13, item 5).
+TEST_CASE("a command or an event for a finished instance is answered 410 Gone and changes nothing") {
+  test_node node;
+  httplib::Client http("127.0.0.1", node.port());
+  start(http, "Chain", "\"Nara\"", "ended");
+  const json before = wait_for(http, "ended", "Completed");
+  const size_t events = events_of(http, "ended").size();
+  for (const std::string target : {"/api/instances/ended/terminate?reason=late", "/api/instances/ended/suspend",
+                                   "/api/instances/ended/resume", "/api/instances/ended/raiseEvent/Approval"}) {
+    INFO(target);
+    const auto r = http.Post(target, "true", "application/json");
+    check_error(r, 410, "InstanceFinished");
+    const std::string message = json::parse(r->body)["message"];
+    CHECK_MESSAGE(message.find("'ended' has already ended") != std::string::npos, message);
+  }
+  const json after = body_of(http.Get("/api/instances/ended"));
+  CHECK(after["runtimeStatus"] == "Completed");
+  CHECK(after["lastUpdatedTime"] == before["lastUpdatedTime"]);
+  CHECK(events_of(http, "ended").size() == events);
+  CHECK(node.stop() == 0);
+}
+
 TEST_CASE("a reason that is not UTF-8 is refused alike by terminate, suspend and resume") {
   test_node node;
   httplib::Client http("127.0.0.1", node.port());

@@ -12,7 +12,6 @@
 #include <memory>
 
 using namespace perdure;
-using storage::errc;
 using storage::jetstream_connection;
 using storage::jetstream_log;
 using testing_support::nats_cluster;
@@ -58,7 +57,7 @@ TEST_CASE("a connection to NATS servers that do not answer is unavailable, namin
     jetstream_connection connection(o);
     FAIL("connected");
   } catch (const storage::store_error& e) {
-    CHECK(e.code() == errc::unavailable);
+    CHECK(e.code() == storage::errc::unavailable);
     CHECK(std::string{e.what()}.find(o.servers[0]) != std::string::npos);
   }
 }
@@ -70,7 +69,7 @@ TEST_CASE("jetstream_log refuses a hub name that is not a plain word") {
     jetstream_log log(connection, "a.b", 0, 1);
     FAIL("accepted");
   } catch (const storage::store_error& e) {
-    CHECK(e.code() == errc::invalid_argument);
+    CHECK(e.code() == storage::errc::invalid_argument);
   }
 }
 

@@ -44,7 +44,7 @@ TEST_CASE("codec: a history chunk holds an episode's events in order and appends
     codec::decode_history_chunk(bytes, here, out);
     FAIL("an empty chunk was accepted");
   } catch (const store_error& e) {
-    CHECK(e.code() == errc::corrupt_record);
+    CHECK(e.code() == storage::errc::corrupt_record);
     CHECK(std::string(e.what()).find("corrupt history chunk") != std::string::npos);
   }
 }
@@ -59,7 +59,7 @@ TEST_CASE("codec: a history chunk that claims more events than its bytes can hol
     codec::decode_history_chunk(std::string_view(reinterpret_cast<const char*>(damaged), sizeof damaged), here, out);
     FAIL("a chunk of " << out.size() << " events was read from 24 bytes");
   } catch (const store_error& e) {
-    CHECK(e.code() == errc::corrupt_record);
+    CHECK(e.code() == storage::errc::corrupt_record);
     CHECK(std::string(e.what()).find("claims") != std::string::npos);
   }
   CHECK(out.empty());
@@ -157,7 +157,7 @@ TEST_CASE("codec: garbage bytes raise corrupt_record naming the key, never crash
       codec::decode_history_chunk(g, here, out);  // some mutations only change text bytes: still valid
     } catch (const store_error& e) {
       ++rejected;
-      CHECK(e.code() == errc::corrupt_record);
+      CHECK(e.code() == storage::errc::corrupt_record);
       CHECK(std::string(e.what()).find("\\x00\\x00\\x00\\x01k\\xff") != std::string::npos);
       CHECK(std::string(e.what()).find("history") != std::string::npos);
     }
@@ -178,7 +178,7 @@ TEST_CASE("codec: an out-of-range status is corrupt") {
       auto row = codec::decode_row(bad, here);
       (void)row;
     } catch (const store_error& e) {
-      caught = e.code() == errc::corrupt_record && std::string(e.what()).find("status") != std::string::npos;
+      caught = e.code() == storage::errc::corrupt_record && std::string(e.what()).find("status") != std::string::npos;
     }
   }
   CHECK(caught);

@@ -1,8 +1,8 @@
 #include "keys.hpp"
+#include "raw_values.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
-#include <rocksdb/db.h>
 
 using namespace perdure;
 using namespace perdure::storage;
@@ -10,7 +10,7 @@ using namespace perdure::storage::test;
 
 namespace {
 
-errc code_of(auto&& fn) {
+storage::errc code_of(auto&& fn) {
   try {
     fn();
   } catch (const store_error& e) {
@@ -18,7 +18,7 @@ errc code_of(auto&& fn) {
     return e.code();
   }
   FAIL("no store_error thrown");
-  return errc{};
+  return storage::errc{};
 }
 
 std::string message_of(auto&& fn) {
@@ -30,22 +30,6 @@ std::string message_of(auto&& fn) {
   return {};
 }
 
-// Writes raw bytes under a key, bypassing the store (which must be closed).
-void put_raw(const std::filesystem::path& dir, const std::string& cf_name, const std::string& key, const std::string& value) {
-  std::vector<std::string> names;
-  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions{}, dir.string(), &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions{});
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions{}, dir.string(), cfs, &handles, &db).ok());
-  for (size_t i = 0; i < names.size(); ++i)
-    if (names[i] == cf_name) CHECK(db->Put(rocksdb::WriteOptions{}, handles[i], key, value).ok());
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  db->Close();
-  delete db;
-}
-
 }  // namespace
 
 TEST_CASE("errors: reopening with another partition count names both counts") {
@@ -54,11 +38,11 @@ TEST_CASE("errors: reopening with another partition count names both counts") {
   auto msg = message_of([&] { open_hub(dir.hub(), 4); });
   CHECK(msg.find("created with 8 partitions") != std::string::npos);
   CHECK(msg.find("partition_count 4") != std::string::npos);
-  CHECK(code_of([&] { open_hub(dir.hub(), 4); }) == errc::partition_count_mismatch);
+  CHECK(code_of([&] { open_hub(dir.hub(), 4); }) == storage::errc::partition_count_mismatch);
   CHECK(open_hub(dir.hub(), 8)->partition_count() == 8);
   CHECK(open_hub(dir.hub(), 0)->partition_count() == 8);
   temp_dir fresh;
-  CHECK(code_of([&] { open_hub(fresh.hub(), 0); }) == errc::invalid_argument);
+  CHECK(code_of([&] { open_hub(fresh.hub(), 0); }) == storage::errc::invalid_argument);
   CHECK(!std::filesystem::exists(fresh.hub() / "CURRENT"));
 }
 
@@ -81,15 +65,15 @@ TEST_CASE("errors: garbage under a history key and a record key is corrupt_recor
   auto h = message_of([&] { hub->history(id); });
   CHECK(h.find("corrupt history chunk") != std::string::npos);
   CHECK(h.find("victim\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00'") != std::string::npos);
-  CHECK(code_of([&] { hub->history(id); }) == errc::corrupt_record);
+  CHECK(code_of([&] { hub->history(id); }) == storage::errc::corrupt_record);
   auto r = message_of([&] { hub->instance(id); });
   CHECK(r.find("corrupt instance record") != std::string::npos);
   CHECK(r.find("victim'") != std::string::npos);
-  CHECK(code_of([&] { hub->list({}); }) == errc::corrupt_record);
+  CHECK(code_of([&] { hub->list({}); }) == storage::errc::corrupt_record);
   // A commit reads the previous record too: it must refuse rather than guess.
   CHECK(code_of([&] {
           hub->commit(start_batch(*hub, make_record(id, "V", runtime_status::running, at_ms(1)), {}));
-        }) == errc::corrupt_record);
+        }) == storage::errc::corrupt_record);
 }
 
 TEST_CASE("errors: an oversized payload is refused and nothing of the batch is written") {
@@ -107,7 +91,7 @@ TEST_CASE("errors: an oversized payload is refused and nothing of the batch is w
   CHECK(msg.find("TaskScheduled") != std::string::npos);
   CHECK(msg.find("1001 bytes") != std::string::npos);
   CHECK(msg.find("(1000)") != std::string::npos);
-  CHECK(code_of([&] { hub->commit(b); }) == errc::payload_too_large);
+  CHECK(code_of([&] { hub->commit(b); }) == storage::errc::payload_too_large);
   CHECK(!hub->instance(ok.instance_id));
   CHECK(hub->history(ok.instance_id).empty());
   CHECK(hub->timers(0, time_point::max(), 10).empty());
@@ -119,7 +103,7 @@ TEST_CASE("errors: an oversized payload is refused and nothing of the batch is w
   b.episodes[0].outbox.push_back(
       {0, hub->partition_of("receiver"), message{"receiver", "", {at_ms(1), events::event_raised{"E", std::string(1001, 'o')}}, -1, 0}});
   CHECK(message_of([&] { hub->commit(b); }).find("outbox message 0") != std::string::npos);
-  CHECK(code_of([&] { hub->commit(b); }) == errc::payload_too_large);
+  CHECK(code_of([&] { hub->commit(b); }) == storage::errc::payload_too_large);
   CHECK(!hub->instance(ok.instance_id));
 }
 
@@ -131,19 +115,19 @@ TEST_CASE("errors: invalid arguments are rejected before writing") {
   b.partition = (b.partition + 1) % 4;
   CHECK(message_of([&] { hub->commit(b); }).find("belongs to partition") != std::string::npos);
   b.partition = 4;
-  CHECK(code_of([&] { hub->commit(b); }) == errc::invalid_argument);
+  CHECK(code_of([&] { hub->commit(b); }) == storage::errc::invalid_argument);
   auto empty = start_batch(*hub, make_record("", "X", runtime_status::running, at_ms(1)), {});
-  CHECK(code_of([&] { hub->commit(empty); }) == errc::invalid_argument);
+  CHECK(code_of([&] { hub->commit(empty); }) == storage::errc::invalid_argument);
   auto mismatch = start_batch(*hub, rec, {});
   mismatch.episodes[0].record.instance_id = "y";
-  CHECK(code_of([&] { hub->commit(mismatch); }) == errc::invalid_argument);
+  CHECK(code_of([&] { hub->commit(mismatch); }) == storage::errc::invalid_argument);
   auto wrong_target = start_batch(*hub, rec, {});
   wrong_target.episodes[0].outbox.push_back({0, 4, message{"z", "", every_event_kind()[0], -1, 0}});
-  CHECK(code_of([&] { hub->commit(wrong_target); }) == errc::invalid_argument);
+  CHECK(code_of([&] { hub->commit(wrong_target); }) == storage::errc::invalid_argument);
   CHECK(!hub->instance("x"));
-  CHECK(code_of([&] { hub->pending_activities(4); }) == errc::invalid_argument);
-  CHECK(code_of([&] { hub->timers(9, time_point::max(), 1); }) == errc::invalid_argument);
-  CHECK(code_of([&] { hub->outbox(4); }) == errc::invalid_argument);
+  CHECK(code_of([&] { hub->pending_activities(4); }) == storage::errc::invalid_argument);
+  CHECK(code_of([&] { hub->timers(9, time_point::max(), 1); }) == storage::errc::invalid_argument);
+  CHECK(code_of([&] { hub->outbox(4); }) == storage::errc::invalid_argument);
 }
 
 TEST_CASE("errors: malformed continuation tokens are invalid_argument") {
@@ -153,11 +137,11 @@ TEST_CASE("errors: malformed continuation tokens are invalid_argument") {
     CAPTURE(token);
     instance_query q;
     q.continuation_token = token;
-    CHECK(code_of([&] { hub->list(q); }) == errc::invalid_argument);
+    CHECK(code_of([&] { hub->list(q); }) == storage::errc::invalid_argument);
   }
   instance_query zero;
   zero.page_size = 0;
-  CHECK(code_of([&] { hub->list(zero); }) == errc::invalid_argument);
+  CHECK(code_of([&] { hub->list(zero); }) == storage::errc::invalid_argument);
 }
 
 TEST_CASE("errors: RocksDB failures are io_error with the status text and directory") {
@@ -166,5 +150,5 @@ TEST_CASE("errors: RocksDB failures are io_error with the status text and direct
   auto msg = message_of([&] { open_hub(dir.hub()); });  // the LOCK file is held by the first
   CHECK(msg.find(dir.hub().string()) != std::string::npos);
   CHECK(msg.find("lock") != std::string::npos);
-  CHECK(code_of([&] { open_hub(dir.hub()); }) == errc::io_error);
+  CHECK(code_of([&] { open_hub(dir.hub()); }) == storage::errc::io_error);
 }

@@ -5,7 +5,6 @@
 #include <memory>
 
 using namespace perdure;
-using storage::errc;
 using storage::memory_log;
 
 namespace {
@@ -32,7 +31,7 @@ TEST_CASE("memory_log keeps the partition_log contract") {
 TEST_CASE("memory_log: an append whose acknowledgement was lost is stored once when retried") {
   memory_log log;
   log.inject(memory_log::fault::lost_after_append);
-  CHECK(testing_support::append_error(log, "batch", 0, "r-1") == errc::unavailable);
+  CHECK(testing_support::append_error(log, "batch", 0, "r-1") == storage::errc::unavailable);
   CHECK(log.last_seq() == 1);
   CHECK(log.append("batch", 0, "r-1") == 1);
   CHECK(log.read(1, 10).size() == 1);
@@ -41,8 +40,8 @@ TEST_CASE("memory_log: an append whose acknowledgement was lost is stored once w
 TEST_CASE("memory_log: an append lost before it reached the log is stored by the retry") {
   memory_log log;
   log.inject(memory_log::fault::lost_before_append, 2);
-  CHECK(testing_support::append_error(log, "batch", 0, "r-1") == errc::unavailable);
-  CHECK(testing_support::append_error(log, "batch", 0, "r-1") == errc::unavailable);
+  CHECK(testing_support::append_error(log, "batch", 0, "r-1") == storage::errc::unavailable);
+  CHECK(testing_support::append_error(log, "batch", 0, "r-1") == storage::errc::unavailable);
   CHECK(log.last_seq() == 0);
   CHECK(log.append("batch", 0, "r-1") == 1);
 }

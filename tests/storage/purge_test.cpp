@@ -23,7 +23,7 @@ TEST_CASE("purge: one instance: only terminal ones, everything of it goes") {
     hub->purge("done-1");
     FAIL("purge of a running instance succeeded");
   } catch (const store_error& e) {
-    CHECK(e.code() == errc::not_terminal);
+    CHECK(e.code() == storage::errc::not_terminal);
     CHECK(std::string(e.what()).find("'done-1' is Running") != std::string::npos);
   }
   CHECK(hub->instance("done-1"));

@@ -55,7 +55,7 @@ TEST_CASE("store: damage in the middle of the WAL fails the open naming the file
   try {
     open_hub(dir.hub());
   } catch (const store_error& e) {
-    CHECK(e.code() == errc::corrupt_record);
+    CHECK(e.code() == storage::errc::corrupt_record);
     message = e.what();
   }
   INFO(message);

@@ -17,7 +17,7 @@ std::string message_of(auto&& fn) {
   try {
     fn();
   } catch (const store_error& e) {
-    CHECK(e.code() == errc::io_error);
+    CHECK(e.code() == storage::errc::io_error);
     return e.what();
   }
   FAIL("no store_error thrown");

@@ -22,6 +22,7 @@
 // before its end fails the open (errc::corrupt_record naming the file) unless on_wal_damage says otherwise.
 #pragma once
 
+#include <perdure/error_code.hpp>
 #include <perdure/history.hpp>
 #include <perdure/instance.hpp>
 #include <perdure/message.hpp>
@@ -31,9 +32,10 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <type_traits>
 #include <vector>
 
 namespace perdure::storage {
@@ -50,13 +52,51 @@ enum class errc {
   unavailable,             // a partition log or assignment table could not be reached in time
 };
 
-class store_error : public std::runtime_error {
- public:
-  store_error(errc code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
-  errc code() const noexcept { return code_; }
+}  // namespace perdure::storage
 
- private:
-  errc code_;
+template <>
+struct std::is_error_code_enum<perdure::storage::errc> : std::true_type {};
+
+namespace perdure::storage {
+
+namespace detail {
+
+class store_category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "perdure.storage"; }
+  std::string message(int code) const override {
+    switch (static_cast<errc>(code)) {
+      case errc::io_error: return "I/O error";
+      case errc::corrupt_record: return "corrupt record";
+      case errc::payload_too_large: return "payload too large";
+      case errc::partition_count_mismatch: return "partition count mismatch";
+      case errc::invalid_argument: return "invalid argument";
+      case errc::not_found: return "not found";
+      case errc::not_terminal: return "instance not finished";
+      case errc::fenced: return "fenced by another owner";
+      case errc::unavailable: return "unavailable";
+    }
+    return "unknown storage error " + std::to_string(code);
+  }
+};
+
+}  // namespace detail
+
+/// The category of storage::errc, named "perdure.storage".
+inline const std::error_category& store_category() noexcept {
+  static const detail::store_category category;
+  return category;
+}
+
+inline std::error_code make_error_code(errc code) noexcept { return {static_cast<int>(code), store_category()}; }
+
+/// A perdure::error whose error::code() is the storage::errc (category "perdure.storage"). What a
+/// client is told about it is decided in one place (actors/client_errors.hpp).
+class store_error : public perdure::error {
+ public:
+  store_error(errc code, const std::string& message) : perdure::error(make_error_code(code), message) {}
+  /// error::code() as the enum (it hides error::code(), which holds the same value).
+  errc code() const noexcept { return static_cast<errc>(perdure::error::code().value()); }
 };
 
 /// What opening a hub does with a write-ahead log damaged before its end. A torn last record (a
