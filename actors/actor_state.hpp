@@ -14,6 +14,7 @@
 // protocol depends on these actors staying up.
 #pragma once
 
+#include <caf/make_message.hpp>  // caf/result.hpp uses it without including it
 #include <caf/message_view.hpp>
 #include <caf/result.hpp>
 #include <caf/scheduled_actor.hpp>

@@ -12,6 +12,7 @@
 
 #include <caf/behavior.hpp>
 #include <caf/error.hpp>
+#include <caf/make_message.hpp>  // caf/result.hpp uses it without including it
 #include <caf/result.hpp>
 
 #include <exception>

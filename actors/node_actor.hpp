@@ -20,7 +20,11 @@
 // change is told to the proxies of the member's partitions and to the cluster dispatcher.
 //
 // The actor is detached: it reads the local store (status, history, list) and must not block the
-// scheduler.
+// scheduler. A failure serving one message (e.g. a corrupt record) is that caller's error: the
+// actor keeps serving everyone else.
+//
+// Implemented by concern: node_membership.cpp, node_routing.cpp, node_gather.cpp (node_state.hpp
+// is their shared state); node_actor.cpp puts the behavior together.
 #pragma once
 
 #include "cluster_membership.hpp"

@@ -1,0 +1,158 @@
+#include "node_gather.hpp"
+
+#include <caf/all.hpp>
+
+#include "../storage/keys.hpp"
+
+#include <algorithm>
+#include <memory>
+
+namespace perdure::actors::node_impl {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+// The store's continuation token for "after this record" (storage/query.cpp, token version 1):
+// a merged page continues after its last record on every node.
+std::string token_after(const instance_record& last) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string raw(1, '\1');
+  storage::keys::put_be64(raw, storage::keys::encode_time(last.created_at));
+  raw += last.instance_id;
+  std::string out;
+  for (unsigned char c : raw) {
+    out.push_back(hex[c >> 4]);
+    out.push_back(hex[c & 0xf]);
+  }
+  return out;
+}
+
+wire_page local_page(node_actor* self, const wire_query& query) {
+  auto page = self->state.config.store->list(from_wire(query));
+  wire_page out;
+  out.continuation_token = std::move(page.continuation_token);
+  for (const auto& r : page.records) out.records.push_back(encode_record(r));
+  return out;
+}
+
+struct list_gather {
+  caf::response_promise rp;
+  size_t page_size = 0;
+  size_t pending = 0;
+  bool more = false;
+  bool failed = false;
+  std::vector<instance_record> records;
+
+  void add(const wire_page& page) {
+    more = more || !page.continuation_token.empty();
+    for (const auto& bytes : page.records) records.push_back(decode_record(bytes));
+  }
+  void finish() {
+    std::ranges::sort(records, [](const auto& a, const auto& b) {
+      return std::tie(a.created_at, a.instance_id) < std::tie(b.created_at, b.instance_id);
+    });
+    wire_page out;
+    if (records.size() > page_size) {
+      more = true;
+      records.resize(page_size);
+    }
+    if (more && !records.empty()) out.continuation_token = token_after(records.back());
+    for (const auto& r : records) out.records.push_back(encode_record(r));
+    rp.deliver(std::move(out));
+  }
+};
+
+}  // namespace
+
+caf::result<wire_page> list_all(node_actor* self, const wire_query& query) {
+  auto& st = self->state;
+  if (query.page_size == 0)
+    return make_client_error(client_errc::invalid_argument, "instance_query::page_size must be at least 1");
+  for (size_t i = 0; i < st.peers.size(); ++i) {
+    if (i == st.config.membership.self_index()) continue;
+    if (!st.peers[i].node) {
+      const auto& m = st.config.membership.members()[i];
+      return unavailable("cannot list instances: node '" + m.id + "' holds some of them and is unreachable: " +
+                         st.peers[i].last_error);
+    }
+  }
+  auto gather = std::make_shared<list_gather>();
+  gather->page_size = query.page_size;
+  gather->add(local_page(self, query));
+  // Only now: a response promise takes over the answer, so nothing may be returned after it.
+  gather->rp = self->make_response_promise();
+  for (size_t i = 0; i < st.peers.size(); ++i) {
+    if (i == st.config.membership.self_index()) continue;
+    ++gather->pending;
+    self->request(st.peers[i].node, forward_timeout, local_atom::value, list_atom::value, query)
+        .then(
+            [gather](const wire_page& page) {
+              if (gather->failed) return;
+              try {
+                gather->add(page);
+              } catch (const std::exception& e) {
+                gather->failed = true;
+                gather->rp.deliver(unavailable(std::string{"a node sent an unreadable page: "} + e.what()));
+                return;
+              }
+              if (--gather->pending == 0) gather->finish();
+            },
+            [gather](caf::error& err) {
+              if (gather->failed) return;
+              gather->failed = true;
+              gather->rp.deliver(std::move(err));
+            });
+  }
+  if (gather->pending == 0) gather->finish();
+  return caf::delegated<wire_page>{};
+}
+
+wire_stats local_stats(node_actor* self) {
+  auto& c = self->state.config;
+  wire_stats s;
+  s.node_id = c.membership.self().id;
+  for (uint32_t p = 0; p < c.partitions; ++p) s.partitions_owned += c.membership.owns(p) ? 1 : 0;
+  s.activities_executed = c.metrics->activities_completed.load() + c.metrics->activities_failed.load();
+  s.activities_leased_out = c.cluster->activities_leased_out.load();
+  s.activities_redispatched = c.cluster->activities_redispatched.load();
+  s.activities_rejected = c.cluster->activities_rejected.load();
+  s.messages_out = c.cluster->messages_out.load();
+  s.messages_in = c.cluster->messages_in.load();
+  s.episodes = c.metrics->episodes.load();
+  for (size_t i = 0; i < self->state.peers.size(); ++i)
+    if (self->state.peers[i].node) s.members_up.push_back(c.membership.members()[i].id);
+  return s;
+}
+
+caf::result<std::vector<wire_stats>> stats_all(node_actor* self) {
+  auto& st = self->state;
+  auto all = std::make_shared<std::vector<wire_stats>>();
+  all->push_back(local_stats(self));
+  auto pending = std::make_shared<size_t>(0);
+  for (const auto& p : st.peers)
+    if (p.node) ++*pending;
+  if (*pending == 0) return *all;
+  auto rp = self->make_response_promise();  // takes over the answer: nothing may be returned after it
+  for (const auto& p : st.peers) {
+    if (!p.node) continue;
+    // A node that does not answer is left out: stats report the reachable part of the hub.
+    self->request(p.node, 5s, local_atom::value, stats_atom::value)
+        .then(
+            [rp, all, pending](wire_stats& s) mutable {
+              all->push_back(std::move(s));
+              if (--*pending == 0) rp.deliver(*all);
+            },
+            [rp, all, pending](caf::error&) mutable {
+              if (--*pending == 0) rp.deliver(*all);
+            });
+  }
+  return caf::delegated<std::vector<wire_stats>>{};
+}
+
+caf::result<wire_page> list_local(node_actor* self, const wire_query& query) {
+  self->state.config.cluster->messages_in.fetch_add(1, std::memory_order_relaxed);
+  return local_page(self, query);
+}
+
+}  // namespace perdure::actors::node_impl

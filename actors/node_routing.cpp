@@ -1,0 +1,172 @@
+#include "node_routing.hpp"
+
+#include <perdure/detail/json_payload.hpp>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+namespace perdure::actors::node_impl {
+namespace {
+
+// Stands in for the owning partition of a leased activity: the worker's result becomes the answer
+// to the lease request.
+caf::behavior result_relay(caf::event_based_actor* self, caf::response_promise rp) {
+  return {[=](deliver_atom, const message& result) mutable {
+    rp.deliver(encode_message(result));
+    self->quit();
+  }};
+}
+
+bool owns(node_actor* self, uint32_t partition) {
+  return partition < self->state.config.partitions && self->state.config.membership.owns(partition);
+}
+
+uint32_t partition_of(node_actor* self, const std::string& instance_id) {
+  return self->state.config.store->partition_of(instance_id);
+}
+
+// The owner's node actor, or the error a client gets while it is unreachable.
+caf::expected<caf::actor> owner_node(node_actor* self, uint32_t partition) {
+  const auto& c = self->state.config;
+  const auto index = c.membership.owner_of(partition);
+  const auto& p = self->state.peers[index];
+  if (p.node) return p.node;
+  const auto& m = c.membership.members()[index];
+  return unavailable("partition " + std::to_string(partition) + " is owned by node '" + m.id + "' (" + m.host + ":" +
+                     std::to_string(m.port) + "), which is unreachable: " + p.last_error + "; retry when it is back");
+}
+
+// Answers `rp` with what the owner's node actor answers to the same request.
+template <class Reply, class... Ts>
+caf::result<Reply> forward(node_actor* self, uint32_t partition, std::chrono::milliseconds timeout, Ts&&... xs) {
+  auto node = owner_node(self, partition);
+  if (!node) return node.error();
+  auto rp = self->make_response_promise();
+  self->state.config.cluster->messages_out.fetch_add(1, std::memory_order_relaxed);
+  self->request(*node, timeout, std::forward<Ts>(xs)...)
+      .then([rp](Reply& reply) mutable { rp.deliver(std::move(reply)); },
+            [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return caf::delegated<Reply>{};
+}
+
+// Asks the local partition and answers `rp` with the reply converted by `convert`.
+template <class Reply, class Local, class Convert, class... Ts>
+caf::result<Reply> ask_local(node_actor* self, uint32_t partition, std::chrono::milliseconds timeout, Convert convert,
+                             Ts&&... xs) {
+  auto rp = self->make_response_promise();
+  self->request(self->state.config.directory->partitions[partition], timeout, std::forward<Ts>(xs)...)
+      .then([rp, convert](Local& reply) mutable { rp.deliver(convert(reply)); },
+            [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return caf::delegated<Reply>{};
+}
+
+caf::error check_payload(node_actor* self, const std::string& what, const std::string& json) {
+  try {
+    detail::check_json_payload(what, json, self->state.config.max_payload_bytes);
+  } catch (const payload_error& e) {
+    return make_client_error(client_errc::invalid_argument, e.what());
+  }
+  return caf::none;
+}
+
+}  // namespace
+
+void deliver_message(node_actor* self, wire_message& w) {
+  self->state.config.cluster->messages_in.fetch_add(1, std::memory_order_relaxed);
+  if (!owns(self, w.partition)) {
+    spdlog::warn("dropping a message for partition {}, which this node does not own", w.partition);
+    return;
+  }
+  try {
+    auto msg = decode_message(w.bytes);
+    msg.source_prev_seq = w.prev_seq;
+    self->send(self->state.config.directory->partitions[w.partition], deliver_atom::value, std::move(msg));
+  } catch (const std::exception& e) {
+    spdlog::error("dropping an unreadable message for partition {}: {}", w.partition, e.what());
+  }
+}
+
+void deliver_ack(node_actor* self, uint32_t partition, uint64_t seq) {
+  self->state.config.cluster->messages_in.fetch_add(1, std::memory_order_relaxed);
+  if (owns(self, partition)) self->send(self->state.config.directory->partitions[partition], ack_atom::value, seq);
+}
+
+caf::result<std::string> run_leased(node_actor* self, wire_activity& w) {
+  auto& c = self->state.config;
+  auto* cm = c.cluster;
+  cm->messages_in.fetch_add(1, std::memory_order_relaxed);
+  if (c.metrics->activity_queue_depth.load(std::memory_order_relaxed) >= static_cast<int64_t>(c.max_leased_queue)) {
+    cm->activities_rejected.fetch_add(1, std::memory_order_relaxed);
+    return make_client_error(client_errc::busy, "node '" + c.membership.self().id + "' is busy");
+  }
+  storage::activity_task task;
+  try {
+    task = decode_task(w.task);
+  } catch (const std::exception& e) {
+    return make_client_error(client_errc::invalid_argument, e.what());
+  }
+  // A one-shot relay stands in for the partition: the worker's result becomes the answer.
+  auto relay = self->spawn(result_relay, self->make_response_promise());
+  self->send(c.local_pool, work_atom::value, activity_work{std::move(task), relay, caf::actor{}, 0});
+  return caf::delegated<std::string>{};
+}
+
+caf::result<std::string> route_start(node_actor* self, std::string& name, std::string& input, std::string& id,
+                                     bool return_existing) {
+  if (auto err = check_payload(self, "the input", input)) return err;
+  const auto p = partition_of(self, id);
+  if (!owns(self, p))
+    return forward<std::string>(self, p, forward_timeout, start_atom::value, std::move(name), std::move(input),
+                                std::move(id), return_existing);
+  return ask_local<std::string, std::string>(self, p, forward_timeout, [](std::string& s) { return s; },
+                                             start_atom::value, std::move(name), std::move(input), std::move(id),
+                                             return_existing);
+}
+
+caf::result<std::string> route_command(node_actor* self, std::string& bytes) {
+  message msg;
+  try {
+    msg = decode_message(bytes);
+  } catch (const std::exception& e) {
+    return make_client_error(client_errc::invalid_argument, e.what());
+  }
+  if (auto* raised = std::get_if<events::event_raised>(&msg.event.payload))
+    if (auto err = check_payload(self, "the event payload", raised->input)) return err;
+  const auto p = partition_of(self, msg.instance_id);
+  if (!owns(self, p)) return forward<std::string>(self, p, forward_timeout, command_atom::value, std::move(bytes));
+  return ask_local<std::string, std::string>(self, p, forward_timeout, [](std::string& s) { return s; },
+                                             command_atom::value, std::move(msg));
+}
+
+caf::result<std::string> route_wait(node_actor* self, std::string& id, int64_t timeout_ms) {
+  const auto p = partition_of(self, id);
+  const auto timeout = std::chrono::milliseconds{timeout_ms};
+  if (!owns(self, p)) return forward<std::string>(self, p, timeout, wait_atom::value, std::move(id), timeout_ms);
+  return ask_local<std::string, instance_record>(self, p, timeout, [](instance_record& r) { return encode_record(r); },
+                                                 wait_atom::value, std::move(id));
+}
+
+caf::result<bool> route_purge(node_actor* self, std::string& id) {
+  const auto p = partition_of(self, id);
+  if (!owns(self, p)) return forward<bool>(self, p, forward_timeout, purge_atom::value, std::move(id));
+  return ask_local<bool, bool>(self, p, forward_timeout, [](bool b) { return b; }, purge_atom::value, std::move(id));
+}
+
+caf::result<std::string> route_status(node_actor* self, std::string& id) {
+  const auto p = partition_of(self, id);
+  if (!owns(self, p)) return forward<std::string>(self, p, forward_timeout, status_atom::value, std::move(id));
+  auto record = self->state.config.store->instance(id);
+  return record ? encode_record(*record) : std::string{};
+}
+
+caf::result<wire_history> route_history(node_actor* self, std::string& id) {
+  const auto p = partition_of(self, id);
+  if (!owns(self, p)) return forward<wire_history>(self, p, forward_timeout, history_atom::value, std::move(id));
+  auto& store = *self->state.config.store;
+  if (!store.instance(id)) return make_client_error(client_errc::not_found, "no orchestration instance '" + id + "'");
+  wire_history out;
+  for (const auto& event : store.history(id)) out.events.push_back(encode_event(event));
+  return out;
+}
+
+}  // namespace perdure::actors::node_impl

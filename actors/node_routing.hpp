@@ -1,0 +1,31 @@
+// The node actor's routing: client calls (start, command, wait, purge, status, history) and
+// partition traffic (messages, acknowledgements, leased activities). What concerns a partition
+// this node owns is served here (status and history from the local store); everything else is
+// forwarded to the owner's node actor and its answer relayed, or refused as unavailable while the
+// owner is unreachable.
+#pragma once
+
+#include "node_state.hpp"
+
+#include <caf/result.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace perdure::actors::node_impl {
+
+// Partition traffic from other nodes (their remote_partition proxies and cluster dispatchers).
+void deliver_message(node_actor* self, wire_message& w);
+void deliver_ack(node_actor* self, uint32_t partition, uint64_t seq);
+caf::result<std::string> run_leased(node_actor* self, wire_activity& w);
+
+// The client API.
+caf::result<std::string> route_start(node_actor* self, std::string& name, std::string& input, std::string& id,
+                                     bool return_existing);
+caf::result<std::string> route_command(node_actor* self, std::string& bytes);
+caf::result<std::string> route_wait(node_actor* self, std::string& id, int64_t timeout_ms);
+caf::result<bool> route_purge(node_actor* self, std::string& id);
+caf::result<std::string> route_status(node_actor* self, std::string& id);
+caf::result<wire_history> route_history(node_actor* self, std::string& id);
+
+}  // namespace perdure::actors::node_impl

@@ -1,0 +1,50 @@
+// The node actor's state, shared by the files that implement it, one concern each:
+// node_membership.cpp (joining the hub, hellos, heartbeats, failure detection), node_routing.cpp
+// (client calls and partition traffic: served here for the partitions this node owns, forwarded
+// to the owner's node otherwise), node_gather.cpp (list and stats across every node).
+// node_actor.cpp puts their handlers together into the actor's behavior.
+#pragma once
+
+#include "actor_state.hpp"
+#include "node_actor.hpp"
+#include "protocol.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/error.hpp>
+#include <caf/response_promise.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace perdure::actors::node_impl {
+
+using steady = std::chrono::steady_clock;
+
+// Bounds a forwarded command; the client's own timeout is usually shorter.
+inline constexpr std::chrono::seconds forward_timeout{60};
+
+struct peer {
+  caf::actor node;     // invalid while down
+  uint32_t workers = 0;
+  bool connecting = false;
+  std::string last_error = "not contacted yet";
+};
+
+struct node_state {
+  static inline const char* name = "perdure.node";
+  node_actor_config config;
+  caf::actor connector;
+  std::vector<peer> peers;  // by member index; the entry of this node stays empty
+  bool joining = false;
+  bool joined = false;
+  steady::time_point join_deadline{};
+  std::vector<caf::response_promise> join_waiters;
+};
+
+using node_actor = stateful_actor<node_state>;
+
+inline caf::error unavailable(const std::string& why) { return make_client_error(client_errc::unavailable, why); }
+
+}  // namespace perdure::actors::node_impl
