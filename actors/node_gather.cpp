@@ -2,8 +2,6 @@
 
 #include <caf/all.hpp>
 
-#include "../storage/keys.hpp"
-
 #include <algorithm>
 #include <memory>
 
@@ -12,21 +10,6 @@ namespace perdure::actors::node_impl {
 using namespace std::chrono_literals;
 
 namespace {
-
-// The store's continuation token for "after this record" (storage/query.cpp, token version 1):
-// a merged page continues after its last record on every node.
-std::string token_after(const instance_record& last) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string raw(1, '\1');
-  storage::keys::put_be64(raw, storage::keys::encode_time(last.created_at));
-  raw += last.instance_id;
-  std::string out;
-  for (unsigned char c : raw) {
-    out.push_back(hex[c >> 4]);
-    out.push_back(hex[c & 0xf]);
-  }
-  return out;
-}
 
 wire_page local_page(node_actor* self, const wire_query& query) {
   auto page = self->state.config.store->list(from_wire(query));
@@ -57,7 +40,7 @@ struct list_gather {
       more = true;
       records.resize(page_size);
     }
-    if (more && !records.empty()) out.continuation_token = token_after(records.back());
+    if (more && !records.empty()) out.continuation_token = storage::continuation_token_after(records.back());
     for (const auto& r : records) out.records.push_back(encode_record(r));
     rp.deliver(std::move(out));
   }

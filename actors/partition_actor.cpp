@@ -196,7 +196,15 @@ caf::behavior partition_behavior(partition_actor* self, partition_config config)
         return caf::delegated<instance_record>{};
       },
       [=, &machine](purge_atom, const std::string& instance_id) -> caf::result<bool> {
-        carry_out(self, machine.purge(hold(self), instance_id));
+        const auto caller = hold(self);
+        try {
+          carry_out(self, machine.purge(caller, instance_id));
+        } catch (const std::exception& e) {  // the store failed: CAF 0.17 would stop the actor
+          fail_partition(self, e.what());
+          partition::answer refused{caller, partition::refusal{partition::refusal_code::unavailable,
+                                                               std::string{"the store failed: "} + e.what()}};
+          answer(self, refused);
+        }
         return caf::delegated<bool>{};
       },
       [=, &machine](ack_atom, uint64_t seq) {

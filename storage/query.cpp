@@ -64,6 +64,10 @@ struct cursor {
 
 }  // namespace
 
+std::string continuation_token_after(const instance_record& last) {
+  return encode_token(keys::encode_time(last.created_at), last.instance_id);
+}
+
 std::vector<rocksdb_store::match> rocksdb_store::matches(const instance_query& q, const std::optional<match>& after,
                                                          size_t limit, const rocksdb::Snapshot* snap) const {
   bool wanted[all_runtime_statuses.size()] = {};

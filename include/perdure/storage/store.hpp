@@ -184,6 +184,10 @@ struct commit_result {
 using perdure::instance_page;
 using perdure::instance_query;
 
+/// The continuation token of a page that ends with `last` (what list() returns): a listing merged
+/// from several stores continues after its last record on every one of them.
+std::string continuation_token_after(const instance_record& last);
+
 class hub_store {
  public:
   /// Opens the hub under `dir`, creating it when absent. Throws store_error
