@@ -1,15 +1,18 @@
 // jetstream_log against real nats-server processes on 127.0.0.1: the partition_log contract, and
-// appends that go on across a kill -9 of the stream's leader with every acknowledged record kept.
+// appends that go on across a kill -9 of the stream's leader with every acknowledged record kept;
+// the assignment table and the coordinator lease on the same servers.
 #include "storage/assignment_contract.hpp"
 #include "storage/log_contract.hpp"
 #include "support/free_ports.hpp"
 #include "support/nats_cluster.hpp"
 
 #include <jetstream_assignment_table.hpp>
+#include <jetstream_coordinator_lease.hpp>
 #include <jetstream_log.hpp>
 
 #include <map>
 #include <memory>
+#include <thread>
 
 using namespace perdure;
 using storage::jetstream_connection;
@@ -118,4 +121,53 @@ TEST_CASE("jetstream_assignment_table keeps the assignment_table contract (one s
   storage::jetstream_assignment_table coordinator(a, "contract", 1);
   storage::jetstream_assignment_table stale(b, "contract", 1);
   testing_support::check_assignment_contract(coordinator, stale);
+}
+
+TEST_CASE("jetstream_coordinator_lease: one holder at a time, taken over after the expiry, released at once") {
+  using namespace std::chrono_literals;
+  nats_cluster servers(1);
+  jetstream_connection node_a(options_for(servers));
+  jetstream_connection node_b(options_for(servers));
+  const auto expiry = 1500ms;
+  storage::jetstream_coordinator_lease a(node_a, "lease", 1, expiry);
+  storage::jetstream_coordinator_lease b(node_b, "lease", 1, expiry);
+
+  CHECK(a.hold("a"));
+  CHECK_FALSE(b.hold("b"));
+  CHECK(a.hold("a"));  // renewed
+  CHECK_FALSE(b.hold("b"));
+  b.release("b");  // not the holder: nothing happens
+  CHECK_FALSE(b.hold("b"));
+
+  // A restarted node (a new object) finds its own id in the key and carries on holding it.
+  const auto last_renewal = std::chrono::steady_clock::now();  // the server stores it after this
+  {
+    storage::jetstream_coordinator_lease restarted(node_a, "lease", 1, expiry);
+    CHECK(restarted.hold("a"));
+  }
+
+  // a stops renewing: b gets the role once the key aged out, and not before.
+  bool taken = false;
+  while (!taken && std::chrono::steady_clock::now() < last_renewal + 30s) {
+    std::this_thread::sleep_for(100ms);
+    taken = b.hold("b");
+  }
+  REQUIRE(taken);
+  const auto waited =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - last_renewal);
+  MESSAGE("b took the lease " << waited.count() << " ms after a's last renewal (expiry " << expiry.count() << " ms)");
+  CHECK(waited >= expiry);
+  CHECK_FALSE(a.hold("a"));
+  CHECK(b.hold("b"));
+
+  b.release("b");
+  CHECK(a.hold("a"));  // at once, without waiting for an expiry
+  CHECK_FALSE(b.hold("b"));
+}
+
+TEST_CASE("jetstream_coordinator_lease refuses an expiry JetStream cannot keep") {
+  nats_cluster servers(1);
+  jetstream_connection connection(options_for(servers));
+  CHECK_THROWS_AS(storage::jetstream_coordinator_lease(connection, "lease", 1, std::chrono::milliseconds{50}),
+                  storage::store_error);
 }
