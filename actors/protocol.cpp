@@ -4,7 +4,7 @@
 
 #include <perdure/errors.hpp>
 
-#include "../storage/codec.hpp"
+#include "storage/codec.hpp"
 
 #include <caf/all.hpp>
 

@@ -3,7 +3,7 @@
 // Cap'n Proto messages of every event kind rather than from nothing.
 //
 //   fuzz_history_decoder_seeds DIR
-#include "../tests/storage/test_util.hpp"
+#include "tests/storage/test_util.hpp"
 #include "codec.hpp"
 
 #include <filesystem>

@@ -1,6 +1,6 @@
 #include "cluster_client.hpp"
 
-#include "../actors/protocol.hpp"
+#include "actors/protocol.hpp"
 #include "instance_ids.hpp"
 #include "purge_by_filter.hpp"
 

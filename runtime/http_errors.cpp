@@ -1,6 +1,6 @@
 #include "http_errors.hpp"
 
-#include "../actors/client_errors.hpp"
+#include "actors/client_errors.hpp"
 
 #include <perdure/errors.hpp>
 

@@ -1,7 +1,7 @@
 #include "local_client.hpp"
 
-#include "../actors/client_errors.hpp"
-#include "../actors/protocol.hpp"
+#include "actors/client_errors.hpp"
+#include "actors/protocol.hpp"
 #include "instance_ids.hpp"
 #include "purge_by_filter.hpp"
 

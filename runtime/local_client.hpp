@@ -2,7 +2,7 @@
 // straight to the store (they see the durable state).
 #pragma once
 
-#include "../actors/partition_actor.hpp"
+#include "actors/partition_actor.hpp"
 
 #include <perdure/client.hpp>
 #include <perdure/registry.hpp>

@@ -7,7 +7,7 @@
 // Every hub size runs as a real multi-node cluster (a hub of one is a 1-member cluster, so the
 // node actor and the dispatcher are in the path). Prints orchestrations/s and activities/s, each
 // node's CPU seconds (from /proc/<pid>/stat) and node-to-node messages, and where activities ran.
-#include "../../tests/support/free_ports.hpp"
+#include "tests/support/free_ports.hpp"
 
 #include <perdure/client.hpp>
 

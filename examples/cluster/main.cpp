@@ -10,8 +10,8 @@
 //
 // scripts/cluster.sh starts three of them on 127.0.0.1; tests/cluster and bench/cluster use it too.
 // Without --members it is a single node like any other Perdure program.
-#include "../enrichment/enrich_workflow.hpp"
-#include "../order_fulfillment/order_workflow.hpp"
+#include "examples/enrichment/enrich_workflow.hpp"
+#include "examples/order_fulfillment/order_workflow.hpp"
 
 #include <perdure/combinators.hpp>
 #include <perdure/host.hpp>

@@ -3,7 +3,7 @@
 // event id, so an event appended twice (an activity re-run after a crash) is stored once.
 #pragma once
 
-#include "../common/jsonl_table.hpp"
+#include "examples/common/jsonl_table.hpp"
 #include "clicks.hpp"
 
 #include <filesystem>

@@ -7,7 +7,7 @@
 // and history, then what the external systems saw. DIR/node holds the node's store, DIR/systems the
 // payment ledger, inventory, email outbox and shipping channel (JSON lines). Running it again on the
 // same DIR shows the same orders without running them twice.
-#include "../common/show.hpp"
+#include "examples/common/show.hpp"
 #include "order_systems.hpp"
 #include "order_workflow.hpp"
 

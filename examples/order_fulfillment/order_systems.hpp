@@ -5,7 +5,7 @@
 // order twice returns the first charge, a second refund or email changes nothing.
 #pragma once
 
-#include "../common/jsonl_table.hpp"
+#include "examples/common/jsonl_table.hpp"
 #include "order_types.hpp"
 
 #include <filesystem>

@@ -3,8 +3,8 @@
 //   patterns [chaining|fan-out|async-http|monitor|human|all] [--data DIR]
 //
 // Each prints what it does, the instance's status and its history.
-#include "../common/jsonl_table.hpp"
-#include "../common/show.hpp"
+#include "examples/common/jsonl_table.hpp"
+#include "examples/common/show.hpp"
 #include "patterns.hpp"
 
 #include <perdure/host.hpp>

@@ -1,4 +1,4 @@
-#include "../common/jsonl_table.hpp"
+#include "examples/common/jsonl_table.hpp"
 #include "patterns.hpp"
 
 #include <algorithm>

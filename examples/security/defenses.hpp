@@ -3,7 +3,7 @@
 // per IP; the file is also the audit log of every block, extension and unblock).
 #pragma once
 
-#include "../common/jsonl_table.hpp"
+#include "examples/common/jsonl_table.hpp"
 
 #include <cstdint>
 #include <filesystem>

@@ -6,7 +6,7 @@
 // admin probes from listed IPs get blocked for N seconds (default 3) in DIR/systems/firewall.jsonl,
 // a second probe extends the block, and the blocks are lifted when their durable timers fire.
 // Prints the firewall table as it changes, then each IP guard's state and history.
-#include "../common/show.hpp"
+#include "examples/common/show.hpp"
 #include "defenses.hpp"
 #include "ip_guard.hpp"
 

@@ -1,7 +1,7 @@
 // The management API's transport in-process (runtime/http_server): the connection bound, the
 // bounded worker queue and the cheap lane for health; and the rendering bound of payload_json.
-#include "../../runtime/http_json.hpp"
-#include "../../runtime/http_server.hpp"
+#include "runtime/http_json.hpp"
+#include "runtime/http_server.hpp"
 #include "raw_socket.hpp"
 
 #include <perdure/detail/json_payload.hpp>

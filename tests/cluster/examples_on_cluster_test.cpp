@@ -3,11 +3,11 @@
 // outcomes as on one node, and exactly one warehouse row per click across a kill -9 of a node.
 #include "local_cluster.hpp"
 
-#include "../examples/saga_checks.hpp"
+#include "tests/examples/saga_checks.hpp"
 
-#include "../../examples/enrichment/enrich_workflow.hpp"
-#include "../../examples/enrichment/stores.hpp"
-#include "../../examples/order_fulfillment/order_workflow.hpp"
+#include "examples/enrichment/enrich_workflow.hpp"
+#include "examples/enrichment/stores.hpp"
+#include "examples/order_fulfillment/order_workflow.hpp"
 
 #include <keys.hpp>
 

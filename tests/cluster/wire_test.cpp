@@ -1,8 +1,8 @@
 // Every type that crosses the network round-trips through CAF's binary serializer inside a
 // caf::message (which fails for a type that was not announced), and Perdure values round-trip
 // through their wire encoding; client errors keep their category, code and text.
-#include "../../actors/cluster_membership.hpp"
-#include "../../actors/protocol.hpp"
+#include "actors/cluster_membership.hpp"
+#include "actors/protocol.hpp"
 
 #include <perdure/errors.hpp>
 

@@ -4,8 +4,8 @@
 
 #include "history_helpers.hpp"
 
-#include "../../examples/order_fulfillment/order_systems.hpp"
-#include "../../examples/order_fulfillment/order_types.hpp"
+#include "examples/order_fulfillment/order_systems.hpp"
+#include "examples/order_fulfillment/order_types.hpp"
 
 #include <perdure/instance.hpp>
 

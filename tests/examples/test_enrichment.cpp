@@ -3,8 +3,8 @@
 #include "runtime/node_fixture.hpp"
 #include "support/child_process.hpp"
 
-#include "../../examples/enrichment/enrich_workflow.hpp"
-#include "../../examples/enrichment/stores.hpp"
+#include "examples/enrichment/enrich_workflow.hpp"
+#include "examples/enrichment/stores.hpp"
 
 #include <doctest/doctest.h>
 #include <httplib.h>

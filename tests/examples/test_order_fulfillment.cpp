@@ -3,7 +3,7 @@
 #include "runtime/node_fixture.hpp"
 #include "saga_checks.hpp"
 
-#include "../../examples/order_fulfillment/order_workflow.hpp"
+#include "examples/order_fulfillment/order_workflow.hpp"
 
 #include <doctest/doctest.h>
 

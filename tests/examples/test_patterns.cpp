@@ -2,8 +2,8 @@
 #include "history_helpers.hpp"
 #include "runtime/node_fixture.hpp"
 
-#include "../../examples/common/jsonl_table.hpp"
-#include "../../examples/patterns/patterns.hpp"
+#include "examples/common/jsonl_table.hpp"
+#include "examples/patterns/patterns.hpp"
 
 #include <doctest/doctest.h>
 #include <httplib.h>

@@ -3,8 +3,8 @@
 #include "history_helpers.hpp"
 #include "runtime/node_fixture.hpp"
 
-#include "../../examples/security/defenses.hpp"
-#include "../../examples/security/ip_guard.hpp"
+#include "examples/security/defenses.hpp"
+#include "examples/security/ip_guard.hpp"
 
 #include <doctest/doctest.h>
 

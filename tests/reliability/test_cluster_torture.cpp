@@ -6,7 +6,7 @@
 //
 // Short form by default (CI). Long form: PERDURE_CLUSTER_TORTURE_KILLS=30
 // PERDURE_CLUSTER_TORTURE_INSTANCES=300; PERDURE_TORTURE_SEED replays a run (the seed is printed).
-#include "../cluster/local_cluster.hpp"
+#include "tests/cluster/local_cluster.hpp"
 #include "torture_checks.hpp"
 #include "torture_driver.hpp"
 

@@ -1,8 +1,8 @@
 // One error model: every perdure::error carries its kind (perdure::errc, or storage::errc for a
 // store_error), the wire form between actors keeps it, and the HTTP API answers by it.
-#include "../../actors/client_errors.hpp"
-#include "../../actors/protocol.hpp"
-#include "../../runtime/http_errors.hpp"
+#include "actors/client_errors.hpp"
+#include "actors/protocol.hpp"
+#include "runtime/http_errors.hpp"
 
 #include <perdure/errors.hpp>
 #include <perdure/storage/store.hpp>
