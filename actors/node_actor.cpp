@@ -18,6 +18,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
   auto& st = self->state;
   st.config = std::move(config);
   st.peers.resize(st.config.membership.size());
+  st.config.view->set_reachable(st.config.membership.self_index(), true);
   keep_running_on_unexpected(self);
   st.connector = spawn_connector(self->system());
   self->attach_functor([connector = st.connector](const caf::error&) {

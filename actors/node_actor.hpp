@@ -5,8 +5,8 @@
 //  - the handshake (hello_atom, node_hello): a peer whose partition count or member list differs
 //    from this node's is refused with an error that names both;
 //  - heartbeats (caf::ping_atom -> caf::pong_atom);
-//  - partition traffic for the partitions this node owns (deliver_atom/ack_atom with the partition
-//    number), which remote_partition proxies on other nodes send;
+//  - partition traffic for the partitions whose partition actor runs here (deliver_atom/ack_atom
+//    with the partition number), which remote_partition proxies on other nodes send;
 //  - leased activities (work_atom, wire_activity -> the result message's bytes), refused with
 //    client_errc::busy when the local activity queue is full;
 //  - the client API (start, command, wait, purge, status, history, list, stats): served locally
@@ -17,7 +17,7 @@
 // remote_actor() blocks), exchanges hellos, monitors the peer's node actor and pings it every
 // heartbeat interval. A peer is down on a down_msg or a missed heartbeat; connection attempts go
 // on every interval, so a member that restarts is taken back as soon as it listens again. Each
-// change is told to the proxies of the member's partitions and to the cluster dispatcher.
+// change is told to the proxies, the cluster view and the cluster dispatcher.
 //
 // The actor is detached: it reads the local store (status, history, list) and must not block the
 // scheduler. A failure serving one message (e.g. a corrupt record) is that caller's error: the
@@ -29,10 +29,13 @@
 
 #include "cluster_membership.hpp"
 #include "cluster_metrics.hpp"
+#include "cluster_view.hpp"
 #include "metrics.hpp"
 #include "partition_actor.hpp"
 
 #include <perdure/storage/store.hpp>
+
+#include "storage/replicated_hub.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -48,7 +51,9 @@ struct node_actor_config {
   uint32_t partitions = 0;
   uint32_t workers = 0;
   storage::hub_store* store = nullptr;
-  std::shared_ptr<partition_directory> directory;  // local partitions and remote_partition proxies
+  storage::replicated_hub* replicated = nullptr;   // the same store in a replicated hub, else null
+  std::shared_ptr<cluster_view> view;              // who owns what; which members are reachable
+  std::vector<caf::actor> routers;                 // the remote_partition proxies, told of every member change
   caf::actor dispatcher;                           // the cluster dispatcher
   caf::actor local_pool;                           // runs leased activities
   size_t max_leased_queue = 0;                     // refuse leased work beyond this local queue depth

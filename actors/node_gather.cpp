@@ -12,7 +12,11 @@ using namespace std::chrono_literals;
 namespace {
 
 wire_page local_page(node_actor* self, const wire_query& query) {
-  auto page = self->state.config.store->list(from_wire(query));
+  const auto& c = self->state.config;
+  // A replicated hub's store also holds copies of partitions this node follows: only the ones it
+  // owns are answered from here, so that each record is listed by one node.
+  auto page = c.replicated ? c.replicated->list(from_wire(query), c.view->local_partitions())
+                           : c.store->list(from_wire(query));
   wire_page out;
   out.continuation_token = std::move(page.continuation_token);
   for (const auto& r : page.records) out.records.push_back(encode_record(r));
@@ -52,13 +56,26 @@ caf::result<wire_page> list_all(node_actor* self, const wire_query& query) {
   auto& st = self->state;
   if (query.page_size == 0)
     return make_client_error(client_errc::invalid_argument, "instance_query::page_size must be at least 1");
-  for (size_t i = 0; i < st.peers.size(); ++i) {
-    if (i == st.config.membership.self_index()) continue;
-    if (!st.peers[i].node) {
-      const auto& m = st.config.membership.members()[i];
-      return unavailable("cannot list instances: node '" + m.id + "' holds some of them and is unreachable: " +
-                         st.peers[i].last_error);
+  // Every owner of a partition is asked, and only they: a member that owns nothing (or that was
+  // lost and whose partitions moved) holds no record to list.
+  std::vector<bool> ask(st.peers.size());
+  for (uint32_t p = 0; p < st.config.partitions; ++p) {
+    const auto owner = st.config.view->owner(p);
+    if (owner.member == no_member)
+      return unavailable("cannot list instances: partition " + std::to_string(p) +
+                         " has no owner yet; retry in a few seconds");
+    if (owner.member == st.config.membership.self_index()) {
+      if (!owner.local)
+        return unavailable("cannot list instances: partition " + std::to_string(p) +
+                           " is being taken over by this node; retry in a few seconds");
+      continue;
     }
+    if (!st.peers[owner.member].node) {
+      const auto& m = st.config.membership.members()[owner.member];
+      return unavailable("cannot list instances: node '" + m.id + "' holds some of them and is unreachable: " +
+                         st.peers[owner.member].last_error);
+    }
+    ask[owner.member] = true;
   }
   auto gather = std::make_shared<list_gather>();
   gather->page_size = query.page_size;
@@ -66,7 +83,7 @@ caf::result<wire_page> list_all(node_actor* self, const wire_query& query) {
   // Only now: a response promise takes over the answer, so nothing may be returned after it.
   gather->rp = self->make_response_promise();
   for (size_t i = 0; i < st.peers.size(); ++i) {
-    if (i == st.config.membership.self_index()) continue;
+    if (!ask[i]) continue;
     ++gather->pending;
     self->request(st.peers[i].node, forward_timeout, local_atom::value, list_atom::value, query)
         .then(
@@ -95,7 +112,7 @@ wire_stats local_stats(node_actor* self) {
   auto& c = self->state.config;
   wire_stats s;
   s.node_id = c.membership.self().id;
-  for (uint32_t p = 0; p < c.partitions; ++p) s.partitions_owned += c.membership.owns(p) ? 1 : 0;
+  s.partitions_owned = static_cast<uint32_t>(c.view->local_partitions().size());
   s.activities_executed = c.metrics->activities_completed.load() + c.metrics->activities_failed.load();
   s.activities_leased_out = c.cluster->activities_leased_out.load();
   s.activities_redispatched = c.cluster->activities_redispatched.load();

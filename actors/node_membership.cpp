@@ -56,8 +56,8 @@ std::string hello_problem(node_actor* self, const node_hello& h) {
 
 void tell_member(node_actor* self, size_t index, const caf::actor& node, uint32_t workers) {
   auto& c = self->state.config;
-  for (uint32_t p = 0; p < c.partitions; ++p)
-    if (c.membership.owner_of(p) == index) self->send(c.directory->partitions[p], member_atom::value, node);
+  c.view->set_reachable(index, static_cast<bool>(node));
+  for (const auto& router : c.routers) self->send(router, member_atom::value, static_cast<uint32_t>(index), node);
   self->send(c.dispatcher, member_atom::value, static_cast<uint32_t>(index), node, workers);
 }
 

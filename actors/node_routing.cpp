@@ -17,8 +17,13 @@ caf::behavior result_relay(caf::event_based_actor* self, caf::response_promise r
   }};
 }
 
+// The partition actor of a partition that runs on this node, else an invalid handle.
+caf::actor local_partition(node_actor* self, uint32_t partition) {
+  return self->state.config.view->owner(partition).local;
+}
+
 bool owns(node_actor* self, uint32_t partition) {
-  return partition < self->state.config.partitions && self->state.config.membership.owns(partition);
+  return partition < self->state.config.partitions && local_partition(self, partition);
 }
 
 uint32_t partition_of(node_actor* self, const std::string& instance_id) {
@@ -28,7 +33,14 @@ uint32_t partition_of(node_actor* self, const std::string& instance_id) {
 // The owner's node actor, or the error a client gets while it is unreachable.
 caf::expected<caf::actor> owner_node(node_actor* self, uint32_t partition) {
   const auto& c = self->state.config;
-  const auto index = c.membership.owner_of(partition);
+  const auto owner = c.view->owner(partition);
+  if (owner.member == no_member)
+    return unavailable("partition " + std::to_string(partition) + " has no owner yet (the hub is starting, or " +
+                       "is moving it after a node was lost); retry in a few seconds");
+  if (owner.member == c.membership.self_index())
+    return unavailable("partition " + std::to_string(partition) + " is being taken over by node '" +
+                       c.membership.self().id + "'; retry in a few seconds");
+  const auto index = owner.member;
   const auto& p = self->state.peers[index];
   if (p.node) return p.node;
   const auto& m = c.membership.members()[index];
@@ -54,7 +66,9 @@ template <class Reply, class Local, class Convert, class... Ts>
 caf::result<Reply> ask_local(node_actor* self, uint32_t partition, std::chrono::milliseconds timeout, Convert convert,
                              Ts&&... xs) {
   auto rp = self->make_response_promise();
-  self->request(self->state.config.directory->partitions[partition], timeout, std::forward<Ts>(xs)...)
+  auto local = local_partition(self, partition);
+  if (!local) return owner_node(self, partition).error();  // it moved since the caller checked
+  self->request(local, timeout, std::forward<Ts>(xs)...)
       .then([rp, convert](Local& reply) mutable { rp.deliver(convert(reply)); },
             [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return caf::delegated<Reply>{};
@@ -80,7 +94,7 @@ void deliver_message(node_actor* self, wire_message& w) {
   try {
     auto msg = decode_message(w.bytes);
     msg.source_prev_seq = w.prev_seq;
-    self->send(self->state.config.directory->partitions[w.partition], deliver_atom::value, std::move(msg));
+    self->send(local_partition(self, w.partition), deliver_atom::value, std::move(msg));
   } catch (const std::exception& e) {
     spdlog::error("dropping an unreadable message for partition {}: {}", w.partition, e.what());
   }
@@ -88,7 +102,7 @@ void deliver_message(node_actor* self, wire_message& w) {
 
 void deliver_ack(node_actor* self, uint32_t partition, uint64_t seq) {
   self->state.config.cluster->messages_in.fetch_add(1, std::memory_order_relaxed);
-  if (owns(self, partition)) self->send(self->state.config.directory->partitions[partition], ack_atom::value, seq);
+  if (owns(self, partition)) self->send(local_partition(self, partition), ack_atom::value, seq);
 }
 
 caf::result<std::string> run_leased(node_actor* self, wire_activity& w) {

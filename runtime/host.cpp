@@ -1,11 +1,16 @@
 #include <perdure/host.hpp>
 
-#include "../actors/activity_pool.hpp"
-#include "../actors/cluster_dispatcher.hpp"
-#include "../actors/node_actor.hpp"
-#include "../actors/partition_actor.hpp"
-#include "../actors/protocol.hpp"
-#include "../actors/remote_partition.hpp"
+#include "actors/activity_pool.hpp"
+#include "actors/cluster_dispatcher.hpp"
+#include "actors/node_actor.hpp"
+#include "actors/partition_actor.hpp"
+#include "actors/protocol.hpp"
+#include "actors/remote_partition.hpp"
+#include "actors/replica_manager.hpp"
+#include "storage/log/jetstream.hpp"
+#include "storage/log/jetstream_assignment_table.hpp"
+#include "storage/log/jetstream_coordinator_lease.hpp"
+#include "storage/log/jetstream_log.hpp"
 #include "cluster_client.hpp"
 #include "http_api.hpp"
 #include "local_client.hpp"
@@ -17,12 +22,14 @@
 
 #include <csignal>
 #include <iostream>
+#include <thread>
 
 namespace perdure {
 
 struct host::node {
   node_options options;
   std::unique_ptr<storage::hub_store> store;
+  storage::replicated_hub* replicated = nullptr;  // the store, in a replicated hub
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
   actors::node_metrics metrics;
@@ -37,12 +44,19 @@ struct host::node {
   caf::actor node_actor;
   uint16_t cluster_port = 0;
   std::vector<std::string> member_ids;
+  std::shared_ptr<actors::cluster_view> view;
+  // Replicated cluster only; they outlive the actor system (a partition commits through its log
+  // until it stops).
+  std::unique_ptr<storage::jetstream_connection> nats;
+  actors::replication_resources replication;
+  caf::actor replica_manager;
 };
 
 namespace {
 
 // Stops every actor the node spawned; then ~actor_system can wait for them.
 void stop_actors(host::node& n) {
+  if (n.replica_manager) caf::anon_send_exit(n.replica_manager, caf::exit_reason::user_shutdown);
   if (n.node_actor) {
     if (n.cluster_port != 0) n.system->middleman().unpublish(n.node_actor, n.cluster_port);
     caf::anon_send_exit(n.node_actor, caf::exit_reason::user_shutdown);
@@ -59,6 +73,7 @@ void stop_actors(host::node& n) {
   n.pool = {};
   n.node_actor = nullptr;
   n.cluster_dispatcher = nullptr;
+  n.replica_manager = nullptr;
 }
 
 // Undoes whatever part of a start happened, in reverse: the management API, the actors, the actor
@@ -72,38 +87,112 @@ void shut_down(host::node& n) {
   n.store.reset();
 }
 
-// Cluster mode: partitions this node owns, proxies for the others, the cluster dispatcher, and
-// the published node actor; returns once the node reached another member (or throws).
+actors::partition_config partition_settings(host::node& n, const registry& functions, uint32_t p, caf::actor dispatcher) {
+  const auto& o = n.options;
+  return actors::partition_config{p, n.store.get(), &functions, std::move(dispatcher), n.directory,
+                                  o.max_cached_instances, &n.metrics, episode_limits{o.max_actions_per_episode},
+                                  o.max_payload_bytes};
+}
+
+// Static cluster: the partitions this node owns (p mod N) run here for good, proxies stand in for
+// the others.
+void start_static_partitions(host::node& n, const registry& functions, const actors::cluster_membership& membership,
+                             std::vector<caf::actor>& routers) {
+  auto& system = *n.system;
+  for (uint32_t p = 0; p < n.view->partitions(); ++p) {
+    if (membership.owns(p)) {
+      n.directory->partitions.push_back(
+          actors::spawn_partition(system, partition_settings(n, functions, p, n.cluster_dispatcher)));
+    } else {
+      n.directory->partitions.push_back(actors::spawn_remote_partition(system, p, n.view, n.cluster_metrics));
+      routers.push_back(n.directory->partitions.back());
+    }
+  }
+  // Recovery is queued before the node actor exists, so no message from another node can reach a
+  // partition before it has loaded its de-duplication marks.
+  for (uint32_t p = 0; p < n.view->partitions(); ++p) {
+    const bool here = membership.owns(p);
+    if (here) caf::anon_send(n.directory->partitions[p], actors::recover_atom::value);
+    n.view->set_owner(p, actors::partition_owner{membership.owner_of(p), 0,
+                                                 here ? n.directory->partitions[p] : caf::actor{}, {}});
+  }
+}
+
+// Replicated cluster: every partition is addressed through a proxy that follows the cluster view;
+// the replica manager starts and stops the partition actors as the assignment table says.
+void prepare_replication(host::node& n, const actors::cluster_membership& membership, std::vector<caf::actor>& routers) {
+  const auto& o = n.options;
+  storage::jetstream_options js;
+  for (size_t start = 0; start <= o.nats.size();) {
+    const auto end = std::min(o.nats.find(',', start), o.nats.size());
+    if (end > start) js.servers.push_back(o.nats.substr(start, end - start));
+    start = end + 1;
+  }
+  js.name = "perdure-" + membership.self().id;
+  n.nats = std::make_unique<storage::jetstream_connection>(js);
+  auto& r = n.replication;
+  r.table = std::make_unique<storage::jetstream_assignment_table>(*n.nats, o.hub, o.replicas);
+  r.lease = std::make_unique<storage::jetstream_coordinator_lease>(*n.nats, o.hub, o.replicas, o.heartbeat_timeout);
+  r.open_log = [&nats = *n.nats, hub = o.hub, replicas = o.replicas](uint32_t p) {
+    return std::make_unique<storage::jetstream_log>(nats, hub, p, replicas);
+  };
+  for (uint32_t p = 0; p < n.view->partitions(); ++p) {
+    n.directory->partitions.push_back(actors::spawn_remote_partition(*n.system, p, n.view, n.cluster_metrics));
+    routers.push_back(n.directory->partitions.back());
+  }
+}
+
+void start_replica_manager(host::node& n, const registry& functions, const actors::cluster_membership& membership) {
+  const auto& o = n.options;
+  actors::replica_manager_config config;
+  for (const auto& m : membership.members()) config.members.push_back(m.id);
+  config.self_index = membership.self_index();
+  config.store = n.replicated;
+  config.resources = &n.replication;
+  config.view = n.view;
+  config.spawn_partition = [&n, &functions](uint32_t p) {
+    return actors::spawn_partition(*n.system, partition_settings(n, functions, p, n.cluster_dispatcher));
+  };
+  config.followers = o.followers;
+  config.grace = o.heartbeat_timeout;
+  config.initial_grace = o.join_timeout;
+  config.metrics = &n.cluster_metrics;
+  n.replica_manager = actors::spawn_replica_manager(*n.system, std::move(config));
+  // Start returns once every partition has an owner, so the node's first clients find them.
+  const auto deadline = std::chrono::steady_clock::now() + o.join_timeout;
+  while (!n.view->assigned() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (!n.view->assigned())
+    spdlog::warn("not every partition had an owner after {} ms; calls for them are refused until they have one",
+                 o.join_timeout.count());
+}
+
+// Cluster mode: the partitions (fixed, or as the replicated hub's assignment table says), the
+// cluster dispatcher and the published node actor; returns once the node reached another member
+// (or throws).
 void start_cluster(host::node& n, const registry& functions) {
   const auto& o = n.options;
   auto membership = actors::cluster_membership::parse(o.members, o.node_id);
   auto& system = *n.system;
   for (const auto& member : membership.members()) n.member_ids.push_back(member.id);
   const uint32_t partitions = n.store->partition_count();
+  n.view = std::make_shared<actors::cluster_view>(partitions, membership.size());
   n.cluster_dispatcher = actors::spawn_cluster_dispatcher(
       system, actors::cluster_dispatcher_config{membership.self_index(), membership.size(), n.pool.dispatcher,
                                                 static_cast<uint32_t>(o.activity_workers), o.activity_lease,
                                                 &n.cluster_metrics});
-  for (uint32_t p = 0; p < partitions; ++p) {
-    if (membership.owns(p))
-      n.directory->partitions.push_back(actors::spawn_partition(
-          system, actors::partition_config{p, n.store.get(), &functions, n.cluster_dispatcher, n.directory,
-                                           o.max_cached_instances, &n.metrics,
-                                           episode_limits{o.max_actions_per_episode}, o.max_payload_bytes}));
-    else
-      n.directory->partitions.push_back(actors::spawn_remote_partition(system, p, n.cluster_metrics));
-  }
-  // Recovery is queued before the node actor exists, so no message from another node can reach a
-  // partition before it has loaded its de-duplication marks.
-  for (uint32_t p = 0; p < partitions; ++p)
-    if (membership.owns(p)) caf::anon_send(n.directory->partitions[p], actors::recover_atom::value);
+  std::vector<caf::actor> routers;
+  if (n.replicated)
+    prepare_replication(n, membership, routers);
+  else
+    start_static_partitions(n, functions, membership, routers);
   const auto self = membership.self();
   const auto size = membership.size();
   n.node_actor = actors::spawn_node_actor(
-      system, actors::node_actor_config{std::move(membership), partitions, static_cast<uint32_t>(o.activity_workers),
-                                        n.store.get(), n.directory, n.cluster_dispatcher, n.pool.dispatcher,
-                                        o.activity_workers, o.max_payload_bytes, o.heartbeat_interval,
-                                        o.heartbeat_timeout, &n.metrics, &n.cluster_metrics});
+      system, actors::node_actor_config{membership, partitions, static_cast<uint32_t>(o.activity_workers),
+                                        n.store.get(), n.replicated, n.view, std::move(routers), n.cluster_dispatcher, n.pool.dispatcher, o.activity_workers,
+                                        o.max_payload_bytes, o.heartbeat_interval, o.heartbeat_timeout, &n.metrics,
+                                        &n.cluster_metrics});
   const auto address = o.listen_address.empty() ? self.host : o.listen_address;
   auto port = system.middleman().publish(n.node_actor, self.port, address.c_str(), true);
   if (!port)
@@ -118,9 +207,10 @@ void start_cluster(host::node& n, const registry& functions) {
                  throw error(err.category() == caf::atom("perdure") ? err.context().get_as<std::string>(0)
                                                                     : "cannot join the hub: " + system.render(err));
                });
+  if (n.replicated) start_replica_manager(n, functions, membership);
   n.client = std::make_unique<node_client>(system, n.node_actor);
-  spdlog::info("node '{}' joined the hub: {} members, {} partitions, listening on {}:{}", self.id, size, partitions,
-               address, n.cluster_port);
+  spdlog::info("node '{}' joined the hub: {} members, {} partitions{}, listening on {}:{}", self.id, size, partitions,
+               n.replicated ? " replicated on " + o.nats : std::string{}, address, n.cluster_port);
 }
 
 // Everything that runs on the actor system: the activity pool, the partitions (and in a cluster
@@ -147,8 +237,12 @@ void start_services(host::node& n, const registry& functions) {
     n.http = std::make_unique<http_api>(
         *n.client, n.metrics,
         http_api_options{options.max_payload_bytes * 2 + 4096,
-                         [store = n.store.get()](const instance_query& q) { return store->list(q); },
-                         n.node_actor ? &n.cluster_metrics : nullptr, n.member_ids});
+                         [&n](const instance_query& q) {
+                           // A replicated node lists the partitions it owns; its copies of the others may lag.
+                           return n.replicated ? n.replicated->list(q, n.view->local_partitions()) : n.store->list(q);
+                         },
+                         n.node_actor ? &n.cluster_metrics : nullptr, n.member_ids, n.view,
+                         !options.nats.empty()});
     n.http_port = n.http->start(options.http_address, options.http_port);
     spdlog::info("management API on http://{}:{}", options.http_address, n.http_port);
   }
@@ -168,11 +262,16 @@ void host::start(const node_options& options) {
   auto n = std::make_unique<node>();
   n->options = options;
   try {
-    n->store = storage::hub_store::open(options.data_dir,
-                                        storage::store_options{options.partitions, options.sync, options.max_payload_bytes,
-                                                               options.drop_commits_after_wal_damage
-                                                                   ? storage::wal_damage::drop_after
-                                                                   : storage::wal_damage::refuse});
+    const storage::store_options store_options{
+        options.partitions, options.sync, options.max_payload_bytes,
+        options.drop_commits_after_wal_damage ? storage::wal_damage::drop_after : storage::wal_damage::refuse};
+    if (options.nats.empty()) {
+      n->store = storage::hub_store::open(options.data_dir, store_options);
+    } else {
+      auto replicated = storage::replicated_hub::open(options.data_dir, store_options);
+      n->replicated = replicated.get();
+      n->store = std::move(replicated);
+    }
   } catch (const storage::store_error& e) {
     throw error(make_error_code(e.code()), "cannot open the data directory " + options.data_dir.string() + ": " + e.what());
   }
@@ -192,8 +291,9 @@ void host::start(const node_options& options) {
     shut_down(*n);
     throw;
   }
-  spdlog::info("perdure node started: data {}, {} partitions, {} activity workers, sync {}", options.data_dir.string(),
-               n->store->partition_count(), options.activity_workers, options.sync ? "on" : "off");
+  spdlog::info("perdure node started: data {}, {} partitions, {} activity workers, durability {}",
+               options.data_dir.string(), n->store->partition_count(), options.activity_workers,
+               !options.nats.empty() ? "replicated log on JetStream" : options.sync ? "fsync" : "no fsync");
   node_ = std::move(n);
 }
 

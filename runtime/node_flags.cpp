@@ -63,10 +63,28 @@ std::optional<int> parse_node_flags(int argc, char** argv, node_options& options
       ->capture_default_str()
       ->check(CLI::Range(int64_t{100}, int64_t{600'000}))
       ->group(cluster);
+  auto* replicated = "Replicated cluster (NATS JetStream; docs/architecture.md, \"The replicated cluster\")";
+  app.add_option("--nats", options.nats,
+                 "JetStream servers nats://host:port,...: every commit goes to a replicated log there and a lost "
+                 "node's partitions move to another member; empty: each partition on its owner's disk only")
+      ->group(replicated);
+  app.add_option("--hub", options.hub, "The hub's name on the NATS servers")->capture_default_str()->group(replicated);
+  app.add_option("--replicas", options.replicas, "Replicas of each partition log (1-5; streams that exist keep theirs)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 5))
+      ->group(replicated);
+  app.add_option("--followers", options.followers, "Members that keep a warm copy of each partition")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{16}))
+      ->group(replicated);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+  if (!options.nats.empty() && options.members.empty()) {
+    std::cerr << "--nats needs --members and --node-id (a replicated hub is a cluster)\n";
+    return 2;
   }
   if (!options.members.empty() && options.node_id.empty()) {
     std::cerr << "--members needs --node-id (this node's id in the list)\n";

@@ -218,4 +218,43 @@ hub_meta decode_hub_meta(std::string_view bytes, key_ref where) {
   });
 }
 
+void encode_epoch_start(uint64_t epoch, std::string_view owner, std::string& out) {
+  encode<schema::LogRecord>(out, [&](auto b) {
+    b.setEpoch(epoch);
+    b.setEpochStart(text(std::string{owner}));
+  });
+}
+
+void encode_batch_part(uint64_t epoch, uint32_t part, uint32_t parts, std::string_view bytes, std::string& out) {
+  encode<schema::LogRecord>(out, [&](auto b) {
+    b.setEpoch(epoch);
+    auto batch = b.initBatch();
+    batch.setPart(part);
+    batch.setParts(parts);
+    batch.setBytes(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+  });
+}
+
+log_entry decode_log_entry(std::string_view bytes, key_ref where, std::string& storage) {
+  return read<schema::LogRecord>(bytes, where, "log record", [&](auto r) {
+    log_entry out;
+    out.epoch = r.getEpoch();
+    if (r.isEpochStart()) {
+      out.epoch_start_owner = str(r.getEpochStart());
+      if (out.epoch_start_owner.empty()) throw decode_error("epoch start without an owner");
+      return out;
+    }
+    if (!r.isBatch()) throw decode_error("unknown log record kind");
+    auto batch = r.getBatch();
+    if (batch.getParts() == 0 || batch.getPart() >= batch.getParts())
+      throw decode_error("batch part " + std::to_string(batch.getPart()) + " of " + std::to_string(batch.getParts()));
+    out.part = batch.getPart();
+    out.parts = batch.getParts();
+    auto data = batch.getBytes();
+    storage.assign(reinterpret_cast<const char*>(data.begin()), data.size());
+    out.bytes = storage;
+    return out;
+  });
+}
+
 }  // namespace perdure::storage::codec

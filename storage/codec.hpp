@@ -70,6 +70,20 @@ struct hub_meta {
 void encode_hub_meta(const hub_meta& meta, std::string& out);
 hub_meta decode_hub_meta(std::string_view bytes, key_ref where);
 
+/// A partition log's record: an epoch start (the owner's node id) or one part of a WriteBatch.
+struct log_entry {
+  uint64_t epoch = 0;
+  std::string epoch_start_owner;  // set for an epoch start, empty for a batch part
+  uint32_t part = 0;
+  uint32_t parts = 0;  // 0 for an epoch start
+  std::string_view bytes;  // a batch part's slice; points into the decoded record's storage
+  bool is_epoch_start() const noexcept { return parts == 0; }
+};
+void encode_epoch_start(uint64_t epoch, std::string_view owner, std::string& out);
+void encode_batch_part(uint64_t epoch, uint32_t part, uint32_t parts, std::string_view bytes, std::string& out);
+/// `storage` receives a copy of the part's bytes (log_entry::bytes points into it).
+log_entry decode_log_entry(std::string_view bytes, key_ref where, std::string& storage);
+
 /// store_error(corrupt_record) naming the value's kind, its key (escaped) and the reason.
 store_error corrupt(key_ref where, std::string_view what, std::string_view reason);
 

@@ -156,7 +156,7 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
     wb.Put(cf(cf_partition), s.key, s.value);
   }
 
-  write(wb, "commit");
+  write(p, wb, "commit");
   state.next_outbox = next_outbox;
   return result;
 }

@@ -115,6 +115,11 @@ void outbox_counter_key(std::string& out, uint32_t p) {
   out.push_back('o');
 }
 
+void log_position_key(std::string& out, uint32_t p) {
+  partition_prefix(out, p);
+  out.push_back('l');
+}
+
 void dedup_prefix(std::string& out, uint32_t p) {
   partition_prefix(out, p);
   out.push_back('d');

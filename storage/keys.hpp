@@ -11,6 +11,7 @@
 //   inbox       nothing (see rocksdb_store.hpp); ['i'] in `partition` was its counter: not to reuse
 //   partition   [p]['o']                                -> next outbox seq (8)
 //               [p]['d'][source:4]                      -> dedup watermark (8)
+//               [p]['l']                                -> applied log record seq (8), its epoch (8); cluster mode
 //   default     "hub"                                   -> HubMeta
 //
 // Ids sit last in instance and index keys, so those sort by id bytes (prefix filters are one
@@ -50,6 +51,7 @@ void activity_key(std::string& out, uint32_t p, std::string_view id, int32_t tas
 void timer_key(std::string& out, uint32_t p, time_point fire_at, std::string_view id, int32_t timer_id);
 void seq_key(std::string& out, uint32_t p, uint64_t seq);  // outbox
 void outbox_counter_key(std::string& out, uint32_t p);
+void log_position_key(std::string& out, uint32_t p);
 void dedup_prefix(std::string& out, uint32_t p);
 void dedup_key(std::string& out, uint32_t p, uint32_t source_partition);
 inline constexpr std::string_view hub_key = "hub";

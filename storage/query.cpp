@@ -68,7 +68,8 @@ std::string continuation_token_after(const instance_record& last) {
   return encode_token(keys::encode_time(last.created_at), last.instance_id);
 }
 
-std::vector<rocksdb_store::match> rocksdb_store::matches(const instance_query& q, const std::optional<match>& after,
+std::vector<rocksdb_store::match> rocksdb_store::matches(const instance_query& q, const std::vector<uint32_t>& partitions,
+                                                        const std::optional<match>& after,
                                                          size_t limit, const rocksdb::Snapshot* snap) const {
   bool wanted[all_runtime_statuses.size()] = {};
   for (runtime_status s : q.statuses) wanted[static_cast<size_t>(s)] = true;
@@ -101,7 +102,8 @@ std::vector<rocksdb_store::match> rocksdb_store::matches(const instance_query& q
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
   std::string start;
-  for (uint32_t p = 0; p < partition_count_; ++p) {
+  for (uint32_t p : partitions) {
+    check_partition(p);
     for (runtime_status s : all_runtime_statuses) {
       if (!wanted[static_cast<size_t>(s)]) continue;
       auto c = std::make_unique<cursor>();
@@ -138,6 +140,12 @@ std::vector<rocksdb_store::match> rocksdb_store::matches(const instance_query& q
 }
 
 instance_page rocksdb_store::list(const instance_query& q) const {
+  std::vector<uint32_t> every(partition_count_);
+  for (uint32_t p = 0; p < partition_count_; ++p) every[p] = p;
+  return list(q, every);
+}
+
+instance_page rocksdb_store::list(const instance_query& q, const std::vector<uint32_t>& partitions) const {
   if (q.page_size == 0) throw store_error(errc::invalid_argument, "instance_query::page_size must be at least 1");
   std::optional<match> after;
   if (!q.continuation_token.empty()) {
@@ -145,7 +153,7 @@ instance_page rocksdb_store::list(const instance_query& q) const {
     after = match{created, std::move(id), runtime_status::pending};
   }
   rocksdb::ManagedSnapshot snapshot(db_);
-  auto found = matches(q, after, q.page_size + 1, snapshot.snapshot());
+  auto found = matches(q, partitions, after, q.page_size + 1, snapshot.snapshot());
   instance_page page;
   bool more = found.size() > q.page_size;
   if (more) found.pop_back();

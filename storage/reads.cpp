@@ -123,7 +123,7 @@ bool rocksdb_store::purge(std::string_view id) {
   wb.Delete(cf(cf_index), key);
   delete_history(wb, p, id, row.history_chunks);
   delete_activities(wb, p, id);
-  write(wb, "purge");
+  write(p, wb, "purge");
   return true;
 }
 

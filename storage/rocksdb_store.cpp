@@ -61,10 +61,16 @@ std::unique_ptr<hub_store> hub_store::open(const std::filesystem::path& dir, con
   return std::make_unique<rocksdb_store>(dir, options);
 }
 
-rocksdb_store::rocksdb_store(const std::filesystem::path& dir, const store_options& options)
+std::unique_ptr<replicated_hub> replicated_hub::open(const std::filesystem::path& dir, store_options options) {
+  options.sync = false;
+  return std::make_unique<rocksdb_store>(dir, options, true);
+}
+
+rocksdb_store::rocksdb_store(const std::filesystem::path& dir, const store_options& options, bool replicated)
     // RocksDB's in-memory environment resolves no relative paths.
     : dir_(options.in_memory && dir.is_relative() ? "/" / dir : dir),
-      sync_(options.sync),
+      sync_(options.sync && !replicated),
+      replicated_(replicated),
       max_payload_bytes_(options.max_payload_bytes) {
   std::error_code ec;
   if (options.partition_count == 0 && (options.in_memory || !std::filesystem::exists(dir / "CURRENT", ec)))
@@ -178,14 +184,16 @@ void rocksdb_store::load_hub_meta(uint32_t requested) {
 }
 
 void rocksdb_store::load_counters() {
+  for (uint32_t p = 0; p < partition_count_; ++p) load_counter(p);
+}
+
+void rocksdb_store::load_counter(uint32_t p) {
   std::string key;
-  for (uint32_t p = 0; p < partition_count_; ++p) {
-    keys::outbox_counter_key(key, p);
-    auto v = get(cf_partition, key);
-    if (!v) continue;
-    if (v->size() != 8) throw codec::corrupt({cf_name(cf_partition), key}, "sequence counter", "not 8 bytes");
-    partitions_[p].next_outbox = keys::get_be64(*v);
-  }
+  keys::outbox_counter_key(key, p);
+  auto v = get(cf_partition, key);
+  if (!v) return;
+  if (v->size() != 8) throw codec::corrupt({cf_name(cf_partition), key}, "sequence counter", "not 8 bytes");
+  partitions_[p].next_outbox = keys::get_be64(*v);
 }
 
 uint32_t rocksdb_store::partition_of(std::string_view instance_id) const noexcept {

@@ -1,7 +1,9 @@
-// The RocksDB implementation of hub_store (see keys.hpp for the layout).
+// The RocksDB implementation of hub_store (see keys.hpp for the layout), and of replicated_hub:
+// in cluster mode the same store, its writes going through the partitions' logs first.
 #pragma once
 
 #include "codec.hpp"
+#include "replicated_hub.hpp"
 
 #include <perdure/storage/store.hpp>
 
@@ -23,9 +25,11 @@ enum cf : size_t { cf_default, cf_history, cf_instances, cf_index, cf_activities
 inline constexpr std::array<const char*, cf_count> cf_names{
     "default", "history", "instances", "index", "activities", "timers", "outbox", "inbox", "partition"};
 
-class rocksdb_store final : public hub_store {
+class rocksdb_store final : public replicated_hub {
  public:
-  rocksdb_store(const std::filesystem::path& dir, const store_options& options);
+  /// `replicated`: every partition starts followed (writes refused until lead()), and the local
+  /// store is written without fsync.
+  rocksdb_store(const std::filesystem::path& dir, const store_options& options, bool replicated = false);
   ~rocksdb_store() override;
 
   uint32_t partition_count() const noexcept override { return partition_count_; }
@@ -36,6 +40,7 @@ class rocksdb_store final : public hub_store {
   std::optional<instance_record> instance(std::string_view instance_id) const override;
   perdure::history history(std::string_view instance_id) const override;
   instance_page list(const instance_query& query) const override;
+  instance_page list(const instance_query& query, const std::vector<uint32_t>& partitions) const override;
 
   std::vector<activity_task> pending_activities(uint32_t partition) const override;
   std::vector<timer_entry> timers(uint32_t partition, time_point up_to, size_t limit) const override;
@@ -45,11 +50,27 @@ class rocksdb_store final : public hub_store {
 
   bool purge(std::string_view instance_id) override;
 
+  log_position applied(uint32_t partition) const override;
+  uint64_t read_from(uint32_t partition) const override;
+  void apply(uint32_t partition, const std::vector<log_record>& records) override;
+  void lead(uint32_t partition, partition_log& log, uint64_t epoch) override;
+  void follow(uint32_t partition) override;
+  bool leads(uint32_t partition) const override;
+
  private:
-  // Serializes commit() and purge() of one partition; also guards the outbox's sequence counter.
+  // Serializes commit(), purge() and the replication calls of one partition; also guards the
+  // outbox's sequence counter and the replication state.
   struct partition_state {
-    std::mutex mutex;
+    mutable std::mutex mutex;
     uint64_t next_outbox = 1;
+    // Cluster mode: the leadership (log set while this node leads), and the parts of a batch
+    // read from the log but not yet complete (a follower's).
+    partition_log* log = nullptr;
+    uint64_t epoch = 0;
+    uint64_t last_seq = 0;  // the log's last record as this leader knows it
+    std::string pending_parts;
+    uint32_t pending_next_part = 0;
+    uint64_t pending_through = 0;  // the last record whose part is in pending_parts
   };
   struct match {  // an index entry that passed a query's filters
     uint64_t created = 0;
@@ -61,12 +82,21 @@ class rocksdb_store final : public hub_store {
   void close() noexcept;
   void load_hub_meta(uint32_t requested_count);
   void load_counters();
+  void load_counter(uint32_t partition);
+  log_position applied_locked(uint32_t partition) const;
   /// Throws store_error(io_error) naming the operation, the data dir and RocksDB's status text.
   void check(const rocksdb::Status& s, std::string_view operation) const;
   /// Writes the batch (synced per the options), unless an earlier write failed: after a failed
   /// write the store refuses every write (store_error(io_error) naming the first failure), so
   /// nothing touches a WAL that a failed append left in an unknown state. Reads keep working.
   void write(rocksdb::WriteBatch& batch, std::string_view operation);
+  /// A write of one partition: in cluster mode appended to its log first (see replicated_hub.hpp),
+  /// with the partition's mutex held; else write().
+  void write(uint32_t partition, rocksdb::WriteBatch& batch, std::string_view operation);
+  /// Appends the batch to the leader's log (in parts when it is larger than a record) and returns
+  /// the sequence of its last record.
+  uint64_t append_to_log(uint32_t partition, partition_state& state, const rocksdb::WriteBatch& batch);
+  void put_log_position(rocksdb::WriteBatch& batch, uint32_t partition, log_position position) const;
   void check_partition(uint32_t partition) const;
   rocksdb::ColumnFamilyHandle* cf(size_t which) const { return handles_[which]; }
   std::optional<std::string> get(size_t which, const std::string& key, const rocksdb::Snapshot* snap = nullptr) const;
@@ -77,11 +107,13 @@ class rocksdb_store final : public hub_store {
   void delete_activities(rocksdb::WriteBatch& wb, uint32_t p, std::string_view id) const;
   /// Index entries matching the query's filters (not its page size), in (created, id) order,
   /// starting strictly after `after` when set; at most `limit`.
-  std::vector<match> matches(const instance_query& q, const std::optional<match>& after, size_t limit,
+  std::vector<match> matches(const instance_query& q, const std::vector<uint32_t>& partitions,
+                             const std::optional<match>& after, size_t limit,
                              const rocksdb::Snapshot* snap) const;
 
   std::filesystem::path dir_;
   bool sync_ = true;
+  bool replicated_ = false;
   size_t max_payload_bytes_ = 0;
   uint32_t partition_count_ = 0;
   std::unique_ptr<rocksdb::Env> env_;  // an in-memory hub's, or write faults (tests); outlives db_

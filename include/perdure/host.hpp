@@ -40,8 +40,11 @@ struct node_options {
   int http_port = -1;                      // -1: no management API; 0: any free port
 
   // Cluster. With no members the node is a hub of its own (single-node mode). Otherwise every
-  // node of the hub is started with the same `members` and `partitions`; partition p belongs to
-  // member p mod N of the members sorted by id. See docs/architecture.md, "Cluster".
+  // node of the hub is started with the same `members` and `partitions`. Without `nats`, partition
+  // p belongs to member p mod N of the members sorted by id and lives on that node's disk only.
+  // With `nats`, every partition's commits go to a replicated log on NATS JetStream first, and
+  // ownership follows an assignment table there: a lost node's partitions move to their
+  // followers. See docs/architecture.md, "Cluster" and "The replicated cluster".
   std::string node_id;                      // this node's id in `members`
   std::string members;                      // "id@host:port,id@host:port,..."
   std::string listen_address;               // empty: the host of this node's entry in `members`
@@ -49,6 +52,10 @@ struct node_options {
   std::chrono::milliseconds activity_lease{10'000};   // a lost node's activities run again after it
   std::chrono::milliseconds heartbeat_interval{500};
   std::chrono::milliseconds heartbeat_timeout{3'000};  // a member that misses it is down
+  std::string nats;            // "nats://host:port,...": a replicated hub on these JetStream servers; empty: static
+  std::string hub = "perdure"; // the hub's name on the servers (streams perdure_<hub>_p<n>); letters, digits, - and _
+  int replicas = 3;            // replicas of each partition log and of the assignment table (new streams only)
+  size_t followers = 1;        // nodes that keep a warm copy of each partition
 };
 
 class host {

@@ -33,6 +33,7 @@ class jetstream_connection {
   jetstream_connection& operator=(const jetstream_connection&) = delete;
 
   jsCtx* context() const noexcept { return js_; }
+  natsConnection* connection() const noexcept { return connection_; }
   const jetstream_options& options() const noexcept { return options_; }
 
  private:

@@ -103,6 +103,12 @@ jetstream_log::last_record jetstream_log::last() {
 
 uint64_t jetstream_log::last_seq() { return last().seq; }
 
+size_t jetstream_log::max_record_bytes() const {
+  // The servers' max_payload (1 MiB unless configured), less room for the message's headers.
+  const int64_t limit = natsConnection_GetMaxPayload(connection_.connection());
+  return static_cast<size_t>(std::max<int64_t>(limit - 512, 4096));
+}
+
 std::vector<log_record> jetstream_log::read(uint64_t from, size_t max) {
   std::vector<log_record> out;
   const uint64_t last_seq = this->last_seq();

@@ -24,6 +24,7 @@ class jetstream_log final : public partition_log {
   uint64_t append(std::string_view bytes, uint64_t expected_last, std::string_view record_id) override;
   uint64_t last_seq() override;
   std::vector<log_record> read(uint64_t from, size_t max) override;
+  size_t max_record_bytes() const override;
 
   const std::string& stream() const noexcept { return stream_; }
 

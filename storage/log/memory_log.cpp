@@ -11,6 +11,9 @@ uint64_t memory_log::append(std::string_view bytes, uint64_t expected_last, std:
   if (faulty) --faults_left_;
   if (faulty && fault_ == fault::lost_before_append)
     throw store_error(errc::unavailable, "memory log: injected failure before the append");
+  if (bytes.size() > max_record_bytes_)
+    throw store_error(errc::payload_too_large, "memory log: a record of " + std::to_string(bytes.size()) +
+                                                   " bytes is larger than its limit");
   if (expected_last != last_)
     throw store_error(errc::fenced, "memory log: expected the last record to be " + std::to_string(expected_last) +
                                         ", but it is " + std::to_string(last_) + ": another writer appended");

@@ -19,9 +19,12 @@ class memory_log final : public partition_log {
     lost_after_append,   // unavailable, but the record is stored (its acknowledgement was lost)
   };
 
+  explicit memory_log(size_t max_record_bytes = 1u << 20) : max_record_bytes_(max_record_bytes) {}
+
   uint64_t append(std::string_view bytes, uint64_t expected_last, std::string_view record_id) override;
   uint64_t last_seq() override;
   std::vector<log_record> read(uint64_t from, size_t max) override;
+  size_t max_record_bytes() const override { return max_record_bytes_; }
 
   /// The next `count` appends fail with `what`.
   void inject(fault what, size_t count = 1);
@@ -33,6 +36,7 @@ class memory_log final : public partition_log {
   uint64_t last_ = 0;
   fault fault_ = fault::lost_before_append;
   size_t faults_left_ = 0;
+  size_t max_record_bytes_;
 };
 
 }  // namespace perdure::storage

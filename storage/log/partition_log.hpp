@@ -47,6 +47,9 @@ class partition_log {
 
   /// Up to `max` records with a sequence >= `from`, in order; fewer at the end of the log.
   virtual std::vector<log_record> read(uint64_t from, size_t max) = 0;
+
+  /// The largest record append() takes (jetstream_log: the servers' max_payload).
+  virtual size_t max_record_bytes() const = 0;
 };
 
 }  // namespace perdure::storage

@@ -62,3 +62,21 @@ struct HubMeta {
   formatVersion  @0 :UInt32;
   partitionCount @1 :UInt32;
 }
+
+# One record of a partition log (cluster mode): what a partition's owner appended before it
+# applied the same change to its local store, and what followers apply.
+struct LogRecord {
+  epoch @0 :UInt64;   # the owner's epoch (its assignment's)
+  union {
+    epochStart @1 :Text;      # a new owner (its node id) fences the log: later appends of older owners are refused
+    batch      @2 :BatchPart;
+  }
+}
+
+# A slice of one RocksDB WriteBatch representation: a batch larger than one log record is split
+# into parts appended in order, and applied only once its last part was read.
+struct BatchPart {
+  part  @0 :UInt32;   # 0-based
+  parts @1 :UInt32;
+  bytes @2 :Data;
+}

@@ -1,11 +1,12 @@
-// The proxy for a partition another node owns (actors/remote_partition.*), with real CAF actors: it
-// drops traffic until it knows the owner's node actor (the sender's outbox re-sends it), then
-// forwards deliveries and acknowledgements stamped with its partition, and no message it cannot
-// handle stops it. Regression: its state once began with the proxy itself as the owner (C++20
+// The proxy for a partition that may live on another node (actors/remote_partition.*), with real
+// CAF actors: it drops traffic until it knows the owner's node actor (the sender's outbox re-sends
+// it), then forwards deliveries and acknowledgements stamped with its partition; it follows the
+// cluster view when the partition moves (here or to another member); no message it cannot handle
+// stops it. Regression: its state once began with the proxy itself as the owner (C++20
 // aggregate initialization from the actor pointer, actors/actor_state.hpp), so the first message
 // after a node restart killed it and every later message for that partition was lost.
-#include "../../actors/protocol.hpp"
-#include "../../actors/remote_partition.hpp"
+#include "actors/protocol.hpp"
+#include "actors/remote_partition.hpp"
 
 #include <caf/all.hpp>
 #include <doctest/doctest.h>
@@ -22,14 +23,17 @@ struct proxy_fixture {
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
   cluster_metrics metrics;
+  std::shared_ptr<cluster_view> view = std::make_shared<cluster_view>(4, 3);
   caf::actor proxy;
   static constexpr uint32_t partition = 3;
+  static constexpr uint32_t owner_member = 1;
 
   proxy_fixture() {
     register_types(config);
     config.set("scheduler.max-threads", 2);
     system = std::make_unique<caf::actor_system>(config);
-    proxy = spawn_remote_partition(*system, partition, metrics);
+    view->set_owner(partition, partition_owner{owner_member, 1, {}, {}});
+    proxy = spawn_remote_partition(*system, partition, view, metrics);
   }
   ~proxy_fixture() { caf::anon_send_exit(proxy, caf::exit_reason::user_shutdown); }
 
@@ -68,7 +72,7 @@ TEST_CASE_FIXTURE(proxy_fixture, "traffic before the owner is known is dropped, 
   // A restarted node's partitions re-send their outbox before its peers are connected.
   caf::anon_send(proxy, deliver_atom::value, outbox_message(7));
   caf::anon_send(proxy, ack_atom::value, uint64_t{5});
-  caf::anon_send(proxy, member_atom::value, caf::actor{owner});
+  caf::anon_send(proxy, member_atom::value, owner_member, caf::actor{owner});
   caf::anon_send(proxy, deliver_atom::value, outbox_message(8));
   caf::anon_send(proxy, ack_atom::value, uint64_t{6});
   CHECK(next_at_owner(owner) == 8);
@@ -83,12 +87,12 @@ TEST_CASE_FIXTURE(proxy_fixture, "traffic before the owner is known is dropped, 
 TEST_CASE_FIXTURE(proxy_fixture, "the owner going down and coming back: nothing in between, everything after") {
   caf::scoped_actor before{*system};
   caf::scoped_actor after{*system};
-  caf::anon_send(proxy, member_atom::value, caf::actor{before});
+  caf::anon_send(proxy, member_atom::value, owner_member, caf::actor{before});
   caf::anon_send(proxy, deliver_atom::value, outbox_message(1));
   CHECK(next_at_owner(before) == 1);
-  caf::anon_send(proxy, member_atom::value, caf::actor{});
+  caf::anon_send(proxy, member_atom::value, owner_member, caf::actor{});
   caf::anon_send(proxy, deliver_atom::value, outbox_message(2));
-  caf::anon_send(proxy, member_atom::value, caf::actor{after});
+  caf::anon_send(proxy, member_atom::value, owner_member, caf::actor{after});
   caf::anon_send(proxy, deliver_atom::value, outbox_message(3));
   CHECK(next_at_owner(after) == 3);
   CHECK(next_at_owner(before) == 0);
@@ -96,10 +100,37 @@ TEST_CASE_FIXTURE(proxy_fixture, "the owner going down and coming back: nothing 
 
 TEST_CASE_FIXTURE(proxy_fixture, "a message the proxy has no handler for is dropped without stopping it") {
   caf::scoped_actor owner{*system};
-  caf::anon_send(proxy, member_atom::value, caf::actor{owner});
+  caf::anon_send(proxy, member_atom::value, owner_member, caf::actor{owner});
   caf::anon_send(proxy, std::string{"not a proxy message"});
   caf::anon_send(proxy, caf::make_error(caf::sec::runtime_error, "an error nobody asked for"));
   owner->send(proxy, deliver_atom::value, wire_message{9, "bytes", 0});  // a node actor's message, one-way
   caf::anon_send(proxy, deliver_atom::value, outbox_message(4));
   CHECK(next_at_owner(owner) == 4);
+}
+
+TEST_CASE_FIXTURE(proxy_fixture, "the partition moves here and to another member: the proxy follows the cluster view") {
+  caf::scoped_actor owner{*system};
+  caf::scoped_actor other{*system};
+  caf::scoped_actor local{*system};
+  caf::anon_send(proxy, member_atom::value, owner_member, caf::actor{owner});
+  caf::anon_send(proxy, member_atom::value, uint32_t{2}, caf::actor{other});
+  caf::anon_send(proxy, deliver_atom::value, outbox_message(1));
+  CHECK(next_at_owner(owner) == 1);
+
+  view->set_owner(partition, partition_owner{0, 2, caf::actor{local}, {}});  // taken over by this node
+  caf::anon_send(proxy, deliver_atom::value, outbox_message(2));
+  caf::anon_send(proxy, ack_atom::value, uint64_t{9});
+  int got = 0;
+  for (int i = 0; i < 2; ++i)
+    local->receive([&](deliver_atom, const message& msg) { got += msg.source_seq == 2 ? 1 : 0; },
+                   [&](ack_atom, uint64_t seq) { got += seq == 9 ? 1 : 0; }, caf::after(3s) >> [] {});
+  CHECK(got == 2);  // handed over as they are, not encoded
+
+  view->set_owner(partition, partition_owner{2, 3, {}, {}});  // moved on to member 2
+  caf::anon_send(proxy, deliver_atom::value, outbox_message(3));
+  CHECK(next_at_owner(other) == 3);
+  view->set_owner(partition, partition_owner{});  // between owners: dropped, the outbox re-sends it
+  caf::anon_send(proxy, deliver_atom::value, outbox_message(4));
+  CHECK(next_at_owner(other) == 0);
+  CHECK(next_at_owner(owner) == 0);
 }

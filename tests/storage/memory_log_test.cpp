@@ -15,6 +15,7 @@ struct shared_handle final : storage::partition_log {
   uint64_t append(std::string_view b, uint64_t e, std::string_view id) override { return log->append(b, e, id); }
   uint64_t last_seq() override { return log->last_seq(); }
   std::vector<storage::log_record> read(uint64_t from, size_t max) override { return log->read(from, max); }
+  size_t max_record_bytes() const override { return log->max_record_bytes(); }
 };
 
 }  // namespace

@@ -77,7 +77,7 @@ TEST_CASE("placement: an entry whose owner and followers are live is left as it 
   CHECK_FALSE(plan(0, partition_assignment{"a", {"d", "b"}, 4}, all, 2));  // not in ring order
 }
 
-TEST_CASE("placement: a live owner keeps its epoch; a dead follower is replaced in ring order after the owner") {
+TEST_CASE("placement: a live owner keeps its epoch and a dead follower is replaced in ring order after the owner") {
   CHECK(plan(0, partition_assignment{"a", {"c", "b"}, 3}, {"a", "c", "d"}, 2) ==
         partition_assignment{"a", {"c", "d"}, 3});
   CHECK(plan(0, partition_assignment{"b", {"c", "d"}, 3}, {"a", "b", "c"}, 2) ==

@@ -1,0 +1,58 @@
+// What a cluster node knows of its hub right now: which member owns each partition (in which
+// epoch, and the local partition actor when it is this node), and which members are reachable.
+// Written by the node actor (reachability) and by the replica manager (ownership, in a replicated
+// hub; fixed at start in a static one); read on any thread: the node actor's routing, the
+// partition routers, the management API.
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <vector>
+
+namespace perdure::actors {
+
+inline constexpr size_t no_member = std::numeric_limits<size_t>::max();
+
+struct partition_owner {
+  size_t member = no_member;  // index into the membership's members; no_member while unassigned
+  uint64_t epoch = 0;
+  caf::actor local;  // this node's partition actor, once it runs (only where member is this node)
+  std::vector<size_t> followers;  // members keeping a warm copy (a replicated hub)
+};
+
+class cluster_view {
+ public:
+  cluster_view(uint32_t partitions, size_t members);
+
+  uint32_t partitions() const noexcept { return partitions_; }
+  partition_owner owner(uint32_t partition) const;
+  void set_owner(uint32_t partition, partition_owner owner);
+  /// The partitions whose partition actor runs on this node.
+  std::vector<uint32_t> local_partitions() const;
+  /// Whether every partition has an owner.
+  bool assigned() const;
+
+  void set_reachable(size_t member, bool reachable);
+  std::vector<bool> reachable() const;
+
+ private:
+  // The local actor is held weakly: a detached actor's thread ends only once nothing references
+  // it, and the view lives as long as the host.
+  struct entry {
+    size_t member = no_member;
+    uint64_t epoch = 0;
+    caf::actor_addr local;
+    std::vector<size_t> followers;
+  };
+  const uint32_t partitions_;
+  mutable std::mutex mutex_;
+  std::vector<entry> owners_;
+  std::vector<bool> reachable_;
+};
+
+}  // namespace perdure::actors
