@@ -6,8 +6,8 @@
 // a 5xx, logged; an unreachable owner node with a 503 and Retry-After.
 #pragma once
 
-#include "../actors/cluster_metrics.hpp"
-#include "../actors/metrics.hpp"
+#include "actors/cluster_metrics.hpp"
+#include "actors/metrics.hpp"
 
 #include <perdure/client.hpp>
 

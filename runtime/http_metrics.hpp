@@ -1,8 +1,8 @@
 // The node's metrics in the Prometheus text exposition format (version 0.0.4).
 #pragma once
 
-#include "../actors/cluster_metrics.hpp"
-#include "../actors/metrics.hpp"
+#include "actors/cluster_metrics.hpp"
+#include "actors/metrics.hpp"
 
 #include <perdure/instance.hpp>
 
