@@ -91,6 +91,19 @@ std::string filter_query(const filter_options& f, std::vector<std::string> extra
 
 bool is_terminal_status(const std::string& s) { return s == "Completed" || s == "Failed" || s == "Terminated"; }
 
+// GET /api/cluster; nullopt (after saying so) when the node is a hub of its own.
+std::optional<json> cluster_view(const global_options& g) {
+  node_client node(g.endpoint, g.timeout);
+  json view = node.get("/api/cluster").body;
+  if (view.value("status", "") != "SingleNode") return view;
+  if (g.output == output_format::json) {
+    print_json(view);
+  } else {
+    std::cout << "the node at " << g.endpoint << " is a hub of its own (started without --members): no cluster\n";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool filter_options::any() const noexcept {
@@ -230,6 +243,47 @@ exit_code wait(const global_options& g, const std::string& id, double timeout_se
                                                 std::chrono::duration<double>(timeout_seconds))));
     std::this_thread::sleep_for(std::min(interval, deadline - steady::now()));
   }
+}
+
+}  // namespace perdure::cli
+
+namespace perdure::cli {
+
+exit_code cluster_members(const global_options& g) {
+  const auto view = cluster_view(g);
+  if (!view) return exit_code::ok;
+  json members = json::array();
+  for (const json& m : view->value("members", json::array())) {
+    json owned = json::array();
+    for (const json& p : view->value("partitions", json::array()))
+      if (p.value("owner", json()) == m.value("nodeId", json())) owned.push_back(p.value("partition", json()));
+    members.push_back(json{{"nodeId", m.value("nodeId", json())},
+                           {"reachable", m.value("reachable", false)},
+                           {"partitionsOwned", std::move(owned)}});
+  }
+  if (g.output == output_format::json) {
+    print_json(json{{"status", view->value("status", json())},
+                    {"nodeId", view->value("nodeId", json())},
+                    {"replicated", view->value("replicated", false)},
+                    {"members", std::move(members)}});
+  } else {
+    print_member_table(std::cout, members);
+  }
+  return exit_code::ok;
+}
+
+exit_code cluster_partitions(const global_options& g) {
+  const auto view = cluster_view(g);
+  if (!view) return exit_code::ok;
+  const json partitions = view->value("partitions", json::array());
+  if (g.output == output_format::json) {
+    print_json(json{{"nodeId", view->value("nodeId", json())},
+                    {"replicated", view->value("replicated", false)},
+                    {"partitions", partitions}});
+  } else {
+    print_partition_table(std::cout, partitions);
+  }
+  return exit_code::ok;
 }
 
 }  // namespace perdure::cli

@@ -46,5 +46,9 @@ exit_code command(const global_options& g, const std::string& verb, const std::s
 exit_code purge(const global_options& g, const std::string& id, const filter_options& filters);
 exit_code wait(const global_options& g, const std::string& id, double timeout_seconds, double interval_seconds,
                bool show_input);
+/// `cluster members`: each member of the node's hub, whether the node reaches it, the partitions it owns.
+exit_code cluster_members(const global_options& g);
+/// `cluster partitions`: each partition's owner, epoch and followers, as the node sees them.
+exit_code cluster_partitions(const global_options& g);
 
 }  // namespace perdure::cli

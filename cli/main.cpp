@@ -1,4 +1,5 @@
-// perdure: manage the orchestrations of a Perdure node from the shell (docs/cli.md).
+// perdure: manage the orchestrations of a Perdure node, and look at its cluster, from the shell
+// (docs/cli.md).
 #include "commands.hpp"
 
 #include <CLI/CLI.hpp>
@@ -107,6 +108,13 @@ int run(int argc, char** argv) {
   wait_cmd->add_option("--interval", interval, "Seconds between polls")->capture_default_str();
   wait_cmd->add_flag("--no-input", flag_b, "Leave the input out");
   wait_cmd->callback([&] { action = [&] { return wait(g, id, timeout, interval, !flag_b); }; });
+
+  auto* cluster_cmd = app.add_subcommand("cluster", "The node's hub: its members and who owns each partition");
+  cluster_cmd->require_subcommand(1);
+  cluster_cmd->add_subcommand("members", "Each member: whether the node reaches it, the partitions it owns")
+      ->callback([&] { action = [&] { return cluster_members(g); }; });
+  cluster_cmd->add_subcommand("partitions", "Each partition: its owner, epoch and followers, as the node sees them")
+      ->callback([&] { action = [&] { return cluster_partitions(g); }; });
 
   try {
     app.parse(argc, argv);

@@ -127,6 +127,50 @@ void print_instance_table(std::ostream& out, const json& instances) {
   }
 }
 
+namespace {
+// Columns padded to their widest cell, two spaces apart; the header is the first row.
+void print_rows(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  }
+  for (const auto& row : rows) {
+    for (size_t c = 0; c + 1 < row.size(); ++c) out << pad(row[c], widths[c] + 2);
+    if (!row.empty()) out << row.back();
+    out << '\n';
+  }
+}
+
+// "0,3,5", or "-" when there is none.
+std::string joined(const json& values) {
+  std::string s;
+  if (values.is_array())
+    for (const json& v : values) s += (s.empty() ? "" : ",") + (v.is_string() ? v.get<std::string>() : v.dump());
+  return s.empty() ? "-" : s;
+}
+}  // namespace
+
+void print_member_table(std::ostream& out, const json& members) {
+  std::vector<std::vector<std::string>> rows{{"MEMBER", "REACHABLE", "OWNED", "PARTITIONS"}};
+  for (const json& m : members) {
+    const json owned = m.value("partitionsOwned", json::array());
+    rows.push_back({text(m, "nodeId"), m.value("reachable", false) ? "yes" : "no", std::to_string(owned.size()),
+                    joined(owned)});
+  }
+  print_rows(out, rows);
+}
+
+void print_partition_table(std::ostream& out, const json& partitions) {
+  std::vector<std::vector<std::string>> rows{{"PARTITION", "OWNER", "EPOCH", "FOLLOWERS"}};
+  for (const json& p : partitions) {
+    const std::string owner = text(p, "owner");
+    rows.push_back({text(p, "partition"), owner.empty() ? "(unassigned)" : owner, text(p, "epoch"),
+                    joined(p.value("followers", json::array()))});
+  }
+  print_rows(out, rows);
+}
+
 void print_timeline(std::ostream& out, const json& events, bool episodes) {
   std::optional<time_point> first;
   std::map<long long, started_task> tasks;  // by task or timer id: for the durations

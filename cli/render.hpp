@@ -1,5 +1,5 @@
-// Human-readable output of the CLI (--output table): instances, instance lists and history
-// timelines, from the management API's JSON.
+// Human-readable output of the CLI (--output table): instances, instance lists, history
+// timelines and the cluster's members and partitions, from the management API's JSON.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -18,6 +18,11 @@ std::string short_payload(const nlohmann::json& value, size_t width = 60);
 
 void print_instance(std::ostream& out, const nlohmann::json& instance);
 void print_instance_table(std::ostream& out, const nlohmann::json& instances);
+
+/// `cluster members`: {"members": [{"nodeId", "reachable", "partitionsOwned": [partition, ...]}]}.
+void print_member_table(std::ostream& out, const nlohmann::json& members);
+/// `cluster partitions`: the "partitions" of GET /api/cluster.
+void print_partition_table(std::ostream& out, const nlohmann::json& partitions);
 
 /// One line per event: time, offset from the first event, kind, key fields; completions show how
 /// long their task, timer or sub-orchestration took. EpisodeStarted markers only with `episodes`.

@@ -7,6 +7,8 @@
 #include "http_time.hpp"
 #include "http_url.hpp"
 
+#include "actors/cluster_view.hpp"
+
 #include <perdure/detail/json_payload.hpp>
 
 #include <nlohmann/json.hpp>
@@ -280,7 +282,11 @@ struct http_api::impl {
   // The members of the hub and which of them this node reaches; a cluster-wide call.
   response cluster_view() {
     auto* cluster = dynamic_cast<cluster_client*>(&hub);
-    if (!cluster) return json_response(200, json{{"status", "SingleNode"}, {"members", json::array()}});
+    if (!cluster)
+      return json_response(200, json{{"status", "SingleNode"},
+                                     {"replicated", false},
+                                     {"members", json::array()},
+                                     {"partitions", json::array()}});
     const std::vector<node_stats> nodes = cluster->cluster_stats();
     json members = json::array();
     size_t reachable = 0;
@@ -304,8 +310,32 @@ struct http_api::impl {
     const bool all_up = reachable == options.member_ids.size();
     return json_response(200, json{{"status", all_up ? "AllMembersUp" : "MembersDown"},
                                    {"nodeId", nodes.empty() ? "" : nodes.front().node_id},
+                                   {"replicated", options.replicated},
                                    {"members", std::move(members)},
-                                   {"nodes", std::move(stats)}});
+                                   {"nodes", std::move(stats)},
+                                   {"partitions", partitions_json()}});
+  }
+
+  // Who owns each partition, in which epoch, who follows it, as this node sees it now (its view
+  // follows the assignment table one replica manager round behind).
+  json partitions_json() const {
+    json out = json::array();
+    if (!options.view) return out;
+    const auto member = [&](size_t index) {
+      return index < options.member_ids.size() ? json(options.member_ids[index]) : json();
+    };
+    for (uint32_t p = 0; p < options.view->partitions(); ++p) {
+      const actors::partition_owner owner = options.view->owner(p);
+      json followers = json::array();
+      for (size_t f : owner.followers)
+        if (f < options.member_ids.size()) followers.push_back(options.member_ids[f]);
+      out.push_back(json{{"partition", p},
+                         {"owner", member(owner.member)},  // null while unassigned
+                         {"epoch", owner.epoch},
+                         {"followers", std::move(followers)},
+                         {"ledHere", static_cast<bool>(owner.local)}});
+    }
+    return out;
   }
 
   // Counts by paging through the instance index: O(instances) per scrape, no extra bookkeeping
@@ -323,7 +353,8 @@ struct http_api::impl {
   }
 
   response metrics_text() {
-    return response{200, "text/plain; version=0.0.4", {}, prometheus_text(metrics, count_instances(), options.cluster)};
+    return response{200, "text/plain; version=0.0.4", {}, prometheus_text(metrics, count_instances(), options.cluster,
+                                                                         options.view.get())};
   }
 };
 

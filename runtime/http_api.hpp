@@ -16,6 +16,10 @@
 #include <string>
 #include <vector>
 
+namespace perdure::actors {
+class cluster_view;
+}
+
 namespace perdure {
 
 struct http_api_options {
@@ -25,6 +29,10 @@ struct http_api_options {
   std::function<instance_page(const instance_query&)> list_local;
   const actors::cluster_metrics* cluster = nullptr;  // a cluster node's networking counters, if any
   std::vector<std::string> member_ids;  // a cluster node's members (itself included), for /api/cluster
+  /// A cluster node's view of its hub (owner, epoch and followers of each partition, by index into
+  /// member_ids), for /api/cluster and the per-partition metrics; null on a single node.
+  std::shared_ptr<const actors::cluster_view> view;
+  bool replicated = false;  // the hub keeps its partitions' logs on NATS JetStream (--nats)
 };
 
 class http_api {

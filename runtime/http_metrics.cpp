@@ -1,6 +1,9 @@
 #include "http_metrics.hpp"
 
+#include "actors/cluster_view.hpp"
+
 #include <cstdio>
+#include <vector>
 
 namespace perdure {
 namespace {
@@ -73,12 +76,54 @@ void cluster_text(std::string& out, const actors::cluster_metrics& c) {
          load(c.activities_redispatched));
   metric(out, "perdure_cluster_activities_rejected_total", "counter",
          "Activities from other nodes refused because this node's queue was full.", load(c.activities_rejected));
+  // A replicated hub (--nats); they stay 0 in a static cluster.
+  metric(out, "perdure_cluster_takeovers_total", "counter",
+         "Times this node began to lead a partition in a new epoch: its first assignment, or a takeover from a "
+         "lost owner (replicated hub).",
+         load(c.takeovers));
+  metric(out, "perdure_cluster_leaderships_lost_total", "counter",
+         "Partitions this node led until their log refused an append (a newer owner fenced it) or could not be "
+         "reached; each was stopped and, if still assigned here, restarted from the log (replicated hub).",
+         load(c.leaderships_lost));
+  metric(out, "perdure_cluster_assignments_changed_total", "counter",
+         "Assignment table entries (owner, followers, epoch of a partition) this node wrote as the coordinator "
+         "(replicated hub).",
+         load(c.assignments_changed));
+  metric(out, "perdure_cluster_log_records_followed_total", "counter",
+         "Partition log records this node applied to its copies: as a follower, or catching up before it leads "
+         "(replicated hub).",
+         load(c.records_followed));
+  metric(out, "perdure_cluster_follower_lag_records", "gauge",
+         "Partition log records this node has not applied yet, summed over the partitions it follows (replicated "
+         "hub; as of the replica manager's last round).",
+         load(c.follower_lag));
+  metric(out, "perdure_cluster_coordinator", "gauge",
+         "1 while this node holds the coordinator lease and applies the placement rules, else 0 (replicated hub).",
+         load(c.coordinator));
+}
+
+// One sample per partition and family, from this node's view (which may lag the assignment table
+// by one replica manager round).
+void partition_text(std::string& out, const actors::cluster_view& view) {
+  std::vector<actors::partition_owner> owners;
+  for (uint32_t p = 0; p < view.partitions(); ++p) owners.push_back(view.owner(p));
+  const auto label = [](const char* name, uint32_t p) {
+    return std::string(name) + "{partition=\"" + std::to_string(p) + "\"}";
+  };
+  family(out, "perdure_partition_epoch", "gauge",
+         "The partition's ownership epoch as this node sees it: it grows by one each time the partition moves to "
+         "a new owner (always 0 in a static cluster).");
+  for (uint32_t p = 0; p < owners.size(); ++p) sample(out, label("perdure_partition_epoch", p), owners[p].epoch);
+  family(out, "perdure_partition_led_here", "gauge",
+         "1 when the partition's actor runs on this node (this node owns and leads it), else 0.");
+  for (uint32_t p = 0; p < owners.size(); ++p)
+    sample(out, label("perdure_partition_led_here", p), owners[p].local ? 1 : 0);
 }
 
 }  // namespace
 
 std::string prometheus_text(const actors::node_metrics& m, const instance_counts& instances,
-                            const actors::cluster_metrics* cluster) {
+                            const actors::cluster_metrics* cluster, const actors::cluster_view* view) {
   std::string out;
   family(out, "perdure_instances", "gauge", "Orchestration instances held by this node, by runtime status.");
   for (runtime_status s : all_runtime_statuses)
@@ -106,6 +151,7 @@ std::string prometheus_text(const actors::node_metrics& m, const instance_counts
   metric(out, "perdure_activity_queue_depth", "gauge", "Activities handed to the workers and not started yet.",
          load(m.activity_queue_depth));
   if (cluster) cluster_text(out, *cluster);
+  if (view) partition_text(out, *view);
   return out;
 }
 

@@ -10,12 +10,17 @@
 #include <cstdint>
 #include <string>
 
+namespace perdure::actors {
+class cluster_view;
+}
+
 namespace perdure {
 
 using instance_counts = std::array<uint64_t, all_runtime_statuses.size()>;  // indexed by runtime_status
 
-/// `cluster`: a cluster node's networking counters, exported too when given.
+/// `cluster`: a cluster node's networking and replication counters, exported too when given;
+/// `view`: its view of the hub, exported as one epoch and one led-here sample per partition.
 std::string prometheus_text(const actors::node_metrics& metrics, const instance_counts& instances,
-                            const actors::cluster_metrics* cluster);
+                            const actors::cluster_metrics* cluster, const actors::cluster_view* view = nullptr);
 
 }  // namespace perdure

@@ -365,6 +365,8 @@ TEST_CASE("health and Prometheus metrics") {
   for (const char* name : {"perdure_episodes_total ", "perdure_commits_total ", "perdure_activity_queue_depth ",
                            "perdure_timers_fired_total "})
     CHECK_MESSAGE(text.find(std::string("\n") + name) != std::string::npos, name);
+  CHECK(text.find("perdure_cluster_") == std::string::npos);  // a single node has no cluster metrics
+  CHECK(text.find("perdure_partition_") == std::string::npos);
 
   // The node is idle: every commit is counted in both histograms of commits.
   const double commits = sample_value(text, "perdure_commits_total");
@@ -645,6 +647,8 @@ TEST_CASE("health is about this node, the cluster view is a route of its own") {
   const json cluster = body_of(http.Get("/api/cluster"));
   CHECK(cluster["status"] == "SingleNode");
   CHECK(cluster["members"].empty());
+  CHECK(cluster["partitions"].empty());
+  CHECK(cluster["replicated"] == false);
   CHECK(node.stop() == 0);
 }
 

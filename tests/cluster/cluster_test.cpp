@@ -239,6 +239,17 @@ TEST_CASE("a cluster node's /metrics counts members up and node-to-node traffic"
   CHECK(value("perdure_cluster_members_up") == 2);
   CHECK(value("perdure_cluster_messages_out_total") > 0);
   CHECK(value("perdure_cluster_messages_in_total") > 0);
+  // A static hub: no replication, and a's partitions (0 and 3 of 6) run on a for good, in epoch 0.
+  for (const char* name : {"perdure_cluster_takeovers_total", "perdure_cluster_leaderships_lost_total",
+                           "perdure_cluster_assignments_changed_total", "perdure_cluster_log_records_followed_total",
+                           "perdure_cluster_follower_lag_records", "perdure_cluster_coordinator"})
+    CHECK_MESSAGE(value(name) == 0, name);
+  for (int p = 0; p < 6; ++p) {
+    const std::string label = "{partition=\"" + std::to_string(p) + "\"}";
+    CHECK(value("perdure_partition_epoch" + label) == 0);
+    CHECK_MESSAGE(value("perdure_partition_led_here" + label) == (p % 3 == 0 ? 1 : 0), p);
+  }
+  CHECK(metrics->body.find("# TYPE perdure_partition_led_here gauge\n") != std::string::npos);
 
   cluster.kill(2);
   const auto deadline = std::chrono::steady_clock::now() + 30s;
