@@ -1,6 +1,12 @@
 // W1 and W2 on local clusters of 1, 2 and 3 cluster_node processes on 127.0.0.1.
 //
 //   cluster_bench [--nodes 1,2,3] [--w1 N] [--w2 N] [--fan F] [--partitions P] [--workers W] [--sync on|off]
+//                 [--nats N [--takeover]]
+//
+// --nats N: a replicated hub on N nats-server processes (JetStream, started here on free ports):
+// every commit goes to the partition's log first. Also prints the commit latency (p50/p99 from
+// the nodes' /metrics histogram, which includes the log append) and, with --takeover, the time
+// from a kill -9 of one node until instances on every partition complete again.
 //
 // W1  N orchestrations of 3 no-op activities in sequence ("Chain"), started through every node.
 // W2  N orchestrations fanning out to F no-op activities each ("FanOut").
@@ -8,12 +14,18 @@
 // node actor and the dispatcher are in the path). Prints orchestrations/s and activities/s, each
 // node's CPU seconds (from /proc/<pid>/stat) and node-to-node messages, and where activities ran.
 #include "tests/support/free_ports.hpp"
+#include "tests/support/nats_cluster.hpp"
+
+#include <httplib.h>
 
 #include <perdure/client.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -35,6 +47,7 @@ using steady = std::chrono::steady_clock;
 struct node_process {
   pid_t pid = -1;
   uint16_t port = 0;
+  uint16_t http_port = 0;
 };
 
 pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log) {
@@ -74,19 +87,20 @@ struct cluster_run {
 };
 
 cluster_run start_cluster(size_t count, const std::filesystem::path& dir, uint32_t partitions, size_t workers,
-                          const std::string& sync) {
-  const uint16_t base = perdure::testing_support::free_base_port(static_cast<uint16_t>(count));
+                          const std::string& sync, const std::string& nats) {
+  const uint16_t base = perdure::testing_support::free_base_port(static_cast<uint16_t>(2 * count));
   std::string members;
   for (size_t i = 0; i < count; ++i)
     members += (i ? "," : "") + std::string(1, static_cast<char>('a' + i)) + "@127.0.0.1:" + std::to_string(base + i);
   cluster_run run;
   for (size_t i = 0; i < count; ++i) {
     const std::string id(1, static_cast<char>('a' + i));
-    run.nodes.push_back({spawn({CLUSTER_NODE_PATH, "--node-id", id, "--members", members, "--data", (dir / id).string(),
-                                "--partitions", std::to_string(partitions), "--workers", std::to_string(workers),
-                                "--sync", sync, "--log-level", "error"},
-                               dir / (id + ".log")),
-                         static_cast<uint16_t>(base + i)});
+    const auto http_port = static_cast<uint16_t>(base + count + i);
+    std::vector<std::string> args{CLUSTER_NODE_PATH, "--node-id", id, "--members", members, "--data", (dir / id).string(),
+                                  "--partitions", std::to_string(partitions), "--workers", std::to_string(workers),
+                                  "--sync", sync, "--log-level", "error", "--http-port", std::to_string(http_port)};
+    if (!nats.empty()) args.insert(args.end(), {"--nats", nats, "--hub", "bench"});
+    run.nodes.push_back({spawn(args, dir / (id + ".log")), static_cast<uint16_t>(base + i), http_port});
   }
   // Ready: every node reaches every other one.
   for (auto& node : run.nodes) {
@@ -94,7 +108,11 @@ cluster_run start_cluster(size_t count, const std::filesystem::path& dir, uint32
     for (;;) {
       try {
         auto client = perdure::connect("127.0.0.1", node.port);
-        if (client->cluster_stats().size() == count) {
+        // Ready: reaches every node, and (a replicated hub) every partition runs on some node.
+        const auto stats = client->cluster_stats();
+        uint32_t owned = 0;
+        for (const auto& s : stats) owned += s.partitions_owned;
+        if (stats.size() == count && owned == partitions) {
           run.clients.push_back(std::move(client));
           break;
         }
@@ -140,23 +158,62 @@ double run_workload(cluster_run& run, const std::string& name, const std::string
   return std::chrono::duration<double>(steady::now() - started).count();
 }
 
+// The commit latency histogram of every node's /metrics, summed: cumulative counts by upper
+// bound in seconds (+Inf last).
+std::vector<std::pair<double, double>> commit_latency(cluster_run& run) {
+  std::map<double, double> buckets;
+  for (auto& node : run.nodes) {
+    httplib::Client http("127.0.0.1", node.http_port);
+    auto res = http.Get("/metrics");
+    if (!res || res->status != 200) continue;
+    std::istringstream lines(res->body);
+    for (std::string line; std::getline(lines, line);) {
+      const std::string prefix = "perdure_commit_latency_seconds_bucket{le=\"";
+      if (line.rfind(prefix, 0) != 0) continue;
+      const auto close = line.find('"', prefix.size());
+      const std::string le = line.substr(prefix.size(), close - prefix.size());
+      const double bound = le == "+Inf" ? std::numeric_limits<double>::infinity() : std::stod(le);
+      buckets[bound] += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  return {buckets.begin(), buckets.end()};
+}
+
+// The bucket bound below which `q` of the commits between two scrapes fall.
+std::string quantile(const std::vector<std::pair<double, double>>& before,
+                     const std::vector<std::pair<double, double>>& after, double q) {
+  if (after.empty()) return "?";
+  const double total = after.back().second - (before.empty() ? 0 : before.back().second);
+  for (size_t i = 0; i < after.size(); ++i) {
+    const double count = after[i].second - (i < before.size() ? before[i].second : 0);
+    if (count >= q * total)
+      return std::isinf(after[i].first) ? "> " + std::to_string(after[i - 1].first * 1000) + " ms"
+                                        : "<= " + std::to_string(after[i].first * 1000).substr(0, 5) + " ms";
+  }
+  return "?";
+}
+
 struct snapshot {
   std::vector<double> cpu;
   std::vector<perdure::node_stats> stats;
+  std::vector<std::pair<double, double>> commit_latency;
 };
 
 snapshot take(cluster_run& run) {
   snapshot s;
   for (auto& node : run.nodes) s.cpu.push_back(cpu_seconds(node.pid));
   s.stats = run.clients[0]->cluster_stats();
+  s.commit_latency = commit_latency(run);
   std::sort(s.stats.begin(), s.stats.end(), [](auto& a, auto& b) { return a.node_id < b.node_id; });
   return s;
 }
 
 void report(const std::string& workload, size_t nodes, int instances, int activities, double seconds,
             const snapshot& before, const snapshot& after) {
-  std::printf("%s nodes=%zu: %d orchestrations in %.2f s = %.0f orch/s, %.0f activities/s\n", workload.c_str(), nodes,
-              instances, seconds, instances / seconds, activities / seconds);
+  std::printf("%s nodes=%zu: %d orchestrations in %.2f s = %.0f orch/s, %.0f activities/s; commit latency p50 %s, p99 %s\n",
+              workload.c_str(), nodes, instances, seconds, instances / seconds, activities / seconds,
+              quantile(before.commit_latency, after.commit_latency, 0.5).c_str(),
+              quantile(before.commit_latency, after.commit_latency, 0.99).c_str());
   for (size_t i = 0; i < after.stats.size(); ++i) {
     const auto& a = after.stats[i];
     const auto& b = before.stats[i];
@@ -169,6 +226,43 @@ void report(const std::string& workload, size_t nodes, int instances, int activi
   std::fflush(stdout);
 }
 
+// kill -9 of the last node, then instances with fresh ids (so on every partition, the lost
+// node's among them) are started and awaited through the first node, retrying while a partition
+// has no owner: the time until all completed.
+double takeover_seconds(cluster_run& run, int instances) {
+  auto& victim = run.nodes.back();
+  const auto killed = steady::now();
+  kill(victim.pid, SIGKILL);
+  waitpid(victim.pid, nullptr, 0);
+  auto& c = *run.clients.front();
+  std::vector<std::string> ids;
+  for (int i = 0; i < instances; ++i) {
+    perdure::start_options options;
+    options.instance_id = "takeover-" + std::to_string(i);
+    for (;;) {
+      try {
+        ids.push_back(c.start("Chain", "1", options));
+        break;
+      } catch (const perdure::error&) {
+        if (steady::now() - killed > 120s) throw;
+        std::this_thread::sleep_for(20ms);
+      }
+    }
+  }
+  for (const auto& id : ids) {
+    for (;;) {
+      try {
+        c.wait_for_completion(id, 60s);
+        break;
+      } catch (const perdure::error&) {
+        if (steady::now() - killed > 120s) throw;
+        std::this_thread::sleep_for(20ms);
+      }
+    }
+  }
+  return std::chrono::duration<double>(steady::now() - killed).count();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -178,6 +272,8 @@ int main(int argc, char** argv) {
   uint32_t partitions = 6;
   size_t workers = 4;
   std::string sync = "off";
+  int nats_servers = 0;
+  bool takeover = false;
   app.add_option("--nodes", node_counts, "Hub sizes to run")->delimiter(',')->capture_default_str();
   app.add_option("--w1", w1, "W1 orchestrations")->capture_default_str();
   app.add_option("--w2", w2, "W2 orchestrations")->capture_default_str();
@@ -185,13 +281,22 @@ int main(int argc, char** argv) {
   app.add_option("--partitions", partitions, "Partitions")->capture_default_str();
   app.add_option("--workers", workers, "Activity workers per node")->capture_default_str();
   app.add_option("--sync", sync, "fsync every commit")->check(CLI::IsMember({"on", "off"}))->capture_default_str();
+  app.add_option("--nats", nats_servers, "A replicated hub on this many nats-servers (0: static cluster)")
+      ->capture_default_str();
+  app.add_flag("--takeover", takeover, "After the workloads, kill -9 one node and time the takeover (--nats)");
   CLI11_PARSE(app, argc, argv);
 
   for (size_t count : node_counts) {
     std::random_device rd;
     const auto dir = std::filesystem::temp_directory_path() / ("perdure-cluster-bench-" + std::to_string(rd()));
     std::filesystem::create_directories(dir);
-    auto run = start_cluster(count, dir, partitions, workers, sync);
+    std::unique_ptr<perdure::testing_support::nats_cluster> nats;
+    std::string urls;
+    if (nats_servers > 0) {
+      nats = std::make_unique<perdure::testing_support::nats_cluster>(nats_servers);
+      for (const auto& url : nats->urls()) urls += (urls.empty() ? "" : ",") + url;
+    }
+    auto run = start_cluster(count, dir, partitions, workers, sync, urls);
     auto before = take(run);
     double seconds = run_workload(run, "Chain", "1", w1, "w1");
     auto after = take(run);
@@ -200,6 +305,9 @@ int main(int argc, char** argv) {
     seconds = run_workload(run, "FanOut", std::to_string(fan), w2, "w2");
     after = take(run);
     report("W2", count, w2, w2 * fan, seconds, before, after);
+    if (takeover && nats && count > 1)
+      std::printf("takeover nodes=%zu: kill -9 of node %c until 60 new instances on every partition completed: %.2f s\n",
+                  count, static_cast<char>('a' + count - 1), takeover_seconds(run, 60));
     stop_cluster(run);
     std::filesystem::remove_all(dir);
   }

@@ -83,4 +83,18 @@ void require_plain_name(std::string_view what, std::string_view name) {
                                                   "' may hold only letters, digits, '-' and '_'");
 }
 
+kvStore* open_bucket(const jetstream_connection& connection, kvConfig& config, const std::string& what) {
+  const auto deadline = std::chrono::steady_clock::now() + connection.options().deadline;
+  kvStore* kv = nullptr;
+  for (;;) {
+    jsErrCode code{};
+    natsStatus s = retry_transient(connection, code, [&] { return js_CreateKeyValue(&kv, connection.context(), &config); });
+    if (s == NATS_OK) return kv;
+    s = retry_transient(connection, code, [&] { return js_KeyValue(&kv, connection.context(), config.Bucket); });
+    if (s == NATS_OK) return kv;
+    if (std::chrono::steady_clock::now() >= deadline) fail_jetstream(s, code, "cannot open " + what);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 }  // namespace perdure::storage

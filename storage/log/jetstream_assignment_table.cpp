@@ -25,11 +25,7 @@ jetstream_assignment_table::jetstream_assignment_table(jetstream_connection& con
   config.Bucket = bucket_.c_str();
   config.History = 1;
   config.Replicas = replicas;
-  jsErrCode code{};
-  natsStatus s = retry_transient(connection_, code, [&] { return js_CreateKeyValue(&kv_, connection_.context(), &config); });
-  if (s != NATS_OK)  // it exists with another configuration (another replica count): use it as it is
-    s = retry_transient(connection_, code, [&] { return js_KeyValue(&kv_, connection_.context(), bucket_.c_str()); });
-  if (s != NATS_OK) fail_jetstream(s, code, "cannot open the assignment bucket " + bucket_);
+  kv_ = open_bucket(connection_, config, "the assignment bucket " + bucket_);
 }
 
 jetstream_assignment_table::~jetstream_assignment_table() { kvStore_Destroy(kv_); }

@@ -31,11 +31,7 @@ jetstream_coordinator_lease::jetstream_coordinator_lease(jetstream_connection& c
   // libnats 3.4.1 passes TTL on as the stream's max age, in nanoseconds (not the milliseconds of
   // later clients): the server refuses 1500 as "max age needs to be >= 100ms".
   config.TTL = std::chrono::nanoseconds{expiry}.count();
-  jsErrCode code{};
-  natsStatus s = retry_transient(connection_, code, [&] { return js_CreateKeyValue(&kv_, connection_.context(), &config); });
-  if (s != NATS_OK)  // it exists with another configuration (replicas, expiry): use it as it is
-    s = retry_transient(connection_, code, [&] { return js_KeyValue(&kv_, connection_.context(), bucket_.c_str()); });
-  if (s != NATS_OK) fail_jetstream(s, code, "cannot open the coordinator lease bucket " + bucket_);
+  kv_ = open_bucket(connection_, config, "the coordinator lease bucket " + bucket_);
 }
 
 jetstream_coordinator_lease::~jetstream_coordinator_lease() { kvStore_Destroy(kv_); }
