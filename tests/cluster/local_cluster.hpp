@@ -93,6 +93,16 @@ class local_cluster {
     drain(i);
     nodes_[i].reset();
   }
+  /// SIGSTOP of node i: it stays connected but answers nothing (a zombie once others take over).
+  void stop_signal(size_t i) { nodes_[i]->kill(SIGSTOP); }
+  /// SIGCONT of node i after stop_signal(i).
+  void continue_signal(size_t i) { nodes_[i]->kill(SIGCONT); }
+  /// Deletes node i's data dir (its disk is lost): the node must not be running.
+  void wipe(size_t i) {
+    if (nodes_[i]) throw std::logic_error("wipe: node " + ids_[i] + " is running");
+    std::filesystem::remove_all(data(i));
+  }
+  const std::string& id(size_t i) const { return ids_[i]; }
   /// kill -9 of node i, `down_for` without it, then its start on the same data dir.
   void restart(size_t i, std::chrono::milliseconds down_for) {
     kill(i);

@@ -1,0 +1,804 @@
+// Replicated clusters (--nats) of examples/cluster's node program on real nats-server processes,
+// all on 127.0.0.1: three JetStream servers (tests/support/nats_cluster.hpp) and three nodes a, b, c
+// with 6 partitions, each test on a hub of its own. What is lost: a node with its data dir, an owner
+// that is stopped (SIGSTOP) until its partitions moved and then wakes up, a nats-server that leads
+// partition streams, the coordinator and then the next one. Each time every acknowledged instance
+// must complete once with the right output, each activity result and child result applied once
+// (the histories), and `list` must return each instance once through every live node.
+//
+// Figures (takeover times) are printed, never asserted: the machines running this are shared.
+#include "local_cluster.hpp"
+#include "support/instance_report.hpp"
+#include "support/nats_cluster.hpp"
+
+#include <codec.hpp>
+#include <jetstream.hpp>
+#include <jetstream_assignment_table.hpp>
+#include <jetstream_log.hpp>
+#include <keys.hpp>
+
+#include <doctest/doctest.h>
+#include <httplib.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <set>
+#include <thread>
+
+using namespace perdure;
+using namespace std::chrono_literals;
+using testing_support::local_cluster;
+using testing_support::nats_cluster;
+using testing_support::wait_through_restarts;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+constexpr uint32_t partition_count = 6;
+constexpr size_t no_node = static_cast<size_t>(-1);
+
+uint32_t partition_of(const std::string& id) { return storage::keys::partition_of(id, partition_count); }
+
+double seconds_since(steady::time_point t) { return std::chrono::duration<double>(steady::now() - t).count(); }
+
+std::string seconds_text(double s) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f s", s);
+  return text;
+}
+
+std::string joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
+// The hub's assignment table and coordinator lease, read on the servers as an operator would with
+// the nats CLI: which node owns each partition in which epoch, and which node coordinates.
+class hub_tables {
+ public:
+  hub_tables(const nats_cluster& nats, const std::string& hub) : js_(options_for(nats)), table_(js_, hub, 3) {
+    const std::string bucket = "perdure_" + hub + "_coordinator";
+    jsErrCode code{};
+    const natsStatus s =
+        storage::retry_transient(js_, code, [&] { return js_KeyValue(&lease_, js_.context(), bucket.c_str()); });
+    if (s != NATS_OK) storage::fail_jetstream(s, code, "cannot open " + bucket);
+  }
+  ~hub_tables() { kvStore_Destroy(lease_); }
+  hub_tables(const hub_tables&) = delete;
+  hub_tables& operator=(const hub_tables&) = delete;
+
+  static storage::jetstream_options options_for(const nats_cluster& nats) {
+    storage::jetstream_options options;
+    options.servers = nats.urls();
+    return options;
+  }
+  storage::jetstream_connection& connection() { return js_; }
+  /// Throws store_error while the table cannot be read.
+  std::optional<storage::partition_assignment> assignment(uint32_t p) {
+    auto entry = table_.get(p);
+    return entry ? std::optional{entry->assignment} : std::nullopt;
+  }
+  /// The node id that holds the coordinator role, "" when none does (or the lease cannot be read).
+  std::string coordinator() {
+    kvEntry* entry = nullptr;
+    if (kvStore_Get(&entry, lease_, "coordinator") != NATS_OK) return {};
+    std::string holder(static_cast<const char*>(kvEntry_Value(entry)), static_cast<size_t>(kvEntry_ValueLen(entry)));
+    kvEntry_Destroy(entry);
+    return holder;
+  }
+
+ private:
+  storage::jetstream_connection js_;
+  storage::jetstream_assignment_table table_;
+  kvStore* lease_ = nullptr;
+};
+
+// Three nats-servers and the nodes a, b, c on them (the servers outlive the nodes).
+struct replicated_hub {
+  nats_cluster nats{3};
+  std::string name;
+  local_cluster nodes;
+  std::unique_ptr<hub_tables> tables;  // once the nodes made them
+
+  explicit replicated_hub(const std::string& test)
+      : name(test + "_" + std::to_string(::getpid())),
+        nodes({"a", "b", "c"}, partition_count,
+              {"--workers", "4", "--nats", joined(nats.urls()), "--hub", name, "--heartbeat-timeout", "2000", "--lease",
+               "4000"}) {
+    nodes.enable_http();
+    nodes.set_log_level("info");
+    nodes.start_all();
+    tables = std::make_unique<hub_tables>(nats, name);
+    wait_until_served();
+  }
+
+  // A node is ready once every partition has an owner, which may still be taking it over (and
+  // refuses calls for it meanwhile): waits until each node answers a read on every partition.
+  void wait_until_served(std::chrono::seconds limit = 60s) {
+    const auto deadline = steady::now() + limit;
+    for (size_t i = 0; i < 3; ++i) {
+      auto c = nodes.client(i);
+      for (uint32_t p = 0; p < partition_count; ++p) {
+        std::string id;
+        for (int k = 0; id.empty() || partition_of(id) != p; ++k)
+          id = "no-such-instance-" + std::to_string(k);
+        for (;;) {
+          try {
+            const auto record = c->status(id);  // outside REQUIRE, which would catch its refusal
+            REQUIRE_FALSE(record);
+            break;
+          } catch (const error& e) {
+            REQUIRE_MESSAGE(steady::now() < deadline, "node ", nodes.id(i), " cannot read partition ", p, ": ",
+                            e.what());
+            std::this_thread::sleep_for(50ms);
+          }
+        }
+      }
+    }
+  }
+
+  size_t index_of(const std::string& id) const {
+    for (size_t i = 0; i < 3; ++i)
+      if (nodes.id(i) == id) return i;
+    return no_node;
+  }
+};
+
+// ---- What the nodes say about themselves: /metrics and their logs ----
+
+std::optional<std::string> metrics_of(local_cluster& nodes, size_t i) {
+  httplib::Client http("127.0.0.1", nodes.http_port(i));
+  http.set_connection_timeout(1, 0);
+  http.set_read_timeout(2, 0);
+  auto response = http.Get("/metrics");
+  if (!response || response->status != 200) return std::nullopt;
+  return response->body;
+}
+
+std::optional<double> sample(const std::string& text, const std::string& name) {
+  const auto at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return std::nullopt;
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+// A sample of node i's /metrics, nullopt when the node does not answer or has no such sample.
+std::optional<double> sample_of(local_cluster& nodes, size_t i, const std::string& name) {
+  auto text = metrics_of(nodes, i);
+  return text ? sample(*text, name) : std::nullopt;
+}
+
+// The nodes' log lines (each prefixed "<id>: ") from `from` on that contain `text`; `node` keeps
+// one node's lines only.
+std::vector<std::string> lines_with(local_cluster& nodes, const std::string& text, const std::string& node = {},
+                                    size_t from = 0) {
+  std::vector<std::string> out;
+  const auto all = nodes.output();
+  for (size_t k = from; k < all.size(); ++k)
+    if (all[k].find(text) != std::string::npos && (node.empty() || all[k].rfind(node + ": ", 0) == 0))
+      out.push_back(all[k]);
+  return out;
+}
+
+void print_lines(const std::string& title, const std::vector<std::string>& lines) {
+  std::string text = title + " (" + std::to_string(lines.size()) + "):";
+  for (const auto& line : lines) text += "\n  " + line;
+  MESSAGE(text);
+}
+
+// ---- Ownership ----
+
+// Who owns each partition, by the assignment table: a node index (no_node when none) and an epoch.
+struct placement {
+  std::vector<size_t> owner;
+  std::vector<uint64_t> epoch;
+
+  std::vector<uint32_t> partitions_of(size_t node) const {
+    std::vector<uint32_t> out;
+    for (uint32_t p = 0; p < owner.size(); ++p)
+      if (owner[p] == node) out.push_back(p);
+    return out;
+  }
+  std::string describe(const local_cluster& nodes) const {
+    std::string text;
+    for (uint32_t p = 0; p < owner.size(); ++p)
+      text += " p" + std::to_string(p) + "=" + (owner[p] == no_node ? "none" : nodes.id(owner[p])) + "/" +
+              std::to_string(epoch[p]);
+    return text;
+  }
+};
+
+placement read_placement(replicated_hub& hub) {
+  placement out{std::vector<size_t>(partition_count, no_node), std::vector<uint64_t>(partition_count, 0)};
+  for (uint32_t p = 0; p < partition_count; ++p)
+    if (auto a = hub.tables->assignment(p)) {
+      out.owner[p] = hub.index_of(a->owner);
+      out.epoch[p] = a->epoch;
+    }
+  return out;
+}
+
+// Waits until the table gives every partition to one of the `live` nodes and each of them leads
+// its partitions: for a partition that moved (epoch 2 and up), its owner logged that it leads it in
+// that epoch (an owner of epoch 1 led it before it said it was ready). Fails the test after
+// `limit`. Reading the nodes' output meanwhile keeps their stdout pipes from filling up.
+placement wait_for_leaders(replicated_hub& hub, const std::vector<size_t>& live, std::chrono::seconds limit = 60s) {
+  const auto deadline = steady::now() + limit;
+  std::string problem;
+  for (;;) {
+    try {
+      const auto now = read_placement(hub);
+      problem.clear();
+      for (uint32_t p = 0; p < partition_count && problem.empty(); ++p) {
+        if (std::ranges::find(live, now.owner[p]) == live.end())
+          problem = "partition " + std::to_string(p) + " is not owned by a live node";
+        else if (now.epoch[p] > 1 && lines_with(hub.nodes,
+                                                "partition " + std::to_string(p) + ": led by this node in epoch " +
+                                                    std::to_string(now.epoch[p]) + " (",
+                                                hub.nodes.id(now.owner[p]))
+                                         .empty())
+          problem = "partition " + std::to_string(p) + " is not led by its owner yet";
+      }
+      if (problem.empty()) return now;
+      problem += ";" + now.describe(hub.nodes);
+    } catch (const storage::store_error& e) {
+      problem = e.what();
+    }
+    REQUIRE_MESSAGE(steady::now() < deadline, "after ", limit.count(), " s: ", problem);
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+// The node among `live` that holds the coordinator role; fails the test after `limit`.
+size_t wait_for_coordinator(replicated_hub& hub, const std::vector<size_t>& live, std::chrono::seconds limit = 30s) {
+  const auto deadline = steady::now() + limit;
+  for (;;) {
+    const size_t holder = hub.index_of(hub.tables->coordinator());
+    if (std::ranges::find(live, holder) != live.end()) return holder;
+    hub.nodes.output();
+    REQUIRE_MESSAGE(steady::now() < deadline, "no live node holds the coordinator role after ", limit.count(), " s");
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+// ---- Instances ----
+
+int expected_output(int seed) { return 6 * seed + 12; }  // examples/cluster: fan_and_child
+
+struct instance_spec {
+  std::string id;
+  std::string name;  // FanAndChild or SlowFanAndChild
+  int seed = 0;
+};
+
+// `count` specs whose ids hash to one of `partitions` (any partition when empty), seeds from
+// `first_seed` on, alternating fast and slow fan-outs unless `name` is given.
+std::vector<instance_spec> specs_on(const std::string& prefix, int count, int first_seed,
+                                    const std::vector<uint32_t>& partitions = {}, const std::string& name = {}) {
+  std::vector<instance_spec> out;
+  for (int k = 0; static_cast<int>(out.size()) < count; ++k) {
+    const std::string id = prefix + "-" + std::to_string(k);
+    if (!partitions.empty() && std::ranges::find(partitions, partition_of(id)) == partitions.end()) continue;
+    const int seed = first_seed + static_cast<int>(out.size());
+    out.push_back({id, name.empty() ? (seed % 2 ? "SlowFanAndChild" : "FanAndChild") : name, seed});
+  }
+  return out;
+}
+
+// One attempt; true when the node acknowledged the start. A refused start (its partition's owner
+// is unreachable or being replaced) or an unanswered one is unknown: the instance may exist.
+bool try_start(cluster_client& c, const instance_spec& s, std::string* why = nullptr) {
+  start_options options;
+  options.instance_id = s.id;
+  try {
+    c.start(s.name, std::to_string(s.seed), options);
+    return true;
+  } catch (const std::exception& e) {
+    if (why) *why = e.what();
+    return false;
+  }
+}
+
+// Starts it while every node is up: it must be acknowledged at once.
+void start_now(cluster_client& c, const instance_spec& s) {
+  std::string why;
+  REQUIRE_MESSAGE(try_start(c, s, &why), "cannot start ", s.id, ": ", why);
+}
+
+// Starts it, retrying until acknowledged; an attempt whose answer was lost may have started it,
+// which its status tells before the next attempt (a second start of a finished instance would be
+// a second execution).
+void start_until_acknowledged(cluster_client& c, const instance_spec& s, std::chrono::seconds limit = 60s) {
+  const auto deadline = steady::now() + limit;
+  std::string why;
+  while (!try_start(c, s, &why)) {
+    try {
+      if (c.status(s.id)) return;
+    } catch (const std::exception&) {
+    }
+    REQUIRE_MESSAGE(steady::now() < deadline, "cannot start ", s.id, ": ", why);
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
+// Every scheduled task and sub-orchestration has exactly one result; returns the problem or "".
+std::string check_history(const history& events) {
+  std::map<int32_t, int> tasks, subs;
+  int started = 0;
+  for (const auto& e : events) {
+    if (std::holds_alternative<events::execution_started>(e.payload)) ++started;
+    if (auto* s = std::get_if<events::task_scheduled>(&e.payload)) tasks.try_emplace(s->task_id, 0);
+    if (auto* c = std::get_if<events::task_completed>(&e.payload)) ++tasks[c->task_id];
+    if (auto* f = std::get_if<events::task_failed>(&e.payload)) ++tasks[f->task_id];
+    if (auto* s = std::get_if<events::sub_orchestration_created>(&e.payload)) subs.try_emplace(s->task_id, 0);
+    if (auto* c = std::get_if<events::sub_orchestration_completed>(&e.payload)) ++subs[c->task_id];
+    if (auto* f = std::get_if<events::sub_orchestration_failed>(&e.payload)) ++subs[f->task_id];
+  }
+  if (started != 1) return std::to_string(started) + " execution_started events";
+  if (tasks.empty()) return "no task scheduled";
+  for (auto [task, count] : tasks)
+    if (count != 1) return "task " + std::to_string(task) + " has " + std::to_string(count) + " results";
+  for (auto [task, count] : subs)
+    if (count != 1) return "sub-orchestration " + std::to_string(task) + " has " + std::to_string(count) + " results";
+  return {};
+}
+
+std::string child_of(const history& events) {
+  for (const auto& e : events)
+    if (auto* s = std::get_if<events::sub_orchestration_created>(&e.payload)) return s->instance_id;
+  return {};
+}
+
+// Reads retried while a partition moves (refused as unavailable for a few seconds).
+template <class Read>
+auto read_retrying(Read read, std::chrono::seconds limit = 30s) {
+  const auto deadline = steady::now() + limit;
+  for (;;) {
+    try {
+      return read();
+    } catch (const error&) {
+      if (steady::now() > deadline) throw;
+      std::this_thread::sleep_for(200ms);
+    }
+  }
+}
+
+// Waits for each instance through `c`; checks its output, that each activity result and its
+// child's result were applied once (its history), and its child's history. Returns the ids of the
+// instances and of their children: what `list` must return.
+std::set<std::string> verify_instances(cluster_client& c, const std::vector<instance_spec>& specs) {
+  std::set<std::string> ids;
+  for (const auto& s : specs) {
+    instance_record record;
+    try {
+      record = wait_through_restarts(c, s.id, 90s);
+    } catch (const std::exception&) {
+      MESSAGE(testing_support::describe_instance(c, s.id));
+      throw;
+    }
+    REQUIRE_MESSAGE(record.status == runtime_status::completed, s.id, " ", to_string(record.status), " ",
+                    record.failure ? record.failure->message : "");
+    CHECK_MESSAGE(record.output == std::to_string(expected_output(s.seed)), s.id, " output ", record.output);
+    const auto events = read_retrying([&] { return c.history(s.id); });
+    const auto problem = check_history(events);
+    CHECK_MESSAGE(problem.empty(), s.id, ": ", problem);
+    const auto child = child_of(events);
+    REQUIRE_MESSAGE(!child.empty(), s.id, " has no sub-orchestration");
+    const auto child_problem = check_history(read_retrying([&] { return c.history(child); }));
+    CHECK_MESSAGE(child_problem.empty(), child, ": ", child_problem);
+    ids.insert(s.id);
+    ids.insert(child);
+  }
+  return ids;
+}
+
+// The instances of `unknown` (starts that were not acknowledged) that exist after all.
+std::vector<instance_spec> existing(cluster_client& c, const std::vector<instance_spec>& unknown) {
+  std::vector<instance_spec> out;
+  for (const auto& s : unknown)
+    if (read_retrying([&] { return c.status(s.id); })) out.push_back(s);
+  return out;
+}
+
+// Lists every instance through `c`, page by page: each of `expected` exactly once, nothing else.
+void check_listing(cluster_client& c, const std::set<std::string>& expected, const std::string& through) {
+  std::map<std::string, int> seen;
+  instance_query query;
+  query.page_size = 64;
+  size_t pages = 0;
+  do {
+    auto page = read_retrying([&] { return c.list(query); });
+    ++pages;
+    for (const auto& r : page.records) ++seen[r.instance_id];
+    query.continuation_token = page.continuation_token;
+    REQUIRE(pages < 1000);
+  } while (!query.continuation_token.empty());
+  int missing = 0, twice = 0, unexpected = 0;
+  std::string example;
+  for (const auto& id : expected)
+    if (!seen.contains(id)) {
+      ++missing;
+      if (example.empty()) example = "missing " + id;
+    }
+  for (const auto& [id, count] : seen) {
+    if (count > 1) {
+      ++twice;
+      if (example.empty()) example = id + " listed " + std::to_string(count) + " times";
+    }
+    if (!expected.contains(id)) {
+      ++unexpected;
+      if (example.empty()) example = "unexpected " + id;
+    }
+  }
+  CHECK_MESSAGE(missing + twice + unexpected == 0, "list through ", through, ": ", missing, " missing, ", twice,
+                " listed more than once, ", unexpected, " unexpected of ", expected.size(), " (", example, ")");
+}
+
+void check_listing_everywhere(local_cluster& nodes, const std::vector<size_t>& live,
+                              const std::set<std::string>& expected) {
+  for (size_t i : live) check_listing(*nodes.client(i), expected, "node " + nodes.id(i));
+}
+
+// Starts `specs` through `c` in a thread of its own, recording which starts were acknowledged.
+class starter {
+ public:
+  starter(std::unique_ptr<cluster_client> c, std::vector<instance_spec> specs,
+          std::chrono::milliseconds pause = 0ms)
+      : thread_([this, c = std::move(c), specs = std::move(specs), pause] {
+          for (const auto& s : specs) {
+            const auto begun = steady::now();
+            std::string why;
+            if (try_start(*c, s, &why)) {
+              acknowledged.push_back(s);
+            } else {
+              unknown.push_back(s);
+              if (reasons.size() < 3) reasons.push_back(s.id + ": " + why);
+            }
+            longest = std::max(longest, seconds_since(begun));
+            if (pause > 0ms) std::this_thread::sleep_for(pause);
+          }
+        }) {}
+  ~starter() {
+    if (thread_.joinable()) thread_.join();
+  }
+  void join() { thread_.join(); }
+
+  std::vector<instance_spec> acknowledged, unknown;  // read after join()
+  std::vector<std::string> reasons;                   // of the first refusals
+  double longest = 0;                                // the slowest start, in seconds
+
+ private:
+  std::thread thread_;
+};
+
+std::vector<instance_spec> operator+(std::vector<instance_spec> a, const std::vector<instance_spec>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("replicated cluster: a node lost with its data dir is taken over, rejoins empty, catches up from the logs "
+          "and ends up serving every partition") {
+  replicated_hub hub("lost_disk");
+  auto& nodes = hub.nodes;
+  constexpr size_t a = 0, b = 1, c = 2;
+  const auto before = wait_for_leaders(hub, {a, b, c});
+  const auto b_partitions = before.partitions_of(b);
+  REQUIRE_MESSAGE(!b_partitions.empty(), before.describe(nodes));
+
+  auto through_a = nodes.client(a);
+  auto acknowledged = specs_on("lost", 120, 0);
+  for (const auto& s : acknowledged) start_now(*through_a, s);
+  std::this_thread::sleep_for(500ms);  // activities in flight everywhere
+
+  const auto killed_at = steady::now();
+  nodes.kill(b);
+  nodes.wipe(b);
+  // More starts through a meanwhile: those for b's partitions are refused until they moved.
+  starter more(nodes.client(a), specs_on("lost-during", 80, 1000));
+
+  const auto moved = wait_for_leaders(hub, {a, c});
+  const double led_after = seconds_since(killed_at);
+  // An instance on one of b's former partitions, started through a as soon as it is taken, completes.
+  auto probes = specs_on("lost-probe", 1, 5000, {b_partitions[0]}, "FanAndChild");
+  start_until_acknowledged(*through_a, probes[0]);
+  const double probe_started_after = seconds_since(killed_at);
+  CHECK(through_a->wait_for_completion(probes[0].id, 60s).output == std::to_string(expected_output(probes[0].seed)));
+  const double probe_after = seconds_since(killed_at);
+  MESSAGE("takeover after the kill -9 of b (heartbeat timeout 2 s): its partitions led again by a and c after ",
+          seconds_text(led_after), "; an instance on partition ", b_partitions[0], " (b's) started after ",
+          seconds_text(probe_started_after), " and completed after ", seconds_text(probe_after),
+          " (behind the queued activities);", moved.describe(nodes));
+  for (uint32_t p : b_partitions) CHECK(moved.epoch[p] > before.epoch[p]);
+  print_lines("the coordinator's moves", lines_with(nodes, "moving it to"));
+  print_lines("takeovers", lines_with(nodes, "led by this node in epoch"));
+
+  more.join();
+  MESSAGE("starts through a during the takeover: ", more.acknowledged.size(), " acknowledged, ", more.unknown.size(),
+          " refused (b's partitions)");
+  acknowledged = acknowledged + more.acknowledged + probes;
+
+  // b comes back with an empty data dir.
+  const auto restarted_at = steady::now();
+  nodes.start(b);
+  MESSAGE("b restarted on an empty data dir, ready after ", seconds_text(seconds_since(restarted_at)));
+  auto all = acknowledged + existing(*through_a, more.unknown);
+  const size_t started_anyway = all.size() - acknowledged.size();
+  MESSAGE(started_anyway, " refused starts had started after all");
+  const auto expected = verify_instances(*through_a, all);
+  check_listing_everywhere(nodes, {a, b, c}, expected);
+
+  // c goes too: its partitions move to a, and b, a follower of every partition now, reads their logs.
+  const auto c_killed_at = steady::now();
+  nodes.kill(c);
+  wait_for_leaders(hub, {a, b});
+  MESSAGE("after the kill -9 of c, its partitions led by a after ", seconds_text(seconds_since(c_killed_at)));
+  auto through_b = nodes.client(b);
+  verify_instances(*through_b, all);
+  check_listing_everywhere(nodes, {a, b}, expected);
+  for (uint32_t p = 0; p < partition_count; ++p) {
+    const auto entry = hub.tables->assignment(p);
+    REQUIRE(entry);
+    CHECK_MESSAGE(std::ranges::find(entry->followers, "b") != entry->followers.end(), "b does not follow partition ", p);
+  }
+  // Until b applied the logs (by its /metrics; a fixed pause when it has no such figure).
+  const auto deadline = steady::now() + 20s;
+  std::optional<double> followed, lag;
+  while (steady::now() < deadline) {
+    followed = sample_of(nodes, b, "perdure_cluster_log_records_followed_total");
+    lag = sample_of(nodes, b, "perdure_cluster_follower_lag_records");
+    if (!followed || !lag) {
+      std::this_thread::sleep_for(3s);
+      break;
+    }
+    if (*followed > 0 && *lag == 0) break;
+    nodes.output();
+    std::this_thread::sleep_for(100ms);
+  }
+  if (followed && lag)
+    MESSAGE("b applied ", *followed, " log records as a follower (lag ", *lag, ") ",
+            seconds_text(seconds_since(c_killed_at)), " after the kill of c");
+
+  // And a, the last node whose disk has the data: b serves everything from what it read in the logs.
+  const auto a_killed_at = steady::now();
+  nodes.kill(a);
+  const auto last = wait_for_leaders(hub, {b});
+  MESSAGE("after the kill -9 of a, b leads every partition after ", seconds_text(seconds_since(a_killed_at)), ";",
+          last.describe(nodes));
+  print_lines("b's takeovers (records it still had to apply first)", lines_with(nodes, "led by this node", "b"));
+  verify_instances(*through_b, all);
+  check_listing(*through_b, expected, "node b alone");
+}
+
+TEST_CASE("replicated cluster: a zombie owner woken after its partitions moved is fenced by the log and releases "
+          "nothing") {
+  replicated_hub hub("zombie");
+  auto& nodes = hub.nodes;
+  const auto owners = wait_for_leaders(hub, {0, 1, 2});
+  const size_t coordinator = wait_for_coordinator(hub, {0, 1, 2});
+  // The zombie is an owner that is not the coordinator (losing that is another test).
+  size_t zombie = no_node;
+  for (size_t i = 0; i < 3 && zombie == no_node; ++i)
+    if (i != coordinator && !owners.partitions_of(i).empty()) zombie = i;
+  REQUIRE(zombie != no_node);
+  std::vector<size_t> live;
+  for (size_t i = 0; i < 3; ++i)
+    if (i != zombie) live.push_back(i);
+  const auto zombie_partitions = owners.partitions_of(zombie);
+  auto through = nodes.client(live[0]);
+
+  // Slow instances on the zombie's partitions, so that it has activities in flight when it stops.
+  auto before = specs_on("zombie-before", 40, 0, zombie_partitions, "SlowFanAndChild");
+  for (const auto& s : before) start_now(*through, s);
+  std::this_thread::sleep_for(700ms);
+  const auto started = sample_of(nodes, zombie, "perdure_activities_started_total").value_or(-1);
+  const auto completed = sample_of(nodes, zombie, "perdure_activities_completed_total").value_or(-1);
+  const auto stopped_at = steady::now();
+  nodes.stop_signal(zombie);
+  const double in_flight = started - completed;
+  MESSAGE("node ", nodes.id(zombie), " stopped with ", in_flight, " activities in flight on its workers;",
+          owners.describe(nodes));
+
+  const auto moved = wait_for_leaders(hub, live);
+  MESSAGE("the stopped node's partitions led by the others after ", seconds_text(seconds_since(stopped_at)), ";",
+          moved.describe(nodes));
+  print_lines("the coordinator's moves", lines_with(nodes, "moving it to"));
+
+  // More instances on its former partitions, committed by their new owners.
+  auto after = specs_on("zombie-after", 20, 1000, zombie_partitions, "FanAndChild");
+  for (const auto& s : after) start_until_acknowledged(*through, s);
+  for (const auto& s : after) CHECK(through->wait_for_completion(s.id, 60s).status == runtime_status::completed);
+
+  const size_t lines_before = nodes.output().size();
+  const auto woken_at = steady::now();
+  nodes.continue_signal(zombie);
+  // It finds out that it no longer owns them: its appends are refused by the log (fenced), or its
+  // replica manager reads the new owners first; either way it stops them and follows.
+  const auto deadline = steady::now() + 30s;
+  std::set<uint32_t> given_up;
+  while (given_up.size() < zombie_partitions.size()) {
+    for (uint32_t p : zombie_partitions)
+      if (!lines_with(nodes, "partition " + std::to_string(p) + ": now owned by", nodes.id(zombie), lines_before)
+               .empty())
+        given_up.insert(p);
+    if (steady::now() > deadline) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  MESSAGE("the woken node stopped leading its former partitions after ", seconds_text(seconds_since(woken_at)));
+  CHECK_MESSAGE(given_up.size() == zombie_partitions.size(), "the woken node says it stopped leading only ",
+                given_up.size(), " of its ", zombie_partitions.size(), " former partitions");
+  const auto zombie_lines = lines_with(nodes, "", nodes.id(zombie), lines_before);
+  print_lines("the woken node's log", zombie_lines);
+  const auto refused = std::ranges::count_if(zombie_lines, [](const std::string& l) {
+    return l.find("stopped being led here") != std::string::npos || l.find("not led by this node") != std::string::npos;
+  });
+  MESSAGE("commits of the woken node refused: ", refused);
+  // Reported, not failed on (not about safety): a node that is a follower again is healthy, and its
+  // fenced partitions count as leaderships lost.
+  {
+    httplib::Client http("127.0.0.1", nodes.http_port(zombie));
+    auto health = http.Get("/api/health");
+    REQUIRE(health);
+    WARN_MESSAGE(health->status == 200, "the woken node's /api/health answers ", health->status, " ", health->body);
+  }
+  if (const auto lost = sample_of(nodes, zombie, "perdure_cluster_leaderships_lost_total"))
+    WARN_MESSAGE(*lost >= static_cast<double>(refused), "perdure_cluster_leaderships_lost_total is ", *lost,
+                 " after ", refused, " partitions of the node were fenced");
+
+  // It stays a follower: nothing moves back to it.
+  const auto final_owners = wait_for_leaders(hub, {0, 1, 2});
+  for (uint32_t p : zombie_partitions) CHECK(final_owners.owner[p] != zombie);
+
+  const auto expected = verify_instances(*through, before + after);
+  check_listing_everywhere(nodes, {0, 1, 2}, expected);
+
+  // The fence itself, read from the logs: after the new owner's epoch-start record no record of an
+  // older epoch follows, so none of the woken node's appends landed.
+  for (uint32_t p : zombie_partitions) {
+    storage::jetstream_log log(hub.tables->connection(), hub.name, p, 3);
+    std::map<uint64_t, size_t> records_by_epoch;
+    uint64_t epoch = 0, stale = 0;
+    std::string new_owner, buffer;
+    for (uint64_t from = 1;;) {
+      const auto records = log.read(from, 256);
+      if (records.empty()) break;
+      for (const auto& r : records) {
+        const auto entry = storage::codec::decode_log_entry(r.bytes, {"log", std::to_string(r.seq)}, buffer);
+        if (entry.epoch < epoch) ++stale;
+        epoch = std::max(epoch, entry.epoch);
+        if (entry.is_epoch_start() && entry.epoch > 1) new_owner = entry.epoch_start_owner;
+        ++records_by_epoch[entry.epoch];
+        from = r.seq + 1;
+      }
+    }
+    std::string counts;
+    for (auto [e, n] : records_by_epoch) counts += " epoch " + std::to_string(e) + ": " + std::to_string(n);
+    MESSAGE("log of partition ", p, " (records per epoch):", counts);
+    CHECK_MESSAGE(stale == 0, stale, " records of an older epoch follow a newer one in the log of partition ", p);
+    CHECK(epoch >= moved.epoch[p]);
+    CHECK(!new_owner.empty());
+  }
+}
+
+TEST_CASE("replicated cluster: kill -9 of a JetStream stream leader (a nats-server, not a node) under load") {
+  replicated_hub hub("stream_leader");
+  auto& nodes = hub.nodes;
+  const auto before = wait_for_leaders(hub, {0, 1, 2});
+
+  // Which server leads each partition's stream.
+  const auto stream_leader = [&](uint32_t p) {
+    const std::string stream = "perdure_" + hub.name + "_p" + std::to_string(p);
+    jsStreamInfo* info = nullptr;
+    jsErrCode code{};
+    std::string leader;
+    if (js_GetStreamInfo(&info, hub.tables->connection().context(), stream.c_str(), nullptr, &code) == NATS_OK &&
+        info->Cluster && info->Cluster->Leader)
+      leader = info->Cluster->Leader;
+    if (info) jsStreamInfo_Destroy(info);
+    return leader;
+  };
+  const std::string victim = stream_leader(0);
+  REQUIRE_MESSAGE(!victim.empty(), "no leader for the stream of partition 0");
+  const int server = hub.nats.index_of(victim);
+  REQUIRE(server >= 0);
+  std::string led;
+  for (uint32_t p = 0; p < partition_count; ++p)
+    if (stream_leader(p) == victim) led += " p" + std::to_string(p);
+
+  // Load through every node, paced so that it goes on across the kill and the elections after it.
+  std::vector<std::unique_ptr<starter>> load;
+  for (size_t i = 0; i < 3; ++i)
+    load.push_back(std::make_unique<starter>(
+        nodes.client(i), specs_on("leader-" + std::to_string(i), 50, 1000 * static_cast<int>(i)), 50ms));
+  std::this_thread::sleep_for(1500ms);
+  const auto killed_at = steady::now();
+  hub.nats.kill(server);
+  MESSAGE("killed nats-server ", victim, ", the leader of the partition streams", led);
+  // An instance on partition 0 (its stream lost its leader) right after the kill.
+  auto through = nodes.client(0);
+  auto probe = specs_on("leader-probe", 1, 9000, {0}, "FanAndChild");
+  start_until_acknowledged(*through, probe[0]);
+  const double started_after = seconds_since(killed_at);
+  CHECK(through->wait_for_completion(probe[0].id, 60s).status == runtime_status::completed);
+  MESSAGE("an instance on partition 0 started ", seconds_text(started_after), " and completed ",
+          seconds_text(seconds_since(killed_at)), " after the kill");
+
+  std::vector<instance_spec> acknowledged = probe, unknown;
+  std::string reasons;
+  double longest = 0;
+  for (auto& s : load) {
+    s->join();
+    acknowledged = acknowledged + s->acknowledged;
+    unknown = unknown + s->unknown;
+    longest = std::max(longest, s->longest);
+    for (const auto& r : s->reasons) reasons += "\n  " + r;
+  }
+  MESSAGE("the slowest start under load took ", seconds_text(longest));
+  CHECK_MESSAGE(unknown.empty(), unknown.size(), " starts failed while one of three nats-servers was down:", reasons);
+  hub.nats.restart(server);
+
+  const auto all = acknowledged + existing(*through, unknown);
+  const auto expected = verify_instances(*through, all);
+  check_listing_everywhere(nodes, {0, 1, 2}, expected);
+  // No node was lost, so no partition should have moved, and none stopped for good. (A node that
+  // misses heartbeats for 2 s on a loaded machine does lose its partitions: reported, not failed on.)
+  const auto after = wait_for_leaders(hub, {0, 1, 2});
+  MESSAGE("after the restart of ", victim, ":", after.describe(nodes));
+  WARN_MESSAGE(after.epoch == before.epoch, "partitions moved although no node was lost: before", before.describe(nodes));
+  if (after.epoch == before.epoch)
+    for (size_t i = 0; i < 3; ++i)
+      CHECK_MESSAGE(sample_of(nodes, i, "perdure_failed_partitions") == 0, "node ", nodes.id(i));
+  print_lines("partitions that stopped being led", lines_with(nodes, "stopped being led here"));
+}
+
+TEST_CASE("replicated cluster: losing the coordinator and a follower leaves the last node coordinating, owning and "
+          "serving every partition") {
+  replicated_hub hub("coordinator");
+  auto& nodes = hub.nodes;
+  wait_for_leaders(hub, {0, 1, 2});
+  const size_t first = wait_for_coordinator(hub, {0, 1, 2});
+  std::vector<size_t> live;
+  for (size_t i = 0; i < 3; ++i)
+    if (i != first) live.push_back(i);
+
+  auto through = nodes.client(live[0]);
+  auto acknowledged = specs_on("coord", 60, 0);
+  for (const auto& s : acknowledged) start_now(*through, s);
+  std::this_thread::sleep_for(500ms);
+
+  const auto first_killed_at = steady::now();
+  nodes.kill(first);
+  const size_t second = wait_for_coordinator(hub, live);
+  const double role_after = seconds_since(first_killed_at);
+  const auto moved = wait_for_leaders(hub, live);
+  MESSAGE("kill -9 of the coordinator ", nodes.id(first), ": ", nodes.id(second), " holds the role after ",
+          seconds_text(role_after), ", its partitions are led again after ", seconds_text(seconds_since(first_killed_at)),
+          ";", moved.describe(nodes));
+
+  // Then the new coordinator, which follows the partitions of the third node.
+  const size_t last = live[0] == second ? live[1] : live[0];
+  auto through_last = nodes.client(last);
+  auto more = specs_on("coord-more", 30, 1000);
+  for (const auto& s : more) start_until_acknowledged(*through_last, s);
+  const auto second_killed_at = steady::now();
+  nodes.kill(second);
+  CHECK(wait_for_coordinator(hub, {last}) == last);
+  const double last_role_after = seconds_since(second_killed_at);
+  const auto owners = wait_for_leaders(hub, {last});
+  MESSAGE("kill -9 of ", nodes.id(second), ": ", nodes.id(last), " holds the role after ", seconds_text(last_role_after),
+          " and leads every partition after ", seconds_text(seconds_since(second_killed_at)), ";",
+          owners.describe(nodes));
+  CHECK(owners.partitions_of(last).size() == partition_count);
+
+  // The last node serves: new instances on every partition, and everything started before.
+  auto last_ones = specs_on("coord-last", 12, 2000);
+  for (const auto& s : last_ones) start_until_acknowledged(*through_last, s);
+  const auto expected = verify_instances(*through_last, acknowledged + more + last_ones);
+  check_listing(*through_last, expected, "node " + nodes.id(last) + " alone");
+  print_lines("the coordinators' moves", lines_with(nodes, "moving it to"));
+}
