@@ -28,9 +28,11 @@ std::vector<uint32_t> cluster_view::local_partitions() const {
   return out;
 }
 
-bool cluster_view::assigned() const {
+bool cluster_view::settled(size_t self) const {
   std::lock_guard lock(mutex_);
-  return std::all_of(owners_.begin(), owners_.end(), [](const auto& o) { return o.member != no_member; });
+  return std::all_of(owners_.begin(), owners_.end(), [self](const auto& o) {
+    return o.member != no_member && (o.member != self || caf::actor_cast<caf::actor>(o.local));
+  });
 }
 
 void cluster_view::set_reachable(size_t member, bool reachable) {

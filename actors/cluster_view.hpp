@@ -34,8 +34,8 @@ class cluster_view {
   void set_owner(uint32_t partition, partition_owner owner);
   /// The partitions whose partition actor runs on this node.
   std::vector<uint32_t> local_partitions() const;
-  /// Whether every partition has an owner.
-  bool assigned() const;
+  /// Whether every partition has an owner, and the ones this node owns run here.
+  bool settled(size_t self) const;
 
   void set_reachable(size_t member, bool reachable);
   std::vector<bool> reachable() const;

@@ -136,6 +136,17 @@ void flush(partition_actor* self) {
           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
       st.config.metrics->record_commit(static_cast<uint64_t>(micros.count()), batch.episodes.size());
     }
+  } catch (const storage::store_error& e) {
+    // A replicated hub's partition whose log refused the append (another owner fenced it) or could
+    // not be reached: not a failure of this node's storage. Nothing was written or released; the
+    // replica manager restarts the partition from the log or hands it over.
+    if (e.code() == storage::errc::fenced || e.code() == storage::errc::unavailable) {
+      spdlog::warn("partition {} stopped taking work: {}", st.config.partition, e.what());
+      carry_out(self, st.machine->fail(e.what()));
+    } else {
+      fail_partition(self, e.what());
+    }
+    return;
   } catch (const std::exception& e) {  // the store failed (a read while running episodes, or the commit)
     fail_partition(self, e.what());
     return;

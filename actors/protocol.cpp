@@ -66,6 +66,12 @@ caf::error make_client_error(std::exception_ptr failure) {
 void throw_client_error(const caf::error& err, const std::string& instance_id) {
   if (err.category() != caf::atom("perdure")) {
     if (err == caf::sec::request_timeout) throw timeout_error("timed out waiting for instance '" + instance_id + "'");
+    // The node serving the call went down during it (its partitions move or come back): the same
+    // answer as a call that finds the owner unreachable.
+    if (err == caf::sec::request_receiver_down)
+      throw_error(errc::unavailable,
+                  "the node serving the call went down during it; retry in a few seconds (" + caf::to_string(err) + ")",
+                  instance_id);
     throw error("node error: " + caf::to_string(err));
   }
   throw_error(to_errc(static_cast<client_errc>(err.code())), context_text(err), instance_id);

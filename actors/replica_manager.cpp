@@ -155,6 +155,7 @@ int64_t reconcile(manager* self, uint32_t partition) {
   }
   if (role.actor) {
     spdlog::info("partition {}: now owned by '{}' in epoch {}; stopping it here", partition, a.owner, a.epoch);
+    if (!c.store->leads(partition)) c.metrics->leaderships_lost.fetch_add(1, std::memory_order_relaxed);
     stop_partition(self, partition);
   }
   c.view->set_owner(partition, partition_owner{member_index(self, a.owner), a.epoch, {}, follower_indexes(self, a)});

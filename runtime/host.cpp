@@ -158,11 +158,13 @@ void start_replica_manager(host::node& n, const registry& functions, const actor
   config.initial_grace = o.join_timeout;
   config.metrics = &n.cluster_metrics;
   n.replica_manager = actors::spawn_replica_manager(*n.system, std::move(config));
-  // Start returns once every partition has an owner, so the node's first clients find them.
+  // Start returns once every partition has an owner and this node leads its own, so the node's
+  // first clients find them.
   const auto deadline = std::chrono::steady_clock::now() + o.join_timeout;
-  while (!n.view->assigned() && std::chrono::steady_clock::now() < deadline)
+  const auto settled = [&] { return n.view->settled(membership.self_index()); };
+  while (!settled() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  if (!n.view->assigned())
+  if (!settled())
     spdlog::warn("not every partition had an owner after {} ms; calls for them are refused until they have one",
                  o.join_timeout.count());
 }

@@ -1,7 +1,10 @@
 // W1 and W2 on local clusters of 1, 2 and 3 cluster_node processes on 127.0.0.1.
 //
 //   cluster_bench [--nodes 1,2,3] [--w1 N] [--w2 N] [--fan F] [--partitions P] [--workers W] [--sync on|off]
-//                 [--nats N [--takeover]]
+//                 [--clients K] [--nats N [--takeover]]
+//
+// --clients K: K client connections per node, each starting its share of instances one after the
+// other and then waiting for them (default 1: the figures of docs/benchmarks.md before issue 14).
 //
 // --nats N: a replicated hub on N nats-server processes (JetStream, started here on free ports):
 // every commit goes to the partition's log first. Also prints the commit latency (p50/p99 from
@@ -87,7 +90,7 @@ struct cluster_run {
 };
 
 cluster_run start_cluster(size_t count, const std::filesystem::path& dir, uint32_t partitions, size_t workers,
-                          const std::string& sync, const std::string& nats) {
+                          const std::string& sync, const std::string& nats, size_t clients_per_node) {
   const uint16_t base = perdure::testing_support::free_base_port(static_cast<uint16_t>(2 * count));
   std::string members;
   for (size_t i = 0; i < count; ++i)
@@ -114,6 +117,8 @@ cluster_run start_cluster(size_t count, const std::filesystem::path& dir, uint32
         for (const auto& s : stats) owned += s.partitions_owned;
         if (stats.size() == count && owned == partitions) {
           run.clients.push_back(std::move(client));
+          for (size_t extra = 1; extra < clients_per_node; ++extra)
+            run.clients.push_back(perdure::connect("127.0.0.1", node.port));
           break;
         }
       } catch (const perdure::error& e) {
@@ -273,6 +278,7 @@ int main(int argc, char** argv) {
   size_t workers = 4;
   std::string sync = "off";
   int nats_servers = 0;
+  size_t clients_per_node = 1;
   bool takeover = false;
   app.add_option("--nodes", node_counts, "Hub sizes to run")->delimiter(',')->capture_default_str();
   app.add_option("--w1", w1, "W1 orchestrations")->capture_default_str();
@@ -283,6 +289,7 @@ int main(int argc, char** argv) {
   app.add_option("--sync", sync, "fsync every commit")->check(CLI::IsMember({"on", "off"}))->capture_default_str();
   app.add_option("--nats", nats_servers, "A replicated hub on this many nats-servers (0: static cluster)")
       ->capture_default_str();
+  app.add_option("--clients", clients_per_node, "Client connections per node")->capture_default_str();
   app.add_flag("--takeover", takeover, "After the workloads, kill -9 one node and time the takeover (--nats)");
   CLI11_PARSE(app, argc, argv);
 
@@ -296,7 +303,7 @@ int main(int argc, char** argv) {
       nats = std::make_unique<perdure::testing_support::nats_cluster>(nats_servers);
       for (const auto& url : nats->urls()) urls += (urls.empty() ? "" : ",") + url;
     }
-    auto run = start_cluster(count, dir, partitions, workers, sync, urls);
+    auto run = start_cluster(count, dir, partitions, workers, sync, urls, clients_per_node);
     auto before = take(run);
     double seconds = run_workload(run, "Chain", "1", w1, "w1");
     auto after = take(run);

@@ -3,16 +3,22 @@
 // SIGKILL at random moments and restarted on their data dirs; a driver in this process acts on the
 // instances from outside through whichever node is up. At the end every instance must match its
 // oracle, with exactly one result per task, no timer lost, no event applied twice, and clean replays.
+// The replicated form runs the same on a hub whose partitions live in logs on 3 nats-servers
+// (--nats), with two more faults: a node restarted on an empty data dir (its disk lost), and a
+// nats-server killed and restarted.
 //
 // Short form by default (CI). Long form: PERDURE_CLUSTER_TORTURE_KILLS=30
 // PERDURE_CLUSTER_TORTURE_INSTANCES=300; PERDURE_TORTURE_SEED replays a run (the seed is printed).
 #include "tests/cluster/local_cluster.hpp"
+#include "tests/support/nats_cluster.hpp"
 #include "torture_checks.hpp"
 #include "torture_driver.hpp"
 
 #include <doctest/doctest.h>
 
 #include <array>
+#include <filesystem>
+#include <functional>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
@@ -91,19 +97,27 @@ class connections {
   std::array<connection, node_count> clients_;
 };
 
-}  // namespace
+// One fault, picked with `random`: it takes nodes down and up through `nodes` and returns what it did.
+using inject_fault = std::function<std::string(local_cluster&, node_states&, std::mt19937_64&)>;
 
-TEST_CASE("cluster torture: random orchestrations on 3 nodes survive kill -9 of random nodes") {
+std::string kill_and_restart(local_cluster& cluster, node_states& nodes, std::mt19937_64& random, bool wipe) {
+  const size_t victim = random() % node_count;
+  nodes.down(victim);
+  cluster.kill(victim);
+  if (wipe) std::filesystem::remove_all(cluster.data(victim));
+  std::this_thread::sleep_for(std::chrono::milliseconds(random() % 1500));
+  cluster.start(victim);
+  nodes.up(victim);
+  return std::string{wipe ? "kill -9 and empty data dir of node " : "kill -9 of node "} + std::to_string(victim);
+}
+
+void run_torture(local_cluster& cluster, const inject_fault& fault) {
   const uint64_t kills = env_or("PERDURE_CLUSTER_TORTURE_KILLS", 4);
   const int instances = static_cast<int>(env_or("PERDURE_CLUSTER_TORTURE_INSTANCES", 40));
   const uint64_t seed = env_or("PERDURE_TORTURE_SEED", std::random_device{}());
-  std::cout << "cluster torture: seed " << seed << ", " << instances << " instances, " << kills << " kills"
+  std::cout << "cluster torture: seed " << seed << ", " << instances << " instances, " << kills << " faults"
             << std::endl;
   std::mt19937_64 random{seed};
-
-  local_cluster cluster{{"a", "b", "c"},
-                        6,
-                        {"--workers", "4", "--lease", "1500", "--heartbeat-timeout", "1000", "--threads", "2"}};
   cluster.set_log_level("warn");
   cluster.start_all();
   node_states nodes;
@@ -140,10 +154,7 @@ TEST_CASE("cluster torture: random orchestrations on 3 nodes survive kill -9 of 
     // Mostly short intervals, so that many kills land inside a commit or just after it; some long.
     const auto delay = random() % 4 == 0 ? 300 + random() % 2000 : random() % 500;
     std::this_thread::sleep_for(std::chrono::milliseconds(delay));
-    const size_t victim = random() % node_count;
-    nodes.down(victim);
-    cluster.restart(victim, std::chrono::milliseconds(random() % 1500));
-    nodes.up(victim);
+    std::cout << "cluster torture: fault " << k << ": " << fault(cluster, nodes, random) << std::endl;
   }
 
   // Every node is up again: let the driver finish the instances.
@@ -164,7 +175,7 @@ TEST_CASE("cluster torture: random orchestrations on 3 nodes survive kill -9 of 
     }
   for (const auto& d : all)
     if (d.finished) torture::check_instance(*checker, functions, d.plan, figures);
-  std::cout << "cluster torture: " << kills << " kills; instances=" << figures.instances
+  std::cout << "cluster torture: " << kills << " faults; instances=" << figures.instances
             << " sub_instances=" << figures.sub_instances << " tasks=" << figures.tasks << " timers=" << figures.timers
             << " events=" << figures.events << " replays=" << figures.replays << " completed=" << figures.completed
             << " failed=" << figures.failed << " terminated=" << figures.terminated
@@ -176,4 +187,39 @@ TEST_CASE("cluster torture: random orchestrations on 3 nodes survive kill -9 of 
     for (const auto& line : cluster.output()) std::cout << "node output: " << line << std::endl;
   CHECK(figures.problems.empty());
   CHECK(figures.instances == static_cast<uint64_t>(instances));
+}
+
+}  // namespace
+
+TEST_CASE("cluster torture: random orchestrations on 3 nodes survive kill -9 of random nodes") {
+  local_cluster cluster{{"a", "b", "c"},
+                        6,
+                        {"--workers", "4", "--lease", "1500", "--heartbeat-timeout", "1000", "--threads", "2"}};
+  run_torture(cluster, [](local_cluster& c, node_states& nodes, std::mt19937_64& random) {
+    return kill_and_restart(c, nodes, random, false);
+  });
+}
+
+TEST_CASE("cluster torture: a replicated hub survives kill -9 of nodes, lost data dirs and lost nats-servers") {
+  testing_support::nats_cluster nats{3};
+  std::string urls;
+  for (const auto& url : nats.urls()) urls += (urls.empty() ? "" : ",") + url;
+  local_cluster cluster{{"a", "b", "c"},
+                        6,
+                        {"--workers", "4", "--lease", "1500", "--heartbeat-timeout", "1000", "--threads", "2", "--nats",
+                         urls, "--hub", "torture" + std::to_string(::getpid())}};
+  run_torture(cluster, [&nats](local_cluster& c, node_states& nodes, std::mt19937_64& random) -> std::string {
+    switch (random() % 3) {
+      case 0: return kill_and_restart(c, nodes, random, false);
+      case 1: return kill_and_restart(c, nodes, random, true);
+      default: {
+        // One server at a time, so the streams keep their quorum; appends wait for a new leader.
+        const int server = static_cast<int>(random() % 3);
+        nats.kill(server);
+        std::this_thread::sleep_for(std::chrono::milliseconds(500 + random() % 2000));
+        nats.restart(server);
+        return "kill -9 of nats-server " + std::to_string(server);
+      }
+    }
+  });
 }
