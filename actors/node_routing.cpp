@@ -5,6 +5,8 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace perdure::actors::node_impl {
 namespace {
 
@@ -53,6 +55,15 @@ template <class Reply, class... Ts>
 caf::result<Reply> forward(node_actor* self, uint32_t partition, std::chrono::milliseconds timeout, Ts&&... xs) {
   auto node = owner_node(self, partition);
   if (!node) return node.error();
+  // A call another node forwarded here is not forwarded again: while a partition moves, two
+  // nodes' views can disagree for a moment, and the call would bounce between them.
+  const auto& sender = self->current_sender();
+  const bool from_peer = sender && std::any_of(self->state.peers.begin(), self->state.peers.end(), [&](const peer& p) {
+                           return p.node && p.node.address() == sender->address();
+                         });
+  if (from_peer)
+    return unavailable("node '" + self->state.config.membership.self().id + "' does not own partition " +
+                       std::to_string(partition) + " (it is moving); retry in a few seconds");
   auto rp = self->make_response_promise();
   self->state.config.cluster->messages_out.fetch_add(1, std::memory_order_relaxed);
   self->request(*node, timeout, std::forward<Ts>(xs)...)
