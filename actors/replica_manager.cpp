@@ -64,7 +64,10 @@ std::set<std::string> live_members(manager* self) {
   return live;
 }
 
-void coordinate(manager* self) {
+using entries = std::vector<std::optional<storage::versioned_assignment>>;
+
+// Writes what the placement rules plan; `table` (read this tick) follows every write that landed.
+void coordinate(manager* self, entries& table) {
   auto& st = self->state;
   auto& c = st.config;
   const auto live = live_members(self);
@@ -72,13 +75,14 @@ void coordinate(manager* self) {
   const bool everyone = std::all_of(reachable.begin(), reachable.end(), [](bool r) { return r; });
   const bool may_assign_first = everyone || steady::now() - st.started >= c.initial_grace;
   for (uint32_t p = 0; p < c.view->partitions(); ++p) {
-    const auto current = c.resources->table->get(p);
+    const auto current = table[p];
     if (!current && !may_assign_first) continue;
     const auto planned = storage::plan_assignment(p, current ? std::optional{current->assignment} : std::nullopt,
                                                   c.members, live, c.followers);
     if (!planned) continue;
     try {
-      c.resources->table->compare_and_set(p, *planned, current ? current->revision : 0);
+      table[p] = storage::versioned_assignment{*planned,
+                                               c.resources->table->compare_and_set(p, *planned, current ? current->revision : 0)};
     } catch (const storage::store_error& e) {
       if (e.code() != storage::errc::fenced) throw;
       continue;  // another coordinator wrote it first; read again next time
@@ -135,10 +139,9 @@ void lead(manager* self, uint32_t partition, const storage::partition_assignment
 
 // Makes this node's part in one partition what its assignment says; returns the records this
 // node still has to apply as its follower.
-int64_t reconcile(manager* self, uint32_t partition) {
+int64_t reconcile(manager* self, uint32_t partition, const std::optional<storage::versioned_assignment>& entry) {
   auto& c = self->state.config;
   auto& role = self->state.roles[partition];
-  const auto entry = c.resources->table->get(partition);
   if (!entry) return 0;
   const auto& a = entry->assignment;
   if (a.owner == me(self)) {
@@ -168,10 +171,21 @@ int64_t reconcile(manager* self, uint32_t partition) {
 void tick(manager* self) {
   auto& st = self->state;
   auto& c = st.config;
+  entries table(c.view->partitions());
+  std::vector<std::string> unread(table.size());
+  for (uint32_t p = 0; p < table.size(); ++p) {
+    try {
+      table[p] = c.resources->table->get(p);
+    } catch (const std::exception& e) {
+      unread[p] = e.what();
+    }
+  }
   try {
     st.coordinating = c.resources->lease->hold(me(self));
     c.metrics->coordinator.store(st.coordinating ? 1 : 0, std::memory_order_relaxed);
-    if (st.coordinating) coordinate(self);
+    // A coordinator plans only from a whole table: a partition it could not read may have an entry.
+    const bool whole = std::all_of(unread.begin(), unread.end(), [](const auto& why) { return why.empty(); });
+    if (st.coordinating && whole) coordinate(self, table);
     report(st.last_coordination_problem, "");
   } catch (const std::exception& e) {
     report(st.last_coordination_problem, std::string{"coordination: "} + e.what() + "; retrying");
@@ -179,7 +193,8 @@ void tick(manager* self) {
   int64_t lag = 0;
   for (uint32_t p = 0; p < c.view->partitions(); ++p) {
     try {
-      lag += reconcile(self, p);
+      if (!unread[p].empty()) throw std::runtime_error("cannot read its assignment: " + unread[p]);
+      lag += reconcile(self, p, table[p]);
       report(st.roles[p].last_problem, "");
     } catch (const std::exception& e) {
       report(st.roles[p].last_problem, "partition " + std::to_string(p) + ": " + e.what() + "; retrying");
