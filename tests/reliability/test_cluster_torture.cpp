@@ -209,16 +209,19 @@ TEST_CASE("cluster torture: a replicated hub survives kill -9 of nodes, lost dat
                         {"--workers", "4", "--lease", "1500", "--heartbeat-timeout", "1000", "--threads", "2", "--nats",
                          urls, "--hub", "torture" + std::to_string(::getpid())}};
   run_torture(cluster, [&nats](local_cluster& c, node_states& nodes, std::mt19937_64& random) -> std::string {
-    switch (random() % 3) {
+    switch (random() % 4) {
       case 0: return kill_and_restart(c, nodes, random, false);
       case 1: return kill_and_restart(c, nodes, random, true);
       default: {
         // One server at a time, so the streams keep their quorum; appends wait for a new leader.
+        // Half of them lose their store: they come back empty and catch up from the other two.
         const int server = static_cast<int>(random() % 3);
+        const bool wipe = random() % 2 == 0;
         nats.kill(server);
+        if (wipe) nats.wipe(server);
         std::this_thread::sleep_for(std::chrono::milliseconds(500 + random() % 2000));
         nats.restart(server);
-        return "kill -9 of nats-server " + std::to_string(server);
+        return (wipe ? "kill -9 and empty store of nats-server " : "kill -9 of nats-server ") + std::to_string(server);
       }
     }
   });

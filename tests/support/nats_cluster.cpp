@@ -77,6 +77,12 @@ void nats_cluster::kill(int i) {
   s.process.reset();
 }
 
+void nats_cluster::wipe(int i) {
+  const auto& s = servers_.at(static_cast<size_t>(i));
+  if (s.process) throw std::logic_error("nats-server " + s.name + " runs: kill it before wiping its store");
+  std::filesystem::remove_all(dir_ / (s.name + "-data"));
+}
+
 void nats_cluster::restart(int i) {
   kill(i);
   start(i);

@@ -29,6 +29,9 @@ class nats_cluster {
   int index_of(std::string_view name) const;
   void kill(int i);     // SIGKILL, then reaps it
   void restart(int i);  // same ports, same store dir
+  /// Deletes the store dir of server i, which must be stopped (kill first): its disk is lost, and
+  /// a restart brings it back empty under the same name, to catch up from the other replicas.
+  void wipe(int i);
 
  private:
   struct server {
