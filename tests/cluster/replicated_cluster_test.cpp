@@ -482,8 +482,8 @@ std::vector<instance_spec> operator+(std::vector<instance_spec> a, const std::ve
 
 }  // namespace
 
-TEST_CASE("replicated cluster: a node lost with its data dir is taken over, rejoins empty, catches up from the logs "
-          "and ends up serving every partition") {
+TEST_CASE("replicated cluster: a machine lost with its disks (a node and its nats-server) is taken over, rejoins "
+          "empty, catches up from the logs and ends up serving every partition") {
   replicated_hub hub("lost_disk");
   auto& nodes = hub.nodes;
   constexpr size_t a = 0, b = 1, c = 2;
@@ -496,9 +496,13 @@ TEST_CASE("replicated cluster: a node lost with its data dir is taken over, rejo
   for (const auto& s : acknowledged) start_now(*through_a, s);
   std::this_thread::sleep_for(500ms);  // activities in flight everywhere
 
+  // The machine of b goes, with both disks: the node's data dir and its nats-server's store.
+  constexpr int b_server = 1;
   const auto killed_at = steady::now();
   nodes.kill(b);
+  hub.nats.kill(b_server);
   nodes.wipe(b);
+  hub.nats.wipe(b_server);
   // More starts through a meanwhile: those for b's partitions are refused until they moved.
   starter more(nodes.client(a), specs_on("lost-during", 80, 1000));
 
@@ -510,7 +514,8 @@ TEST_CASE("replicated cluster: a node lost with its data dir is taken over, rejo
   const double probe_started_after = seconds_since(killed_at);
   CHECK(through_a->wait_for_completion(probes[0].id, 60s).output == std::to_string(expected_output(probes[0].seed)));
   const double probe_after = seconds_since(killed_at);
-  MESSAGE("takeover after the kill -9 of b (heartbeat timeout 2 s): its partitions led again by a and c after ",
+  MESSAGE("takeover after the kill -9 of b and of its nats-server (heartbeat timeout 2 s): its partitions led again "
+          "by a and c after ",
           seconds_text(led_after), "; an instance on partition ", b_partitions[0], " (b's) started after ",
           seconds_text(probe_started_after), " and completed after ", seconds_text(probe_after),
           " (behind the queued activities);", moved.describe(nodes));
@@ -523,10 +528,12 @@ TEST_CASE("replicated cluster: a node lost with its data dir is taken over, rejo
           " refused (b's partitions)");
   acknowledged = acknowledged + more.acknowledged + probes;
 
-  // b comes back with an empty data dir.
+  // A fresh machine in its place: the nats-server and then b start empty.
+  hub.nats.restart(b_server);
   const auto restarted_at = steady::now();
   nodes.start(b);
-  MESSAGE("b restarted on an empty data dir, ready after ", seconds_text(seconds_since(restarted_at)));
+  MESSAGE("b restarted on an empty data dir (its nats-server on an empty store), ready after ",
+          seconds_text(seconds_since(restarted_at)));
   auto all = acknowledged + existing(*through_a, more.unknown);
   const size_t started_anyway = all.size() - acknowledged.size();
   MESSAGE(started_anyway, " refused starts had started after all");
