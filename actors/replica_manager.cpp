@@ -11,22 +11,49 @@
 #include <algorithm>
 #include <set>
 
+namespace perdure::actors::replication {
+
+// What the replica manager hands a partition's replica actor: the partition's entry as read this tick.
+struct assignment_update {
+  std::optional<storage::versioned_assignment> entry;
+  std::string unreadable;  // why the entry could not be read, if it could not
+};
+
+}  // namespace perdure::actors::replication
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(perdure::actors::replication::assignment_update)
+
 namespace perdure::actors {
 namespace {
 
+using replication::assignment_update;
+
 using steady = std::chrono::steady_clock;
 
-struct partition_role {
+// One partition's part on this node, carried out by an actor of its own: catching up, taking
+// over and fencing block on the partition's log (a stream-leader election takes seconds), and
+// one partition's wait must not hold the others back.
+struct replica_state {
+  static inline const char* name = "perdure.partition_replica";
+  replica_state() = default;  // not an aggregate: see actor_state.hpp
+  std::shared_ptr<const replica_manager_config> config;
+  uint32_t partition = 0;
   caf::actor actor;  // the partition actor while this node leads the partition
   uint64_t epoch = 0;
   std::string last_problem;  // logged once until it changes
 };
 
+using replica = stateful_actor<replica_state>;
+
+using assign_atom = caf::atom_constant<caf::atom("pd_assign")>;
+
 struct replica_manager_state {
   static inline const char* name = "perdure.replica_manager";
   replica_manager_state() = default;  // not an aggregate: see actor_state.hpp
-  replica_manager_config config;
-  std::vector<partition_role> roles;
+  std::shared_ptr<const replica_manager_config> config;
+  std::vector<caf::actor> replicas;     // by partition
+  std::vector<bool> busy;               // a replica has not answered its last update yet
+  std::vector<int64_t> lag;             // by partition, as each replica last answered
   std::vector<steady::time_point> last_reached;  // by member
   steady::time_point started{};
   bool coordinating = false;
@@ -35,13 +62,7 @@ struct replica_manager_state {
 
 using manager = stateful_actor<replica_manager_state>;
 
-const std::string& me(manager* self) { return self->state.config.members[self->state.config.self_index]; }
-
-storage::partition_log& log_of(manager* self, uint32_t partition) {
-  auto& logs = self->state.config.resources->logs;
-  if (!logs[partition]) logs[partition] = self->state.config.resources->open_log(partition);
-  return *logs[partition];
-}
+const std::string& me(const replica_manager_config& c) { return c.members[c.self_index]; }
 
 void report(std::string& last, const std::string& problem) {
   if (problem == last) return;
@@ -53,13 +74,13 @@ void report(std::string& last, const std::string& problem) {
 // when the manager starts, for members never reached).
 std::set<std::string> live_members(manager* self) {
   auto& st = self->state;
+  const auto& c = *st.config;
   const auto now = steady::now();
-  const auto reachable = st.config.view->reachable();
+  const auto reachable = c.view->reachable();
   std::set<std::string> live;
-  for (size_t i = 0; i < st.config.members.size(); ++i) {
+  for (size_t i = 0; i < c.members.size(); ++i) {
     if (reachable[i]) st.last_reached[i] = now;
-    if (reachable[i] || now - std::max(st.last_reached[i], st.started) < st.config.grace)
-      live.insert(st.config.members[i]);
+    if (reachable[i] || now - std::max(st.last_reached[i], st.started) < c.grace) live.insert(c.members[i]);
   }
   return live;
 }
@@ -69,7 +90,7 @@ using entries = std::vector<std::optional<storage::versioned_assignment>>;
 // Writes what the placement rules plan; `table` (read this tick) follows every write that landed.
 void coordinate(manager* self, entries& table) {
   auto& st = self->state;
-  auto& c = st.config;
+  const auto& c = *st.config;
   const auto live = live_members(self);
   const auto reachable = c.view->reachable();
   const bool everyone = std::all_of(reachable.begin(), reachable.end(), [](bool r) { return r; });
@@ -94,83 +115,112 @@ void coordinate(manager* self, entries& table) {
   }
 }
 
-void stop_partition(manager* self, uint32_t partition) {
-  auto& role = self->state.roles[partition];
+storage::partition_log& log_of(replica* self) {
+  auto& logs = self->state.config->resources->logs;  // each replica touches its own element only
+  auto& log = logs[self->state.partition];
+  if (!log) log = self->state.config->resources->open_log(self->state.partition);
+  return *log;
+}
+
+void stop_partition(replica* self) {
+  auto& st = self->state;
   // Writes are refused before the actor is told to stop: a commit it is making now fails and
   // releases nothing.
-  self->state.config.store->follow(partition);
-  caf::anon_send_exit(role.actor, caf::exit_reason::user_shutdown);
-  role.actor = nullptr;
+  st.config->store->follow(st.partition);
+  caf::anon_send_exit(st.actor, caf::exit_reason::user_shutdown);
+  st.actor = nullptr;
 }
 
-size_t member_index(manager* self, const std::string& id) {
-  const auto& members = self->state.config.members;
-  const auto found = std::find(members.begin(), members.end(), id);
-  return found == members.end() ? no_member : static_cast<size_t>(found - members.begin());
+size_t member_index(const replica_manager_config& c, const std::string& id) {
+  const auto found = std::find(c.members.begin(), c.members.end(), id);
+  return found == c.members.end() ? no_member : static_cast<size_t>(found - c.members.begin());
 }
 
-std::vector<size_t> follower_indexes(manager* self, const storage::partition_assignment& a) {
+std::vector<size_t> follower_indexes(const replica_manager_config& c, const storage::partition_assignment& a) {
   std::vector<size_t> out;
   for (const auto& id : a.followers)
-    if (auto i = member_index(self, id); i != no_member) out.push_back(i);
+    if (auto i = member_index(c, id); i != no_member) out.push_back(i);
   return out;
 }
 
-void lead(manager* self, uint32_t partition, const storage::partition_assignment& a) {
-  auto& c = self->state.config;
-  auto& role = self->state.roles[partition];
-  const uint64_t epoch = a.epoch;
-  c.view->set_owner(partition, partition_owner{c.self_index, epoch, {}, follower_indexes(self, a)});
+void lead(replica* self, const storage::partition_assignment& a) {
+  auto& st = self->state;
+  const auto& c = *st.config;
+  const uint32_t p = st.partition;
+  c.view->set_owner(p, partition_owner{c.self_index, a.epoch, {}, follower_indexes(c, a)});
   const auto begun = steady::now();
-  const auto before = c.store->applied(partition).seq;
-  storage::take_over(*c.store, partition, log_of(self, partition), epoch, me(self));
-  const auto caught_up = c.store->applied(partition).seq - before - 1;  // not its own epoch start
+  const auto before = c.store->applied(p).seq;
+  storage::take_over(*c.store, p, log_of(self), a.epoch, me(c));
+  const auto caught_up = c.store->applied(p).seq - before - 1;  // not its own epoch start
   c.metrics->records_followed.fetch_add(caught_up, std::memory_order_relaxed);
-  role.actor = c.spawn_partition(partition);
-  role.epoch = epoch;
+  st.actor = c.spawn_partition(p);
+  st.epoch = a.epoch;
   // Recovery is queued before the partition becomes reachable, so it loads its de-duplication
   // marks before any message from another partition.
-  caf::anon_send(role.actor, recover_atom::value);
-  c.view->set_owner(partition, partition_owner{c.self_index, epoch, role.actor, follower_indexes(self, a)});
+  caf::anon_send(st.actor, recover_atom::value);
+  c.view->set_owner(p, partition_owner{c.self_index, a.epoch, st.actor, follower_indexes(c, a)});
   c.metrics->takeovers.fetch_add(1, std::memory_order_relaxed);
-  spdlog::info("partition {}: led by this node in epoch {} (applied {} records first, {} ms)", partition, epoch,
-               caught_up, std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - begun).count());
+  spdlog::info("partition {}: led by this node in epoch {} (applied {} records first, {} ms)", p, a.epoch, caught_up,
+               std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - begun).count());
 }
 
-// Makes this node's part in one partition what its assignment says; returns the records this
+// Makes this node's part in the partition what its assignment says; returns the records this
 // node still has to apply as its follower.
-int64_t reconcile(manager* self, uint32_t partition, const std::optional<storage::versioned_assignment>& entry) {
-  auto& c = self->state.config;
-  auto& role = self->state.roles[partition];
+int64_t reconcile(replica* self, const std::optional<storage::versioned_assignment>& entry) {
+  auto& st = self->state;
+  const auto& c = *st.config;
+  const uint32_t p = st.partition;
   if (!entry) return 0;
   const auto& a = entry->assignment;
-  if (a.owner == me(self)) {
-    if (role.actor && role.epoch == a.epoch && c.store->leads(partition)) {
-      c.view->set_owner(partition, partition_owner{c.self_index, a.epoch, role.actor, follower_indexes(self, a)});
+  if (a.owner == me(c)) {
+    if (st.actor && st.epoch == a.epoch && c.store->leads(p)) {
+      c.view->set_owner(p, partition_owner{c.self_index, a.epoch, st.actor, follower_indexes(c, a)});
       return 0;
     }
-    if (role.actor) {
+    if (st.actor) {
       c.metrics->leaderships_lost.fetch_add(1, std::memory_order_relaxed);
-      stop_partition(self, partition);
+      stop_partition(self);
     }
-    lead(self, partition, a);
+    lead(self, a);
     return 0;
   }
-  if (role.actor) {
-    spdlog::info("partition {}: now owned by '{}' in epoch {}; stopping it here", partition, a.owner, a.epoch);
-    if (!c.store->leads(partition)) c.metrics->leaderships_lost.fetch_add(1, std::memory_order_relaxed);
-    stop_partition(self, partition);
+  if (st.actor) {
+    spdlog::info("partition {}: now owned by '{}' in epoch {}; stopping it here", p, a.owner, a.epoch);
+    if (!c.store->leads(p)) c.metrics->leaderships_lost.fetch_add(1, std::memory_order_relaxed);
+    stop_partition(self);
   }
-  c.view->set_owner(partition, partition_owner{member_index(self, a.owner), a.epoch, {}, follower_indexes(self, a)});
-  if (std::find(a.followers.begin(), a.followers.end(), me(self)) == a.followers.end()) return 0;
-  auto& log = log_of(self, partition);
-  c.metrics->records_followed.fetch_add(storage::catch_up(*c.store, partition, log), std::memory_order_relaxed);
-  return static_cast<int64_t>(log.last_seq()) - static_cast<int64_t>(c.store->read_from(partition) - 1);
+  c.view->set_owner(p, partition_owner{member_index(c, a.owner), a.epoch, {}, follower_indexes(c, a)});
+  if (std::find(a.followers.begin(), a.followers.end(), me(c)) == a.followers.end()) return 0;
+  auto& log = log_of(self);
+  c.metrics->records_followed.fetch_add(storage::catch_up(*c.store, p, log), std::memory_order_relaxed);
+  return static_cast<int64_t>(log.last_seq()) - static_cast<int64_t>(c.store->read_from(p) - 1);
+}
+
+caf::behavior partition_replica(replica* self, std::shared_ptr<const replica_manager_config> config,
+                                uint32_t partition) {
+  self->state.config = std::move(config);
+  self->state.partition = partition;
+  keep_running_on_unexpected(self);
+  self->attach_functor([self](const caf::error&) {
+    if (self->state.actor) caf::anon_send_exit(self->state.actor, caf::exit_reason::user_shutdown);
+  });
+  return {[=](assign_atom, const assignment_update& update) -> int64_t {
+    auto& st = self->state;
+    try {
+      if (!update.unreadable.empty()) throw std::runtime_error("cannot read its assignment: " + update.unreadable);
+      const auto lag = reconcile(self, update.entry);
+      report(st.last_problem, "");
+      return lag;
+    } catch (const std::exception& e) {
+      report(st.last_problem, "partition " + std::to_string(partition) + ": " + e.what() + "; retrying");
+      return 0;
+    }
+  }};
 }
 
 void tick(manager* self) {
   auto& st = self->state;
-  auto& c = st.config;
+  const auto& c = *st.config;
   entries table(c.view->partitions());
   std::vector<std::string> unread(table.size());
   for (uint32_t p = 0; p < table.size(); ++p) {
@@ -181,7 +231,7 @@ void tick(manager* self) {
     }
   }
   try {
-    st.coordinating = c.resources->lease->hold(me(self));
+    st.coordinating = c.resources->lease->hold(me(c));
     c.metrics->coordinator.store(st.coordinating ? 1 : 0, std::memory_order_relaxed);
     // A coordinator plans only from a whole table: a partition it could not read may have an entry.
     const bool whole = std::all_of(unread.begin(), unread.end(), [](const auto& why) { return why.empty(); });
@@ -190,36 +240,43 @@ void tick(manager* self) {
   } catch (const std::exception& e) {
     report(st.last_coordination_problem, std::string{"coordination: "} + e.what() + "; retrying");
   }
-  int64_t lag = 0;
-  for (uint32_t p = 0; p < c.view->partitions(); ++p) {
-    try {
-      if (!unread[p].empty()) throw std::runtime_error("cannot read its assignment: " + unread[p]);
-      lag += reconcile(self, p, table[p]);
-      report(st.roles[p].last_problem, "");
-    } catch (const std::exception& e) {
-      report(st.roles[p].last_problem, "partition " + std::to_string(p) + ": " + e.what() + "; retrying");
-    }
+  // A replica still busy with an earlier update (its log is electing a leader, say) gets the
+  // newest one once it answers.
+  for (uint32_t p = 0; p < table.size(); ++p) {
+    if (st.busy[p]) continue;
+    st.busy[p] = true;
+    self->request(st.replicas[p], caf::infinite, assign_atom::value, assignment_update{table[p], unread[p]})
+        .then(
+            [self, p](int64_t lag) {
+              self->state.busy[p] = false;
+              self->state.lag[p] = lag;
+            },
+            [self, p](caf::error&) { self->state.busy[p] = false; });
   }
+  int64_t lag = 0;
+  for (auto l : st.lag) lag += l;
   c.metrics->follower_lag.store(lag, std::memory_order_relaxed);
   self->delayed_send(self, c.interval, tick_atom::value);
 }
 
 caf::behavior replica_manager(manager* self, replica_manager_config config) {
   auto& st = self->state;
-  st.config = std::move(config);
-  const auto partitions = st.config.view->partitions();
-  st.roles.resize(partitions);
-  st.config.resources->logs.resize(partitions);
-  st.last_reached.resize(st.config.members.size());
+  const auto partitions = config.view->partitions();
+  config.resources->logs.resize(partitions);
+  st.config = std::make_shared<const replica_manager_config>(std::move(config));
+  for (uint32_t p = 0; p < partitions; ++p)
+    st.replicas.push_back(self->system().spawn<caf::detached>(partition_replica, st.config, p));
+  st.busy.resize(partitions);
+  st.lag.resize(partitions);
+  st.last_reached.resize(st.config->members.size());
   st.started = steady::now();
   keep_running_on_unexpected(self);
   self->attach_functor([self](const caf::error&) {
     auto& st = self->state;
-    for (auto& role : st.roles)
-      if (role.actor) caf::anon_send_exit(role.actor, caf::exit_reason::user_shutdown);
+    for (auto& r : st.replicas) caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
     try {
       // Handing the role over at a clean stop spares the others the lease's expiry.
-      if (st.coordinating) st.config.resources->lease->release(me(self));
+      if (st.coordinating) st.config->resources->lease->release(me(*st.config));
     } catch (const std::exception& e) {
       spdlog::warn("could not give the coordinator role up: {}", e.what());
     }
