@@ -7,15 +7,18 @@
 //    `grace` without reaching it, so a coordinator that just started does not move partitions away
 //    from members it has not connected to yet; the first assignment waits for every member, or for
 //    `initial_grace`.
-//  - every node, for each partition: owner here -> take it over (catch up, fence with an
+//  - every node, for each partition, through a partition replica actor of its own (detached: its
+//    log calls block, and one stream's leader election must not hold back the other partitions):
+//    owner here -> take it over (catch up, fence with an
 //    epoch-start record, lead) and start its partition actor, which recovers (re-dispatches pending
 //    activities, arms timers, re-sends its outbox); owner elsewhere -> stop the local partition
 //    actor if one runs and route to the owner; follower -> apply the log's new records (no timers,
 //    no dispatch). A led partition whose append was refused (fenced) or whose log was unreachable
 //    is restarted from the log when the table still names this node, else left.
 //
-// The actor is detached: JetStream calls block. Failures (NATS unreachable, a refused
-// compare-and-set) are logged once per change and retried on the next interval.
+// The manager and the replicas are detached: JetStream calls block. Failures (NATS unreachable, a
+// refused compare-and-set) are logged once per change and retried on the next interval; a replica
+// still busy with an update gets the newest one when it is done.
 #pragma once
 
 #include "cluster_metrics.hpp"
