@@ -1,5 +1,7 @@
 #include "node_membership.hpp"
 
+#include "node_routing.hpp"
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
@@ -101,6 +103,7 @@ void mark_down(node_actor* self, size_t index, const caf::actor& node, const std
   p.last_error = why;
   spdlog::warn("member '{}' is down: {}", self->state.config.membership.members()[index].id, why);
   tell_member(self, index, caf::actor{}, p.workers);
+  fail_forwards_to(self, index, why);
 }
 
 void handshake(node_actor* self, size_t index, const caf::actor& node) {

@@ -64,11 +64,23 @@ caf::result<Reply> forward(node_actor* self, uint32_t partition, std::chrono::mi
   if (from_peer)
     return unavailable("node '" + self->state.config.membership.self().id + "' does not own partition " +
                        std::to_string(partition) + " (it is moving); retry in a few seconds");
-  auto rp = self->make_response_promise();
-  self->state.config.cluster->messages_out.fetch_add(1, std::memory_order_relaxed);
+  auto& st = self->state;
+  const uint64_t id = st.next_forward++;
+  auto answered = std::make_shared<bool>(false);
+  st.forwards.emplace(id, pending_forward{st.config.view->owner(partition).member, self->make_response_promise(), answered});
+  // Whichever comes first answers: the owner's reply, or its member going down (fail_forwards_to).
+  auto finish = [self, id, answered](auto&& result) {
+    if (*answered) return;
+    *answered = true;
+    auto found = self->state.forwards.find(id);
+    auto rp = std::move(found->second.rp);
+    self->state.forwards.erase(found);
+    rp.deliver(std::forward<decltype(result)>(result));
+  };
+  st.config.cluster->messages_out.fetch_add(1, std::memory_order_relaxed);
   self->request(*node, timeout, std::forward<Ts>(xs)...)
-      .then([rp](Reply& reply) mutable { rp.deliver(std::move(reply)); },
-            [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      .then([finish](Reply& reply) mutable { finish(std::move(reply)); },
+            [finish](caf::error& err) mutable { finish(std::move(err)); });
   return caf::delegated<Reply>{};
 }
 
@@ -192,6 +204,21 @@ caf::result<wire_history> route_history(node_actor* self, std::string& id) {
   wire_history out;
   for (const auto& event : store.history(id)) out.events.push_back(encode_event(event));
   return out;
+}
+
+void fail_forwards_to(node_actor* self, size_t member, const std::string& why) {
+  auto& forwards = self->state.forwards;
+  const auto& id = self->state.config.membership.members()[member].id;
+  for (auto it = forwards.begin(); it != forwards.end();) {
+    if (it->second.member != member) {
+      ++it;
+      continue;
+    }
+    *it->second.answered = true;
+    it->second.rp.deliver(unavailable("node '" + id + "', which was serving the call, went down (" + why +
+                                      "); retry in a few seconds"));
+    it = forwards.erase(it);
+  }
 }
 
 }  // namespace perdure::actors::node_impl

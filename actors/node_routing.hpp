@@ -14,6 +14,9 @@
 
 namespace perdure::actors::node_impl {
 
+/// Answers every call forwarded to `member` and not answered yet: unavailable, retry.
+void fail_forwards_to(node_actor* self, size_t member, const std::string& why);
+
 // Partition traffic from other nodes (their remote_partition proxies and cluster dispatchers).
 void deliver_message(node_actor* self, wire_message& w);
 void deliver_ack(node_actor* self, uint32_t partition, uint64_t seq);

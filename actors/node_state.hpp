@@ -14,6 +14,8 @@
 #include <caf/response_promise.hpp>
 
 #include <chrono>
+#include <map>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,6 +34,15 @@ struct peer {
   std::string last_error = "not contacted yet";
 };
 
+// A call forwarded to another member's node actor and not answered yet. If that member goes down
+// the call is answered at once (unavailable): CAF does not fail a request to a remote actor whose
+// node dies, so it would wait for its timeout.
+struct pending_forward {
+  size_t member = 0;
+  caf::response_promise rp;
+  std::shared_ptr<bool> answered;
+};
+
 struct node_state {
   static inline const char* name = "perdure.node";
   node_actor_config config;
@@ -41,6 +52,8 @@ struct node_state {
   bool joined = false;
   steady::time_point join_deadline{};
   std::vector<caf::response_promise> join_waiters;
+  std::map<uint64_t, pending_forward> forwards;  // by forward id
+  uint64_t next_forward = 0;
 };
 
 using node_actor = stateful_actor<node_state>;

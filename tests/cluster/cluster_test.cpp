@@ -295,3 +295,23 @@ TEST_CASE("a node whose members do not answer, or that is not a member, gets a c
   CHECK(code2 == 1);
   CHECK_MESSAGE(output2.find("'stranger' is not in --members") != std::string::npos, output2);
 }
+
+TEST_CASE("a call forwarded to a member that dies is answered at once as unavailable, not at its timeout") {
+  local_cluster cluster{{"a", "b"}, 2, {"--workers", "2"}};
+  cluster.start_all();
+  auto through_a = cluster.client(0);
+  std::string id;  // an instance of b's partition (partition p belongs to member p mod 2)
+  for (int i = 0; storage::keys::partition_of(id = "held-" + std::to_string(i), 2) % 2 != 1; ++i) {
+  }
+  start_options options;
+  options.instance_id = id;
+  through_a->start("SlowFanAndChild", "1", options);
+  through_a->suspend(id, "held, so that a wait for it stays open");
+  // a forwards the wait to b; b dies while it is open. CAF does not fail a request whose remote
+  // receiver's node dies, so before, the wait ran into its timeout (timeout_error after 60 s).
+  std::jthread killer([&] {
+    std::this_thread::sleep_for(1s);
+    cluster.kill(1);
+  });
+  CHECK_THROWS_AS(through_a->wait_for_completion(id, 60s), unavailable_error);
+}
