@@ -206,7 +206,9 @@ TEST_CASE("cluster torture: a replicated hub survives kill -9 of nodes, lost dat
   for (const auto& url : nats.urls()) urls += (urls.empty() ? "" : ",") + url;
   local_cluster cluster{{"a", "b", "c"},
                         6,
-                        {"--workers", "4", "--lease", "1500", "--heartbeat-timeout", "1000", "--threads", "2", "--nats",
+                        // A heartbeat timeout of 1 s (the static case's) made a loaded node look down to the
+                        // others for minutes under ASan; 3 s is the default.
+                        {"--workers", "4", "--lease", "4000", "--heartbeat-timeout", "3000", "--threads", "2", "--nats",
                          urls, "--hub", "torture" + std::to_string(::getpid())}};
   run_torture(cluster, [&nats](local_cluster& c, node_states& nodes, std::mt19937_64& random) -> std::string {
     switch (random() % 4) {
