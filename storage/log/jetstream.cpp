@@ -83,7 +83,16 @@ void require_plain_name(std::string_view what, std::string_view name) {
                                                   "' may hold only letters, digits, '-' and '_'");
 }
 
-kvStore* open_bucket(const jetstream_connection& connection, kvConfig& config, const std::string& what) {
+kvStore* open_bucket(const jetstream_connection& connection, const std::string& bucket, int replicas,
+                     std::chrono::nanoseconds ttl, const std::string& what) {
+  kvConfig config;
+  kvConfig_Init(&config);
+  config.Bucket = bucket.c_str();
+  config.History = 1;
+  config.Replicas = replicas;
+  // libnats 3.4.1 passes TTL on as the stream's max age, in nanoseconds (not the milliseconds of
+  // later clients): the server refuses 1500 as "max age needs to be >= 100ms".
+  config.TTL = ttl.count();
   const auto deadline = std::chrono::steady_clock::now() + connection.options().deadline;
   kvStore* kv = nullptr;
   for (;;) {

@@ -71,11 +71,13 @@ natsStatus retry_transient(const jetstream_connection& connection, jsErrCode& co
   }
 }
 
-/// Opens the key-value bucket `config.Bucket`, creating it when it does not exist; one that exists
-/// with another configuration (another replica count) is used as it is. Nodes that start together
-/// race to create it: a creation refused because another one is in flight is retried until the
-/// connection's deadline. Throws store_error naming `what`.
-kvStore* open_bucket(const jetstream_connection& connection, kvConfig& config, const std::string& what);
+/// Opens the key-value bucket `bucket` (history 1), creating it with `replicas` replicas and entries
+/// that expire after `ttl` (0: never) when it does not exist; one that exists with another
+/// configuration is used as it is. Nodes that start together race to create it: a creation refused
+/// because another one is in flight is retried until the connection's deadline. Throws
+/// store_error naming `what`.
+kvStore* open_bucket(const jetstream_connection& connection, const std::string& bucket, int replicas,
+                     std::chrono::nanoseconds ttl, const std::string& what);
 
 /// Names of streams, subjects and buckets allow letters, digits, '-' and '_' only; throws
 /// store_error(errc::invalid_argument) otherwise.

@@ -20,12 +20,7 @@ jetstream_assignment_table::jetstream_assignment_table(jetstream_connection& con
     : connection_(connection) {
   require_plain_name("hub name", hub);
   bucket_ = "perdure_" + std::string{hub} + "_assignments";
-  kvConfig config;
-  kvConfig_Init(&config);
-  config.Bucket = bucket_.c_str();
-  config.History = 1;
-  config.Replicas = replicas;
-  kv_ = open_bucket(connection_, config, "the assignment bucket " + bucket_);
+  kv_ = open_bucket(connection_, bucket_, replicas, std::chrono::nanoseconds{0}, "the assignment bucket " + bucket_);
 }
 
 jetstream_assignment_table::~jetstream_assignment_table() { kvStore_Destroy(kv_); }

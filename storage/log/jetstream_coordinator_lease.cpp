@@ -23,15 +23,7 @@ jetstream_coordinator_lease::jetstream_coordinator_lease(jetstream_connection& c
     throw store_error(errc::invalid_argument, "the coordinator lease's expiry is " + std::to_string(expiry.count()) +
                                                   " ms; JetStream needs at least 100 ms");
   bucket_ = "perdure_" + std::string{hub} + "_coordinator";
-  kvConfig config;
-  kvConfig_Init(&config);
-  config.Bucket = bucket_.c_str();
-  config.History = 1;
-  config.Replicas = replicas;
-  // libnats 3.4.1 passes TTL on as the stream's max age, in nanoseconds (not the milliseconds of
-  // later clients): the server refuses 1500 as "max age needs to be >= 100ms".
-  config.TTL = std::chrono::nanoseconds{expiry}.count();
-  kv_ = open_bucket(connection_, config, "the coordinator lease bucket " + bucket_);
+  kv_ = open_bucket(connection_, bucket_, replicas, expiry, "the coordinator lease bucket " + bucket_);
 }
 
 jetstream_coordinator_lease::~jetstream_coordinator_lease() { kvStore_Destroy(kv_); }
