@@ -103,6 +103,18 @@ jetstream_log::last_record jetstream_log::last() {
 
 uint64_t jetstream_log::last_seq() { return last().seq; }
 
+uint64_t jetstream_log::first_seq() {
+  jsErrCode code{};
+  jsStreamInfo* raw = nullptr;
+  const natsStatus s = retry_transient(connection_, code, [&] {
+    return js_GetStreamInfo(&raw, connection_.context(), stream_.c_str(), nullptr, &code);
+  });
+  if (s != NATS_OK) fail_jetstream(s, code, "cannot read the state of log " + stream_);
+  const uint64_t first = raw->State.FirstSeq;
+  jsStreamInfo_Destroy(raw);
+  return first;
+}
+
 size_t jetstream_log::max_record_bytes() const {
   // The servers' max_payload (1 MiB unless configured), less room for the message's headers.
   const int64_t limit = natsConnection_GetMaxPayload(connection_.connection());
@@ -132,16 +144,27 @@ std::vector<log_record> jetstream_log::read(uint64_t from, size_t max) {
 
   // Records up to last_seq exist (none is ever deleted below it but by a trim, which moves the
   // start), so fetching stops there instead of waiting for records that may never come.
+  //
+  // The ephemeral consumer lands on any replica of the stream, and on nats-server 2.9.10 a replica
+  // that rejoined with an empty store answers as it is: it starts the consumer below `from` (at
+  // what it holds), delivers slowly while it catches up, or never (its catch-up can stall for good,
+  // "Catchup for stream ... stalled"). Records below the next one due are skipped; when the consumer
+  // delivers nothing or skips one, the rest is read from the stream's leader, which has them all.
+  uint64_t next = from;
   const auto deadline = clock_type::now() + connection_.options().deadline;
-  while (out.size() < max && (out.empty() || out.back().seq < last_seq)) {
+  while (out.size() < max && next <= last_seq) {
     if (clock_type::now() >= deadline)
       throw store_error(errc::unavailable, "reading log " + stream_ + " from record " + std::to_string(from) +
                                                " did not finish in time");
     natsMsgList list{};
     const int batch = static_cast<int>(std::min<size_t>(fetch_batch, max - out.size()));
     s = natsSubscription_Fetch(&list, subscription.get(), batch, connection_.options().request_timeout.count(), &code);
-    if (s != NATS_OK && !transient(s, code)) fail_jetstream(s, code, "cannot read log " + stream_);
-    for (int i = 0; i < list.Count; ++i) {
+    if (s != NATS_OK && !transient(s, code)) {
+      natsMsgList_Destroy(&list);
+      fail_jetstream(s, code, "cannot read log " + stream_);
+    }
+    bool skipped = s == NATS_TIMEOUT && list.Count == 0;
+    for (int i = 0; i < list.Count && !skipped && out.size() < max; ++i) {
       natsMsg* m = list.Msgs[i];
       jsMsgMetaData* meta = nullptr;
       if (natsMsg_GetMetaData(&meta, m) != NATS_OK) {
@@ -150,12 +173,41 @@ std::vector<log_record> jetstream_log::read(uint64_t from, size_t max) {
       }
       const uint64_t seq = meta->Sequence.Stream;
       jsMsgMetaData_Destroy(meta);
-      if (out.size() < max && seq <= last_seq)
-        out.push_back(log_record{seq, std::string{natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m))}});
+      if (seq < next) continue;
+      if (seq > next) {
+        skipped = true;
+        break;
+      }
+      out.push_back(log_record{seq, std::string{natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m))}});
+      ++next;
     }
     natsMsgList_Destroy(&list);
+    if (skipped) {
+      read_from_leader(out, next, last_seq, max);
+      return out;
+    }
   }
   return out;
+}
+
+// One request per record, each answered by the stream's leader: slower than a consumer, but it
+// cannot wait on a lagging replica.
+void jetstream_log::read_from_leader(std::vector<log_record>& out, uint64_t from, uint64_t last_seq, size_t max) {
+  for (uint64_t seq = from; seq <= last_seq && out.size() < max; ++seq) {
+    jsErrCode code{};
+    natsMsg* raw = nullptr;
+    const natsStatus s = retry_transient(connection_, code, [&] {
+      return js_GetMsg(&raw, connection_.context(), stream_.c_str(), seq, nullptr, &code);
+    });
+    if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr) {
+      // Below a trim, the log starts later; DenyDelete leaves no other hole.
+      if (const uint64_t first = first_seq(); first > seq) seq = first - 1;
+      continue;
+    }
+    if (s != NATS_OK) fail_jetstream(s, code, "cannot read record " + std::to_string(seq) + " of log " + stream_);
+    std::unique_ptr<natsMsg, destroy_msg> msg{raw};
+    out.push_back(log_record{seq, std::string{natsMsg_GetData(msg.get()), static_cast<size_t>(natsMsg_GetDataLength(msg.get()))}});
+  }
 }
 
 }  // namespace perdure::storage

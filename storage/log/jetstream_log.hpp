@@ -34,7 +34,9 @@ class jetstream_log final : public partition_log {
     std::string record_id;
   };
   last_record last();
+  uint64_t first_seq();
   void create_stream(int replicas);
+  void read_from_leader(std::vector<log_record>& out, uint64_t from, uint64_t last_seq, size_t max);
 
   jetstream_connection& connection_;
   std::string stream_;

@@ -248,6 +248,12 @@ placement wait_for_leaders(replicated_hub& hub, const std::vector<size_t>& live,
     } catch (const storage::store_error& e) {
       problem = e.what();
     }
+    if (steady::now() >= deadline) {
+      // What the nodes logged about the partitions and the cluster, to say why in CI's output.
+      print_lines("the nodes' warnings and what they said about partitions", lines_with(hub.nodes, "partition "));
+      print_lines("the nodes' errors", lines_with(hub.nodes, "[error]"));
+      print_lines("the nats-servers' warnings and errors", hub.nats.warnings());
+    }
     REQUIRE_MESSAGE(steady::now() < deadline, "after ", limit.count(), " s: ", problem);
     std::this_thread::sleep_for(50ms);
   }

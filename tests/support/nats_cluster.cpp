@@ -83,6 +83,17 @@ void nats_cluster::wipe(int i) {
   std::filesystem::remove_all(dir_ / (s.name + "-data"));
 }
 
+std::vector<std::string> nats_cluster::warnings() const {
+  std::vector<std::string> out;
+  for (const auto& s : servers_) {
+    std::ifstream log(dir_ / (s.name + ".log"));
+    for (std::string line; std::getline(log, line);)
+      if (line.find("[WRN]") != std::string::npos || line.find("[ERR]") != std::string::npos)
+        out.push_back(s.name + ": " + line);
+  }
+  return out;
+}
+
 void nats_cluster::restart(int i) {
   kill(i);
   start(i);

@@ -32,6 +32,9 @@ class nats_cluster {
   /// Deletes the store dir of server i, which must be stopped (kill first): its disk is lost, and
   /// a restart brings it back empty under the same name, to catch up from the other replicas.
   void wipe(int i);
+  /// The warnings and errors the servers logged so far, each line prefixed with the server's name:
+  /// what a failed test prints to say what JetStream was doing.
+  std::vector<std::string> warnings() const;
 
  private:
   struct server {
