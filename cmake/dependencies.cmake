@@ -27,6 +27,7 @@ find_package(nlohmann_json 3.11 CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)
 find_package(fmt CONFIG REQUIRED)             # fmt::fmt (spdlog's formatting library)
+find_package(date CONFIG REQUIRED)            # date::date-tz (libhowardhinnant-date-dev): schedules' time zones
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # the HTTP client of the CLI and tests
 pkg_check_modules(UUID REQUIRED IMPORTED_TARGET uuid)  # libuuid (util-linux): the version-5 ids of new_uuid()

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libcaf-dev librocksdb-dev libcapnp-dev capnproto doctest-dev
   nlohmann-json3-dev libcpp-httplib-dev libboost-dev libcli11-dev libspdlog-dev libfmt-dev uuid-dev
+  libhowardhinnant-date-dev tzdata
   nats-server libnats-dev
   curl procps
   clang libclang-rt-14-dev
