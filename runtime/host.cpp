@@ -15,6 +15,7 @@
 #include "http_api.hpp"
 #include "local_client.hpp"
 #include "node_flags.hpp"
+#include "schedule_host.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -252,7 +253,10 @@ void start_services(host::node& n, const registry& functions) {
 
 }  // namespace
 
-host::host() = default;
+// Every host runs schedules: the schedule orchestration is registered before the user's functions.
+host::host() {
+  register_schedules(functions_, [this]() -> perdure::client& { return client(); });
+}
 
 host::~host() { stop(); }
 

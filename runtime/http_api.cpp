@@ -3,6 +3,7 @@
 #include "http_errors.hpp"
 #include "http_json.hpp"
 #include "http_metrics.hpp"
+#include "http_schedules.hpp"
 #include "http_server.hpp"
 #include "http_time.hpp"
 #include "http_url.hpp"
@@ -159,6 +160,7 @@ struct http_api::impl {
       if (s.size() == 4 && m == "POST" && (s[3] == "terminate" || s[3] == "suspend" || s[3] == "resume"))
         return command(req, s[2], s[3]);
     }
+    if (auto schedules = route_schedules(req, hub)) return std::move(*schedules);
     if (is_health(req)) return health();
     if (api && s.size() == 2 && s[1] == "cluster" && m == "GET") return cluster_view();
     if (s.size() == 1 && s[0] == "metrics" && m == "GET") return metrics_text();
