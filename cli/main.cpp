@@ -1,6 +1,7 @@
 // perdure: manage the orchestrations of a Perdure node, and look at its cluster, from the shell
 // (docs/cli.md).
 #include "commands.hpp"
+#include "schedules.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -115,6 +116,8 @@ int run(int argc, char** argv) {
       ->callback([&] { action = [&] { return cluster_members(g); }; });
   cluster_cmd->add_subcommand("partitions", "Each partition: its owner, epoch and followers, as the node sees them")
       ->callback([&] { action = [&] { return cluster_partitions(g); }; });
+
+  add_schedule_commands(app, g, action);
 
   try {
     app.parse(argc, argv);

@@ -53,6 +53,10 @@ reply node_client::post(const std::string& target, const std::string& json_body)
   return check(http_.Post(target, json_body, "application/json"), "POST", target);
 }
 
+reply node_client::put(const std::string& target, const std::string& json_body) {
+  return check(http_.Put(target, json_body, "application/json"), "PUT", target);
+}
+
 reply node_client::del(const std::string& target) { return check(http_.Delete(target), "DELETE", target); }
 
 reply node_client::check(const httplib::Result& result, const std::string& method, const std::string& target) {

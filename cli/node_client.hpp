@@ -26,6 +26,7 @@ class node_client {
 
   reply get(const std::string& target);
   reply post(const std::string& target, const std::string& json_body);
+  reply put(const std::string& target, const std::string& json_body);
   reply del(const std::string& target);
 
  private:
