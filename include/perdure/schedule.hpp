@@ -50,7 +50,7 @@ std::optional<overlap_policy> parse_overlap_policy(std::string_view name) noexce
 struct schedule_spec {
   std::string id;  // the instance id rules apply to "schedule:<id>", and no '@'
   // Exactly one of the two:
-  std::string cron;                  // 5 or 6 fields (model/cron.hpp); its local times are in time_zone
+  std::string cron;                  // 5 or 6 fields (docs/schedules.md); its local times are in time_zone
   std::chrono::seconds interval{0};  // every interval, counted from start_at (or the Unix epoch)
   std::string time_zone = "UTC";     // an IANA name (Europe/Berlin), from the system's tz database
   std::string orchestration;         // what each tick starts
@@ -102,7 +102,7 @@ struct schedule_description {
   std::string waiting_on;                            // the run the overlap policy waits for; empty if none
   std::optional<schedule_run> buffered;              // buffer_one: the tick that starts when it ends
   uint64_t skipped = 0;                              // ticks the overlap policy skipped
-  uint64_t missed = 0;                               // stretches of ticks older than the catch-up window
+  uint64_t missed = 0;                               // ticks skipped as older than the catch-up window (up to 10,000 counted per outage)
 };
 
 /// Manages schedules through any client (a host's, or perdure::connect's).
