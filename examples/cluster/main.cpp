@@ -1,12 +1,15 @@
 // A cluster node program: the examples' functions on a node of a multi-node hub.
 //
 //   cluster_node --node-id a --members a@127.0.0.1:7001,b@127.0.0.1:7002,c@127.0.0.1:7003
-//                --data data/a --partitions 6 [--systems DIR]      (one line)
+//                --data data/a --partitions 6 [--systems DIR] [--ledger FILE]      (one line)
 //
 // Besides the benchmark and test functions below, with --systems DIR it runs the order-fulfillment
 // saga ("FulfillOrder") and the click enrichment ("EnrichClick"). Their external systems are
 // JSON-lines files under DIR, which every node of a local cluster must share, since an activity
 // runs on whichever node has a free worker.
+//
+// With --ledger FILE, every run of AddOne and SlowAddOne appends "<instance id> <task id>" to FILE,
+// which the nodes of a local cluster share: the failover tests count how often each ran.
 //
 // scripts/cluster.sh starts three of them on 127.0.0.1; tests/cluster and bench/cluster use it too.
 // Without --members it is a single node like any other Perdure program.
@@ -18,8 +21,14 @@
 #include <perdure/orchestration_context.hpp>
 #include <perdure/task.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
@@ -37,11 +46,39 @@ std::string greet(activity_context&, std::string name) { return "Hello, " + name
 
 int noop(activity_context&, int x) { return x; }
 
-int add_one(activity_context&, int x) { return x + 1; }
+// A file shared by the nodes where activities note each run: one write(2) of one line with
+// O_APPEND, which a kill -9 cannot cut and no other node's line can interleave.
+class ledger {
+ public:
+  explicit ledger(const std::filesystem::path& file)
+      : fd_(::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) {
+    if (fd_ < 0) throw std::runtime_error("cannot open the ledger " + file.string() + ": " + std::strerror(errno));
+  }
+  ~ledger() { ::close(fd_); }
+  ledger(const ledger&) = delete;
+  ledger& operator=(const ledger&) = delete;
+
+  void note(const activity_context& ctx) const {
+    const std::string line = ctx.instance_id() + " " + std::to_string(ctx.task_id()) + "\n";
+    if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+      throw std::runtime_error(std::string{"cannot write to the ledger: "} + std::strerror(errno));
+  }
+
+ private:
+  int fd_;
+};
+
+std::shared_ptr<const ledger> the_ledger;  // set once in main, before the node starts
+
+int add_one(activity_context& ctx, int x) {
+  if (the_ledger) the_ledger->note(ctx);
+  return x + 1;
+}
 
 // Holds a worker for a while, so that activities are in flight when a node dies.
-int slow_add_one(activity_context&, int x) {
+int slow_add_one(activity_context& ctx, int x) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  if (the_ledger) the_ledger->note(ctx);
   return x + 1;
 }
 
@@ -82,18 +119,18 @@ task<std::string> hello_chain(orchestration_context& ctx, std::string who) {
   co_return co_await ctx.call_activity<std::string>("Greet", first);
 }
 
-// Takes "--systems DIR" out of the arguments (the rest are the node's flags); returns DIR, or an
+// Takes "<flag> PATH" out of the arguments (the rest are the node's flags); returns PATH, or an
 // empty path without the flag.
-std::filesystem::path take_systems_flag(std::vector<char*>& args) {
-  std::filesystem::path systems;
+std::filesystem::path take_path_flag(std::vector<char*>& args, const std::string& flag) {
+  std::filesystem::path path;
   for (size_t i = 1; i < args.size(); ++i) {
-    if (std::string{args[i]} != "--systems") continue;
-    if (i + 1 == args.size()) throw std::invalid_argument("--systems needs a directory");
-    systems = args[i + 1];
+    if (std::string{args[i]} != flag) continue;
+    if (i + 1 == args.size()) throw std::invalid_argument(flag + " needs a path");
+    path = args[i + 1];
     args.erase(args.begin() + static_cast<std::ptrdiff_t>(i), args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
     break;
   }
-  return systems;
+  return path;
 }
 
 }  // namespace
@@ -102,7 +139,8 @@ int main(int argc, char** argv) {
   std::vector<char*> args(argv, argv + argc);
   std::filesystem::path systems;
   try {
-    systems = take_systems_flag(args);
+    systems = take_path_flag(args, "--systems");
+    if (const auto file = take_path_flag(args, "--ledger"); !file.empty()) the_ledger = std::make_shared<ledger>(file);
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
     return 2;

@@ -209,3 +209,49 @@ TEST_CASE("jetstream_log: every record is read while a replica that lost its sto
                 << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count()
                 << " ms");
 }
+
+TEST_CASE("jetstream_log: a lost nats-server replaced by a new one and removed as a peer leaves the log with three current "
+          "replicas again and every record") {
+  nats_cluster servers(3);
+  jetstream_connection connection(options_for(servers));
+  jetstream_log log(connection, "replaced", 1, 3);
+  std::vector<std::string> acknowledged;
+  uint64_t last = 0;
+  auto append = [&](size_t count) {
+    for (size_t i = 0; i < count; ++i) {
+      acknowledged.push_back("record " + std::to_string(acknowledged.size()));
+      last = log.append(acknowledged.back(), last, "owner-1-" + std::to_string(acknowledged.size()));
+    }
+  };
+  append(100);
+  const int lost = servers.index_of(stream_leader(connection, log.stream()));  // the hardest one to lose
+  REQUIRE(lost >= 0);
+  const std::string lost_name = "n" + std::to_string(lost);
+  servers.kill(lost);
+  append(50);  // on the two that remain, after they elected a leader
+
+  // The operator's steps: a new machine joins under a new name, then the lost one is removed.
+  servers.replace(lost, "n3");
+  servers.remove_peer(lost_name);
+  std::vector<std::string> expected{"n0", "n1", "n2", "n3"};
+  std::erase(expected, lost_name);
+  const auto removed_at = std::chrono::steady_clock::now();
+  std::vector<std::string> replicas;
+  while (std::chrono::steady_clock::now() < removed_at + std::chrono::seconds(60)) {
+    replicas = servers.current_replicas(log.stream());
+    if (replicas == expected) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  std::string names;
+  for (const auto& r : replicas) names += " " + r;
+  REQUIRE_MESSAGE(replicas == expected, "current replicas after the removal:", names);
+  MESSAGE("the log's replicas were" << names << " "
+                                    << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::steady_clock::now() - removed_at)
+                                           .count()
+                                    << " ms after the peer's removal");
+  append(50);
+  const auto records = log.read(1, 10'000);
+  REQUIRE(records.size() == acknowledged.size());
+  for (const auto& r : records) CHECK(r.bytes == acknowledged[r.seq - 1]);
+}

@@ -24,6 +24,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -102,14 +104,17 @@ class hub_tables {
 struct replicated_hub {
   nats_cluster nats{3};
   std::string name;
+  // Outside every data dir: each run of AddOne and SlowAddOne on any node (examples/cluster --ledger).
+  std::filesystem::path ledger;
   local_cluster nodes;
   std::unique_ptr<hub_tables> tables;  // once the nodes made them
 
   explicit replicated_hub(const std::string& test)
       : name(test + "_" + std::to_string(::getpid())),
+        ledger(std::filesystem::temp_directory_path() / ("perdure-ledger-" + name)),
         nodes({"a", "b", "c"}, partition_count,
               {"--workers", "4", "--nats", joined(nats.urls()), "--hub", name, "--heartbeat-timeout", "2000", "--lease",
-               "4000"}) {
+               "4000", "--ledger", ledger.string()}) {
     nodes.enable_http();
     nodes.set_log_level("info");
     nodes.start_all();
@@ -140,6 +145,11 @@ struct replicated_hub {
         }
       }
     }
+  }
+
+  ~replicated_hub() {
+    std::error_code ignored;
+    std::filesystem::remove(ledger, ignored);
   }
 
   size_t index_of(const std::string& id) const {
@@ -402,6 +412,38 @@ std::set<std::string> verify_instances(cluster_client& c, const std::vector<inst
   return ids;
 }
 
+// Against the ledger of activity runs: every AddOne/SlowAddOne result in the histories of `ids`
+// comes from a run that happened, and nothing ran for an instance that does not exist. A task runs
+// again only when its node died with it in flight (or before its result was committed); the number
+// of such runs is printed.
+void check_ledger(cluster_client& c, const std::set<std::string>& ids, const std::filesystem::path& ledger) {
+  std::map<std::pair<std::string, int32_t>, int> runs;
+  std::ifstream in(ledger);
+  std::string instance;
+  int32_t task = 0;
+  while (in >> instance >> task) ++runs[{instance, task}];
+  size_t results = 0, reruns = 0;
+  for (const auto& id : ids) {
+    const auto events = read_retrying([&] { return c.history(id); });
+    std::set<int32_t> counted;
+    for (const auto& e : events)
+      if (auto* s = std::get_if<events::task_scheduled>(&e.payload); s && s->name.find("AddOne") != std::string::npos)
+        counted.insert(s->task_id);
+    for (const auto& e : events) {
+      auto* done = std::get_if<events::task_completed>(&e.payload);
+      if (!done || !counted.contains(done->task_id)) continue;
+      ++results;
+      const auto it = runs.find({id, done->task_id});
+      CHECK_MESSAGE(it != runs.end(), id, " has a result for task ", done->task_id, " that never ran");
+      if (it != runs.end()) reruns += static_cast<size_t>(it->second - 1);
+    }
+  }
+  for (const auto& [key, count] : runs)
+    CHECK_MESSAGE(ids.contains(key.first), "task ", key.second, " ran for ", key.first, ", which does not exist");
+  MESSAGE("ledger: ", results, " activity results, each from a run that happened; ", reruns,
+          " runs again of a task whose node died with it in flight");
+}
+
 // The instances of `unknown` (starts that were not acknowledged) that exist after all.
 std::vector<instance_spec> existing(cluster_client& c, const std::vector<instance_spec>& unknown) {
   std::vector<instance_spec> out;
@@ -498,7 +540,9 @@ TEST_CASE("replicated cluster: a machine lost with its disks (a node and its nat
   REQUIRE_MESSAGE(!b_partitions.empty(), before.describe(nodes));
 
   auto through_a = nodes.client(a);
-  auto acknowledged = specs_on("lost", 120, 0);
+  // 2,000 instances in all: 1,200 before the loss (60 of them with slow activities, in flight when
+  // it happens), 800 during the takeover.
+  auto acknowledged = specs_on("lost", 1140, 0, {}, "FanAndChild") + specs_on("lost-slow", 60, 5000, {}, "SlowFanAndChild");
   for (const auto& s : acknowledged) start_now(*through_a, s);
   std::this_thread::sleep_for(500ms);  // activities in flight everywhere
 
@@ -510,12 +554,12 @@ TEST_CASE("replicated cluster: a machine lost with its disks (a node and its nat
   nodes.wipe(b);
   hub.nats.wipe(b_server);
   // More starts through a meanwhile: those for b's partitions are refused until they moved.
-  starter more(nodes.client(a), specs_on("lost-during", 80, 1000));
+  starter more(nodes.client(a), specs_on("lost-during", 800, 10000, {}, "FanAndChild"));
 
   const auto moved = wait_for_leaders(hub, {a, c});
   const double led_after = seconds_since(killed_at);
   // An instance on one of b's former partitions, started through a as soon as it is taken, completes.
-  auto probes = specs_on("lost-probe", 1, 5000, {b_partitions[0]}, "FanAndChild");
+  auto probes = specs_on("lost-probe", 1, 50000, {b_partitions[0]}, "FanAndChild");
   start_until_acknowledged(*through_a, probes[0]);
   const double probe_started_after = seconds_since(killed_at);
   CHECK(through_a->wait_for_completion(probes[0].id, 60s).output == std::to_string(expected_output(probes[0].seed)));
@@ -534,17 +578,38 @@ TEST_CASE("replicated cluster: a machine lost with its disks (a node and its nat
           " refused (b's partitions)");
   acknowledged = acknowledged + more.acknowledged + probes;
 
-  // A fresh machine in its place: the nats-server and then b start empty.
-  hub.nats.restart(b_server);
+  // A fresh machine in its place: a nats-server under a new name, the lost one removed as a
+  // JetStream peer (an operator's step), and b, all empty.
+  hub.nats.replace(b_server, "n3");
+  hub.nats.remove_peer("n1");
   const auto restarted_at = steady::now();
   nodes.start(b);
-  MESSAGE("b restarted on an empty data dir (its nats-server on an empty store), ready after ",
+  MESSAGE("b restarted on an empty data dir, its machine's nats-server as n3 on an empty store, ready after ",
           seconds_text(seconds_since(restarted_at)));
+  // JetStream gives n1's replicas to n3: every partition's log, the assignment table and the
+  // coordinator lease are on three servers again.
+  std::vector<std::string> streams{"KV_perdure_" + hub.name + "_assignments", "KV_perdure_" + hub.name + "_coordinator"};
+  for (uint32_t p = 0; p < partition_count; ++p) streams.push_back("perdure_" + hub.name + "_p" + std::to_string(p));
+  for (const auto& stream : streams) {
+    const std::vector<std::string> healed{"n0", "n2", "n3"};
+    std::vector<std::string> replicas;
+    const auto deadline = steady::now() + 60s;
+    while (steady::now() < deadline && (replicas = hub.nats.current_replicas(stream)) != healed) {
+      nodes.output();
+      std::this_thread::sleep_for(200ms);
+    }
+    std::string names;
+    for (const auto& r : replicas) names += " " + r;
+    CHECK_MESSAGE(replicas == healed, "stream ", stream, " has current replicas", names);
+  }
+  MESSAGE("every partition's log and both KV buckets had three current replicas (n0 n2 n3) ",
+          seconds_text(seconds_since(restarted_at)), " after n1's removal");
   auto all = acknowledged + existing(*through_a, more.unknown);
   const size_t started_anyway = all.size() - acknowledged.size();
   MESSAGE(started_anyway, " refused starts had started after all");
   const auto expected = verify_instances(*through_a, all);
   check_listing_everywhere(nodes, {a, b, c}, expected);
+  check_ledger(*through_a, expected, hub.ledger);
 
   // c goes too: its partitions move to a, and b, a follower of every partition now, reads their logs.
   const auto c_killed_at = steady::now();

@@ -2,6 +2,9 @@
 
 #include "free_ports.hpp"
 
+#include <nats/nats.h>
+
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <random>
@@ -9,6 +12,17 @@
 #include <thread>
 
 namespace perdure::testing_support {
+namespace {
+
+constexpr const char* system_user = "sys";
+constexpr const char* system_password = "sys";
+
+struct connection_deleter {
+  void operator()(natsConnection* c) const noexcept { natsConnection_Destroy(c); }
+};
+using connection_ptr = std::unique_ptr<natsConnection, connection_deleter>;
+
+}  // namespace
 
 nats_cluster::nats_cluster(int size) {
   std::random_device random;
@@ -32,8 +46,13 @@ void nats_cluster::start(int i) {
   const auto config = dir_ / (s.name + ".conf");
   {
     std::ofstream out(config);
+    // Clients without credentials land in APP, the account with JetStream; SYS is the system
+    // account, for operator requests such as removing a lost peer.
     out << "server_name: " << s.name << "\n"
         << "listen: 127.0.0.1:" << s.client_port << "\n"
+        << "accounts {\n  SYS { users: [{user: " << system_user << ", password: " << system_password
+        << "}] }\n  APP { jetstream: enabled, users: [{user: app, password: app}] }\n}\n"
+        << "system_account: SYS\nno_auth_user: app\n"
         << "jetstream { store_dir: \"" << (dir_ / (s.name + "-data")).string()
         << "\", max_memory_store: 64MB, max_file_store: 1GB }\n";
     if (size() > 1) {
@@ -92,6 +111,72 @@ std::vector<std::string> nats_cluster::warnings() const {
         out.push_back(s.name + ": " + line);
   }
   return out;
+}
+
+void nats_cluster::replace(int i, std::string name) {
+  auto& s = servers_.at(static_cast<size_t>(i));
+  wipe(i);
+  s.name = std::move(name);
+  start(i);
+}
+
+void nats_cluster::remove_peer(const std::string& name) const {
+  for (const auto& s : servers_) {
+    if (!s.process || s.name == name) continue;
+    natsConnection* raw = nullptr;
+    const std::string url = std::string{"nats://"} + system_user + ":" + system_password + "@127.0.0.1:" +
+                            std::to_string(s.client_port);
+    if (natsConnection_ConnectTo(&raw, url.c_str()) != NATS_OK) continue;
+    connection_ptr connection{raw};
+    const std::string request = "{\"peer\":\"" + name + "\"}";
+    // The meta leader answers; a cluster still electing one may not answer at once.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    std::string answer;
+    while (std::chrono::steady_clock::now() < deadline) {
+      natsMsg* reply = nullptr;
+      if (natsConnection_RequestString(&reply, connection.get(), "$JS.API.SERVER.REMOVE", request.c_str(), 2000) ==
+          NATS_OK) {
+        answer.assign(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply)));
+        natsMsg_Destroy(reply);
+        if (answer.find("\"success\":true") != std::string::npos) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    throw std::runtime_error("JetStream did not remove peer " + name + "; it answered: " + answer);
+  }
+  throw std::runtime_error("no running nats-server to remove peer " + name + " through");
+}
+
+std::vector<pid_t> nats_cluster::pids() const {
+  std::vector<pid_t> out;
+  for (const auto& s : servers_)
+    if (s.process) out.push_back(s.process->pid());
+  return out;
+}
+
+std::vector<std::string> nats_cluster::current_replicas(const std::string& stream) const {
+  for (const auto& s : servers_) {
+    if (!s.process) continue;
+    natsConnection* raw = nullptr;
+    if (natsConnection_ConnectTo(&raw, url(index_of(s.name)).c_str()) != NATS_OK) continue;
+    connection_ptr connection{raw};
+    jsCtx* js = nullptr;
+    if (natsConnection_JetStream(&js, connection.get(), nullptr) != NATS_OK) continue;
+    jsStreamInfo* info = nullptr;
+    jsErrCode code{};
+    std::vector<std::string> names;
+    if (js_GetStreamInfo(&info, js, stream.c_str(), nullptr, &code) == NATS_OK && info->Cluster) {
+      if (info->Cluster->Leader) names.emplace_back(info->Cluster->Leader);
+      for (int r = 0; r < info->Cluster->ReplicasLen; ++r)
+        if (info->Cluster->Replicas[r]->Current && !info->Cluster->Replicas[r]->Offline)
+          names.emplace_back(info->Cluster->Replicas[r]->Name);
+    }
+    if (info) jsStreamInfo_Destroy(info);
+    jsCtx_Destroy(js);
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  return {};
 }
 
 void nats_cluster::restart(int i) {

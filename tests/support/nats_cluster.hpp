@@ -32,6 +32,18 @@ class nats_cluster {
   /// Deletes the store dir of server i, which must be stopped (kill first): its disk is lost, and
   /// a restart brings it back empty under the same name, to catch up from the other replicas.
   void wipe(int i);
+  /// A new machine in place of server i, which must be stopped: a new server named `name` (an
+  /// identity JetStream has not seen) on the same ports with an empty store. Its predecessor stays
+  /// a peer of every replica it had until remove_peer() of its old name.
+  void replace(int i, std::string name);
+  /// Removes a lost server from the JetStream cluster (`$JS.API.SERVER.REMOVE`, asked in the system
+  /// account as an operator would): JetStream moves its replicas to the servers that remain.
+  /// Throws with the server's answer when it refuses.
+  void remove_peer(const std::string& name) const;
+  /// The running servers' process ids (for their CPU time in benchmarks).
+  std::vector<pid_t> pids() const;
+  /// The servers holding a current replica of `stream` (its leader included), by name, sorted.
+  std::vector<std::string> current_replicas(const std::string& stream) const;
   /// The warnings and errors the servers logged so far, each line prefixed with the server's name:
   /// what a failed test prints to say what JetStream was doing.
   std::vector<std::string> warnings() const;
