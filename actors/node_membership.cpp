@@ -107,7 +107,7 @@ void mark_down(node_actor* self, size_t index, const caf::actor& node, const std
 }
 
 void handshake(node_actor* self, size_t index, const caf::actor& node) {
-  self->request(node, hello_timeout, hello_atom::value, my_hello(self))
+  self->request<caf::message_priority::high>(node, hello_timeout, hello_atom::value, my_hello(self))
       .then(
           [self, index, node](node_hello& theirs) {
             auto& p = self->state.peers[index];
@@ -148,7 +148,10 @@ void connect_to(node_actor* self, size_t index) {
 
 void heartbeat(node_actor* self, size_t index) {
   auto node = self->state.peers[index].node;
-  self->request(node, self->state.config.heartbeat_timeout, caf::ping_atom::value)
+  // Urgent, and so is the answer: a peer whose mailbox is deep in forwarded calls and outbox
+  // re-sends still answers within the timeout instead of looking dead while it works, and the
+  // coordinator's view agrees with everyone else's (see "Membership and heartbeats").
+  self->request<caf::message_priority::high>(node, self->state.config.heartbeat_timeout, caf::ping_atom::value)
       .then([](caf::pong_atom) {},
             [self, index, node](caf::error& err) {
               mark_down(self, index, node, "no heartbeat answer: " + self->system().render(err));
@@ -217,7 +220,7 @@ void tick(node_actor* self) {
     }
     finish_join(self, unavailable("cannot join the hub: no other member answered in time" + why));
   }
-  self->delayed_send(self, st.config.heartbeat_interval, tick_atom::value);
+  self->delayed_send<caf::message_priority::high>(self, st.config.heartbeat_interval, tick_atom::value);
 }
 
 }  // namespace perdure::actors::node_impl
