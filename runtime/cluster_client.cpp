@@ -1,6 +1,7 @@
 #include "cluster_client.hpp"
 
 #include "actors/protocol.hpp"
+#include "async_wait.hpp"
 #include "instance_ids.hpp"
 #include "purge_by_filter.hpp"
 
@@ -46,6 +47,9 @@ std::unique_ptr<node_client> node_client::connect(const std::string& host, uint1
   actors::register_types(owned->config);
   owned->config.load<caf::io::middleman>();
   owned->config.set("scheduler.max-threads", 2);
+  // Idle threads block instead of polling (see runtime/host.cpp): a process with a client per
+  // thread otherwise spends its cores on the pollers' 50 us sleeps.
+  owned->config.set("scheduler.policy", caf::atom("sharing"));
   owned->system = std::make_unique<caf::actor_system>(owned->config);
   auto node = owned->system->middleman().remote_actor(host, port);
   if (!node)
@@ -77,6 +81,16 @@ instance_record node_client::wait_for_completion(std::string_view instance_id, s
   auto bytes = ask<std::string>(*system_, node_, timeout + 2s, id, actors::wait_atom::value, id,
                                 static_cast<int64_t>(timeout.count()));
   return actors::decode_record(bytes);
+}
+
+cancel_wait node_client::wait_for_completion_async(std::string_view instance_id, std::chrono::milliseconds timeout,
+                                                  std::function<void(wait_result)> done) {
+  require_valid_instance_id(instance_id);
+  const std::string id{instance_id};
+  // As above: the node times out first.
+  return detail::spawn_wait<std::string>(
+      *system_, node_, timeout + 2s, id, [](const std::string& bytes) { return actors::decode_record(bytes); },
+      std::move(done), actors::wait_atom::value, id, static_cast<int64_t>(timeout.count()));
 }
 
 void node_client::send_command(std::string_view instance_id, event_payload event) {

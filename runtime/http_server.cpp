@@ -158,9 +158,16 @@ std::string request::header(std::string_view name) const {
   return {};
 }
 
+// Whether the server still serves: an answer given later (from a callback on another thread) may
+// reach the I/O thread and the workers only while they exist.
+struct lifetime {
+  std::mutex mutex;
+  bool serving = false;
+};
+
 struct server::impl {
   server_options options;
-  server::handler handle;
+  server::deferring_handler handle;
   server::cheap_test is_cheap;
   server::error_writer write_error;
 
@@ -171,23 +178,40 @@ struct server::impl {
   worker_pool workers;
   worker_pool cheap_workers;
 
+  std::shared_ptr<lifetime> life = std::make_shared<lifetime>();
   net::io_context io{1};
   tcp::acceptor acceptor{io};
   net::steady_timer accept_retry{io};
   std::thread io_thread;
 
-  impl(server_options o, server::handler h, server::cheap_test c, server::error_writer e)
+  impl(server_options o, server::deferring_handler h, server::cheap_test c, server::error_writer e)
       : options(o), handle(std::move(h)), is_cheap(std::move(c)), write_error(std::move(e)) {}
 
-  // The handler's response; a handler that throws anyway gets a 500, never a dead worker.
-  response run(const request& req) noexcept {
+  // Runs the handler; one that throws anyway answers 500, never kills a worker.
+  void run(const request& req, const responder& out) noexcept {
     try {
-      return handle(req);
+      return handle(req, out);
     } catch (const std::exception& e) {
       spdlog::error("management API: {} {} failed: {}", req.method, req.path, e.what());
     } catch (...) {
       spdlog::error("management API: {} {} failed with an unknown exception", req.method, req.path);
     }
+    out.send(internal_error());
+  }
+
+  // What a later answer's `make` returns, or 500 if it throws.
+  response make_safely(const std::function<response()>& make) noexcept {
+    try {
+      return make();
+    } catch (const std::exception& e) {
+      spdlog::error("management API: answering a waiting request failed: {}", e.what());
+    } catch (...) {
+      spdlog::error("management API: answering a waiting request failed with an unknown exception");
+    }
+    return internal_error();
+  }
+
+  response internal_error() noexcept {
     try {
       return write_error(500, "InternalError", "the request failed inside the node; see its log");
     } catch (...) {
@@ -195,10 +219,94 @@ struct server::impl {
     }
   }
 
+  response busy() {
+    response res = write_error(503, "Busy", "every worker of the management API is busy; retry later");
+    res.headers.emplace_back("Retry-After", std::to_string(options.retry_after.count()));
+    return res;
+  }
+
   void accept();
   void admit(tcp::socket socket);
   void close_all();
 };
+
+// One request's answer, shared by the connection (which may close first) and whoever answers
+// (which may be a callback on another thread, after the worker returned).
+struct responder::state {
+  state(server::impl& s, std::weak_ptr<session> c, bool keep)
+      : owner(s), life(s.life), connection(std::move(c)), keep_alive(keep) {}
+
+  // Takes the right to answer: false when an answer was given or the connection closed.
+  bool claim() {
+    std::lock_guard lock(mutex);
+    if (answered || abandoned) return false;
+    answered = true;
+    on_abandoned = nullptr;
+    return true;
+  }
+
+  bool is_answered() {
+    std::lock_guard lock(mutex);
+    return answered;
+  }
+
+  void hook(std::function<void()> f) {
+    {
+      std::lock_guard lock(mutex);
+      if (answered) return;
+      if (!abandoned) {
+        on_abandoned = std::move(f);
+        return;
+      }
+    }
+    f();
+  }
+
+  // The connection closed (on the I/O thread).
+  void abandon() {
+    std::function<void()> f;
+    {
+      std::lock_guard lock(mutex);
+      abandoned = true;
+      f.swap(on_abandoned);
+    }
+    if (f) f();
+  }
+
+  void deliver(response res) {
+    std::lock_guard lock(life->mutex);
+    deliver_while_serving(std::move(res));
+  }
+
+  // Hands the answer to the I/O thread; the caller holds life->mutex.
+  void deliver_while_serving(response res);
+
+  server::impl& owner;  // touched only while life->serving, under its mutex
+  const std::shared_ptr<lifetime> life;  // outlives the server
+  const std::weak_ptr<session> connection;
+  const bool keep_alive;
+  std::mutex mutex;
+  bool answered = false;
+  bool abandoned = false;
+  std::function<void()> on_abandoned;
+};
+
+void responder::send(response res) const {
+  if (state_->claim()) state_->deliver(std::move(res));
+}
+
+void responder::send_from_worker(std::function<response()> make) const {
+  if (!state_->claim()) return;
+  std::lock_guard lock(state_->life->mutex);
+  if (!state_->life->serving) return;
+  auto& owner = state_->owner;
+  std::function<void()> task = [answer = state_, make = std::move(make)] {
+    answer->deliver(answer->owner.make_safely(make));
+  };
+  if (!owner.workers.try_post(task)) state_->deliver_while_serving(owner.busy());
+}
+
+void responder::on_abandoned(std::function<void()> abandoned) const { state_->hook(std::move(abandoned)); }
 
 namespace {
 
@@ -223,10 +331,61 @@ class session : public std::enable_shared_from_this<session> {
   void close() {
     if (closed_) return;
     closed_ = true;
+    const auto keep = std::move(held_while_answering_);  // released when this returns
     deadline_.cancel();
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
+    if (auto waiting = std::move(pending_)) waiting->abandon();
+  }
+
+  void respond(response res, bool keep_alive, bool then_linger = false) {
+    if (closed_) return;
+    const auto keep = std::move(held_while_answering_);
+    pending_.reset();
+    if (watching_) {  // the only operation on the socket while the answer was awaited
+      watching_ = false;
+      error_code ignored;
+      socket_.cancel(ignored);
+    }
+    out_ = {};
+    out_.version(11);
+    out_.result(static_cast<unsigned>(res.status));
+    out_.set(bhttp::field::content_type, res.content_type);
+    for (auto& [name, value] : res.headers) out_.insert(name, value);
+    out_.body() = std::move(res.body);
+    out_.keep_alive(keep_alive);
+    out_.prepare_payload();
+    arm(server_.options.write_timeout);
+    bhttp::async_write(socket_, out_, [self = shared_from_this(), keep_alive, then_linger](error_code ec, size_t) {
+      if (self->closed_) return;
+      if (ec) return self->close();
+      if (then_linger) return self->linger();
+      if (!keep_alive) return self->close();
+      self->await_request();
+    });
+  }
+
+  // While a handler's answer is awaited: a client that closes the connection is noticed at once
+  // (its waiter is given up) instead of when the answer finally fails to go out.
+  void watch_for_departure() {
+    if (closed_ || !pending_ || watching_) return;
+    watching_ = true;
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+      if (ec == net::error::operation_aborted || self->closed_ || !self->watching_) return;  // answered
+      self->watching_ = false;
+      if (ec) return self->close();
+      char next = 0;
+      error_code peek;
+      self->socket_.non_blocking(true, peek);
+      const size_t seen = self->socket_.receive(net::buffer(&next, 1), tcp::socket::message_peek, peek);
+      error_code ignored;
+      self->socket_.non_blocking(false, ignored);
+      if (peek == net::error::would_block) return self->watch_for_departure();
+      if (peek || seen == 0) return self->close();  // the client left (end of stream or reset)
+      // The client already sent its next request (pipelining): it is read after this answer, and
+      // a departure is no longer noticed early; the waiter ends with its own timeout.
+    });
   }
 
  private:
@@ -305,38 +464,19 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void dispatch() {
-    deadline_.cancel();  // the handler's own calls have timeouts
+    deadline_.cancel();  // the handler's own calls have timeouts, a later answer its own
     const bool keep_alive = parser_->get().keep_alive();
     auto req = std::make_shared<request>(make_request(parser_->release()));
     const bool cheap = server_.is_cheap(*req);
-    std::function<void()> task = [self = shared_from_this(), req, keep_alive] {
-      auto res = std::make_shared<response>(self->server_.run(*req));
-      net::post(self->socket_.get_executor(), [self, res, keep_alive] { self->respond(std::move(*res), keep_alive); });
+    pending_ = std::make_shared<responder::state>(server_, weak_from_this(), keep_alive);
+    // No read or write is under way until the answer: this is what keeps the connection open.
+    held_while_answering_ = shared_from_this();
+    std::function<void()> task = [self = shared_from_this(), req, answer = pending_] {
+      self->server_.run(*req, responder{answer});
+      if (!answer->is_answered()) net::post(self->socket_.get_executor(), [self] { self->watch_for_departure(); });
     };
     if ((cheap ? server_.cheap_workers : server_.workers).try_post(task)) return;
-    response busy = server_.write_error(503, "Busy", "every worker of the management API is busy; retry later");
-    busy.headers.emplace_back("Retry-After", std::to_string(server_.options.retry_after.count()));
-    respond(std::move(busy), keep_alive);
-  }
-
-  void respond(response res, bool keep_alive, bool then_linger = false) {
-    if (closed_) return;
-    out_ = {};
-    out_.version(11);
-    out_.result(static_cast<unsigned>(res.status));
-    out_.set(bhttp::field::content_type, res.content_type);
-    for (auto& [name, value] : res.headers) out_.insert(name, value);
-    out_.body() = std::move(res.body);
-    out_.keep_alive(keep_alive);
-    out_.prepare_payload();
-    arm(server_.options.write_timeout);
-    bhttp::async_write(socket_, out_, [self = shared_from_this(), keep_alive, then_linger](error_code ec, size_t) {
-      if (self->closed_) return;
-      if (ec) return self->close();
-      if (then_linger) return self->linger();
-      if (!keep_alive) return self->close();
-      self->await_request();
-    });
+    respond(server_.busy(), keep_alive);
   }
 
   // The transport's own refusal; the connection closes after it.
@@ -371,11 +511,21 @@ class session : public std::enable_shared_from_this<session> {
   bool closed_ = false;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<responder::state> pending_;  // the answer awaited, from dispatch to respond
+  std::shared_ptr<session> held_while_answering_;
+  bool watching_ = false;
   bhttp::response<bhttp::string_body> out_;
   std::vector<char> discard_;
 };
 
 }  // namespace
+
+void responder::state::deliver_while_serving(response res) {
+  if (!life->serving) return;
+  net::post(owner.io, [connection = connection, res = std::move(res), keep = keep_alive]() mutable {
+    if (auto s = connection.lock()) s->respond(std::move(res), keep);
+  });
+}
 
 void server::impl::accept() {
   acceptor.async_accept([this](error_code ec, tcp::socket socket) {
@@ -417,8 +567,13 @@ void server::impl::close_all() {
   for (auto& s : open) s->close();
 }
 
-server::server(server_options options, handler handle, cheap_test is_cheap, error_writer write_error)
+server::server(server_options options, deferring_handler handle, cheap_test is_cheap, error_writer write_error)
     : impl_(std::make_unique<impl>(options, std::move(handle), std::move(is_cheap), std::move(write_error))) {}
+
+server::server(server_options options, handler handle, cheap_test is_cheap, error_writer write_error)
+    : server(
+          options, [handle = std::move(handle)](const request& req, responder out) { out.send(handle(req)); },
+          std::move(is_cheap), std::move(write_error)) {}
 
 server::~server() { stop(); }
 
@@ -444,6 +599,10 @@ int server::listen(const std::string& address, int port) {
 void server::serve() {
   auto& s = *impl_;
   if (s.io_thread.joinable()) throw error("the management API is already serving");
+  {
+    std::lock_guard lock(s.life->mutex);
+    s.life->serving = true;
+  }
   s.workers.start(s.options.workers, s.options.queue_limit);
   s.cheap_workers.start(1, s.options.queue_limit);
   s.accept();
@@ -470,6 +629,10 @@ void server::stop() {
     s.io.stop();
   });
   s.io_thread.join();
+  {
+    std::lock_guard lock(s.life->mutex);
+    s.life->serving = false;
+  }
   s.workers.stop();
   s.cheap_workers.stop();
 }

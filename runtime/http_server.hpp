@@ -5,6 +5,8 @@
 // Why asynchronous: a thread per connection (cpp-httplib) lets a few slow or idle clients take
 // every thread (see docs/architecture.md). Here one I/O thread holds every connection, and only
 // requests that are complete reach the workers, which may block (the client API is synchronous).
+// A handler may also answer later through its responder (a long-poll answered by a callback when
+// an instance ends): the connection then waits without a thread.
 #pragma once
 
 #include <chrono>
@@ -40,6 +42,29 @@ struct response {
   std::string body;
 };
 
+/// The answer to one request, given once, from any thread. A handler answers through it at once,
+/// or hands it to a callback that answers later, so that a request that waits holds no thread.
+/// Copies share the one answer.
+class responder {
+ public:
+  struct state;  // defined with the connections in the .cpp
+  explicit responder(std::shared_ptr<state> shared) : state_(std::move(shared)) {}
+
+  /// Sends `res`. The first answer wins; later ones, and any after the client left or the server
+  /// stopped, are dropped. Never blocks.
+  void send(response res) const;
+  /// Runs `make` on a worker (where it may block, e.g. on the client) and sends what it returns,
+  /// or 503 Busy when the workers' queue is full. Never blocks. Counts as the answer.
+  void send_from_worker(std::function<response()> make) const;
+  /// Runs `abandoned` once, on the I/O thread, if the connection closes before an answer (the
+  /// client left, the server stops), or at once if it already has: to give up what the answer
+  /// waits for. Dropped once an answer is given.
+  void on_abandoned(std::function<void()> abandoned) const;
+
+ private:
+  std::shared_ptr<state> state_;
+};
+
 struct server_options {
   size_t body_limit = 8u << 20;  // enforced while reading, for every transfer encoding
   size_t header_limit = 16u << 10;
@@ -56,6 +81,10 @@ struct server_options {
 class server {
  public:
   using handler = std::function<response(const request&)>;
+  /// A handler that may answer later: it gets the request's responder and returns, and the worker
+  /// is free. Until the answer, the connection is watched, so that a client that closes it is
+  /// noticed (responder::on_abandoned).
+  using deferring_handler = std::function<void(const request&, responder)>;
   /// Says whether a request is cheap (e.g. health): cheap requests run on a worker of their own,
   /// so they are answered while every other worker is busy.
   using cheap_test = std::function<bool(const request&)>;
@@ -64,6 +93,7 @@ class server {
   using error_writer = std::function<response(int status, const std::string& code, const std::string& message)>;
 
   server(server_options options, handler handle, cheap_test is_cheap, error_writer write_error);
+  server(server_options options, deferring_handler handle, cheap_test is_cheap, error_writer write_error);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;

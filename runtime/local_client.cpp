@@ -2,6 +2,7 @@
 
 #include "actors/client_errors.hpp"
 #include "actors/protocol.hpp"
+#include "async_wait.hpp"
 #include "instance_ids.hpp"
 #include "purge_by_filter.hpp"
 
@@ -71,6 +72,15 @@ instance_record local_client::wait_for_completion(std::string_view instance_id, 
       .receive([&](instance_record& record) { result = std::move(record); },
                [&](caf::error& err) { actors::throw_client_error(err, id); });
   return result;
+}
+
+cancel_wait local_client::wait_for_completion_async(std::string_view instance_id, std::chrono::milliseconds timeout,
+                                                   std::function<void(wait_result)> done) {
+  require_valid_instance_id(instance_id);
+  const std::string id{instance_id};
+  return detail::spawn_wait<instance_record>(
+      system_, partition_for(id), timeout, id, [](instance_record& record) { return std::move(record); },
+      std::move(done), actors::wait_atom::value, id);
 }
 
 void local_client::send_command(std::string_view instance_id, event_payload event) {

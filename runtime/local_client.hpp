@@ -22,6 +22,8 @@ class local_client final : public client {
   std::string start(std::string_view name, std::string input_json, const start_options& options) override;
   std::optional<instance_record> status(std::string_view instance_id) override;
   instance_record wait_for_completion(std::string_view instance_id, std::chrono::milliseconds timeout) override;
+  cancel_wait wait_for_completion_async(std::string_view instance_id, std::chrono::milliseconds timeout,
+                                        std::function<void(wait_result)> done) override;
   void raise_event(std::string_view instance_id, std::string_view event_name, std::string payload_json) override;
   void terminate(std::string_view instance_id, std::string reason) override;
   void suspend(std::string_view instance_id, std::string reason) override;

@@ -12,10 +12,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace perdure {
@@ -30,6 +33,14 @@ struct start_options {
   std::string instance_id;  // empty: a new random id
   if_running when_running = if_running::fail;
 };
+
+/// How an asynchronous wait ended: the record of the instance that ended, or what
+/// wait_for_completion would have thrown (instance_not_found, timeout_error, unavailable, ...).
+using wait_result = std::variant<instance_record, std::exception_ptr>;
+
+/// Gives up an asynchronous wait (see wait_for_completion_async). Harmless to call more than once,
+/// or after the wait ended.
+using cancel_wait = std::function<void()>;
 
 class client {
  public:
@@ -46,6 +57,15 @@ class client {
   /// instance_not_found, timeout_error.
   virtual instance_record wait_for_completion(std::string_view instance_id,
                                               std::chrono::milliseconds timeout) = 0;
+
+  /// wait_for_completion without holding a thread while waiting (the HTTP API's long-polls): the
+  /// owning partition answers when the instance ends. Returns at once; `done` is called exactly
+  /// once, on one of the node's actor threads (so it must not block), with the record or the
+  /// failure, unless the wait is cancelled first: after the returned function is called, `done`
+  /// is called at most once more (if its answer was already on the way) or never. Throws
+  /// invalid_argument_error for a bad id, before anything is sent.
+  virtual cancel_wait wait_for_completion_async(std::string_view instance_id, std::chrono::milliseconds timeout,
+                                                std::function<void(wait_result)> done) = 0;
 
   /// Delivers an event; buffered by the instance until it waits for that name. Throws
   /// instance_not_found.
