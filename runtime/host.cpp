@@ -245,7 +245,7 @@ void start_services(host::node& n, const registry& functions) {
                            return n.replicated ? n.replicated->list(q, n.view->local_partitions()) : n.store->list(q);
                          },
                          n.node_actor ? &n.cluster_metrics : nullptr, n.member_ids, n.view,
-                         !options.nats.empty()});
+                         !options.nats.empty(), options.http_max_waiters, options.http_max_connections});
     n.http_port = n.http->start(options.http_address, options.http_port);
     spdlog::info("management API on http://{}:{}", options.http_address, n.http_port);
   }

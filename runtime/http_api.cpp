@@ -7,6 +7,8 @@
 #include "http_server.hpp"
 #include "http_time.hpp"
 #include "http_url.hpp"
+#include "http_wait_param.hpp"
+#include "http_waits.hpp"
 
 #include "actors/cluster_view.hpp"
 
@@ -17,6 +19,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
+#include <variant>
 
 namespace perdure {
 namespace {
@@ -37,8 +41,8 @@ response error_response(int status, const std::string& code, const std::string& 
   return response{status, "application/json", {}, error_body(code, message)};
 }
 
-response error_response(const request& req, const api_error& e) {
-  if (e.internal()) spdlog::error("management API: {} {} failed: {}", req.method, req.path, e.message);
+response error_response(const std::string& method, const std::string& path, const api_error& e) {
+  if (e.internal()) spdlog::error("management API: {} {} failed: {}", method, path, e.message);
   response res = error_response(e.status, e.code, e.message);
   if (e.retry_after_seconds > 0) res.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
   return res;
@@ -54,6 +58,26 @@ std::string json_body(const request& req, const char* what) {
     throw http_error(400, "InvalidJson", e.what());
   }
   return req.body;
+}
+
+// What start does with an instance id that is already running: fail (409, the default) or
+// returnExisting (an idempotent start: the running instance is left alone and answered).
+if_running if_running_param(const request& req) {
+  if (!req.has_param("ifRunning")) return if_running::fail;
+  const std::string value = req.param("ifRunning");
+  if (value == "fail") return if_running::fail;
+  if (value == "returnExisting") return if_running::return_existing;
+  bad_request("ifRunning must be fail or returnExisting, not '" + value + "'");
+}
+
+bool timed_out(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const timeout_error&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
 }
 
 bool flag(const request& req, const char* name, bool fallback) {
@@ -131,29 +155,33 @@ struct http_api::impl {
   client& hub;
   const actors::node_metrics& metrics;
   http_api_options options;
+  http_waits waits;
   std::unique_ptr<http::server> server;
   std::string authority;  // the bound address:port, for the URLs the API returns
 
-  impl(client& c, const actors::node_metrics& m, http_api_options o) : hub(c), metrics(m), options(std::move(o)) {}
+  impl(client& c, const actors::node_metrics& m, http_api_options o)
+      : hub(c), metrics(m), options(std::move(o)), waits(c, options.max_waiters) {}
 
-  // Every request runs through here: nothing a request does escapes to the server.
-  response handle(const request& req) {
+  // Every request runs through here: nothing a request does escapes to the server. A request that
+  // waits for its instance is answered later, by the wait's callback.
+  void handle(const request& req, const http::responder& out) {
     try {
-      return route(req);
+      if (auto res = route(req, out)) out.send(std::move(*res));
     } catch (...) {
-      return error_response(req, map_exception(std::current_exception()));
+      out.send(error_response(req.method, req.path, map_exception(std::current_exception())));
     }
   }
 
-  response route(const request& req) {
+  // The response, or nullopt when `out` will be answered later.
+  std::optional<response> route(const request& req, const http::responder& out) {
     const auto& s = req.segments;
     const std::string& m = req.method;
     const bool api = s.size() >= 2 && s[0] == "api";
-    if (api && s[1] == "orchestrations" && s.size() == 3 && m == "POST") return start_instance(req, s[2]);
+    if (api && s[1] == "orchestrations" && s.size() == 3 && m == "POST") return start_instance(req, s[2], out);
     if (api && s[1] == "instances") {
       if (s.size() == 2 && m == "GET") return list_instances(req);
       if (s.size() == 2 && m == "DELETE") return purge_instances(req);
-      if (s.size() == 3 && m == "GET") return get_instance(req, s[2]);
+      if (s.size() == 3 && m == "GET") return get_instance(req, s[2], out);
       if (s.size() == 3 && m == "DELETE") return purge_instance(s[2]);
       if (s.size() == 4 && m == "GET" && s[3] == "history") return history(s[2]);
       if (s.size() == 5 && m == "POST" && s[3] == "raiseEvent") return raise_event(req, s[2], s[4]);
@@ -180,27 +208,81 @@ struct http_api::impl {
                 {"purgeHistoryDeleteUri", instance}};
   }
 
-  response start_instance(const request& req, const std::string& name) {
-    start_options start;
-    if (req.has_param("instanceId")) {
-      start.instance_id = req.param("instanceId");
-      if (start.instance_id.empty()) bad_request("instanceId is empty");  // absent picks one; empty is a mistake
-    }
-    const std::string id = hub.start(name, json_body(req, "the input"), start);
+  // 202 with where to manage the instance: Durable Functions' CreateCheckStatusResponse.
+  response check_status_response(const std::string& id) const {
     const json body = management_urls(id);
     response res = json_response(202, body);
     res.headers.emplace_back("Location", body["statusQueryGetUri"].get<std::string>());
     return res;
   }
 
-  response get_instance(const request& req, const std::string& id) {
+  // What a wait answers once it is over: `on_end` with the record of the instance that ended,
+  // `on_timeout` when it still runs, any other failure as its error. Runs on a worker.
+  template <class OnEnd, class OnTimeout>
+  static response after_wait(const std::string& method, const std::string& path, const wait_result& result,
+                             OnEnd on_end, OnTimeout on_timeout) {
+    try {
+      if (const auto* record = std::get_if<instance_record>(&result)) return on_end(*record);
+      const auto& failure = std::get<std::exception_ptr>(result);
+      if (timed_out(failure)) return on_timeout();
+      std::rethrow_exception(failure);
+    } catch (...) {
+      return error_response(method, path, map_exception(std::current_exception()));
+    }
+  }
+
+  // With a wait (waitForCompletion or Prefer: wait), Durable Functions'
+  // WaitForCompletionOrCreateCheckStatusResponse: 200 with the instance if it ends within the
+  // wait, else the 202 of a plain start. The waiter's place is taken before the start, so a 503
+  // for want of one starts nothing.
+  std::optional<response> start_instance(const request& req, const std::string& name, const http::responder& out) {
+    start_options start;
+    if (req.has_param("instanceId")) {
+      start.instance_id = req.param("instanceId");
+      if (start.instance_id.empty()) bad_request("instanceId is empty");  // absent picks one; empty is a mistake
+    }
+    start.when_running = if_running_param(req);
+    const auto wait = requested_wait(req);
+    std::optional<http_waits::slot> slot;
+    if (wait) slot.emplace(waits.reserve());
+    const std::string id = hub.start(name, json_body(req, "the input"), start);
+    if (!wait) return check_status_response(id);
+    waits.wait(std::move(*slot), id, *wait, out, [this, id, method = req.method, path = req.path](const wait_result& r) {
+      return after_wait(
+          method, path, r, [](const instance_record& record) { return json_response(200, instance_json(record, true)); },
+          [&] { return check_status_response(id); });
+    });
+    return std::nullopt;
+  }
+
+  // With a wait, a long-poll: answered when the instance ends (200), or with its status when the
+  // wait is over first (202), as without a wait.
+  std::optional<response> get_instance(const request& req, const std::string& id, const http::responder& out) {
     const bool with_history = flag(req, "showHistory", false);
     const bool with_input = flag(req, "showInput", true);
+    const auto wait = requested_wait(req);
+    if (!wait) return status_response(id, with_input, with_history);
+    waits.wait(waits.reserve(), id, *wait, out,
+               [this, id, with_input, with_history, method = req.method, path = req.path](const wait_result& r) {
+                 return after_wait(
+                     method, path, r,
+                     [&](const instance_record& record) { return record_response(record, with_input, with_history); },
+                     [&] { return status_response(id, with_input, with_history); });
+               });
+    return std::nullopt;
+  }
+
+  response status_response(const std::string& id, bool with_input, bool with_history) {
     auto record = hub.status(id);
     if (!record) throw instance_not_found(id);
-    json body = instance_json(*record, with_input);
-    if (with_history) body["historyEvents"] = history_json(hub.history(id));
-    return json_response(is_terminal(record->status) ? 200 : 202, body);
+    return record_response(*record, with_input, with_history);
+  }
+
+  // 200 for an instance that has ended, 202 for one that runs.
+  response record_response(const instance_record& record, bool with_input, bool with_history) {
+    json body = instance_json(record, with_input);
+    if (with_history) body["historyEvents"] = history_json(hub.history(record.instance_id));
+    return json_response(is_terminal(record.status) ? 200 : 202, body);
   }
 
   response list_instances(const request& req) {
@@ -355,8 +437,9 @@ struct http_api::impl {
   }
 
   response metrics_text() {
-    return response{200, "text/plain; version=0.0.4", {}, prometheus_text(metrics, count_instances(), options.cluster,
-                                                                         options.view.get())};
+    return response{200, "text/plain; version=0.0.4", {},
+                    prometheus_text(metrics, count_instances(), options.cluster, options.view.get()) +
+                        waiter_metrics(waits.waiting(), waits.limit())};
   }
 };
 
@@ -369,9 +452,10 @@ int http_api::start(const std::string& address, int port) {
   if (impl_->server) throw error("the management API is already started");
   http::server_options o;
   o.body_limit = impl_->options.max_body_bytes;
+  o.max_connections = impl_->options.max_connections;
   auto& api = *impl_;
   auto server = std::make_unique<http::server>(
-      o, [&api](const request& req) { return api.handle(req); }, is_health,
+      o, [&api](const request& req, http::responder out) { api.handle(req, out); }, is_health,
       [](int status, const std::string& code, const std::string& message) {
         return error_response(status, code, message);
       });
@@ -383,7 +467,8 @@ int http_api::start(const std::string& address, int port) {
 }
 
 void http_api::stop() {
-  if (impl_->server) impl_->server->stop();
+  if (impl_->server) impl_->server->stop();  // connections closed: their waits given up
+  impl_->waits.cancel_all();                 // and any the server had not seen start
 }
 
 }  // namespace perdure

@@ -1,7 +1,8 @@
 // The management API: HTTP/JSON on top of a client (see docs/http-api.md).
 //
 // Operation: an asynchronous HTTP/1.1 server (http_server.hpp) whose workers translate every
-// request into one client call. Bad input (malformed JSON, oversized bodies, unknown routes or
+// request into one client call. A request that waits for its instance to end (waitForCompletion)
+// leaves its worker at once: the partition's callback answers it later (http_waits.hpp). Bad input (malformed JSON, oversized bodies, unknown routes or
 // instances, invalid ids) is answered with a 4xx and a JSON error body; an internal failure with
 // a 5xx, logged; an unreachable owner node with a 503 and Retry-After.
 #pragma once
@@ -33,6 +34,10 @@ struct http_api_options {
   /// member_ids), for /api/cluster and the per-partition metrics; null on a single node.
   std::shared_ptr<const actors::cluster_view> view;
   bool replicated = false;  // the hub keeps its partitions' logs on NATS JetStream (--nats)
+  /// Requests that may wait for an instance to end at once (waitForCompletion); past it, 503.
+  size_t max_waiters = 10'000;
+  /// Connections held at once, idle keep-alive ones included; past it, 503 and closed.
+  size_t max_connections = 10'000;
 };
 
 class http_api {

@@ -40,7 +40,7 @@ api_error map_exception(std::exception_ptr failure) noexcept {
   try {
     std::rethrow_exception(failure);
   } catch (const http_error& e) {
-    return {e.status(), e.code(), e.what()};
+    return {e.status(), e.code(), e.what(), e.retry_after_seconds()};
   } catch (const error& e) {  // a store_error too: client_errc_of is the one mapping of store failures
     return api_error_of(actors::client_errc_of(e.code()), e.what());
   } catch (const std::bad_alloc&) {

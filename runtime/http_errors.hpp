@@ -13,14 +13,17 @@ namespace perdure {
 /// A request the API refuses before reaching the client (bad parameter, malformed body, ...).
 class http_error : public std::runtime_error {
  public:
-  http_error(int status, std::string code, const std::string& message)
-      : std::runtime_error(message), status_(status), code_(std::move(code)) {}
+  /// `retry_after_seconds`, when positive, is sent as Retry-After (a 503 that will pass).
+  http_error(int status, std::string code, const std::string& message, int retry_after_seconds = 0)
+      : std::runtime_error(message), status_(status), code_(std::move(code)), retry_after_seconds_(retry_after_seconds) {}
   int status() const noexcept { return status_; }
   const std::string& code() const noexcept { return code_; }
+  int retry_after_seconds() const noexcept { return retry_after_seconds_; }
 
  private:
   int status_;
   std::string code_;
+  int retry_after_seconds_;
 };
 
 struct api_error {

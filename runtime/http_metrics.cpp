@@ -155,4 +155,13 @@ std::string prometheus_text(const actors::node_metrics& m, const instance_counts
   return out;
 }
 
+std::string waiter_metrics(size_t waiting, size_t limit) {
+  std::string out;
+  metric(out, "perdure_http_waiting_requests", "gauge",
+         "Requests of the management API waiting for an instance to end (start-and-wait, long-polls)", waiting);
+  metric(out, "perdure_http_waiting_requests_limit", "gauge",
+         "The most requests that may wait at once (--http-max-waiters); past it they get 503", limit);
+  return out;
+}
+
 }  // namespace perdure

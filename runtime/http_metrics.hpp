@@ -23,4 +23,7 @@ using instance_counts = std::array<uint64_t, all_runtime_statuses.size()>;  // i
 std::string prometheus_text(const actors::node_metrics& metrics, const instance_counts& instances,
                             const actors::cluster_metrics* cluster, const actors::cluster_view* view = nullptr);
 
+/// The management API's requests waiting for an instance to end, and their limit.
+std::string waiter_metrics(size_t waiting, size_t limit);
+
 }  // namespace perdure

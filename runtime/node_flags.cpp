@@ -40,6 +40,16 @@ std::optional<int> parse_node_flags(int argc, char** argv, node_options& options
   app.add_option("--http-port", options.http_port, "Management API port (-1: off, 0: any free port)")
       ->capture_default_str()
       ->check(CLI::Range(-1, 65535));
+  app.add_option("--http-max-waiters", options.http_max_waiters,
+                 "Management API requests that may wait for an instance to end at once (waitForCompletion); "
+                 "past it they get 503")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
+  app.add_option("--http-max-connections", options.http_max_connections,
+                 "Connections the management API holds at once, idle keep-alive ones included (mind ulimit -n); "
+                 "past it a new connection gets 503")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
   auto* cluster = "Cluster (all nodes of a hub get the same --members and --partitions)";
   app.add_option("--node-id", options.node_id, "This node's id in --members")->group(cluster);
   app.add_option("--members", options.members,

@@ -38,6 +38,12 @@ struct node_options {
   size_t scheduler_threads = 0;    // CAF scheduler threads; 0 = number of cores
   std::string http_address = "127.0.0.1";  // management API (HTTP/JSON); loopback by default
   int http_port = -1;                      // -1: no management API; 0: any free port
+  // Requests of the management API that may wait for an instance to end at once (start-and-wait,
+  // long-polls); each holds a connection and a callback in its partition, no thread. Past it: 503.
+  size_t http_max_waiters = 10'000;
+  // Connections the management API holds at once (idle keep-alive ones included); past it, a new
+  // connection is answered 503 and closed. Each costs a socket (mind `ulimit -n`) and a timer.
+  size_t http_max_connections = 10'000;
 
   // Cluster. With no members the node is a hub of its own (single-node mode). Otherwise every
   // node of the hub is started with the same `members` and `partitions`. Without `nats`, partition

@@ -72,9 +72,11 @@ pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& o
   return pid;
 }
 
-test_node::test_node() {
+test_node::test_node(size_t max_waiters) {
   const auto out = dir_.path() / "node.out";
-  pid_ = spawn({PERDURE_TEST_NODE_PATH, (dir_.path() / "data").string()}, out, dir_.path() / "node.err");
+  std::vector<std::string> argv{PERDURE_TEST_NODE_PATH, (dir_.path() / "data").string()};
+  if (max_waiters > 0) argv.push_back(std::to_string(max_waiters));
+  pid_ = spawn(argv, out, dir_.path() / "node.err");
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (std::chrono::steady_clock::now() < deadline) {
     const std::string text = read_file(out);

@@ -30,8 +30,9 @@ pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& o
 
 class test_node {
  public:
-  /// Starts the node on a new data dir and waits (up to 30 s) for its HTTP port.
-  test_node();
+  /// Starts the node on a new data dir and waits (up to 30 s) for its HTTP port. `max_waiters`:
+  /// its --http-max-waiters (0: the default).
+  explicit test_node(size_t max_waiters = 0);
   ~test_node();  // stop(), then the data dir is removed
   test_node(const test_node&) = delete;
   test_node& operator=(const test_node&) = delete;

@@ -1,7 +1,8 @@
 // The node the CLI and HTTP API tests drive: a few orchestrations covering every status, started
 // with its management API on a free port of 127.0.0.1.
 //
-//   cli_test_node DATA_DIR   prints "HTTP_PORT <n>" once serving; SIGTERM stops it.
+//   cli_test_node DATA_DIR [MAX_WAITERS]   prints "HTTP_PORT <n>" once serving; SIGTERM stops it.
+//   MAX_WAITERS: the management API's --http-max-waiters (default: the node's default).
 #include <perdure/host.hpp>
 #include <perdure/orchestration_context.hpp>
 #include <perdure/task.hpp>
@@ -48,8 +49,8 @@ perdure::task<std::string> sleep_for(perdure::orchestration_context& ctx, int mi
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: cli_test_node DATA_DIR\n";
+  if (argc != 2 && argc != 3) {
+    std::cerr << "usage: cli_test_node DATA_DIR [MAX_WAITERS]\n";
     return 2;
   }
   sigset_t stop_signals;
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
   options.max_payload_bytes = 64 * 1024;  // small, so the tests reach the body limit cheaply
   options.log_level = "warn";
   options.http_port = 0;
+  if (argc == 3) options.http_max_waiters = std::stoul(argv[2]);
   try {
     host.start(options);
   } catch (const std::exception& e) {
