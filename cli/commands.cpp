@@ -2,6 +2,7 @@
 
 #include "http_time.hpp"
 #include "http_url.hpp"
+#include "http_wait_param.hpp"
 #include "instance_ids.hpp"
 #include "node_client.hpp"
 #include "render.hpp"
@@ -215,21 +216,29 @@ exit_code purge(const global_options& g, const std::string& id, const filter_opt
   return exit_code::ok;
 }
 
+// Long-polls the node (GET with waitForCompletion) until the instance ends or --timeout passes;
+// each long-poll waits for what is left, at most the node's maximum, then it is asked again. A
+// node that answers at once (it does not long-poll) is polled every --interval instead.
 exit_code wait(const global_options& g, const std::string& id, double timeout_seconds, double interval_seconds,
                bool show_input) {
   if (!(timeout_seconds >= 0) || !(interval_seconds > 0))
     throw failure(exit_code::usage, "--timeout must be >= 0 and --interval > 0");
-  const std::string target = "/api/instances/" + checked_id(id);
+  const std::string target = "/api/instances/" + checked_id(id) + (show_input ? "?showInput=true" : "?showInput=false");
   using steady = std::chrono::steady_clock;
-  const auto wait_limit = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(timeout_seconds));
-  node_client node(g.endpoint, wait_limit.count() > 0 ? wait_limit : g.timeout);
+  using std::chrono::milliseconds;
+  const auto wait_limit = std::chrono::duration_cast<milliseconds>(std::chrono::duration<double>(timeout_seconds));
+  const milliseconds longest_poll = std::min<milliseconds>(wait_limit, max_request_wait);
+  // A long-poll's answer comes after its wait; a node that answers nothing is given up soon after.
+  node_client node(g.endpoint, longest_poll.count() > 0 ? longest_poll + std::min<milliseconds>(g.timeout, std::chrono::seconds(5))
+                                                        : g.timeout);
   const auto deadline = steady::now() + wait_limit;
   const auto interval = std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(interval_seconds));
   while (true) {
-    reply r = node.get(target + "?showInput=false");  // polls leave the input out: it may be large
+    const auto asked_at = steady::now();
+    const auto poll = std::min(longest_poll, std::chrono::duration_cast<milliseconds>(std::max(deadline - asked_at, steady::duration::zero())));
+    const reply r = node.get(target + (poll.count() > 0 ? "&waitForCompletion=" + std::to_string(poll.count()) + "ms" : ""));
     const std::string s = r.body.value("runtimeStatus", "");
     if (is_terminal_status(s)) {
-      if (show_input) r = node.get(target + "?showInput=true");
       if (g.output == output_format::json) {
         print_json(r.body);
       } else {
@@ -237,11 +246,12 @@ exit_code wait(const global_options& g, const std::string& id, double timeout_se
       }
       return s == "Completed" ? exit_code::ok : exit_code::failed;
     }
-    if (steady::now() >= deadline)
+    const auto now = steady::now();
+    if (now >= deadline)
       throw failure(exit_code::timeout, "instance " + id + " is still " + s + " after " +
                                             format_duration(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                 std::chrono::duration<double>(timeout_seconds))));
-    std::this_thread::sleep_for(std::min(interval, deadline - steady::now()));
+    if (now - asked_at < poll) std::this_thread::sleep_for(std::min(interval, deadline - now));
   }
 }
 

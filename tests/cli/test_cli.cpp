@@ -1,5 +1,6 @@
 // The real `perdure` CLI binary against the real test node over 127.0.0.1.
 #include "node_process.hpp"
+#include "raw_socket.hpp"
 #include "support/free_ports.hpp"
 
 #include <doctest/doctest.h>
@@ -373,6 +374,28 @@ TEST_CASE("cli: wait takes --no-input as status does, status says when it cuts a
   const std::string output = "\"Hello, Hello, Hello, " + who + "\"";
   CHECK(contains(table.out, "(cut: " + std::to_string(output.size()) + " characters in all; -o json shows all)"));
   CHECK(contains(cli(node, {"status", id, "-o", "json"}).out, who));
+  CHECK(node.stop() == 0);
+}
+
+TEST_CASE("cli: wait long-polls the node instead of polling it") {
+  test_node node;
+  const std::string id = start(node, {"WaitForApproval"});
+  cli_result waited;
+  std::thread waiting([&] { waited = cli(node, {"wait", id, "--timeout", "120"}); });
+  // Held by the node: one waiting request (its gauge), not a poll every --interval.
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (true) {
+    perdure::cli_test::raw_socket metrics(node.port());
+    REQUIRE(metrics.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+    if (contains(metrics.read_until_closed(10s), "\nperdure_http_waiting_requests 1\n")) break;
+    REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "the CLI's wait is not held by the node");
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(cli(node, {"raise", id, "Approval", "--data", "true"}).exit_code == ok);
+  waiting.join();
+  CHECK_MESSAGE(waited.exit_code == ok, waited.err);
+  CHECK(contains(waited.out, "Completed"));
+  CHECK(contains(waited.out, "approved"));
   CHECK(node.stop() == 0);
 }
 
