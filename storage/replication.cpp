@@ -175,9 +175,11 @@ size_t catch_up(replicated_hub& hub, uint32_t partition, partition_log& log) {
   size_t read = 0;
   for (;;) {
     auto records = log.read(hub.read_from(partition), records_per_read);
-    if (records.empty()) return read;
     read += records.size();
-    hub.apply(partition, records);
+    if (!records.empty()) hub.apply(partition, records);
+    // A short read reached the end the log had when it began: asking again would cost the log a
+    // request to say so.
+    if (records.size() < records_per_read) return read;
   }
 }
 

@@ -86,6 +86,7 @@ double cpu_seconds(pid_t pid) {
 
 struct cluster_run {
   std::vector<node_process> nodes;
+  std::vector<pid_t> nats_servers;  // empty for a static cluster
   std::vector<std::unique_ptr<perdure::cluster_client>> clients;
 };
 
@@ -200,6 +201,8 @@ std::string quantile(const std::vector<std::pair<double, double>>& before,
 
 struct snapshot {
   std::vector<double> cpu;
+  double nats_cpu = 0;   // all nats-servers
+  double bench_cpu = 0;  // this process: the clients
   std::vector<perdure::node_stats> stats;
   std::vector<std::pair<double, double>> commit_latency;
 };
@@ -207,6 +210,8 @@ struct snapshot {
 snapshot take(cluster_run& run) {
   snapshot s;
   for (auto& node : run.nodes) s.cpu.push_back(cpu_seconds(node.pid));
+  for (pid_t pid : run.nats_servers) s.nats_cpu += cpu_seconds(pid);
+  s.bench_cpu = cpu_seconds(::getpid());
   s.stats = run.clients[0]->cluster_stats();
   s.commit_latency = commit_latency(run);
   std::sort(s.stats.begin(), s.stats.end(), [](auto& a, auto& b) { return a.node_id < b.node_id; });
@@ -219,6 +224,12 @@ void report(const std::string& workload, size_t nodes, int instances, int activi
               workload.c_str(), nodes, instances, seconds, instances / seconds, activities / seconds,
               quantile(before.commit_latency, after.commit_latency, 0.5).c_str(),
               quantile(before.commit_latency, after.commit_latency, 0.99).c_str());
+  const double commits = after.commit_latency.empty() ? 0
+                                                     : after.commit_latency.back().second -
+                                                           (before.commit_latency.empty() ? 0 : before.commit_latency.back().second);
+  std::printf("    commits %.0f (%.2f per orchestration); cpu of the bench's clients %.2f s\n", commits,
+              commits / instances, after.bench_cpu - before.bench_cpu);
+  if (after.nats_cpu > 0) std::printf("    nats-servers: cpu %.2f s\n", after.nats_cpu - before.nats_cpu);
   for (size_t i = 0; i < after.stats.size(); ++i) {
     const auto& a = after.stats[i];
     const auto& b = before.stats[i];
@@ -304,6 +315,7 @@ int main(int argc, char** argv) {
       for (const auto& url : nats->urls()) urls += (urls.empty() ? "" : ",") + url;
     }
     auto run = start_cluster(count, dir, partitions, workers, sync, urls, clients_per_node);
+    if (nats) run.nats_servers = nats->pids();
     auto before = take(run);
     double seconds = run_workload(run, "Chain", "1", w1, "w1");
     auto after = take(run);

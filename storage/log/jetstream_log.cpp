@@ -13,15 +13,12 @@ using clock_type = std::chrono::steady_clock;
 struct destroy_msg {
   void operator()(natsMsg* m) const noexcept { natsMsg_Destroy(m); }
 };
-struct destroy_subscription {
-  void operator()(natsSubscription* s) const noexcept {
-    natsSubscription_Unsubscribe(s);  // deletes the ephemeral consumer now rather than at its inactivity timeout
-    natsSubscription_Destroy(s);
-  }
-};
 
 constexpr const char* msg_id_header = "Nats-Msg-Id";
 constexpr int fetch_batch = 256;
+// A kept consumer that no read asks for (its partition is quiet, or its node died) is deleted by
+// the servers after this long.
+constexpr std::chrono::seconds tail_inactive_threshold{30};
 
 }  // namespace
 
@@ -101,18 +98,22 @@ jetstream_log::last_record jetstream_log::last() {
   return result;
 }
 
-uint64_t jetstream_log::last_seq() { return last().seq; }
+// From the stream's state rather than its last message, which the servers would send whole
+// (base64 in JSON) when only its number is wanted: followers ask several times a second.
+uint64_t jetstream_log::last_seq() { return bounds().last; }
 
-uint64_t jetstream_log::first_seq() {
+uint64_t jetstream_log::first_seq() { return bounds().first; }
+
+jetstream_log::seq_bounds jetstream_log::bounds() {
   jsErrCode code{};
   jsStreamInfo* raw = nullptr;
   const natsStatus s = retry_transient(connection_, code, [&] {
     return js_GetStreamInfo(&raw, connection_.context(), stream_.c_str(), nullptr, &code);
   });
   if (s != NATS_OK) fail_jetstream(s, code, "cannot read the state of log " + stream_);
-  const uint64_t first = raw->State.FirstSeq;
+  const seq_bounds out{raw->State.FirstSeq, raw->State.LastSeq};
   jsStreamInfo_Destroy(raw);
-  return first;
+  return out;
 }
 
 size_t jetstream_log::max_record_bytes() const {
@@ -121,26 +122,37 @@ size_t jetstream_log::max_record_bytes() const {
   return static_cast<size_t>(std::max<int64_t>(limit - 512, 4096));
 }
 
+void jetstream_log::unsubscribe::operator()(natsSubscription* s) const noexcept {
+  natsSubscription_Unsubscribe(s);  // deletes the ephemeral consumer now rather than at its inactivity timeout
+  natsSubscription_Destroy(s);
+}
+
+jetstream_log::subscription jetstream_log::subscribe_from(uint64_t seq) {
+  jsSubOptions options;
+  jsSubOptions_Init(&options);
+  options.Stream = stream_.c_str();
+  options.Config.DeliverPolicy = js_DeliverByStartSequence;
+  options.Config.OptStartSeq = seq;
+  options.Config.AckPolicy = js_AckNone;
+  options.Config.MemoryStorage = true;
+  options.Config.InactiveThreshold = std::chrono::nanoseconds{tail_inactive_threshold}.count();
+  jsErrCode code{};
+  natsSubscription* raw = nullptr;
+  const natsStatus s = retry_transient(connection_, code, [&] {
+    return js_PullSubscribe(&raw, connection_.context(), subject_.c_str(), nullptr, nullptr, &options, &code);
+  });
+  if (s != NATS_OK) fail_jetstream(s, code, "cannot read log " + stream_);
+  return subscription{raw};
+}
+
 std::vector<log_record> jetstream_log::read(uint64_t from, size_t max) {
   std::vector<log_record> out;
   const uint64_t last_seq = this->last_seq();
   if (max == 0 || from > last_seq) return out;
   from = std::max<uint64_t>(from, 1);
-
-  jsSubOptions options;
-  jsSubOptions_Init(&options);
-  options.Stream = stream_.c_str();
-  options.Config.DeliverPolicy = js_DeliverByStartSequence;
-  options.Config.OptStartSeq = from;
-  options.Config.AckPolicy = js_AckNone;
-  options.Config.MemoryStorage = true;
-  jsErrCode code{};
-  natsSubscription* raw = nullptr;
-  natsStatus s = retry_transient(connection_, code, [&] {
-    return js_PullSubscribe(&raw, connection_.context(), subject_.c_str(), nullptr, nullptr, &options, &code);
-  });
-  if (s != NATS_OK) fail_jetstream(s, code, "cannot read log " + stream_);
-  std::unique_ptr<natsSubscription, destroy_subscription> subscription{raw};
+  bool kept = tail_ && tail_next_ == from;
+  if (!kept) tail_ = subscribe_from(from);
+  tail_next_ = 0;  // unknown until this read ends well: the next read makes a new consumer
 
   // Records up to last_seq exist (none is ever deleted below it but by a trim, which moves the
   // start), so fetching stops there instead of waiting for records that may never come.
@@ -151,20 +163,32 @@ std::vector<log_record> jetstream_log::read(uint64_t from, size_t max) {
   // "Catchup for stream ... stalled"). Records below the next one due are skipped; when the consumer
   // delivers nothing or skips one, the rest is read from the stream's leader, which has them all.
   uint64_t next = from;
+  uint64_t delivered_through = from - 1;  // the consumer's position
   const auto deadline = clock_type::now() + connection_.options().deadline;
   while (out.size() < max && next <= last_seq) {
     if (clock_type::now() >= deadline)
       throw store_error(errc::unavailable, "reading log " + stream_ + " from record " + std::to_string(from) +
                                                " did not finish in time");
     natsMsgList list{};
+    jsErrCode code{};
     const int batch = static_cast<int>(std::min<size_t>(fetch_batch, max - out.size()));
-    s = natsSubscription_Fetch(&list, subscription.get(), batch, connection_.options().request_timeout.count(), &code);
+    const natsStatus s =
+        natsSubscription_Fetch(&list, tail_.get(), batch, connection_.options().request_timeout.count(), &code);
+    if (s != NATS_OK && list.Count == 0 && kept) {
+      // The kept consumer is gone (the servers deleted it when it sat idle, or it was on a server
+      // that left) or stuck: a new one from the record due.
+      natsMsgList_Destroy(&list);
+      tail_ = subscribe_from(next);
+      delivered_through = next - 1;
+      kept = false;
+      continue;
+    }
     if (s != NATS_OK && !transient(s, code)) {
       natsMsgList_Destroy(&list);
       fail_jetstream(s, code, "cannot read log " + stream_);
     }
     bool skipped = s == NATS_TIMEOUT && list.Count == 0;
-    for (int i = 0; i < list.Count && !skipped && out.size() < max; ++i) {
+    for (int i = 0; i < list.Count; ++i) {
       natsMsg* m = list.Msgs[i];
       jsMsgMetaData* meta = nullptr;
       if (natsMsg_GetMetaData(&meta, m) != NATS_OK) {
@@ -173,20 +197,23 @@ std::vector<log_record> jetstream_log::read(uint64_t from, size_t max) {
       }
       const uint64_t seq = meta->Sequence.Stream;
       jsMsgMetaData_Destroy(meta);
-      if (seq < next) continue;
+      delivered_through = std::max(delivered_through, seq);
+      if (skipped || seq < next || out.size() == max) continue;
       if (seq > next) {
         skipped = true;
-        break;
+        continue;
       }
       out.push_back(log_record{seq, std::string{natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m))}});
       ++next;
     }
     natsMsgList_Destroy(&list);
     if (skipped) {
+      tail_.reset();
       read_from_leader(out, next, last_seq, max);
       return out;
     }
   }
+  tail_next_ = delivered_through + 1;
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include "jetstream.hpp"
 #include "partition_log.hpp"
 
+#include <memory>
 #include <string>
 
 namespace perdure::storage {
@@ -33,14 +34,30 @@ class jetstream_log final : public partition_log {
     uint64_t seq = 0;
     std::string record_id;
   };
+  struct unsubscribe {
+    void operator()(natsSubscription* s) const noexcept;
+  };
+  using subscription = std::unique_ptr<natsSubscription, unsubscribe>;
+
   last_record last();
+  struct seq_bounds {
+    uint64_t first = 0;
+    uint64_t last = 0;
+  };
+  seq_bounds bounds();
   uint64_t first_seq();
   void create_stream(int replicas);
+  subscription subscribe_from(uint64_t seq);
   void read_from_leader(std::vector<log_record>& out, uint64_t from, uint64_t last_seq, size_t max);
 
   jetstream_connection& connection_;
   std::string stream_;
   std::string subject_;
+  // A follower reads the log every few hundred ms from where it stopped: one consumer kept across
+  // reads (creating an ephemeral consumer is a change to the JetStream cluster's metadata, agreed
+  // by every server) while it delivers the record due next; made again otherwise.
+  subscription tail_;
+  uint64_t tail_next_ = 0;  // the record tail_ delivers next
 };
 
 }  // namespace perdure::storage

@@ -24,6 +24,7 @@ class child_process {
   /// Reads lines until one starts with `prefix`; returns it.
   std::optional<std::string> wait_for_line(const std::string& prefix, int timeout_ms);
   void kill(int signal = SIGKILL);
+  pid_t pid() const noexcept { return pid_; }
   /// Waits for the exit; returns the exit code, or 128 + signal if killed.
   int wait();
 
