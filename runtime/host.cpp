@@ -13,8 +13,10 @@
 #include "storage/log/jetstream_log.hpp"
 #include "cluster_client.hpp"
 #include "http_api.hpp"
+#include "http_metrics.hpp"
 #include "local_client.hpp"
 #include "node_flags.hpp"
+#include "queue_trigger.hpp"
 #include "schedule_host.hpp"
 
 #include <caf/all.hpp>
@@ -51,6 +53,10 @@ struct host::node {
   std::unique_ptr<storage::jetstream_connection> nats;
   actors::replication_resources replication;
   caf::actor replica_manager;
+  // Queue triggers: their own connection (a trigger's fetches never queue behind a partition's
+  // appends), and the consumers, which use `client`.
+  std::unique_ptr<storage::jetstream_connection> trigger_nats;
+  std::vector<std::unique_ptr<queue_trigger>> triggers;
 };
 
 namespace {
@@ -81,6 +87,8 @@ void stop_actors(host::node& n) {
 // system (its destructor waits for every actor and joins every thread), the store.
 void shut_down(host::node& n) {
   n.http.reset();
+  n.triggers.clear();  // each worker finishes its message; the rest go back to JetStream
+  n.trigger_nats.reset();
   if (n.system) {
     stop_actors(n);
     n.system.reset();
@@ -119,16 +127,23 @@ void start_static_partitions(host::node& n, const registry& functions, const act
   }
 }
 
+// "nats://a:4222,nats://b:4222" -> its URLs.
+std::vector<std::string> server_list(const std::string& urls) {
+  std::vector<std::string> servers;
+  for (size_t start = 0; start <= urls.size();) {
+    const auto end = std::min(urls.find(',', start), urls.size());
+    if (end > start) servers.push_back(urls.substr(start, end - start));
+    start = end + 1;
+  }
+  return servers;
+}
+
 // Replicated cluster: every partition is addressed through a proxy that follows the cluster view;
 // the replica manager starts and stops the partition actors as the assignment table says.
 void prepare_replication(host::node& n, const actors::cluster_membership& membership, std::vector<caf::actor>& routers) {
   const auto& o = n.options;
   storage::jetstream_options js;
-  for (size_t start = 0; start <= o.nats.size();) {
-    const auto end = std::min(o.nats.find(',', start), o.nats.size());
-    if (end > start) js.servers.push_back(o.nats.substr(start, end - start));
-    start = end + 1;
-  }
+  js.servers = server_list(o.nats);
   js.name = "perdure-" + membership.self().id;
   n.nats = std::make_unique<storage::jetstream_connection>(js);
   auto& r = n.replication;
@@ -216,6 +231,29 @@ void start_cluster(host::node& n, const registry& functions) {
                n.replicated ? " replicated on " + o.nats : std::string{}, address, n.cluster_port);
 }
 
+// The queue triggers, once the client is there; a trigger that cannot run fails the start, so a
+// typo in a subject or a missing stream is seen at once.
+void start_queue_triggers(host::node& n, const registry& functions) {
+  const auto& o = n.options;
+  if (o.queue_triggers.empty()) return;
+  const auto& urls = o.trigger_nats.empty() ? o.nats : o.trigger_nats;
+  if (urls.empty()) throw invalid_argument_error("queue triggers need NATS servers: give --trigger-nats (or --nats)");
+  for (const auto& t : o.queue_triggers)
+    if (!functions.has_orchestration(t.orchestration))
+      throw unknown_function_error("queue trigger on subject '" + t.subject + "': no orchestration named '" +
+                                   t.orchestration + "' is registered in this program");
+  storage::jetstream_options js;
+  js.servers = server_list(urls);
+  js.name = "perdure-triggers";
+  try {
+    n.trigger_nats = std::make_unique<storage::jetstream_connection>(js);
+  } catch (const storage::store_error& e) {
+    throw error(make_error_code(e.code()), std::string{"queue triggers: "} + e.what());
+  }
+  for (const auto& t : o.queue_triggers)
+    n.triggers.push_back(std::make_unique<queue_trigger>(*n.trigger_nats, *n.client, t));
+}
+
 // Everything that runs on the actor system: the activity pool, the partitions (and in a cluster
 // the proxies, the dispatcher and the node actor), the client, the management API.
 void start_services(host::node& n, const registry& functions) {
@@ -236,6 +274,7 @@ void start_services(host::node& n, const registry& functions) {
     for (const auto& partition : n.directory->partitions) caf::anon_send(partition, actors::recover_atom::value);
     n.client = std::make_unique<local_client>(*n.system, *n.store, functions, n.directory, options.max_payload_bytes);
   }
+  start_queue_triggers(n, functions);
   if (options.http_port >= 0) {
     n.http = std::make_unique<http_api>(
         *n.client, n.metrics,
@@ -245,7 +284,8 @@ void start_services(host::node& n, const registry& functions) {
                            return n.replicated ? n.replicated->list(q, n.view->local_partitions()) : n.store->list(q);
                          },
                          n.node_actor ? &n.cluster_metrics : nullptr, n.member_ids, n.view,
-                         !options.nats.empty(), options.http_max_waiters, options.http_max_connections});
+                         !options.nats.empty(), options.http_max_waiters, options.http_max_connections,
+                         [&n] { return queue_trigger_metrics(n.triggers); }});
     n.http_port = n.http->start(options.http_address, options.http_port);
     spdlog::info("management API on http://{}:{}", options.http_address, n.http_port);
   }
@@ -267,6 +307,7 @@ void host::start(const node_options& options) {
   spdlog::set_level(spdlog::level::from_str(options.log_level));
   auto n = std::make_unique<node>();
   n->options = options;
+  n->options.queue_triggers.insert(n->options.queue_triggers.end(), queue_triggers_.begin(), queue_triggers_.end());
   try {
     const storage::store_options store_options{
         options.partitions, options.sync, options.max_payload_bytes,

@@ -439,7 +439,8 @@ struct http_api::impl {
   response metrics_text() {
     return response{200, "text/plain; version=0.0.4", {},
                     prometheus_text(metrics, count_instances(), options.cluster, options.view.get()) +
-                        waiter_metrics(waits.waiting(), waits.limit())};
+                        waiter_metrics(waits.waiting(), waits.limit()) +
+                        (options.more_metrics ? options.more_metrics() : std::string{})};
   }
 };
 

@@ -38,6 +38,8 @@ struct http_api_options {
   size_t max_waiters = 10'000;
   /// Connections held at once, idle keep-alive ones included; past it, 503 and closed.
   size_t max_connections = 10'000;
+  /// More /metrics lines from the node's other services (the queue triggers); may be empty.
+  std::function<std::string()> more_metrics;
 };
 
 class http_api {

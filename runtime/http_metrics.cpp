@@ -1,6 +1,7 @@
 #include "http_metrics.hpp"
 
 #include "actors/cluster_view.hpp"
+#include "queue_trigger.hpp"
 
 #include <cstdio>
 #include <vector>
@@ -161,6 +162,42 @@ std::string waiter_metrics(size_t waiting, size_t limit) {
          "Requests of the management API waiting for an instance to end (start-and-wait, long-polls)", waiting);
   metric(out, "perdure_http_waiting_requests_limit", "gauge",
          "The most requests that may wait at once (--http-max-waiters); past it they get 503", limit);
+  return out;
+}
+
+namespace {
+
+// Subjects and durable names are NATS names: no quote, backslash or newline to escape.
+std::string trigger_labels(const queue_trigger& t) {
+  return "{subject=\"" + t.options().subject + "\",durable=\"" + t.options().durable + "\"}";
+}
+
+}  // namespace
+
+std::string queue_trigger_metrics(const std::vector<std::unique_ptr<queue_trigger>>& triggers) {
+  std::string out;
+  if (triggers.empty()) return out;
+  const auto counter = [&](const char* name, const char* help, auto member) {
+    family(out, name, "counter", help);
+    for (const auto& t : triggers) sample(out, name + trigger_labels(*t), load(t->counters().*member));
+  };
+  counter("perdure_queue_messages_received_total", "Queue trigger deliveries, redeliveries included.",
+          &queue_trigger_counters::received);
+  counter("perdure_queue_instances_started_total", "Instances started by queue trigger messages.",
+          &queue_trigger_counters::started);
+  counter("perdure_queue_instances_existing_total",
+          "Queue trigger messages whose instance already existed (a redelivery or a repeated id): nothing started.",
+          &queue_trigger_counters::already_started);
+  counter("perdure_queue_events_raised_total", "Events raised by queue trigger messages.",
+          &queue_trigger_counters::events_raised);
+  counter("perdure_queue_redeliveries_total", "Queue trigger deliveries after the first of a message.",
+          &queue_trigger_counters::redeliveries);
+  counter("perdure_queue_messages_retried_total",
+          "Queue trigger messages given back because the node could not take them then (delivered again).",
+          &queue_trigger_counters::retried);
+  counter("perdure_queue_poison_messages_total",
+          "Queue trigger messages terminated after failing max-deliveries times (never delivered again).",
+          &queue_trigger_counters::poison);
   return out;
 }
 

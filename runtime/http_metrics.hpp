@@ -8,13 +8,17 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace perdure::actors {
 class cluster_view;
 }
 
 namespace perdure {
+
+class queue_trigger;
 
 using instance_counts = std::array<uint64_t, all_runtime_statuses.size()>;  // indexed by runtime_status
 
@@ -25,5 +29,8 @@ std::string prometheus_text(const actors::node_metrics& metrics, const instance_
 
 /// The management API's requests waiting for an instance to end, and their limit.
 std::string waiter_metrics(size_t waiting, size_t limit);
+
+/// The queue triggers' counters, one sample per trigger labelled by subject and durable consumer.
+std::string queue_trigger_metrics(const std::vector<std::unique_ptr<queue_trigger>>& triggers);
 
 }  // namespace perdure

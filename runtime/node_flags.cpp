@@ -87,6 +87,16 @@ std::optional<int> parse_node_flags(int argc, char** argv, node_options& options
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, size_t{16}))
       ->group(replicated);
+  auto* triggers = "Queue triggers (NATS JetStream; docs/queue-triggers.md)";
+  std::vector<std::string> trigger_specs;
+  app.add_option("--trigger", trigger_specs,
+                 "Start an instance for each message on a JetStream subject (repeatable): "
+                 "subject=SUBJECT,orchestration=NAME[,stream=S][,durable=D][,header=H][,event=E]"
+                 "[,max-deliveries=N][,ack-wait=SECONDS][,workers=N]")
+      ->group(triggers);
+  app.add_option("--trigger-nats", options.trigger_nats,
+                 "JetStream servers nats://host:port,... the triggers consume from; empty: those of --nats")
+      ->group(triggers);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -98,6 +108,16 @@ std::optional<int> parse_node_flags(int argc, char** argv, node_options& options
   }
   if (!options.members.empty() && options.node_id.empty()) {
     std::cerr << "--members needs --node-id (this node's id in the list)\n";
+    return 2;
+  }
+  try {
+    for (const auto& spec : trigger_specs) options.queue_triggers.push_back(parse_queue_trigger(spec));
+  } catch (const invalid_argument_error& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  }
+  if (!options.queue_triggers.empty() && options.trigger_nats.empty() && options.nats.empty()) {
+    std::cerr << "--trigger needs --trigger-nats (or --nats): the JetStream servers to consume from\n";
     return 2;
   }
   options.data_dir = data_dir;

@@ -8,6 +8,7 @@
 
 #include <perdure/client.hpp>
 #include <perdure/executor.hpp>
+#include <perdure/queue_trigger.hpp>
 #include <perdure/registry.hpp>
 
 #include <chrono>
@@ -17,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace perdure {
 
@@ -62,6 +64,11 @@ struct node_options {
   std::string hub = "perdure"; // the hub's name on the servers (streams perdure_<hub>_p<n>); letters, digits, - and _
   int replicas = 3;            // replicas of each partition log and of the assignment table (new streams only)
   size_t followers = 1;        // nodes that keep a warm copy of each partition
+
+  // Queue triggers (include/perdure/queue_trigger.hpp): messages on JetStream subjects start
+  // instances. Every node of a hub may run the same triggers: they share each durable consumer.
+  std::vector<queue_trigger_options> queue_triggers;
+  std::string trigger_nats;  // "nats://host:port,..." the triggers consume from; empty: `nats`
 };
 
 class host {
@@ -83,6 +90,14 @@ class host {
   }
   perdure::registry& functions() noexcept { return functions_; }
 
+  /// A queue trigger that start() runs besides node_options::queue_triggers (call it before
+  /// start()). start() throws perdure::error when the orchestration is not registered, no NATS
+  /// server is given (trigger_nats or nats) or the subject's stream cannot be found.
+  host& add_queue_trigger(queue_trigger_options trigger) {
+    queue_triggers_.push_back(std::move(trigger));
+    return *this;
+  }
+
   /// Parses the node flags (--help lists them), runs until SIGINT/SIGTERM, stops; the exit code.
   int run(int argc, char** argv);
 
@@ -101,6 +116,7 @@ class host {
 
  private:
   perdure::registry functions_;
+  std::vector<queue_trigger_options> queue_triggers_;
   std::unique_ptr<node> node_;
 };
 
