@@ -186,7 +186,7 @@ TEST_CASE("update replaces the spec from now on") {
   CHECK(final_state(schedule).spec.interval == 30s);
 }
 
-TEST_CASE("a bad command is logged and ignored; the schedule goes on") {
+TEST_CASE("a bad command is logged and ignored, and the schedule goes on") {
   fixture f;
   f.tester.raise_event(detail::schedule_command_event, json_text{R"({"command":"explode"})"}, 90s, schedule_instance_id("s"));
   schedule_spec other = every_minute(overlap_policy::allow_all, 1, 3min);
