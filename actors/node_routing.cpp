@@ -180,7 +180,7 @@ caf::result<std::string> route_wait(node_actor* self, std::string& id, int64_t t
   const auto timeout = std::chrono::milliseconds{timeout_ms};
   if (!owns(self, p)) return forward<std::string>(self, p, timeout, wait_atom::value, std::move(id), timeout_ms);
   return ask_local<std::string, instance_record>(self, p, timeout, [](instance_record& r) { return encode_record(r); },
-                                                 wait_atom::value, std::move(id));
+                                                 wait_atom::value, std::move(id), timeout_ms);
 }
 
 caf::result<bool> route_purge(node_actor* self, std::string& id) {

@@ -21,6 +21,7 @@ using namespace std::chrono_literals;
 using partition::request_id;
 
 constexpr auto resend_interval = 1s;
+constexpr auto wait_expiry_grace = 1s;
 
 struct partition_state {
   static inline const char* name = "perdure.partition";
@@ -202,9 +203,18 @@ caf::behavior partition_behavior(partition_actor* self, partition_config config)
           for (auto& action : machine.deliver(std::move(msg))) actions.push_back(std::move(action));
         carry_out(self, std::move(actions));
       },
-      [=, &machine](wait_atom, const std::string& instance_id) -> caf::result<instance_record> {
-        carry_out(self, machine.wait(hold(self), instance_id));
+      [=, &machine](wait_atom, const std::string& instance_id, int64_t timeout_ms) -> caf::result<instance_record> {
+        const auto caller = hold(self);
+        auto answered = machine.wait(caller, instance_id);
+        // A caller left waiting is let go a little after its own timeout, when it no longer listens.
+        if (answered.empty())
+          self->delayed_send(self, std::chrono::milliseconds{std::max<int64_t>(timeout_ms, 0)} + wait_expiry_grace,
+                             wait_expired_atom::value, caller, instance_id);
+        carry_out(self, std::move(answered));
         return caf::delegated<instance_record>{};
+      },
+      [=, &machine](wait_expired_atom, request_id caller, const std::string& instance_id) {
+        carry_out(self, machine.expire_wait(caller, instance_id));
       },
       [=, &machine](purge_atom, const std::string& instance_id) -> caf::result<bool> {
         const auto caller = hold(self);

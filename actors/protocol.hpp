@@ -24,7 +24,7 @@ namespace perdure::actors {
 // Client commands, answered once durable.
 using start_atom = caf::atom_constant<caf::atom("pd_start")>;      // name, input, id, if_running
 using command_atom = caf::atom_constant<caf::atom("pd_cmd")>;      // message for an existing instance
-using wait_atom = caf::atom_constant<caf::atom("pd_wait")>;        // instance id -> instance_record
+using wait_atom = caf::atom_constant<caf::atom("pd_wait")>;        // instance id, timeout ms -> instance_record
 using purge_atom = caf::atom_constant<caf::atom("pd_purge")>;      // instance id -> bool
 // Messages between partitions, workers and the dispatcher.
 using deliver_atom = caf::atom_constant<caf::atom("pd_deliver")>;  // message or result_batch (no reply)
@@ -36,6 +36,7 @@ using flush_atom = caf::atom_constant<caf::atom("pd_flush")>;
 using timer_atom = caf::atom_constant<caf::atom("pd_timer")>;
 using resend_atom = caf::atom_constant<caf::atom("pd_resend")>;
 using recover_atom = caf::atom_constant<caf::atom("pd_recover")>;
+using wait_expired_atom = caf::atom_constant<caf::atom("pd_waitex")>;  // a waiting caller's time ran out
 // Cluster: node actors, remote partitions, the cluster dispatcher (see actors/node_actor.hpp).
 using hello_atom = caf::atom_constant<caf::atom("pd_hello")>;    // node_hello -> node_hello
 using join_atom = caf::atom_constant<caf::atom("pd_join")>;      // host waits until the node joined

@@ -2,6 +2,7 @@
 
 #include "activities.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace perdure::partition {
@@ -125,6 +126,15 @@ actions state_machine::wait(request_id caller, const std::string& instance_id) {
   if (!entry.start_pending && is_terminal(entry.slot.record->status)) return just(caller, *entry.slot.record);
   entry.waiters.push_back(caller);
   return {};
+}
+
+actions state_machine::expire_wait(request_id caller, const std::string& instance_id) {
+  auto* entry = cache_.find(instance_id);
+  if (!entry) return {};
+  const auto waiter = std::find(entry->waiters.begin(), entry->waiters.end(), caller);
+  if (waiter == entry->waiters.end()) return {};
+  entry->waiters.erase(waiter);
+  return just(caller, refusal{refusal_code::unavailable, "the wait for instance '" + instance_id + "' ran out"});
 }
 
 actions state_machine::purge(request_id caller, const std::string& instance_id) {

@@ -67,6 +67,10 @@ class state_machine {
   actions deliver(message msg);
   /// Answers with the instance's record once it has ended.
   actions wait(request_id caller, const std::string& instance_id);
+  /// The caller of wait() stopped waiting (its timeout passed): it is answered `unavailable` (to
+  /// nobody who listens) and no longer kept, so repeated long-polls on a long-running instance do
+  /// not pile up. Nothing if it was answered already.
+  actions expire_wait(request_id caller, const std::string& instance_id);
   actions purge(request_id caller, const std::string& instance_id);
   /// The target of outbox message `seq` made it durable.
   void acknowledged(uint64_t seq);

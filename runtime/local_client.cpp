@@ -68,7 +68,7 @@ instance_record local_client::wait_for_completion(std::string_view instance_id, 
   caf::scoped_actor self{system_};
   instance_record result;
   const std::string id{instance_id};
-  self->request(partition_for(id), timeout, actors::wait_atom::value, id)
+  self->request(partition_for(id), timeout, actors::wait_atom::value, id, static_cast<int64_t>(timeout.count()))
       .receive([&](instance_record& record) { result = std::move(record); },
                [&](caf::error& err) { actors::throw_client_error(err, id); });
   return result;
@@ -80,7 +80,7 @@ cancel_wait local_client::wait_for_completion_async(std::string_view instance_id
   const std::string id{instance_id};
   return detail::spawn_wait<instance_record>(
       system_, partition_for(id), timeout, id, [](instance_record& record) { return std::move(record); },
-      std::move(done), actors::wait_atom::value, id);
+      std::move(done), actors::wait_atom::value, id, static_cast<int64_t>(timeout.count()));
 }
 
 void local_client::send_command(std::string_view instance_id, event_payload event) {
