@@ -32,8 +32,10 @@ cancel_wait spawn_wait(caf::actor_system& system, caf::actor target, std::chrono
       spdlog::error("the callback of a wait for instance '{}' threw: {}", instance_id, e.what());
     }
   };
-  auto waiter = system.spawn([=](caf::event_based_actor* self) {
-    self->request(target, timeout, xs...)
+  // The target is a spawn argument rather than a capture: CAF 0.17 applies a function actor's
+  // arguments through a tuple it leaves null when there are none (UBSan: a reference to null).
+  auto waiter = system.spawn([=](caf::event_based_actor* self, const caf::actor& to) {
+    self->request(to, timeout, xs...)
         .then(
             [=](Reply& reply) {
               wait_result result;
@@ -51,7 +53,7 @@ cancel_wait spawn_wait(caf::actor_system& system, caf::actor target, std::chrono
                 deliver(std::current_exception());
               }
             });
-  });
+  }, target);
   // A weak handle: cancelling a wait that already ended finds nothing, and keeps nothing alive.
   return [address = waiter.address()] { caf::anon_send_exit(address, caf::exit_reason::user_shutdown); };
 }
