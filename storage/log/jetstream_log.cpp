@@ -209,7 +209,7 @@ std::vector<log_record> jetstream_log::read(uint64_t from, size_t max) {
     natsMsgList_Destroy(&list);
     if (skipped) {
       tail_.reset();
-      read_from_leader(out, next, last_seq, max);
+      read_from_leader(out, next, last_seq, max, deadline);
       return out;
     }
   }
@@ -219,8 +219,13 @@ std::vector<log_record> jetstream_log::read(uint64_t from, size_t max) {
 
 // One request per record, each answered by the stream's leader: slower than a consumer, but it
 // cannot wait on a lagging replica.
-void jetstream_log::read_from_leader(std::vector<log_record>& out, uint64_t from, uint64_t last_seq, size_t max) {
+void jetstream_log::read_from_leader(std::vector<log_record>& out, uint64_t from, uint64_t last_seq, size_t max,
+                                     clock_type::time_point deadline) {
   for (uint64_t seq = from; seq <= last_seq && out.size() < max; ++seq) {
+    // The whole read keeps one deadline: without it each record could retry for a deadline of its own.
+    if (clock_type::now() >= deadline)
+      throw store_error(errc::unavailable, "reading log " + stream_ + " from its leader at record " +
+                                               std::to_string(seq) + " did not finish in time");
     jsErrCode code{};
     natsMsg* raw = nullptr;
     const natsStatus s = retry_transient(connection_, code, [&] {

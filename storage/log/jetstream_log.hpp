@@ -48,7 +48,8 @@ class jetstream_log final : public partition_log {
   uint64_t first_seq();
   void create_stream(int replicas);
   subscription subscribe_from(uint64_t seq);
-  void read_from_leader(std::vector<log_record>& out, uint64_t from, uint64_t last_seq, size_t max);
+  void read_from_leader(std::vector<log_record>& out, uint64_t from, uint64_t last_seq, size_t max,
+                        std::chrono::steady_clock::time_point deadline);
 
   jetstream_connection& connection_;
   std::string stream_;
