@@ -39,6 +39,21 @@ std::string stream_leader(jetstream_connection& connection, const std::string& s
   return leader;
 }
 
+// One owner appending numbered records; acknowledged[seq - 1] is what record seq must hold.
+struct appender {
+  explicit appender(jetstream_log& to) : log(to) {}
+  jetstream_log& log;
+  std::vector<std::string> acknowledged;
+  uint64_t last = 0;
+
+  void append(size_t count) {
+    for (size_t i = 0; i < count; ++i) {
+      acknowledged.push_back("record " + std::to_string(acknowledged.size()));
+      last = log.append(acknowledged.back(), last, "owner-1-" + std::to_string(acknowledged.size()));
+    }
+  }
+};
+
 }  // namespace
 
 TEST_CASE("jetstream_log keeps the partition_log contract (one server)") {
@@ -176,19 +191,13 @@ TEST_CASE("jetstream_log: every record is read while a replica that lost its sto
   nats_cluster servers(3);
   jetstream_connection connection(options_for(servers));
   jetstream_log log(connection, "rejoin", 3, 3);
-  std::vector<std::string> acknowledged;
-  uint64_t last = 0;
-  auto append = [&](size_t count) {
-    for (size_t i = 0; i < count; ++i) {
-      acknowledged.push_back("record " + std::to_string(acknowledged.size()));
-      last = log.append(acknowledged.back(), last, "owner-1-" + std::to_string(acknowledged.size()));
-    }
-  };
-  append(150);
+  appender writer(log);
+  const auto& acknowledged = writer.acknowledged;
+  writer.append(150);
   const int victim = (servers.index_of(stream_leader(connection, log.stream())) + 1) % 3;  // a follower
   servers.kill(victim);
   servers.wipe(victim);
-  append(150);
+  writer.append(150);
   servers.restart(victim);
 
   // A reader connected to the rejoined server first, as a node on that machine is. nats-server
@@ -215,20 +224,14 @@ TEST_CASE("jetstream_log: a lost nats-server replaced by a new one and removed a
   nats_cluster servers(3);
   jetstream_connection connection(options_for(servers));
   jetstream_log log(connection, "replaced", 1, 3);
-  std::vector<std::string> acknowledged;
-  uint64_t last = 0;
-  auto append = [&](size_t count) {
-    for (size_t i = 0; i < count; ++i) {
-      acknowledged.push_back("record " + std::to_string(acknowledged.size()));
-      last = log.append(acknowledged.back(), last, "owner-1-" + std::to_string(acknowledged.size()));
-    }
-  };
-  append(100);
+  appender writer(log);
+  const auto& acknowledged = writer.acknowledged;
+  writer.append(100);
   const int lost = servers.index_of(stream_leader(connection, log.stream()));  // the hardest one to lose
   REQUIRE(lost >= 0);
   const std::string lost_name = "n" + std::to_string(lost);
   servers.kill(lost);
-  append(50);  // on the two that remain, after they elected a leader
+  writer.append(50);  // on the two that remain, after they elected a leader
 
   // The operator's steps: a new machine joins under a new name, then the lost one is removed.
   servers.replace(lost, "n3");
@@ -250,7 +253,7 @@ TEST_CASE("jetstream_log: a lost nats-server replaced by a new one and removed a
                                            std::chrono::steady_clock::now() - removed_at)
                                            .count()
                                     << " ms after the peer's removal");
-  append(50);
+  writer.append(50);
   const auto records = log.read(1, 10'000);
   REQUIRE(records.size() == acknowledged.size());
   for (const auto& r : records) CHECK(r.bytes == acknowledged[r.seq - 1]);
