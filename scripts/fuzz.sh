@@ -20,7 +20,9 @@ esac
 
 build=build-fuzz
 read -r -a targets <<< "${PERDURE_FUZZ_TARGETS:-fuzz_history_decoder fuzz_payload_codec fuzz_http_api}"
-instrument="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+# -fno-sanitize=function: clang 14 cannot emit its check for some coroutine frames ("Cannot represent
+# a difference across sections", model/schedule_orchestration.cpp); the GCC sanitizer build covers the rest.
+instrument="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=function -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DPERDURE_FUZZ=ON -DPERDURE_WERROR=OFF \
   -DCMAKE_C_FLAGS="$instrument" -DCMAKE_CXX_FLAGS="$instrument" \
