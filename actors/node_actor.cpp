@@ -62,6 +62,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
       [=](wait_atom, std::string& id, int64_t timeout_ms) { return route_wait(self, id, timeout_ms); },
       [=](purge_atom, std::string& id) { return route_purge(self, id); },
       [=](status_atom, std::string& id) { return route_status(self, id); },
+      [=](entity_atom, std::string& id) { return route_entity(self, id); },
       [=](history_atom, std::string& id) { return route_history(self, id); },
       // ---- gathers across every node
       [=](list_atom, const wire_query& query) { return list_all(self, query); },

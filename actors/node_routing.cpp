@@ -169,6 +169,8 @@ caf::result<std::string> route_command(node_actor* self, std::string& bytes) {
   }
   if (auto* raised = std::get_if<events::event_raised>(&msg.event.payload))
     if (auto err = check_payload(self, "the event payload", raised->input)) return err;
+  if (auto* operation = std::get_if<events::entity_operation>(&msg.event.payload))
+    if (auto err = check_payload(self, "the operation's input", operation->input)) return err;
   const auto p = partition_of(self, msg.instance_id);
   if (!owns(self, p)) return forward<std::string>(self, p, forward_timeout, command_atom::value, std::move(bytes));
   return ask_local<std::string, std::string>(self, p, forward_timeout, [](std::string& s) { return s; },
@@ -194,6 +196,13 @@ caf::result<std::string> route_status(node_actor* self, std::string& id) {
   if (!owns(self, p)) return forward<std::string>(self, p, forward_timeout, status_atom::value, std::move(id));
   auto record = self->state.config.store->instance(id);
   return record ? encode_record(*record) : std::string{};
+}
+
+caf::result<std::string> route_entity(node_actor* self, std::string& id) {
+  const auto p = partition_of(self, id);
+  if (!owns(self, p)) return forward<std::string>(self, p, forward_timeout, entity_atom::value, std::move(id));
+  auto entity = self->state.config.store->entity(id);
+  return entity ? encode_entity(*entity) : std::string{};
 }
 
 caf::result<wire_history> route_history(node_actor* self, std::string& id) {

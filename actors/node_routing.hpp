@@ -29,6 +29,7 @@ caf::result<std::string> route_command(node_actor* self, std::string& bytes);
 caf::result<std::string> route_wait(node_actor* self, std::string& id, int64_t timeout_ms);
 caf::result<bool> route_purge(node_actor* self, std::string& id);
 caf::result<std::string> route_status(node_actor* self, std::string& id);
+caf::result<std::string> route_entity(node_actor* self, std::string& id);
 caf::result<wire_history> route_history(node_actor* self, std::string& id);
 
 }  // namespace perdure::actors::node_impl

@@ -95,6 +95,16 @@ instance_record decode_record(const std::string& bytes) {
   return storage::codec::decode_row(bytes, {"network", "instance record"}).record;
 }
 
+std::string encode_entity(const entity_record& entity) {
+  std::string out;
+  storage::codec::encode_entity(entity, out);
+  return out;
+}
+
+entity_record decode_entity(const std::string& bytes) {
+  return storage::codec::decode_entity(bytes, {"network", "entity record"});
+}
+
 std::string encode_event(const history_event& event) {
   std::string out;
   storage::codec::encode_event(event, out);

@@ -42,6 +42,7 @@ using hello_atom = caf::atom_constant<caf::atom("pd_hello")>;    // node_hello -
 using join_atom = caf::atom_constant<caf::atom("pd_join")>;      // host waits until the node joined
 using member_atom = caf::atom_constant<caf::atom("pd_member")>;  // a member's node actor changed
 using status_atom = caf::atom_constant<caf::atom("pd_status")>;  // instance id -> encoded record or ""
+using entity_atom = caf::atom_constant<caf::atom("pd_entity")>;  // entity instance id -> encoded entity or ""
 using history_atom = caf::atom_constant<caf::atom("pd_history")>;  // instance id -> wire_history
 using list_atom = caf::atom_constant<caf::atom("pd_list")>;      // wire_query -> wire_page (whole hub)
 using local_atom = caf::atom_constant<caf::atom("pd_local")>;    // prefix: only this node's data
@@ -172,6 +173,8 @@ std::string encode_message(const message& msg);
 message decode_message(const std::string& bytes);
 std::string encode_record(const instance_record& record);
 instance_record decode_record(const std::string& bytes);
+std::string encode_entity(const entity_record& entity);
+entity_record decode_entity(const std::string& bytes);
 std::string encode_event(const history_event& event);
 history_event decode_event(const std::string& bytes);
 std::string encode_task(const storage::activity_task& task);

@@ -7,6 +7,8 @@ int32_t action_id(const event_payload& payload) noexcept {
   if (auto* t = std::get_if<events::timer_created>(&payload)) return t->timer_id;
   if (auto* c = std::get_if<events::sub_orchestration_created>(&payload)) return c->task_id;
   if (auto* e = std::get_if<events::event_sent>(&payload)) return e->task_id;
+  if (auto* c = std::get_if<events::entity_called>(&payload)) return c->task_id;
+  if (auto* g = std::get_if<events::entity_signaled>(&payload)) return g->task_id;
   return -1;
 }
 
@@ -28,6 +30,14 @@ bool same_action(const event_payload& recorded, const event_payload& taken) noex
     const auto& t = std::get<events::event_sent>(taken);
     return e->name == t.name && e->instance_id == t.instance_id;
   }
+  if (auto* c = std::get_if<events::entity_called>(&recorded)) {
+    const auto& t = std::get<events::entity_called>(taken);
+    return c->entity == t.entity && c->operation == t.operation;
+  }
+  if (auto* g = std::get_if<events::entity_signaled>(&recorded)) {
+    const auto& t = std::get<events::entity_signaled>(taken);
+    return g->entity == t.entity && g->operation == t.operation;
+  }
   return true;
 }
 
@@ -45,6 +55,10 @@ std::string describe(const event_payload& payload) {
   if (auto* e = std::get_if<events::event_sent>(&payload))
     return kind + " " + quoted(e->name) + " to " + quoted(e->instance_id) + " (task " +
            std::to_string(e->task_id) + ")";
+  if (auto* c = std::get_if<events::entity_called>(&payload))
+    return kind + " " + quoted(c->operation) + " on " + quoted(c->entity) + " (task " + std::to_string(c->task_id) + ")";
+  if (auto* g = std::get_if<events::entity_signaled>(&payload))
+    return kind + " " + quoted(g->operation) + " on " + quoted(g->entity) + " (task " + std::to_string(g->task_id) + ")";
   if (auto* f = std::get_if<events::execution_failed>(&payload))
     return kind + " (" + f->failure.error_type + ": " + f->failure.message + ")";
   return kind;

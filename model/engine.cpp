@@ -25,6 +25,8 @@ const std::string* action_input(const event_payload& p) noexcept {
   if (auto* s = std::get_if<events::task_scheduled>(&p)) return &s->input;
   if (auto* c = std::get_if<events::sub_orchestration_created>(&p)) return &c->input;
   if (auto* e = std::get_if<events::event_sent>(&p)) return &e->input;
+  if (auto* c = std::get_if<events::entity_called>(&p)) return &c->input;
+  if (auto* g = std::get_if<events::entity_signaled>(&p)) return &g->input;
   return nullptr;
 }
 
@@ -172,6 +174,10 @@ bool engine::apply(const history_event& e) {
     kind = action_kind::sub_orchestration, id = sc->task_id;
   } else if (auto* sf = std::get_if<events::sub_orchestration_failed>(&p)) {
     kind = action_kind::sub_orchestration, id = sf->task_id;
+  } else if (auto* ec = std::get_if<events::entity_call_completed>(&p)) {
+    kind = action_kind::entity_call, id = ec->task_id;
+  } else if (auto* ef = std::get_if<events::entity_call_failed>(&p)) {
+    kind = action_kind::entity_call, id = ef->task_id;
   } else if (as<events::event_raised>(e)) {
     deliver(e);
     return true;
@@ -233,6 +239,14 @@ void engine::dispatch(const history_event& e) {
   } else if (auto* sf = std::get_if<events::sub_orchestration_failed>(&p)) {
     auto leaf = leaf_of(sf->task_id);
     leaf->error_ = std::make_exception_ptr(perdure::task_failed(leaf->name_, sf->failure));
+    complete(std::move(leaf));
+  } else if (auto* ec = std::get_if<events::entity_call_completed>(&p)) {
+    auto leaf = leaf_of(ec->task_id);
+    leaf->payload_ = ec->output;
+    complete(std::move(leaf));
+  } else if (auto* ef = std::get_if<events::entity_call_failed>(&p)) {
+    auto leaf = leaf_of(ef->task_id);
+    leaf->error_ = std::make_exception_ptr(perdure::task_failed(leaf->name_, ef->failure));
     complete(std::move(leaf));
   } else if (auto* r = std::get_if<events::event_raised>(&p)) {
     auto it = events_.find(std::string_view(r->name));
@@ -370,6 +384,18 @@ ref<leaf_state> engine::schedule_timer(time_point fire_at) {
   ref<leaf_state> leaf(new leaf_state("timer", {}));
   issue(action_kind::timer, events::timer_created{next_id(), fire_at}, leaf);
   return leaf;
+}
+
+ref<leaf_state> engine::call_entity(std::string entity, std::string operation, std::string input) {
+  ref<leaf_state> leaf(new leaf_state("entity operation", operation + " on " + entity));
+  issue(action_kind::entity_call,
+        events::entity_called{next_id(), std::move(entity), std::move(operation), std::move(input)}, leaf);
+  return leaf;
+}
+
+void engine::signal_entity(std::string entity, std::string operation, std::string input) {
+  issue(action_kind::entity_signal,
+        events::entity_signaled{next_id(), std::move(entity), std::move(operation), std::move(input)}, {});
 }
 
 void engine::send_event(std::string instance_id, std::string name, std::string input) {

@@ -25,7 +25,7 @@
 
 namespace perdure::detail {
 
-enum class action_kind : uint8_t { activity, timer, sub_orchestration, event_sent };
+enum class action_kind : uint8_t { activity, timer, sub_orchestration, event_sent, entity_call, entity_signal };
 
 class engine {
  public:
@@ -54,6 +54,9 @@ class engine {
   ref<leaf_state> schedule_timer(time_point fire_at);
   ref<leaf_state> wait_event(std::string_view name);
   void send_event(std::string instance_id, std::string name, std::string input);
+  /// `entity` in instance-id form (entity_id::instance_id()).
+  ref<leaf_state> call_entity(std::string entity, std::string operation, std::string input);
+  void signal_entity(std::string entity, std::string operation, std::string input);
   void continue_as_new(std::string input, bool keep_unprocessed_events);
   void set_custom_status(std::string json);
 

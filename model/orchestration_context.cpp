@@ -44,6 +44,15 @@ void orchestration_context::send_event_raw(std::string instance_id, std::string 
   engine_.send_event(std::move(instance_id), std::move(name), std::move(input));
 }
 
+detail::ref<detail::state_base> orchestration_context::entity_call_raw(const entity_id& entity,
+                                                                       std::string_view operation, std::string input) {
+  return engine_.call_entity(entity.instance_id(), std::string(operation), std::move(input));
+}
+
+void orchestration_context::entity_signal_raw(const entity_id& entity, std::string_view operation, std::string input) {
+  engine_.signal_entity(entity.instance_id(), std::string(operation), std::move(input));
+}
+
 void orchestration_context::continue_as_new_raw(std::string input, bool keep_unprocessed_events) {
   engine_.continue_as_new(std::move(input), keep_unprocessed_events);
 }

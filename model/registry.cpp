@@ -16,6 +16,23 @@ registry& registry::add_activity_raw(std::string name, activity_fn fn) {
   return *this;
 }
 
+registry& registry::add_entity(std::string name, entity_fn fn) {
+  if (name.empty() || name.find('@') != std::string::npos)
+    throw invalid_argument_error("entity name '" + name + "' must be non-empty and without '@'");
+  if (entities_.contains(name)) throw invalid_argument_error("entity '" + name + "' is already registered");
+  entities_.emplace(std::move(name), std::move(fn));
+  return *this;
+}
+
+bool registry::has_entity(std::string_view name) const { return entities_.find(name) != entities_.end(); }
+
+void registry::invoke_entity(entity_context& ctx) const {
+  auto it = entities_.find(ctx.id().name);
+  if (it == entities_.end())
+    throw unknown_function_error("no entity registered as '" + ctx.id().name + "'");
+  it->second(ctx);
+}
+
 bool registry::has_orchestration(std::string_view name) const {
   return orchestrations_.find(name) != orchestrations_.end();
 }

@@ -308,6 +308,16 @@ class episode_runner {
             [&](const events::event_sent& sent) {
               send(message{sent.instance_id, {}, history_event{env_.now, events::event_raised{sent.name, sent.input}}});
             },
+            [&](const events::entity_called& call) {
+              send(message{call.entity, {},
+                           history_event{env_.now, events::entity_operation{call.operation, call.input, slot_.instance_id,
+                                                                            record.execution_id, call.task_id}}});
+            },
+            [&](const events::entity_signaled& signal) {
+              send(message{signal.entity, {},
+                           history_event{env_.now, events::entity_operation{signal.operation, signal.input,
+                                                                            slot_.instance_id, record.execution_id, -1}}});
+            },
             [&](const events::execution_completed& done) {
               record.status = runtime_status::completed;
               record.output = done.output;
@@ -337,6 +347,9 @@ class episode_runner {
             [](const events::sub_orchestration_completed&) {},
             [](const events::sub_orchestration_failed&) {},
             [](const events::event_raised&) {},
+            [](const events::entity_call_completed&) {},
+            [](const events::entity_call_failed&) {},
+            [](const events::entity_operation&) {},  // only ever sent to an entity
         },
         ev.payload);
   }
@@ -392,6 +405,11 @@ class episode_runner {
             [](const events::sub_orchestration_failed&) { return queue_entry{}; },
             [](const events::event_raised&) { return queue_entry{}; },
             [](const events::event_sent&) { return queue_entry{}; },
+            [](const events::entity_called&) { return queue_entry{}; },
+            [](const events::entity_signaled&) { return queue_entry{}; },
+            [](const events::entity_call_completed&) { return queue_entry{}; },
+            [](const events::entity_call_failed&) { return queue_entry{}; },
+            [](const events::entity_operation&) { return queue_entry{}; },
         },
         payload);
   }

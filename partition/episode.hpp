@@ -18,12 +18,13 @@
 
 namespace perdure::partition {
 
-/// What a partition keeps in memory for one instance.
+/// What a partition keeps in memory for one instance or entity.
 struct instance_slot {
   std::string instance_id;
   bool record_loaded = false;
   std::optional<instance_record> record;  // the durable record, as of the last commit
   std::unique_ptr<orchestration_executor> executor;  // the live coroutine; null = replay on demand
+  std::optional<entity_record> entity;  // an entity's record (its id is in entity form); none: no state
 };
 
 struct episode_env {

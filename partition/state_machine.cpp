@@ -1,6 +1,7 @@
 #include "state_machine.hpp"
 
 #include "activities.hpp"
+#include "entity_episode.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -23,7 +24,8 @@ actions just(request_id caller, answer_value value) { return {answer{caller, std
 }  // namespace
 
 bool has_writes(const storage::commit_batch& batch) {
-  return !batch.episodes.empty() || !batch.delivered_outbox.empty() || !batch.dedup_watermarks.empty() ||
+  return !batch.episodes.empty() || !batch.entities.empty() || !batch.delivered_outbox.empty() ||
+         !batch.dedup_watermarks.empty() ||
          !batch.removed_timers.empty() || !batch.removed_activities.empty();
 }
 
@@ -81,6 +83,11 @@ actions state_machine::start(request_id caller, std::string name, std::string in
 actions state_machine::command(request_id caller, message msg) {
   if (auto refused = refuse_if_failed()) return just(caller, std::move(*refused));
   auto& entry = cache_.touch(msg.instance_id);
+  if (is_entity_instance_id(msg.instance_id)) {  // created by its first operation: nothing to check
+    enqueue(entry, std::move(msg));
+    entry.acks.emplace_back(caller, std::string{});
+    return {};
+  }
   if (!exists(entry)) {
     auto id = msg.instance_id;
     cache_.forget(id);
@@ -194,7 +201,11 @@ storage::commit_batch state_machine::prepare(time_point now) {
   for (auto* entry : touched_) {
     auto inbox = std::move(entry->inbox);
     entry->inbox.clear();
-    if (auto commit = run_episode(entry->slot, std::move(inbox), env, orphans)) batch.episodes.push_back(std::move(*commit));
+    if (is_entity_instance_id(entry->slot.instance_id)) {
+      if (auto commit = run_entity_episode(entry->slot, std::move(inbox), env)) batch.entities.push_back(std::move(*commit));
+    } else if (auto commit = run_episode(entry->slot, std::move(inbox), env, orphans)) {
+      batch.episodes.push_back(std::move(*commit));
+    }
   }
   batch.removed_timers = std::move(orphans.timers);
   batch.removed_activities = std::move(orphans.activities);

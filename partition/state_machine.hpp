@@ -61,7 +61,8 @@ class state_machine {
   actions recover(time_point now);
   actions start(request_id caller, std::string name, std::string input, std::string instance_id,
                 bool return_existing, time_point now);
-  /// terminate / suspend / resume / raise event (msg.event), for an existing, unfinished instance.
+  /// terminate / suspend / resume / raise event (msg.event), for an existing, unfinished instance;
+  /// or an operation for an entity (msg.instance_id in entity form), which needs no existence.
   actions command(request_id caller, message msg);
   /// An activity result or a message from a partition (de-duplicated by its source and seq).
   actions deliver(message msg);

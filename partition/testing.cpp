@@ -229,6 +229,11 @@ const test_instance* orchestration_tester::instance(std::string_view instance_id
   return it == impl_->results.end() ? nullptr : &it->second;
 }
 
+std::optional<entity_record> orchestration_tester::entity(const entity_id& id) const {
+  if (!impl_->store) return std::nullopt;
+  return impl_->store->entity(id.instance_id());
+}
+
 const std::vector<message>& orchestration_tester::sent_elsewhere() const noexcept { return impl_->sent_elsewhere; }
 
 time_point orchestration_tester::now() const noexcept { return impl_->now; }

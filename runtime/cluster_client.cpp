@@ -95,9 +95,12 @@ cancel_wait node_client::wait_for_completion_async(std::string_view instance_id,
 
 void node_client::send_command(std::string_view instance_id, event_payload event) {
   require_valid_instance_id(instance_id);
-  const std::string id{instance_id};
-  message msg{id, {}, history_event{clock::now(), std::move(event)}};
-  ask<std::string>(*system_, node_, command_timeout, id, actors::command_atom::value, actors::encode_message(msg));
+  send(message{std::string{instance_id}, {}, history_event{clock::now(), std::move(event)}});
+}
+
+void node_client::send(const message& msg) {
+  ask<std::string>(*system_, node_, command_timeout, msg.instance_id, actors::command_atom::value,
+                   actors::encode_message(msg));
 }
 
 void node_client::raise_event(std::string_view instance_id, std::string_view event_name, std::string payload_json) {
@@ -140,6 +143,32 @@ perdure::history node_client::history(std::string_view instance_id) {
   perdure::history events;
   for (const auto& bytes : wire.events) events.push_back(actors::decode_event(bytes));
   return events;
+}
+
+void node_client::signal_entity(const entity_id& entity, std::string_view operation, std::string input_json) {
+  require_valid_entity_id(entity);
+  require_valid_operation_name(operation);
+  send(message{entity.instance_id(), {},
+               history_event{clock::now(), events::entity_operation{std::string{operation}, std::move(input_json), {}, {}, -1}}});
+}
+
+void node_client::delete_entity(const entity_id& entity) {
+  require_valid_entity_id(entity);
+  send(message{entity.instance_id(), {},
+               history_event{clock::now(),
+                             events::entity_operation{std::string{detail::delete_entity_operation}, {}, {}, {}, -1}}});
+}
+
+std::optional<entity_record> node_client::get_entity(const entity_id& entity) {
+  require_valid_entity_id(entity);
+  const std::string id = entity.instance_id();
+  auto bytes = ask<std::string>(*system_, node_, command_timeout, id, actors::entity_atom::value, id);
+  if (bytes.empty()) return std::nullopt;
+  return actors::decode_entity(bytes);
+}
+
+entity_page node_client::list_entities(const entity_query&) {
+  throw error("listing entities through a cluster node is not built yet (issue 16); read each entity with get_entity");
 }
 
 std::vector<node_stats> node_client::cluster_stats() {

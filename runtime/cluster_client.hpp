@@ -4,6 +4,7 @@
 #pragma once
 
 #include <perdure/client.hpp>
+#include <perdure/message.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -33,12 +34,18 @@ class node_client final : public cluster_client {
   size_t purge(const instance_query& filter) override;
   instance_page list(const instance_query& query) override;
   perdure::history history(std::string_view instance_id) override;
+  void signal_entity(const entity_id& entity, std::string_view operation, std::string input_json) override;
+  std::optional<entity_record> get_entity(const entity_id& entity) override;
+  entity_page list_entities(const entity_query& query) override;
+  void delete_entity(const entity_id& entity) override;
   std::vector<node_stats> cluster_stats() override;
 
  private:
   struct owned_system;
   node_client(std::unique_ptr<owned_system> owned, caf::actor node);
   void send_command(std::string_view instance_id, event_payload event);
+  /// A command to the node that owns msg.instance_id's partition; returns once it is durable there.
+  void send(const message& msg);
 
   std::unique_ptr<owned_system> owned_;  // first: destroyed after the handle below
   caf::actor_system* system_;

@@ -25,6 +25,12 @@ json parent_json(const parent_instance& parent) {
 }
 
 // The fields of one event, named as in history.hpp but camelCase.
+template <class Call>
+json entity_call_json(const Call& call) {
+  return json{{"taskId", call.task_id}, {"entity", call.entity}, {"operation", call.operation},
+              {"input", payload_json(call.input)}};
+}
+
 json event_fields(const event_payload& payload) {
   return std::visit(
       overloaded{
@@ -70,6 +76,20 @@ json event_fields(const event_payload& payload) {
           [](const events::event_sent& e) {
             return json{{"taskId", e.task_id}, {"instanceId", e.instance_id}, {"name", e.name},
                         {"input", payload_json(e.input)}};
+          },
+          [](const events::entity_called& e) { return entity_call_json(e); },
+          [](const events::entity_signaled& e) { return entity_call_json(e); },
+          [](const events::entity_call_completed& e) {
+            return json{{"taskId", e.task_id}, {"output", payload_json(e.output)}};
+          },
+          [](const events::entity_call_failed& e) {
+            return json{{"taskId", e.task_id}, {"failureDetails", failure_json(e.failure)}};
+          },
+          [](const events::entity_operation& e) {
+            return json{{"operation", e.operation},
+                        {"input", payload_json(e.input)},
+                        {"callerInstanceId", e.caller_instance_id},
+                        {"callerTaskId", e.caller_task_id}};
           },
       },
       payload);

@@ -85,9 +85,12 @@ cancel_wait local_client::wait_for_completion_async(std::string_view instance_id
 
 void local_client::send_command(std::string_view instance_id, event_payload event) {
   require_valid_instance_id(instance_id);
-  const std::string id{instance_id};
+  send(message{std::string{instance_id}, {}, history_event{clock::now(), std::move(event)}});
+}
+
+void local_client::send(message msg) {
+  const std::string id = msg.instance_id;
   caf::scoped_actor self{system_};
-  message msg{id, {}, history_event{clock::now(), std::move(event)}};
   self->request(partition_for(id), command_timeout, actors::command_atom::value, std::move(msg))
       .receive([](const std::string&) {}, [&](caf::error& err) { actors::throw_client_error(err, id); });
 }
@@ -134,6 +137,31 @@ perdure::history local_client::history(std::string_view instance_id) {
     if (!store_.instance(id)) throw instance_not_found(id);
     return store_.history(id);
   });
+}
+
+void local_client::signal_entity(const entity_id& entity, std::string_view operation, std::string input_json) {
+  require_valid_entity_id(entity);
+  require_valid_operation_name(operation);
+  check_payload("the operation's input", input_json);
+  send(message{entity.instance_id(), {},
+               history_event{clock::now(), events::entity_operation{std::string{operation}, std::move(input_json), {}, {}, -1}}});
+}
+
+void local_client::delete_entity(const entity_id& entity) {
+  require_valid_entity_id(entity);
+  send(message{entity.instance_id(), {},
+               history_event{clock::now(),
+                             events::entity_operation{std::string{detail::delete_entity_operation}, {}, {}, {}, -1}}});
+}
+
+std::optional<entity_record> local_client::get_entity(const entity_id& entity) {
+  require_valid_entity_id(entity);
+  const std::string id = entity.instance_id();
+  return actors::client_read(id, [&] { return store_.entity(id); });
+}
+
+entity_page local_client::list_entities(const entity_query& query) {
+  return actors::client_read({}, [&] { return store_.list_entities(query); });
 }
 
 }  // namespace perdure

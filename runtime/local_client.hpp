@@ -32,10 +32,16 @@ class local_client final : public client {
   size_t purge(const instance_query& filter) override;
   instance_page list(const instance_query& query) override;
   perdure::history history(std::string_view instance_id) override;
+  void signal_entity(const entity_id& entity, std::string_view operation, std::string input_json) override;
+  std::optional<entity_record> get_entity(const entity_id& entity) override;
+  entity_page list_entities(const entity_query& query) override;
+  void delete_entity(const entity_id& entity) override;
 
  private:
   const caf::actor& partition_for(std::string_view instance_id) const;
   void send_command(std::string_view instance_id, event_payload event);
+  /// A command to the partition of msg.instance_id; returns once it is durable there.
+  void send(message msg);
   void check_payload(std::string_view what, std::string_view json) const;
 
   caf::actor_system& system_;

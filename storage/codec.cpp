@@ -175,6 +175,23 @@ activity_task decode_activity(std::string_view bytes, key_ref where) {
   });
 }
 
+void encode_entity(const entity_record& entity, std::string& out) {
+  encode<schema::EntityRow>(out, [&](auto b) {
+    b.setName(text(entity.id.name));
+    b.setKey(text(entity.id.key));
+    b.setState(text(entity.state));
+    b.setCreatedAtNs(ns(entity.created_at));
+    b.setLastModifiedAtNs(ns(entity.last_modified_at));
+  });
+}
+
+entity_record decode_entity(std::string_view bytes, key_ref where) {
+  return read<schema::EntityRow>(bytes, where, "entity", [](auto r) {
+    return entity_record{entity_id{str(r.getName()), str(r.getKey())}, str(r.getState()), from_ns(r.getCreatedAtNs()),
+                         from_ns(r.getLastModifiedAtNs())};
+  });
+}
+
 void encode_timer(const timer_entry& timer, std::string& out) {
   encode<schema::TimerEntry>(out, [&](auto b) {
     b.setFireAtNs(ns(timer.fire_at));

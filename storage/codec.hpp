@@ -54,6 +54,9 @@ struct row_summary {
 };
 row_summary decode_row_summary(std::string_view bytes, key_ref where);
 
+void encode_entity(const entity_record& entity, std::string& out);
+entity_record decode_entity(std::string_view bytes, key_ref where);
+
 void encode_activity(const activity_task& task, std::string& out);
 activity_task decode_activity(std::string_view bytes, key_ref where);
 

@@ -25,6 +25,19 @@ void write_timer(B b, int32_t timer_id, time_point fire_at) {
   b.setFireAtNs(ns(fire_at));
 }
 
+template <typename B, typename Call>
+void write_entity_call(B b, const Call& call) {
+  b.setTaskId(call.task_id);
+  b.setEntity(text(call.entity));
+  b.setOperation(text(call.operation));
+  b.setInput(text(call.input));
+}
+
+template <typename Call>
+Call read_entity_call(schema::EntityCall::Reader r) {
+  return Call{r.getTaskId(), str(r.getEntity()), str(r.getOperation()), str(r.getInput())};
+}
+
 }  // namespace
 
 void write_failure(schema::FailureDetails::Builder b, const failure_details& f) {
@@ -85,7 +98,7 @@ void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
           s.setFirstTaskId(v.first_task_id);
         } else if constexpr (std::is_same_v<T, task_completed>) {
           write_task_result(b.initTaskCompleted(), v.task_id, v.output);
-        } else if constexpr (std::is_same_v<T, task_failed>) {
+        } else if constexpr (std::is_same_v<T, events::task_failed>) {
           write_task_failure(b.initTaskFailed(), v.task_id, v.failure);
         } else if constexpr (std::is_same_v<T, timer_created>) {
           write_timer(b.initTimerCreated(), v.timer_id, v.fire_at);
@@ -105,13 +118,28 @@ void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
           auto s = b.initEventRaised();
           s.setName(text(v.name));
           s.setInput(text(v.input));
-        } else {
-          static_assert(std::is_same_v<T, event_sent>);
+        } else if constexpr (std::is_same_v<T, event_sent>) {
           auto s = b.initEventSent();
           s.setTaskId(v.task_id);
           s.setInstanceId(text(v.instance_id));
           s.setName(text(v.name));
           s.setInput(text(v.input));
+        } else if constexpr (std::is_same_v<T, entity_called>) {
+          write_entity_call(b.initEntityCalled(), v);
+        } else if constexpr (std::is_same_v<T, entity_signaled>) {
+          write_entity_call(b.initEntitySignaled(), v);
+        } else if constexpr (std::is_same_v<T, entity_call_completed>) {
+          write_task_result(b.initEntityCallCompleted(), v.task_id, v.output);
+        } else if constexpr (std::is_same_v<T, entity_call_failed>) {
+          write_task_failure(b.initEntityCallFailed(), v.task_id, v.failure);
+        } else {
+          static_assert(std::is_same_v<T, entity_operation>);
+          auto s = b.initEntityOperation();
+          s.setOperation(text(v.operation));
+          s.setInput(text(v.input));
+          s.setCallerInstanceId(text(v.caller_instance_id));
+          s.setCallerExecutionId(text(v.caller_execution_id));
+          s.setCallerTaskId(v.caller_task_id);
         }
       },
       e.payload);
@@ -187,6 +215,24 @@ history_event read_event(schema::HistoryEvent::Reader r) {
     case E::EVENT_SENT: {
       auto s = r.getEventSent();
       e.payload = events::event_sent{s.getTaskId(), str(s.getInstanceId()), str(s.getName()), str(s.getInput())};
+      break;
+    }
+    case E::ENTITY_CALLED: e.payload = read_entity_call<events::entity_called>(r.getEntityCalled()); break;
+    case E::ENTITY_SIGNALED: e.payload = read_entity_call<events::entity_signaled>(r.getEntitySignaled()); break;
+    case E::ENTITY_CALL_COMPLETED: {
+      auto s = r.getEntityCallCompleted();
+      e.payload = events::entity_call_completed{s.getTaskId(), str(s.getOutput())};
+      break;
+    }
+    case E::ENTITY_CALL_FAILED: {
+      auto s = r.getEntityCallFailed();
+      e.payload = events::entity_call_failed{s.getTaskId(), read_failure(s.getFailure())};
+      break;
+    }
+    case E::ENTITY_OPERATION: {
+      auto s = r.getEntityOperation();
+      e.payload = events::entity_operation{str(s.getOperation()), str(s.getInput()), str(s.getCallerInstanceId()),
+                                           str(s.getCallerExecutionId()), s.getCallerTaskId()};
       break;
     }
     default:

@@ -54,6 +54,15 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
   std::unordered_map<std::string_view, codec::row_summary> written;
   rocksdb::ReadOptions ro;
   rocksdb::PinnableSlice stored;
+  auto put_outbox = [&](const outbox_entry& o) {
+    outbox_entry& e = result.outbox.emplace_back(o);
+    e.seq = next_outbox++;
+    e.msg.source_partition = static_cast<int32_t>(p);
+    e.msg.source_seq = e.seq;
+    keys::seq_key(s.key, p, e.seq);
+    codec::encode_outbox(e, s.value);
+    wb.Put(cf(cf_outbox), s.key, s.value);
+  };
 
   for (const episode_commit& ep : b.episodes) {
     const std::string& id = ep.instance_id;
@@ -119,15 +128,17 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
       codec::encode_timer(t, s.value);
       wb.Put(cf(cf_timers), s.key, s.value);
     }
-    for (const outbox_entry& o : ep.outbox) {
-      outbox_entry& e = result.outbox.emplace_back(o);
-      e.seq = next_outbox++;
-      e.msg.source_partition = static_cast<int32_t>(p);
-      e.msg.source_seq = e.seq;
-      keys::seq_key(s.key, p, e.seq);
-      codec::encode_outbox(e, s.value);
-      wb.Put(cf(cf_outbox), s.key, s.value);
+    for (const outbox_entry& o : ep.outbox) put_outbox(o);
+  }
+  for (const entity_commit& ec : b.entities) {
+    keys::entity_key(s.key, p, ec.instance_id);
+    if (ec.record) {
+      codec::encode_entity(*ec.record, s.value);
+      wb.Put(cf(cf_entities), s.key, s.value);
+    } else {
+      wb.Delete(cf(cf_entities), s.key);
     }
+    for (const outbox_entry& o : ec.outbox) put_outbox(o);
   }
 
   for (const timer_entry& t : b.removed_timers) {

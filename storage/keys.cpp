@@ -77,6 +77,11 @@ void instance_key(std::string& out, uint32_t p, std::string_view id) {
   out.append(id);
 }
 
+void entity_key(std::string& out, uint32_t p, std::string_view id) {
+  partition_prefix(out, p);
+  out.append(id);
+}
+
 void index_prefix(std::string& out, uint32_t p, runtime_status s) {
   partition_prefix(out, p);
   out.push_back(static_cast<char>(s));

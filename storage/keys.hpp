@@ -5,6 +5,7 @@
 //   history     [p][idlen:4][id][chunk:8]               -> HistoryChunk (one episode's events)
 //   instances   [p][id]                                 -> InstanceRow
 //   index       [p][status:1][created:8][id]            -> orchestration name
+//   entities    [p][id]                                 -> EntityRow (id in instance-id form, "@name@key")
 //   activities  [p][idlen:4][id][task_id:4]             -> ActivityTask
 //   timers      [p][fire_at:8][idlen:4][id][timer_id:4] -> TimerEntry
 //   outbox      [p][seq:8]                              -> OutboxEntry
@@ -44,6 +45,7 @@ void partition_prefix(std::string& out, uint32_t p);
 void history_prefix(std::string& out, uint32_t p, std::string_view id);
 void history_key(std::string& out, uint32_t p, std::string_view id, uint64_t chunk);
 void instance_key(std::string& out, uint32_t p, std::string_view id);
+void entity_key(std::string& out, uint32_t p, std::string_view id);
 void index_prefix(std::string& out, uint32_t p, runtime_status s);
 void index_key(std::string& out, uint32_t p, runtime_status s, uint64_t created, std::string_view id);
 void activity_prefix(std::string& out, uint32_t p, std::string_view id);

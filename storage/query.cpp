@@ -5,52 +5,32 @@
 // read only for the page returned. Each (partition, status) range is already ordered by
 // (created, id), so a k-way merge yields the global order.
 #include "keys.hpp"
+#include "page_token.hpp"
 #include "rocksdb_store.hpp"
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <rocksdb/snapshot.h>
 
 #include <algorithm>
 #include <queue>
-#include <span>
 
 namespace perdure::storage {
 
 namespace {
 
-constexpr char token_version = 1;
 constexpr size_t index_header = 4 + 1 + 8;  // partition, status, created
 
 std::string encode_token(uint64_t created, std::string_view id) {
-  std::string raw(1, token_version);
-  keys::put_be64(raw, created);
-  raw.append(id);
-  return fmt::format("{:02x}", fmt::join(std::span(reinterpret_cast<const unsigned char*>(raw.data()), raw.size()), ""));
-}
-
-[[noreturn]] void bad_token(std::string_view why) {
-  throw store_error(errc::invalid_argument,
-                    "malformed continuation token (" + std::string(why) + "); pass the token of the previous page as is");
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
+  std::string position;
+  keys::put_be64(position, created);
+  position.append(id);
+  return encode_page_token(page_token_kind::instances, position);
 }
 
 std::pair<uint64_t, std::string> decode_token(std::string_view token) {
-  if (token.size() % 2 != 0) bad_token("odd length");
-  std::string raw;
-  for (size_t i = 0; i < token.size(); i += 2) {
-    int hi = hex_value(token[i]), lo = hex_value(token[i + 1]);
-    if (hi < 0 || lo < 0) bad_token("not lowercase hex");
-    raw.push_back(static_cast<char>(hi << 4 | lo));
-  }
-  if (raw.size() < 10) bad_token("too short");
-  if (raw[0] != token_version) bad_token("unknown version");
-  return {keys::get_be64(std::string_view(raw).substr(1)), raw.substr(9)};
+  const std::string position = decode_page_token(page_token_kind::instances, token);
+  if (position.size() < 9)
+    throw store_error(errc::invalid_argument, "malformed continuation token (too short); pass the token of the previous page as is");
+  return {keys::get_be64(position), position.substr(8)};
 }
 
 // One (partition, status) range of the index.

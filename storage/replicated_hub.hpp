@@ -65,6 +65,7 @@ class replicated_hub : public hub_store {
   /// list() over the given partitions only (the ones this node owns: a follower's copy is not
   /// answered from, so that every record is listed by exactly one node).
   virtual instance_page list(const instance_query& query, const std::vector<uint32_t>& partitions) const = 0;
+  virtual entity_page list_entities(const entity_query& query, const std::vector<uint32_t>& partitions) const = 0;
   using hub_store::list;
 };
 

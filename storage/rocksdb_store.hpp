@@ -21,9 +21,13 @@ namespace perdure::storage {
 
 // `inbox` is neither read nor written: hubs created while a durable inbox existed have it, and
 // RocksDB opens a database only with every column family it holds.
-enum cf : size_t { cf_default, cf_history, cf_instances, cf_index, cf_activities, cf_timers, cf_outbox, cf_unused_inbox, cf_partition, cf_count };
+// New column families go last: a hub created before one was added gets it when next opened.
+enum cf : size_t {
+  cf_default, cf_history, cf_instances, cf_index, cf_activities, cf_timers, cf_outbox, cf_unused_inbox, cf_partition,
+  cf_entities, cf_count
+};
 inline constexpr std::array<const char*, cf_count> cf_names{
-    "default", "history", "instances", "index", "activities", "timers", "outbox", "inbox", "partition"};
+    "default", "history", "instances", "index", "activities", "timers", "outbox", "inbox", "partition", "entities"};
 
 class rocksdb_store final : public replicated_hub {
  public:
@@ -38,6 +42,9 @@ class rocksdb_store final : public replicated_hub {
   commit_result commit(const commit_batch& batch) override;
 
   std::optional<instance_record> instance(std::string_view instance_id) const override;
+  std::optional<entity_record> entity(std::string_view entity_instance_id) const override;
+  entity_page list_entities(const entity_query& query) const override;
+  entity_page list_entities(const entity_query& query, const std::vector<uint32_t>& partitions) const override;
   perdure::history history(std::string_view instance_id) const override;
   instance_page list(const instance_query& query) const override;
   instance_page list(const instance_query& query, const std::vector<uint32_t>& partitions) const override;

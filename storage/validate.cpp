@@ -22,10 +22,10 @@ void for_each_payload(const history_event& e, F&& f) {
         using T = std::decay_t<decltype(v)>;
         using namespace events;
         if constexpr (std::is_same_v<T, execution_completed> || std::is_same_v<T, task_completed> ||
-                      std::is_same_v<T, sub_orchestration_completed>) {
+                      std::is_same_v<T, sub_orchestration_completed> || std::is_same_v<T, entity_call_completed>) {
           f("output", v.output);
-        } else if constexpr (std::is_same_v<T, execution_failed> || std::is_same_v<T, task_failed> ||
-                             std::is_same_v<T, sub_orchestration_failed>) {
+        } else if constexpr (std::is_same_v<T, execution_failed> || std::is_same_v<T, events::task_failed> ||
+                             std::is_same_v<T, sub_orchestration_failed> || std::is_same_v<T, entity_call_failed>) {
           failure(v.failure);
         } else if constexpr (std::is_same_v<T, execution_terminated> || std::is_same_v<T, execution_suspended> ||
                              std::is_same_v<T, execution_resumed>) {
@@ -74,7 +74,18 @@ class checker {
     event([&] { return where() + " event"; }, m.event);
   }
 
-  uint32_t partition_count() const { return count_; }
+  template <typename Where>
+  void outbox(const Where& where, const std::vector<outbox_entry>& entries) const {
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const auto& o = entries[i];
+      auto out = [&] { return where() + " outbox message " + std::to_string(i); };
+      message_of(out, o.msg);
+      uint32_t target = keys::partition_of(o.msg.instance_id, count_);
+      if (o.target_partition != target)
+        invalid(out() + " for '" + o.msg.instance_id + "' targets partition " + std::to_string(o.target_partition) +
+                ", but that instance lives in partition " + std::to_string(target));
+    }
+  }
 
  private:
   uint32_t partition_;
@@ -107,15 +118,18 @@ void validate_episode(const checker& check, const episode_commit& ep, size_t ind
     for (const auto& t : *timers)
       if (t.instance_id != ep.instance_id)
         invalid(where() + ": timer " + std::to_string(t.timer_id) + " names instance '" + t.instance_id + "'");
-  for (size_t i = 0; i < ep.outbox.size(); ++i) {
-    const auto& o = ep.outbox[i];
-    auto out = [&] { return where() + " outbox message " + std::to_string(i); };
-    check.message_of(out, o.msg);
-    uint32_t target = keys::partition_of(o.msg.instance_id, check.partition_count());
-    if (o.target_partition != target)
-      invalid(out() + " for '" + o.msg.instance_id + "' targets partition " + std::to_string(o.target_partition) +
-              ", but that instance lives in partition " + std::to_string(target));
+  check.outbox(where, ep.outbox);
+}
+
+void validate_entity(const checker& check, const entity_commit& ec, size_t index) {
+  auto where = [&] { return "entity commit " + std::to_string(index) + " ('" + ec.instance_id + "')"; };
+  check.owned_id(where, ec.instance_id);
+  if (ec.record) {
+    if (ec.record->id.instance_id() != ec.instance_id)
+      invalid(where() + ": the record names entity '" + ec.record->id.instance_id() + "'");
+    check.payload([&] { return where() + " record"; }, "state", ec.record->state);
   }
+  check.outbox(where, ec.outbox);
 }
 
 }  // namespace
@@ -126,6 +140,7 @@ void validate(const commit_batch& batch, uint32_t partition_count, size_t max_pa
             std::to_string(partition_count) + " partitions");
   checker check(batch.partition, partition_count, max_payload_bytes);
   for (size_t i = 0; i < batch.episodes.size(); ++i) validate_episode(check, batch.episodes[i], i);
+  for (size_t i = 0; i < batch.entities.size(); ++i) validate_entity(check, batch.entities[i], i);
 }
 
 }  // namespace perdure::storage

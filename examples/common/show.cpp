@@ -43,6 +43,10 @@ std::string details(const perdure::event_payload& payload) {
         else if constexpr (std::is_same_v<T, ev::timer_created> || std::is_same_v<T, ev::timer_fired>) return "#" + std::to_string(e.timer_id);
         else if constexpr (std::is_same_v<T, ev::event_raised>) return e.name + " " + shorten(e.input);
         else if constexpr (std::is_same_v<T, ev::event_sent>) return task_line(e.task_id, e.name + " -> " + e.instance_id, e.input);
+        else if constexpr (std::is_same_v<T, ev::entity_called> || std::is_same_v<T, ev::entity_signaled>)
+          return task_line(e.task_id, e.operation + " -> " + e.entity, e.input);
+        else if constexpr (std::is_same_v<T, ev::entity_call_completed>) return task_line(e.task_id, {}, e.output);
+        else if constexpr (std::is_same_v<T, ev::entity_call_failed>) return task_line(e.task_id, {}, e.failure.message);
         else return {};
       },
       payload);

@@ -5,6 +5,7 @@
 // the durable state.
 #pragma once
 
+#include <perdure/entity_record.hpp>
 #include <perdure/errors.hpp>
 #include <perdure/history.hpp>
 #include <perdure/instance.hpp>
@@ -83,6 +84,17 @@ class client {
 
   virtual instance_page list(const instance_query& query) = 0;
   virtual perdure::history history(std::string_view instance_id) = 0;
+
+  // Entities (entity.hpp). Operations sent by one client run in the order it sent them.
+  /// Sends an operation to an entity, one-way (a new entity is created by it); returns once the
+  /// operation is durably queued. Throws invalid_argument_error for a bad id, operation name or
+  /// payload.
+  virtual void signal_entity(const entity_id& entity, std::string_view operation, std::string input_json) = 0;
+  /// The entity, or nullopt if it has no state.
+  virtual std::optional<entity_record> get_entity(const entity_id& entity) = 0;
+  virtual entity_page list_entities(const entity_query& query) = 0;
+  /// Deletes the entity's state after the operations sent to it before; returns once queued.
+  virtual void delete_entity(const entity_id& entity) = 0;
 };
 
 /// One cluster node's counters (see docs/architecture.md, "Cluster").

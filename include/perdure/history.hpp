@@ -148,6 +148,43 @@ struct event_sent {
   friend bool operator==(const event_sent&, const event_sent&) = default;
 };
 
+// Durable entities (perdure/entity.hpp). `entity` is the entity's id in instance-id form
+// (entity_id::instance_id()), which is also where messages to it are routed.
+struct entity_called {  // an orchestration's request; answered by entity_call_completed / _failed
+  int32_t task_id = -1;
+  std::string entity;
+  std::string operation;
+  std::string input;
+  friend bool operator==(const entity_called&, const entity_called&) = default;
+};
+struct entity_signaled {  // an orchestration's one-way operation
+  int32_t task_id = -1;
+  std::string entity;
+  std::string operation;
+  std::string input;
+  friend bool operator==(const entity_signaled&, const entity_signaled&) = default;
+};
+struct entity_call_completed {
+  int32_t task_id = -1;
+  std::string output;
+  friend bool operator==(const entity_call_completed&, const entity_call_completed&) = default;
+};
+struct entity_call_failed {
+  int32_t task_id = -1;
+  failure_details failure;
+  friend bool operator==(const entity_call_failed&, const entity_call_failed&) = default;
+};
+// Only in a message to an entity, never in a history: one operation for it to run. A caller task
+// id of -1 is a signal (nobody waits for the result).
+struct entity_operation {
+  std::string operation;
+  std::string input;
+  std::string caller_instance_id;
+  std::string caller_execution_id;
+  int32_t caller_task_id = -1;
+  friend bool operator==(const entity_operation&, const entity_operation&) = default;
+};
+
 }  // namespace events
 
 using event_payload =
@@ -157,7 +194,9 @@ using event_payload =
                  events::task_scheduled, events::task_completed, events::task_failed,
                  events::timer_created, events::timer_fired, events::sub_orchestration_created,
                  events::sub_orchestration_completed, events::sub_orchestration_failed,
-                 events::event_raised, events::event_sent>;
+                 events::event_raised, events::event_sent, events::entity_called,
+                 events::entity_signaled, events::entity_call_completed, events::entity_call_failed,
+                 events::entity_operation>;
 
 /// One entry of a history. Its position in the history is its index in the stored list.
 struct history_event {
@@ -177,7 +216,9 @@ inline const char* event_kind_name(const event_payload& payload) noexcept {
       "ExecutionResumed",  "EpisodeStarted",     "TaskScheduled",
       "TaskCompleted",     "TaskFailed",         "TimerCreated",
       "TimerFired",        "SubOrchestrationCreated", "SubOrchestrationCompleted",
-      "SubOrchestrationFailed", "EventRaised",   "EventSent"};
+      "SubOrchestrationFailed", "EventRaised",   "EventSent",
+      "EntityCalled",      "EntitySignaled",     "EntityCallCompleted",
+      "EntityCallFailed",  "EntityOperation"};
   static_assert(std::size(names) == std::variant_size_v<event_payload>);
   return names[payload.index()];
 }

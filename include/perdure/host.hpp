@@ -88,6 +88,10 @@ class host {
     functions_.add_activity(std::move(name), std::forward<F>(fn));
     return *this;
   }
+  host& add_entity(std::string name, registry::entity_fn fn) {
+    functions_.add_entity(std::move(name), std::move(fn));
+    return *this;
+  }
   perdure::registry& functions() noexcept { return functions_; }
 
   /// A queue trigger that start() runs besides node_options::queue_triggers (call it before

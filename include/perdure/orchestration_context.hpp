@@ -1,13 +1,14 @@
 // The orchestration's window on the world. Everything non-deterministic an orchestration needs
 // (time, ids, I/O, waiting) goes through it, so that replaying the history reproduces the run.
 //
-// Every call that acts (call_activity, call_sub_orchestration, create_timer, send_event) takes the
-// next number of one per-execution sequence: its task id (timers' ids included). The order of
-// these calls is what replay checks against the history.
+// Every call that acts (call_activity, call_sub_orchestration, create_timer, send_event,
+// call_entity, signal_entity) takes the next number of one per-execution sequence: its task id
+// (timers' ids included). The order of these calls is what replay checks against the history.
 #pragma once
 
 #include <perdure/codec.hpp>
 #include <perdure/combinators.hpp>
+#include <perdure/entity.hpp>
 #include <perdure/errors.hpp>
 #include <perdure/history.hpp>
 #include <perdure/logger.hpp>
@@ -132,6 +133,24 @@ class orchestration_context {
     send_event_raw(std::move(instance_id), std::move(name), std::move(text));
   }
 
+  // Entities (entity.hpp). A call waits for the operation's result (a failure is thrown at the
+  // co_await as perdure::task_failed); a signal is one-way. Both leave after this episode commits,
+  // and operations this orchestration sends to one entity run in the order it sent them.
+  template <class Out = void>
+  task<Out> call_entity(const entity_id& entity, std::string_view operation) {
+    return detail::leaf_task<Out>(entity_call_raw(entity, operation, {}));
+  }
+  template <class Out = void, class In>
+  task<Out> call_entity(const entity_id& entity, std::string_view operation, const In& input) {
+    return detail::leaf_task<Out>(
+        entity_call_raw(entity, operation, detail::encode_input(input, "entity operation", operation)));
+  }
+  void signal_entity(const entity_id& entity, std::string_view operation) { entity_signal_raw(entity, operation, {}); }
+  template <class In>
+  void signal_entity(const entity_id& entity, std::string_view operation, const In& input) {
+    entity_signal_raw(entity, operation, detail::encode_input(input, "entity operation", operation));
+  }
+
   /// Ends this execution when the orchestration returns (its return value is dropped) and starts
   /// a new one with `input` and an empty history. With keep_unprocessed_events, external events
   /// received and not consumed are delivered to the new execution.
@@ -163,6 +182,9 @@ class orchestration_context {
                                                         std::string instance_id, std::string input);
   detail::ref<detail::state_base> event_raw(std::string_view name);
   void send_event_raw(std::string instance_id, std::string name, std::string input);
+  detail::ref<detail::state_base> entity_call_raw(const entity_id& entity, std::string_view operation,
+                                                  std::string input);
+  void entity_signal_raw(const entity_id& entity, std::string_view operation, std::string input);
   void continue_as_new_raw(std::string input, bool keep_unprocessed_events);
   void set_custom_status_raw(std::string json);
 

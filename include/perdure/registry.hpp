@@ -3,6 +3,7 @@
 // Accepted signatures (function pointers or non-generic lambdas):
 //   orchestration: task<Out> f(orchestration_context&, In)   or   task<Out> f(orchestration_context&)
 //   activity:      Out f(activity_context&, In)               or   Out f(activity_context&)
+//   entity:        void f(entity_context&)   (one function for every operation: see entity.hpp)
 // Out may be void (an empty payload). In may be taken by value or const reference; a function
 // without In ignores its input. Registering a name twice throws invalid_argument_error.
 //
@@ -12,6 +13,7 @@
 
 #include <perdure/activity_context.hpp>
 #include <perdure/codec.hpp>
+#include <perdure/entity.hpp>
 #include <perdure/errors.hpp>
 #include <perdure/failure.hpp>
 #include <perdure/orchestration_context.hpp>
@@ -142,7 +144,12 @@ class registry {
     });
   }
 
+  using entity_fn = std::function<void(entity_context&)>;
+  /// An entity's name may not contain '@' (its id's instance-id form uses it as separator).
+  registry& add_entity(std::string name, entity_fn fn);
+
   bool has_orchestration(std::string_view name) const;
+  bool has_entity(std::string_view name) const;
   bool has_activity(std::string_view name) const;
 
   /// The orchestration registered under `name`; throws unknown_orchestration_error.
@@ -153,6 +160,9 @@ class registry {
   /// it cannot decode. Turn exceptions into failure_details with perdure::to_failure_details.
   std::string invoke_activity(std::string_view name, activity_context& ctx,
                               std::string_view input_json) const;
+  /// Runs one operation of the entity ctx.id() names. Throws what the entity throws, or
+  /// unknown_function_error for an entity name nobody registered.
+  void invoke_entity(entity_context& ctx) const;
 
  private:
   // Behind the typed add_orchestration / add_activity: the function already works on JSON text.
@@ -162,6 +172,7 @@ class registry {
   std::unordered_map<std::string, orchestration_fn, detail::string_hash, std::equal_to<>>
       orchestrations_;
   std::unordered_map<std::string, activity_fn, detail::string_hash, std::equal_to<>> activities_;
+  std::unordered_map<std::string, entity_fn, detail::string_hash, std::equal_to<>> entities_;
 };
 
 }  // namespace perdure

@@ -101,6 +101,8 @@ class orchestration_tester {
 
   /// Any instance the last run started (sub-orchestrations included), or nullptr.
   const test_instance* instance(std::string_view instance_id) const;
+  /// An entity as the last run left it (nullopt: it has no state).
+  std::optional<entity_record> entity(const entity_id& id) const;
   /// Events sent to instances the tester did not run.
   const std::vector<message>& sent_elsewhere() const noexcept;
   /// The virtual time reached.

@@ -68,6 +68,21 @@ struct EventSent {
   input      @3 :Text;
 }
 
+struct EntityCall {  # entity_called, entity_signaled
+  taskId    @0 :Int32;
+  entity    @1 :Text;
+  operation @2 :Text;
+  input     @3 :Text;
+}
+
+struct EntityOperation {
+  operation         @0 :Text;
+  input             @1 :Text;
+  callerInstanceId  @2 :Text;
+  callerExecutionId @3 :Text;
+  callerTaskId      @4 :Int32 = -1;
+}
+
 struct HistoryEvent {
   timestampNs @0 :Int64;
   union {
@@ -89,6 +104,11 @@ struct HistoryEvent {
     subOrchestrationFailed    @16 :TaskFailure;
     eventRaised               @17 :EventRaised;
     eventSent                 @18 :EventSent;
+    entityCalled              @19 :EntityCall;
+    entitySignaled            @20 :EntityCall;
+    entityCallCompleted       @21 :TaskResult;
+    entityCallFailed          @22 :TaskFailure;
+    entityOperation           @23 :EntityOperation;
   }
 }
 

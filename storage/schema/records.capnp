@@ -34,6 +34,15 @@ struct InstanceRow {
   historyChunks @1 :UInt64;  # history values (HistoryChunk) of the current execution
 }
 
+# The value under an entity key: its state and bookkeeping (no history: an entity is a record).
+struct EntityRow {
+  name             @0 :Text;
+  key              @1 :Text;
+  state            @2 :Text;   # JSON
+  createdAtNs      @3 :Int64;
+  lastModifiedAtNs @4 :Int64;
+}
+
 struct ActivityTask {
   instanceId    @0 :Text;
   executionId   @1 :Text;

@@ -440,12 +440,14 @@ part part_of(const event_payload& p) {
         using namespace events;
         if constexpr (std::is_same_v<T, execution_started>) return part::start;
         else if constexpr (std::is_same_v<T, episode_started>) return part::skipped;
-        else if constexpr (is_one_of<T, task_scheduled, timer_created, sub_orchestration_created, event_sent>)
+        else if constexpr (is_one_of<T, task_scheduled, timer_created, sub_orchestration_created, event_sent,
+                                     entity_called, entity_signaled>)
           return part::action;
         else if constexpr (is_one_of<T, execution_completed, execution_failed, continued_as_new, execution_terminated>)
           return part::end;
         else if constexpr (is_one_of<T, execution_suspended, execution_resumed, task_completed, events::task_failed,
-                                     timer_fired, sub_orchestration_completed, sub_orchestration_failed, event_raised>)
+                                     timer_fired, sub_orchestration_completed, sub_orchestration_failed, event_raised,
+                                     entity_call_completed, entity_call_failed, entity_operation>)
           return part::input;
         else
           static_assert(dependent_false<T>, "place the new event kind in the canonical form");
@@ -467,9 +469,11 @@ event_payload normalized(event_payload p, const canonical_names& names, time_poi
             e.parent->execution_id = names.execution(e.parent->instance_id, e.parent->execution_id);
             e.parent->instance_id = names.instance(e.parent->instance_id);
           }
-        } else if constexpr (is_one_of<T, execution_completed, task_completed, sub_orchestration_completed>) {
+        } else if constexpr (is_one_of<T, execution_completed, task_completed, sub_orchestration_completed,
+                                       entity_call_completed>) {
           e.output = names.rewrite(e.output);
-        } else if constexpr (is_one_of<T, execution_failed, events::task_failed, sub_orchestration_failed>) {
+        } else if constexpr (is_one_of<T, execution_failed, events::task_failed, sub_orchestration_failed,
+                                       entity_call_failed>) {
           e.failure = names.rewrite(e.failure);
         } else if constexpr (is_one_of<T, continued_as_new, task_scheduled, event_raised>) {
           e.input = names.rewrite(e.input);
@@ -481,6 +485,12 @@ event_payload normalized(event_payload p, const canonical_names& names, time_poi
           e.fire_at = {};
         } else if constexpr (is_one_of<T, sub_orchestration_created, event_sent>) {
           e.instance_id = names.instance(e.instance_id);
+          e.input = names.rewrite(e.input);
+        } else if constexpr (is_one_of<T, entity_called, entity_signaled>) {
+          e.input = names.rewrite(e.input);
+        } else if constexpr (std::is_same_v<T, entity_operation>) {
+          e.caller_instance_id = names.instance(e.caller_instance_id);
+          e.caller_execution_id.clear();
           e.input = names.rewrite(e.input);
         } else if constexpr (!std::is_same_v<T, episode_started>) {
           static_assert(dependent_false<T>, "normalize the new event kind");
@@ -509,10 +519,12 @@ std::string describe(const event_payload& p) {
           if (e.parent)
             out << " parent " << e.parent->instance_id << "@" << e.parent->execution_id << " task "
                 << e.parent->task_id;
-        } else if constexpr (is_one_of<T, execution_completed, task_completed, sub_orchestration_completed>) {
+        } else if constexpr (is_one_of<T, execution_completed, task_completed, sub_orchestration_completed,
+                                       entity_call_completed>) {
           if constexpr (!std::is_same_v<T, execution_completed>) out << " #" << e.task_id;
           out << " " << clip(e.output);
-        } else if constexpr (is_one_of<T, execution_failed, events::task_failed, sub_orchestration_failed>) {
+        } else if constexpr (is_one_of<T, execution_failed, events::task_failed, sub_orchestration_failed,
+                                       entity_call_failed>) {
           if constexpr (!std::is_same_v<T, execution_failed>) out << " #" << e.task_id;
           out << " " << describe(e.failure);
         } else if constexpr (std::is_same_v<T, continued_as_new>) {

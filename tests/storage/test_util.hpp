@@ -69,6 +69,11 @@ inline std::vector<history_event> every_event_kind() {
       sub_orchestration_failed{8, failure_details{"E", "m", "", false}},
       event_raised{"Approval", R"({"by":"ann"})"},
       event_sent{9, "other-1", "Ping", std::string("with\0nul", 8)},
+      entity_called{10, "@Counter@a", "add", "5"},
+      entity_signaled{11, "@Counter@b", "reset", ""},
+      entity_call_completed{10, "6"},
+      entity_call_failed{12, sample_failure()},
+      entity_operation{"add", "1", "inst-1", "exec-1", 10},
   };
   std::vector<history_event> out;
   int64_t ms = 1'700'000'000'000;

@@ -22,6 +22,7 @@
 // before its end fails the open (errc::corrupt_record naming the file) unless on_wal_damage says otherwise.
 #pragma once
 
+#include <perdure/entity_record.hpp>
 #include <perdure/error_code.hpp>
 #include <perdure/history.hpp>
 #include <perdure/instance.hpp>
@@ -163,6 +164,13 @@ struct episode_commit {
   std::vector<outbox_entry> outbox;           // seq and msg.source_* assigned by commit()
 };
 
+/// What one batch of operations on one entity changes; applied atomically with the rest of its batch.
+struct entity_commit {
+  std::string instance_id;              // the entity's id in instance-id form
+  std::optional<entity_record> record;  // replaces the record; nullopt deletes it
+  std::vector<outbox_entry> outbox;     // seq and msg.source_* assigned by commit()
+};
+
 /// One atomic, durable write for one partition.
 struct commit_batch {
   uint32_t partition = 0;
@@ -173,9 +181,10 @@ struct commit_batch {
   // Queue entries of instances that no longer exist (purged), removed without an episode.
   std::vector<timer_entry> removed_timers;
   std::vector<std::pair<std::string, int32_t>> removed_activities;  // (instance id, task id)
+  std::vector<entity_commit> entities;  // committed after the episodes (their outbox entries too)
 };
 
-/// What commit() assigned: the episodes' outbox entries, in the order of the batch.
+/// What commit() assigned: the outbox entries of the episodes, then of the entities, in batch order.
 struct commit_result {
   std::vector<outbox_entry> outbox;
 };
@@ -205,6 +214,8 @@ class hub_store {
   // Spelled perdure::history: inside the class, `history` names this member (GCC rejects the change of meaning).
   virtual perdure::history history(std::string_view instance_id) const = 0;  // empty when absent
   virtual instance_page list(const instance_query& query) const = 0;  // over all partitions held here
+  virtual std::optional<entity_record> entity(std::string_view entity_instance_id) const = 0;
+  virtual entity_page list_entities(const entity_query& query) const = 0;  // over all partitions held here
 
   // Recovery scans of one partition.
   virtual std::vector<activity_task> pending_activities(uint32_t partition) const = 0;

@@ -1,0 +1,145 @@
+#include "entity_episode.hpp"
+
+#include <perdure/detail/json_payload.hpp>
+#include <perdure/errors.hpp>
+#include <perdure/failure.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+namespace perdure::partition {
+namespace {
+
+class entity_runner {
+ public:
+  entity_runner(instance_slot& slot, const episode_env& env) : slot_(slot), env_(env) {
+    commit_.instance_id = slot.instance_id;
+    if (auto id = entity_id::from_instance_id(slot.instance_id)) id_ = std::move(*id);
+  }
+
+  void take(message& msg) {
+    if (auto* op = std::get_if<events::entity_operation>(&msg.event.payload)) {
+      run(*op);
+    } else if (auto* started = std::get_if<events::execution_started>(&msg.event.payload); started && started->parent) {
+      refuse_start(*started->parent);
+    } else {
+      spdlog::warn("entity '{}': dropped {}: entities take operations only", slot_.instance_id,
+                   event_kind_name(msg.event.payload));
+    }
+  }
+
+  std::optional<storage::entity_commit> finish() {
+    if (!state_changed_ && commit_.outbox.empty()) return std::nullopt;
+    commit_.record = slot_.entity;  // rewritten as it is when only messages left: the same bytes
+    return std::move(commit_);
+  }
+
+ private:
+  void run(const events::entity_operation& op) {
+    if (op.operation == detail::delete_entity_operation) {
+      if (slot_.entity) state_changed_ = true;
+      slot_.entity.reset();
+      answer(op, {}, std::nullopt);
+      return;
+    }
+    detail::entity_effects effects;
+    if (slot_.entity) effects.state = slot_.entity->state;
+    std::optional<failure_details> failure;
+    try {
+      entity_context ctx{id_, op.operation, op.input, env_.now, effects};
+      env_.functions.invoke_entity(ctx);
+      check_sizes(effects);
+    } catch (const std::exception&) {
+      failure = to_failure_details(std::current_exception());
+    }
+    if (failure) {
+      if (op.caller_task_id < 0)
+        spdlog::warn("entity '{}': signal '{}' failed: {}: {}", slot_.instance_id, op.operation, failure->error_type,
+                     failure->message);
+      answer(op, {}, std::move(failure));
+      return;
+    }
+    apply_state(std::move(effects.state));
+    for (auto& signal : effects.signals)
+      send(message{signal.target.instance_id(), {},
+                   history_event{env_.now, events::entity_operation{std::move(signal.operation), std::move(signal.input),
+                                                                    slot_.instance_id, {}, -1}}});
+    for (auto& start : effects.starts)
+      send(message{start.instance_id, {},
+                   history_event{env_.now, events::execution_started{std::move(start.name), start.instance_id,
+                                                                     env_.new_execution_id(start.instance_id),
+                                                                     std::move(start.input), std::nullopt}}});
+    answer(op, std::move(effects.output), std::nullopt);
+  }
+
+  // What the store would refuse fails the operation alone, before anything of it is kept.
+  void check_sizes(const detail::entity_effects& effects) const {
+    if (effects.state) detail::check_json_payload("the entity's state", *effects.state, env_.max_payload_bytes);
+    detail::check_json_payload("the operation's result", effects.output, env_.max_payload_bytes);
+    for (const auto& signal : effects.signals)
+      detail::check_json_payload("the input of signal '" + signal.operation + "'", signal.input, env_.max_payload_bytes);
+    for (const auto& start : effects.starts)
+      detail::check_json_payload("the input of orchestration '" + start.name + "'", start.input, env_.max_payload_bytes);
+  }
+
+  void apply_state(std::optional<std::string> state) {
+    if (!state) {
+      if (slot_.entity) state_changed_ = true;
+      slot_.entity.reset();
+      return;
+    }
+    if (slot_.entity && slot_.entity->state == *state) return;
+    if (!slot_.entity) slot_.entity = entity_record{id_, {}, env_.now, env_.now};
+    slot_.entity->state = std::move(*state);
+    slot_.entity->last_modified_at = env_.now;
+    state_changed_ = true;
+  }
+
+  void answer(const events::entity_operation& op, std::string output, std::optional<failure_details> failure) {
+    if (op.caller_task_id < 0) return;
+    event_payload result;
+    if (failure)
+      result = events::entity_call_failed{op.caller_task_id, std::move(*failure)};
+    else
+      result = events::entity_call_completed{op.caller_task_id, std::move(output)};
+    send(message{op.caller_instance_id, op.caller_execution_id, history_event{env_.now, std::move(result)}});
+  }
+
+  void refuse_start(const parent_instance& parent) {
+    auto failure = to_failure_details(std::make_exception_ptr(invalid_argument_error(
+        "instance id '" + slot_.instance_id + "' names an entity: orchestration instance ids may not start with '@'")));
+    failure.non_retriable = true;
+    send(message{parent.instance_id, parent.execution_id,
+                 history_event{env_.now, events::sub_orchestration_failed{parent.task_id, std::move(failure)}}});
+  }
+
+  void send(message msg) {
+    const uint32_t target = env_.store.partition_of(msg.instance_id);
+    commit_.outbox.push_back(storage::outbox_entry{0, target, std::move(msg)});
+  }
+
+  instance_slot& slot_;
+  const episode_env& env_;
+  entity_id id_;
+  storage::entity_commit commit_;
+  bool state_changed_ = false;
+};
+
+}  // namespace
+
+void load_entity(instance_slot& slot, const storage::hub_store& store) {
+  if (slot.record_loaded) return;
+  slot.entity = store.entity(slot.instance_id);
+  slot.record_loaded = true;
+}
+
+std::optional<storage::entity_commit> run_entity_episode(instance_slot& slot, std::vector<message> inbox,
+                                                         const episode_env& env) {
+  load_entity(slot, env.store);
+  entity_runner runner{slot, env};
+  for (auto& msg : inbox) runner.take(msg);
+  return runner.finish();
+}
+
+}  // namespace perdure::partition
