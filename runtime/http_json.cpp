@@ -48,7 +48,9 @@ json event_fields(const event_payload& payload) {
           [](const events::execution_resumed& e) { return json{{"reason", e.reason}}; },
           [](const events::episode_started&) { return json::object(); },
           [](const events::task_scheduled& e) {
-            return json{{"taskId", e.task_id}, {"name", e.name}, {"input", payload_json(e.input)}};
+            json j{{"taskId", e.task_id}, {"name", e.name}, {"input", payload_json(e.input)}, {"attempt", e.attempt}};
+            if (e.first_task_id >= 0) j["firstTaskId"] = e.first_task_id;  // a retry: the call's first attempt
+            return j;
           },
           [](const events::task_completed& e) {
             return json{{"taskId", e.task_id}, {"output", payload_json(e.output)}};
