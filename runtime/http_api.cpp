@@ -6,6 +6,7 @@
 #include "http_schedules.hpp"
 #include "http_server.hpp"
 #include "http_time.hpp"
+#include "http_ui.hpp"
 #include "http_url.hpp"
 #include "http_wait_param.hpp"
 #include "http_waits.hpp"
@@ -189,6 +190,7 @@ struct http_api::impl {
         return command(req, s[2], s[3]);
     }
     if (auto schedules = route_schedules(req, hub)) return std::move(*schedules);
+    if (auto ui = route_ui(req, hub)) return std::move(*ui);
     if (is_health(req)) return health();
     if (api && s.size() == 2 && s[1] == "cluster" && m == "GET") return cluster_view();
     if (s.size() == 1 && s[0] == "metrics" && m == "GET") return metrics_text();

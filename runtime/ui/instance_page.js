@@ -1,0 +1,111 @@
+// One instance: its status and payloads, its failure (with the non-determinism report when the
+// code no longer matches the history), the actions, its history as a timeline and as a table.
+import {api, ApiError} from './api.js';
+import {el, append, clear, statusBadge, instanceLink, notice} from './dom.js';
+import {formatTime, formatDuration, parseTime, prettyPayload} from './format.js';
+import {actionBar} from './instance_actions.js';
+import {buildTimeline} from './timeline_model.js';
+import {renderTimeline} from './timeline_chart.js';
+import {renderEventTable} from './event_table.js';
+
+const terminal = ['Completed', 'Failed', 'Terminated'];
+
+function fact(label, value) {
+  return [el('dt', {}, label), el('dd', {}, value)];
+}
+
+function payloadBox(title, value, id) {
+  return el('section', {class: 'payload-box', id},
+    el('h3', {}, title), el('pre', {class: value === null || value === undefined ? 'muted' : ''}, prettyPayload(value)));
+}
+
+// "non-deterministic orchestration at history position 12: ..." names the event to look at.
+function nondeterminismPosition(failure) {
+  const match = /history position (\d+)/.exec(failure.message || '');
+  return match ? Number(match[1]) : null;
+}
+
+function failureBox(failure, showEvent) {
+  const nondeterministic = failure.errorType === 'NonDeterminismError';
+  const position = nondeterministic ? nondeterminismPosition(failure) : null;
+  return el('section', {class: `failure-box${nondeterministic ? ' nondeterminism' : ''}`, id: 'failure-details'},
+    el('h3', {}, nondeterministic ? 'Non-determinism report' : 'Failure'),
+    nondeterministic
+      ? el('p', {}, 'The orchestration code no longer takes the steps its history records, so the instance is stalled: ' +
+          'it keeps its messages and resumes when code that replays this history is deployed.')
+      : null,
+    el('dl', {class: 'facts'},
+      ...fact('Error type', failure.errorType),
+      ...fact('Message', el('span', {class: 'failure-text'}, failure.message)),
+      ...(failure.details ? fact('Details', el('pre', {class: 'inline-pre'}, failure.details)) : []),
+      // A stalled instance is not retried: it waits for code that replays it.
+      ...(nondeterministic ? [] : fact('Retriable', failure.nonRetriable ? 'no' : 'yes'))),
+    position !== null
+      ? el('button', {type: 'button', id: 'show-mismatch', onclick: () => showEvent(position)},
+        `Show history event ${position}`)
+      : null);
+}
+
+export function renderInstancePage(view, id) {
+  const message = el('div', {class: 'action-report', role: 'status'});
+  const report = (text, kind) => message.replaceChildren(notice(text, kind));
+  let leaveChart = () => {};
+
+  async function load() {
+    let instance;
+    let history;
+    const started = performance.now();
+    try {
+      [instance, history] = await Promise.all([api.instance(id), api.history(id)]);
+    } catch (error) {
+      const text = error instanceof ApiError && error.status === 404
+        ? `There is no instance ${id} (it may have been purged).`
+        : `Could not load ${id}: ${error instanceof ApiError ? `${error.code}: ${error.message}` : error}`;
+      append(clear(view), [el('p', {}, el('a', {href: '#/instances'}, '← Instances')), message, notice(text, 'error')]);
+      return;
+    }
+    leaveChart();
+    const events = history.events;
+    const model = buildTimeline(events, instance, Date.now());
+    const table = renderEventTable(events);
+    const chart = renderTimeline(model);
+    leaveChart = chart.leave;
+    const showEvent = (index) => {
+      table.scrollTo(index);
+      table.element.scrollIntoView({block: 'start'});
+    };
+    const ended = terminal.includes(instance.runtimeStatus);
+    const ranFor = (ended ? parseTime(instance.lastUpdatedTime) : Date.now()) - parseTime(instance.createdTime);
+    append(clear(view), [
+      el('p', {class: 'crumbs'}, el('a', {href: '#/instances'}, '← Instances')),
+      el('div', {class: 'page-head'},
+        el('h1', {class: 'instance-title'}, instance.instanceId),
+        statusBadge(instance.runtimeStatus),
+        el('button', {type: 'button', class: 'subtle', onclick: load}, 'Refresh')),
+      actionBar(instance, report, (purged) => (purged ? (location.hash = '#/instances') : load())),
+      message,
+      el('dl', {class: 'facts summary'},
+        ...fact('Orchestration', instance.name),
+        ...fact('Execution', el('code', {}, instance.executionId)),
+        ...fact('Created', formatTime(instance.createdTime)),
+        ...fact('Last updated', formatTime(instance.lastUpdatedTime)),
+        ...fact(ended ? 'Ran for' : 'Running for', formatDuration(ranFor)),
+        ...fact('History', `${events.length.toLocaleString('en-US')} events`),
+        ...(instance.parentInstanceId ? fact('Parent', instanceLink(instance.parentInstanceId)) : [])),
+      instance.failureDetails ? failureBox(instance.failureDetails, showEvent) : null,
+      el('div', {class: 'payloads'},
+        payloadBox('Input', instance.input, 'instance-input'),
+        payloadBox('Output', instance.output, 'instance-output'),
+        payloadBox('Custom status', instance.customStatus, 'instance-custom-status')),
+      el('h2', {}, 'Timeline'),
+      chart.element,
+      el('h2', {}, 'History events'),
+      table.element]);
+    // Read by the browser test: how long the page took from the request to a drawn timeline.
+    view.dataset.loadMillis = String(Math.round(performance.now() - started));
+  }
+
+  view.append(notice(`Loading ${id}…`));
+  load();
+  return () => leaveChart();
+}
