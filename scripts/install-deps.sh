@@ -11,6 +11,7 @@ packages=(
   nats-server libnats-dev
   curl procps
   clang libclang-rt-14-dev
+  chromium nodejs  # the web view's browser test (tests/ui): a Node.js script drives headless Chromium
 )
 
 missing=()
