@@ -29,7 +29,7 @@ export function confirmAction({title, message, fields = [], confirmLabel, danger
       resolve(result);
     };
     cancel.addEventListener('click', () => finish(null));
-    dialog.addEventListener('cancel', () => resolve(null), {once: true});  // Escape
+    dialog.oncancel = () => resolve(null);  // Escape; a property, so that dialogs shown before leave no listener
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const message = validate ? validate(values()) : '';

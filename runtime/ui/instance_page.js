@@ -46,17 +46,39 @@ function failureBox(failure, showEvent) {
       : null);
 }
 
-export function renderInstancePage(view, id) {
+const refreshMillis = 5000;
+
+// Where the reader was, so that a refresh redraws the page without moving it.
+function scrollPositions(view) {
+  const of = (selector) => view.querySelector(selector)?.scrollTop ?? 0;
+  return {page: window.scrollY, timeline: of('.timeline-scroller'), events: of('.events-scroller')};
+}
+
+function restoreScroll(view, at) {
+  const set = (selector, top) => { const node = view.querySelector(selector); if (node) node.scrollTop = top; };
+  set('.timeline-scroller', at.timeline);
+  set('.events-scroller', at.events);
+  window.scrollTo(0, at.page);
+}
+
+export function renderInstancePage(view, id, params) {
   const message = el('div', {class: 'action-report', role: 'status'});
   const report = (text, kind) => message.replaceChildren(notice(text, kind));
   let leaveChart = () => {};
+  let timer = null;
+  const setAuto = (on) => {
+    clearInterval(timer);
+    timer = on ? setInterval(load, refreshMillis) : null;
+    // In the URL without a reload, so that a shared link refreshes too.
+    window.history.replaceState(null, '', `#/instance/${encodeURIComponent(id)}${on ? '?auto=1' : ''}`);
+  };
 
   async function load() {
     let instance;
-    let history;
+    let recorded;
     const started = performance.now();
     try {
-      [instance, history] = await Promise.all([api.instance(id), api.history(id)]);
+      [instance, recorded] = await Promise.all([api.instance(id), api.history(id)]);
     } catch (error) {
       const text = error instanceof ApiError && error.status === 404
         ? `There is no instance ${id} (it may have been purged).`
@@ -64,8 +86,9 @@ export function renderInstancePage(view, id) {
       append(clear(view), [el('p', {}, el('a', {href: '#/instances'}, '← Instances')), message, notice(text, 'error')]);
       return;
     }
+    const scrolled = scrollPositions(view);
     leaveChart();
-    const events = history.events;
+    const events = recorded.events;
     const model = buildTimeline(events, instance, Date.now());
     const table = renderEventTable(events);
     const chart = renderTimeline(model);
@@ -81,7 +104,11 @@ export function renderInstancePage(view, id) {
       el('div', {class: 'page-head'},
         el('h1', {class: 'instance-title'}, instance.instanceId),
         statusBadge(instance.runtimeStatus),
-        el('button', {type: 'button', class: 'subtle', onclick: load}, 'Refresh')),
+        el('button', {type: 'button', class: 'subtle', onclick: load}, 'Refresh'),
+        el('label', {class: 'toggle'},
+          el('input', {type: 'checkbox', id: 'auto-refresh', checked: timer !== null,
+            onchange: (event) => setAuto(event.target.checked)}),
+          'Auto-refresh (5 s)')),
       actionBar(instance, report, (purged) => (purged ? (location.hash = '#/instances') : load())),
       message,
       el('dl', {class: 'facts summary'},
@@ -101,11 +128,16 @@ export function renderInstancePage(view, id) {
       chart.element,
       el('h2', {}, 'History events'),
       table.element]);
+    restoreScroll(view, scrolled);
     // Read by the browser test: how long the page took from the request to a drawn timeline.
     view.dataset.loadMillis = String(Math.round(performance.now() - started));
   }
 
   view.append(notice(`Loading ${id}…`));
+  if (params.get('auto') === '1') setAuto(true);
   load();
-  return () => leaveChart();
+  return () => {
+    clearInterval(timer);
+    leaveChart();
+  };
 }

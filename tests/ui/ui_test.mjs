@@ -75,6 +75,7 @@ async function seed(base) {
   await start(base, 'Fail', 'ui-failed');
   await start(base, 'WaitForApproval', 'ui-waiting-1');
   await start(base, 'WaitForApproval', 'ui-waiting-2');
+  await start(base, 'WaitForApproval', 'ui-waiting-3');
   await start(base, 'FanOut', 'ui-fanout', 1000);
   await start(base, 'Rounds', 'ui-big', 5000);
   await start(base, 'Showcase', 'ui-showcase', 'Ada');
@@ -204,6 +205,7 @@ async function main() {
     // Non-determinism.
     await open('#/instance/ui-drift', `document.querySelector('#failure-details.nondeterminism')`, 'the non-determinism report');
     check((await text('#failure-details h3')) === 'Non-determinism report', 'the non-determinism report is titled as such');
+    check((await text('#timeline')).includes('stalled'), 'the timeline shows the instance stalled, not waiting');
     await browser.evaluate(`document.querySelector('#show-mismatch').click()`);
     await browser.waitFor(`document.querySelector('#history-events .event-row.highlighted')`, 'the mismatching event highlighted');
     check(true, 'the report scrolls the event table to the event that no longer matches');
@@ -260,6 +262,12 @@ async function main() {
     await confirm('purge');
     await browser.waitFor(`location.hash.startsWith('#/instances')`, 'the list after the purge');
     check((await request(base, 'GET', '/api/instances/ui-chain-3')).status === 404, 'purge in the page deleted the instance (API)');
+
+    // An instance page with auto-refresh on (from its URL) follows the instance without a click.
+    await open('#/instance/ui-waiting-3?auto=1', `document.querySelector('#auto-refresh')?.checked && document.querySelector('.page-head .badge')?.textContent === 'Running'`, 'a running instance with auto-refresh');
+    await request(base, 'POST', '/api/instances/ui-waiting-3/raiseEvent/Approval', 'false');
+    await browser.waitFor(`document.querySelector('.page-head .badge')?.textContent === 'Completed' && document.querySelector('#auto-refresh').checked`, 'the page to refresh itself to Completed', 15000);
+    check(true, 'auto-refresh shows the instance complete, and stays on');
 
     // The cluster page of a single node.
     await open('#/cluster', `document.querySelector('#node-counters tbody tr')`, 'the cluster page');
