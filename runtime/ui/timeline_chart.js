@@ -7,6 +7,7 @@ const rowHeight = 22;
 const labelWidth = 240;
 const axisHeight = 26;
 const maxViewportHeight = 520;
+const overviewHeight = 44;
 const colors = {
   activity: '#3b7dd8', suborchestration: '#16897a', timer: '#8e6cc8', event: '#c98a12', wait: '#c98a12',
   failed: '#d93025', backoff: '#b8bec7', running: '#7aa7e6', unfinished: '#9aa3ad',
@@ -57,10 +58,16 @@ export function renderTimeline(model) {
   const spacer = el('div', {class: 'timeline-spacer'}, canvas, labels);
   const scroller = el('div', {class: 'timeline-scroller'}, spacer);
   const tooltip = el('div', {class: 'timeline-tooltip', hidden: true});
+  // Every row squeezed into a strip, when they do not fit in view: the shape of a long run at a
+  // glance, and a click there scrolls to that part.
+  const needsOverview = rows.length * rowHeight > maxViewportHeight;
+  const overview = needsOverview ? el('canvas', {class: 'timeline-overview', title: 'all rows; click to scroll there'}) : null;
+  const inView = needsOverview ? el('div', {class: 'timeline-overview-window'}) : null;
+  const overviewBox = needsOverview ? el('div', {class: 'timeline-overview-box'}, overview, inView) : null;
   const chart = el('div', {class: 'timeline', id: 'timeline',
     dataset: {rows: rows.length, bars: rows.reduce((n, r) => n + r.segments.length, 0),
       failedBars: rows.reduce((n, r) => n + r.segments.filter((s) => s.state === 'failed').length, 0)}},
-  axis, scroller, tooltip);
+  overviewBox, axis, scroller, tooltip);
   spacer.style.height = `${rows.length * rowHeight}px`;
   scroller.style.height = `${Math.min(maxViewportHeight, Math.max(rows.length, 1) * rowHeight)}px`;
   const element = el('section', {class: 'timeline-section'}, summary, legend(), chart);
@@ -98,6 +105,7 @@ export function renderTimeline(model) {
 
   function drawRows() {
     drawPending = false;
+    if (needsOverview) placeOverviewWindow();
     const viewHeight = scroller.clientHeight;
     const top = scroller.scrollTop;
     const first = Math.floor(top / rowHeight);
@@ -139,10 +147,29 @@ export function renderTimeline(model) {
     }));
   }
 
+  function drawOverview() {
+    const context = size(overview, overviewHeight);
+    const rowShare = overviewHeight / rows.length;
+    rows.forEach((row, i) => {
+      for (const segment of row.segments) {
+        const x1 = xOf(segment.from);
+        context.fillStyle = colorOf(row, segment);
+        context.fillRect(x1, i * rowShare, Math.max(xOf(segment.to) - x1, 1), Math.max(rowShare, 1));
+      }
+    });
+  }
+
+  function placeOverviewWindow() {
+    const total = rows.length * rowHeight;
+    inView.style.top = `${(scroller.scrollTop / total) * overviewHeight}px`;
+    inView.style.height = `${Math.max((scroller.clientHeight / total) * overviewHeight, 2)}px`;
+  }
+
   function draw() {
     width = scroller.clientWidth;
     if (width <= labelWidth) return;
     drawAxis();
+    if (needsOverview) drawOverview();
     drawRows();
   }
   const schedule = () => {
@@ -178,6 +205,10 @@ export function renderTimeline(model) {
     if (hit && hit.row.childId) location.hash = `#/instance/${encodeURIComponent(hit.row.childId)}`;
   });
   scroller.addEventListener('scroll', schedule);
+  overview?.addEventListener('click', (event) => {
+    const share = (event.clientY - overview.getBoundingClientRect().top) / overviewHeight;
+    scroller.scrollTop = share * rows.length * rowHeight - scroller.clientHeight / 2;
+  });
   const resize = new ResizeObserver(draw);
   resize.observe(scroller);
   return {element, leave: () => resize.disconnect()};

@@ -63,7 +63,7 @@ export function buildTimeline(events, instance, now) {
             row.segments.push({...backoff.segment, state: 'backoff', title: `backoff before attempt ${attempt}`});
           }
         } else {
-          row = addRow('activity', e.name, {attempts: 1});
+          row = addRow('activity', `${e.name} #${e.taskId}`, {attempts: 1});
           callRows.set(e.taskId, row);
         }
         const segment = {from: at, to: NaN, state: 'running', attempt, eventIndex: e.index,
@@ -92,7 +92,7 @@ export function buildTimeline(events, instance, now) {
       }
       case 'TimerCreated': {
         totals.timers += 1;
-        const row = addRow('timer', 'timer');
+        const row = addRow('timer', `timer #${e.timerId}`);
         const segment = {from: at, to: NaN, state: 'pending', planned: parseTime(e.fireAt), eventIndex: e.index,
           title: `timer ${e.timerId}, due ${e.fireAt}`};
         row.segments.push(segment);

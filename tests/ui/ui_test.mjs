@@ -215,9 +215,10 @@ async function main() {
     const fanOutMillis = await open('#/instance/ui-fanout', `document.querySelector('#timeline') && document.querySelector('#view').dataset.loadMillis`, 'the fan-out');
     check(Number(await browser.evaluate(`document.querySelector('#timeline').dataset.rows`)) === 1000, 'the fan-out has a row per call');
     check(await rows('#timeline .timeline-label') < 60, 'only the rows in view are DOM elements');
+    check(await rows('#timeline .timeline-overview') === 1, 'rows that do not fit in view get an overview strip');
     console.log(`load time: fan-out of 1,000 calls: ${fanOutMillis} ms to a drawn page (the page's own measure: ${await browser.evaluate(`document.querySelector('#view').dataset.loadMillis`)} ms)`);
     await browser.evaluate(`(() => { const s = document.querySelector('.timeline-scroller'); s.scrollTop = s.scrollHeight; })()`);
-    await browser.waitFor(`[...document.querySelectorAll('#timeline .timeline-label')].some((l) => l.textContent === 'Square')`, 'the last rows after scrolling');
+    await browser.waitFor(`[...document.querySelectorAll('#timeline .timeline-label')].some((l) => l.textContent === 'Square #999')`, 'the last rows after scrolling');
     await shot('instance-fanout');
 
     const bigMillis = await open('#/instance/ui-big', `document.querySelector('#timeline') && document.querySelector('#view').dataset.loadMillis`, 'the long history');
