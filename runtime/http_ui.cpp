@@ -6,8 +6,8 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -22,15 +22,13 @@ using http::response;
 // The page may talk to this node only: a browser then refuses any request elsewhere, whatever a
 // script or a payload shown on the page would try.
 constexpr const char* content_security_policy =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 std::string_view content_type_of(std::string_view path) {
   if (path.ends_with(".html")) return "text/html; charset=utf-8";
   if (path.ends_with(".js")) return "text/javascript; charset=utf-8";
   if (path.ends_with(".css")) return "text/css; charset=utf-8";
-  if (path.ends_with(".svg")) return "image/svg+xml";
-  if (path.ends_with(".png")) return "image/png";
   return "application/octet-stream";
 }
 

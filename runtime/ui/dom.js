@@ -33,8 +33,8 @@ export function statusBadge(status) {
 }
 
 /// The link to an instance's page.
-export function instanceLink(id, text = id) {
-  return el('a', {href: `#/instance/${encodeURIComponent(id)}`, class: 'instance-link'}, text);
+export function instanceLink(id) {
+  return el('a', {href: `#/instance/${encodeURIComponent(id)}`, class: 'instance-link'}, id);
 }
 
 /// A message in place of a view's content while it loads or when it failed.

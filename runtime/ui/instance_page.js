@@ -91,12 +91,12 @@ export function renderInstancePage(view, id, params) {
     const events = recorded.events;
     const model = buildTimeline(events, instance, Date.now());
     const table = renderEventTable(events);
-    const chart = renderTimeline(model);
-    leaveChart = chart.leave;
     const showEvent = (index) => {
       table.scrollTo(index);
       table.element.scrollIntoView({block: 'start'});
     };
+    const chart = renderTimeline(model, showEvent);
+    leaveChart = chart.leave;
     const ended = terminal.includes(instance.runtimeStatus);
     const ranFor = (ended ? parseTime(instance.lastUpdatedTime) : Date.now()) - parseTime(instance.createdTime);
     append(clear(view), [

@@ -41,8 +41,10 @@ function legend() {
   return node;
 }
 
-/// {element, leave}: the chart for `model` (timeline_model.js); `leave` stops its listeners.
-export function renderTimeline(model) {
+/// {element, leave}: the chart for `model` (timeline_model.js); `leave` stops its listeners. A
+/// click on a bar opens a sub-orchestration's child, or calls `showEvent` with the index of the
+/// event that scheduled the bar.
+export function renderTimeline(model, showEvent) {
   const {rows, totals} = model;
   const span = Math.max(model.end - model.start, 1e-3);
   const counted = (n, one, many) => `${formatCount(n)} ${n === 1 ? one : many}`;
@@ -190,7 +192,8 @@ export function renderTimeline(model) {
   canvas.addEventListener('mousemove', (event) => {
     const hit = segmentAt(event);
     tooltip.hidden = !hit;
-    canvas.style.cursor = hit && hit.row.childId ? 'pointer' : 'default';
+    const clickable = hit && (hit.row.childId || hit.segment.eventIndex !== undefined);
+    canvas.style.cursor = clickable ? 'pointer' : 'default';
     if (!hit) return;
     const {segment} = hit;
     tooltip.textContent = `${segment.title}: ${formatDuration(segment.to - segment.from)}, ` +
@@ -202,7 +205,9 @@ export function renderTimeline(model) {
   canvas.addEventListener('mouseleave', () => { tooltip.hidden = true; });
   canvas.addEventListener('click', (event) => {
     const hit = segmentAt(event);
-    if (hit && hit.row.childId) location.hash = `#/instance/${encodeURIComponent(hit.row.childId)}`;
+    if (!hit) return;
+    if (hit.row.childId) location.hash = `#/instance/${encodeURIComponent(hit.row.childId)}`;
+    else if (hit.segment.eventIndex !== undefined) showEvent(hit.segment.eventIndex);
   });
   scroller.addEventListener('scroll', schedule);
   overview?.addEventListener('click', (event) => {

@@ -201,6 +201,19 @@ async function main() {
     await open('#/instance/ui-failed', `document.querySelector('#failure-details')`, 'the failed instance');
     check((await text('#failure-details')).includes('the card was declined'), 'the failure details are shown');
     check(Number(await browser.evaluate(`document.querySelector('#timeline').dataset.failedBars`)) === 1, 'the failed activity is a red bar');
+    // A real mouse click on the bar (its start, on the first row) shows the event that scheduled it.
+    const bar = await browser.evaluate(`(() => {
+      const canvas = document.querySelector('.timeline-bars');
+      canvas.scrollIntoView({block: 'center'});
+      const box = canvas.getBoundingClientRect();
+      return {x: box.left + 241, y: box.top + 11};
+    })()`);
+    for (const type of ['mouseMoved', 'mousePressed', 'mouseReleased']) {
+      await browser.page('Input.dispatchMouseEvent', {type, x: bar.x, y: bar.y, button: 'left', clickCount: 1});
+    }
+    const scheduledAt = (await historyOf(base, 'ui-failed')).find((e) => e.kind === 'TaskScheduled').index;
+    await browser.waitFor(`document.querySelector('#history-events .event-row.highlighted')?.dataset.index === '${scheduledAt}'`, 'the clicked bar\'s event highlighted');
+    check(true, 'a click on a bar highlights the event that scheduled it');
 
     // Non-determinism.
     await open('#/instance/ui-drift', `document.querySelector('#failure-details.nondeterminism')`, 'the non-determinism report');
