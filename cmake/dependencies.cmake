@@ -1,28 +1,12 @@
 # Third-party dependencies, all from Debian 12 packages (scripts/install-deps.sh installs them).
 find_package(Threads REQUIRED)
 
-# CAF 0.17.6 ships no CMake config.
-find_path(CAF_INCLUDE_DIR NAMES caf/all.hpp REQUIRED)
-find_library(CAF_CORE_LIBRARY NAMES caf_core REQUIRED)
-find_library(CAF_IO_LIBRARY NAMES caf_io REQUIRED)
-file(STRINGS "${CAF_INCLUDE_DIR}/caf/config.hpp" _caf_version_line REGEX "^#define CAF_VERSION [0-9]+")
-string(REGEX MATCH "[0-9]+" CAF_VERSION_NUMBER "${_caf_version_line}")
-if(NOT CAF_VERSION_NUMBER EQUAL 1706)
-  message(FATAL_ERROR "Perdure needs CAF 0.17.6 (libcaf-dev); found CAF_VERSION ${CAF_VERSION_NUMBER}")
-endif()
-add_library(CAF::core SHARED IMPORTED)
-set_target_properties(CAF::core PROPERTIES
-  IMPORTED_LOCATION "${CAF_CORE_LIBRARY}"
-  INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${CAF_INCLUDE_DIR}"
-  INTERFACE_LINK_LIBRARIES Threads::Threads)
-add_library(CAF::io SHARED IMPORTED)
-set_target_properties(CAF::io PROPERTIES
-  IMPORTED_LOCATION "${CAF_IO_LIBRARY}"
-  INTERFACE_LINK_LIBRARIES CAF::core)
+# CAF 0.17.6 ships no CMake config: cmake/FindCAF.cmake, installed with Perdure's CMake package.
+list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}")
+find_package(CAF 0.17.6 EXACT REQUIRED)
 
 find_package(RocksDB 7.8 CONFIG REQUIRED)      # RocksDB::rocksdb-shared
 find_package(CapnProto 0.9 CONFIG REQUIRED)    # CapnProto::capnp, capnp_generate_cpp()
-find_package(doctest 2.4 CONFIG REQUIRED)      # doctest::doctest
 find_package(nlohmann_json 3.11 CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)
@@ -36,3 +20,6 @@ find_package(Boost 1.74 REQUIRED)
 # NATS JetStream C client: the replicated partition logs of cluster mode (storage/log/).
 # Debian cnats CMake config names a static library the package does not ship: use pkg-config.
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats>=3.4)
+if(PERDURE_BUILD_TESTS)
+  find_package(doctest 2.4 CONFIG REQUIRED)    # doctest::doctest
+endif()
