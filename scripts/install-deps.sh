@@ -9,7 +9,7 @@ packages=(
   nlohmann-json3-dev libcpp-httplib-dev libboost-dev libcli11-dev libspdlog-dev libfmt-dev uuid-dev
   libhowardhinnant-date-dev tzdata
   nats-server libnats-dev
-  curl procps
+  curl procps file
   clang libclang-rt-14-dev
   chromium nodejs  # the web view's browser test (tests/ui): a Node.js script drives headless Chromium
 )
