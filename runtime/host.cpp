@@ -1,4 +1,5 @@
 #include <perdure/host.hpp>
+#include <perdure/node_flags.hpp>
 
 #include "actors/activity_pool.hpp"
 #include "actors/cluster_dispatcher.hpp"
@@ -15,7 +16,6 @@
 #include "http_api.hpp"
 #include "http_metrics.hpp"
 #include "local_client.hpp"
-#include "node_flags.hpp"
 #include "queue_trigger.hpp"
 #include "schedule_host.hpp"
 
@@ -359,9 +359,12 @@ client& host::client() {
 }
 
 int host::run(int argc, char** argv) {
-  node_options options;
-  if (auto exit_code = parse_node_flags(argc, argv, options)) return *exit_code;
+  node_flags flags;
+  if (auto exit_code = flags.parse(argc, argv)) return *exit_code;
+  return run(flags.options());
+}
 
+int host::run(const node_options& options) {
   // Block the stop signals in every thread (threads inherit the mask), then wait for one here.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);

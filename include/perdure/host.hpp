@@ -1,6 +1,6 @@
 // perdure::host: a Perdure node. Register the orchestrations and activities, then run it as a
-// program (run(argc, argv): flags, Ctrl-C/SIGTERM shut it down cleanly) or embedded (start(),
-// use client(), stop()).
+// program (run(argc, argv): flags, Ctrl-C/SIGTERM shut it down cleanly; a program with flags of its
+// own uses perdure::node_flags) or embedded (start(), use client(), stop()).
 //
 // Shutdown: stop() lets in-flight commits finish and stops taking work; activities that are still
 // running are abandoned and run again at the next start (activities run at least once).
@@ -103,7 +103,11 @@ class host {
   }
 
   /// Parses the node flags (--help lists them), runs until SIGINT/SIGTERM, stops; the exit code.
+  /// A program with flags of its own parses them with perdure::node_flags (<perdure/node_flags.hpp>)
+  /// and calls run(flags.options()).
   int run(int argc, char** argv);
+  /// Starts with `options`, runs until SIGINT/SIGTERM, stops; the exit code (1 when it cannot start).
+  int run(const node_options& options);
 
   /// Embedded use. Throws perdure::error (e.g. an unusable data dir) when the node cannot start.
   void start(const node_options& options);
