@@ -18,6 +18,7 @@
 
 #include <perdure/combinators.hpp>
 #include <perdure/host.hpp>
+#include <perdure/node_flags.hpp>
 #include <perdure/orchestration_context.hpp>
 #include <perdure/task.hpp>
 
@@ -119,28 +120,20 @@ task<std::string> hello_chain(orchestration_context& ctx, std::string who) {
   co_return co_await ctx.call_activity<std::string>("Greet", first);
 }
 
-// Takes "<flag> PATH" out of the arguments (the rest are the node's flags); returns PATH, or an
-// empty path without the flag.
-std::filesystem::path take_path_flag(std::vector<char*>& args, const std::string& flag) {
-  std::filesystem::path path;
-  for (size_t i = 1; i < args.size(); ++i) {
-    if (std::string{args[i]} != flag) continue;
-    if (i + 1 == args.size()) throw std::invalid_argument(flag + " needs a path");
-    path = args[i + 1];
-    args.erase(args.begin() + static_cast<std::ptrdiff_t>(i), args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
-    break;
-  }
-  return path;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<char*> args(argv, argv + argc);
+  perdure::node_flags flags;
   std::filesystem::path systems;
+  std::filesystem::path ledger_file;
+  flags.app().add_option("--systems", systems,
+                         "Run the order-fulfillment and enrichment examples, with their external systems' files in "
+                         "this directory (shared by the nodes of a local cluster)");
+  flags.app().add_option("--ledger", ledger_file,
+                         "Append \"<instance id> <task id>\" to this file at each run of AddOne and SlowAddOne");
+  if (auto exit_code = flags.parse(argc, argv)) return *exit_code;
   try {
-    systems = take_path_flag(args, "--systems");
-    if (const auto file = take_path_flag(args, "--ledger"); !file.empty()) the_ledger = std::make_shared<ledger>(file);
+    if (!ledger_file.empty()) the_ledger = std::make_shared<ledger>(ledger_file);
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
     return 2;
@@ -161,5 +154,5 @@ int main(int argc, char** argv) {
       .add_activity("Noop", noop)
       .add_activity("AddOne", add_one)
       .add_activity("SlowAddOne", slow_add_one);
-  return host.run(static_cast<int>(args.size()), args.data());
+  return host.run(flags.options());
 }

@@ -14,11 +14,12 @@
 
 #include <perdure/host.hpp>
 
+#include <CLI/CLI.hpp>
+
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <string>
 
 namespace {
@@ -78,33 +79,34 @@ int serve(const std::filesystem::path& data, int port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string usage =
-      "usage: enrichment generate --file F [--events N] [--seed S]\n"
-      "       enrichment run --data DIR --file F [--threads T]\n"
-      "       enrichment serve --data DIR --http-port P\n";
-  if (argc < 2 || argc % 2 != 0) {
-    std::cerr << usage;
-    return 2;
-  }
-  const std::string command = argv[1];
-  std::map<std::string, std::string> flags{{"--data", "enrichment-data"}, {"--file", "clicks.jsonl"},
-                                           {"--events", "2000"}, {"--seed", "1"}, {"--threads", "8"},
-                                           {"--http-port", "8080"}};
-  for (int i = 2; i + 1 < argc; i += 2) {
-    if (!flags.contains(argv[i])) {
-      std::cerr << "unknown flag " << argv[i] << "\n" << usage;
-      return 2;
-    }
-    flags[argv[i]] = argv[i + 1];
-  }
-  if (command == "generate") {
-    enrichment::write_clicks(flags["--file"], enrichment::generate_clicks(std::stoul(flags["--events"]),
-                                                                          static_cast<unsigned>(std::stoul(flags["--seed"]))));
-    std::cout << "wrote " << flags["--events"] << " clicks to " << flags["--file"] << "\n";
+  CLI::App app{"Real-time data enrichment on an embedded single node"};
+  app.require_subcommand(1);
+  std::filesystem::path data = "enrichment-data";
+  std::filesystem::path file = "clicks.jsonl";
+  size_t events = 2000;
+  unsigned seed = 1;
+  size_t threads = 8;
+  int http_port = 8080;
+  auto* generate = app.add_subcommand("generate", "Write a file of clicks");
+  generate->add_option("--file", file, "The clicks file")->capture_default_str();
+  generate->add_option("--events", events, "Clicks to write")->capture_default_str();
+  generate->add_option("--seed", seed, "Seed of the generator")->capture_default_str();
+  auto* run_clicks = app.add_subcommand("run", "Enrich every click of the file, then print the throughput");
+  run_clicks->add_option("--data", data, "DIR/node the node's store, DIR/stores the stores and warehouse")
+      ->capture_default_str();
+  run_clicks->add_option("--file", file, "The clicks file")->capture_default_str();
+  run_clicks->add_option("--threads", threads, "Threads submitting clicks")->capture_default_str()->check(CLI::PositiveNumber);
+  auto* serve_clicks = app.add_subcommand("serve", "Take clicks over the management API until Ctrl-C");
+  serve_clicks->add_option("--data", data, "DIR/node the node's store, DIR/stores the stores and warehouse")
+      ->capture_default_str();
+  serve_clicks->add_option("--http-port", http_port, "Management API port")->capture_default_str()->check(CLI::Range(0, 65535));
+  CLI11_PARSE(app, argc, argv);
+
+  if (generate->parsed()) {
+    enrichment::write_clicks(file, enrichment::generate_clicks(events, seed));
+    std::cout << "wrote " << events << " clicks to " << file.string() << "\n";
     return 0;
   }
-  if (command == "run") return run(flags["--data"], flags["--file"], std::stoul(flags["--threads"]));
-  if (command == "serve") return serve(flags["--data"], std::stoi(flags["--http-port"]));
-  std::cerr << usage;
-  return 2;
+  if (run_clicks->parsed()) return run(data, file, threads);
+  return serve(data, http_port);
 }

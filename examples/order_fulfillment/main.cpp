@@ -13,13 +13,19 @@
 
 #include <perdure/host.hpp>
 
+#include <CLI/CLI.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <string>
 
 int main(int argc, char** argv) {
-  const std::filesystem::path data = argc > 2 && std::string{argv[1]} == "--data" ? argv[2] : "order-fulfillment-data";
+  CLI::App app{"Order fulfillment (saga) on an embedded single node"};
+  std::filesystem::path data = "order-fulfillment-data";
+  app.add_option("--data", data, "The example's directory: DIR/node the node's store, DIR/systems the external systems")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   perdure::host host;
   orders::register_order_fulfillment(host, data / "systems");
 

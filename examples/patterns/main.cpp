@@ -9,9 +9,10 @@
 
 #include <perdure/host.hpp>
 
+#include <CLI/CLI.hpp>
+
 #include <httplib.h>
 
-#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -109,18 +110,18 @@ void human(perdure::host& host, const std::filesystem::path& data) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string which = argc > 1 && argv[1][0] != '-' ? argv[1] : "all";
-  std::filesystem::path data = "patterns-data";
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::string{argv[i]} == "--data") data = argv[i + 1];
-
   using demo_fn = void (*)(perdure::host&, const std::filesystem::path&);
   const std::vector<std::pair<std::string, demo_fn>> demos{
       {"chaining", chaining}, {"fan-out", fan_out}, {"async-http", async_http}, {"monitor", monitor}, {"human", human}};
-  if (which != "all" && std::none_of(demos.begin(), demos.end(), [&](const auto& d) { return d.first == which; })) {
-    std::cerr << "usage: patterns [chaining|fan-out|async-http|monitor|human|all] [--data DIR]\n";
-    return 2;
-  }
+  CLI::App app{"The classic patterns on an embedded single node"};
+  std::string which = "all";
+  std::vector<std::string> choices{"all"};
+  for (const auto& demo : demos) choices.push_back(demo.first);
+  app.add_option("pattern", which, "The pattern to show")->capture_default_str()->check(CLI::IsMember(choices));
+  std::filesystem::path data = "patterns-data";
+  app.add_option("--data", data, "The example's directory: DIR/node the node's store, DIR/systems its files")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   perdure::host host;
   patterns::register_patterns(host, data / "systems");
   perdure::node_options options;

@@ -1,14 +1,14 @@
 // Quick start: function chaining and fan-out/fan-in on an embedded single node.
 //
-//   ./quickstart [--data DIR]
+//   ./quickstart [--data DIR] [node flags: --help lists them]
 //
 // Starts a node in this process, runs a chaining orchestration and a fan-out/fan-in one, and
 // prints each instance's status and history.
 #include <perdure/host.hpp>
+#include <perdure/node_flags.hpp>
 #include <perdure/orchestration_context.hpp>
 #include <perdure/task.hpp>
 
-#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -54,18 +54,20 @@ void show(perdure::client& client, const std::string& id) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::filesystem::path data = argc > 2 && std::string{argv[1]} == "--data" ? argv[2] : "quickstart-data";
+  perdure::node_options defaults;
+  defaults.data_dir = "quickstart-data";
+  defaults.partitions = 4;
+  defaults.log_level = "warn";
+  perdure::node_flags flags{defaults};  // --data DIR and every other node flag (--help lists them)
+  if (auto exit_code = flags.parse(argc, argv)) return *exit_code;
+
   perdure::host host;
   host.add_orchestration("HelloChain", hello_chain);
   host.add_orchestration("CountWords", count_words);
   host.add_activity("Greet", greet);
   host.add_activity("WordCount", word_count);
 
-  perdure::node_options options;
-  options.data_dir = data;
-  options.partitions = 4;
-  options.log_level = "warn";
-  host.start(options);
+  host.start(flags.options());
   auto& client = host.client();
   const auto chain = client.start("HelloChain", R"("Perdure")");
   const auto words = client.start("CountWords", R"(["the quick brown fox", "jumps over", "the lazy dog"])");

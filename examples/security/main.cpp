@@ -12,6 +12,8 @@
 
 #include <perdure/host.hpp>
 
+#include <CLI/CLI.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -42,17 +44,16 @@ void print_firewall(security::firewall& fw, std::chrono::steady_clock::time_poin
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app{"Security automation on an embedded single node"};
   std::filesystem::path data = "security-data";
-  std::chrono::milliseconds block_for = 3s;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--data") data = argv[i + 1];
-    else if (flag == "--block-seconds") block_for = std::chrono::milliseconds(static_cast<int64_t>(std::stod(argv[i + 1]) * 1000));
-    else {
-      std::cerr << "usage: security [--data DIR] [--block-seconds N]\n";
-      return 2;
-    }
-  }
+  app.add_option("--data", data, "The example's directory: DIR/node the node's store, DIR/systems the firewall")
+      ->capture_default_str();
+  double block_seconds = 3;
+  app.add_option("--block-seconds", block_seconds, "How long a listed IP is blocked")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+  const auto block_for = std::chrono::milliseconds(static_cast<int64_t>(block_seconds * 1000));
   const auto systems = data / "systems";
   std::filesystem::create_directories(systems);
   if (!std::filesystem::exists(systems / "threat-feed.txt"))
