@@ -95,11 +95,15 @@ int main(int argc, char** argv) {
   run_clicks->add_option("--data", data, "DIR/node the node's store, DIR/stores the stores and warehouse")
       ->capture_default_str();
   run_clicks->add_option("--file", file, "The clicks file")->capture_default_str();
-  run_clicks->add_option("--threads", threads, "Threads submitting clicks")->capture_default_str()->check(CLI::PositiveNumber);
+  run_clicks->add_option("--threads", threads, "Threads submitting clicks")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{256}));
   auto* serve_clicks = app.add_subcommand("serve", "Take clicks over the management API until Ctrl-C");
   serve_clicks->add_option("--data", data, "DIR/node the node's store, DIR/stores the stores and warehouse")
       ->capture_default_str();
-  serve_clicks->add_option("--http-port", http_port, "Management API port")->capture_default_str()->check(CLI::Range(0, 65535));
+  serve_clicks->add_option("--http-port", http_port, "Management API port")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
   CLI11_PARSE(app, argc, argv);
 
   if (generate->parsed()) {

@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   double block_seconds = 3;
   app.add_option("--block-seconds", block_seconds, "How long a listed IP is blocked")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(0.1, 3600.0));
   CLI11_PARSE(app, argc, argv);
   const auto block_for = std::chrono::milliseconds(static_cast<int64_t>(block_seconds * 1000));
   const auto systems = data / "systems";
