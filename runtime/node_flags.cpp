@@ -1,8 +1,50 @@
 #include <perdure/node_flags.hpp>
 
+#include <algorithm>
+#include <numeric>
+#include <string_view>
 #include <utility>
 
 namespace perdure {
+
+namespace {
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), size_t{0});
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+      diagonal = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
+    }
+  }
+  return row[b.size()];
+}
+
+// For each unknown "--flag" (or "--flag=value") left over by the parse, the node's or the program's
+// flag at most two edits away: a typo's most likely meaning.
+void suggest_flags(const CLI::App& app, std::ostream& err) {
+  for (const auto& arg : app.remaining()) {
+    if (!arg.starts_with("--")) continue;
+    std::string_view typed = arg;
+    typed.remove_prefix(2);
+    typed = typed.substr(0, typed.find('='));
+    std::string_view best;
+    size_t best_distance = 3;
+    for (const CLI::Option* option : app.get_options())
+      for (const auto& name : option->get_lnames())
+        if (const size_t d = edit_distance(typed, name); d < best_distance) {
+          best_distance = d;
+          best = name;
+        }
+    if (!best.empty()) err << "--" << typed << ": did you mean --" << best << "?\n";
+  }
+}
+
+}  // namespace
 
 node_flags::node_flags(node_options defaults)
     : app_{"Perdure node: runs this program's orchestrations and activities"}, options_{std::move(defaults)} {
@@ -101,7 +143,9 @@ std::optional<int> node_flags::parse(int argc, const char* const* argv, std::ost
     app_.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // CLI11 numbers its errors (105, 109, ...); every usage error of a node program exits with 2.
-    return app_.exit(e, out, err) == 0 ? 0 : 2;
+    const int exit_code = app_.exit(e, out, err);
+    if (dynamic_cast<const CLI::ExtrasError*>(&e)) suggest_flags(app_, err);
+    return exit_code == 0 ? 0 : 2;
   }
   if (auto problem = check_and_convert()) {
     err << *problem << "\n" << "Run with --help for more information.\n";

@@ -78,6 +78,17 @@ TEST_CASE("an unknown flag stops the program with exit code 2, naming the flag a
   CHECK(result.err.find("--help") != std::string::npos);
 }
 
+TEST_CASE("a mistyped flag gets the closest flag, the program's or the node's, as a suggestion") {
+  node_flags flags;
+  std::filesystem::path systems;
+  flags.app().add_option("--systems", systems, "Directory of the external systems' files");
+  const auto result = parse(flags, {"--sytems", "/srv/systems", "--partition=4", "--colour", "red"});
+  CHECK(result.exit_code == 2);
+  CHECK(result.err.find("--sytems: did you mean --systems?") != std::string::npos);
+  CHECK(result.err.find("--partition: did you mean --partitions?") != std::string::npos);
+  CHECK(result.err.find("--colour: did you mean") == std::string::npos);  // nothing close: no guess
+}
+
 TEST_CASE("a bad value names the flag and what it accepts") {
   node_flags flags;
   const auto result = parse(flags, {"--sync", "maybe"});
