@@ -41,7 +41,6 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME perdure)
 set(CPACK_PACKAGE_VENDOR "Perdure")
 set(CPACK_PACKAGE_CONTACT "Perdure maintainers <perdure@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Durable functions for C++20")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_COMPONENTS_ALL dev cli)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
@@ -50,9 +49,10 @@ set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libperdure-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
-set(CPACK_COMPONENT_DEV_DESCRIPTION
-    "Durable functions for C++20: headers, static libraries, CMake and pkg-config packages\n"
-    "Write long-running workflows as C++20 coroutines that Perdure runs on CAF actors and records in RocksDB.")
+# The first line is the package's synopsis, the rest its long description.
+set(CPACK_DEBIAN_DEV_DESCRIPTION "Durable functions for C++20 (headers, static libraries)
+Write long-running workflows as C++20 coroutines that Perdure runs on CAF actors and records in
+RocksDB. Headers, static libraries, a CMake package (find_package(perdure)) and perdure.pc.")
 # What the installed headers and perdureConfig.cmake need: the libraries the static libraries call
 # (with their headers, since find_package finds them as a build does), and the CLI11 of
 # <perdure/node_flags.hpp> and nlohmann-json of <perdure/codec.hpp>. Versions as the build requires.
@@ -63,8 +63,7 @@ libnats-dev (>= 3.4), pkg-config")
 
 set(CPACK_DEBIAN_CLI_PACKAGE_NAME perdure)
 set(CPACK_DEBIAN_CLI_PACKAGE_SECTION utils)
-set(CPACK_COMPONENT_CLI_DESCRIPTION
-    "Command-line client of Perdure nodes' management API\n"
-    "Starts, inspects, waits for and manages the instances and schedules of a Perdure node over HTTP.")
+set(CPACK_DEBIAN_CLI_DESCRIPTION "Command-line client of Perdure nodes' management API
+Starts, inspects, waits for and manages the instances and schedules of a Perdure node over HTTP.")
 set(CPACK_DEBIAN_CLI_PACKAGE_SHLIBDEPS ON)  # its shared libraries (fmt, cpp-httplib) from dpkg-shlibdeps
 include(CPack)
