@@ -14,6 +14,10 @@
 
 namespace perdure::storage {
 
+std::string continuation_token_after(const entity_record& last) {
+  return encode_page_token(page_token_kind::entities, last.id.instance_id());
+}
+
 std::optional<entity_record> rocksdb_store::entity(std::string_view entity_instance_id) const {
   std::string key;
   keys::entity_key(key, partition_of(entity_instance_id), entity_instance_id);
@@ -69,7 +73,7 @@ entity_page rocksdb_store::list_entities(const entity_query& q, const std::vecto
     if (!value) throw store_error(errc::corrupt_record, "entity key '" + keys::escape(key) + "' vanished under a snapshot");
     page.records.push_back(codec::decode_entity(*value, {cf_name(cf_entities), key}));
   }
-  if (more) page.continuation_token = encode_page_token(page_token_kind::entities, found.back().first);
+  if (more) page.continuation_token = continuation_token_after(page.records.back());
   return page;
 }
 

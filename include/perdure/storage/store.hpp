@@ -196,6 +196,8 @@ using perdure::instance_query;
 /// The continuation token of a page that ends with `last` (what list() returns): a listing merged
 /// from several stores continues after its last record on every one of them.
 std::string continuation_token_after(const instance_record& last);
+/// The same for an entity listing (list_entities), which is ordered by the entities' instance ids.
+std::string continuation_token_after(const entity_record& last);
 
 class hub_store {
  public:
