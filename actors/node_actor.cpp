@@ -67,6 +67,10 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
       // ---- gathers across every node
       [=](list_atom, const wire_query& query) { return list_all(self, query); },
       [=](local_atom, list_atom, const wire_query& query) { return list_local(self, query); },
+      [=](list_atom, entity_atom, const wire_entity_query& query) { return list_entities_all(self, query); },
+      [=](local_atom, list_atom, entity_atom, const wire_entity_query& query) {
+        return list_entities_local(self, query);
+      },
       [=](stats_atom) { return stats_all(self); },
       [=](local_atom, stats_atom) { return local_stats(self); });
 }

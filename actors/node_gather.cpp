@@ -11,101 +11,152 @@ using namespace std::chrono_literals;
 
 namespace {
 
-wire_page local_page(node_actor* self, const wire_query& query) {
-  const auto& c = self->state.config;
-  // A replicated hub's store also holds copies of partitions this node follows: only the ones it
-  // owns are answered from here, so that each record is listed by one node.
-  auto page = c.replicated ? c.replicated->list(from_wire(query), c.view->local_partitions())
-                           : c.store->list(from_wire(query));
+// The two listings the node gathers: how their records travel, sort and continue.
+struct instance_listing {
+  using record = instance_record;
+  static constexpr const char* what = "instances";
+  static record decode(const std::string& bytes) { return decode_record(bytes); }
+  static std::string encode(const record& r) { return encode_record(r); }
+  static bool before(const record& a, const record& b) {
+    return std::tie(a.created_at, a.instance_id) < std::tie(b.created_at, b.instance_id);
+  }
+};
+struct entity_listing {
+  using record = entity_record;
+  static constexpr const char* what = "entities";
+  static record decode(const std::string& bytes) { return decode_entity(bytes); }
+  static std::string encode(const record& r) { return encode_entity(r); }
+  // The store's order: entity instance ids ("@name@key"), so that its continuation token fits.
+  static bool before(const record& a, const record& b) { return a.id.instance_id() < b.id.instance_id(); }
+};
+
+template <class Listing, class Page>
+wire_page to_wire_page(const Page& page) {
   wire_page out;
-  out.continuation_token = std::move(page.continuation_token);
-  for (const auto& r : page.records) out.records.push_back(encode_record(r));
+  out.continuation_token = page.continuation_token;
+  for (const auto& r : page.records) out.records.push_back(Listing::encode(r));
   return out;
 }
 
+// A replicated hub's store also holds copies of partitions this node follows: only the ones it
+// owns are answered from here, so that each record is listed by one node.
+wire_page local_page(node_actor* self, const wire_query& query) {
+  const auto& c = self->state.config;
+  return to_wire_page<instance_listing>(c.replicated ? c.replicated->list(from_wire(query), c.view->local_partitions())
+                                                     : c.store->list(from_wire(query)));
+}
+
+wire_page local_page(node_actor* self, const wire_entity_query& query) {
+  const auto& c = self->state.config;
+  return to_wire_page<entity_listing>(c.replicated
+                                          ? c.replicated->list_entities(from_wire(query), c.view->local_partitions())
+                                          : c.store->list_entities(from_wire(query)));
+}
+
+// The request for another node's part of a listing.
+auto ask_local_page(node_actor* self, const caf::actor& node, const wire_query& query) {
+  return self->request(node, forward_timeout, local_atom::value, list_atom::value, query);
+}
+auto ask_local_page(node_actor* self, const caf::actor& node, const wire_entity_query& query) {
+  return self->request(node, forward_timeout, local_atom::value, list_atom::value, entity_atom::value, query);
+}
+
+// Every node's page starts after the same position: merged in the listing's order, the first
+// page_size records are the hub's page, and it continues after the last of them.
+template <class Listing>
 struct list_gather {
   caf::response_promise rp;
   size_t page_size = 0;
   size_t pending = 0;
   bool more = false;
   bool failed = false;
-  std::vector<instance_record> records;
+  std::vector<typename Listing::record> records;
 
   void add(const wire_page& page) {
     more = more || !page.continuation_token.empty();
-    for (const auto& bytes : page.records) records.push_back(decode_record(bytes));
+    for (const auto& bytes : page.records) records.push_back(Listing::decode(bytes));
   }
   void finish() {
-    std::ranges::sort(records, [](const auto& a, const auto& b) {
-      return std::tie(a.created_at, a.instance_id) < std::tie(b.created_at, b.instance_id);
-    });
+    std::ranges::sort(records, Listing::before);
     wire_page out;
     if (records.size() > page_size) {
       more = true;
       records.resize(page_size);
     }
     if (more && !records.empty()) out.continuation_token = storage::continuation_token_after(records.back());
-    for (const auto& r : records) out.records.push_back(encode_record(r));
+    for (const auto& r : records) out.records.push_back(Listing::encode(r));
     rp.deliver(std::move(out));
   }
 };
 
-}  // namespace
-
-caf::result<wire_page> list_all(node_actor* self, const wire_query& query) {
+// Asks this node's store and every other owner of a partition for a page after the same position,
+// and answers the merged page; an error while any partition has no reachable owner.
+template <class Listing, class Query>
+caf::result<wire_page> gather(node_actor* self, const Query& query) {
   auto& st = self->state;
+  const std::string cannot_list = std::string("cannot list ") + Listing::what;
   if (query.page_size == 0)
-    return make_client_error(client_errc::invalid_argument, "instance_query::page_size must be at least 1");
+    return make_client_error(client_errc::invalid_argument, std::string("a listing of ") + Listing::what +
+                                                                " needs a page size of at least 1");
   // Every owner of a partition is asked, and only they: a member that owns nothing (or that was
   // lost and whose partitions moved) holds no record to list.
   std::vector<bool> ask(st.peers.size());
   for (uint32_t p = 0; p < st.config.partitions; ++p) {
     const auto owner = st.config.view->owner(p);
     if (owner.member == no_member)
-      return unavailable("cannot list instances: partition " + std::to_string(p) +
-                         " has no owner yet; retry in a few seconds");
+      return unavailable(cannot_list + ": partition " + std::to_string(p) + " has no owner yet; retry in a few seconds");
     if (owner.member == st.config.membership.self_index()) {
       if (!owner.local)
-        return unavailable("cannot list instances: partition " + std::to_string(p) +
+        return unavailable(cannot_list + ": partition " + std::to_string(p) +
                            " is being taken over by this node; retry in a few seconds");
       continue;
     }
     if (!st.peers[owner.member].node) {
       const auto& m = st.config.membership.members()[owner.member];
-      return unavailable("cannot list instances: node '" + m.id + "' holds some of them and is unreachable: " +
+      return unavailable(cannot_list + ": node '" + m.id + "' holds some of them and is unreachable: " +
                          st.peers[owner.member].last_error);
     }
     ask[owner.member] = true;
   }
-  auto gather = std::make_shared<list_gather>();
-  gather->page_size = query.page_size;
-  gather->add(local_page(self, query));
+  auto pages = std::make_shared<list_gather<Listing>>();
+  pages->page_size = query.page_size;
+  pages->add(local_page(self, query));
   // Only now: a response promise takes over the answer, so nothing may be returned after it.
-  gather->rp = self->make_response_promise();
+  pages->rp = self->make_response_promise();
   for (size_t i = 0; i < st.peers.size(); ++i) {
     if (!ask[i]) continue;
-    ++gather->pending;
-    self->request(st.peers[i].node, forward_timeout, local_atom::value, list_atom::value, query)
+    ++pages->pending;
+    ask_local_page(self, st.peers[i].node, query)
         .then(
-            [gather](const wire_page& page) {
-              if (gather->failed) return;
+            [pages](const wire_page& page) {
+              if (pages->failed) return;
               try {
-                gather->add(page);
+                pages->add(page);
               } catch (const std::exception& e) {
-                gather->failed = true;
-                gather->rp.deliver(unavailable(std::string{"a node sent an unreadable page: "} + e.what()));
+                pages->failed = true;
+                pages->rp.deliver(unavailable(std::string{"a node sent an unreadable page: "} + e.what()));
                 return;
               }
-              if (--gather->pending == 0) gather->finish();
+              if (--pages->pending == 0) pages->finish();
             },
-            [gather](caf::error& err) {
-              if (gather->failed) return;
-              gather->failed = true;
-              gather->rp.deliver(std::move(err));
+            [pages](caf::error& err) {
+              if (pages->failed) return;
+              pages->failed = true;
+              pages->rp.deliver(std::move(err));
             });
   }
-  if (gather->pending == 0) gather->finish();
+  if (pages->pending == 0) pages->finish();
   return caf::delegated<wire_page>{};
+}
+
+}  // namespace
+
+caf::result<wire_page> list_all(node_actor* self, const wire_query& query) {
+  return gather<instance_listing>(self, query);
+}
+
+caf::result<wire_page> list_entities_all(node_actor* self, const wire_entity_query& query) {
+  return gather<entity_listing>(self, query);
 }
 
 wire_stats local_stats(node_actor* self) {
@@ -151,6 +202,11 @@ caf::result<std::vector<wire_stats>> stats_all(node_actor* self) {
 }
 
 caf::result<wire_page> list_local(node_actor* self, const wire_query& query) {
+  self->state.config.cluster->messages_in.fetch_add(1, std::memory_order_relaxed);
+  return local_page(self, query);
+}
+
+caf::result<wire_page> list_entities_local(node_actor* self, const wire_entity_query& query) {
   self->state.config.cluster->messages_in.fetch_add(1, std::memory_order_relaxed);
   return local_page(self, query);
 }

@@ -1,6 +1,7 @@
-// The node actor's gathers across every node: list() asks each node for a page after the same
-// position and merges them in (created_at, instance_id) order, failing while a node is
-// unreachable rather than answer a silently partial list; stats report every reachable node.
+// The node actor's gathers across every node: a listing asks each owner for a page after the same
+// position and merges them in the listing's order (instances by (created_at, instance_id),
+// entities by id), failing while a node is unreachable rather than answer a silently partial
+// list; stats report every reachable node.
 #pragma once
 
 #include "node_state.hpp"
@@ -15,6 +16,11 @@ namespace perdure::actors::node_impl {
 caf::result<wire_page> list_all(node_actor* self, const wire_query& query);
 /// local_atom, list_atom: this node's part of it, from its store.
 caf::result<wire_page> list_local(node_actor* self, const wire_query& query);
+
+/// list_atom, entity_atom: one page of the hub's entities.
+caf::result<wire_page> list_entities_all(node_actor* self, const wire_entity_query& query);
+/// local_atom, list_atom, entity_atom: this node's part of it, from its store.
+caf::result<wire_page> list_entities_local(node_actor* self, const wire_entity_query& query);
 
 /// stats_atom: this node's counters, then every reachable node's.
 caf::result<std::vector<wire_stats>> stats_all(node_actor* self);

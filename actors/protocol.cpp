@@ -152,11 +152,20 @@ storage::instance_query from_wire(const wire_query& w) {
   return q;
 }
 
+wire_entity_query to_wire(const entity_query& query) {
+  return wire_entity_query{query.name, query.key_prefix, query.page_size, query.continuation_token};
+}
+
+entity_query from_wire(const wire_entity_query& w) {
+  return entity_query{w.name, w.key_prefix, static_cast<size_t>(w.page_size), w.continuation_token};
+}
+
 void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<node_hello>("pd_node_hello");
   cfg.add_message_type<wire_message>("pd_wire_message");
   cfg.add_message_type<wire_activity>("pd_wire_activity");
   cfg.add_message_type<wire_query>("pd_wire_query");
+  cfg.add_message_type<wire_entity_query>("pd_wire_entity_query");
   cfg.add_message_type<wire_page>("pd_wire_page");
   cfg.add_message_type<wire_history>("pd_wire_history");
   cfg.add_message_type<wire_stats>("pd_wire_stats");

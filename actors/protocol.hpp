@@ -45,6 +45,7 @@ using status_atom = caf::atom_constant<caf::atom("pd_status")>;  // instance id 
 using entity_atom = caf::atom_constant<caf::atom("pd_entity")>;  // entity instance id -> encoded entity or ""
 using history_atom = caf::atom_constant<caf::atom("pd_history")>;  // instance id -> wire_history
 using list_atom = caf::atom_constant<caf::atom("pd_list")>;      // wire_query -> wire_page (whole hub)
+                                                                 // entity_atom, wire_entity_query -> wire_page
 using local_atom = caf::atom_constant<caf::atom("pd_local")>;    // prefix: only this node's data
 using stats_atom = caf::atom_constant<caf::atom("pd_stats")>;    // -> std::vector<wire_stats>
 using done_atom = caf::atom_constant<caf::atom("pd_done")>;      // locally run activities finished (leases)
@@ -112,8 +113,16 @@ struct wire_query {
   std::string continuation_token;
 };
 
+/// An entity listing's query (perdure::entity_query).
+struct wire_entity_query {
+  std::string name;
+  std::string key_prefix;
+  uint64_t page_size = 100;
+  std::string continuation_token;
+};
+
 struct wire_page {
-  std::vector<std::string> records;  // codec rows
+  std::vector<std::string> records;  // codec rows of instances, or codec entity records
   std::string continuation_token;
 };
 
@@ -153,6 +162,10 @@ typename Inspector::result_type inspect(Inspector& f, wire_query& x) {
            x.instance_id_prefix, x.page_size, x.continuation_token);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, wire_entity_query& x) {
+  return f(caf::meta::type_name("pd_wire_entity_query"), x.name, x.key_prefix, x.page_size, x.continuation_token);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_page& x) {
   return f(caf::meta::type_name("pd_wire_page"), x.records, x.continuation_token);
 }
@@ -181,6 +194,8 @@ std::string encode_task(const storage::activity_task& task);
 storage::activity_task decode_task(const std::string& bytes);
 wire_query to_wire(const storage::instance_query& query);
 storage::instance_query from_wire(const wire_query& query);
+wire_entity_query to_wire(const entity_query& query);
+entity_query from_wire(const wire_entity_query& query);
 
 /// Why a client command was refused: the wire form of a perdure::errc (to_errc, to_client_errc).
 /// Travels as a caf::error of category "perdure" whose context holds the human-readable message.

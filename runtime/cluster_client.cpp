@@ -167,8 +167,13 @@ std::optional<entity_record> node_client::get_entity(const entity_id& entity) {
   return actors::decode_entity(bytes);
 }
 
-entity_page node_client::list_entities(const entity_query&) {
-  throw error("listing entities through a cluster node is not built yet (issue 16); read each entity with get_entity");
+entity_page node_client::list_entities(const entity_query& query) {
+  auto wire = ask<actors::wire_page>(*system_, node_, command_timeout, {}, actors::list_atom::value,
+                                     actors::entity_atom::value, actors::to_wire(query));
+  entity_page page;
+  page.continuation_token = std::move(wire.continuation_token);
+  for (const auto& bytes : wire.records) page.records.push_back(actors::decode_entity(bytes));
+  return page;
 }
 
 std::vector<node_stats> node_client::cluster_stats() {

@@ -3,7 +3,7 @@
 //   cluster_node --node-id a --members a@127.0.0.1:7001,b@127.0.0.1:7002,c@127.0.0.1:7003
 //                --data data/a --partitions 6 [--systems DIR] [--ledger FILE]      (one line)
 //
-// Besides the benchmark and test functions below, with --systems DIR it runs the order-fulfillment
+// Besides the benchmark and test functions (and the Counter entity) below, with --systems DIR it runs the order-fulfillment
 // saga ("FulfillOrder") and the click enrichment ("EnrichClick"). Their external systems are
 // JSON-lines files under DIR, which every node of a local cluster must share, since an activity
 // runs on whichever node has a free worker.
@@ -17,6 +17,7 @@
 #include "examples/order_fulfillment/order_workflow.hpp"
 
 #include <perdure/combinators.hpp>
+#include <perdure/entity.hpp>
 #include <perdure/host.hpp>
 #include <perdure/node_flags.hpp>
 #include <perdure/orchestration_context.hpp>
@@ -40,6 +41,7 @@
 namespace {
 
 using perdure::activity_context;
+using perdure::entity_context;
 using perdure::orchestration_context;
 using perdure::task;
 
@@ -74,6 +76,12 @@ std::shared_ptr<const ledger> the_ledger;  // set once in main, before the node 
 int add_one(activity_context& ctx, int x) {
   if (the_ledger) the_ledger->note(ctx);
   return x + 1;
+}
+
+// A durable entity: "add" adds its input to the count (the cluster tests spread them over nodes).
+void counter(entity_context& ctx) {
+  if (ctx.operation() != "add") throw std::invalid_argument("Counter has no operation '" + ctx.operation() + "'");
+  ctx.set_state(ctx.state<int>(0) + ctx.input<int>());
 }
 
 // Holds a worker for a while, so that activities are in flight when a node dies.
@@ -153,6 +161,7 @@ int main(int argc, char** argv) {
       .add_activity("Greet", greet)
       .add_activity("Noop", noop)
       .add_activity("AddOne", add_one)
-      .add_activity("SlowAddOne", slow_add_one);
+      .add_activity("SlowAddOne", slow_add_one)
+      .add_entity("Counter", counter);
   return host.run(flags.options());
 }

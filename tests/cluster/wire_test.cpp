@@ -90,6 +90,12 @@ TEST_CASE("every networked type survives CAF serialization inside a message") {
   CHECK(q2.page_size == 25);
   CHECK(q2.continuation_token == "tok");
 
+  auto entity_query = round_trip_value(sys, wire_entity_query{"Cart", "user-", 7, "tok2"});
+  CHECK(entity_query.name == "Cart");
+  CHECK(entity_query.key_prefix == "user-");
+  CHECK(entity_query.page_size == 7);
+  CHECK(entity_query.continuation_token == "tok2");
+
   auto page = round_trip_value(sys, wire_page{{"r1", "r2"}, "next"});
   CHECK(page.records == std::vector<std::string>{"r1", "r2"});
   CHECK(page.continuation_token == "next");
