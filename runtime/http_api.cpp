@@ -1,5 +1,6 @@
 #include "http_api.hpp"
 
+#include "http_entities.hpp"
 #include "http_errors.hpp"
 #include "http_json.hpp"
 #include "http_metrics.hpp"
@@ -190,6 +191,7 @@ struct http_api::impl {
         return command(req, s[2], s[3]);
     }
     if (auto schedules = route_schedules(req, hub)) return std::move(*schedules);
+    if (auto entities = route_entities(req, hub)) return std::move(*entities);
     if (auto ui = route_ui(req, hub)) return std::move(*ui);
     if (is_health(req)) return health();
     if (api && s.size() == 2 && s[1] == "cluster" && m == "GET") return cluster_view();

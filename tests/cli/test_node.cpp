@@ -1,8 +1,9 @@
-// The node the CLI and HTTP API tests drive: a few orchestrations covering every status, started
-// with its management API on a free port of 127.0.0.1.
+// The node the CLI and HTTP API tests drive: a few orchestrations covering every status and a
+// Counter entity, started with its management API on a free port of 127.0.0.1.
 //
 //   cli_test_node DATA_DIR [MAX_WAITERS]   prints "HTTP_PORT <n>" once serving; SIGTERM stops it.
 //   MAX_WAITERS: the management API's --http-max-waiters (default: the node's default).
+#include <perdure/entity.hpp>
 #include <perdure/host.hpp>
 #include <perdure/orchestration_context.hpp>
 #include <perdure/task.hpp>
@@ -46,6 +47,12 @@ perdure::task<std::string> sleep_for(perdure::orchestration_context& ctx, int mi
   co_return "slept";
 }
 
+// An entity for the entity routes: "add" adds its input to the count.
+void counter(perdure::entity_context& ctx) {
+  if (ctx.operation() != "add") throw std::invalid_argument("Counter has no operation '" + ctx.operation() + "'");
+  ctx.set_state(ctx.state<int>(0) + ctx.input<int>());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,6 +74,7 @@ int main(int argc, char** argv) {
   host.add_orchestration("Fail", fail);
   host.add_orchestration("WithStatus", with_status);
   host.add_orchestration("Sleep", sleep_for);
+  host.add_entity("Counter", counter);
 
   perdure::node_options options;
   options.data_dir = argv[1];
