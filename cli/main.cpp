@@ -1,6 +1,7 @@
 // perdure: manage the orchestrations of a Perdure node, and look at its cluster, from the shell
 // (docs/cli.md).
 #include "commands.hpp"
+#include "entities.hpp"
 #include "schedules.hpp"
 
 #include <CLI/CLI.hpp>
@@ -118,6 +119,7 @@ int run(int argc, char** argv) {
       ->callback([&] { action = [&] { return cluster_partitions(g); }; });
 
   add_schedule_commands(app, g, action);
+  add_entity_commands(app, g, action);
 
   try {
     app.parse(argc, argv);

@@ -161,6 +161,22 @@ void print_member_table(std::ostream& out, const json& members) {
   print_rows(out, rows);
 }
 
+void print_entity(std::ostream& out, const json& entity) {
+  auto line = [&](const char* label, const std::string& value) { out << pad(label, 16) << value << '\n'; };
+  line("Entity:", text(entity, "name") + " " + text(entity, "key"));
+  line("Created:", text(entity, "createdTime"));
+  line("Last modified:", text(entity, "lastModifiedTime"));
+  line("State:", payload_field(entity.value("state", json())));
+}
+
+void print_entity_table(std::ostream& out, const json& entities) {
+  std::vector<std::vector<std::string>> rows{{"NAME", "KEY", "STATE", "LAST MODIFIED"}};
+  for (const json& e : entities)
+    rows.push_back({text(e, "name"), text(e, "key"), short_payload(e.value("state", json()), 40),
+                    short_time(text(e, "lastModifiedTime"))});
+  print_rows(out, rows);
+}
+
 void print_partition_table(std::ostream& out, const json& partitions) {
   std::vector<std::vector<std::string>> rows{{"PARTITION", "OWNER", "EPOCH", "FOLLOWERS"}};
   for (const json& p : partitions) {

@@ -1,4 +1,4 @@
-// Human-readable output of the CLI (--output table): instances, instance lists, history
+// Human-readable output of the CLI (--output table): instances, instance lists, entities, history
 // timelines and the cluster's members and partitions, from the management API's JSON.
 #pragma once
 
@@ -18,6 +18,11 @@ std::string short_payload(const nlohmann::json& value, size_t width = 60);
 
 void print_instance(std::ostream& out, const nlohmann::json& instance);
 void print_instance_table(std::ostream& out, const nlohmann::json& instances);
+
+/// An entity of GET /api/entities/{name}/{key}: its id, times and state.
+void print_entity(std::ostream& out, const nlohmann::json& entity);
+/// The "entities" of GET /api/entities, one line each (the state cut short).
+void print_entity_table(std::ostream& out, const nlohmann::json& entities);
 
 /// `cluster members`: {"members": [{"nodeId", "reachable", "partitionsOwned": [partition, ...]}]}.
 void print_member_table(std::ostream& out, const nlohmann::json& members);
