@@ -67,6 +67,7 @@ class replicated_hub : public hub_store {
   virtual instance_page list(const instance_query& query, const std::vector<uint32_t>& partitions) const = 0;
   virtual entity_page list_entities(const entity_query& query, const std::vector<uint32_t>& partitions) const = 0;
   using hub_store::list;
+  using hub_store::list_entities;
 };
 
 /// Reads `log` after what `hub` holds of `partition` and applies it, to the log's end. Returns
