@@ -4,6 +4,7 @@
 #include "http_errors.hpp"
 #include "http_json.hpp"
 #include "http_metrics.hpp"
+#include "http_page_size.hpp"
 #include "http_schedules.hpp"
 #include "http_server.hpp"
 #include "http_time.hpp"
@@ -31,8 +32,6 @@ using nlohmann::json;
 using http::request;
 using http::response;
 
-constexpr size_t max_page_size = 1000;
-constexpr size_t default_page_size = 100;
 constexpr const char* token_header = "x-ms-continuation-token";
 
 response json_response(int status, const json& body) {
@@ -113,21 +112,6 @@ std::vector<runtime_status> status_param(const request& req) {
     start = end + 1;
   }
   return statuses;
-}
-
-size_t page_size_param(const request& req) {
-  if (!req.has_param("top")) return default_page_size;
-  const std::string value = req.param("top");
-  size_t parsed = 0;
-  size_t used = 0;
-  try {
-    parsed = std::stoul(value, &used);
-  } catch (const std::logic_error&) {
-    used = 0;
-  }
-  if (used == 0 || used != value.size() || parsed < 1 || parsed > max_page_size)
-    bad_request("top must be a number from 1 to " + std::to_string(max_page_size) + ", not '" + value + "'");
-  return parsed;
 }
 
 // The filters shared by list and purge; says whether any was given.
@@ -292,7 +276,7 @@ struct http_api::impl {
   response list_instances(const request& req) {
     instance_query q;
     read_filters(req, q);
-    q.page_size = page_size_param(req);
+    q.page_size = requested_page_size(req, "top");
     q.continuation_token = req.has_param("continuationToken") ? req.param("continuationToken") : req.header(token_header);
     const bool with_input = flag(req, "showInput", false);
     const instance_page page = hub.list(q);

@@ -2,6 +2,7 @@
 
 #include "http_errors.hpp"
 #include "http_json.hpp"
+#include "http_page_size.hpp"
 #include "http_time.hpp"
 
 #include <perdure/detail/json_payload.hpp>
@@ -15,17 +16,11 @@ namespace {
 
 using nlohmann::json;
 
-// The instance listing's bounds (top), so that both listings page alike.
-constexpr size_t max_page_size = 1000;
-constexpr size_t default_page_size = 100;
-
 http::response json_response(int status, const json& body) {
   return http::response{status, "application/json", {}, body.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
 http::response accepted() { return http::response{202, "application/json", {}, {}}; }
-
-[[noreturn]] void bad_request(const std::string& message) { throw http_error(400, "InvalidArgument", message); }
 
 json entity_json(const entity_record& entity) {
   return json{{"name", entity.id.name},
@@ -45,26 +40,11 @@ std::string input_body(const http::request& req, const std::string& operation) {
   return req.body;
 }
 
-size_t page_size_param(const http::request& req) {
-  if (!req.has_param("pageSize")) return default_page_size;
-  const std::string value = req.param("pageSize");
-  size_t parsed = 0;
-  size_t used = 0;
-  try {
-    parsed = std::stoul(value, &used);
-  } catch (const std::logic_error&) {
-    used = 0;
-  }
-  if (used == 0 || used != value.size() || parsed < 1 || parsed > max_page_size)
-    bad_request("pageSize must be a number from 1 to " + std::to_string(max_page_size) + ", not '" + value + "'");
-  return parsed;
-}
-
 http::response list(const http::request& req, client& hub) {
   entity_query query;
   query.name = req.param("name");
   query.key_prefix = req.param("keyPrefix");
-  query.page_size = page_size_param(req);
+  query.page_size = requested_page_size(req, "pageSize");
   query.continuation_token = req.param("continuationToken");
   const entity_page page = hub.list_entities(query);
   json entities = json::array();
