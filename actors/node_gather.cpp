@@ -53,12 +53,17 @@ wire_page local_page(node_actor* self, const wire_entity_query& query) {
                                           : c.store->list_entities(from_wire(query)));
 }
 
+// A page is one bounded read of a store. A node killed after the request left never answers it
+// (the transport does not fail requests already on the wire), so the wait is short and the client,
+// whose own timeout is longer, hears "unavailable" rather than a timeout of its own.
+constexpr auto peer_page_timeout = 10s;
+
 // The request for another node's part of a listing.
 auto ask_local_page(node_actor* self, const caf::actor& node, const wire_query& query) {
-  return self->request(node, forward_timeout, local_atom::value, list_atom::value, query);
+  return self->request(node, peer_page_timeout, local_atom::value, list_atom::value, query);
 }
 auto ask_local_page(node_actor* self, const caf::actor& node, const wire_entity_query& query) {
-  return self->request(node, forward_timeout, local_atom::value, list_atom::value, entity_atom::value, query);
+  return self->request(node, peer_page_timeout, local_atom::value, list_atom::value, entity_atom::value, query);
 }
 
 // Every node's page starts after the same position: merged in the listing's order, the first
@@ -126,23 +131,30 @@ caf::result<wire_page> gather(node_actor* self, const Query& query) {
   for (size_t i = 0; i < st.peers.size(); ++i) {
     if (!ask[i]) continue;
     ++pages->pending;
+    const std::string peer_id = st.config.membership.members()[i].id;
     ask_local_page(self, st.peers[i].node, query)
         .then(
-            [pages](const wire_page& page) {
+            [pages, cannot_list, peer_id](const wire_page& page) {
               if (pages->failed) return;
               try {
                 pages->add(page);
               } catch (const std::exception& e) {
                 pages->failed = true;
-                pages->rp.deliver(unavailable(std::string{"a node sent an unreadable page: "} + e.what()));
+                pages->rp.deliver(unavailable(cannot_list + ": node '" + peer_id + "' sent an unreadable page: " + e.what()));
                 return;
               }
               if (--pages->pending == 0) pages->finish();
             },
-            [pages](caf::error& err) {
+            [pages, cannot_list, peer_id](caf::error& err) {
               if (pages->failed) return;
               pages->failed = true;
-              pages->rp.deliver(std::move(err));
+              if (err.category() == caf::atom("perdure")) {
+                pages->rp.deliver(std::move(err));  // the peer's own answer (a bad token, a failed store)
+                return;
+              }
+              pages->rp.deliver(unavailable(cannot_list + ": node '" + peer_id +
+                                            "' holds some of them and did not answer: " + caf::to_string(err) +
+                                            "; retry in a few seconds"));
             });
   }
   if (pages->pending == 0) pages->finish();

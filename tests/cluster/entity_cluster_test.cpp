@@ -95,6 +95,17 @@ TEST_CASE("cluster entities: signalled through every node, read through non-owne
   bad.continuation_token = "0141";  // an instance listing's kind
   CHECK_THROWS_AS(clients[0]->list_entities(bad), invalid_argument_error);
 
+  // A node that stops answering while connected (SIGSTOP, as a request already on the wire to a
+  // node killed just then): the listing says so in its own words rather than time out.
+  cluster.stop_signal(2);
+  try {
+    clients[0]->list_entities(entity_query{});
+    FAIL("a listing answered while node c was stopped");
+  } catch (const error& e) {
+    CHECK(e.code() == errc::unavailable);
+    CHECK(std::string(e.what()).find("cannot list entities: node 'c'") != std::string::npos);
+  }
+
   // A node down: the listing says so rather than answer part of it.
   cluster.kill(2);
   const auto deadline = std::chrono::steady_clock::now() + 30s;
