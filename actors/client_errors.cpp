@@ -12,7 +12,8 @@ errc client_errc_of(storage::errc code) noexcept {
     case storage::errc::fenced:
     case storage::errc::unavailable: return errc::unavailable;
     case storage::errc::io_error:
-    case storage::errc::corrupt_record: return errc::storage_failure;
+    case storage::errc::corrupt_record:
+    case storage::errc::log_lost_records: return errc::storage_failure;
   }
   return errc::storage_failure;
 }

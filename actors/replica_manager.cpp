@@ -193,7 +193,7 @@ int64_t reconcile(replica* self, const std::optional<storage::versioned_assignme
   if (std::find(a.followers.begin(), a.followers.end(), me(c)) == a.followers.end()) return 0;
   auto& log = log_of(self);
   c.metrics->records_followed.fetch_add(storage::catch_up(*c.store, p, log), std::memory_order_relaxed);
-  return static_cast<int64_t>(log.last_seq()) - static_cast<int64_t>(c.store->read_from(p) - 1);
+  return static_cast<int64_t>(storage::records_behind(*c.store, p, log));
 }
 
 caf::behavior partition_replica(replica* self, std::shared_ptr<const replica_manager_config> config,

@@ -74,10 +74,15 @@ class replicated_hub : public hub_store {
 /// the number of records read.
 size_t catch_up(replicated_hub& hub, uint32_t partition, partition_log& log);
 
+/// How many records `log` holds after what `hub` applied of `partition`. Throws store_error
+/// (log_lost_records) when the log ends before a record the hub applied from it.
+uint64_t records_behind(replicated_hub& hub, uint32_t partition, partition_log& log);
+
 /// Makes this node the partition's leader in `epoch`: catches up, appends an epoch-start record
 /// right after the log's last record (catching up again while someone else appends), applies it
 /// and leads. From then on every append of an older owner is refused. Throws store_error
-/// (unavailable) when the log cannot be reached.
+/// (unavailable) when the log cannot be reached, (log_lost_records) when it ends before what the
+/// hub applied.
 void take_over(replicated_hub& hub, uint32_t partition, partition_log& log, uint64_t epoch, std::string_view owner);
 
 }  // namespace perdure::storage

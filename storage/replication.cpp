@@ -183,6 +183,21 @@ size_t catch_up(replicated_hub& hub, uint32_t partition, partition_log& log) {
   }
 }
 
+uint64_t records_behind(replicated_hub& hub, uint32_t partition, partition_log& log) {
+  const uint64_t applied = hub.read_from(partition) - 1;
+  const uint64_t last = log.last_seq();
+  // Acknowledged records are gone: the log's servers lost more copies than their quorum survives
+  // (two of three stores lost before the first caught up). Leading would write over the hole and
+  // following would wait for records that never come, so the partition stops with this error.
+  if (last < applied)
+    throw store_error(errc::log_lost_records,
+                      "the log of partition " + std::to_string(partition) + " ends at record " + std::to_string(last) +
+                          " but this node applied records up to " + std::to_string(applied) +
+                          " from it: its servers lost acknowledged records; see docs/reliability.md, "
+                          "\"A partition log that lost records\"");
+  return last - applied;
+}
+
 void take_over(replicated_hub& hub, uint32_t partition, partition_log& log, uint64_t epoch, std::string_view owner) {
   // Bounded: an old owner that keeps appending is refused as soon as this append lands, and it
   // lands once it reads the log's end before the next of the old owner's appends.
@@ -198,6 +213,7 @@ void take_over(replicated_hub& hub, uint32_t partition, partition_log& log, uint
       seq = log.append(record, last, "e" + std::to_string(epoch) + ".start." + std::to_string(last));
     } catch (const store_error& e) {
       if (e.code() != errc::fenced) throw;
+      records_behind(hub, partition, log);  // refused because another owner appended, not because records are gone
       std::this_thread::sleep_for(std::chrono::milliseconds(attempt < 10 ? 1 : 20));
       continue;
     }

@@ -131,6 +131,34 @@ TEST_CASE("replication: a fenced leader writes nothing, and the new owner has ev
   CHECK(a->applied(0) == log_position{5, 2});
 }
 
+TEST_CASE("replication: a log that lost records this node applied is refused, naming both positions") {
+  temp_dir a_dir, b_dir;
+  memory_log log;
+  auto a = open_replica(a_dir.hub());
+  auto b = open_replica(b_dir.hub());
+  take_over(*a, 0, log, 1, "a");
+  for (int i = 0; i < 3; ++i) a->commit(busy_start(*a, 0, "kept-" + std::to_string(i)));
+  catch_up(*b, 0, log);
+  CHECK(records_behind(*b, 0, log) == 0);
+  a->commit(busy_start(*a, 0, "one-more"));
+  CHECK(records_behind(*b, 0, log) == 1);
+
+  // The log's servers lost their copies and came back empty: it ends before what both applied.
+  memory_log emptied;
+  CHECK_THROWS_WITH_AS(records_behind(*b, 0, emptied),
+                       doctest::Contains("ends at record 0 but this node applied records up to 4"), store_error);
+  try {
+    take_over(*a, 0, emptied, 2, "a");
+    FAIL("took over a log that lost records");
+  } catch (const store_error& e) {
+    CHECK(e.code() == storage::errc::log_lost_records);
+  }
+  // One record appended to it since (an owner that started over) is still a hole, not a fence.
+  emptied.append("x", 0, "other");
+  CHECK_THROWS_AS(take_over(*b, 0, emptied, 2, "b"), store_error);
+  CHECK(b->applied(0).seq == 4);  // nothing of the emptied log was applied
+}
+
 TEST_CASE("replication: a batch larger than a record is split, applied whole, and dropped when cut short") {
   temp_dir a_dir, b_dir, c_dir;
   memory_log log(4096);

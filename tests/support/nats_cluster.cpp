@@ -179,6 +179,48 @@ std::vector<std::string> nats_cluster::current_replicas(const std::string& strea
   return {};
 }
 
+std::vector<std::string> nats_cluster::stream_names() const {
+  for (const auto& s : servers_) {
+    if (!s.process) continue;
+    natsConnection* raw = nullptr;
+    if (natsConnection_ConnectTo(&raw, url(index_of(s.name)).c_str()) != NATS_OK) continue;
+    connection_ptr connection{raw};
+    jsCtx* js = nullptr;
+    if (natsConnection_JetStream(&js, connection.get(), nullptr) != NATS_OK) continue;
+    jsStreamNamesList* list = nullptr;
+    jsErrCode code{};
+    std::vector<std::string> names;
+    const bool listed = js_StreamNames(&list, js, nullptr, &code) == NATS_OK;
+    if (listed)
+      for (int n = 0; n < list->Count; ++n) names.emplace_back(list->List[n]);
+    if (list) jsStreamNamesList_Destroy(list);
+    jsCtx_Destroy(js);
+    if (listed) return names;
+  }
+  return {};
+}
+
+void nats_cluster::wait_caught_up(int i, std::chrono::seconds timeout) const {
+  const std::string& name = servers_.at(static_cast<size_t>(i)).name;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    std::vector<std::string> behind;
+    const auto streams = stream_names();
+    for (const auto& stream : streams) {
+      const auto current = current_replicas(stream);
+      if (std::find(current.begin(), current.end(), name) == current.end()) behind.push_back(stream);
+    }
+    if (!streams.empty() && behind.empty()) return;
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::string which = streams.empty() ? std::string{"(no stream could be listed)"} : "";
+      for (const auto& stream : behind) which += " " + stream;
+      throw std::runtime_error("nats-server " + name + " did not catch up in " + std::to_string(timeout.count()) +
+                               " s; behind on:" + which);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 void nats_cluster::restart(int i) {
   kill(i);
   start(i);

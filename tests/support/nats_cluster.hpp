@@ -4,6 +4,7 @@
 
 #include "child_process.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -44,6 +45,11 @@ class nats_cluster {
   std::vector<pid_t> pids() const;
   /// The servers holding a current replica of `stream` (its leader included), by name, sorted.
   std::vector<std::string> current_replicas(const std::string& stream) const;
+  /// Waits until server i holds a current replica of every stream (what an operator waits for
+  /// after replacing a server's disk before touching the next server: a quorum of R3 streams
+  /// survives one lost store at a time, not a second one while the first is still catching up).
+  /// Throws naming the streams still behind after `timeout`.
+  void wait_caught_up(int i, std::chrono::seconds timeout) const;
   /// The warnings and errors the servers logged so far, each line prefixed with the server's name:
   /// what a failed test prints to say what JetStream was doing.
   std::vector<std::string> warnings() const;
@@ -56,6 +62,7 @@ class nats_cluster {
     std::unique_ptr<child_process> process;
   };
   void start(int i);
+  std::vector<std::string> stream_names() const;  // of the APP account, asked of any running server
   std::filesystem::path dir_;
   std::vector<server> servers_;
 };

@@ -51,6 +51,7 @@ enum class errc {
   not_terminal,            // purge of an instance that is still running
   fenced,                  // a partition log refused an append: another owner appended since
   unavailable,             // a partition log or assignment table could not be reached in time
+  log_lost_records,        // a partition log ends before records this node applied from it
 };
 
 }  // namespace perdure::storage
@@ -76,6 +77,7 @@ class store_category final : public std::error_category {
       case errc::not_terminal: return "instance not finished";
       case errc::fenced: return "fenced by another owner";
       case errc::unavailable: return "unavailable";
+      case errc::log_lost_records: return "the partition log lost records";
     }
     return "unknown storage error " + std::to_string(code);
   }
