@@ -2,6 +2,7 @@
 //
 //   runtime_bench [--workload w1|w2|w2big|w3|w1s|mem|all] [--partitions P] [--workers N] [--cache C]
 //                 [--sync on|off]
+//   runtime_bench --workload entities   (E1, Ehot, Ecall, Emem; not part of "all")
 //
 // Partitions and workers default to the number of cores: each is a thread, and on a small machine
 // more threads than cores cost more in hand-offs than they add in parallelism (docs/benchmarks.md).
@@ -14,8 +15,17 @@
 // W1s  unloaded latency: 200 W1 orchestrations one after another; p50/p99.
 // MEM  100,000 instances waiting for an event with the instance cache bound low (--cache, default
 //      1,000): the node's RSS while they wait, then every one resumes when its event arrives.
+// E1   entity signals: 200,000 "add" signals from 64 client threads to 1,000 Counter entities;
+//      signals/s from the first send until every counter holds its sum.
+// Ehot one hot entity: 100,000 signals to one Counter (queued operations run in one episode).
+// Ecall call_entity round trip: 200 sequential orchestrations that each call one entity once
+//      (start-to-completion p50/p99, beside W1s), and one orchestration making 2,000 calls in
+//      sequence (mean per call).
+// Emem memory per cached entity: RSS growth over 100,000 entities touched once, with the cache
+//      bound (--cache) raised above that count.
 // Each prints the node's peak RSS (VmHWM) after it.
 #include <perdure/combinators.hpp>
+#include <perdure/entity.hpp>
 #include <perdure/host.hpp>
 #include <perdure/orchestration_context.hpp>
 #include <perdure/task.hpp>
@@ -68,6 +78,26 @@ task<int64_t> sleeper(orchestration_context& ctx, int millis) {
 }
 
 task<int> await_go(orchestration_context& ctx, int x) { co_return x + co_await ctx.wait_for_event<int>("Go"); }
+
+void counter(entity_context& ctx) {
+  if (ctx.operation() == "add") {
+    ctx.set_state(ctx.state<int64_t>(0) + ctx.input<int64_t>());
+  } else if (ctx.operation() == "get") {
+    ctx.return_value(ctx.state<int64_t>(0));
+  } else {
+    throw std::invalid_argument("Counter has no operation '" + ctx.operation() + "'");
+  }
+}
+
+task<int64_t> call_counter_once(orchestration_context& ctx, std::string key) {
+  co_return co_await ctx.call_entity<int64_t>(entity_id{"Counter", key}, "get");
+}
+
+task<int64_t> call_counter_repeatedly(orchestration_context& ctx, int calls) {
+  int64_t last = 0;
+  for (int i = 0; i < calls; ++i) last = co_await ctx.call_entity<int64_t>(entity_id{"Counter", "calls"}, "get");
+  co_return last;
+}
 
 int64_t lateness_since(activity_context&, int64_t due_ns) {
   const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count();
@@ -205,6 +235,77 @@ void waiting_instances(client& c) {
               count / resume_seconds, wrong.load(), current_rss_kb() / 1024.0);
 }
 
+// Waits until every entity in `expected` holds its value; returns false after 600 s.
+bool wait_for_counters(client& c, const std::vector<std::pair<std::string, int64_t>>& expected) {
+  const auto deadline = steady::now() + 600s;
+  for (const auto& [key, value] : expected) {
+    for (;;) {
+      const auto entity = c.get_entity(entity_id{"Counter", key});
+      if (entity && entity->state == std::to_string(value)) break;
+      if (steady::now() > deadline) return false;
+      std::this_thread::sleep_for(2ms);
+    }
+  }
+  return true;
+}
+
+void entity_signals(client& c) {
+  constexpr int entities = 1'000, signals = 200'000;
+  const auto begin = steady::now();
+  parallel_for(signals, 64, [&](int i) { c.signal_entity(entity_id{"Counter", "e1-" + std::to_string(i % entities)}, "add", "1"); });
+  const double sent_seconds = std::chrono::duration<double>(steady::now() - begin).count();
+  std::vector<std::pair<std::string, int64_t>> expected;
+  for (int k = 0; k < entities; ++k) expected.emplace_back("e1-" + std::to_string(k), signals / entities);
+  const bool exact = wait_for_counters(c, expected);
+  const double seconds = std::chrono::duration<double>(steady::now() - begin).count();
+  std::printf("E1  entity signals: %d signals to %d entities in %.2f s = %.0f signals/s (all sent after %.2f s); "
+              "every count exact: %s\n",
+              signals, entities, seconds, signals / seconds, sent_seconds, exact ? "yes" : "NO");
+}
+
+void hot_entity(client& c) {
+  constexpr int signals = 100'000;
+  const auto begin = steady::now();
+  parallel_for(signals, 64, [&](int) { c.signal_entity(entity_id{"Counter", "hot"}, "add", "1"); });
+  const bool exact = wait_for_counters(c, {{"hot", signals}});
+  const double seconds = std::chrono::duration<double>(steady::now() - begin).count();
+  std::printf("Ehot one hot entity: %d signals in %.2f s = %.0f signals/s; count exact: %s\n", signals, seconds,
+              signals / seconds, exact ? "yes" : "NO");
+}
+
+void entity_calls(client& c) {
+  std::vector<double> latencies;
+  for (int i = 0; i < 200; ++i) {
+    const auto started = steady::now();
+    auto id = c.start("CallCounterOnce", "\"call-" + std::to_string(i % 10) + "\"");
+    c.wait_for_completion(id, 60s);
+    latencies.push_back(std::chrono::duration<double, std::milli>(steady::now() - started).count());
+  }
+  constexpr int calls = 2'000;
+  const auto begin = steady::now();
+  auto id = c.start("CallCounterRepeatedly", std::to_string(calls));
+  const auto record = c.wait_for_completion(id, 600s);
+  const double seconds = std::chrono::duration<double>(steady::now() - begin).count();
+  std::printf("Ecall call_entity: 200 orchestrations of one call each, start-to-completion p50 %.2f ms, p99 %.2f ms; "
+              "%d sequential calls from one orchestration in %.2f s = %.2f ms per call (%s)\n",
+              percentile(latencies, 0.5), percentile(latencies, 0.99), calls, seconds, seconds * 1000 / calls,
+              to_string(record.status));
+}
+
+void entity_memory(client& c) {
+  constexpr int entities = 100'000;
+  const long before_kb = current_rss_kb();
+  parallel_for(entities, 64, [&](int i) { c.signal_entity(entity_id{"Counter", "mem-" + std::to_string(i)}, "add", "1"); });
+  std::vector<std::pair<std::string, int64_t>> expected;
+  for (int k = 0; k < entities; k += 1'000) expected.emplace_back("mem-" + std::to_string(k), 1);
+  expected.emplace_back("mem-" + std::to_string(entities - 1), 1);
+  wait_for_counters(c, expected);
+  const long after_kb = current_rss_kb();
+  std::printf("Emem %d entities touched once: RSS %.1f MB -> %.1f MB, %.0f bytes per entity (cache bound %s)\n",
+              entities, before_kb / 1024.0, after_kb / 1024.0, (after_kb - before_kb) * 1024.0 / entities,
+              "raised to 200,000");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -216,13 +317,14 @@ int main(int argc, char** argv) {
   options.activity_workers = cores;
   options.log_level = "warn";
   options.max_cached_instances = 1'000;
-  app.add_option("--workload", workload)->check(CLI::IsMember({"w1", "w2", "w2big", "w3", "w1s", "mem", "all"}));
+  app.add_option("--workload", workload)->check(CLI::IsMember({"w1", "w2", "w2big", "w3", "w1s", "mem", "all", "entities"}));
   app.add_option("--cache", options.max_cached_instances);
   app.add_option("--partitions", options.partitions);
   app.add_option("--workers", options.activity_workers);
   app.add_option("--sync", sync)->check(CLI::IsMember({"on", "off"}));
   CLI11_PARSE(app, argc, argv);
   options.sync = sync == "on";
+  if (workload == "entities") options.max_cached_instances = std::max<size_t>(options.max_cached_instances, 200'000);
 
   const auto dir = std::filesystem::temp_directory_path() / ("perdure-bench-" + std::to_string(std::random_device{}()));
   options.data_dir = dir;
@@ -236,6 +338,9 @@ int main(int argc, char** argv) {
     h.add_orchestration("FanOut", fan_out);
     h.add_orchestration("Sleeper", sleeper);
     h.add_orchestration("AwaitGo", await_go);
+    h.add_orchestration("CallCounterOnce", call_counter_once);
+    h.add_orchestration("CallCounterRepeatedly", call_counter_repeatedly);
+    h.add_entity("Counter", counter);
     h.start(options);
     auto& c = h.client();
     auto run = [&](const char* name, void (*fn)(client&)) {
@@ -250,6 +355,13 @@ int main(int argc, char** argv) {
     run("w2big", w2big);
     run("w3", w3);
     run("mem", waiting_instances);
+    if (workload == "entities") {
+      for (auto fn : {entity_signals, hot_entity, entity_calls, entity_memory}) {
+        fn(c);
+        std::printf("    peak RSS so far: %.1f MB\n", peak_rss_kb() / 1024.0);
+        std::fflush(stdout);
+      }
+    }
     h.stop();
   }
   std::filesystem::remove_all(dir);
