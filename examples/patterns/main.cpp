@@ -1,6 +1,6 @@
 // The classic patterns on an embedded single node, one subcommand each.
 //
-//   patterns [chaining|fan-out|async-http|monitor|human|all] [--data DIR]
+//   patterns [chaining|fan-out|async-http|monitor|human|cart|all] [--data DIR]
 //
 // Each prints what it does, the instance's status and its history.
 #include "examples/common/jsonl_table.hpp"
@@ -107,12 +107,35 @@ void human(perdure::host& host, const std::filesystem::path& data) {
     std::cout << "  " << message.dump() << "\n";
 }
 
+void shopping_cart(perdure::host& host, const std::filesystem::path& data) {
+  std::cout << "== entity: a shopping cart changed by signals, then checked out by an orchestration\n";
+  auto& client = host.client();
+  const perdure::entity_id cart{"Cart", "alice"};
+  client.signal_entity(cart, "add", json(patterns::cart_item{"book", 1, 2'500}).dump());
+  client.signal_entity(cart, "add", json(patterns::cart_item{"pen", 3, 150}).dump());
+  client.signal_entity(cart, "add", json(patterns::cart_item{"pen", 2, 150}).dump());
+  client.signal_entity(cart, "add", json(patterns::cart_item{"mug", 1, 900}).dump());
+  client.signal_entity(cart, "remove", json("mug").dump());
+  // Signals are queued, not awaited: the cart holds them once its partition ran them.
+  wait_until([&] {
+    auto entity = client.get_entity(cart);
+    return entity && json::parse(entity->state).size() == 2 && json::parse(entity->state)[1]["quantity"] == 5;
+  });
+  std::cout << "cart " << cart.instance_id() << ": " << client.get_entity(cart)->state << "\n";
+  show(client, client.start("Checkout", json("alice").dump()));
+  wait_until([&] { return !client.get_entity(cart); });
+  std::cout << "after checkout the cart is gone (cleared); charges (" << (data / "charges.jsonl").string() << "):\n";
+  for (const auto& charge : examples::jsonl_table(data / "charges.jsonl", "charge_id").log())
+    std::cout << "  " << charge.dump() << "\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using demo_fn = void (*)(perdure::host&, const std::filesystem::path&);
   const std::vector<std::pair<std::string, demo_fn>> demos{
-      {"chaining", chaining}, {"fan-out", fan_out}, {"async-http", async_http}, {"monitor", monitor}, {"human", human}};
+      {"chaining", chaining}, {"fan-out", fan_out}, {"async-http", async_http}, {"monitor", monitor}, {"human", human},
+      {"cart", shopping_cart}};
   CLI::App app{"The classic patterns on an embedded single node"};
   std::string which = "all";
   std::vector<std::string> choices{"all"};

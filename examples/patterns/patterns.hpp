@@ -6,8 +6,11 @@
 //                    continuing as new each round so the history stays small
 //   "Approval"       human interaction: wait for an approval event; on timeout escalate to a
 //                    manager and wait again
+//   "Cart" entity    a shopping cart: durable state changed one operation at a time, and
+//   + "Checkout"     an orchestration that reads it with call_entity, charges, and clears it
 #pragma once
 
+#include <perdure/entity.hpp>
 #include <perdure/host.hpp>
 #include <perdure/orchestration_context.hpp>
 #include <perdure/task.hpp>
@@ -17,6 +20,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace patterns {
 
@@ -50,8 +54,28 @@ struct approval_request {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(approval_request, request_id, approver, manager, timeout_ms)
 perdure::task<std::string> approval(perdure::orchestration_context& ctx, approval_request r);
 
-/// Registers the five orchestrations and their activities. The monitored jobs are the table
-/// `dir`/jobs.jsonl; approval requests and escalations go to `dir`/inbox.jsonl.
+struct cart_item {
+  std::string sku;
+  int quantity = 0;
+  int64_t price_cents = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(cart_item, sku, quantity, price_cents)
+
+struct order_summary {
+  std::string cart;
+  int lines = 0;
+  int64_t total_cents = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(order_summary, cart, lines, total_cents)
+
+/// The "Cart" entity: "add" a cart_item (quantities of one sku add up), "remove" a sku, "get" the
+/// items, "clear" (deletes the entity).
+void cart(perdure::entity_context& ctx);
+perdure::task<order_summary> checkout(perdure::orchestration_context& ctx, std::string cart_key);
+
+/// Registers the six orchestrations, the Cart entity and their activities. The monitored jobs are the table
+/// `dir`/jobs.jsonl; approval requests and escalations go to `dir`/inbox.jsonl; charges to
+/// `dir`/charges.jsonl.
 void register_patterns(perdure::host& host, const std::filesystem::path& dir);
 
 }  // namespace patterns

@@ -57,6 +57,14 @@ void register_patterns(perdure::host& host, const std::filesystem::path& dir) {
   host.add_activity("AskForApproval", [deliver](perdure::activity_context& ctx, const nlohmann::json& ask) {
     deliver(ctx, ask);
   });
+
+  host.add_entity("Cart", cart);
+  host.add_orchestration("Checkout", checkout);
+  // Keyed by the idempotency key: a charge re-run after a crash is recorded once.
+  auto charges = std::make_shared<examples::jsonl_table>(dir / "charges.jsonl", "charge_id");
+  host.add_activity("ChargeCard", [charges](perdure::activity_context& ctx, const order_summary& order) {
+    charges->insert({{"charge_id", ctx.idempotency_key()}, {"cart", order.cart}, {"cents", order.total_cents}});
+  });
 }
 
 }  // namespace patterns

@@ -125,3 +125,52 @@ TEST_CASE("patterns: human interaction, answered and escalated") {
   const auto ignored = c.start("Approval", json(patterns::approval_request{"po-3", "dan", "erin", 100}).dump());
   CHECK(node.finish(ignored).output == R"("rejected: nobody answered")");
 }
+
+TEST_CASE("patterns: a shopping cart entity, changed concurrently and checked out once") {
+  patterns_node node;
+  auto& c = node.client();
+  const perdure::entity_id cart{"Cart", "bob"};
+  // 8 clients add 25 pens each at once: operations on one entity run one at a time.
+  std::vector<std::thread> shoppers;
+  for (int t = 0; t < 8; ++t)
+    shoppers.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) c.signal_entity(cart, "add", json(patterns::cart_item{"pen", 1, 150}).dump());
+    });
+  for (auto& s : shoppers) s.join();
+  c.signal_entity(cart, "add", json(patterns::cart_item{"book", 2, 2'500}).dump());
+  c.signal_entity(cart, "add", json(patterns::cart_item{"book", 0, 2'500}).dump());  // refused: the state stays
+  c.signal_entity(cart, "fly", "{}");                                                 // unknown: the same
+  c.signal_entity(cart, "add", json(patterns::cart_item{"mug", 1, 900}).dump());
+  c.signal_entity(cart, "remove", json("mug").dump());
+  std::vector<patterns::cart_item> items;
+  for (int i = 0; i < 1000; ++i) {
+    if (auto entity = c.get_entity(cart)) {
+      items = json::parse(entity->state).get<std::vector<patterns::cart_item>>();
+      if (items.size() == 2 && items[1].quantity == 2) break;  // the book is in, the mug out
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(items.size() == 2);
+  CHECK(items[0].sku == "pen");
+  CHECK(items[0].quantity == 200);
+  CHECK(items[1].sku == "book");
+
+  const auto id = c.start("Checkout", json("bob").dump());
+  const auto order = json::parse(node.finish(id).output).get<patterns::order_summary>();
+  CHECK(order.lines == 2);
+  CHECK(order.total_cents == 200 * 150 + 2 * 2'500);
+  const auto history = c.history(id);
+  CHECK(count_kind(history, "EntityCalled") == 1);
+  CHECK(count_kind(history, "EntitySignaled") == 1);
+  CHECK(scheduled(history) == std::vector<std::string>{"ChargeCard"});
+  for (int i = 0; i < 500 && c.get_entity(cart); ++i) std::this_thread::sleep_for(10ms);
+  CHECK_FALSE(c.get_entity(cart));  // cleared
+  const auto charges = examples::jsonl_table(node.dir.path() / "systems" / "charges.jsonl", "charge_id").log();
+  REQUIRE(charges.size() == 1);
+  CHECK(charges[0]["cents"] == order.total_cents);
+
+  // The cart is gone: a second checkout fails, saying why.
+  const auto again = node.finish(c.start("Checkout", json("bob").dump()));
+  CHECK(again.status == perdure::runtime_status::failed);
+  CHECK(again.failure->message.find("cart 'bob' is empty") != std::string::npos);
+}
