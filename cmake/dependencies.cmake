@@ -17,6 +17,8 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # the HTTP clie
 pkg_check_modules(UUID REQUIRED IMPORTED_TARGET uuid)  # libuuid (util-linux): the version-5 ids of new_uuid()
 # Boost.Beast and Asio (header-only): the management API's server (runtime/http_server.cpp).
 find_package(Boost 1.74 REQUIRED)
+# OpenSSL (libssl-dev): the management API's HTTPS (Asio's ssl), its tokens' digests, the CLI's https://.
+find_package(OpenSSL 3 REQUIRED)
 # NATS JetStream C client: the replicated partition logs of cluster mode (storage/log/).
 # Debian cnats CMake config names a static library the package does not ship: use pkg-config.
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats>=3.4)

@@ -8,6 +8,7 @@ packages=(
   libcaf-dev librocksdb-dev libcapnp-dev capnproto doctest-dev
   nlohmann-json3-dev libcpp-httplib-dev libboost-dev libcli11-dev libspdlog-dev libfmt-dev uuid-dev
   libhowardhinnant-date-dev tzdata
+  libssl-dev openssl  # the management API's HTTPS and tokens, the CLI's https://, scripts/make-test-certs.sh
   nats-server libnats-dev
   curl procps file
   clang libclang-rt-14-dev
