@@ -2,9 +2,13 @@
 
 #include <perdure/errors.hpp>
 
+#include "http_tls.hpp"
+
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -14,6 +18,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 
 namespace perdure::http {
 namespace {
@@ -64,7 +69,8 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
   }
 }
 
-request make_request(bhttp::request<bhttp::string_body>&& message) {
+// The request line and headers; the body is added once it is read.
+request make_head(const bhttp::request_header<>& message) {
   request r;
   r.method = std::string(view(message.method_string()));
   const std::string_view target = view(message.target());
@@ -83,7 +89,6 @@ request make_request(bhttp::request<bhttp::string_body>&& message) {
     }
   }
   for (const auto& field : message) r.headers.emplace_back(view(field.name_string()), view(field.value()));
-  r.body = std::move(message.body());
   return r;
 }
 
@@ -184,8 +189,25 @@ struct server::impl {
   net::steady_timer accept_retry{io};
   std::thread io_thread;
 
+  std::unique_ptr<net::ssl::context> tls_context;  // null: plain HTTP
+
   impl(server_options o, server::deferring_handler h, server::cheap_test c, server::error_writer e)
-      : options(o), handle(std::move(h)), is_cheap(std::move(c)), write_error(std::move(e)) {}
+      : options(std::move(o)), handle(std::move(h)), is_cheap(std::move(c)), write_error(std::move(e)) {
+    if (options.tls) tls_context = make_server_tls_context(options.tls->certificate_chain, options.tls->private_key);
+  }
+
+  // The head gate's refusal, if any; a gate that throws refuses with 500 rather than let the
+  // request through.
+  std::optional<response> refusal_of(const request& head) noexcept {
+    try {
+      return options.refuse_head(head);
+    } catch (const std::exception& e) {
+      spdlog::error("management API: checking {} {} failed: {}", head.method, head.path, e.what());
+    } catch (...) {
+      spdlog::error("management API: checking {} {} failed with an unknown exception", head.method, head.path);
+    }
+    return internal_error();
+  }
 
   // Runs the handler; one that throws anyway answers 500, never kills a worker.
   void run(const request& req, const responder& out) noexcept {
@@ -310,10 +332,27 @@ void responder::on_abandoned(std::function<void()> abandoned) const { state_->ho
 
 namespace {
 
+// The record type that starts every TLS connection (a handshake record): any other first byte is
+// a client speaking something else, usually plain HTTP, to the HTTPS port.
+constexpr unsigned char tls_handshake_record = 0x16;
+// What a TLS connection's first read asks for while it waits for a request.
+constexpr size_t tls_first_read = 4096;
+
+using tls_stream = beast::ssl_stream<tcp::socket>;
+using any_stream = std::variant<tcp::socket, tls_stream>;
+
+any_stream make_stream(tcp::socket socket, net::ssl::context* tls) {
+  if (tls) return any_stream(std::in_place_type<tls_stream>, std::move(socket), *tls);
+  return any_stream(std::in_place_type<tcp::socket>, std::move(socket));
+}
+
 class session : public std::enable_shared_from_this<session> {
  public:
   session(server::impl& server, tcp::socket socket, bool admitted)
-      : server_(server), socket_(std::move(socket)), deadline_(socket_.get_executor()), admitted_(admitted) {}
+      : server_(server),
+        stream_(make_stream(std::move(socket), server.tls_context.get())),
+        deadline_(this->socket().get_executor()),
+        admitted_(admitted) {}
 
   ~session() {
     if (admitted_) server_.admitted.fetch_sub(1);
@@ -322,10 +361,8 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void start() {
-    if (admitted_) return await_request();
-    refuse(503, "Busy",
-           "the node holds its limit of " + std::to_string(server_.options.max_connections) +
-               " connections; retry later");
+    if (tls()) return await_handshake();
+    begin();
   }
 
   void close() {
@@ -334,8 +371,8 @@ class session : public std::enable_shared_from_this<session> {
     const auto keep = std::move(held_while_answering_);  // released when this returns
     deadline_.cancel();
     error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    socket().shutdown(tcp::socket::shutdown_both, ignored);
+    socket().close(ignored);
     if (auto waiting = std::move(pending_)) waiting->abandon();
   }
 
@@ -346,24 +383,21 @@ class session : public std::enable_shared_from_this<session> {
     if (watching_) {  // the only operation on the socket while the answer was awaited
       watching_ = false;
       error_code ignored;
-      socket_.cancel(ignored);
+      socket().cancel(ignored);
     }
-    out_ = {};
-    out_.version(11);
-    out_.result(static_cast<unsigned>(res.status));
-    out_.set(bhttp::field::content_type, res.content_type);
-    for (auto& [name, value] : res.headers) out_.insert(name, value);
-    out_.body() = std::move(res.body);
-    out_.keep_alive(keep_alive);
-    out_.prepare_payload();
+    prepare(std::move(res), keep_alive);
     arm(server_.options.write_timeout);
-    bhttp::async_write(socket_, out_, [self = shared_from_this(), keep_alive, then_linger](error_code ec, size_t) {
-      if (self->closed_) return;
-      if (ec) return self->close();
-      if (then_linger) return self->linger();
-      if (!keep_alive) return self->close();
-      self->await_request();
-    });
+    std::visit(
+        [&](auto& stream) {
+          bhttp::async_write(stream, out_, [self = shared_from_this(), keep_alive, then_linger](error_code ec, size_t) {
+            if (self->closed_) return;
+            if (ec) return self->close();
+            if (then_linger) return self->linger();
+            if (!keep_alive) return self->close();
+            self->await_request();
+          });
+        },
+        stream_);
   }
 
   // While a handler's answer is awaited: a client that closes the connection is noticed at once
@@ -371,16 +405,14 @@ class session : public std::enable_shared_from_this<session> {
   void watch_for_departure() {
     if (closed_ || !pending_ || watching_) return;
     watching_ = true;
-    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+    if (tls()) return watch_tls_for_departure();
+    socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
       if (ec == net::error::operation_aborted || self->closed_ || !self->watching_) return;  // answered
       self->watching_ = false;
       if (ec) return self->close();
       char next = 0;
       error_code peek;
-      self->socket_.non_blocking(true, peek);
-      const size_t seen = self->socket_.receive(net::buffer(&next, 1), tcp::socket::message_peek, peek);
-      error_code ignored;
-      self->socket_.non_blocking(false, ignored);
+      const size_t seen = self->peek(next, peek);
       if (peek == net::error::would_block) return self->watch_for_departure();
       if (peek || seen == 0) return self->close();  // the client left (end of stream or reset)
       // The client already sent its next request (pipelining): it is read after this answer, and
@@ -389,10 +421,79 @@ class session : public std::enable_shared_from_this<session> {
   }
 
  private:
+  bool tls() const { return std::holds_alternative<tls_stream>(stream_); }
+
+  tcp::socket& socket() {
+    return std::visit([](auto& stream) -> tcp::socket& { return beast::get_lowest_layer(stream); }, stream_);
+  }
+
+  // Reads one byte without taking it from the socket; 0 with an error when none is there yet.
+  size_t peek(char& next, error_code& ec) {
+    socket().non_blocking(true, ec);
+    const size_t seen = socket().receive(net::buffer(&next, 1), tcp::socket::message_peek, ec);
+    error_code ignored;
+    socket().non_blocking(false, ignored);
+    return seen;
+  }
+
   void arm(std::chrono::steady_clock::duration timeout) {
     deadline_.expires_after(timeout);
     deadline_.async_wait([self = shared_from_this()](error_code ec) {
       if (!ec) self->close();
+    });
+  }
+
+  // Over the limit of connections, the client is told so (once it got through the handshake).
+  void begin() {
+    if (admitted_) return await_request();
+    refuse(503, "Busy",
+           "the node holds its limit of " + std::to_string(server_.options.max_connections) +
+               " connections; retry later");
+  }
+
+  // TLS: the handshake, within the head's deadline. The first byte tells a TLS client from one
+  // that speaks plain HTTP to this port, which is answered in plain HTTP rather than left with a
+  // failed handshake.
+  void await_handshake() {
+    arm(server_.options.head_timeout);
+    wait_for_first_byte();
+  }
+
+  void wait_for_first_byte() {
+    socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+      if (self->closed_) return;
+      if (ec) return self->close();
+      char first = 0;
+      error_code peek;
+      const size_t seen = self->peek(first, peek);
+      if (peek == net::error::would_block) return self->wait_for_first_byte();
+      if (peek || seen == 0) return self->close();
+      if (static_cast<unsigned char>(first) != tls_handshake_record) return self->refuse_plain_http();
+      self->handshake();
+    });
+  }
+
+  void handshake() {
+    std::get<tls_stream>(stream_).async_handshake(net::ssl::stream_base::server, [self = shared_from_this()](error_code ec) {
+      if (self->closed_) return;
+      if (ec) {
+        spdlog::debug("management API: a TLS handshake failed: {}", ec.message());
+        return self->close();
+      }
+      self->begin();
+    });
+  }
+
+  void refuse_plain_http() {
+    prepare(server_.write_error(400, "HttpsRequired",
+                                "this port of the management API serves HTTPS only: use https:// (with the CA that "
+                                "signed the node's certificate, e.g. perdure --cacert)"),
+            false);
+    arm(server_.options.write_timeout);
+    bhttp::async_write(socket(), out_, [self = shared_from_this()](error_code ec, size_t) {
+      if (self->closed_) return;
+      if (ec) return self->close();
+      self->linger();
     });
   }
 
@@ -402,21 +503,51 @@ class session : public std::enable_shared_from_this<session> {
     parser_->body_limit(server_.options.body_limit);
     if (buffer_.size() > 0) return read_head();  // the next request arrived with the last one
     arm(server_.options.idle_timeout);
+    if (tls()) return await_tls_request();
     // Waiting without a read buffer: an idle connection costs a socket and a timer.
-    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+    socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
       if (self->closed_) return;
       if (ec) return self->close();
       self->read_head();
     });
   }
 
+  // The next request's bytes may already wait inside the TLS layer, decrypted with the last
+  // request's record or still encrypted in its buffer, where a wait on the socket would not see
+  // them: so the first bytes are read (a TLS connection keeps its buffers anyway).
+  void await_tls_request() {
+    std::get<tls_stream>(stream_).async_read_some(
+        buffer_.prepare(tls_first_read), [self = shared_from_this()](error_code ec, size_t bytes) {
+          self->buffer_.commit(bytes);
+          if (self->closed_) return;
+          if (ec) return self->close();
+          self->read_head();
+        });
+  }
+
+  // TLS: a read, since a wait on the socket would take the client's close_notify for data. Bytes
+  // that arrive are the next request's (pipelining), kept for after this answer.
+  void watch_tls_for_departure() {
+    std::get<tls_stream>(stream_).async_read_some(
+        buffer_.prepare(tls_first_read), [self = shared_from_this()](error_code ec, size_t bytes) {
+          self->buffer_.commit(bytes);
+          if (ec == net::error::operation_aborted || self->closed_ || !self->watching_) return;  // answered
+          self->watching_ = false;
+          if (ec) return self->close();  // the client left
+        });
+  }
+
   void read_head() {
     arm(server_.options.head_timeout);
-    bhttp::async_read_header(socket_, buffer_, *parser_, [self = shared_from_this()](error_code ec, size_t) {
-      if (self->closed_) return;
-      if (ec) return self->fail(ec);
-      self->on_head();
-    });
+    std::visit(
+        [&](auto& stream) {
+          bhttp::async_read_header(stream, buffer_, *parser_, [self = shared_from_this()](error_code ec, size_t) {
+            if (self->closed_) return;
+            if (ec) return self->fail(ec);
+            self->on_head();
+          });
+        },
+        stream_);
   }
 
   void on_head() {
@@ -428,25 +559,36 @@ class session : public std::enable_shared_from_this<session> {
         (message.count(bhttp::field::transfer_encoding) == 1 && !parser_->chunked()) ||
         (parser_->chunked() && !beast::iequals(message[bhttp::field::transfer_encoding], "chunked")))
       return refuse(400, "BadRequest", "the only transfer encoding served is 'chunked'");
+    head_ = make_head(message);
+    if (server_.options.refuse_head)
+      if (auto refusal = server_.refusal_of(*head_)) return refuse(std::move(*refusal));
     if (beast::iequals(message[bhttp::field::expect], "100-continue")) {
       static const std::string go_on = "HTTP/1.1 100 Continue\r\n\r\n";
       arm(server_.options.write_timeout);
-      return net::async_write(socket_, net::buffer(go_on), [self = shared_from_this()](error_code ec, size_t) {
-        if (self->closed_) return;
-        if (ec) return self->close();
-        self->read_body();
-      });
+      return std::visit(
+          [&](auto& stream) {
+            net::async_write(stream, net::buffer(go_on), [self = shared_from_this()](error_code ec, size_t) {
+              if (self->closed_) return;
+              if (ec) return self->close();
+              self->read_body();
+            });
+          },
+          stream_);
     }
     read_body();
   }
 
   void read_body() {
     arm(server_.options.body_timeout);
-    bhttp::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](error_code ec, size_t) {
-      if (self->closed_) return;
-      if (ec) return self->fail(ec);
-      self->dispatch();
-    });
+    std::visit(
+        [&](auto& stream) {
+          bhttp::async_read(stream, buffer_, *parser_, [self = shared_from_this()](error_code ec, size_t) {
+            if (self->closed_) return;
+            if (ec) return self->fail(ec);
+            self->dispatch();
+          });
+        },
+        stream_);
   }
 
   void fail(error_code ec) {
@@ -466,14 +608,16 @@ class session : public std::enable_shared_from_this<session> {
   void dispatch() {
     deadline_.cancel();  // the handler's own calls have timeouts, a later answer its own
     const bool keep_alive = parser_->get().keep_alive();
-    auto req = std::make_shared<request>(make_request(parser_->release()));
+    auto req = std::make_shared<request>(std::move(*head_));
+    head_.reset();
+    req->body = std::move(parser_->release().body());
     const bool cheap = server_.is_cheap(*req);
     pending_ = std::make_shared<responder::state>(server_, weak_from_this(), keep_alive);
     // No read or write is under way until the answer: this is what keeps the connection open.
     held_while_answering_ = shared_from_this();
     std::function<void()> task = [self = shared_from_this(), req, answer = pending_] {
       self->server_.run(*req, responder{answer});
-      if (!answer->is_answered()) net::post(self->socket_.get_executor(), [self] { self->watch_for_departure(); });
+      if (!answer->is_answered()) net::post(self->socket().get_executor(), [self] { self->watch_for_departure(); });
     };
     if ((cheap ? server_.cheap_workers : server_.workers).try_post(task)) return;
     respond(server_.busy(), keep_alive);
@@ -483,13 +627,27 @@ class session : public std::enable_shared_from_this<session> {
   void refuse(int status, const std::string& code, const std::string& message) {
     response res = server_.write_error(status, code, message);
     if (status == 503) res.headers.emplace_back("Retry-After", std::to_string(server_.options.retry_after.count()));
-    respond(std::move(res), false, true);
+    refuse(std::move(res));
   }
 
-  // Sends FIN, then reads and discards what the client still sends, for a bounded time.
+  void refuse(response res) { respond(std::move(res), false, true); }
+
+  void prepare(response res, bool keep_alive) {
+    out_ = {};
+    out_.version(11);
+    out_.result(static_cast<unsigned>(res.status));
+    out_.set(bhttp::field::content_type, res.content_type);
+    for (auto& [name, value] : res.headers) out_.insert(name, value);
+    out_.body() = std::move(res.body);
+    out_.keep_alive(keep_alive);
+    out_.prepare_payload();
+  }
+
+  // Sends FIN, then reads and discards what the client still sends, for a bounded time. On TLS
+  // too the bytes are discarded as they come, undecrypted: only the client's answer matters.
   void linger() {
     error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
     buffer_.clear();
     discard_.resize(16 * 1024);
     arm(linger_time);
@@ -497,7 +655,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void discard() {
-    socket_.async_read_some(net::buffer(discard_), [self = shared_from_this()](error_code ec, size_t) {
+    socket().async_read_some(net::buffer(discard_), [self = shared_from_this()](error_code ec, size_t) {
       if (self->closed_) return;
       if (ec) return self->close();
       self->discard();
@@ -505,12 +663,13 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   server::impl& server_;
-  tcp::socket socket_;
+  any_stream stream_;
   net::steady_timer deadline_;
   bool admitted_;
   bool closed_ = false;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<request> head_;  // the request being read, from its head on
   std::shared_ptr<responder::state> pending_;  // the answer awaited, from dispatch to respond
   std::shared_ptr<session> held_while_answering_;
   bool watching_ = false;

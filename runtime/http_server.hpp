@@ -10,9 +10,11 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -65,6 +67,12 @@ class responder {
   std::shared_ptr<state> state_;
 };
 
+/// PEM files of a server certificate (its chain, leaf first) and its unencrypted private key.
+struct tls_files {
+  std::filesystem::path certificate_chain;
+  std::filesystem::path private_key;
+};
+
 struct server_options {
   size_t body_limit = 8u << 20;  // enforced while reading, for every transfer encoding
   size_t header_limit = 16u << 10;
@@ -76,6 +84,13 @@ struct server_options {
   size_t workers = 32;              // threads running handlers
   size_t queue_limit = 4096;        // requests waiting for a worker; past it, 503 with Retry-After
   std::chrono::seconds retry_after{1};
+  /// HTTPS: a connection starts with a TLS handshake, which must end within head_timeout; a client
+  /// that sends plain HTTP instead gets a plain-HTTP 400 and the connection closes. The limits and
+  /// deadlines above apply to TLS connections as they are. nullopt: plain HTTP.
+  std::optional<tls_files> tls;
+  /// Decides from a request's head alone, before its body is read, whether the request is refused
+  /// (e.g. it lacks credentials): the refusal is sent and the connection closes. Empty: none is.
+  std::function<std::optional<response>(const request& head)> refuse_head;
 };
 
 class server {
@@ -92,6 +107,7 @@ class server {
   /// code and a message, as a response with the same JSON error shape the handler uses.
   using error_writer = std::function<response(int status, const std::string& code, const std::string& message)>;
 
+  /// Throws perdure::invalid_argument_error when options.tls names files that cannot be loaded.
   server(server_options options, handler handle, cheap_test is_cheap, error_writer write_error);
   server(server_options options, deferring_handler handle, cheap_test is_cheap, error_writer write_error);
   ~server();
