@@ -13,6 +13,7 @@
 #include "storage/log/jetstream_coordinator_lease.hpp"
 #include "storage/log/jetstream_log.hpp"
 #include "cluster_client.hpp"
+#include "exposure_check.hpp"
 #include "http_api.hpp"
 #include "http_metrics.hpp"
 #include "local_client.hpp"
@@ -39,6 +40,7 @@ struct host::node {
   actors::activity_pool pool;
   std::shared_ptr<actors::partition_directory> directory = std::make_shared<actors::partition_directory>();
   std::unique_ptr<perdure::client> client;
+  std::optional<api_tokens> tokens;  // read at start, then handed to the management API
   std::unique_ptr<http_api> http;
   int http_port = -1;
   // Cluster mode only.
@@ -276,6 +278,8 @@ void start_services(host::node& n, const registry& functions) {
   }
   start_queue_triggers(n, functions);
   if (options.http_port >= 0) {
+    std::optional<http::tls_files> tls;
+    if (!options.api_tls_cert.empty()) tls = http::tls_files{options.api_tls_cert, options.api_tls_key};
     n.http = std::make_unique<http_api>(
         *n.client, n.metrics,
         http_api_options{options.max_payload_bytes * 2 + 4096,
@@ -285,9 +289,10 @@ void start_services(host::node& n, const registry& functions) {
                          },
                          n.node_actor ? &n.cluster_metrics : nullptr, n.member_ids, n.view,
                          !options.nats.empty(), options.http_max_waiters, options.http_max_connections,
-                         [&n] { return queue_trigger_metrics(n.triggers); }});
+                         [&n] { return queue_trigger_metrics(n.triggers); }, std::move(n.tokens), tls});
     n.http_port = n.http->start(options.http_address, options.http_port);
-    spdlog::info("management API on http://{}:{}", options.http_address, n.http_port);
+    spdlog::info("management API on {}://{}:{}{}", tls ? "https" : "http", options.http_address, n.http_port,
+                 options.api_token_file.empty() ? "" : ", bearer tokens from " + options.api_token_file.string());
   }
 }
 
@@ -305,7 +310,10 @@ bool host::running() const noexcept { return node_ != nullptr; }
 void host::start(const node_options& options) {
   if (node_) throw error("the node is already running");
   spdlog::set_level(spdlog::level::from_str(options.log_level));
+  refuse_exposed_ports(options);
   auto n = std::make_unique<node>();
+  // Read before anything starts, so that a mistake in the file stops the node at once.
+  if (!options.api_token_file.empty()) n->tokens = api_tokens::load(options.api_token_file);
   n->options = options;
   n->options.queue_triggers.insert(n->options.queue_triggers.end(), queue_triggers_.begin(), queue_triggers_.end());
   try {

@@ -1,5 +1,6 @@
 #include "http_api.hpp"
 
+#include "http_access.hpp"
 #include "http_entities.hpp"
 #include "http_errors.hpp"
 #include "http_json.hpp"
@@ -186,7 +187,7 @@ struct http_api::impl {
   // The check-status response of Durable Functions: where to manage the new instance. Built from
   // the node's own address, never from the request's Host header (which the client controls).
   json management_urls(const std::string& id) const {
-    const std::string instance = "http://" + authority + "/api/instances/" + percent_encode(id);
+    const std::string instance = std::string(options.tls ? "https://" : "http://") + authority + "/api/instances/" + percent_encode(id);
     return json{{"id", id},
                 {"statusQueryGetUri", instance},
                 {"sendEventPostUri", instance + "/raiseEvent/{eventName}"},
@@ -442,7 +443,10 @@ int http_api::start(const std::string& address, int port) {
   http::server_options o;
   o.body_limit = impl_->options.max_body_bytes;
   o.max_connections = impl_->options.max_connections;
+  o.tls = impl_->options.tls;
   auto& api = *impl_;
+  if (api.options.tokens)
+    o.refuse_head = [&api](const request& head) { return refuse_access(head, *api.options.tokens); };
   auto server = std::make_unique<http::server>(
       o, [&api](const request& req, http::responder out) { api.handle(req, out); }, is_health,
       [](int status, const std::string& code, const std::string& message) {

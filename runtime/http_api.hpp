@@ -7,6 +7,9 @@
 // a 5xx, logged; an unreachable owner node with a 503 and Retry-After.
 #pragma once
 
+#include "api_tokens.hpp"
+#include "http_server.hpp"
+
 #include "actors/cluster_metrics.hpp"
 #include "actors/metrics.hpp"
 
@@ -14,6 +17,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +44,11 @@ struct http_api_options {
   size_t max_connections = 10'000;
   /// More /metrics lines from the node's other services (the queue triggers); may be empty.
   std::function<std::string()> more_metrics;
+  /// Bearer tokens every request but health and /ui must present (runtime/http_access.hpp); none:
+  /// the API is open to whoever reaches it.
+  std::optional<api_tokens> tokens;
+  /// HTTPS with this certificate and key; none: plain HTTP.
+  std::optional<http::tls_files> tls;
 };
 
 class http_api {
@@ -50,7 +59,7 @@ class http_api {
   http_api& operator=(const http_api&) = delete;
 
   /// Binds and starts serving; returns the bound port (useful with port 0). Throws perdure::error
-  /// when the address cannot be bound.
+  /// when the address cannot be bound, invalid_argument_error when the TLS files cannot be loaded.
   int start(const std::string& address, int port);
   /// Stops serving and joins the server threads; idempotent.
   void stop();

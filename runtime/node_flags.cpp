@@ -90,6 +90,20 @@ node_flags::node_flags(node_options defaults)
                   "past it a new connection gets 503")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
+  auto* security = "Security (docs/security.md)";
+  app_.add_option("--api-token-file", options_.api_token_file,
+                  "Bearer tokens of the management API, one 'read TOKEN' or 'admin TOKEN' per line: every request "
+                  "but health and /ui then needs one, and changes need an admin token")
+      ->group(security);
+  app_.add_option("--api-tls-cert", options_.api_tls_cert,
+                  "The management API's certificate chain (PEM, leaf first): it serves HTTPS only")
+      ->group(security);
+  app_.add_option("--api-tls-key", options_.api_tls_key, "The private key of --api-tls-cert (PEM, unencrypted)")
+      ->group(security);
+  app_.add_flag("--insecure", options_.insecure,
+                "Start even though the management API or the cluster port is bound to an address other than "
+                "loopback without TLS and tokens (a network you trust entirely)")
+      ->group(security);
   auto* cluster = "Cluster (all nodes of a hub get the same --members and --partitions)";
   app_.add_option("--node-id", options_.node_id, "This node's id in --members")->group(cluster);
   app_.add_option("--members", options_.members,
@@ -158,6 +172,8 @@ std::optional<int> node_flags::parse(int argc, const char* const* argv, std::ost
 std::optional<std::string> node_flags::check_and_convert() {
   if (!options_.nats.empty() && options_.members.empty())
     return "--nats needs --members and --node-id (a replicated hub is a cluster)";
+  if (options_.api_tls_cert.empty() != options_.api_tls_key.empty())
+    return "--api-tls-cert and --api-tls-key go together: the certificate and its private key";
   if (!options_.members.empty() && options_.node_id.empty())
     return "--members needs --node-id (this node's id in the list)";
   try {

@@ -46,6 +46,15 @@ struct node_options {
   // Connections the management API holds at once (idle keep-alive ones included); past it, a new
   // connection is answered 503 and closed. Each costs a socket (mind `ulimit -n`) and a timer.
   size_t http_max_connections = 10'000;
+  // Access to the management API (docs/security.md). With a token file, every request but health
+  // and the web view's static files needs `Authorization: Bearer <token>`, and a request that
+  // changes something needs an admin token. With a certificate and key (PEM), the API serves HTTPS
+  // only. A node whose API or cluster port is bound to an address other than loopback refuses to
+  // start without both (and, for the cluster port, at all) unless `insecure` is set.
+  std::filesystem::path api_token_file;  // lines of `read TOKEN` or `admin TOKEN`; empty: no tokens
+  std::filesystem::path api_tls_cert;    // the certificate chain, leaf first; empty: plain HTTP
+  std::filesystem::path api_tls_key;     // its private key, unencrypted
+  bool insecure = false;                 // allow exposed ports without TLS and tokens
 
   // Cluster. With no members the node is a hub of its own (single-node mode). Otherwise every
   // node of the hub is started with the same `members` and `partitions`. Without `nats`, partition
