@@ -94,13 +94,13 @@ bool is_terminal_status(const std::string& s) { return s == "Completed" || s == 
 
 // GET /api/cluster; nullopt (after saying so) when the node is a hub of its own.
 std::optional<json> cluster_view(const global_options& g) {
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   json view = node.get("/api/cluster").body;
   if (view.value("status", "") != "SingleNode") return view;
   if (g.output == output_format::json) {
     print_json(view);
   } else {
-    std::cout << "the node at " << g.endpoint << " is a hub of its own (started without --members): no cluster\n";
+    std::cout << "the node at " << g.node.endpoint << " is a hub of its own (started without --members): no cluster\n";
   }
   return std::nullopt;
 }
@@ -116,7 +116,7 @@ exit_code start(const global_options& g, const std::string& name, const json_inp
   std::string target = "/api/orchestrations/" + percent_encode(name);
   if (!id.empty()) target += "?instanceId=" + checked_id(id);
   const std::string body = read_json(input, "--input");
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   const reply r = node.post(target, body);
   if (g.output == output_format::json) {
     print_json(r.body);
@@ -129,7 +129,7 @@ exit_code start(const global_options& g, const std::string& name, const json_inp
 exit_code status(const global_options& g, const std::string& id, bool history, bool show_input) {
   const std::string target = "/api/instances/" + checked_id(id) + "?showHistory=" + (history ? "true" : "false") +
                              "&showInput=" + (show_input ? "true" : "false");
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   const reply r = node.get(target);
   if (g.output == output_format::json) {
     print_json(r.body);
@@ -148,7 +148,7 @@ exit_code list(const global_options& g, const filter_options& filters, size_t to
   if (top < 1 || top > 1000) throw failure(exit_code::usage, "--top must be from 1 to 1000");
   const std::string base = "/api/instances" + filter_query(filters, {"top=" + std::to_string(top),
                                                   std::string("showInput=") + (show_input ? "true" : "false")});
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   json instances = json::array();
   std::string next = token;
   do {
@@ -166,7 +166,7 @@ exit_code list(const global_options& g, const filter_options& filters, size_t to
 }
 
 exit_code history(const global_options& g, const std::string& id, bool episodes) {
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   const reply r = node.get("/api/instances/" + checked_id(id) + "/history");
   if (g.output == output_format::json) {
     print_json(r.body);
@@ -180,7 +180,7 @@ exit_code raise(const global_options& g, const std::string& id, const std::strin
   if (auto problem = event_name_problem(event)) throw failure(exit_code::usage, *problem);
   const std::string target = "/api/instances/" + checked_id(id) + "/raiseEvent/" + percent_encode(event);
   const std::string body = read_json(data, "--data");
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   node.post(target, body);
   if (g.output == output_format::json) {
     print_json(json{{"instanceId", id}, {"event", event}, {"accepted", true}});
@@ -192,7 +192,7 @@ exit_code raise(const global_options& g, const std::string& id, const std::strin
 
 exit_code command(const global_options& g, const std::string& verb, const std::string& id, const std::string& reason) {
   const std::string target = "/api/instances/" + checked_id(id) + "/" + verb + "?reason=" + percent_encode(reason);
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   node.post(target, "");
   if (g.output == output_format::json) {
     print_json(json{{"instanceId", id}, {"command", verb}, {"accepted", true}});
@@ -206,7 +206,7 @@ exit_code purge(const global_options& g, const std::string& id, const filter_opt
   if (id.empty() == !filters.any())
     throw failure(exit_code::usage, "purge takes an instance id or filters (--status, --name, --from, --to, --prefix)");
   const std::string target = id.empty() ? "/api/instances" + filter_query(filters) : "/api/instances/" + checked_id(id);
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   const reply r = node.del(target);
   if (g.output == output_format::json) {
     print_json(r.body);
@@ -229,7 +229,7 @@ exit_code wait(const global_options& g, const std::string& id, double timeout_se
   const auto wait_limit = std::chrono::duration_cast<milliseconds>(std::chrono::duration<double>(timeout_seconds));
   const milliseconds longest_poll = std::min<milliseconds>(wait_limit, max_request_wait);
   // A long-poll's answer comes after its wait; a node that answers nothing is given up soon after.
-  node_client node(g.endpoint, longest_poll.count() > 0 ? longest_poll + std::min<milliseconds>(g.timeout, std::chrono::seconds(5))
+  node_client node(g.node, longest_poll.count() > 0 ? longest_poll + std::min<milliseconds>(g.timeout, std::chrono::seconds(5))
                                                         : g.timeout);
   const auto deadline = steady::now() + wait_limit;
   const auto interval = std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(interval_seconds));

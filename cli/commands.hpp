@@ -3,6 +3,7 @@
 #pragma once
 
 #include "exit_codes.hpp"
+#include "node_client.hpp"
 
 #include <chrono>
 #include <optional>
@@ -14,7 +15,7 @@ namespace perdure::cli {
 enum class output_format { table, json };
 
 struct global_options {
-  std::string endpoint;
+  node_address node;
   output_format output = output_format::table;
   std::chrono::milliseconds timeout{30'000};  // for one call; `wait` bounds its polls by its own --timeout
 };

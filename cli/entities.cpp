@@ -37,7 +37,7 @@ exit_code signal(const global_options& g, const entity_options& o) {
   if (auto problem = operation_name_problem(o.operation)) throw failure(exit_code::usage, *problem);
   if (!o.input.empty() && !json::accept(o.input))
     throw failure(exit_code::usage, "the input is not valid JSON: '" + o.input + "' (a JSON string needs quotes: '\"text\"')");
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   node.post(target + "/signals/" + percent_encode(o.operation), o.input);
   if (g.output == output_format::table)
     std::cout << "signalled " << o.operation << " to entity " << o.name << " " << o.key << '\n';
@@ -45,7 +45,7 @@ exit_code signal(const global_options& g, const entity_options& o) {
 }
 
 exit_code get(const global_options& g, const entity_options& o) {
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   const reply r = node.get(entity_target(o));
   if (g.output == output_format::json) {
     print_json(r.body);
@@ -61,7 +61,7 @@ exit_code list(const global_options& g, const entity_options& o) {
   std::string base = "/api/entities?pageSize=" + std::to_string(o.page_size);
   if (!o.name.empty()) base += "&name=" + percent_encode(o.name);
   if (!o.key_prefix.empty()) base += "&keyPrefix=" + percent_encode(o.key_prefix);
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   json entities = json::array();
   std::string next;
   do {
@@ -80,7 +80,7 @@ exit_code list(const global_options& g, const entity_options& o) {
 }
 
 exit_code remove(const global_options& g, const entity_options& o) {
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   node.del(entity_target(o));
   if (g.output == output_format::table)
     std::cout << "delete queued for entity " << o.name << " " << o.key << " (after the operations sent to it before)\n";

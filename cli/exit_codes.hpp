@@ -15,6 +15,7 @@ enum class exit_code : int {
   timeout = 5,      // `wait --timeout` elapsed, or the node timed out (504)
   conflict = 6,     // the instance already exists, or still runs (409)
   finished = 7,     // terminate, raise, suspend or resume of an instance that has already ended: nothing done (410)
+  denied = 8,       // the node wants a token (401), or one with the admin role for a change (403): nothing done
 };
 
 /// Ends the command with a message for stderr and an exit code.

@@ -14,9 +14,9 @@ namespace {
 
 using namespace perdure::cli;
 
-std::string default_endpoint() {
-  const char* env = std::getenv("PERDURE_ENDPOINT");
-  return env && *env ? env : "http://127.0.0.1:8080";
+std::string environment(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : fallback;
 }
 
 void add_filters(CLI::App& cmd, filter_options& f) {
@@ -38,8 +38,14 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   global_options g;
-  g.endpoint = default_endpoint();
-  app.add_option("--endpoint", g.endpoint, "Node management API (default: $PERDURE_ENDPOINT or http://127.0.0.1:8080)");
+  g.node.endpoint = environment("PERDURE_ENDPOINT", "http://127.0.0.1:8080");
+  app.add_option("--endpoint", g.node.endpoint,
+                 "Node management API, http:// or https:// (default: $PERDURE_ENDPOINT or http://127.0.0.1:8080)");
+  g.node.token = environment("PERDURE_TOKEN", "");
+  app.add_option("--token", g.node.token,
+                 "Bearer token of a node started with --api-token-file (default: $PERDURE_TOKEN, which keeps it out "
+                 "of the process list)");
+  app.add_option("--cacert", g.node.ca_file, "PEM file of the CA(s) that signed an https:// node's certificate");
   double call_timeout = 30;
   app.add_option("--timeout", call_timeout, "Seconds to wait for the node's answer to a call (exit 5 when none comes)")
       ->capture_default_str()
@@ -51,7 +57,8 @@ int run(int argc, char** argv) {
   app.footer(
       "Exit codes: 0 ok, 1 failed (node error; wait: instance Failed/Terminated), 2 usage or invalid input,\n"
       "3 not found, 4 node unreachable, 5 timeout, 6 conflict (already exists / still running),\n"
-      "7 the instance has already ended (terminate, raise, suspend, resume did nothing).");
+      "7 the instance has already ended (terminate, raise, suspend, resume did nothing),\n"
+      "8 denied: the node wants a token (--token, PERDURE_TOKEN), or an admin token for a change.");
 
   std::function<exit_code()> action;
   std::string id, name, event, reason, token;

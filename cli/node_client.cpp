@@ -1,20 +1,25 @@
 #include "node_client.hpp"
 
 #include <algorithm>
+#include <fstream>
 
 namespace perdure::cli {
 namespace {
 
+bool is_https(const std::string& endpoint) { return endpoint.starts_with("https://"); }
+
 std::string checked_endpoint(const std::string& endpoint) {
-  if (endpoint.rfind("http://", 0) != 0 || endpoint.size() == 7)
-    throw failure(exit_code::usage, "the endpoint must look like http://HOST:PORT, not '" + endpoint + "'");
+  const size_t scheme = is_https(endpoint) ? 8 : endpoint.starts_with("http://") ? 7 : 0;
+  if (scheme == 0 || endpoint.size() == scheme)
+    throw failure(exit_code::usage,
+                  "the endpoint must look like http://HOST:PORT or https://HOST:PORT, not '" + endpoint + "'");
   std::string trimmed = endpoint;
-  while (trimmed.size() > 7 && trimmed.back() == '/') trimmed.pop_back();
-  if (trimmed.find('/', 7) != std::string::npos)
+  while (trimmed.size() > scheme && trimmed.back() == '/') trimmed.pop_back();
+  if (trimmed.find('/', scheme) != std::string::npos)
     throw failure(exit_code::usage, "the endpoint must not have a path: '" + endpoint + "'");
   // cpp-httplib would take any digits as the port and fail later as if the node were down.
   const auto colon = trimmed.rfind(':');
-  if (colon > 6 && trimmed[colon - 1] != ']') {  // not the scheme's colon, not inside an IPv6 address
+  if (colon >= scheme && trimmed[colon - 1] != ']') {  // not the scheme's colon, not inside an IPv6 address
     const std::string port = trimmed.substr(colon + 1);
     const bool digits = !port.empty() && port.size() <= 5 &&
                         std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -28,6 +33,8 @@ exit_code code_for(int status) {
   switch (status) {
     case 400:
     case 413: return exit_code::usage;
+    case 401:
+    case 403: return exit_code::denied;
     case 404: return exit_code::not_found;
     case 409: return exit_code::conflict;
     case 410: return exit_code::finished;
@@ -39,9 +46,18 @@ exit_code code_for(int status) {
 
 }  // namespace
 
-node_client::node_client(const std::string& endpoint, std::chrono::milliseconds timeout)
-    : endpoint_(checked_endpoint(endpoint)), timeout_(timeout), http_(endpoint_) {
-  if (!http_.is_valid()) throw failure(exit_code::usage, "cannot use the endpoint '" + endpoint + "'");
+node_client::node_client(const node_address& node, std::chrono::milliseconds timeout)
+    : endpoint_(checked_endpoint(node.endpoint)), with_token_(!node.token.empty()), timeout_(timeout), http_(endpoint_) {
+  if (!http_.is_valid()) throw failure(exit_code::usage, "cannot use the endpoint '" + node.endpoint + "'");
+  if (!node.ca_file.empty()) {
+    if (!is_https(endpoint_))
+      throw failure(exit_code::usage, "--cacert is for an https:// endpoint, not '" + endpoint_ + "'");
+    if (!std::ifstream(node.ca_file))
+      throw failure(exit_code::usage, "cannot read the CA certificates file '" + node.ca_file + "' (--cacert)");
+    http_.set_ca_cert_path(node.ca_file);
+  }
+  if (is_https(endpoint_)) http_.enable_server_certificate_verification(true);
+  if (with_token_) http_.set_bearer_token_auth(node.token);
   http_.set_connection_timeout(std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(5)));
   http_.set_read_timeout(timeout);
   http_.set_write_timeout(timeout);
@@ -63,6 +79,16 @@ reply node_client::check(const httplib::Result& result, const std::string& metho
   if (result.error() == httplib::Error::Read || result.error() == httplib::Error::Write)
     throw failure(exit_code::timeout, method + " " + endpoint_ + target + " got no answer within " +
                                           std::to_string(timeout_.count()) + " ms (--timeout)");
+  if (result.error() == httplib::Error::SSLServerVerification)
+    throw failure(exit_code::unreachable,
+                  "the node at " + endpoint_ +
+                      " presented a certificate that is not trusted or not issued for that host name: pass --cacert "
+                      "with the CA that signed it, and use the host name or address the certificate names");
+  if (result.error() == httplib::Error::SSLConnection)
+    throw failure(exit_code::unreachable, "no TLS connection with " + endpoint_ +
+                                              ": is the node serving HTTPS (--api-tls-cert)? Use http:// if not");
+  if (result.error() == httplib::Error::SSLLoadingCerts)
+    throw failure(exit_code::usage, "cannot load the CA certificates of --cacert (PEM expected)");
   if (!result)
     throw failure(exit_code::unreachable, "cannot reach a Perdure node at " + endpoint_ + ": " +
                                               httplib::to_string(result.error()) +
@@ -77,6 +103,12 @@ reply node_client::check(const httplib::Result& result, const std::string& metho
                                                 std::to_string(r.status) + " with a body that is not JSON: is " +
                                                 endpoint_ + " a Perdure node?");
   }
+  if (r.status == 401)
+    throw failure(exit_code::denied,
+                  with_token_ ? "the node at " + endpoint_ + " refused the token: it is none of the node's API tokens "
+                                                             "(--api-token-file); check --token or PERDURE_TOKEN (HTTP 401)"
+                              : "the node at " + endpoint_ +
+                                    " needs a token: pass --token or set PERDURE_TOKEN (HTTP 401)");
   if (r.status >= 400) {
     std::string message = "HTTP " + std::to_string(r.status);
     if (r.body.is_object() && r.body.contains("message") && r.body["message"].is_string())

@@ -173,7 +173,7 @@ exit_code create(const global_options& g, const schedule_options& o) {
   json spec{{"id", o.id}};
   apply(o.spec, spec);
   spec["paused"] = o.spec.paused;
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   const reply r = node.post("/api/schedules", spec.dump());
   if (g.output == output_format::json) {
     print_json(r.body);
@@ -184,7 +184,7 @@ exit_code create(const global_options& g, const schedule_options& o) {
 }
 
 exit_code list(const global_options& g) {
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   const reply r = node.get("/api/schedules");
   if (g.output == output_format::json) {
     print_json(r.body);
@@ -195,7 +195,7 @@ exit_code list(const global_options& g) {
 }
 
 exit_code describe(const global_options& g, const schedule_options& o) {
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   const reply r = node.get(schedule_target(o.id) + "?next=" + std::to_string(o.next));
   if (g.output == output_format::json) {
     print_json(r.body);
@@ -206,7 +206,7 @@ exit_code describe(const global_options& g, const schedule_options& o) {
 }
 
 exit_code command(const global_options& g, const std::string& verb, const std::string& id) {
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   node.post(schedule_target(id) + "/" + verb, "");
   if (g.output == output_format::table) std::cout << verb << ": sent to schedule " << id << '\n';
   return exit_code::ok;
@@ -214,7 +214,7 @@ exit_code command(const global_options& g, const std::string& verb, const std::s
 
 // The spec it runs with, the options given applied, sent back whole.
 exit_code update(const global_options& g, const schedule_options& o) {
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   const json current = node.get(schedule_target(o.id) + "?next=0").body;
   json spec;
   for (const char* key : {"id", "cron", "timeZone", "intervalSeconds", "orchestration", "input", "overlap",
@@ -228,7 +228,7 @@ exit_code update(const global_options& g, const schedule_options& o) {
 }
 
 exit_code remove(const global_options& g, const std::string& id) {
-  node_client node(g.endpoint, g.timeout);
+  node_client node(g.node, g.timeout);
   node.del(schedule_target(id));
   if (g.output == output_format::table) std::cout << "deleted schedule " << id << '\n';
   return exit_code::ok;
