@@ -1,5 +1,6 @@
 #include "node_process.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cerrno>
 #include <csignal>
@@ -72,10 +73,12 @@ pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& o
   return pid;
 }
 
-test_node::test_node(size_t max_waiters) {
+test_node::test_node(size_t max_waiters, std::vector<std::string> flags) {
   const auto out = dir_.path() / "node.out";
   std::vector<std::string> argv{PERDURE_TEST_NODE_PATH, (dir_.path() / "data").string()};
-  if (max_waiters > 0) argv.push_back(std::to_string(max_waiters));
+  if (max_waiters > 0) argv.insert(argv.end(), {"--http-max-waiters", std::to_string(max_waiters)});
+  https_ = std::find(flags.begin(), flags.end(), "--api-tls-cert") != flags.end();
+  argv.insert(argv.end(), flags.begin(), flags.end());
   pid_ = spawn(argv, out, dir_.path() / "node.err");
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (std::chrono::steady_clock::now() < deadline) {

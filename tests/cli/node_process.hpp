@@ -31,15 +31,17 @@ pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& o
 class test_node {
  public:
   /// Starts the node on a new data dir and waits (up to 30 s) for its HTTP port. `max_waiters`:
-  /// its --http-max-waiters (0: the default).
-  explicit test_node(size_t max_waiters = 0);
+  /// its --http-max-waiters (0: the default); `flags`: more node flags. Throws std::runtime_error
+  /// with the node's stderr when it does not start.
+  explicit test_node(size_t max_waiters = 0, std::vector<std::string> flags = {});
   ~test_node();  // stop(), then the data dir is removed
   test_node(const test_node&) = delete;
   test_node& operator=(const test_node&) = delete;
 
   int port() const noexcept { return port_; }
   pid_t pid() const noexcept { return pid_; }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  /// https:// when the node was given --api-tls-cert.
+  std::string endpoint() const { return (https_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_); }
   bool alive();
   /// SIGTERM, then SIGKILL if it has not exited within 15 s; returns the exit status of waitpid.
   int stop();
@@ -48,6 +50,7 @@ class test_node {
   temp_dir dir_;
   pid_t pid_ = -1;
   int port_ = -1;
+  bool https_ = false;
   int exit_status_ = -1;
 };
 

@@ -1,10 +1,12 @@
 // The node the CLI and HTTP API tests drive: a few orchestrations covering every status and a
 // Counter entity, started with its management API on a free port of 127.0.0.1.
 //
-//   cli_test_node DATA_DIR [MAX_WAITERS]   prints "HTTP_PORT <n>" once serving; SIGTERM stops it.
-//   MAX_WAITERS: the management API's --http-max-waiters (default: the node's default).
+//   cli_test_node DATA_DIR [NODE FLAGS...]   prints "HTTP_PORT <n>" once serving; SIGTERM stops it.
+//   NODE FLAGS: perdure::node_flags (e.g. --http-max-waiters, --api-token-file, --api-tls-cert) over
+//   the test's defaults.
 #include <perdure/entity.hpp>
 #include <perdure/host.hpp>
+#include <perdure/node_flags.hpp>
 #include <perdure/orchestration_context.hpp>
 #include <perdure/task.hpp>
 
@@ -14,6 +16,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -56,8 +59,8 @@ void counter(perdure::entity_context& ctx) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2 && argc != 3) {
-    std::cerr << "usage: cli_test_node DATA_DIR [MAX_WAITERS]\n";
+  if (argc < 2) {
+    std::cerr << "usage: cli_test_node DATA_DIR [NODE FLAGS...]\n";
     return 2;
   }
   sigset_t stop_signals;
@@ -76,18 +79,21 @@ int main(int argc, char** argv) {
   host.add_orchestration("Sleep", sleep_for);
   host.add_entity("Counter", counter);
 
-  perdure::node_options options;
-  options.data_dir = argv[1];
-  options.partitions = 4;
-  options.activity_workers = 2;
-  options.scheduler_threads = 2;
-  options.sync = false;  // tests need no power-loss durability
-  options.max_payload_bytes = 64 * 1024;  // small, so the tests reach the body limit cheaply
-  options.log_level = "warn";
-  options.http_port = 0;
-  if (argc == 3) options.http_max_waiters = std::stoul(argv[2]);
+  perdure::node_options defaults;
+  defaults.data_dir = argv[1];
+  defaults.partitions = 4;
+  defaults.activity_workers = 2;
+  defaults.scheduler_threads = 2;
+  defaults.sync = false;  // tests need no power-loss durability
+  defaults.max_payload_bytes = 64 * 1024;  // small, so the tests reach the body limit cheaply
+  defaults.log_level = "warn";
+  defaults.http_port = 0;
+  perdure::node_flags flags{defaults};
+  std::vector<const char*> flag_args{argv[0]};
+  flag_args.insert(flag_args.end(), argv + 2, argv + argc);
+  if (auto exit_code = flags.parse(static_cast<int>(flag_args.size()), flag_args.data())) return *exit_code;
   try {
-    host.start(options);
+    host.start(flags.options());
   } catch (const std::exception& e) {
     std::cerr << "cli_test_node: " << e.what() << "\n";
     return 1;
