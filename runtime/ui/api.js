@@ -9,13 +9,33 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method, path, body) {
+// A node started with --api-token-file answers 401 without a bearer token: the page asks for one
+// and keeps it in the tab's sessionStorage (gone with the tab, never sent anywhere but this node).
+const tokenKey = 'perdure.apiToken';
+let tokenDeclined = false;  // asked once per page load: a refresh every 5 s must not keep asking
+
+async function call(method, path, body, retried = false) {
   const init = {method, headers: {Accept: 'application/json'}};
+  const token = sessionStorage.getItem(tokenKey);
+  if (token) init.headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) {
     init.body = body;
     init.headers['Content-Type'] = 'application/json';
   }
   const response = await fetch(path, init);
+  if (response.status === 401 && !retried) {
+    const current = sessionStorage.getItem(tokenKey);
+    if (current && current !== token) return call(method, path, body, true);  // given meanwhile
+    if (!tokenDeclined) {
+      const entered = (window.prompt(token ? 'The node refused this API token; another one:'
+                                           : 'This node needs an API token (read or admin):') || '').trim();
+      if (entered) {
+        sessionStorage.setItem(tokenKey, entered);
+        return call(method, path, body, true);
+      }
+      tokenDeclined = true;
+    }
+  }
   const text = await response.text();
   if (!response.ok) {
     let error = {error: `HTTP ${response.status}`, message: text};
