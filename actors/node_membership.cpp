@@ -1,5 +1,6 @@
 #include "node_membership.hpp"
 
+#include "basp_transport.hpp"
 #include "node_routing.hpp"
 
 #include <caf/all.hpp>
@@ -26,7 +27,7 @@ class connector : public caf::blocking_actor {
     receive_while(running)(
         [&](caf::connect_atom, const std::string& host, uint16_t port) {
           auto rp = make_response_promise();
-          auto handle = system().middleman().remote_actor(host, port);
+          auto handle = connect_to_node(system(), host, port);
           if (handle)
             rp.deliver(*handle);
           else
@@ -35,6 +36,15 @@ class connector : public caf::blocking_actor {
         [&](caf::exit_msg&) { running = false; });
   }
 };
+
+// A TLS member and a plain one, or members of different CAs, close each other's connections in
+// the handshake: the likely cause when a connection ends there.
+std::string tls_hint(caf::actor_system& system, const caf::error& err) {
+  if (err != caf::sec::disconnect_during_handshake) return {};
+  return system.has_openssl_manager()
+             ? " (over TLS: does that member use --tls-cert too, with a certificate signed by this member's --tls-ca?)"
+             : " (if the other members use --tls-cert, this member needs it too)";
+}
 
 node_hello my_hello(node_actor* self) {
   const auto& c = self->state.config;
@@ -142,7 +152,7 @@ void connect_to(node_actor* self, size_t index) {
             [self, index](caf::error& err) {
               auto& p = self->state.peers[index];
               p.connecting = false;
-              p.last_error = self->system().render(err);
+              p.last_error = self->system().render(err) + tls_hint(self->system(), err);
             });
 }
 

@@ -1,6 +1,8 @@
 #include "cluster_client.hpp"
 
+#include "actors/basp_transport.hpp"
 #include "actors/protocol.hpp"
+#include "cluster_tls.hpp"
 #include "async_wait.hpp"
 #include "instance_ids.hpp"
 #include "purge_by_filter.hpp"
@@ -42,19 +44,23 @@ node_client::node_client(std::unique_ptr<owned_system> owned, caf::actor node)
 
 node_client::~node_client() = default;
 
-std::unique_ptr<node_client> node_client::connect(const std::string& host, uint16_t port) {
+std::unique_ptr<node_client> node_client::connect(const std::string& host, uint16_t port, const tls_credentials& tls) {
   auto owned = std::make_unique<owned_system>();
   actors::register_types(owned->config);
   owned->config.load<caf::io::middleman>();
+  if (!tls.empty()) use_cluster_tls(owned->config, tls);
   owned->config.set("scheduler.max-threads", 2);
   // Idle threads block instead of polling (see runtime/host.cpp): a process with a client per
   // thread otherwise spends its cores on the pollers' 50 us sleeps.
   owned->config.set("scheduler.policy", caf::atom("sharing"));
   owned->system = std::make_unique<caf::actor_system>(owned->config);
-  auto node = owned->system->middleman().remote_actor(host, port);
+  auto node = actors::connect_to_node(*owned->system, host, port);
   if (!node)
     throw error("cannot connect to a Perdure node at " + host + ":" + std::to_string(port) + ": " +
-                owned->system->render(node.error()));
+                owned->system->render(node.error()) +
+                (tls.empty() ? " (a hub whose members use --tls-cert takes TLS connections only)"
+                             : " (over TLS: is the node's certificate signed by " + tls.ca.string() +
+                                   ", and ours by the node's --tls-ca?)"));
   auto handle = std::move(*node);
   return std::unique_ptr<node_client>(new node_client(std::move(owned), std::move(handle)));
 }
@@ -186,8 +192,8 @@ std::vector<node_stats> node_client::cluster_stats() {
   return out;
 }
 
-std::unique_ptr<cluster_client> connect(const std::string& host, uint16_t port) {
-  return node_client::connect(host, port);
+std::unique_ptr<cluster_client> connect(const std::string& host, uint16_t port, const tls_credentials& tls) {
+  return node_client::connect(host, port, tls);
 }
 
 }  // namespace perdure

@@ -18,7 +18,7 @@ class node_client final : public cluster_client {
   /// A client of `node` in `system` (which must outlive it).
   node_client(caf::actor_system& system, caf::actor node);
   /// Connects to a node over the network, with an actor system of its own.
-  static std::unique_ptr<node_client> connect(const std::string& host, uint16_t port);
+  static std::unique_ptr<node_client> connect(const std::string& host, uint16_t port, const tls_credentials& tls);
   ~node_client() override;
 
   std::string start(std::string_view name, std::string input_json, const start_options& options) override;

@@ -40,12 +40,13 @@ void refuse_exposed_ports(const node_options& options) {
   if (options.members.empty()) return;
   const auto membership = actors::cluster_membership::parse(options.members, options.node_id);
   const std::string& address = options.listen_address.empty() ? membership.self().host : options.listen_address;
-  if (!is_loopback_address(address))
+  if (!is_loopback_address(address) && options.cluster_tls.empty())
     throw invalid_argument_error(
         "refusing to listen for the cluster's members on " + address +
-        ", which is not a loopback address: the node-to-node protocol has no TLS or authentication yet, so anyone "
-        "who reaches that port could run any command on the hub. Run the members on a network only they can "
-        "reach and pass --insecure, or keep them on loopback (docs/security.md)");
+        ", which is not a loopback address, without --tls-cert, --tls-key and --tls-ca (mutual TLS between the "
+        "members): anyone who reaches that port could run any command on the hub. Pass them (scripts/"
+        "make-test-certs.sh makes test certificates), keep the members on loopback, or pass --insecure if only "
+        "the members can reach that network (docs/security.md)");
 }
 
 }  // namespace perdure

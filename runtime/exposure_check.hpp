@@ -14,8 +14,8 @@ bool is_loopback_address(std::string_view address);
 
 /// Throws perdure::invalid_argument_error saying which port is exposed and what to pass, unless
 /// `options.insecure`: the management API on a non-loopback address needs TLS (api_tls_cert and
-/// api_tls_key) and tokens (api_token_file); the cluster port on a non-loopback address has no
-/// TLS or authentication yet, so it needs `insecure`.
+/// api_tls_key) and tokens (api_token_file); the cluster port on a non-loopback address needs
+/// mutual TLS (cluster_tls).
 void refuse_exposed_ports(const node_options& options);
 
 }  // namespace perdure

@@ -2,6 +2,7 @@
 #include <perdure/node_flags.hpp>
 
 #include "actors/activity_pool.hpp"
+#include "actors/basp_transport.hpp"
 #include "actors/cluster_dispatcher.hpp"
 #include "actors/node_actor.hpp"
 #include "actors/partition_actor.hpp"
@@ -13,6 +14,7 @@
 #include "storage/log/jetstream_coordinator_lease.hpp"
 #include "storage/log/jetstream_log.hpp"
 #include "cluster_client.hpp"
+#include "cluster_tls.hpp"
 #include "exposure_check.hpp"
 #include "http_api.hpp"
 #include "http_metrics.hpp"
@@ -214,7 +216,7 @@ void start_cluster(host::node& n, const registry& functions) {
                                         o.max_payload_bytes, o.heartbeat_interval, o.heartbeat_timeout, &n.metrics,
                                         &n.cluster_metrics});
   const auto address = o.listen_address.empty() ? self.host : o.listen_address;
-  auto port = system.middleman().publish(n.node_actor, self.port, address.c_str(), true);
+  auto port = actors::publish_node(system, n.node_actor, self.port, address);
   if (!port)
     throw listen_error("node '" + self.id + "' cannot listen on " + address + ":" + std::to_string(self.port) + ": " +
                        system.render(port.error()) + " (is another node using that port?)");
@@ -332,6 +334,7 @@ void host::start(const node_options& options) {
   }
   actors::register_types(n->config);
   if (!options.members.empty()) n->config.load<caf::io::middleman>();
+  if (!options.members.empty() && !options.cluster_tls.empty()) use_cluster_tls(n->config, options.cluster_tls);
   if (options.scheduler_threads > 0) n->config.set("scheduler.max-threads", options.scheduler_threads);
   // The work-stealing scheduler's idle threads poll (sleeping 50 us between attempts), which on a
   // small machine takes the cores the detached partitions and workers need: a profile of a

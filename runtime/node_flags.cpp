@@ -100,9 +100,17 @@ node_flags::node_flags(node_options defaults)
       ->group(security);
   app_.add_option("--api-tls-key", options_.api_tls_key, "The private key of --api-tls-cert (PEM, unencrypted)")
       ->group(security);
+  app_.add_option("--tls-cert", options_.cluster_tls.certificate,
+                  "This member's certificate (PEM, leaf first) for mutual TLS between the hub's members")
+      ->group(security);
+  app_.add_option("--tls-key", options_.cluster_tls.private_key, "The private key of --tls-cert (PEM, unencrypted)")
+      ->group(security);
+  app_.add_option("--tls-ca", options_.cluster_tls.ca,
+                  "The CA that signs every member's certificate: a peer without one it signed is refused")
+      ->group(security);
   app_.add_flag("--insecure", options_.insecure,
                 "Start even though the management API or the cluster port is bound to an address other than "
-                "loopback without TLS and tokens (a network you trust entirely)")
+                "loopback without TLS (and tokens, for the API): a network you trust entirely")
       ->group(security);
   auto* cluster = "Cluster (all nodes of a hub get the same --members and --partitions)";
   app_.add_option("--node-id", options_.node_id, "This node's id in --members")->group(cluster);
@@ -174,6 +182,12 @@ std::optional<std::string> node_flags::check_and_convert() {
     return "--nats needs --members and --node-id (a replicated hub is a cluster)";
   if (options_.api_tls_cert.empty() != options_.api_tls_key.empty())
     return "--api-tls-cert and --api-tls-key go together: the certificate and its private key";
+  const auto& tls = options_.cluster_tls;
+  if (!tls.empty() && (tls.certificate.empty() || tls.private_key.empty() || tls.ca.empty()))
+    return "--tls-cert, --tls-key and --tls-ca go together: this member's certificate, its key and the hub's CA";
+  if (!tls.empty() && options_.members.empty())
+    return "--tls-cert, --tls-key and --tls-ca are for a cluster's members (--members); the management API's "
+           "HTTPS takes --api-tls-cert and --api-tls-key";
   if (!options_.members.empty() && options_.node_id.empty())
     return "--members needs --node-id (this node's id in the list)";
   try {

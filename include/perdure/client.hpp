@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -120,8 +121,21 @@ class cluster_client : public client {
   virtual std::vector<node_stats> cluster_stats() = 0;
 };
 
-/// Connects to a cluster node over the network (its --members address). Throws perdure::error
-/// when nothing answers there, or it is not a Perdure node.
-std::unique_ptr<cluster_client> connect(const std::string& host, uint16_t port);
+/// PEM files for mutual TLS between the nodes of a hub, and between a node and perdure::connect
+/// (docs/security.md): this side's certificate (its chain, leaf first), its unencrypted private
+/// key, and the CA every side's certificate must be signed by. Empty: plain TCP.
+struct tls_credentials {
+  std::filesystem::path certificate;
+  std::filesystem::path private_key;
+  std::filesystem::path ca;
+  bool empty() const noexcept { return certificate.empty() && private_key.empty() && ca.empty(); }
+};
+
+/// Connects to a cluster node over the network (its --members address); with `tls`, over mutual
+/// TLS, as the hub's members speak when started with --tls-cert/--tls-key/--tls-ca. Throws
+/// perdure::error when nothing answers there, it is not a Perdure node, or the TLS handshake is
+/// refused (a certificate not signed by the other side's CA); invalid_argument_error when the TLS
+/// files cannot be loaded.
+std::unique_ptr<cluster_client> connect(const std::string& host, uint16_t port, const tls_credentials& tls = {});
 
 }  // namespace perdure

@@ -49,12 +49,12 @@ struct node_options {
   // Access to the management API (docs/security.md). With a token file, every request but health
   // and the web view's static files needs `Authorization: Bearer <token>`, and a request that
   // changes something needs an admin token. With a certificate and key (PEM), the API serves HTTPS
-  // only. A node whose API or cluster port is bound to an address other than loopback refuses to
-  // start without both (and, for the cluster port, at all) unless `insecure` is set.
+  // only. A node whose API is bound to an address other than loopback refuses to start without
+  // both, and one whose cluster port is without `cluster_tls`, unless `insecure` is set.
   std::filesystem::path api_token_file;  // lines of `read TOKEN` or `admin TOKEN`; empty: no tokens
   std::filesystem::path api_tls_cert;    // the certificate chain, leaf first; empty: plain HTTP
   std::filesystem::path api_tls_key;     // its private key, unencrypted
-  bool insecure = false;                 // allow exposed ports without TLS and tokens
+  bool insecure = false;                 // allow exposed ports without TLS (and, for the API, tokens)
 
   // Cluster. With no members the node is a hub of its own (single-node mode). Otherwise every
   // node of the hub is started with the same `members` and `partitions`. Without `nats`, partition
@@ -65,6 +65,10 @@ struct node_options {
   std::string node_id;                      // this node's id in `members`
   std::string members;                      // "id@host:port,id@host:port,..."
   std::string listen_address;               // empty: the host of this node's entry in `members`
+  // Mutual TLS between the members (--tls-cert/--tls-key/--tls-ca, docs/security.md): a member
+  // accepts and dials only peers whose certificate `cluster_tls.ca` signed. Empty: plain TCP,
+  // allowed on loopback only (or with `insecure`). All members of a hub use the same mode.
+  tls_credentials cluster_tls;
   std::chrono::milliseconds join_timeout{15'000};     // start fails if no other member answers by then
   std::chrono::milliseconds activity_lease{10'000};   // a lost node's activities run again after it
   std::chrono::milliseconds heartbeat_interval{500};

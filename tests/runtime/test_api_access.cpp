@@ -136,7 +136,7 @@ TEST_CASE("loopback addresses are 127.0.0.0/8, ::1 and localhost; every other ad
     CHECK_MESSAGE(!is_loopback_address(exposed), exposed);
 }
 
-TEST_CASE("a node refuses an exposed API without TLS and tokens, and an exposed cluster port, unless insecure") {
+TEST_CASE("a node refuses an exposed API without TLS and tokens, and an exposed cluster port without TLS, unless insecure") {
   const auto refusal = [](const node_options& o) {
     try {
       refuse_exposed_ports(o);
@@ -170,7 +170,10 @@ TEST_CASE("a node refuses an exposed API without TLS and tokens, and an exposed 
   cluster.listen_address = "127.0.0.1";
   CHECK(refusal(cluster) == "started");
   cluster.listen_address = "0.0.0.0";
-  CHECK(contains(refusal(cluster), "on 0.0.0.0, which is not a loopback address"));
+  CHECK(contains(refusal(cluster), "on 0.0.0.0, which is not a loopback address, without --tls-cert"));
+  cluster.cluster_tls = tls_credentials{"b.pem", "b.key", "ca.pem"};
+  CHECK(refusal(cluster) == "started");
+  cluster.cluster_tls = {};
   cluster.insecure = true;
   CHECK(refusal(cluster) == "started");
 }
