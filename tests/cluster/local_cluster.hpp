@@ -44,12 +44,17 @@ class local_cluster {
       members_ += ids_[i] + "@127.0.0.1:" + std::to_string(port(i));
     }
     nodes_.resize(ids_.size());
+    node_args_.resize(ids_.size());
   }
 
   uint16_t port(size_t i) const { return static_cast<uint16_t>(base_port_ + i); }
   /// The management API's port of node i, once enable_http() was called before the start.
   uint16_t http_port(size_t i) const { return static_cast<uint16_t>(base_port_ + 10 + i); }
   void enable_http() { http_ = true; }
+  /// More arguments for node i only (e.g. its own certificate), after the cluster's.
+  void add_node_args(size_t i, std::vector<std::string> more) {
+    node_args_[i].insert(node_args_[i].end(), more.begin(), more.end());
+  }
   /// The nodes' log level ("error" unless set before the start); see output().
   void set_log_level(std::string level) { log_level_ = std::move(level); }
   /// What the nodes printed (after "perdure node ready"), each line prefixed with the node's id:
@@ -73,6 +78,7 @@ class local_cluster {
       a.push_back(std::to_string(http_port(i)));
     }
     a.insert(a.end(), extra_.begin(), extra_.end());
+    a.insert(a.end(), node_args_[i].begin(), node_args_[i].end());
     return a;
   }
 
@@ -134,6 +140,7 @@ class local_cluster {
   std::vector<std::string> ids_;
   uint32_t partitions_;
   std::vector<std::string> extra_;
+  std::vector<std::vector<std::string>> node_args_;
   uint16_t base_port_;
   bool http_ = false;
   std::string log_level_ = "error";
