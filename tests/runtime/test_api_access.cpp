@@ -88,7 +88,7 @@ TEST_CASE("a token file that is wrong is refused with its line and what to write
   CHECK(contains(missing, "cannot read the API token file /nonexistent/perdure-tokens (--api-token-file)"));
 }
 
-TEST_CASE("reads need a read token and changes an admin token; health and the web view's files are open") {
+TEST_CASE("reads need a read token and changes an admin token but health and the web view files are open") {
   CHECK(access_needed(head("GET", {"api", "health"})) == required_access::open);
   CHECK(access_needed(head("GET", {"ui"})) == required_access::open);
   CHECK(access_needed(head("GET", {"ui", "app.js"})) == required_access::open);
@@ -129,7 +129,7 @@ TEST_CASE("a request without a token or with an unknown one is 401, a read token
   CHECK(contains(forbidden->body, "needs a token with the admin role"));
 }
 
-TEST_CASE("loopback addresses are 127.0.0.0/8, ::1 and localhost; every other address or name is exposed") {
+TEST_CASE("loopback addresses are 127.0.0.0/8 and ::1 and localhost and every other address or name is exposed") {
   for (const char* loopback : {"127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "::ffff:127.0.0.1"})
     CHECK_MESSAGE(is_loopback_address(loopback), loopback);
   for (const char* exposed : {"0.0.0.0", "::", "10.0.0.1", "192.168.1.2", "node-a.example", "", "localhost.example"})
