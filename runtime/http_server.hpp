@@ -1,6 +1,7 @@
-// The HTTP/1.1 transport of the management API (Boost.Beast on Asio): accepts connections, reads
-// requests within limits and deadlines, runs a handler on a bounded worker pool and writes its
-// response. It knows nothing of Perdure's routes; runtime/http_api.cpp routes on its requests.
+// The HTTP/1.1 transport of the management API (Boost.Beast on Asio), plain or over TLS: accepts
+// connections, reads requests within limits and deadlines, runs a handler on a bounded worker pool
+// and writes its response. It knows nothing of Perdure's routes or tokens; runtime/http_api.cpp
+// routes on its requests and gives it the gate that checks a request's head (http_access.hpp).
 //
 // Why asynchronous: a thread per connection (cpp-httplib) lets a few slow or idle clients take
 // every thread (see docs/architecture.md). Here one I/O thread holds every connection, and only
