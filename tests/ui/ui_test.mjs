@@ -105,6 +105,7 @@ async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'perdure-ui-node-'));
   mkdirSync(options.out, {recursive: true});
   let node;
+  let tokenNode;
   let browser;
   try {
     node = await startNode(dataDir);
@@ -301,10 +302,34 @@ async function main() {
 
     check(elsewhere.length === 0, `no request left the node (${elsewhere.slice(0, 3).join(', ')})`);
     check(pageErrors.length === 0, `no error in the page (${pageErrors.slice(0, 3).join(' | ')})`);
+
+    // A node with API tokens: the page asks for one at the first 401, keeps it for the tab, and a
+    // page load after that asks no more.
+    const adminToken = 'ui-admin-token-0123456789';
+    const readToken = 'ui-read-token-0123456789';
+    writeFileSync(join(dataDir, 'tokens'), `admin ${adminToken}\nread ${readToken}\n`);
+    tokenNode = await startNode(join(dataDir, 'token-node'), ['--api-token-file', join(dataDir, 'tokens')]);
+    const started = await fetch(`${tokenNode.base}/api/orchestrations/Chain?instanceId=ui-token`, {method: 'POST',
+      body: '"Kyoto"', headers: {'Content-Type': 'application/json', Authorization: `Bearer ${adminToken}`}});
+    check(started.status === 202, `an admin token starts an instance on the node with tokens (${started.status})`);
+    const prompts = [];
+    browser.on('Page.javascriptDialogOpening', (p) => {
+      prompts.push(p.message);
+      browser.page('Page.handleJavaScriptDialog', {accept: true, promptText: readToken});
+    });
+    await browser.navigate('about:blank');
+    await browser.waitFor(`location.href === 'about:blank'`, 'an empty page');
+    await browser.navigate(`${tokenNode.base}/ui#/instances`);
+    await browser.waitFor(`document.querySelector('#instance-table tr[data-instance-id="ui-token"]')`, 'the list on the node with tokens');
+    check(prompts.length === 1 && prompts[0].includes('needs an API token'), `the page asked once for a token (${JSON.stringify(prompts)})`);
+    await browser.navigate(`${tokenNode.base}/ui#/instance/ui-token`);
+    await browser.waitFor(`document.querySelector('#timeline')`, 'an instance page on the node with tokens');
+    check(prompts.length === 1, 'the token is kept for the tab: no second prompt');
     console.log(`screenshots in ${options.out}`);
   } finally {
     if (browser) await browser.close().catch((error) => console.error(`closing chromium: ${error}`));
     await stopNode(node);
+    await stopNode(tokenNode);
     rmSync(dataDir, {recursive: true, force: true});
   }
   return failures === 0 ? 0 : 1;

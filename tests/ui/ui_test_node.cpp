@@ -3,8 +3,10 @@
 // failure, a retried activity, a timer, a sub-orchestration, event waits, and one instance whose
 // code changes under it (non-determinism).
 //
-//   ui_test_node DATA_DIR [--drift]   prints "HTTP_PORT <n>" once serving; SIGTERM stops it.
+//   ui_test_node DATA_DIR [--drift] [--api-token-file FILE]
+//   prints "HTTP_PORT <n>" once serving; SIGTERM stops it.
 //   --drift: "Drifting" calls another activity than it did before, as a code change would.
+//   --api-token-file: the API's bearer tokens (docs/security.md).
 #include <perdure/combinators.hpp>
 #include <perdure/host.hpp>
 #include <perdure/orchestration_context.hpp>
@@ -98,11 +100,22 @@ perdure::task<std::string> drifting(perdure::orchestration_context& ctx) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2 && !(argc == 3 && std::string(argv[2]) == "--drift")) {
-    std::cerr << "usage: ui_test_node DATA_DIR [--drift]\n";
+  std::string token_file;
+  bool usage_ok = argc >= 2;
+  for (int i = 2; i < argc && usage_ok; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--drift") {
+      drifted = true;
+    } else if (arg == "--api-token-file" && i + 1 < argc) {
+      token_file = argv[++i];
+    } else {
+      usage_ok = false;
+    }
+  }
+  if (!usage_ok) {
+    std::cerr << "usage: ui_test_node DATA_DIR [--drift] [--api-token-file FILE]\n";
     return 2;
   }
-  drifted = argc == 3;
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
@@ -130,6 +143,7 @@ int main(int argc, char** argv) {
   options.sync = false;  // the test needs no power-loss durability
   options.log_level = "warn";
   options.http_port = 0;
+  options.api_token_file = token_file;
   try {
     host.start(options);
   } catch (const std::exception& e) {
