@@ -3,6 +3,8 @@
 // the refusal of an exposed API without them.
 #include "node_process.hpp"
 #include "raw_socket.hpp"
+#include "support/prometheus_sample.hpp"
+#include "tls_socket.hpp"
 
 #include <doctest/doctest.h>
 #include <httplib.h>
@@ -25,6 +27,8 @@ using perdure::cli_test::raw_socket;
 using perdure::cli_test::run_cli;
 using perdure::cli_test::temp_dir;
 using perdure::cli_test::test_node;
+using perdure::cli_test::tls_socket;
+using perdure::testing_support::sample_value;
 
 constexpr int ok = 0, usage = 2, unreachable = 4, denied = 8;  // docs/cli.md
 const std::string admin_token = "admin-7f3c9a1e5b2d4f6a8c0e";
@@ -267,4 +271,65 @@ TEST_CASE("a node refuses an API bound to a non-loopback address without TLS and
   const auto health = client_of(node)->Get("/api/health");
   REQUIRE(health);
   CHECK(health->status == 200);
+}
+
+TEST_CASE("over TLS pipelined requests in separate records are answered and the limits of plain HTTP hold") {
+  test_node node(0, shared_credentials().tls_flags());
+  const std::string& ca = shared_credentials().ca;
+
+  // Two requests in two TLS records sent at once: the second waits inside the TLS layer, not in
+  // the socket, when the first is answered; it must still be read at once.
+  {
+    tls_socket socket(node.port(), ca);
+    REQUIRE(socket.send("GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n"));
+    REQUIRE(socket.send("GET /api/instances HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    const auto started = std::chrono::steady_clock::now();
+    const std::string answers = socket.read_until_closed(20s);
+    CHECK(std::chrono::steady_clock::now() - started < 5s);
+    CHECK(answers.find("\"Healthy\"") != std::string::npos);
+    CHECK(answers.find("\"instances\"") != std::string::npos);
+  }
+
+  // A body over the limit is refused from its head; a header larger than its limit too.
+  {
+    tls_socket socket(node.port(), ca);
+    REQUIRE(socket.send("POST /api/orchestrations/Chain HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n"));
+    CHECK(raw_socket::status_of(socket.read_until_closed(10s)) == 413);
+  }
+  {
+    tls_socket socket(node.port(), ca);
+    socket.send("GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
+    CHECK(raw_socket::status_of(socket.read_until_closed(10s)) == 431);
+  }
+
+  // A long-poll whose client leaves gives its waiter's place back at once, as on plain HTTP.
+  auto http = client_of(node);
+  const auto started = http->Post("/api/orchestrations/WaitForApproval?instanceId=tls-wait", "", "application/json");
+  REQUIRE(started);
+  REQUIRE(started->status == 202);
+  const auto waiting = [&] { return sample_value(http->Get("/metrics")->body, "perdure_http_waiting_requests"); };
+  {
+    tls_socket socket(node.port(), ca);
+    REQUIRE(socket.send("GET /api/instances/tls-wait?waitForCompletion=120s HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (waiting() != 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    REQUIRE(waiting() == 1);
+    socket.close();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (waiting() != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  CHECK(waiting() == 0);
+
+  // A header trickled over TLS is cut at the head's deadline (10 s), as on plain HTTP.
+  tls_socket slow(node.port(), ca);
+  const auto began = std::chrono::steady_clock::now();
+  REQUIRE(slow.send("GET /api/health HTTP/1.1\r\n"));
+  for (int i = 0; i < 14 && slow.send("X-Slow-" + std::to_string(i) + ": 1\r\n"); ++i) {
+    slow.read_until_closed(1s);
+    if (slow.closed_by_peer()) break;
+  }
+  slow.read_until_closed(5s);
+  CHECK(slow.closed_by_peer());
+  CHECK(std::chrono::steady_clock::now() - began < 16s);
+  CHECK(node.alive());
 }
