@@ -22,8 +22,6 @@ bool printable_without_spaces(std::string_view text) {
 
 }  // namespace
 
-std::string_view to_string(api_role role) noexcept { return role == api_role::admin ? "admin" : "read"; }
-
 api_tokens::digest api_tokens::hash(std::string_view text) {
   digest out{};
   unsigned int size = 0;

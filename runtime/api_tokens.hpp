@@ -18,9 +18,6 @@ namespace perdure {
 
 enum class api_role { read, admin };
 
-/// "read" or "admin".
-std::string_view to_string(api_role role) noexcept;
-
 class api_tokens {
  public:
   /// Reads a token file. Throws perdure::invalid_argument_error naming the file (and the line)
