@@ -63,21 +63,6 @@ void start_instances(std::vector<std::unique_ptr<cluster_client>>& clients, cons
 
 // Waits for every instance and checks its output, its history and its child's history. Returns
 // how many parent/child pairs have their partitions on different nodes.
-// start_all() returns once each node reached another one; a node refuses a call for a partition
-// of a member it has not contacted yet, so a test that calls through every node first waits until
-// each node reaches all the others.
-void wait_until_connected(cluster_client& c, size_t members) {
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  for (;;) {
-    const auto stats = c.cluster_stats();
-    if (stats.size() == members &&
-        std::all_of(stats.begin(), stats.end(), [&](const node_stats& s) { return s.members_up.size() == members - 1; }))
-      return;
-    REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "the nodes did not all reach each other in 30 s");
-    std::this_thread::sleep_for(50ms);
-  }
-}
-
 int verify_all(cluster_client& c, int n, uint32_t partitions, size_t members) {
   int cross_node = 0;
   for (int i = 0; i < n; ++i) {
@@ -193,7 +178,7 @@ TEST_CASE("a 5-node cluster spreads partitions and activities, and survives a ki
   cluster.start_all();
   std::vector<std::unique_ptr<cluster_client>> clients;
   for (size_t i = 0; i < 5; ++i) clients.push_back(cluster.client(i));
-  wait_until_connected(*clients[0], 5);
+  cluster.wait_all_connected();
 
   constexpr int n = 100;
   start_instances(clients, "SlowFanAndChild", n);

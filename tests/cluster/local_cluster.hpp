@@ -7,6 +7,7 @@
 
 #include <perdure/client.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -116,6 +117,24 @@ class local_cluster {
     start(i);
   }
   std::unique_ptr<cluster_client> client(size_t i) const { return connect("127.0.0.1", port(i)); }
+
+  /// start_all() returns once each node reached *another* member, and a node refuses a call for a
+  /// partition of a member it has not contacted yet: a test that calls through every node first
+  /// waits here until every node (all running) reaches all the others.
+  void wait_all_connected(std::chrono::seconds timeout = std::chrono::seconds(30)) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto c = client(0);
+    for (;;) {
+      const auto stats = c->cluster_stats();
+      const bool all = stats.size() == ids_.size() && std::all_of(stats.begin(), stats.end(), [&](const node_stats& s) {
+                         return s.members_up.size() == ids_.size() - 1;
+                       });
+      if (all) return;
+      if (std::chrono::steady_clock::now() > deadline)
+        throw std::runtime_error("the nodes did not all reach each other in " + std::to_string(timeout.count()) + " s");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
 
  private:
   void drain(size_t i) {
