@@ -59,6 +59,7 @@ std::string describe(const event_payload& payload) {
     return kind + " " + quoted(c->operation) + " on " + quoted(c->entity) + " (task " + std::to_string(c->task_id) + ")";
   if (auto* g = std::get_if<events::entity_signaled>(&payload))
     return kind + " " + quoted(g->operation) + " on " + quoted(g->entity) + " (task " + std::to_string(g->task_id) + ")";
+  if (auto* m = std::get_if<events::patch_marker>(&payload)) return kind + " " + quoted(m->patch_id);
   if (auto* f = std::get_if<events::execution_failed>(&payload))
     return kind + " (" + f->failure.error_type + ": " + f->failure.message + ")";
   return kind;

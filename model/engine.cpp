@@ -32,10 +32,12 @@ const std::string* action_input(const event_payload& p) noexcept {
 
 }  // namespace
 
-engine::engine(const registry& functions, std::string name, std::string instance_id, episode_limits limits)
-    : function_(functions.orchestration(name)),
+engine::engine(const registry& functions, std::string name, int32_t version, std::string instance_id,
+               episode_limits limits)
+    : function_(functions.orchestration(name, version)),
       limits_(limits),
       name_(std::move(name)),
+      version_(version),
       instance_id_(std::move(instance_id)),
       ctx_(*this) {}
 
@@ -81,6 +83,8 @@ episode_result engine::replay(std::span<const history_event> stored) {
   if (started_) throw error("orchestration_executor::replay needs a fresh executor");
   history_ = stored;
   history_actions_.clear();
+  for (const history_event& e : stored)
+    if (auto* marker = as<events::patch_marker>(e)) history_patches_.insert(marker->patch_id);
   for (size_t p = 0; p < stored.size(); ++p) {
     int32_t id = action_id(stored[p].payload);
     if (id < 0) continue;
@@ -120,6 +124,7 @@ void engine::finish_episode(episode_result& result) {
   if (ended_ && terminal_ && !terminal_written_) {
     terminal_written_ = true;
     result.appended.push_back(history_event{now_, *terminal_});
+    if (continue_as_new_) result.next_version = continue_as_new_->version;
     if (continue_as_new_ && continue_as_new_->keep_unprocessed_events) {
       // Unconsumed events first, in arrival order, then those that came after the end.
       std::vector<std::pair<uint64_t, history_event>> kept;
@@ -419,9 +424,30 @@ ref<leaf_state> engine::wait_event(std::string_view name) {
   return leaf;
 }
 
-void engine::continue_as_new(std::string input, bool keep_unprocessed_events) {
+void engine::continue_as_new(std::string input, bool keep_unprocessed_events, std::optional<int32_t> version) {
   check_json_payload("the continue-as-new input", input);
-  continue_as_new_ = continue_request{std::move(input), keep_unprocessed_events};
+  if (version && *version < 0)
+    throw invalid_argument_error("continue_as_new: version " + std::to_string(*version) + " is negative");
+  continue_as_new_ = continue_request{std::move(input), keep_unprocessed_events, version};
+}
+
+// Temporal's patched / deprecatePatch: executing new code, a patch is in effect and its marker is
+// recorded unless the history has it already; replaying, it is in effect only if the history
+// recorded its marker, so a history written by the code before the patch replays down the old
+// path. The first answer for an id holds for the whole execution, so a patch checked in a loop, or
+// once while replaying and again after, never switches paths in the middle of an execution.
+bool engine::patch(std::string_view patch_id, bool deprecated) {
+  throw_if_poisoned();
+  if (ended_) throw error("orchestration patch check after the execution ended");
+  if (auto decided = patch_decisions_.find(patch_id); decided != patch_decisions_.end()) return decided->second;
+  const bool recorded = history_patches_.contains(patch_id);
+  const bool in_effect = !replaying_ || recorded;
+  if (in_effect && !recorded) {
+    pending_.push_back(history_event{now_, events::patch_marker{std::string(patch_id), deprecated}});
+    history_patches_.insert(std::string(patch_id));
+  }
+  patch_decisions_.emplace(std::string(patch_id), in_effect);
+  return in_effect;
 }
 
 void engine::set_custom_status(std::string json) {

@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace perdure::detail {
@@ -29,7 +30,8 @@ enum class action_kind : uint8_t { activity, timer, sub_orchestration, event_sen
 
 class engine {
  public:
-  engine(const registry& functions, std::string name, std::string instance_id, episode_limits limits = {});
+  engine(const registry& functions, std::string name, int32_t version, std::string instance_id,
+         episode_limits limits = {});
   ~engine();
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
@@ -43,6 +45,7 @@ class engine {
   const std::string& name() const noexcept { return name_; }
   const std::string& instance_id() const noexcept { return instance_id_; }
   const std::string& execution_id() const noexcept { return execution_id_; }
+  int32_t version() const noexcept { return version_; }
   time_point current_time() const noexcept { return now_; }
   bool is_replaying() const noexcept { return replaying_; }
   std::string new_uuid();
@@ -57,7 +60,8 @@ class engine {
   /// `entity` in instance-id form (entity_id::instance_id()).
   ref<leaf_state> call_entity(std::string entity, std::string operation, std::string input);
   void signal_entity(std::string entity, std::string operation, std::string input);
-  void continue_as_new(std::string input, bool keep_unprocessed_events);
+  void continue_as_new(std::string input, bool keep_unprocessed_events, std::optional<int32_t> version);
+  bool patch(std::string_view patch_id, bool deprecated);
   void set_custom_status(std::string json);
 
  private:
@@ -73,6 +77,7 @@ class engine {
   struct continue_request {
     std::string input;
     bool keep_unprocessed_events;
+    std::optional<int32_t> version;
   };
 
   void issue(action_kind kind, event_payload&& event, ref<leaf_state> leaf);
@@ -94,6 +99,7 @@ class engine {
   const registry::orchestration_fn& function_;
   const episode_limits limits_;
   std::string name_;
+  int32_t version_;
   std::string instance_id_;
   std::string execution_id_;
   orchestration_context ctx_;
@@ -120,6 +126,10 @@ class engine {
   std::span<const history_event> history_;
   std::vector<size_t> history_actions_;
   std::optional<nondeterminism_error> nondeterminism_;
+  // Patches: the ids this execution's history has markers for, and the answer each patch id got in
+  // this execution: the first answer stands for every later call (Temporal's rule).
+  std::unordered_set<std::string, string_hash, std::equal_to<>> history_patches_;
+  std::unordered_map<std::string, bool, string_hash, std::equal_to<>> patch_decisions_;
   // Set when the code exceeded limits_ in this episode: the execution fails with it.
   std::optional<failure_details> over_limit_;
 

@@ -5,14 +5,14 @@
 namespace perdure {
 
 struct orchestration_executor::impl {
-  impl(const registry& functions, std::string name, std::string instance_id, episode_limits limits)
-      : engine(functions, std::move(name), std::move(instance_id), limits) {}
+  impl(const registry& functions, std::string name, int32_t version, std::string instance_id, episode_limits limits)
+      : engine(functions, std::move(name), version, std::move(instance_id), limits) {}
   detail::engine engine;
 };
 
-orchestration_executor::orchestration_executor(const registry& functions, std::string name,
+orchestration_executor::orchestration_executor(const registry& functions, std::string name, int32_t version,
                                                std::string instance_id, episode_limits limits)
-    : impl_(std::make_unique<impl>(functions, std::move(name), std::move(instance_id), limits)) {}
+    : impl_(std::make_unique<impl>(functions, std::move(name), version, std::move(instance_id), limits)) {}
 
 orchestration_executor::~orchestration_executor() = default;
 

@@ -11,6 +11,7 @@ const std::string& orchestration_context::instance_id() const noexcept {
 const std::string& orchestration_context::execution_id() const noexcept {
   return engine_.execution_id();
 }
+int32_t orchestration_context::version() const noexcept { return engine_.version(); }
 time_point orchestration_context::current_time() const noexcept { return engine_.current_time(); }
 bool orchestration_context::is_replaying() const noexcept { return engine_.is_replaying(); }
 std::string orchestration_context::new_uuid() { return engine_.new_uuid(); }
@@ -53,8 +54,13 @@ void orchestration_context::entity_signal_raw(const entity_id& entity, std::stri
   engine_.signal_entity(entity.instance_id(), std::string(operation), std::move(input));
 }
 
-void orchestration_context::continue_as_new_raw(std::string input, bool keep_unprocessed_events) {
-  engine_.continue_as_new(std::move(input), keep_unprocessed_events);
+bool orchestration_context::is_patched(std::string_view patch_id) { return engine_.patch(patch_id, false); }
+
+void orchestration_context::deprecate_patch(std::string_view patch_id) { engine_.patch(patch_id, true); }
+
+void orchestration_context::continue_as_new_raw(std::string input, bool keep_unprocessed_events,
+                                                std::optional<int32_t> version) {
+  engine_.continue_as_new(std::move(input), keep_unprocessed_events, version);
 }
 
 void orchestration_context::set_custom_status_raw(std::string json) {

@@ -36,7 +36,7 @@ replay_result replay(std::span<const history_event> events, const registry& func
                      std::string_view name) {
   const auto* start = find_start(events);
   if (start == nullptr) throw invalid_argument_error("the history has no ExecutionStarted event");
-  orchestration_executor executor(functions, std::string(name.empty() ? start->name : name),
+  orchestration_executor executor(functions, std::string(name.empty() ? start->name : name), start->version,
                                   start->instance_id);
   replay_result result;
   result.new_events = executor.replay(events).appended;

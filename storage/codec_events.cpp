@@ -75,6 +75,7 @@ void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
           s.setExecutionId(text(v.execution_id));
           s.setInput(text(v.input));
           if (v.parent) write_parent(s.initParent(), *v.parent);
+          s.setVersion(v.version);
         } else if constexpr (std::is_same_v<T, execution_completed>) {
           b.setExecutionCompleted(text(v.output));
         } else if constexpr (std::is_same_v<T, execution_failed>) {
@@ -132,6 +133,10 @@ void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
           write_task_result(b.initEntityCallCompleted(), v.task_id, v.output);
         } else if constexpr (std::is_same_v<T, entity_call_failed>) {
           write_task_failure(b.initEntityCallFailed(), v.task_id, v.failure);
+        } else if constexpr (std::is_same_v<T, patch_marker>) {
+          auto s = b.initPatchMarker();
+          s.setPatchId(text(v.patch_id));
+          s.setDeprecated(v.deprecated);
         } else {
           static_assert(std::is_same_v<T, entity_operation>);
           auto s = b.initEntityOperation();
@@ -153,7 +158,7 @@ history_event read_event(schema::HistoryEvent::Reader r) {
     case E::EXECUTION_STARTED: {
       auto s = r.getExecutionStarted();
       events::execution_started v{str(s.getName()), str(s.getInstanceId()), str(s.getExecutionId()),
-                                  str(s.getInput()), std::nullopt};
+                                  str(s.getInput()), std::nullopt, s.getVersion()};
       if (s.hasParent()) v.parent = read_parent(s.getParent());
       e.payload = std::move(v);
       break;
@@ -233,6 +238,11 @@ history_event read_event(schema::HistoryEvent::Reader r) {
       auto s = r.getEntityOperation();
       e.payload = events::entity_operation{str(s.getOperation()), str(s.getInput()), str(s.getCallerInstanceId()),
                                            str(s.getCallerExecutionId()), s.getCallerTaskId()};
+      break;
+    }
+    case E::PATCH_MARKER: {
+      auto s = r.getPatchMarker();
+      e.payload = events::patch_marker{str(s.getPatchId()), s.getDeprecated()};
       break;
     }
     default:

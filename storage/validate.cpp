@@ -30,6 +30,8 @@ void for_each_payload(const history_event& e, F&& f) {
         } else if constexpr (std::is_same_v<T, execution_terminated> || std::is_same_v<T, execution_suspended> ||
                              std::is_same_v<T, execution_resumed>) {
           f("reason", v.reason);
+        } else if constexpr (std::is_same_v<T, patch_marker>) {
+          f("patch id", v.patch_id);
         } else if constexpr (requires { v.input; }) {
           f("input", v.input);
         }

@@ -67,7 +67,7 @@ history_event start(const char* name, int n) {
 
 // Runs `sequential` episode by episode; returns its history.
 history build_sequential_history(const registry& functions, int activities) {
-  orchestration_executor ex(functions, "Sequential", "bench");
+  orchestration_executor ex(functions, "Sequential", 0, "bench");
   history h;
   auto append = [&](const episode_result& r) { h.insert(h.end(), r.appended.begin(), r.appended.end()); };
   append(ex.execute(std::vector<history_event>{marker(0), start("Sequential", activities)}));
@@ -82,7 +82,7 @@ void bench_replay(const registry& functions) {
   const int rounds = 50;
   double begin = cpu_seconds();
   for (int r = 0; r < rounds; ++r) {
-    orchestration_executor ex(functions, "Sequential", "bench");
+    orchestration_executor ex(functions, "Sequential", 0, "bench");
     auto result = ex.replay(h);
     if (!ex.is_complete() || !result.appended.empty()) std::abort();
   }
@@ -93,7 +93,7 @@ void bench_replay(const registry& functions) {
 
 void bench_episode(const registry& functions) {
   const int episodes = 200'000;
-  orchestration_executor ex(functions, "Sequential", "bench");
+  orchestration_executor ex(functions, "Sequential", 0, "bench");
   ex.execute(std::vector<history_event>{marker(0), start("Sequential", episodes)});
   std::vector<history_event> batch{marker(0), history_event{at(0), events::task_completed{0, "1"}}};
   double begin = cpu_seconds();
@@ -111,7 +111,7 @@ void bench_episode(const registry& functions) {
 void bench_fan_out(const registry& functions, int n) {
   size_t before = live_bytes;
   double begin = cpu_seconds();
-  auto ex = std::make_unique<orchestration_executor>(functions, "FanOut", "bench");
+  auto ex = std::make_unique<orchestration_executor>(functions, "FanOut", 0, "bench");
   auto scheduled = ex->execute(std::vector<history_event>{marker(0), start("FanOut", n)});
   double fan_out_seconds = cpu_seconds() - begin;
   size_t with_history = live_bytes;

@@ -47,6 +47,7 @@ std::string details(const perdure::event_payload& payload) {
           return task_line(e.task_id, e.operation + " -> " + e.entity, e.input);
         else if constexpr (std::is_same_v<T, ev::entity_call_completed>) return task_line(e.task_id, {}, e.output);
         else if constexpr (std::is_same_v<T, ev::entity_call_failed>) return task_line(e.task_id, {}, e.failure.message);
+        else if constexpr (std::is_same_v<T, ev::patch_marker>) return e.patch_id;
         else return {};
       },
       payload);

@@ -57,6 +57,25 @@ class unknown_orchestration_error : public unknown_function_error {
   using unknown_function_error::unknown_function_error;
 };
 
+/// The orchestration is registered, but not in the version an instance runs (or a start asked
+/// for). A running instance waits for a node that has it rather than fail (docs/programming-model.md,
+/// "Changing code under running instances").
+class orchestration_version_unavailable : public unknown_orchestration_error {
+ public:
+  orchestration_version_unavailable(std::string name, int32_t version, const std::string& registered)
+      : unknown_orchestration_error("orchestration '" + name + "' version " + std::to_string(version) +
+                                    " is not registered on this node (registered: " + registered +
+                                    "); deploy a node that registers it"),
+        name_(std::move(name)),
+        version_(version) {}
+  const std::string& name() const noexcept { return name_; }
+  int32_t version() const noexcept { return version_; }
+
+ private:
+  std::string name_;
+  int32_t version_;
+};
+
 /// A payload could not be encoded or decoded to the type the code asked for.
 class payload_error : public error {
  public:

@@ -15,6 +15,7 @@
 #include <perdure/history.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -40,6 +41,9 @@ struct episode_result {
   // With continue_as_new(keep_unprocessed_events=true): the event_raised events not yet consumed,
   // to be delivered to the next execution.
   std::vector<history_event> carryover_events;
+  // With continue_as_new and a version: the version the next execution runs. Unset: the latest
+  // registered one. Not in the history: the next execution's ExecutionStarted records what it runs.
+  std::optional<int32_t> next_version;
 };
 
 /// Bounds on what one episode of an orchestration may do, so one request cannot take a node's
@@ -52,8 +56,10 @@ struct episode_limits {
 
 class orchestration_executor {
  public:
-  /// Throws perdure::unknown_orchestration_error if `name` is not registered.
-  orchestration_executor(const registry& functions, std::string name, std::string instance_id,
+  /// Runs `name` in `version` (the one its ExecutionStarted records). Throws
+  /// perdure::unknown_orchestration_error if `name` is not registered,
+  /// perdure::orchestration_version_unavailable if it is, but not in that version.
+  orchestration_executor(const registry& functions, std::string name, int32_t version, std::string instance_id,
                          episode_limits limits = {});
   ~orchestration_executor();
   orchestration_executor(const orchestration_executor&) = delete;

@@ -47,6 +47,12 @@ struct execution_started {
   std::string execution_id;
   std::string input;
   std::optional<parent_instance> parent;
+  // The registered version of the orchestration this execution runs (registry.hpp), for its whole
+  // life: replays and restarts use it, only continue-as-new may change it. 0 = unversioned (every
+  // history written before versions existed). In a start not yet run, any_version asks for the
+  // latest registered one; a stored history never holds it.
+  int32_t version = 0;
+  static constexpr int32_t any_version = -1;
   friend bool operator==(const execution_started&, const execution_started&) = default;
 };
 struct execution_completed {
@@ -78,6 +84,15 @@ struct execution_resumed {
 /// current time for the whole episode.
 struct episode_started {
   friend bool operator==(const episode_started&, const episode_started&) = default;
+};
+
+/// A patch of the orchestration's code took effect in this execution (orchestration_context::
+/// is_patched / deprecate_patch): replays of this history take the patched path. Not an action: it
+/// takes no task id, so adding a patch does not renumber the actions after it.
+struct patch_marker {
+  std::string patch_id;
+  bool deprecated = false;  // recorded by deprecate_patch (display only: both replay the same way)
+  friend bool operator==(const patch_marker&, const patch_marker&) = default;
 };
 
 // Activities.
@@ -196,7 +211,7 @@ using event_payload =
                  events::sub_orchestration_completed, events::sub_orchestration_failed,
                  events::event_raised, events::event_sent, events::entity_called,
                  events::entity_signaled, events::entity_call_completed, events::entity_call_failed,
-                 events::entity_operation>;
+                 events::entity_operation, events::patch_marker>;
 
 /// One entry of a history. Its position in the history is its index in the stored list.
 struct history_event {
@@ -218,7 +233,7 @@ inline const char* event_kind_name(const event_payload& payload) noexcept {
       "TimerFired",        "SubOrchestrationCreated", "SubOrchestrationCompleted",
       "SubOrchestrationFailed", "EventRaised",   "EventSent",
       "EntityCalled",      "EntitySignaled",     "EntityCallCompleted",
-      "EntityCallFailed",  "EntityOperation"};
+      "EntityCallFailed",  "EntityOperation",    "PatchMarker"};
   static_assert(std::size(names) == std::variant_size_v<event_payload>);
   return names[payload.index()];
 }

@@ -91,9 +91,10 @@ class host {
   host(const host&) = delete;
   host& operator=(const host&) = delete;
 
+  /// Several versions of one name may be registered side by side (registry.hpp).
   template <class F>
-  host& add_orchestration(std::string name, F&& fn) {
-    functions_.add_orchestration(std::move(name), std::forward<F>(fn));
+  host& add_orchestration(std::string name, F&& fn, orchestration_options options = {}) {
+    functions_.add_orchestration(std::move(name), std::forward<F>(fn), options);
     return *this;
   }
   template <class F>

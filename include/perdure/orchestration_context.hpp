@@ -16,6 +16,8 @@
 #include <perdure/task.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -55,6 +57,8 @@ class orchestration_context {
   const std::string& name() const noexcept;
   const std::string& instance_id() const noexcept;
   const std::string& execution_id() const noexcept;
+  /// The registered version of the orchestration this execution runs (0 = unversioned).
+  int32_t version() const noexcept;
 
   /// The deterministic current time: the timestamp of the episode being processed.
   time_point current_time() const noexcept;
@@ -153,12 +157,27 @@ class orchestration_context {
 
   /// Ends this execution when the orchestration returns (its return value is dropped) and starts
   /// a new one with `input` and an empty history. With keep_unprocessed_events, external events
-  /// received and not consumed are delivered to the new execution.
+  /// received and not consumed are delivered to the new execution. The new execution runs the
+  /// latest registered version of this orchestration, or `version` when given (a version that is
+  /// not registered makes the new execution wait for a node that has it).
   template <class T>
-  void continue_as_new(const T& input, bool keep_unprocessed_events = false) {
-    continue_as_new_raw(detail::encode_input(input, "continue-as-new", name()),
-                        keep_unprocessed_events);
+  void continue_as_new(const T& input, bool keep_unprocessed_events = false,
+                       std::optional<int32_t> version = std::nullopt) {
+    continue_as_new_raw(detail::encode_input(input, "continue-as-new", name()), keep_unprocessed_events, version);
   }
+
+  /// A change of code inside one version (Temporal's patched()): true when this execution runs
+  /// the patched code, false when it replays a history written before the patch. Executing (not
+  /// replaying), it records a PatchMarker in the history, once, and returns true; replaying, it
+  /// returns whether the history has that marker. The first answer for an id holds for the rest
+  /// of the execution. Write `if (ctx.is_patched("id")) { new code } else { old code }`.
+  bool is_patched(std::string_view patch_id);
+  /// The cleanup step once no running instance can take the old path (Temporal's
+  /// deprecatePatch()): the old branch is gone, and this records the marker when not replaying so
+  /// that code still checking is_patched(patch_id) can replay histories this code writes. Never
+  /// fails, whether or not a replayed history has the marker. Remove it once no running history
+  /// lacks the marker.
+  void deprecate_patch(std::string_view patch_id);
 
   /// Sets the custom status shown by status queries (JSON of `value`).
   template <class T>
@@ -185,7 +204,7 @@ class orchestration_context {
   detail::ref<detail::state_base> entity_call_raw(const entity_id& entity, std::string_view operation,
                                                   std::string input);
   void entity_signal_raw(const entity_id& entity, std::string_view operation, std::string input);
-  void continue_as_new_raw(std::string input, bool keep_unprocessed_events);
+  void continue_as_new_raw(std::string input, bool keep_unprocessed_events, std::optional<int32_t> version);
   void set_custom_status_raw(std::string json);
 
   detail::engine& engine_;

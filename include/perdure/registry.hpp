@@ -7,6 +7,12 @@
 // Out may be void (an empty payload). In may be taken by value or const reference; a function
 // without In ignores its input. Registering a name twice throws invalid_argument_error.
 //
+// Versions: an orchestration name may be registered in several versions side by side
+// (add_orchestration(name, fn, {.version = 2})); a new instance starts on the latest one unless it
+// names another, and an instance keeps the version it started with (recorded in its
+// ExecutionStarted) until it ends or continues as new. A registration without a version is
+// version 0, which is also what histories written before versions existed run.
+//
 // Concurrency: register everything before running; afterwards the registry is only read, and
 // invoke_activity may be called from many threads at once (as long as the activities allow it).
 #pragma once
@@ -19,7 +25,9 @@
 #include <perdure/orchestration_context.hpp>
 #include <perdure/task.hpp>
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -101,6 +109,10 @@ task<std::string> run_orchestration(const F& fn, orchestration_context& ctx, std
 
 }  // namespace detail
 
+struct orchestration_options {
+  int32_t version = 0;  // >= 0; each (name, version) once
+};
+
 class registry {
  public:
   /// Untyped forms: JSON text in, JSON text out.
@@ -108,12 +120,13 @@ class registry {
   using activity_fn = std::function<std::string(activity_context&, std::string_view input)>;
 
   template <class F>
-  registry& add_orchestration(std::string name, F fn) {
+  registry& add_orchestration(std::string name, F fn, orchestration_options options = {}) {
     using sig = detail::signature<std::decay_t<F>>;
     using out = typename detail::task_value<typename sig::result>::type;
     using in = typename detail::input_of<typename sig::args>::type;
     return add_orchestration_raw(
-        std::move(name), [fn = std::move(fn)](orchestration_context& ctx, std::string input) {
+        std::move(name), options,
+        [fn = std::move(fn)](orchestration_context& ctx, std::string input) {
           return detail::run_orchestration<out, in>(fn, ctx, std::move(input));
         });
   }
@@ -148,12 +161,20 @@ class registry {
   /// An entity's name may not contain '@' (its id's instance-id form uses it as separator).
   registry& add_entity(std::string name, entity_fn fn);
 
+  /// Whether `name` is registered in any version.
   bool has_orchestration(std::string_view name) const;
+  /// Whether `name` is registered in that version.
+  bool has_orchestration(std::string_view name, int32_t version) const;
+  /// The version a new execution of `name` runs: `requested`, or the latest registered one when it
+  /// is execution_started::any_version. Throws unknown_orchestration_error for a name nobody
+  /// registered, orchestration_version_unavailable for a requested version that is not registered.
+  int32_t version_to_start(std::string_view name, int32_t requested) const;
   bool has_entity(std::string_view name) const;
   bool has_activity(std::string_view name) const;
 
-  /// The orchestration registered under `name`; throws unknown_orchestration_error.
-  const orchestration_fn& orchestration(std::string_view name) const;
+  /// The orchestration registered under `name` in `version`; throws unknown_orchestration_error
+  /// (orchestration_version_unavailable when only other versions are registered).
+  const orchestration_fn& orchestration(std::string_view name, int32_t version) const;
 
   /// Runs an activity and returns its output JSON text. Throws what the activity throws,
   /// unknown_function_error for an unknown name, payload_error (naming the activity) for an input
@@ -166,11 +187,13 @@ class registry {
 
  private:
   // Behind the typed add_orchestration / add_activity: the function already works on JSON text.
-  registry& add_orchestration_raw(std::string name, orchestration_fn fn);
+  registry& add_orchestration_raw(std::string name, orchestration_options options, orchestration_fn fn);
   registry& add_activity_raw(std::string name, activity_fn fn);
 
-  std::unordered_map<std::string, orchestration_fn, detail::string_hash, std::equal_to<>>
-      orchestrations_;
+  using versions = std::map<int32_t, orchestration_fn>;  // ordered: the last one is the latest
+  const versions& versions_of(std::string_view name) const;
+
+  std::unordered_map<std::string, versions, detail::string_hash, std::equal_to<>> orchestrations_;
   std::unordered_map<std::string, activity_fn, detail::string_hash, std::equal_to<>> activities_;
   std::unordered_map<std::string, entity_fn, detail::string_hash, std::equal_to<>> entities_;
 };

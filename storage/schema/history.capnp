@@ -24,6 +24,7 @@ struct ExecutionStarted {
   executionId @2 :Text;
   input       @3 :Text;
   parent      @4 :ParentInstance;  # absent when there is no parent
+  version     @5 :Int32;           # the orchestration's registered version; 0 (histories before it) = unversioned
 }
 
 struct TaskScheduled {
@@ -83,6 +84,11 @@ struct EntityOperation {
   callerTaskId      @4 :Int32 = -1;
 }
 
+struct PatchMarker {
+  patchId    @0 :Text;
+  deprecated @1 :Bool;
+}
+
 struct HistoryEvent {
   timestampNs @0 :Int64;
   union {
@@ -109,6 +115,7 @@ struct HistoryEvent {
     entityCallCompleted       @21 :TaskResult;
     entityCallFailed          @22 :TaskFailure;
     entityOperation           @23 :EntityOperation;
+    patchMarker               @24 :PatchMarker;
   }
 }
 

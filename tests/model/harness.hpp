@@ -53,16 +53,16 @@ size_t count_events(const std::vector<history_event>& events) {
 
 class harness {
  public:
-  harness(const registry& functions, std::string name, std::string instance = "i1")
-      : functions_(functions), name_(std::move(name)), instance_(std::move(instance)),
-        executor_(std::make_unique<orchestration_executor>(functions, name_, instance_)) {}
+  harness(const registry& functions, std::string name, std::string instance = "i1", int32_t version = 0)
+      : functions_(functions), name_(std::move(name)), instance_(std::move(instance)), version_(version),
+        executor_(std::make_unique<orchestration_executor>(functions, name_, version_, instance_)) {}
 
   /// One episode at time `t` (seconds from the base), checked against a replayed executor.
   episode_result step(int t, std::vector<history_event> events) {
     std::vector<history_event> batch;
     batch.push_back(ev(events::episode_started{}, at(t)));
     for (auto& e : events) batch.push_back(std::move(e));
-    orchestration_executor fresh(functions_, name_, instance_);
+    orchestration_executor fresh(functions_, name_, version_, instance_);
     episode_result replayed = fresh.replay(history_);
     CHECK(replayed.appended.empty());
     episode_result from_replay = fresh.execute(batch);
@@ -83,6 +83,7 @@ class harness {
   const registry& functions_;
   std::string name_;
   std::string instance_;
+  int32_t version_;
   std::unique_ptr<orchestration_executor> executor_;
   history history_;
 };

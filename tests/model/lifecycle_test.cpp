@@ -93,7 +93,7 @@ TEST_CASE("continue_as_new carries over unprocessed events") {
   REQUIRE(find_event<events::continued_as_new>(history));
   CHECK(find_event<events::continued_as_new>(history)->input == "1");
 
-  orchestration_executor fresh(functions, "Eternal", "i1");
+  orchestration_executor fresh(functions, "Eternal", 0, "i1");
   auto r = fresh.execute(std::vector<history_event>{ev(events::episode_started{}), started("Eternal", "0"),
                                                     raised("tick", "1"), raised("other", R"("o")"),
                                                     raised("tick", "2")});
@@ -130,7 +130,7 @@ TEST_CASE("custom status, deterministic uuids, replay-safe logging") {
   CHECK(lines == std::vector<std::string>{"i1:first live", "i1:first live", "i1:second", "i1:second"});
   set_log_sink({});
 
-  orchestration_executor again(functions, "Ids", "i1");
+  orchestration_executor again(functions, "Ids", 0, "i1");
   auto replayed = again.replay(h.events());
   CHECK(replayed.appended.empty());
   CHECK(again.is_complete());
@@ -149,7 +149,7 @@ TEST_CASE("destroying an executor mid-execution frees every suspended frame") {
     co_await when_all(std::move(parts));
   });
   for (int fired_count = 0; fired_count < 4; ++fired_count) {
-    orchestration_executor ex(functions, "Deep", "i1");
+    orchestration_executor ex(functions, "Deep", 0, "i1");
     std::vector<history_event> batch{ev(events::episode_started{}), started("Deep", "")};
     for (int i = 0; i < fired_count; ++i) batch.push_back(fired(i));
     ex.execute(batch);

@@ -75,7 +75,7 @@ TEST_CASE("a fan-out over the action limit fails the execution and schedules not
   registry functions = make_registry();
   for (const char* name : {"FanOut", "Stubborn"}) {
     CAPTURE(name);
-    orchestration_executor executor(functions, name, "i1", episode_limits{10});
+    orchestration_executor executor(functions, name, 0, "i1", episode_limits{10});
     auto r = executor.execute(first_episode(name, "11"));
     CHECK(count_events<events::task_scheduled>(r.appended) == 0);
     const auto& failed = failure_of(r);
@@ -89,7 +89,7 @@ TEST_CASE("a fan-out over the action limit fails the execution and schedules not
 
 TEST_CASE("a fan-out at the action limit runs") {
   registry functions = make_registry();
-  orchestration_executor executor(functions, "FanOut", "i1", episode_limits{10});
+  orchestration_executor executor(functions, "FanOut", 0, "i1", episode_limits{10});
   auto r = executor.execute(first_episode("FanOut", "10"));
   CHECK(count_events<events::task_scheduled>(r.appended) == 10);
   CHECK(!find_event<events::execution_failed>(r.appended));

@@ -100,7 +100,7 @@ TEST_CASE("code that goes further than a finished history is reported at its end
 TEST_CASE("the code swapped between episodes: the cached executor keeps going, a rebuild fails") {
   history old = run_v1_through_charge();
   registry changed = with(v2_renamed);
-  orchestration_executor rebuilt(changed, "Order", "i1");
+  orchestration_executor rebuilt(changed, "Order", 0, "i1");
   CHECK_THROWS_AS(rebuilt.replay(old), nondeterminism_error);
   // Unusable afterwards: every call reports the same error.
   CHECK_THROWS_AS(rebuilt.execute(std::vector<history_event>{completed(2, "")}), nondeterminism_error);

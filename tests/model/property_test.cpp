@@ -112,7 +112,7 @@ class driver {
   void run() {
     int t = 0;
     std::vector<history_event> first{started("Interp", json{{"seed", seed_}, {"gen", 0}}.dump())};
-    executor_ = std::make_unique<orchestration_executor>(functions_, "Interp", "i1");
+    executor_ = std::make_unique<orchestration_executor>(functions_, "Interp", 0, "i1");
     for (int episode = 0; episode < 300; ++episode) {
       t += pick(40);
       std::vector<history_event> batch;
@@ -128,7 +128,7 @@ class driver {
         auto* next = std::get_if<events::continued_as_new>(&end);
         if (next == nullptr) return;
         std::string input = next->input;
-        executor_ = std::make_unique<orchestration_executor>(functions_, "Interp", "i1");
+        executor_ = std::make_unique<orchestration_executor>(functions_, "Interp", 0, "i1");
         history_.clear();
         pending_.clear();
         delivered_.clear();
@@ -181,7 +181,7 @@ class driver {
 
   bool step(const std::vector<history_event>& batch) {
     episode_result cached = executor_->execute(batch);
-    orchestration_executor fresh(functions_, "Interp", "i1");
+    orchestration_executor fresh(functions_, "Interp", 0, "i1");
     episode_result replayed = fresh.replay(history_);
     CHECK(replayed.appended.empty());
     episode_result rebuilt = fresh.execute(batch);
@@ -205,7 +205,7 @@ class driver {
     }
     carryover_ = std::move(cached.carryover_events);
     if (executor_->is_complete()) {
-      orchestration_executor whole(functions_, "Interp", "i1");
+      orchestration_executor whole(functions_, "Interp", 0, "i1");
       CHECK(whole.replay(history_).appended.empty());
       CHECK(whole.is_complete());
     }

@@ -80,7 +80,35 @@ TEST_CASE("orchestrations: registration and lookup") {
   CHECK(r.has_orchestration("A"));
   CHECK(r.has_orchestration("B"));
   CHECK(!r.has_orchestration("C"));
-  CHECK_THROWS_AS(r.orchestration("C"), unknown_orchestration_error);
+  CHECK_THROWS_AS(r.orchestration("C", 0), unknown_orchestration_error);
   CHECK_THROWS_AS(r.add_orchestration("A", [](orchestration_context&) -> task<void> { co_return; }),
                   invalid_argument_error);
+}
+
+TEST_CASE("orchestrations: versions side by side, the latest starts new executions") {
+  registry r;
+  auto noop = [](orchestration_context&) -> task<void> { co_return; };
+  r.add_orchestration("Order", noop, {.version = 2});
+  r.add_orchestration("Order", noop, {.version = 1});
+  CHECK(r.has_orchestration("Order"));
+  CHECK(r.has_orchestration("Order", 1));
+  CHECK(r.has_orchestration("Order", 2));
+  CHECK_FALSE(r.has_orchestration("Order", 0));
+  CHECK(r.version_to_start("Order", events::execution_started::any_version) == 2);
+  CHECK(r.version_to_start("Order", 1) == 1);
+  try {
+    r.version_to_start("Order", 3);
+    FAIL("no throw");
+  } catch (const orchestration_version_unavailable& e) {
+    CHECK(e.name() == "Order");
+    CHECK(e.version() == 3);
+    CHECK(std::string(e.what()) ==
+          "orchestration 'Order' version 3 is not registered on this node (registered: 1, 2); deploy a node that "
+          "registers it");
+    CHECK(e.code() == errc::unknown_function);
+  }
+  CHECK_THROWS_AS(r.orchestration("Order", 0), orchestration_version_unavailable);
+  CHECK_THROWS_AS(r.add_orchestration("Order", noop, {.version = 2}), invalid_argument_error);
+  CHECK_THROWS_AS(r.add_orchestration("Order", noop, {.version = -1}), invalid_argument_error);
+  CHECK_THROWS_AS(r.version_to_start("Nobody", events::execution_started::any_version), unknown_orchestration_error);
 }

@@ -441,7 +441,7 @@ part part_of(const event_payload& p) {
         if constexpr (std::is_same_v<T, execution_started>) return part::start;
         else if constexpr (std::is_same_v<T, episode_started>) return part::skipped;
         else if constexpr (is_one_of<T, task_scheduled, timer_created, sub_orchestration_created, event_sent,
-                                     entity_called, entity_signaled>)
+                                     entity_called, entity_signaled, patch_marker>)
           return part::action;
         else if constexpr (is_one_of<T, execution_completed, execution_failed, continued_as_new, execution_terminated>)
           return part::end;
@@ -492,7 +492,7 @@ event_payload normalized(event_payload p, const canonical_names& names, time_poi
           e.caller_instance_id = names.instance(e.caller_instance_id);
           e.caller_execution_id.clear();
           e.input = names.rewrite(e.input);
-        } else if constexpr (!std::is_same_v<T, episode_started>) {
+        } else if constexpr (!is_one_of<T, episode_started, patch_marker>) {  // a patch id is the code's, as is
           static_assert(dependent_false<T>, "normalize the new event kind");
         }
       },

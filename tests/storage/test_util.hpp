@@ -51,7 +51,7 @@ inline std::vector<history_event> every_event_kind() {
   parent_instance parent{"Parent", "parent-1", "exec-p", 7};
   std::vector<event_payload> payloads = {
       execution_started{"Orch", "inst-1", "exec-1", R"({"a":1})", parent},
-      execution_started{"Orch", "inst-1", "exec-1", "", std::nullopt},
+      execution_started{"Orch", "inst-1", "exec-1", "", std::nullopt, 7},
       execution_completed{R"("done")"},
       execution_failed{sample_failure()},
       continued_as_new{R"({"n":2})"},
@@ -74,6 +74,7 @@ inline std::vector<history_event> every_event_kind() {
       entity_call_completed{10, "6"},
       entity_call_failed{12, sample_failure()},
       entity_operation{"add", "1", "inst-1", "exec-1", 10},
+      patch_marker{"send-sms", true},
   };
   std::vector<history_event> out;
   int64_t ms = 1'700'000'000'000;
