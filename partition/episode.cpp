@@ -30,7 +30,7 @@ class episode_runner {
   void take(message& msg) {
     if (auto* started = std::get_if<events::execution_started>(&msg.event.payload)) {
       flush();
-      start_execution(*started, {});
+      start_execution(std::move(*started), {});
       return;
     }
     if (!slot_.record || is_terminal(slot_.record->status)) {
@@ -44,6 +44,12 @@ class episode_runner {
     release_queue_entry(msg);
     if (pending_.empty()) pending_.push_back(history_event{env_.now, events::episode_started{}});
     pending_.push_back(std::move(msg.event));
+  }
+
+  /// Replays an instance that waited for its orchestration version (nothing queued for it).
+  void revive_waiting() {
+    if (slot_.executor || !slot_.record || !slot_.record->waiting_for_version()) return;
+    revive({});
   }
 
   std::optional<storage::episode_commit> finish() {
@@ -65,15 +71,25 @@ class episode_runner {
            slot_.record->status != runtime_status::continued_as_new;
   }
 
-  void start_execution(const events::execution_started& started, std::vector<history_event> carryover) {
+  // A start that asks for any version runs the latest registered one; a requested version is
+  // recorded as asked, registered here or not (then the execution waits for it).
+  int32_t version_to_record(const events::execution_started& started) const {
+    if (started.version != events::execution_started::any_version) return started.version;
+    if (!env_.functions.has_orchestration(started.name)) return 0;  // the execution fails: nobody registered it
+    return env_.functions.version_to_start(started.name, started.version);
+  }
+
+  void start_execution(events::execution_started started, std::vector<history_event> carryover) {
     if (runs()) {
       refuse_second_start(started);
       return;
     }
+    started.version = version_to_record(started);
     instance_record record;
     record.instance_id = slot_.instance_id;
     record.execution_id = started.execution_id;
     record.name = started.name;
+    record.version = started.version;
     record.status = runtime_status::pending;
     record.created_at = (slot_.record && slot_.record->status == runtime_status::continued_as_new)
                             ? slot_.record->created_at
@@ -92,8 +108,11 @@ class episode_runner {
     for (auto& ev : carryover) first.push_back(std::move(ev));
 
     try {
-      slot_.executor = std::make_unique<orchestration_executor>(env_.functions, started.name, slot_.instance_id,
-                                                                 env_.limits);
+      slot_.executor = std::make_unique<orchestration_executor>(env_.functions, started.name, started.version,
+                                                                 slot_.instance_id, env_.limits);
+    } catch (const orchestration_version_unavailable& e) {
+      stall(first, e);  // the start is recorded; a node with the version runs it
+      return;
     } catch (const std::exception&) {
       // Unknown orchestration (e.g. a sub-orchestration name nobody registered): the execution fails.
       commit_.appended = std::move(first);
@@ -162,6 +181,7 @@ class episode_runner {
       if (start.input.size() > env_.max_payload_bytes) start.input.clear();  // the refusal says why
       commit_.new_execution = true;
       slot_.record->execution_id = start.execution_id;
+      slot_.record->version = start.version;
       slot_.record->input = start.input;
       slot_.record->parent = start.parent;
       slot_.record->output.clear();
@@ -187,7 +207,7 @@ class episode_runner {
     const auto stored = env_.store.history(slot_.instance_id);
     try {
       slot_.executor = std::make_unique<orchestration_executor>(env_.functions, slot_.record->name,
-                                                                 slot_.instance_id, env_.limits);
+                                                                 slot_.record->version, slot_.instance_id, env_.limits);
       auto replayed = slot_.executor->replay(stored);
       // What the code does beyond the history (fixed code past a stall) happens now, not at the
       // stalled episode's time.
@@ -213,17 +233,33 @@ class episode_runner {
     }
   }
 
+  static failure_details stall_failure(const std::exception& e) {
+    if (dynamic_cast<const nondeterminism_error*>(&e) != nullptr)
+      return {"NonDeterminismError", e.what(), "the instance resumes when fixed code replays it", false};
+    if (auto* missing = dynamic_cast<const orchestration_version_unavailable*>(&e))
+      return {std::string(version_unavailable_error_type), e.what(),
+              "the instance waits; it continues when a node that registers version " +
+                  std::to_string(missing->version()) + " serves its partition",
+              false};
+    return {"OrchestrationStalled", e.what(), "the instance resumes when fixed code replays it", false};
+  }
+
   // The code cannot run. Record the inputs the engine would apply, so nothing is lost, and keep the
   // instance running so fixed code can take over; a terminate needs no code and ends it.
   void stall(const std::vector<history_event>& inputs, const std::exception& e) {
-    const bool nondeterministic = dynamic_cast<const nondeterminism_error*>(&e) != nullptr;
-    spdlog::error("instance '{}' stalled: {}", slot_.instance_id, e.what());
     slot_.executor.reset();
     wrote_ = true;
     auto& record = *slot_.record;
     if (record.status == runtime_status::pending) record.status = runtime_status::running;
-    record.failure = failure_details{nondeterministic ? "NonDeterminismError" : "OrchestrationStalled", e.what(),
-                                     "the instance resumes when fixed code replays it", false};
+    auto failure = stall_failure(e);
+    // Once per instance, not once per message: a waiting instance sees every message fail the same way.
+    if (record.failure != failure) {
+      if (failure.error_type == version_unavailable_error_type)
+        spdlog::warn("instance '{}' waits: {}", slot_.instance_id, failure.message);
+      else
+        spdlog::error("instance '{}' stalled: {}", slot_.instance_id, failure.message);
+    }
+    record.failure = std::move(failure);
     for (const auto& ev : inputs) {
       const bool keep = std::visit(
           overloaded{
@@ -279,8 +315,9 @@ class episode_runner {
         return;
       }
       events::execution_started started{record.name, slot_.instance_id, env_.new_execution_id(slot_.instance_id), next->input,
-                                        record.parent};
-      start_execution(started, std::move(result.carryover_events));
+                                        record.parent,
+                                        result.next_version.value_or(events::execution_started::any_version)};
+      start_execution(std::move(started), std::move(result.carryover_events));
     }
   }
 
@@ -302,7 +339,8 @@ class episode_runner {
             [&](const events::sub_orchestration_created& sub) {
               events::execution_started start{
                   sub.name, sub.instance_id, env_.new_execution_id(sub.instance_id), sub.input,
-                  parent_instance{record.name, slot_.instance_id, record.execution_id, sub.task_id}};
+                  parent_instance{record.name, slot_.instance_id, record.execution_id, sub.task_id},
+                  events::execution_started::any_version};
               send(message{sub.instance_id, {}, history_event{env_.now, std::move(start)}});
             },
             [&](const events::event_sent& sent) {
@@ -350,6 +388,7 @@ class episode_runner {
             [](const events::entity_call_completed&) {},
             [](const events::entity_call_failed&) {},
             [](const events::entity_operation&) {},  // only ever sent to an entity
+            [](const events::patch_marker&) {},      // read by replays only
         },
         ev.payload);
   }
@@ -410,6 +449,7 @@ class episode_runner {
             [](const events::entity_call_completed&) { return queue_entry{}; },
             [](const events::entity_call_failed&) { return queue_entry{}; },
             [](const events::entity_operation&) { return queue_entry{}; },
+            [](const events::patch_marker&) { return queue_entry{}; },
         },
         payload);
   }
@@ -461,10 +501,11 @@ void load_record(instance_slot& slot, const storage::hub_store& store) {
   slot.record_loaded = true;
 }
 
-std::optional<storage::episode_commit> run_episode(instance_slot& slot, std::vector<message> inbox,
+std::optional<storage::episode_commit> run_episode(instance_slot& slot, std::vector<message> inbox, bool revive,
                                                    const episode_env& env, orphaned_entries& orphans) {
   load_record(slot, env.store);
   episode_runner runner{slot, env, orphans};
+  if (revive) runner.revive_waiting();
   for (auto& msg : inbox) runner.take(msg);
   return runner.finish();
 }

@@ -61,7 +61,11 @@ void load_record(instance_slot& slot, const storage::hub_store& store);
 ///   parent's call fails (instance already exists).
 /// - A store error while reading (I/O, a corrupt record) is thrown: it is the store's failure, not
 ///   the instance's.
-std::optional<storage::episode_commit> run_episode(instance_slot& slot, std::vector<message> inbox,
+/// - An instance whose orchestration version is not registered here waits the same way (its record
+///   carries version_unavailable_error_type, instance.hpp); a new execution whose version is missing
+///   (a continue-as-new to a version this node lacks) starts waiting. `revive` replays a waiting
+///   instance with an empty inbox, once its version is registered.
+std::optional<storage::episode_commit> run_episode(instance_slot& slot, std::vector<message> inbox, bool revive,
                                                    const episode_env& env, orphaned_entries& orphans);
 
 }  // namespace perdure::partition

@@ -21,6 +21,15 @@ cached_instance* instance_cache::find(const std::string& instance_id) {
 
 void instance_cache::enqueue(cached_instance& entry, message msg) {
   entry.inbox.push_back(std::move(msg));
+  mark_dirty(entry);
+}
+
+void instance_cache::revive(cached_instance& entry) {
+  entry.revive = true;
+  mark_dirty(entry);
+}
+
+void instance_cache::mark_dirty(cached_instance& entry) {
   if (!entry.dirty) {
     entry.dirty = true;
     dirty_.push_back(&entry);

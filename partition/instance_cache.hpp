@@ -20,11 +20,14 @@ struct cached_instance {
   std::vector<message> inbox;  // for the next episode, in arrival order
   bool dirty = false;          // has an inbox the next flush runs
   bool start_pending = false;  // a client's start is queued and not yet committed
+  // The next flush replays the instance although no message is queued: it waited for its
+  // orchestration version, which this node registers.
+  bool revive = false;
   std::vector<std::pair<request_id, std::string>> acks;  // answered after the commit
   std::vector<request_id> waiters;                       // answered when the instance ends
   std::list<cached_instance*>::iterator lru_position;
 
-  bool busy() const { return !inbox.empty() || start_pending || !acks.empty() || !waiters.empty(); }
+  bool busy() const { return !inbox.empty() || revive || start_pending || !acks.empty() || !waiters.empty(); }
 };
 
 class instance_cache {
@@ -40,6 +43,8 @@ class instance_cache {
 
   /// Queues a message for the instance's next episode.
   void enqueue(cached_instance& entry, message msg);
+  /// Makes the instance's next episode run even with nothing queued (cached_instance::revive).
+  void revive(cached_instance& entry);
   bool has_dirty() const { return !dirty_.empty(); }
   /// The entries with queued messages, in the order they became dirty; they are clean afterwards.
   std::vector<cached_instance*> take_dirty();
@@ -56,6 +61,8 @@ class instance_cache {
   void clear();
 
  private:
+  void mark_dirty(cached_instance& entry);
+
   size_t max_cached_;
   std::unordered_map<std::string, cached_instance> entries_;
   std::vector<cached_instance*> dirty_;  // a dirty entry is never erased before its flush

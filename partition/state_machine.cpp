@@ -3,6 +3,8 @@
 #include "activities.hpp"
 #include "entity_episode.hpp"
 
+#include "versions.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -57,15 +59,18 @@ actions state_machine::recover(time_point now) {
   if (!pending.tasks.empty()) out.push_back(std::move(pending));
   for (auto& entry : store.outbox(p)) out.push_back(outbox_.remember(std::move(entry)));
   wake_up(out, now);
+  revive_waiting_instances();
   recovered_ = true;
   return out;
 }
 
+
 actions state_machine::start(request_id caller, std::string name, std::string input, std::string instance_id,
-                             bool return_existing, time_point now) {
+                             bool return_existing, int32_t version, time_point now) {
   if (auto refused = refuse_if_failed()) return just(caller, std::move(*refused));
   if (!config_.functions->has_orchestration(name))
     return just(caller, refusal{refusal_code::unknown_function, "no orchestration named '" + name + "' is registered"});
+  if (auto refused = resolve_version_to_start(*config_.functions, name, version)) return just(caller, std::move(*refused));
   auto& entry = cache_.touch(instance_id);
   if (exists(entry) && (entry.start_pending || !is_terminal(entry.slot.record->status))) {
     if (return_existing) return just(caller, instance_id);
@@ -73,7 +78,7 @@ actions state_machine::start(request_id caller, std::string name, std::string in
                                 "orchestration instance '" + instance_id + "' already exists and is not finished"});
   }
   events::execution_started started{std::move(name), instance_id, config_.new_execution_id(instance_id), std::move(input),
-                                     std::nullopt};
+                                     std::nullopt, version};
   enqueue(entry, message{instance_id, {}, history_event{now, std::move(started)}});
   entry.start_pending = true;
   entry.acks.emplace_back(caller, std::move(instance_id));
@@ -201,9 +206,10 @@ storage::commit_batch state_machine::prepare(time_point now) {
   for (auto* entry : touched_) {
     auto inbox = std::move(entry->inbox);
     entry->inbox.clear();
+    const bool revive = std::exchange(entry->revive, false);
     if (is_entity_instance_id(entry->slot.instance_id)) {
       if (auto commit = run_entity_episode(entry->slot, std::move(inbox), env)) batch.entities.push_back(std::move(*commit));
-    } else if (auto commit = run_episode(entry->slot, std::move(inbox), env, orphans)) {
+    } else if (auto commit = run_episode(entry->slot, std::move(inbox), revive, env, orphans)) {
       batch.episodes.push_back(std::move(*commit));
     }
   }

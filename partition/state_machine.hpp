@@ -57,10 +57,13 @@ class state_machine {
 
   // Inputs. Each returns the actions to carry out now (answers that need no commit, messages).
   /// Once, before any message from another partition: loads the watermarks, re-dispatches pending
-  /// activities, re-sends the outbox, arms the first timer.
+  /// activities, re-sends the outbox, arms the first timer, and queues the instances that waited
+  /// for an orchestration version this node registers (those it lacks are logged, once each).
   actions recover(time_point now);
+  /// `version`: execution_started::any_version for the latest registered one; a version not
+  /// registered here is refused (unknown_function).
   actions start(request_id caller, std::string name, std::string input, std::string instance_id,
-                bool return_existing, time_point now);
+                bool return_existing, int32_t version, time_point now);
   /// terminate / suspend / resume / raise event (msg.event), for an existing, unfinished instance;
   /// or an operation for an entity (msg.instance_id in entity form), which needs no existence.
   actions command(request_id caller, message msg);
@@ -100,6 +103,7 @@ class state_machine {
   bool exists(cached_instance& entry);
   void enqueue(cached_instance& entry, message msg) { cache_.enqueue(entry, std::move(msg)); }
   void wake_up(actions& out, time_point now);
+  void revive_waiting_instances();
 
   state_machine_config config_;
   instance_cache cache_;

@@ -185,7 +185,8 @@ const test_instance& orchestration_tester::run_raw(std::string name, std::string
   s.functions = &functions_;
   s.stubs = &stubs_;
   s.begin(functions_);
-  s.carry_out(s.machine->start(impl::start_request, std::move(name), std::move(input_json), instance_id, false, s.now));
+  s.carry_out(s.machine->start(impl::start_request, std::move(name), std::move(input_json), instance_id, false,
+                               events::execution_started::any_version, s.now));
   if (s.start_refusal) {
     if (s.start_refusal->code == refusal_code::unknown_function) throw unknown_function_error(s.start_refusal->message);
     throw invalid_argument_error(s.start_refusal->message);

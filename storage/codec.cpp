@@ -37,6 +37,7 @@ void write_record(schema::InstanceRecord::Builder b, const instance_record& r) {
   b.setCustomStatus(text(r.custom_status));
   if (r.failure) write_failure(b.initFailure(), *r.failure);
   if (r.parent) write_parent(b.initParent(), *r.parent);
+  b.setVersion(r.version);
 }
 
 instance_record read_record(schema::InstanceRecord::Reader r) {
@@ -52,6 +53,7 @@ instance_record read_record(schema::InstanceRecord::Reader r) {
   out.custom_status = str(r.getCustomStatus());
   if (r.hasFailure()) out.failure = read_failure(r.getFailure());
   if (r.hasParent()) out.parent = read_parent(r.getParent());
+  out.version = r.getVersion();
   return out;
 }
 
@@ -149,8 +151,10 @@ row_summary decode_row_summary(std::string_view bytes, key_ref where) {
   return read<schema::InstanceRow>(bytes, where, "instance record", [](auto r) {
     if (!r.hasRecord()) throw decode_error("instance row has no record");
     auto rec = r.getRecord();
-    return row_summary{read_status(rec.getStatus()), from_ns(rec.getCreatedAtNs()), str(rec.getName()),
-                       r.getHistoryChunks()};
+    const runtime_status status = read_status(rec.getStatus());
+    const bool waiting = rec.hasFailure() && is_waiting_for_version(status, str(rec.getFailure().getErrorType()));
+    return row_summary{status, from_ns(rec.getCreatedAtNs()),
+                       index_value{str(rec.getName()), rec.getVersion(), waiting}, r.getHistoryChunks()};
   });
 }
 

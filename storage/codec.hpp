@@ -5,6 +5,8 @@
 // unknown union member, status out of range) becomes store_error(corrupt_record) naming the key.
 #pragma once
 
+#include "index_value.hpp"
+
 #include <perdure/storage/store.hpp>
 
 #include <cstdint>
@@ -49,7 +51,7 @@ instance_row decode_row(std::string_view bytes, key_ref where);
 struct row_summary {
   runtime_status status = runtime_status::pending;
   time_point created_at{};
-  std::string name;
+  index_value index;  // what the record's index entry holds
   uint64_t history_chunks = 0;
 };
 row_summary decode_row_summary(std::string_view bytes, key_ref where);

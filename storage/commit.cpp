@@ -97,16 +97,19 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
     codec::encode_row(r, chunks, s.value);
     wb.Put(cf(cf_instances), s.key, s.value);
 
-    // Most episodes leave status, name and creation time alone: then the index entry stands.
-    if (!prev || prev->status != r.status || prev->created_at != r.created_at || prev->name != r.name) {
+    // Most episodes leave status, creation time and what the index value holds alone: then the
+    // index entry stands.
+    index_value indexed = index_value_of(r);
+    if (!prev || prev->status != r.status || prev->created_at != r.created_at || prev->index != indexed) {
       if (prev) {
         keys::index_key(s.key, p, prev->status, keys::encode_time(prev->created_at), id);
         wb.Delete(cf(cf_index), s.key);
       }
       keys::index_key(s.key, p, r.status, keys::encode_time(r.created_at), id);
-      wb.Put(cf(cf_index), s.key, r.name);
+      encode_index_value(indexed, s.value);
+      wb.Put(cf(cf_index), s.key, s.value);
     }
-    written.insert_or_assign(id, codec::row_summary{r.status, r.created_at, r.name, chunks});
+    written.insert_or_assign(id, codec::row_summary{r.status, r.created_at, std::move(indexed), chunks});
 
     // Removals before insertions: an episode that continues as new may schedule task ids that a
     // result of the previous execution, received in the same episode, releases (same key).

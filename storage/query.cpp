@@ -4,6 +4,7 @@
 // (statuses, created range, name, id prefix) is evaluated on index entries alone; records are
 // read only for the page returned. Each (partition, status) range is already ordered by
 // (created, id), so a k-way merge yields the global order.
+#include "index_value.hpp"
 #include "keys.hpp"
 #include "page_token.hpp"
 #include "rocksdb_store.hpp"
@@ -66,8 +67,13 @@ std::vector<rocksdb_store::match> rocksdb_store::matches(const instance_query& q
       auto key = c.it->key().ToStringView();
       if (key.size() < index_header) throw codec::corrupt({cf_name(cf_index), key}, "index entry", "key too short");
       if (after && c.created() == after->created && c.id() <= after->instance_id) continue;
-      if (!q.name.empty() && c.it->value().ToStringView() != q.name) continue;
       if (!c.id().starts_with(q.instance_id_prefix)) continue;
+      if (!q.name.empty() || q.version || q.waiting_for_version) {
+        const index_value indexed = decode_index_value(c.it->value().ToStringView());
+        if (!q.name.empty() && indexed.name != q.name) continue;
+        if (q.version && indexed.version != *q.version) continue;
+        if (q.waiting_for_version && !indexed.waiting_for_version) continue;
+      }
       return true;
     }
     check(c.it->status(), "index scan");
@@ -149,6 +155,19 @@ instance_page rocksdb_store::list(const instance_query& q, const std::vector<uin
   }
   if (more) page.continuation_token = encode_token(found.back().created, found.back().instance_id);
   return page;
+}
+
+std::vector<std::string> rocksdb_store::waiting_for_version(uint32_t partition) const {
+  instance_query q;
+  q.waiting_for_version = true;
+  q.page_size = 1000;
+  std::vector<std::string> ids;
+  do {
+    auto page = list(q, {partition});
+    for (auto& record : page.records) ids.push_back(std::move(record.instance_id));
+    q.continuation_token = std::move(page.continuation_token);
+  } while (!q.continuation_token.empty());
+  return ids;
 }
 
 }  // namespace perdure::storage

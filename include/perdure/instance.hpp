@@ -4,6 +4,7 @@
 #include <perdure/history.hpp>
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,10 +59,22 @@ inline constexpr bool is_terminal(runtime_status s) noexcept {
          s == runtime_status::terminated;
 }
 
+/// The failure type a running instance carries while it waits for its orchestration version: the
+/// node serving it does not register that version (errors.hpp, orchestration_version_unavailable).
+/// It is not failed: it continues when a node with the version serves its partition.
+inline constexpr std::string_view version_unavailable_error_type = "VersionUnavailable";
+
+/// Whether an instance in `status` whose record carries a failure of `failure_type` waits for its
+/// orchestration version (the one rule that list filters, the index and /metrics share).
+inline constexpr bool is_waiting_for_version(runtime_status status, std::string_view failure_type) noexcept {
+  return !is_terminal(status) && failure_type == version_unavailable_error_type;
+}
+
 struct instance_record {
   std::string instance_id;
   std::string execution_id;
   std::string name;
+  int32_t version = 0;  // of the orchestration the current execution runs (its ExecutionStarted's)
   runtime_status status = runtime_status::pending;
   time_point created_at{};
   time_point last_updated_at{};
@@ -70,6 +83,9 @@ struct instance_record {
   std::string custom_status;
   std::optional<failure_details> failure;  // set when failed, or when a running instance is stalled
   std::optional<parent_instance> parent;
+  bool waiting_for_version() const noexcept {
+    return failure && is_waiting_for_version(status, failure->error_type);
+  }
   friend bool operator==(const instance_record&, const instance_record&) = default;
 };
 

@@ -5,6 +5,7 @@
 #include <perdure/instance.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,8 @@ struct instance_query {
   std::optional<time_point> created_from;  // inclusive
   std::optional<time_point> created_to;    // exclusive
   std::string instance_id_prefix;
+  std::optional<int32_t> version = std::nullopt;  // the orchestration version the current execution runs
+  bool waiting_for_version = false;      // only instances waiting for a version this node lacks
   size_t page_size = 100;
   std::string continuation_token;  // from the previous page; empty = first page
 };

@@ -26,6 +26,7 @@ struct InstanceRecord {
   customStatus    @8  :Text;
   failure         @9  :History.FailureDetails;  # absent = none
   parent          @10 :History.ParentInstance;  # absent = none
+  version         @11 :Int32;   # the current execution's orchestration version (0 = unversioned)
 }
 
 # The value under an instance key: the record plus what commit() needs to append history.

@@ -59,7 +59,7 @@ std::vector<answer> answers_in(const actions& out) {
 
 TEST_CASE("a wait that ran out is answered and no longer kept: the instance's end answers only the waiters still there") {
   machine_on_memory m;
-  CHECK(answers_in(m.machine->start(1, "WaitForGo", "\"\"", "long-running", false, m.now)).empty());
+  CHECK(answers_in(m.machine->start(1, "WaitForGo", "\"\"", "long-running", false, events::execution_started::any_version, m.now)).empty());
   REQUIRE(answers_in(m.flush()).size() == 1);  // the start, once durable
 
   // A long-poll that gives up, many times over: none of them stays behind.

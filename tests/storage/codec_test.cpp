@@ -81,6 +81,10 @@ TEST_CASE("codec: messages of every kind, records and queue entries round-trip")
     r.custom_status = "step 2";
     if (s == runtime_status::failed) r.failure = sample_failure();
     if (s == runtime_status::running) r.parent = parent_instance{"P", "p-1", "e", 4};
+    if (s == runtime_status::suspended) {
+      r.version = 3;
+      r.failure = failure_details{std::string(version_unavailable_error_type), "no v3 here", {}, false};
+    }
     codec::encode_row(r, 42, bytes);
     auto row = codec::decode_row(bytes, here);
     CHECK(row.record == r);
@@ -88,7 +92,7 @@ TEST_CASE("codec: messages of every kind, records and queue entries round-trip")
     auto summary = codec::decode_row_summary(bytes, here);
     CHECK(summary.status == s);
     CHECK(summary.created_at == r.created_at);
-    CHECK(summary.name == "Orch");
+    CHECK(summary.index == index_value{"Orch", r.version, s == runtime_status::suspended});
     CHECK(summary.history_chunks == 42);
   }
   activity_task a{"inst", "exec", 4, "Charge", R"({"x":1})", at_ms(99)};
@@ -182,4 +186,16 @@ TEST_CASE("codec: an out-of-range status is corrupt") {
     }
   }
   CHECK(caught);
+}
+
+TEST_CASE("index values: a bare name (written before versions) reads as version 0, not waiting, and others round-trip") {
+  CHECK(decode_index_value("Order") == index_value{"Order", 0, false});
+  std::string bytes;
+  encode_index_value(index_value{"Order", 0, false}, bytes);
+  CHECK(bytes == "Order");  // unversioned hubs keep their index values
+  for (const index_value& v : {index_value{"Order", 2, false}, index_value{"Order", 0, true},
+                               index_value{"", 70000, true}, index_value{std::string("a\0b", 3), 1, false}}) {
+    encode_index_value(v, bytes);
+    CHECK(decode_index_value(bytes) == v);
+  }
 }

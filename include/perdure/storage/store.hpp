@@ -227,6 +227,8 @@ class hub_store {
   virtual std::optional<time_point> next_timer(uint32_t partition) const = 0;
   virtual std::vector<outbox_entry> outbox(uint32_t partition) const = 0;
   virtual std::vector<std::pair<uint32_t, uint64_t>> dedup_watermarks(uint32_t partition) const = 0;
+  /// The instances of the partition that wait for an orchestration version (instance.hpp).
+  virtual std::vector<std::string> waiting_for_version(uint32_t partition) const = 0;
 
   /// Deletes a terminal instance: history, record, index entries, queued activities. False if it did not exist;
   /// throws store_error(not_terminal) for an instance that still runs.
