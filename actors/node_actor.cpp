@@ -55,8 +55,8 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
       [=](ack_atom, uint32_t partition, uint64_t seq) { deliver_ack(self, partition, seq); },
       [=](work_atom, wire_activity& w) { return run_leased(self, w); },
       // ---- client API
-      [=](start_atom, std::string& name, std::string& input, std::string& id, bool return_existing) {
-        return route_start(self, name, input, id, return_existing);
+      [=](start_atom, std::string& name, std::string& input, std::string& id, bool return_existing, int32_t version) {
+        return route_start(self, name, input, id, return_existing, version);
       },
       [=](command_atom, std::string& bytes) { return route_command(self, bytes); },
       [=](wait_atom, std::string& id, int64_t timeout_ms) { return route_wait(self, id, timeout_ms); },

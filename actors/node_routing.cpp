@@ -149,15 +149,15 @@ caf::result<std::string> run_leased(node_actor* self, wire_activity& w) {
 }
 
 caf::result<std::string> route_start(node_actor* self, std::string& name, std::string& input, std::string& id,
-                                     bool return_existing) {
+                                     bool return_existing, int32_t version) {
   if (auto err = check_payload(self, "the input", input)) return err;
   const auto p = partition_of(self, id);
   if (!owns(self, p))
     return forward<std::string>(self, p, forward_timeout, start_atom::value, std::move(name), std::move(input),
-                                std::move(id), return_existing);
+                                std::move(id), return_existing, version);
   return ask_local<std::string, std::string>(self, p, forward_timeout, [](std::string& s) { return s; },
                                              start_atom::value, std::move(name), std::move(input), std::move(id),
-                                             return_existing);
+                                             return_existing, version);
 }
 
 caf::result<std::string> route_command(node_actor* self, std::string& bytes) {

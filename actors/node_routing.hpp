@@ -24,7 +24,7 @@ caf::result<std::string> run_leased(node_actor* self, wire_activity& w);
 
 // The client API.
 caf::result<std::string> route_start(node_actor* self, std::string& name, std::string& input, std::string& id,
-                                     bool return_existing);
+                                     bool return_existing, int32_t version);
 caf::result<std::string> route_command(node_actor* self, std::string& bytes);
 caf::result<std::string> route_wait(node_actor* self, std::string& id, int64_t timeout_ms);
 caf::result<bool> route_purge(node_actor* self, std::string& id);

@@ -187,9 +187,9 @@ caf::behavior partition_behavior(partition_actor* self, partition_config config)
         self->delayed_send(self, resend_interval, resend_atom::value);
       },
       [=, &machine](start_atom, std::string& name, std::string& input, std::string& instance_id,
-                    bool return_existing) -> caf::result<std::string> {
+                    bool return_existing, int32_t version) -> caf::result<std::string> {
         carry_out(self, machine.start(hold(self), std::move(name), std::move(input), std::move(instance_id),
-                                      return_existing, clock::now()));
+                                      return_existing, version, clock::now()));
         return caf::delegated<std::string>{};
       },
       [=, &machine](command_atom, message& msg) -> caf::result<std::string> {

@@ -134,6 +134,9 @@ wire_query to_wire(const storage::instance_query& query) {
   w.instance_id_prefix = query.instance_id_prefix;
   w.page_size = query.page_size;
   w.continuation_token = query.continuation_token;
+  w.has_version = query.version.has_value();
+  if (w.has_version) w.version = *query.version;
+  w.waiting_for_version = query.waiting_for_version;
   return w;
 }
 
@@ -149,6 +152,8 @@ storage::instance_query from_wire(const wire_query& w) {
   q.instance_id_prefix = w.instance_id_prefix;
   q.page_size = static_cast<size_t>(w.page_size);
   q.continuation_token = w.continuation_token;
+  if (w.has_version) q.version = w.version;
+  q.waiting_for_version = w.waiting_for_version;
   return q;
 }
 

@@ -22,7 +22,7 @@
 namespace perdure::actors {
 
 // Client commands, answered once durable.
-using start_atom = caf::atom_constant<caf::atom("pd_start")>;      // name, input, id, if_running
+using start_atom = caf::atom_constant<caf::atom("pd_start")>;      // name, input, id, if_running, version (-1: latest)
 using command_atom = caf::atom_constant<caf::atom("pd_cmd")>;      // message for an existing instance
 using wait_atom = caf::atom_constant<caf::atom("pd_wait")>;        // instance id, timeout ms -> instance_record
 using purge_atom = caf::atom_constant<caf::atom("pd_purge")>;      // instance id -> bool
@@ -111,6 +111,9 @@ struct wire_query {
   std::string instance_id_prefix;
   uint64_t page_size = 100;
   std::string continuation_token;
+  bool has_version = false;
+  int32_t version = 0;
+  bool waiting_for_version = false;
 };
 
 /// An entity listing's query (perdure::entity_query).
@@ -159,7 +162,7 @@ typename Inspector::result_type inspect(Inspector& f, wire_activity& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_query& x) {
   return f(caf::meta::type_name("pd_wire_query"), x.statuses, x.name, x.has_from, x.from_ns, x.has_to, x.to_ns,
-           x.instance_id_prefix, x.page_size, x.continuation_token);
+           x.instance_id_prefix, x.page_size, x.continuation_token, x.has_version, x.version, x.waiting_for_version);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_entity_query& x) {

@@ -55,6 +55,11 @@ std::string read_json(const json_input& input, const char* flag) {
   return text;
 }
 
+int checked_version(int version) {
+  if (version < 0) throw failure(exit_code::usage, "--version must be 0 (unversioned) or more, not " + std::to_string(version));
+  return version;
+}
+
 // The filters as a query string ("" or "?a=b&c=d"); times and statuses are checked first.
 std::string filter_query(const filter_options& f, std::vector<std::string> extra = {}) {
   std::vector<std::string> parts;
@@ -84,6 +89,8 @@ std::string filter_query(const filter_options& f, std::vector<std::string> extra
     parts.push_back(std::string(param) + "=" + percent_encode(*value));
   }
   if (!f.prefix.empty()) parts.push_back("instanceIdPrefix=" + percent_encode(f.prefix));
+  if (f.version) parts.push_back("version=" + std::to_string(checked_version(*f.version)));
+  if (f.waiting_for_version) parts.push_back("waitingForVersion=true");
   for (auto& e : extra) parts.push_back(std::move(e));
   std::string query;
   for (const auto& p : parts) query += (query.empty() ? "?" : "&") + p;
@@ -108,13 +115,18 @@ std::optional<json> cluster_view(const global_options& g) {
 }  // namespace
 
 bool filter_options::any() const noexcept {
-  return !statuses.empty() || !name.empty() || !created_from.empty() || !created_to.empty() || !prefix.empty();
+  return !statuses.empty() || !name.empty() || !created_from.empty() || !created_to.empty() || !prefix.empty() ||
+         version || waiting_for_version;
 }
 
-exit_code start(const global_options& g, const std::string& name, const json_input& input, const std::string& id) {
+exit_code start(const global_options& g, const std::string& name, const json_input& input, const std::string& id,
+                std::optional<int> version) {
   if (name.empty()) throw failure(exit_code::usage, "the orchestration name is empty");
   std::string target = "/api/orchestrations/" + percent_encode(name);
-  if (!id.empty()) target += "?instanceId=" + checked_id(id);
+  std::vector<std::string> params;
+  if (!id.empty()) params.push_back("instanceId=" + checked_id(id));
+  if (version) params.push_back("version=" + std::to_string(checked_version(*version)));
+  for (size_t i = 0; i < params.size(); ++i) target += (i == 0 ? "?" : "&") + params[i];
   const std::string body = read_json(input, "--input");
   node_client node(g.node, g.timeout);
   const reply r = node.post(target, body);

@@ -27,6 +27,8 @@ struct filter_options {
   std::string created_from;
   std::string created_to;
   std::string prefix;
+  std::optional<int> version;
+  bool waiting_for_version = false;
   bool any() const noexcept;
 };
 
@@ -36,7 +38,9 @@ struct json_input {
   std::optional<std::string> file;
 };
 
-exit_code start(const global_options& g, const std::string& name, const json_input& input, const std::string& id);
+/// `version`: the orchestration version to run; unset: the latest the node registers.
+exit_code start(const global_options& g, const std::string& name, const json_input& input, const std::string& id,
+                std::optional<int> version);
 exit_code status(const global_options& g, const std::string& id, bool history, bool show_input);
 exit_code list(const global_options& g, const filter_options& filters, size_t top, const std::string& token,
                bool all, bool show_input);

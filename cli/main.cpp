@@ -26,6 +26,9 @@ void add_filters(CLI::App& cmd, filter_options& f) {
   cmd.add_option("--from", f.created_from, "Created at or after (ISO 8601, e.g. 2024-05-01T12:00:00Z)");
   cmd.add_option("--to", f.created_to, "Created before (ISO 8601)");
   cmd.add_option("--prefix", f.prefix, "Instance id prefix");
+  cmd.add_option("--version", f.version, "Orchestration version the instance runs (0 = unversioned)");
+  cmd.add_flag("--waiting-for-version", f.waiting_for_version,
+               "Only instances that wait for an orchestration version the node serving them lacks");
 }
 
 void add_json_input(CLI::App& cmd, json_input& in, const std::string& flag, const std::string& what) {
@@ -64,6 +67,7 @@ int run(int argc, char** argv) {
   std::string id, name, event, reason, token;
   json_input input;
   filter_options filters;
+  std::optional<int> start_version;
   bool flag_a = false, flag_b = false;
   size_t top = 100;
   double timeout = 60, interval = 0.5;
@@ -72,7 +76,8 @@ int run(int argc, char** argv) {
   start_cmd->add_option("name", name, "Orchestration name")->required();
   add_json_input(*start_cmd, input, "input", "The input");
   start_cmd->add_option("--id", id, "Instance id (default: a new random id)");
-  start_cmd->callback([&] { action = [&] { return start(g, name, input, id); }; });
+  start_cmd->add_option("--version", start_version, "Orchestration version to run (default: the latest registered)");
+  start_cmd->callback([&] { action = [&] { return start(g, name, input, id, start_version); }; });
 
   auto* status_cmd = app.add_subcommand("status", "Show an instance's status");
   status_cmd->add_option("id", id, "Instance id")->required();

@@ -92,11 +92,21 @@ std::string payload_field(const json& value) {
 }
 }  // namespace
 
+namespace {
+// "Running", or "Running, waiting for its version" for an instance whose node lacks its code.
+std::string status_text(const json& instance) {
+  std::string status = text(instance, "runtimeStatus");
+  if (instance.value("waitingForVersion", false)) status += ", waiting for its version";
+  return status;
+}
+}  // namespace
+
 void print_instance(std::ostream& out, const json& instance) {
   auto line = [&](const char* label, const std::string& value) { out << pad(label, 16) << value << '\n'; };
   line("Instance:", text(instance, "instanceId"));
   line("Name:", text(instance, "name"));
-  line("Status:", text(instance, "runtimeStatus"));
+  line("Version:", std::to_string(instance.value("version", 0)));
+  line("Status:", status_text(instance));
   line("Created:", text(instance, "createdTime"));
   line("Last updated:", text(instance, "lastUpdatedTime"));
   auto created = time_of(instance, "createdTime");
@@ -114,11 +124,11 @@ void print_instance(std::ostream& out, const json& instance) {
 }
 
 void print_instance_table(std::ostream& out, const json& instances) {
-  std::vector<std::array<std::string, 5>> rows{{"INSTANCE ID", "NAME", "STATUS", "CREATED", "LAST UPDATED"}};
+  std::vector<std::array<std::string, 6>> rows{{"INSTANCE ID", "NAME", "VERSION", "STATUS", "CREATED", "LAST UPDATED"}};
   for (const json& i : instances)
-    rows.push_back({text(i, "instanceId"), text(i, "name"), text(i, "runtimeStatus"),
+    rows.push_back({text(i, "instanceId"), text(i, "name"), std::to_string(i.value("version", 0)), status_text(i),
                     short_time(text(i, "createdTime")), short_time(text(i, "lastUpdatedTime"))});
-  std::array<size_t, 5> widths{};
+  std::array<size_t, 6> widths{};
   for (const auto& row : rows)
     for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
   for (const auto& row : rows) {

@@ -69,7 +69,8 @@ std::string node_client::start(std::string_view name, std::string input_json, co
   std::string id = options.instance_id.empty() ? new_instance_id() : options.instance_id;
   require_valid_instance_id(id);
   return ask<std::string>(*system_, node_, command_timeout, id, actors::start_atom::value, std::string{name},
-                          std::move(input_json), id, options.when_running == if_running::return_existing);
+                          std::move(input_json), id, options.when_running == if_running::return_existing,
+                          options.version.value_or(events::execution_started::any_version));
 }
 
 std::optional<instance_record> node_client::status(std::string_view instance_id) {

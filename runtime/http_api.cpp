@@ -22,6 +22,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <functional>
 #include <optional>
 #include <variant>
@@ -98,6 +99,17 @@ std::optional<time_point> time_param(const request& req, const char* name) {
   return t;
 }
 
+// An orchestration version: a whole number from 0 (unversioned).
+std::optional<int32_t> version_param(const request& req) {
+  if (!req.has_param("version")) return std::nullopt;
+  const std::string value = req.param("version");
+  int32_t version = -1;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), version);
+  if (ec != std::errc{} || end != value.data() + value.size() || version < 0)
+    bad_request("version must be a whole number from 0 (0 = unversioned), not '" + value + "'");
+  return version;
+}
+
 std::vector<runtime_status> status_param(const request& req) {
   std::vector<runtime_status> statuses;
   if (!req.has_param("runtimeStatus")) return statuses;
@@ -122,7 +134,10 @@ bool read_filters(const request& req, instance_query& q) {
   q.created_from = time_param(req, "createdTimeFrom");
   q.created_to = time_param(req, "createdTimeTo");
   q.instance_id_prefix = req.param("instanceIdPrefix");
-  return !q.statuses.empty() || !q.name.empty() || q.created_from || q.created_to || !q.instance_id_prefix.empty();
+  q.version = version_param(req);
+  q.waiting_for_version = flag(req, "waitingForVersion", false);
+  return !q.statuses.empty() || !q.name.empty() || q.created_from || q.created_to || !q.instance_id_prefix.empty() ||
+         q.version || q.waiting_for_version;
 }
 
 // The reason of terminate, suspend and resume: recorded in the history, so it must be text.
@@ -231,6 +246,7 @@ struct http_api::impl {
       if (start.instance_id.empty()) bad_request("instanceId is empty");  // absent picks one; empty is a mistake
     }
     start.when_running = if_running_param(req);
+    start.version = version_param(req);
     const auto wait = requested_wait(req);
     std::optional<http_waits::slot> slot;
     if (wait) slot.emplace(waits.reserve());
@@ -328,7 +344,8 @@ struct http_api::impl {
     instance_query q;
     // Purging every finished instance must be asked for explicitly (e.g. by listing the statuses).
     if (!read_filters(req, q))
-      bad_request("purge by filter needs at least one of runtimeStatus, name, createdTimeFrom, createdTimeTo, instanceIdPrefix");
+      bad_request("purge by filter needs at least one of runtimeStatus, name, createdTimeFrom, createdTimeTo, "
+                  "instanceIdPrefix, version, waitingForVersion");
     return json_response(200, json{{"instancesDeleted", hub.purge(q)}});
   }
 
@@ -412,22 +429,28 @@ struct http_api::impl {
   }
 
   // Counts by paging through the instance index: O(instances) per scrape, no extra bookkeeping
-  // on the commit path.
-  instance_counts count_instances() {
+  // on the commit path. The instances waiting for a version are kept on the way.
+  instance_counts count_instances(std::vector<instance_record>& waiting_for_version) {
     instance_counts counts{};
     instance_query q;
     q.page_size = max_page_size;
     do {
       instance_page page = options.list_local(q);
-      for (const auto& record : page.records) ++counts[static_cast<size_t>(record.status)];
+      for (auto& record : page.records) {
+        ++counts[static_cast<size_t>(record.status)];
+        if (record.waiting_for_version()) waiting_for_version.push_back(std::move(record));
+      }
       q.continuation_token = std::move(page.continuation_token);
     } while (!q.continuation_token.empty());
     return counts;
   }
 
   response metrics_text() {
+    std::vector<instance_record> waiting_for_version;
+    const instance_counts counts = count_instances(waiting_for_version);
     return response{200, "text/plain; version=0.0.4", {},
-                    prometheus_text(metrics, count_instances(), options.cluster, options.view.get()) +
+                    prometheus_text(metrics, counts, options.cluster, options.view.get()) +
+                        version_wait_metrics(waiting_for_version) +
                         waiter_metrics(waits.waiting(), waits.limit()) +
                         (options.more_metrics ? options.more_metrics() : std::string{})};
   }

@@ -36,7 +36,7 @@ json event_fields(const event_payload& payload) {
       overloaded{
           [](const events::execution_started& e) {
             json j{{"name", e.name}, {"instanceId", e.instance_id}, {"executionId", e.execution_id},
-                   {"input", payload_json(e.input)}};
+                   {"input", payload_json(e.input)}, {"version", e.version}};
             if (e.parent) j["parent"] = parent_json(*e.parent);
             return j;
           },
@@ -87,6 +87,7 @@ json event_fields(const event_payload& payload) {
           [](const events::entity_call_failed& e) {
             return json{{"taskId", e.task_id}, {"failureDetails", failure_json(e.failure)}};
           },
+          [](const events::patch_marker& e) { return json{{"patchId", e.patch_id}, {"deprecated", e.deprecated}}; },
           [](const events::entity_operation& e) {
             return json{{"operation", e.operation},
                         {"input", payload_json(e.input)},
@@ -120,6 +121,7 @@ json instance_json(const instance_record& record, bool with_input) {
   json j{{"instanceId", record.instance_id},
          {"executionId", record.execution_id},
          {"name", record.name},
+         {"version", record.version},
          {"runtimeStatus", to_string(record.status)},
          {"output", payload_json(record.output)},
          {"customStatus", payload_json(record.custom_status)},
@@ -128,6 +130,7 @@ json instance_json(const instance_record& record, bool with_input) {
   if (with_input) j["input"] = payload_json(record.input);
   if (record.failure) j["failureDetails"] = failure_json(*record.failure);
   if (record.parent) j["parentInstanceId"] = record.parent->instance_id;
+  j["waitingForVersion"] = record.waiting_for_version();
   return j;
 }
 

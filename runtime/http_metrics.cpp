@@ -4,6 +4,9 @@
 #include "queue_trigger.hpp"
 
 #include <cstdio>
+#include <map>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace perdure {
@@ -167,12 +170,51 @@ std::string waiter_metrics(size_t waiting, size_t limit) {
 
 namespace {
 
+// A label value in the exposition format: backslash, double quote and newline escaped.
+std::string label_value(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 // Subjects and durable names are NATS names: no quote, backslash or newline to escape.
 std::string trigger_labels(const queue_trigger& t) {
   return "{subject=\"" + t.options().subject + "\",durable=\"" + t.options().durable + "\"}";
 }
 
 }  // namespace
+
+std::string version_wait_metrics(const std::vector<instance_record>& waiting, size_t max_listed) {
+  std::map<std::pair<std::string, int32_t>, uint64_t> counts;
+  for (const auto& record : waiting) ++counts[{record.name, record.version}];
+  std::string out;
+  family(out, "perdure_instances_waiting_for_version", "gauge",
+         "Running instances held by this node whose orchestration version it does not register: they wait (not "
+         "fail) until a node that registers it serves them.");
+  sample(out, "perdure_instances_waiting_for_version", waiting.size());
+  family(out, "perdure_instances_waiting_for_version_by_orchestration", "gauge",
+         "The same, by orchestration name and the version the instances wait for.");
+  for (const auto& [key, count] : counts)
+    sample(out, "perdure_instances_waiting_for_version_by_orchestration{name=\"" + label_value(key.first) +
+                    "\",version=\"" + std::to_string(key.second) + "\"}",
+           count);
+  family(out, "perdure_instance_waiting_for_version", "gauge",
+         "1 for each instance waiting for its orchestration version (the first ones by id, up to a bound), by id, "
+         "name and version.");
+  for (size_t i = 0; i < waiting.size() && i < max_listed; ++i)
+    sample(out, "perdure_instance_waiting_for_version{instance_id=\"" + label_value(waiting[i].instance_id) +
+                    "\",name=\"" + label_value(waiting[i].name) + "\",version=\"" +
+                    std::to_string(waiting[i].version) + "\"}",
+           1);
+  return out;
+}
 
 std::string queue_trigger_metrics(const std::vector<std::unique_ptr<queue_trigger>>& triggers) {
   std::string out;

@@ -27,6 +27,11 @@ using instance_counts = std::array<uint64_t, all_runtime_statuses.size()>;  // i
 std::string prometheus_text(const actors::node_metrics& metrics, const instance_counts& instances,
                             const actors::cluster_metrics* cluster, const actors::cluster_view* view = nullptr);
 
+/// The instances of this node's partitions that wait for an orchestration version it does not
+/// register (instance_record::waiting_for_version): a count per name and version, and one sample
+/// per instance (the first `max_listed` in `waiting`) naming it, so an operator sees which code to deploy.
+std::string version_wait_metrics(const std::vector<instance_record>& waiting, size_t max_listed = 100);
+
 /// The management API's requests waiting for an instance to end, and their limit.
 std::string waiter_metrics(size_t waiting, size_t limit);
 

@@ -51,7 +51,8 @@ std::string local_client::start(std::string_view name, std::string input_json, c
   caf::scoped_actor self{system_};
   std::string result;
   self->request(partition_for(id), command_timeout, actors::start_atom::value, std::string{name},
-                std::move(input_json), id, options.when_running == if_running::return_existing)
+                std::move(input_json), id, options.when_running == if_running::return_existing,
+                options.version.value_or(events::execution_started::any_version))
       .receive([&](std::string& started) { result = std::move(started); },
                [&](caf::error& err) { actors::throw_client_error(err, id); });
   return result;

@@ -34,6 +34,9 @@ enum class if_running {
 struct start_options {
   std::string instance_id;  // empty: a new random id
   if_running when_running = if_running::fail;
+  // The registered version of the orchestration to run; unset: the latest one. A version the
+  // node does not register is refused (unknown_function_error).
+  std::optional<int32_t> version = std::nullopt;
 };
 
 /// How an asynchronous wait ended: the record of the instance that ended, or what
