@@ -10,7 +10,10 @@
 #include <perdure/testing.hpp>
 
 #include <doctest/doctest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <variant>
 
 using namespace perdure;
@@ -91,6 +94,21 @@ std::unique_ptr<storage::hub_store> memory_hub(const char* name) {
   return storage::hub_store::open(name, storage::store_options{1, false, 4u << 20, storage::wal_damage::refuse, true});
 }
 
+// The node log's lines while it lives (spdlog's default logger, which the partition logs to).
+struct captured_log {
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
+  captured_log() { spdlog::default_logger()->sinks().push_back(sink); }
+  ~captured_log() {
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
+  }
+  size_t lines_with(std::string_view text) const {
+    const auto lines = sink->last_formatted();
+    return static_cast<size_t>(
+        std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(text) != std::string::npos; }));
+  }
+};
+
 int32_t started_version(const history& events) {
   for (const auto& e : events)
     if (auto* s = std::get_if<events::execution_started>(&e.payload)) return s->version;
@@ -135,6 +153,7 @@ TEST_CASE("a node without an instance's version keeps it waiting and shows it, a
     REQUIRE_FALSE(v1_only.start(*hub, "Order", "\"a\"", "old"));
   }
   {
+    captured_log log;
     node_on v2_only(*hub, registered({2}));
     v2_only.raise(*hub, "old", "\"go\"");  // recorded, not applied: the code is missing
     const auto record = hub->instance("old");
@@ -155,6 +174,12 @@ TEST_CASE("a node without an instance's version keeps it waiting and shows it, a
     size_t raised = 0;
     for (const auto& e : hub->history("old")) raised += std::holds_alternative<events::event_raised>(e.payload);
     CHECK(raised == 2);
+    CHECK(log.lines_with("instance 'old' waits") == 1);  // once per instance, not once per message
+  }
+  {
+    captured_log log;  // a node start names every instance still waiting, once
+    node_on v2_again(*hub, registered({2}));
+    CHECK(log.lines_with("instance 'old' waits: orchestration 'Order' version 1 is not registered") == 1);
   }
   // The version is back: the recovery replays the instance, which consumes the event it was sent.
   node_on both(*hub, registered({1, 2}));
