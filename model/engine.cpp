@@ -83,8 +83,16 @@ episode_result engine::replay(std::span<const history_event> stored) {
   if (started_) throw error("orchestration_executor::replay needs a fresh executor");
   history_ = stored;
   history_actions_.clear();
-  for (const history_event& e : stored)
-    if (auto* marker = as<events::patch_marker>(e)) history_patches_.insert(marker->patch_id);
+  // Past the last event the code wrote, the code's behaviour was never recorded (inputs a stalled
+  // or waiting instance recorded without running its code): a patch decided there is executed,
+  // not replayed.
+  size_t recorded_until = 0;
+  for (size_t p = 0; p < stored.size(); ++p) {
+    const event_payload& payload = stored[p].payload;
+    if (auto* marker = std::get_if<events::patch_marker>(&payload)) history_patches_.insert(marker->patch_id);
+    if (action_id(payload) >= 0 || is_code_terminal(payload) || std::holds_alternative<events::patch_marker>(payload))
+      recorded_until = p + 1;
+  }
   for (size_t p = 0; p < stored.size(); ++p) {
     int32_t id = action_id(stored[p].payload);
     if (id < 0) continue;
@@ -104,10 +112,12 @@ episode_result engine::replay(std::span<const history_event> stored) {
         fail_nondeterminism(p, describe(e.payload), describe_code_state());
       terminal_written_ = true;
     } else if (!ended_) {
+      replaying_recorded_code_ = p < recorded_until;
       apply(e);
     }
   }
   replaying_ = false;
+  replaying_recorded_code_ = false;
   history_ = {};
   history_actions_ = {};
   throw_if_poisoned();
@@ -432,16 +442,16 @@ void engine::continue_as_new(std::string input, bool keep_unprocessed_events, st
 }
 
 // Temporal's patched / deprecatePatch: executing new code, a patch is in effect and its marker is
-// recorded unless the history has it already; replaying, it is in effect only if the history
-// recorded its marker, so a history written by the code before the patch replays down the old
-// path. The first answer for an id holds for the whole execution, so a patch checked in a loop, or
+// recorded unless the history has it already; replaying a part of the history the code wrote, it
+// is in effect only if the history recorded its marker, so a history written by the code before the
+// patch replays down the old path. The first answer for an id holds for the whole execution, so a patch checked in a loop, or
 // once while replaying and again after, never switches paths in the middle of an execution.
 bool engine::patch(std::string_view patch_id, bool deprecated) {
   throw_if_poisoned();
   if (ended_) throw error("orchestration patch check after the execution ended");
   if (auto decided = patch_decisions_.find(patch_id); decided != patch_decisions_.end()) return decided->second;
   const bool recorded = history_patches_.contains(patch_id);
-  const bool in_effect = !replaying_ || recorded;
+  const bool in_effect = !replaying_recorded_code_ || recorded;
   if (in_effect && !recorded) {
     pending_.push_back(history_event{now_, events::patch_marker{std::string(patch_id), deprecated}});
     history_patches_.insert(std::string(patch_id));

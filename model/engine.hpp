@@ -107,6 +107,9 @@ class engine {
   time_point now_{};
   bool started_ = false;
   bool replaying_ = false;
+  // Replaying an event after which the stored history holds more of what the code did (actions,
+  // patch markers, its end): what the code decides there must be what it decided then.
+  bool replaying_recorded_code_ = false;
   bool suspended_ = false;
   bool ended_ = false;  // the code returned or threw, or the execution was terminated
   bool terminal_written_ = false;

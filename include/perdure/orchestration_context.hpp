@@ -168,8 +168,8 @@ class orchestration_context {
 
   /// A change of code inside one version (Temporal's patched()): true when this execution runs
   /// the patched code, false when it replays a history written before the patch. Executing (not
-  /// replaying), it records a PatchMarker in the history, once, and returns true; replaying, it
-  /// returns whether the history has that marker. The first answer for an id holds for the rest
+  /// replaying, or past what the history recorded the code doing), it records a PatchMarker in the
+  /// history, once, and returns true; replaying, it returns whether the history has that marker. The first answer for an id holds for the rest
   /// of the execution. Write `if (ctx.is_patched("id")) { new code } else { old code }`.
   bool is_patched(std::string_view patch_id);
   /// The cleanup step once no running instance can take the old path (Temporal's

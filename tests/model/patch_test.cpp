@@ -173,3 +173,33 @@ TEST_CASE("once the patch call is removed, histories with markers still replay: 
   CHECK_FALSE(check_replay(run_to_end(with(patched)), with(patch_removed)));
   CHECK_FALSE(check_replay(run_to_end(with(deprecated)), with(patch_removed)));
 }
+
+namespace {
+task<void> patched_after_event(orchestration_context& ctx) {
+  co_await ctx.wait_for_event<void>("go");
+  if (ctx.is_patched("send-sms"))
+    co_await ctx.call_activity("SendSms");
+  else
+    co_await ctx.call_activity("SendEmail");
+}
+}  // namespace
+
+TEST_CASE("inputs recorded while the code could not run (a stall, a missing version) are executed, not replayed, by the patch") {
+  // The event arrived while no code ran: the history holds it and nothing the code did after it.
+  const history recorded_without_code{ev(events::episode_started{}, at(0)), started("Order", ""),
+                                       ev(events::episode_started{}, at(1)), raised("go", "")};
+  orchestration_executor executor(with(patched_after_event), "Order", 0, "i1");
+  const episode_result replayed = executor.replay(recorded_without_code);
+  REQUIRE(replayed.appended.size() == 2);
+  CHECK(std::get<events::patch_marker>(replayed.appended[0].payload).patch_id == "send-sms");
+  CHECK(std::get<events::task_scheduled>(replayed.appended[1].payload).name == "SendSms");
+
+  // Once the code's reaction is in the history, it replays as it was decided.
+  history written = recorded_without_code;
+  written.insert(written.end(), replayed.appended.begin(), replayed.appended.end());
+  CHECK_FALSE(check_replay(written, with(patched_after_event)));
+  history old_path = recorded_without_code;
+  old_path.push_back(ev(events::task_scheduled{0, "SendEmail", ""}, at(1)));
+  orchestration_executor old(with(patched_after_event), "Order", 0, "i1");
+  CHECK(old.replay(old_path).appended.empty());
+}
