@@ -5,7 +5,8 @@
 //   activity:      Out f(activity_context&, In)               or   Out f(activity_context&)
 //   entity:        void f(entity_context&)   (one function for every operation: see entity.hpp)
 // Out may be void (an empty payload). In may be taken by value or const reference; a function
-// without In ignores its input. Registering a name twice throws invalid_argument_error.
+// without In ignores its input. Registering a name (an orchestration: a name and version) twice
+// throws invalid_argument_error.
 //
 // Versions: an orchestration name may be registered in several versions side by side
 // (add_orchestration(name, fn, {.version = 2})); a new instance starts on the latest one unless it
