@@ -46,9 +46,9 @@ class episode_runner {
     pending_.push_back(std::move(msg.event));
   }
 
-  /// Replays an instance that waited for its orchestration version (nothing queued for it).
-  void revive_waiting() {
-    if (slot_.executor || !slot_.record || !slot_.record->waiting_for_version()) return;
+  /// Replays an instance with nothing queued for it (see run_episode's `revive`).
+  void revive_unfinished() {
+    if (slot_.executor || !slot_.record || is_terminal(slot_.record->status)) return;
     revive({});
   }
 
@@ -505,7 +505,7 @@ std::optional<storage::episode_commit> run_episode(instance_slot& slot, std::vec
                                                    const episode_env& env, orphaned_entries& orphans) {
   load_record(slot, env.store);
   episode_runner runner{slot, env, orphans};
-  if (revive) runner.revive_waiting();
+  if (revive) runner.revive_unfinished();
   for (auto& msg : inbox) runner.take(msg);
   return runner.finish();
 }

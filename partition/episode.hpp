@@ -63,8 +63,9 @@ void load_record(instance_slot& slot, const storage::hub_store& store);
 ///   the instance's.
 /// - An instance whose orchestration version is not registered here waits the same way (its record
 ///   carries version_unavailable_error_type, instance.hpp); a new execution whose version is missing
-///   (a continue-as-new to a version this node lacks) starts waiting. `revive` replays a waiting
-///   instance with an empty inbox, once its version is registered.
+///   (a continue-as-new to a version this node lacks) starts waiting. `revive` replays an unfinished
+///   instance with an empty inbox: one whose version became available continues, one whose version
+///   is missing starts waiting.
 std::optional<storage::episode_commit> run_episode(instance_slot& slot, std::vector<message> inbox, bool revive,
                                                    const episode_env& env, orphaned_entries& orphans);
 

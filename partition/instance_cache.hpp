@@ -20,8 +20,8 @@ struct cached_instance {
   std::vector<message> inbox;  // for the next episode, in arrival order
   bool dirty = false;          // has an inbox the next flush runs
   bool start_pending = false;  // a client's start is queued and not yet committed
-  // The next flush replays the instance although no message is queued: it waited for its
-  // orchestration version, which this node registers.
+  // The next flush replays the instance although no message is queued: its orchestration version
+  // became available here, or is missing here (then it starts waiting).
   bool revive = false;
   std::vector<std::pair<request_id, std::string>> acks;  // answered after the commit
   std::vector<request_id> waiters;                       // answered when the instance ends

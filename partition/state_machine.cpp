@@ -59,7 +59,7 @@ actions state_machine::recover(time_point now) {
   if (!pending.tasks.empty()) out.push_back(std::move(pending));
   for (auto& entry : store.outbox(p)) out.push_back(outbox_.remember(std::move(entry)));
   wake_up(out, now);
-  revive_waiting_instances();
+  check_versions_of_unfinished_instances();
   recovered_ = true;
   return out;
 }

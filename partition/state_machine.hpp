@@ -57,8 +57,9 @@ class state_machine {
 
   // Inputs. Each returns the actions to carry out now (answers that need no commit, messages).
   /// Once, before any message from another partition: loads the watermarks, re-dispatches pending
-  /// activities, re-sends the outbox, arms the first timer, and queues the instances that waited
-  /// for an orchestration version this node registers (those it lacks are logged, once each).
+  /// activities, re-sends the outbox, arms the first timer, and replays the instances that waited
+  /// for an orchestration version this node registers, and those whose version it lacks (they
+  /// start waiting, and are reported, at once).
   actions recover(time_point now);
   /// `version`: execution_started::any_version for the latest registered one; a version not
   /// registered here is refused (unknown_function).
@@ -103,7 +104,7 @@ class state_machine {
   bool exists(cached_instance& entry);
   void enqueue(cached_instance& entry, message msg) { cache_.enqueue(entry, std::move(msg)); }
   void wake_up(actions& out, time_point now);
-  void revive_waiting_instances();
+  void check_versions_of_unfinished_instances();
 
   state_machine_config config_;
   instance_cache cache_;

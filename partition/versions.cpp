@@ -17,22 +17,25 @@ std::optional<refusal> resolve_version_to_start(const registry& functions, std::
   }
 }
 
-// Each waiting instance is logged here once per node start; the episode logs it once when it
-// starts waiting, so the log names every waiting instance without a line per message.
-void state_machine::revive_waiting_instances() {
-  for (const std::string& id : config_.store->waiting_for_version(config_.partition)) {
-    auto& entry = cache_.touch(id);
-    load_record(entry.slot, *config_.store);
-    const auto& record = entry.slot.record;
-    if (!record) continue;
-    if (config_.functions->has_orchestration(record->name, record->version)) {
-      spdlog::info("instance '{}': orchestration '{}' version {} is registered here; it continues", id, record->name,
-                   record->version);
-      cache_.revive(entry);
-    } else {
-      spdlog::warn("instance '{}' waits: orchestration '{}' version {} is not registered on this node", id,
-                   record->name, record->version);
-    }
+// A waiting instance whose version this node registers continues; one whose version it lacks
+// starts waiting now (its replay fails the way its next message would), so the node reports every
+// instance it cannot run from its start, not from their next message. An orchestration no version
+// of which is registered is left to stall at its next message, as before versions. Each instance
+// that keeps waiting is logged here once per node start; the episode logs the others once when they
+// start waiting.
+void state_machine::check_versions_of_unfinished_instances() {
+  const registry& functions = *config_.functions;
+  for (const auto& instance : config_.store->unfinished_instances(config_.partition)) {
+    if (!functions.has_orchestration(instance.name)) continue;
+    const bool registered = functions.has_orchestration(instance.name, instance.version);
+    if (registered && !instance.waiting_for_version) continue;  // it runs
+    if (registered)
+      spdlog::info("instance '{}': orchestration '{}' version {} is registered here; it continues",
+                   instance.instance_id, instance.name, instance.version);
+    else if (instance.waiting_for_version)
+      spdlog::warn("instance '{}' waits: orchestration '{}' version {} is not registered on this node",
+                   instance.instance_id, instance.name, instance.version);
+    if (registered || !instance.waiting_for_version) cache_.revive(cache_.touch(instance.instance_id));
   }
 }
 

@@ -157,17 +157,30 @@ instance_page rocksdb_store::list(const instance_query& q, const std::vector<uin
   return page;
 }
 
-std::vector<std::string> rocksdb_store::waiting_for_version(uint32_t partition) const {
-  instance_query q;
-  q.waiting_for_version = true;
-  q.page_size = 1000;
-  std::vector<std::string> ids;
-  do {
-    auto page = list(q, {partition});
-    for (auto& record : page.records) ids.push_back(std::move(record.instance_id));
-    q.continuation_token = std::move(page.continuation_token);
-  } while (!q.continuation_token.empty());
-  return ids;
+// Index entries only: a node start costs one scan of the partition's unfinished index ranges, no
+// record read.
+std::vector<unfinished_instance> rocksdb_store::unfinished_instances(uint32_t partition) const {
+  check_partition(partition);
+  std::vector<unfinished_instance> found;
+  std::string start, upper;
+  for (runtime_status s : all_runtime_statuses) {
+    if (is_terminal(s)) continue;
+    keys::index_prefix(start, partition, s);
+    upper = keys::prefix_end(start);
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(cf_index)));
+    for (it->Seek(start); it->Valid(); it->Next()) {
+      const auto key = it->key().ToStringView();
+      if (key.size() < index_header) throw codec::corrupt({cf_name(cf_index), key}, "index entry", "key too short");
+      index_value indexed = decode_index_value(it->value().ToStringView());
+      found.push_back({std::string(key.substr(index_header)), std::move(indexed.name), indexed.version,
+                       indexed.waiting_for_version});
+    }
+    check(it->status(), "index scan");
+  }
+  return found;
 }
 
 }  // namespace perdure::storage

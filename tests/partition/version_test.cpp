@@ -155,6 +155,9 @@ TEST_CASE("a node without an instance's version keeps it waiting and shows it, a
   {
     captured_log log;
     node_on v2_only(*hub, registered({2}));
+    // Reported from the node's start, before any message reaches it.
+    REQUIRE(hub->instance("old"));
+    CHECK(hub->instance("old")->waiting_for_version());
     v2_only.raise(*hub, "old", "\"go\"");  // recorded, not applied: the code is missing
     const auto record = hub->instance("old");
     REQUIRE(record);
@@ -163,7 +166,7 @@ TEST_CASE("a node without an instance's version keeps it waiting and shows it, a
     CHECK(record->failure->error_type == "VersionUnavailable");
     CHECK(record->failure->message.find("'Order' version 1 is not registered on this node (registered: 2)") !=
           std::string::npos);
-    CHECK(hub->waiting_for_version(0) == std::vector<std::string>{"old"});
+    CHECK(hub->unfinished_instances(0) == std::vector<storage::unfinished_instance>{{"old", "Order", 1, true}});
     instance_query waiting;
     waiting.waiting_for_version = true;
     CHECK(hub->list(waiting).records.size() == 1);
@@ -188,7 +191,7 @@ TEST_CASE("a node without an instance's version keeps it waiting and shows it, a
   CHECK(record->status == runtime_status::completed);
   CHECK(record->output == "\"v1:a:go\"");
   CHECK_FALSE(record->failure);
-  CHECK(hub->waiting_for_version(0).empty());
+  CHECK(hub->unfinished_instances(0).empty());
 }
 
 TEST_CASE("continue-as-new picks the latest version unless the orchestration names one") {

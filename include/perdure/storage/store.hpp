@@ -186,6 +186,16 @@ struct commit_batch {
   std::vector<entity_commit> entities;  // committed after the episodes (their outbox entries too)
 };
 
+/// An instance that has not ended: its orchestration's name and version, and whether it waits for
+/// that version (instance_record::waiting_for_version).
+struct unfinished_instance {
+  std::string instance_id;
+  std::string name;
+  int32_t version = 0;
+  bool waiting_for_version = false;
+  friend bool operator==(const unfinished_instance&, const unfinished_instance&) = default;
+};
+
 /// What commit() assigned: the outbox entries of the episodes, then of the entities, in batch order.
 struct commit_result {
   std::vector<outbox_entry> outbox;
@@ -227,8 +237,9 @@ class hub_store {
   virtual std::optional<time_point> next_timer(uint32_t partition) const = 0;
   virtual std::vector<outbox_entry> outbox(uint32_t partition) const = 0;
   virtual std::vector<std::pair<uint32_t, uint64_t>> dedup_watermarks(uint32_t partition) const = 0;
-  /// The instances of the partition that wait for an orchestration version (instance.hpp).
-  virtual std::vector<std::string> waiting_for_version(uint32_t partition) const = 0;
+  /// The instances of the partition that have not ended, as their index entries hold them: what a
+  /// node that starts serving the partition checks against the orchestration versions it registers.
+  virtual std::vector<unfinished_instance> unfinished_instances(uint32_t partition) const = 0;
 
   /// Deletes a terminal instance: history, record, index entries, queued activities. False if it did not exist;
   /// throws store_error(not_terminal) for an instance that still runs.
