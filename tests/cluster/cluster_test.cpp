@@ -178,7 +178,6 @@ TEST_CASE("a 5-node cluster spreads partitions and activities, and survives a ki
   cluster.start_all();
   std::vector<std::unique_ptr<cluster_client>> clients;
   for (size_t i = 0; i < 5; ++i) clients.push_back(cluster.client(i));
-  cluster.wait_all_connected();
 
   constexpr int n = 100;
   start_instances(clients, "SlowFanAndChild", n);

@@ -25,6 +25,7 @@ class nats_cluster {
 
   int size() const noexcept { return static_cast<int>(servers_.size()); }
   std::string url(int i) const;
+  const std::string& name(int i) const { return servers_.at(static_cast<size_t>(i)).name; }
   std::vector<std::string> urls() const;
   /// The index of the server named `name` ("n1"), or -1.
   int index_of(std::string_view name) const;
