@@ -61,6 +61,10 @@ class orchestration_executor {
   /// perdure::orchestration_version_unavailable if it is, but not in that version.
   orchestration_executor(const registry& functions, std::string name, int32_t version, std::string instance_id,
                          episode_limits limits = {});
+  /// The executor keeps a reference to `functions`: a temporary registry would be gone at its
+  /// first replay (ASan found a test doing that).
+  orchestration_executor(const registry&& functions, std::string name, int32_t version, std::string instance_id,
+                         episode_limits limits = {}) = delete;
   ~orchestration_executor();
   orchestration_executor(const orchestration_executor&) = delete;
   orchestration_executor& operator=(const orchestration_executor&) = delete;

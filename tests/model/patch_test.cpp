@@ -188,7 +188,8 @@ TEST_CASE("inputs recorded while the code could not run (a stall, a missing vers
   // The event arrived while no code ran: the history holds it and nothing the code did after it.
   const history recorded_without_code{ev(events::episode_started{}, at(0)), started("Order", ""),
                                        ev(events::episode_started{}, at(1)), raised("go", "")};
-  orchestration_executor executor(with(patched_after_event), "Order", 0, "i1");
+  const registry functions = with(patched_after_event);  // the executor keeps a reference to it
+  orchestration_executor executor(functions, "Order", 0, "i1");
   const episode_result replayed = executor.replay(recorded_without_code);
   REQUIRE(replayed.appended.size() == 2);
   CHECK(std::get<events::patch_marker>(replayed.appended[0].payload).patch_id == "send-sms");
@@ -200,6 +201,6 @@ TEST_CASE("inputs recorded while the code could not run (a stall, a missing vers
   CHECK_FALSE(check_replay(written, with(patched_after_event)));
   history old_path = recorded_without_code;
   old_path.push_back(ev(events::task_scheduled{0, "SendEmail", ""}, at(1)));
-  orchestration_executor old(with(patched_after_event), "Order", 0, "i1");
+  orchestration_executor old(functions, "Order", 0, "i1");
   CHECK(old.replay(old_path).appended.empty());
 }

@@ -8,10 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
-#include <regex>
+#include <cctype>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -83,10 +84,23 @@ TEST_CASE("the web view's files are served with their type, an ETag and a 304 wh
   CHECK(post->status == 404);
 }
 
+// The files named by `from './x.js'` in a module. Not std::regex: GCC 12's -Wmaybe-uninitialized
+// fires inside <regex> in the sanitizer build.
+static std::vector<std::string> imported_modules(const std::string& module) {
+  std::vector<std::string> files;
+  const std::string prefix = "from './";
+  for (size_t at = module.find(prefix); at != std::string::npos; at = module.find(prefix, at + 1)) {
+    const size_t begin = at + prefix.size();
+    size_t end = begin;
+    while (end < module.size() && (std::islower(static_cast<unsigned char>(module[end])) || module[end] == '_')) ++end;
+    if (module.compare(end, 4, ".js'") == 0) files.push_back(module.substr(begin, end - begin + 3));
+  }
+  return files;
+}
+
 TEST_CASE("every module the page imports is embedded (a file left out of runtime/CMakeLists.txt is a 404)") {
   test_node node;
   httplib::Client http("127.0.0.1", node.port());
-  const std::regex import_from(R"(from '\./([a-z_]+\.js)')");
   std::set<std::string> seen{"app.js"};
   std::vector<std::string> to_read{"app.js"};
   while (!to_read.empty()) {
@@ -95,8 +109,8 @@ TEST_CASE("every module the page imports is embedded (a file left out of runtime
     const auto r = http.Get("/ui/" + file);
     REQUIRE(r);
     REQUIRE_MESSAGE(r->status == 200, "/ui/" << file << " is not served");
-    for (std::sregex_iterator it(r->body.begin(), r->body.end(), import_from), end; it != end; ++it)
-      if (seen.insert((*it)[1]).second) to_read.push_back((*it)[1]);
+    for (const auto& imported : imported_modules(r->body))
+      if (seen.insert(imported).second) to_read.push_back(imported);
   }
   CHECK(seen.size() >= 10);
 }
