@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -154,7 +155,7 @@ std::vector<pid_t> nats_cluster::pids() const {
   return out;
 }
 
-std::vector<std::string> nats_cluster::current_replicas(const std::string& stream) const {
+void nats_cluster::ask_any_server(const std::function<bool(jsCtx*)>& ask) const {
   for (const auto& s : servers_) {
     if (!s.process) continue;
     natsConnection* raw = nullptr;
@@ -162,9 +163,17 @@ std::vector<std::string> nats_cluster::current_replicas(const std::string& strea
     connection_ptr connection{raw};
     jsCtx* js = nullptr;
     if (natsConnection_JetStream(&js, connection.get(), nullptr) != NATS_OK) continue;
+    const bool answered = ask(js);
+    jsCtx_Destroy(js);
+    if (answered) return;
+  }
+}
+
+std::vector<std::string> nats_cluster::current_replicas(const std::string& stream) const {
+  std::vector<std::string> names;
+  ask_any_server([&](jsCtx* js) {
     jsStreamInfo* info = nullptr;
     jsErrCode code{};
-    std::vector<std::string> names;
     if (js_GetStreamInfo(&info, js, stream.c_str(), nullptr, &code) == NATS_OK && info->Cluster) {
       if (info->Cluster->Leader) names.emplace_back(info->Cluster->Leader);
       for (int r = 0; r < info->Cluster->ReplicasLen; ++r)
@@ -172,32 +181,24 @@ std::vector<std::string> nats_cluster::current_replicas(const std::string& strea
           names.emplace_back(info->Cluster->Replicas[r]->Name);
     }
     if (info) jsStreamInfo_Destroy(info);
-    jsCtx_Destroy(js);
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-  return {};
+    return true;  // the first reachable server's answer, even "no such stream"
+  });
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 std::vector<std::string> nats_cluster::stream_names() const {
-  for (const auto& s : servers_) {
-    if (!s.process) continue;
-    natsConnection* raw = nullptr;
-    if (natsConnection_ConnectTo(&raw, url(index_of(s.name)).c_str()) != NATS_OK) continue;
-    connection_ptr connection{raw};
-    jsCtx* js = nullptr;
-    if (natsConnection_JetStream(&js, connection.get(), nullptr) != NATS_OK) continue;
+  std::vector<std::string> names;
+  ask_any_server([&](jsCtx* js) {
     jsStreamNamesList* list = nullptr;
     jsErrCode code{};
-    std::vector<std::string> names;
     const bool listed = js_StreamNames(&list, js, nullptr, &code) == NATS_OK;
     if (listed)
       for (int n = 0; n < list->Count; ++n) names.emplace_back(list->List[n]);
     if (list) jsStreamNamesList_Destroy(list);
-    jsCtx_Destroy(js);
-    if (listed) return names;
-  }
-  return {};
+    return listed;
+  });
+  return names;
 }
 
 void nats_cluster::wait_caught_up(int i, std::chrono::seconds timeout) const {

@@ -4,8 +4,11 @@
 
 #include "child_process.hpp"
 
+#include <nats/nats.h>
+
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -64,6 +67,8 @@ class nats_cluster {
   };
   void start(int i);
   std::vector<std::string> stream_names() const;  // of the APP account, asked of any running server
+  /// Calls `ask` with a JetStream context on each running server in turn until it returns true.
+  void ask_any_server(const std::function<bool(jsCtx*)>& ask) const;
   std::filesystem::path dir_;
   std::vector<server> servers_;
 };
