@@ -3,12 +3,18 @@
 //   enrichment generate --file clicks.jsonl [--events 2000] [--seed 1]
 //   enrichment run --data DIR --file clicks.jsonl [--threads 8]
 //   enrichment serve --data DIR --http-port 8080
+//   enrichment publish --nats nats://127.0.0.1:4222 --file clicks.jsonl [--subject clicks]
+//   enrichment consume --data DIR --nats nats://127.0.0.1:4222 [--subject clicks]
 //
 // `run` enriches every click of the file into DIR/stores/warehouse.jsonl and prints the throughput.
 // Kill it (even with kill -9) and run it again: it picks up where it stopped, and the warehouse
 // still holds exactly one row per event. `serve` takes clicks over the management API until Ctrl-C
 // (a click's instance id is its event id):
 //   curl -d '{"event_id":"e-1","user_id":"u-0001","product_id":"p-0002"}' 'http://127.0.0.1:8080/api/orchestrations/EnrichClick?instanceId=e-1'
+// `publish` puts the file's clicks on a NATS JetStream subject, as a website's producer would;
+// `consume` runs a node whose queue trigger enriches every click of that subject until Ctrl-C
+// (kill it, even with kill -9, and start it again: the stream is consumed exactly once).
+#include "click_stream.hpp"
 #include "enrich_workflow.hpp"
 #include "stores.hpp"
 
@@ -19,6 +25,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <string>
 
@@ -56,7 +63,9 @@ int run(const std::filesystem::path& data, const std::filesystem::path& file, si
   return failed == 0 ? 0 : 1;
 }
 
-int serve(const std::filesystem::path& data, int port) {
+// Runs the node until SIGINT or SIGTERM; `running` says what it does once started.
+int run_until_stopped(const std::filesystem::path& data, const perdure::node_options& options,
+                      const std::function<std::string(const perdure::host&)>& running) {
   // Block the stop signals in every thread (the node's threads inherit the mask) and wait for one.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -66,13 +75,33 @@ int serve(const std::filesystem::path& data, int port) {
 
   perdure::host host;
   enrichment::register_enrichment(host, data / "stores");
-  auto options = node_at(data);
-  options.http_port = port;
   host.start(options);
-  std::cout << "listening on http://127.0.0.1:" << host.http_port() << "; Ctrl-C stops" << std::endl;
+  std::cout << running(host) << "; Ctrl-C stops" << std::endl;
   int signal = 0;
   sigwait(&stop_signals, &signal);
   host.stop();
+  return 0;
+}
+
+int serve(const std::filesystem::path& data, int port) {
+  auto options = node_at(data);
+  options.http_port = port;
+  return run_until_stopped(data, options, [&](const perdure::host& host) {
+    return "listening on http://127.0.0.1:" + std::to_string(host.http_port());
+  });
+}
+
+int consume(const std::filesystem::path& data, const std::string& nats, const std::string& subject) {
+  auto options = node_at(data);
+  options.trigger_nats = nats;
+  options.queue_triggers.push_back(enrichment::click_trigger(subject));
+  return run_until_stopped(data, options, [&](const perdure::host&) { return "consuming " + subject + " from " + nats; });
+}
+
+int publish(const std::string& nats, const std::string& subject, const std::filesystem::path& file) {
+  const auto clicks = enrichment::read_clicks(file);
+  enrichment::publish_clicks(nats, subject, clicks);
+  std::cout << "published " << clicks.size() << " clicks on " << subject << std::endl;
   return 0;
 }
 
@@ -104,6 +133,17 @@ int main(int argc, char** argv) {
   serve_clicks->add_option("--http-port", http_port, "Management API port")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
+  std::string nats = "nats://127.0.0.1:4222";
+  std::string subject = "clicks";
+  auto* publish_clicks = app.add_subcommand("publish", "Publish the file's clicks on a NATS JetStream subject");
+  publish_clicks->add_option("--nats", nats, "NATS server URLs, comma separated")->capture_default_str();
+  publish_clicks->add_option("--subject", subject, "The clicks' subject")->capture_default_str();
+  publish_clicks->add_option("--file", file, "The clicks file")->capture_default_str();
+  auto* consume_clicks = app.add_subcommand("consume", "Enrich the clicks of a NATS JetStream subject until Ctrl-C");
+  consume_clicks->add_option("--data", data, "DIR/node the node's store, DIR/stores the stores and warehouse")
+      ->capture_default_str();
+  consume_clicks->add_option("--nats", nats, "NATS server URLs, comma separated")->capture_default_str();
+  consume_clicks->add_option("--subject", subject, "The clicks' subject")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   if (generate->parsed()) {
@@ -112,5 +152,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (run_clicks->parsed()) return run(data, file, threads);
+  if (publish_clicks->parsed()) return publish(nats, subject, file);
+  if (consume_clicks->parsed()) return consume(data, nats, subject);
   return serve(data, http_port);
 }
