@@ -142,14 +142,23 @@ std::vector<std::string> server_list(const std::string& urls) {
   return servers;
 }
 
+// The settings of a connection to the NATS servers `urls`, with the node's TLS and credentials:
+// the one place every NATS connection of a node is configured.
+storage::jetstream_options nats_connection_settings(const node_options& o, const std::string& urls,
+                                                    std::string name) {
+  storage::jetstream_options js;
+  js.servers = server_list(urls);
+  js.name = std::move(name);
+  js.access = o.nats_security;
+  return js;
+}
+
 // Replicated cluster: every partition is addressed through a proxy that follows the cluster view;
 // the replica manager starts and stops the partition actors as the assignment table says.
 void prepare_replication(host::node& n, const actors::cluster_membership& membership, std::vector<caf::actor>& routers) {
   const auto& o = n.options;
-  storage::jetstream_options js;
-  js.servers = server_list(o.nats);
-  js.name = "perdure-" + membership.self().id;
-  n.nats = std::make_unique<storage::jetstream_connection>(js);
+  n.nats = std::make_unique<storage::jetstream_connection>(
+      nats_connection_settings(o, o.nats, "perdure-" + membership.self().id));
   auto& r = n.replication;
   r.table = std::make_unique<storage::jetstream_assignment_table>(*n.nats, o.hub, o.replicas);
   r.lease = std::make_unique<storage::jetstream_coordinator_lease>(*n.nats, o.hub, o.replicas, o.heartbeat_timeout);
@@ -246,11 +255,8 @@ void start_queue_triggers(host::node& n, const registry& functions) {
     if (!functions.has_orchestration(t.orchestration))
       throw unknown_function_error("queue trigger on subject '" + t.subject + "': no orchestration named '" +
                                    t.orchestration + "' is registered in this program");
-  storage::jetstream_options js;
-  js.servers = server_list(urls);
-  js.name = "perdure-triggers";
   try {
-    n.trigger_nats = std::make_unique<storage::jetstream_connection>(js);
+    n.trigger_nats = std::make_unique<storage::jetstream_connection>(nats_connection_settings(o, urls, "perdure-triggers"));
   } catch (const storage::store_error& e) {
     throw error(make_error_code(e.code()), std::string{"queue triggers: "} + e.what());
   }

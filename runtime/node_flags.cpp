@@ -158,6 +158,26 @@ node_flags::node_flags(node_options defaults)
   app_.add_option("--trigger-nats", options_.trigger_nats,
                   "JetStream servers nats://host:port,... the triggers consume from; empty: those of --nats")
       ->group(triggers);
+  auto* nats = "NATS access, for --nats and --trigger-nats (docs/security.md, \"NATS\")";
+  auto& access = options_.nats_security;
+  app_.add_option("--nats-tls-ca", access.tls_ca,
+                  "The CA that signed the NATS servers' certificates (PEM): the node then speaks TLS to them only")
+      ->group(nats);
+  app_.add_option("--nats-tls-cert", access.tls_cert,
+                  "This node's certificate for NATS servers that verify clients (PEM, leaf first)")
+      ->group(nats);
+  app_.add_option("--nats-tls-key", access.tls_key, "The private key of --nats-tls-cert (PEM, unencrypted)")->group(nats);
+  app_.add_option("--nats-user", access.user, "A user of the NATS servers' authorization block, with --nats-password")
+      ->group(nats);
+  app_.add_option("--nats-password", access.password, "The password of --nats-user")
+      ->envname("PERDURE_NATS_PASSWORD")
+      ->group(nats);
+  app_.add_option("--nats-token", access.token, "The NATS servers' authorization token")
+      ->envname("PERDURE_NATS_TOKEN")
+      ->group(nats);
+  app_.add_option("--nats-creds", access.credentials_file,
+                  "A NATS .creds file (user JWT and NKey seed) for servers in operator mode")
+      ->group(nats);
 }
 
 std::optional<int> node_flags::parse(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -195,6 +215,12 @@ std::optional<std::string> node_flags::check_and_convert() {
   } catch (const invalid_argument_error& e) {
     return std::string{e.what()};
   }
+  const auto& access = options_.nats_security;
+  const bool nats_access_given = access.tls() || !access.user.empty() || !access.password.empty() ||
+                                 !access.token.empty() || !access.credentials_file.empty();
+  if (nats_access_given && options_.nats.empty() && options_.trigger_nats.empty())
+    return "the --nats-* TLS and credential flags are for the NATS servers of --nats or --trigger-nats, and "
+           "neither is given";
   if (!options_.queue_triggers.empty() && options_.trigger_nats.empty() && options_.nats.empty())
     return "--trigger needs --trigger-nats (or --nats): the JetStream servers to consume from";
   options_.data_dir = text_.data_dir;

@@ -8,6 +8,7 @@
 
 #include <perdure/client.hpp>
 #include <perdure/executor.hpp>
+#include <perdure/nats_access.hpp>
 #include <perdure/queue_trigger.hpp>
 #include <perdure/registry.hpp>
 
@@ -77,6 +78,9 @@ struct node_options {
   std::string hub = "perdure"; // the hub's name on the servers (streams perdure_<hub>_p<n>); letters, digits, - and _
   int replicas = 3;            // replicas of each partition log and of the assignment table (new streams only)
   size_t followers = 1;        // nodes that keep a warm copy of each partition
+  // TLS and credentials for the NATS servers of `nats` and `trigger_nats` (docs/security.md,
+  // "NATS"); none: plain TCP without authentication, for servers on the members' private network.
+  nats_access nats_security;
 
   // Queue triggers (include/perdure/queue_trigger.hpp): messages on JetStream subjects start
   // instances. Every node of a hub may run the same triggers: they share each durable consumer.

@@ -2,7 +2,105 @@
 
 #include <perdure/storage/store.hpp>
 
+#include <filesystem>
+
 namespace perdure::storage {
+
+namespace {
+
+// The text libnats kept about this thread's last failure ("Authorization Violation", an OpenSSL
+// reason) without the "(conn.c:1905): " it starts with, or empty.
+std::string last_nats_error() {
+  natsStatus ignored = NATS_OK;
+  const char* text = nats_GetLastError(&ignored);
+  std::string reason = text ? text : "";
+  if (const auto end = reason.find("): "); reason.starts_with('(') && end != std::string::npos)
+    reason.erase(0, end + 3);
+  return reason;
+}
+
+std::string credentials_given(const nats_access& a) {
+  if (!a.user.empty()) return "user '" + a.user + "' with a password";
+  if (!a.token.empty()) return "a token";
+  if (!a.credentials_file.empty()) return "the credentials in " + a.credentials_file.string();
+  return "none";
+}
+
+// What the servers' refusal of a connection means for the operator, by libnats status.
+std::string connect_advice(natsStatus status, const nats_access& a) {
+  switch (status) {
+    case NATS_CONNECTION_AUTH_FAILED:
+    case NATS_NOT_PERMITTED:
+      return "the NATS servers refused this node's credentials (" + credentials_given(a) +
+             "): pass those of a user their authorization or accounts block lists, with --nats-user and "
+             "--nats-password, --nats-token or --nats-creds";
+    case NATS_SSL_ERROR:
+      return a.tls_ca.empty()
+                 ? "the NATS servers take TLS connections: pass --nats-tls-ca with the CA that signed their "
+                   "certificates"
+                 : "the TLS handshake with the NATS servers failed: is their certificate signed by " +
+                       a.tls_ca.string() + " and does it name the host in the URL?";
+    case NATS_SECURE_CONNECTION_WANTED:
+      return "TLS is configured (--nats-tls-ca/--nats-tls-cert) but the NATS servers do not offer it";
+    case NATS_SECURE_CONNECTION_REQUIRED:
+      return "the NATS servers take TLS connections only: pass --nats-tls-ca";
+    case NATS_PROTOCOL_ERROR:
+      // A server with `tls { verify: true }` closes the connection of a client without a certificate
+      // before answering its first PING.
+      if (a.tls() && a.tls_cert.empty())
+        return "the NATS servers closed the connection: if they verify clients (tls { verify: true }), pass "
+               "--nats-tls-cert and --nats-tls-key";
+      return {};
+    default:
+      return {};
+  }
+}
+
+// Refuses settings libnats would take in silence or use half (a certificate without its key, two
+// kinds of credentials: only one would be sent).
+void check_access(const nats_access& a) {
+  if (a.tls_cert.empty() != a.tls_key.empty())
+    throw store_error(errc::invalid_argument,
+                      "--nats-tls-cert and --nats-tls-key go together: this node's certificate for the NATS servers "
+                      "and its private key");
+  if (a.user.empty() != a.password.empty())
+    throw store_error(errc::invalid_argument, "--nats-user and --nats-password go together");
+  const int kinds = int{!a.user.empty()} + int{!a.token.empty()} + int{!a.credentials_file.empty()};
+  if (kinds > 1)
+    throw store_error(errc::invalid_argument,
+                      "give one kind of NATS credentials: --nats-user and --nats-password, --nats-token or "
+                      "--nats-creds");
+  std::error_code ec;
+  if (!a.credentials_file.empty() && !std::filesystem::is_regular_file(a.credentials_file, ec))
+    throw store_error(errc::invalid_argument, "no NATS credentials file " + a.credentials_file.string() +
+                                                  " (--nats-creds)");
+}
+
+// Loads `access` into `options`; a file libnats cannot load is named with its reason.
+natsStatus apply_access(natsOptions* options, const nats_access& a) {
+  const auto load_failure = [](natsStatus s, const std::string& what) {
+    throw store_error(errc::invalid_argument, "cannot load " + what + ": " + natsStatus_GetText(s) + " " +
+                                                  last_nats_error());
+  };
+  natsStatus s = NATS_OK;
+  if (a.tls()) {
+    if ((s = natsOptions_SetSecure(options, true)) != NATS_OK) return s;
+    if (!a.tls_ca.empty() &&
+        (s = natsOptions_LoadCATrustedCertificates(options, a.tls_ca.c_str())) != NATS_OK)
+      load_failure(s, "the NATS servers' CA " + a.tls_ca.string() + " (--nats-tls-ca, PEM)");
+    if (!a.tls_cert.empty() &&
+        (s = natsOptions_LoadCertificatesChain(options, a.tls_cert.c_str(), a.tls_key.c_str())) != NATS_OK)
+      load_failure(s, "the certificate " + a.tls_cert.string() + " and key " + a.tls_key.string() +
+                          " for NATS (--nats-tls-cert, --nats-tls-key, PEM)");
+  }
+  if (!a.user.empty()) s = natsOptions_SetUserInfo(options, a.user.c_str(), a.password.c_str());
+  if (s == NATS_OK && !a.token.empty()) s = natsOptions_SetToken(options, a.token.c_str());
+  if (s == NATS_OK && !a.credentials_file.empty())
+    s = natsOptions_SetUserCredentialsFromFiles(options, a.credentials_file.c_str(), nullptr);
+  return s;
+}
+
+}  // namespace
 
 jetstream_connection::jetstream_connection(jetstream_options options) : options_(std::move(options)) {
   std::vector<const char*> urls;
@@ -12,8 +110,11 @@ jetstream_connection::jetstream_connection(jetstream_options options) : options_
     all += (all.empty() ? "" : ",") + s;
   }
   if (urls.empty()) throw store_error(errc::invalid_argument, "no NATS server given");
+  check_access(options_.access);
   auto fail = [&](natsStatus s) {
-    const std::string why = describe("cannot connect to NATS at " + all, s, jsErrCode{});
+    std::string why = describe("cannot connect to NATS at " + all, s, jsErrCode{});
+    if (const auto detail = last_nats_error(); !detail.empty()) why += " (" + detail + ")";
+    if (const auto advice = connect_advice(s, options_.access); !advice.empty()) why += "; " + advice;
     release();  // the constructor does not finish, so the destructor will not run
     throw store_error(errc::unavailable, why);
   };
@@ -23,6 +124,14 @@ jetstream_connection::jetstream_connection(jetstream_options options) : options_
   if (s == NATS_OK) s = natsOptions_SetTimeout(nats_options_, options_.request_timeout.count());
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(nats_options_, -1);  // a node outlives any one server
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(nats_options_, 250);
+  if (s == NATS_OK) {
+    try {
+      s = apply_access(nats_options_, options_.access);
+    } catch (...) {
+      release();
+      throw;
+    }
+  }
   if (s == NATS_OK) s = natsConnection_Connect(&connection_, nats_options_);
   jsOptions js_options;
   if (s == NATS_OK) s = jsOptions_Init(&js_options);

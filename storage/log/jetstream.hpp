@@ -3,6 +3,8 @@
 // with a transient status, which the callers retry until their deadline.
 #pragma once
 
+#include <perdure/nats_access.hpp>
+
 #include <nats/nats.h>
 
 #include <algorithm>
@@ -17,6 +19,7 @@ namespace perdure::storage {
 struct jetstream_options {
   std::vector<std::string> servers;  // nats://host:port
   std::string name = "perdure";      // the connection's name in the servers' monitoring
+  nats_access access;                // TLS and credentials (none: plain TCP, no authentication)
   std::chrono::milliseconds request_timeout{2000};  // one JetStream request
   // How long an operation keeps retrying transient failures: longer than a stream-leader election
   // (4-9 s measured with nats-server 2.9.10) and shorter than the streams' duplicate window (2 min),
@@ -26,7 +29,9 @@ struct jetstream_options {
 
 class jetstream_connection {
  public:
-  /// Connects (trying every server); throws store_error(errc::unavailable) naming the servers.
+  /// Connects (trying every server); throws store_error(errc::unavailable) naming the servers and,
+  /// when they refused TLS or credentials, what to pass; errc::invalid_argument for an unusable
+  /// `access` (two kinds of credentials, a certificate without its key, a file that cannot be read).
   explicit jetstream_connection(jetstream_options options);
   ~jetstream_connection();
   jetstream_connection(const jetstream_connection&) = delete;
