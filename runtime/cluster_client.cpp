@@ -1,5 +1,7 @@
 #include "cluster_client.hpp"
 
+#include <perdure/host.hpp>
+
 #include "actors/basp_transport.hpp"
 #include "actors/protocol.hpp"
 #include "cluster_tls.hpp"
@@ -35,6 +37,7 @@ Reply ask(caf::actor_system& system, const caf::actor& node, std::chrono::millis
 struct node_client::owned_system {
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
+  std::unique_ptr<actors::basp_guard> basp;  // destroyed first: it stops actors the system would wait for
 };
 
 node_client::node_client(caf::actor_system& system, caf::actor node) : system_(&system), node_(std::move(node)) {}
@@ -54,6 +57,11 @@ std::unique_ptr<node_client> node_client::connect(const std::string& host, uint1
   // thread otherwise spends its cores on the pollers' 50 us sleeps.
   owned->config.set("scheduler.policy", caf::atom("sharing"));
   owned->system = std::make_unique<caf::actor_system>(owned->config);
+  const node_options defaults;
+  owned->basp = std::make_unique<actors::basp_guard>(
+      *owned->system, actors::member_port_limits{defaults.member_max_frame_bytes,
+                                                 defaults.member_max_connections_per_address,
+                                                 defaults.member_handshake_timeout});
   auto node = actors::connect_to_node(*owned->system, host, port);
   if (!node)
     throw error("cannot connect to a Perdure node at " + host + ":" + std::to_string(port) + ": " +

@@ -38,6 +38,7 @@ struct host::node {
   storage::replicated_hub* replicated = nullptr;  // the store, in a replicated hub
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
+  std::unique_ptr<actors::basp_guard> basp;  // cluster mode; stopped before the system
   actors::node_metrics metrics;
   actors::activity_pool pool;
   std::shared_ptr<actors::partition_directory> directory = std::make_shared<actors::partition_directory>();
@@ -95,6 +96,7 @@ void shut_down(host::node& n) {
   n.trigger_nats.reset();
   if (n.system) {
     stop_actors(n);
+    n.basp.reset();
     n.system.reset();
   }
   n.store.reset();
@@ -349,6 +351,10 @@ void host::start(const node_options& options) {
   // threads block on a condition variable serves them better.
   n->config.set("scheduler.policy", caf::atom("sharing"));
   n->system = std::make_unique<caf::actor_system>(n->config);
+  if (!options.members.empty())
+    n->basp = std::make_unique<actors::basp_guard>(
+        *n->system, actors::member_port_limits{options.member_max_frame_bytes, options.member_max_connections_per_address,
+                                               options.member_handshake_timeout});
   try {
     start_services(*n, functions_);
   } catch (...) {

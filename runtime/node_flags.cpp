@@ -125,6 +125,24 @@ node_flags::node_flags(node_options defaults)
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}))
       ->group(cluster);
+  app_.add_option("--member-max-frame", options_.member_max_frame_bytes,
+                  "Largest BASP message in bytes a member or client may send once it handshook; a larger one "
+                  "closes its connection")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1} << 20, size_t{4'000'000'000}))
+      ->group(cluster);
+  app_.add_option("--member-max-connections-per-address", options_.member_max_connections_per_address,
+                  "Connections one peer address may hold open on the member port; more are closed at once")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}))
+      ->group(cluster);
+  text_.member_handshake_timeout_ms = options_.member_handshake_timeout.count();
+  app_.add_option("--member-handshake-timeout", text_.member_handshake_timeout_ms,
+                  "Milliseconds from a connection on the member port to the peer's BASP handshake (TLS included); "
+                  "a peer that is not done by then is disconnected")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{100}, int64_t{600'000}))
+      ->group(cluster);
   text_.activity_lease_ms = options_.activity_lease.count();
   app_.add_option("--lease", text_.activity_lease_ms, "Milliseconds after which a lost node's activities run elsewhere")
       ->capture_default_str()
@@ -228,6 +246,7 @@ std::optional<std::string> node_flags::check_and_convert() {
   options_.join_timeout = std::chrono::milliseconds{text_.join_timeout_ms};
   options_.activity_lease = std::chrono::milliseconds{text_.activity_lease_ms};
   options_.heartbeat_timeout = std::chrono::milliseconds{text_.heartbeat_timeout_ms};
+  options_.member_handshake_timeout = std::chrono::milliseconds{text_.member_handshake_timeout_ms};
   return std::nullopt;
 }
 

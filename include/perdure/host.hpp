@@ -70,6 +70,14 @@ struct node_options {
   // accepts and dials only peers whose certificate `cluster_tls.ca` signed. Empty: plain TCP,
   // allowed on loopback only (or with `insecure`). All members of a hub use the same mode.
   tls_credentials cluster_tls;
+  // Bounds of the member port, which hold before any TLS or authentication (docs/security.md,
+  // "Limits on the member port"): the largest BASP message a peer may send once it handshook (a
+  // larger one closes its connection; before the handshake, 64 KiB), the connections one peer
+  // address may hold open, and the time from a connection to the peer's BASP handshake (TLS
+  // included) after which it is closed. perdure::connect's clients use these defaults.
+  size_t member_max_frame_bytes = 64u << 20;
+  size_t member_max_connections_per_address = 64;
+  std::chrono::milliseconds member_handshake_timeout{10'000};
   std::chrono::milliseconds join_timeout{15'000};     // start fails if no other member answers by then
   std::chrono::milliseconds activity_lease{10'000};   // a lost node's activities run again after it
   std::chrono::milliseconds heartbeat_interval{500};

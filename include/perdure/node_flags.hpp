@@ -55,6 +55,7 @@ class node_flags {
     int64_t join_timeout_ms = 0;
     int64_t activity_lease_ms = 0;
     int64_t heartbeat_timeout_ms = 0;
+    int64_t member_handshake_timeout_ms = 0;
     std::vector<std::string> trigger_specs;
   };
 

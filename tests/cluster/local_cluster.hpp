@@ -112,6 +112,8 @@ class local_cluster {
     std::filesystem::remove_all(data(i));
   }
   const std::string& id(size_t i) const { return ids_[i]; }
+  /// The process id of node i, which must be running.
+  pid_t pid(size_t i) const { return nodes_[i]->pid(); }
   /// kill -9 of node i, `down_for` without it, then its start on the same data dir.
   void restart(size_t i, std::chrono::milliseconds down_for) {
     kill(i);
