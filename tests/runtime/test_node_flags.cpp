@@ -104,3 +104,46 @@ TEST_CASE("flags that need each other say which one is missing") {
   CHECK(result.err.find("--members needs --node-id") != std::string::npos);
   CHECK(result.err.find("--help") != std::string::npos);
 }
+
+TEST_CASE("the member port's bounds are flags with the defaults docs/security.md lists") {
+  node_flags defaults;
+  CHECK_FALSE(parse(defaults, {}).exit_code);
+  CHECK(defaults.options().member_max_frame_bytes == 64u << 20);
+  CHECK(defaults.options().member_max_connections_per_address == 64);
+  CHECK(defaults.options().member_handshake_timeout == std::chrono::milliseconds{10'000});
+
+  node_flags flags;
+  const auto result = parse(flags, {"--member-max-frame", "8388608", "--member-max-connections-per-address", "4",
+                                    "--member-handshake-timeout", "2500"});
+  CHECK_FALSE(result.exit_code);
+  CHECK(flags.options().member_max_frame_bytes == 8u << 20);
+  CHECK(flags.options().member_max_connections_per_address == 4);
+  CHECK(flags.options().member_handshake_timeout == std::chrono::milliseconds{2500});
+
+  // Below 1 MiB the bound would close members' connections on ordinary messages.
+  node_flags too_small;
+  const auto refused = parse(too_small, {"--member-max-frame", "65536"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("--member-max-frame") != std::string::npos);
+}
+
+TEST_CASE("NATS TLS and credential flags set the node's NATS access, and need NATS servers to go to") {
+  node_flags flags;
+  const auto result =
+      parse(flags, {"--members", "a@127.0.0.1:7001,b@127.0.0.1:7002", "--node-id", "a", "--nats", "nats://10.0.0.5:4222",
+                    "--nats-tls-ca", "/etc/nats/ca.pem", "--nats-tls-cert", "a.pem", "--nats-tls-key", "a.key",
+                    "--nats-user", "perdure", "--nats-password", "pw"});
+  CHECK_FALSE(result.exit_code);
+  const auto& access = flags.options().nats_security;
+  CHECK(access.tls());
+  CHECK(access.tls_ca == std::filesystem::path{"/etc/nats/ca.pem"});
+  CHECK(access.tls_cert == std::filesystem::path{"a.pem"});
+  CHECK(access.tls_key == std::filesystem::path{"a.key"});
+  CHECK(access.user == "perdure");
+  CHECK(access.password == "pw");
+
+  node_flags without_servers;
+  const auto refused = parse(without_servers, {"--nats-token", "secret-token"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("--nats or --trigger-nats") != std::string::npos);
+}
