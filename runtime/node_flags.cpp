@@ -193,6 +193,9 @@ node_flags::node_flags(node_options defaults)
   app_.add_option("--nats-token", access.token, "The NATS servers' authorization token")
       ->envname("PERDURE_NATS_TOKEN")
       ->group(nats);
+  app_.add_option("--nats-nkey-seed", access.nkey_seed_file,
+                  "A file holding a user NKey seed (nk -gen user) whose public key the NATS servers list")
+      ->group(nats);
   app_.add_option("--nats-creds", access.credentials_file,
                   "A NATS .creds file (user JWT and NKey seed) for servers in operator mode")
       ->group(nats);
@@ -235,7 +238,8 @@ std::optional<std::string> node_flags::check_and_convert() {
   }
   const auto& access = options_.nats_security;
   const bool nats_access_given = access.tls() || !access.user.empty() || !access.password.empty() ||
-                                 !access.token.empty() || !access.credentials_file.empty();
+                                 !access.token.empty() || !access.nkey_seed_file.empty() ||
+                                 !access.credentials_file.empty();
   if (nats_access_given && options_.nats.empty() && options_.trigger_nats.empty())
     return "the --nats-* TLS and credential flags are for the NATS servers of --nats or --trigger-nats, and "
            "neither is given";

@@ -18,6 +18,7 @@ struct nats_access {
   std::string user;  // with password: a user of the servers' `users` lists
   std::string password;
   std::string token;                        // the servers' `authorization { token: ... }`
+  std::filesystem::path nkey_seed_file;    // a user NKey seed ("SU...", `nk -gen user`) the servers list the public key of
   std::filesystem::path credentials_file;  // a .creds file (user JWT and NKey seed) of an operator-mode setup
 
   bool tls() const noexcept { return !tls_ca.empty() || !tls_cert.empty() || !tls_key.empty(); }

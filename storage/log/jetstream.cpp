@@ -1,8 +1,13 @@
 #include "jetstream.hpp"
 
+#include "nkey.hpp"
+
 #include <perdure/storage/store.hpp>
 
+#include <openssl/crypto.h>
+
 #include <filesystem>
+#include <fstream>
 
 namespace perdure::storage {
 
@@ -22,6 +27,7 @@ std::string last_nats_error() {
 std::string credentials_given(const nats_access& a) {
   if (!a.user.empty()) return "user '" + a.user + "' with a password";
   if (!a.token.empty()) return "a token";
+  if (!a.nkey_seed_file.empty()) return "the NKey whose seed is in " + a.nkey_seed_file.string();
   if (!a.credentials_file.empty()) return "the credentials in " + a.credentials_file.string();
   return "none";
 }
@@ -33,7 +39,7 @@ std::string connect_advice(natsStatus status, const nats_access& a) {
     case NATS_NOT_PERMITTED:
       return "the NATS servers refused this node's credentials (" + credentials_given(a) +
              "): pass those of a user their authorization or accounts block lists, with --nats-user and "
-             "--nats-password, --nats-token or --nats-creds";
+             "--nats-password, --nats-token, --nats-nkey-seed or --nats-creds";
     case NATS_SSL_ERROR:
       return a.tls_ca.empty()
                  ? "the NATS servers take TLS connections: pass --nats-tls-ca with the CA that signed their "
@@ -65,15 +71,35 @@ void check_access(const nats_access& a) {
                       "and its private key");
   if (a.user.empty() != a.password.empty())
     throw store_error(errc::invalid_argument, "--nats-user and --nats-password go together");
-  const int kinds = int{!a.user.empty()} + int{!a.token.empty()} + int{!a.credentials_file.empty()};
+  const int kinds = int{!a.user.empty()} + int{!a.token.empty()} + int{!a.nkey_seed_file.empty()} +
+                    int{!a.credentials_file.empty()};
   if (kinds > 1)
     throw store_error(errc::invalid_argument,
-                      "give one kind of NATS credentials: --nats-user and --nats-password, --nats-token or "
-                      "--nats-creds");
+                      "give one kind of NATS credentials: --nats-user and --nats-password, --nats-token, "
+                      "--nats-nkey-seed or --nats-creds");
   std::error_code ec;
   if (!a.credentials_file.empty() && !std::filesystem::is_regular_file(a.credentials_file, ec))
     throw store_error(errc::invalid_argument, "no NATS credentials file " + a.credentials_file.string() +
                                                   " (--nats-creds)");
+}
+
+// The public key of the user NKey seed in `file` (its first line), which libnats wants beside the
+// file; the seed read here is wiped.
+std::string nkey_public_key_in(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string seed;
+  if (!in || !std::getline(in, seed))
+    throw store_error(errc::invalid_argument, "cannot read the NKey seed file " + file.string() + " (--nats-nkey-seed)");
+  while (!seed.empty() && (seed.back() == '\r' || seed.back() == ' ')) seed.pop_back();
+  struct wiped {
+    std::string& text;
+    ~wiped() { OPENSSL_cleanse(text.data(), text.size()); }
+  } wipe{seed};
+  try {
+    return nkey_user_public_key(seed);
+  } catch (const store_error& e) {
+    throw store_error(errc::invalid_argument, file.string() + " (--nats-nkey-seed) is " + e.what());
+  }
 }
 
 // Loads `access` into `options`; a file libnats cannot load is named with its reason.
@@ -95,6 +121,8 @@ natsStatus apply_access(natsOptions* options, const nats_access& a) {
   }
   if (!a.user.empty()) s = natsOptions_SetUserInfo(options, a.user.c_str(), a.password.c_str());
   if (s == NATS_OK && !a.token.empty()) s = natsOptions_SetToken(options, a.token.c_str());
+  if (s == NATS_OK && !a.nkey_seed_file.empty())
+    s = natsOptions_SetNKeyFromSeed(options, nkey_public_key_in(a.nkey_seed_file).c_str(), a.nkey_seed_file.c_str());
   if (s == NATS_OK && !a.credentials_file.empty())
     s = natsOptions_SetUserCredentialsFromFiles(options, a.credentials_file.c_str(), nullptr);
   return s;

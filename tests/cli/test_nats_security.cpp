@@ -177,3 +177,31 @@ TEST_CASE("a replicated hub reaches NATS with an authorization token, and not wi
   CHECK_MESSAGE(contains(said, "refused this node's credentials (a token)"), said);
   CHECK_MESSAGE(contains(said, "--nats-token"), said);
 }
+
+TEST_CASE("a replicated hub reaches NATS with an NKey seed file, and not with a damaged one or none") {
+  // The example key pair of the NATS documentation (`nk -gen user -pubout`): the node derives the
+  // public key from the seed, and the server knows only the public key.
+  const std::string seed = "SUACSSL3UAHUDXKFSNVUZRF5UHPMWZ6BFDTJ7M6USDXIEDNPPQYYYCU3VY";
+  const std::string public_key = "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4";
+  const temp_dir keys;
+  const auto seed_file = (keys.path() / "user.nk").string();
+  std::ofstream(seed_file) << seed << "\n";
+  auto damaged_seed = seed;
+  damaged_seed[10] = damaged_seed[10] == 'A' ? 'B' : 'A';
+  const auto damaged_file = (keys.path() / "damaged.nk").string();
+  std::ofstream(damaged_file) << damaged_seed << "\n";
+
+  const nats_server nats("authorization { users: [ { nkey: " + public_key + " } ] }\n");
+  local_cluster cluster{{"a", "b"},
+                        4,
+                        {"--workers", "2", "--nats", nats.url(), "--hub", hub_name("nkey"), "--replicas", "1",
+                         "--nats-nkey-seed", seed_file}};
+  cluster.start_all();
+  run_workload(cluster, "nats-nkey-");
+
+  auto said = start_failure(with_value(cluster.args(0), "--nats-nkey-seed", damaged_file));
+  CHECK_MESSAGE(contains(said, damaged_file + " (--nats-nkey-seed) is not a NATS user NKey seed (its checksum"), said);
+  said = start_failure(without(cluster.args(0), "--nats-nkey-seed"));
+  CHECK_MESSAGE(contains(said, "refused this node's credentials (none)"), said);
+  CHECK_MESSAGE(contains(said, "--nats-nkey-seed"), said);
+}
