@@ -200,3 +200,28 @@ TEST_CASE("on a plain member port a frame announcing 1 GiB is refused unallocate
   run_workload(*client, "after-", 4);
   check_members_together(*client);
 }
+
+TEST_CASE("over TLS a certified client's message over --member-max-frame closes its connection, not the members'") {
+  const hub_certificates certs;
+  local_cluster cluster{{"a", "b"}, 4, {"--workers", "2", "--member-max-frame", "1048576"}};
+  for (size_t i = 0; i < 2; ++i)
+    cluster.add_node_args(i, {"--tls-cert", certs.file(cluster.id(i) + ".pem"), "--tls-key",
+                              certs.file(cluster.id(i) + ".key"), "--tls-ca", certs.file("ca.pem")});
+  cluster.set_log_level("warn");
+  cluster.start_all();
+
+  // A 2 MiB input: within --max-payload (4 MiB), over the member port's frame bound. The call fails
+  // at the client's 60 s command timeout: CAF drops a request in flight when its connection closes.
+  auto client = perdure::connect("127.0.0.1", cluster.port(0), certs.client());
+  const std::string big_input = "\"" + std::string(2u << 20, 'x') + "\"";
+  CHECK_THROWS_AS(client->start("FanAndChild", big_input, {"too-big"}), perdure::error);
+
+  auto next = perdure::connect("127.0.0.1", cluster.port(0), certs.client());
+  run_workload(*next, "after-", 4);
+  check_members_together(*next);
+  CHECK_FALSE(next->status("too-big"));
+  bool warned = false;
+  for (const auto& line : cluster.output())
+    warned = warned || (line.rfind("a: ", 0) == 0 && line.find("--member-max-frame") != std::string::npos);
+  CHECK_MESSAGE(warned, "node a did not log the refused frame with the flag to raise");
+}
