@@ -124,9 +124,9 @@ class guarded_scribe final : public caf::io::scribe {
   ~guarded_scribe() override { watch_->gone = true; }
 
   void configure_read(receive_policy::config config) override {
+    if (refused_) return;
     const bool handshaken = watch_->handshake_done;
     const size_t bound = handshaken ? state_->limits.max_frame_bytes : pre_handshake_frame_bytes;
-    if (refused_) return;
     if (config.second > bound) {
       refuse(handshaken, "it announced a frame of " + std::to_string(config.second) + " bytes, over the bound of " +
                              std::to_string(bound) +

@@ -47,7 +47,7 @@ struct member_port_limits {
 /// Makes publish_node and connect_to_node of one actor system keep `limits`; construct it once the
 /// system runs (its middleman loaded) and destroy it before the system (it stops the actors it
 /// spawned, which the system would otherwise wait for forever). Connections opened through it keep
-/// their bounds after it is gone.
+/// their frame bounds after it is gone; their handshake deadlines no longer fire.
 class basp_guard {
  public:
   basp_guard(caf::actor_system& system, const member_port_limits& limits);
