@@ -3,99 +3,275 @@
 #include "http_time.hpp"
 
 #include <perdure/detail/json_payload.hpp>
+#include <perdure/history_json.hpp>
+
+#include <climits>
+#include <fstream>
+#include <sstream>
+#include <tuple>
+#include <type_traits>
 
 namespace perdure {
 namespace {
 
 using nlohmann::json;
 
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
+// One field of an event: its JSON name and member. `payload`: JSON text, written per event_form.
+// `omitted_at_default`: left out while it holds its default (a first attempt's firstTaskId, a
+// start without a parent), and read back as that default when absent.
+template <class Event, class T>
+struct field {
+  const char* name;
+  T Event::*member;
+  bool payload = false;
+  bool omitted_at_default = false;
 };
-// clang 14 (the fuzz build) lacks C++20's implicit aggregate deduction guides.
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
 
-json parent_json(const parent_instance& parent) {
-  return json{{"name", parent.name},
-              {"instanceId", parent.instance_id},
-              {"executionId", parent.execution_id},
-              {"taskId", parent.task_id}};
+template <class Event, class T>
+constexpr field<Event, T> plain(const char* name, T Event::*member) {
+  return {name, member};
+}
+template <class Event>
+constexpr field<Event, std::string> payload(const char* name, std::string Event::*member) {
+  return {name, member, true};
+}
+template <class Event, class T>
+constexpr field<Event, T> optional(const char* name, T Event::*member) {
+  return {name, member, false, true};
 }
 
-// The fields of one event, named as in history.hpp but camelCase.
-template <class Call>
-json entity_call_json(const Call& call) {
-  return json{{"taskId", call.task_id}, {"entity", call.entity}, {"operation", call.operation},
-              {"input", payload_json(call.input)}};
+// The fields of each event kind: event_json writes and event_from_json reads exactly these.
+constexpr auto fields_of(std::type_identity<events::execution_started>) {
+  using e = events::execution_started;
+  return std::tuple{plain("name", &e::name), plain("instanceId", &e::instance_id),
+                    plain("executionId", &e::execution_id), payload("input", &e::input),
+                    plain("version", &e::version), optional("parent", &e::parent)};
+}
+constexpr auto fields_of(std::type_identity<events::execution_completed>) {
+  return std::tuple{payload("output", &events::execution_completed::output)};
+}
+constexpr auto fields_of(std::type_identity<events::execution_failed>) {
+  return std::tuple{plain("failureDetails", &events::execution_failed::failure)};
+}
+constexpr auto fields_of(std::type_identity<events::continued_as_new>) {
+  return std::tuple{payload("input", &events::continued_as_new::input)};
+}
+constexpr auto fields_of(std::type_identity<events::execution_terminated>) {
+  return std::tuple{plain("reason", &events::execution_terminated::reason)};
+}
+constexpr auto fields_of(std::type_identity<events::execution_suspended>) {
+  return std::tuple{plain("reason", &events::execution_suspended::reason)};
+}
+constexpr auto fields_of(std::type_identity<events::execution_resumed>) {
+  return std::tuple{plain("reason", &events::execution_resumed::reason)};
+}
+constexpr auto fields_of(std::type_identity<events::episode_started>) { return std::tuple{}; }
+constexpr auto fields_of(std::type_identity<events::patch_marker>) {
+  return std::tuple{plain("patchId", &events::patch_marker::patch_id),
+                    plain("deprecated", &events::patch_marker::deprecated)};
+}
+constexpr auto fields_of(std::type_identity<events::task_scheduled>) {
+  using e = events::task_scheduled;
+  return std::tuple{plain("taskId", &e::task_id), plain("name", &e::name), payload("input", &e::input),
+                    plain("attempt", &e::attempt), optional("firstTaskId", &e::first_task_id)};
+}
+constexpr auto fields_of(std::type_identity<events::task_completed>) {
+  return std::tuple{plain("taskId", &events::task_completed::task_id),
+                    payload("output", &events::task_completed::output)};
+}
+constexpr auto fields_of(std::type_identity<events::task_failed>) {
+  return std::tuple{plain("taskId", &events::task_failed::task_id),
+                    plain("failureDetails", &events::task_failed::failure)};
+}
+constexpr auto fields_of(std::type_identity<events::timer_created>) {
+  return std::tuple{plain("timerId", &events::timer_created::timer_id),
+                    plain("fireAt", &events::timer_created::fire_at)};
+}
+constexpr auto fields_of(std::type_identity<events::timer_fired>) {
+  return std::tuple{plain("timerId", &events::timer_fired::timer_id), plain("fireAt", &events::timer_fired::fire_at)};
+}
+constexpr auto fields_of(std::type_identity<events::sub_orchestration_created>) {
+  using e = events::sub_orchestration_created;
+  return std::tuple{plain("taskId", &e::task_id), plain("name", &e::name), plain("instanceId", &e::instance_id),
+                    payload("input", &e::input)};
+}
+constexpr auto fields_of(std::type_identity<events::sub_orchestration_completed>) {
+  return std::tuple{plain("taskId", &events::sub_orchestration_completed::task_id),
+                    payload("output", &events::sub_orchestration_completed::output)};
+}
+constexpr auto fields_of(std::type_identity<events::sub_orchestration_failed>) {
+  return std::tuple{plain("taskId", &events::sub_orchestration_failed::task_id),
+                    plain("failureDetails", &events::sub_orchestration_failed::failure)};
+}
+constexpr auto fields_of(std::type_identity<events::event_raised>) {
+  return std::tuple{plain("name", &events::event_raised::name), payload("input", &events::event_raised::input)};
+}
+constexpr auto fields_of(std::type_identity<events::event_sent>) {
+  using e = events::event_sent;
+  return std::tuple{plain("taskId", &e::task_id), plain("instanceId", &e::instance_id), plain("name", &e::name),
+                    payload("input", &e::input)};
+}
+template <class Call>  // entity_called, entity_signaled
+constexpr auto entity_call_fields() {
+  return std::tuple{plain("taskId", &Call::task_id), plain("entity", &Call::entity),
+                    plain("operation", &Call::operation), payload("input", &Call::input)};
+}
+constexpr auto fields_of(std::type_identity<events::entity_called>) { return entity_call_fields<events::entity_called>(); }
+constexpr auto fields_of(std::type_identity<events::entity_signaled>) {
+  return entity_call_fields<events::entity_signaled>();
+}
+constexpr auto fields_of(std::type_identity<events::entity_call_completed>) {
+  return std::tuple{plain("taskId", &events::entity_call_completed::task_id),
+                    payload("output", &events::entity_call_completed::output)};
+}
+constexpr auto fields_of(std::type_identity<events::entity_call_failed>) {
+  return std::tuple{plain("taskId", &events::entity_call_failed::task_id),
+                    plain("failureDetails", &events::entity_call_failed::failure)};
+}
+constexpr auto fields_of(std::type_identity<events::entity_operation>) {
+  using e = events::entity_operation;
+  return std::tuple{plain("operation", &e::operation), payload("input", &e::input),
+                    plain("callerInstanceId", &e::caller_instance_id),
+                    plain("callerExecutionId", &e::caller_execution_id), plain("callerTaskId", &e::caller_task_id)};
 }
 
-json event_fields(const event_payload& payload) {
-  return std::visit(
-      overloaded{
-          [](const events::execution_started& e) {
-            json j{{"name", e.name}, {"instanceId", e.instance_id}, {"executionId", e.execution_id},
-                   {"input", payload_json(e.input)}, {"version", e.version}};
-            if (e.parent) j["parent"] = parent_json(*e.parent);
-            return j;
-          },
-          [](const events::execution_completed& e) { return json{{"output", payload_json(e.output)}}; },
-          [](const events::execution_failed& e) { return json{{"failureDetails", failure_json(e.failure)}}; },
-          [](const events::continued_as_new& e) { return json{{"input", payload_json(e.input)}}; },
-          [](const events::execution_terminated& e) { return json{{"reason", e.reason}}; },
-          [](const events::execution_suspended& e) { return json{{"reason", e.reason}}; },
-          [](const events::execution_resumed& e) { return json{{"reason", e.reason}}; },
-          [](const events::episode_started&) { return json::object(); },
-          [](const events::task_scheduled& e) {
-            json j{{"taskId", e.task_id}, {"name", e.name}, {"input", payload_json(e.input)}, {"attempt", e.attempt}};
-            if (e.first_task_id >= 0) j["firstTaskId"] = e.first_task_id;  // a retry: the call's first attempt
-            return j;
-          },
-          [](const events::task_completed& e) {
-            return json{{"taskId", e.task_id}, {"output", payload_json(e.output)}};
-          },
-          [](const events::task_failed& e) {
-            return json{{"taskId", e.task_id}, {"failureDetails", failure_json(e.failure)}};
-          },
-          [](const events::timer_created& e) {
-            return json{{"timerId", e.timer_id}, {"fireAt", format_iso8601(e.fire_at)}};
-          },
-          [](const events::timer_fired& e) {
-            return json{{"timerId", e.timer_id}, {"fireAt", format_iso8601(e.fire_at)}};
-          },
-          [](const events::sub_orchestration_created& e) {
-            return json{{"taskId", e.task_id}, {"name", e.name}, {"instanceId", e.instance_id},
-                        {"input", payload_json(e.input)}};
-          },
-          [](const events::sub_orchestration_completed& e) {
-            return json{{"taskId", e.task_id}, {"output", payload_json(e.output)}};
-          },
-          [](const events::sub_orchestration_failed& e) {
-            return json{{"taskId", e.task_id}, {"failureDetails", failure_json(e.failure)}};
-          },
-          [](const events::event_raised& e) { return json{{"name", e.name}, {"input", payload_json(e.input)}}; },
-          [](const events::event_sent& e) {
-            return json{{"taskId", e.task_id}, {"instanceId", e.instance_id}, {"name", e.name},
-                        {"input", payload_json(e.input)}};
-          },
-          [](const events::entity_called& e) { return entity_call_json(e); },
-          [](const events::entity_signaled& e) { return entity_call_json(e); },
-          [](const events::entity_call_completed& e) {
-            return json{{"taskId", e.task_id}, {"output", payload_json(e.output)}};
-          },
-          [](const events::entity_call_failed& e) {
-            return json{{"taskId", e.task_id}, {"failureDetails", failure_json(e.failure)}};
-          },
-          [](const events::patch_marker& e) { return json{{"patchId", e.patch_id}, {"deprecated", e.deprecated}}; },
-          [](const events::entity_operation& e) {
-            return json{{"operation", e.operation},
-                        {"input", payload_json(e.input)},
-                        {"callerInstanceId", e.caller_instance_id},
-                        {"callerTaskId", e.caller_task_id}};
-          },
-      },
-      payload);
+// Writing one value.
+json value_json(int32_t v, event_form) { return v; }
+json value_json(bool v, event_form) { return v; }
+json value_json(const std::string& v, event_form) { return v; }
+json value_json(time_point t, event_form form) {
+  return form == event_form::exact ? format_iso8601_exact(t) : format_iso8601(t);
+}
+json value_json(const failure_details& f, event_form) { return failure_json(f); }
+json value_json(const std::optional<parent_instance>& parent, event_form) {
+  return json{{"name", parent->name},
+              {"instanceId", parent->instance_id},
+              {"executionId", parent->execution_id},
+              {"taskId", parent->task_id}};
+}
+
+// Reading one value; `where` names the event and field for the error.
+[[noreturn]] void mistyped(const std::string& where, const char* expected) {
+  throw invalid_argument_error(where + " must be " + expected);
+}
+
+const json& member_of(const json& object, const char* name, const std::string& where) {
+  const auto it = object.find(name);
+  if (it == object.end()) throw invalid_argument_error(where + " has no '" + name + "'");
+  return *it;
+}
+
+void read_value(const json& j, int32_t& v, const std::string& where) {
+  if (!j.is_number_integer() || j.get<int64_t>() < INT32_MIN || j.get<int64_t>() > INT32_MAX)
+    mistyped(where, "a 32-bit integer");
+  v = j.get<int32_t>();
+}
+void read_value(const json& j, bool& v, const std::string& where) {
+  if (!j.is_boolean()) mistyped(where, "true or false");
+  v = j.get<bool>();
+}
+void read_value(const json& j, std::string& v, const std::string& where) {
+  if (!j.is_string()) mistyped(where, "a string");
+  v = j.get<std::string>();
+}
+void read_value(const json& j, time_point& t, const std::string& where) {
+  const auto parsed = j.is_string() ? parse_iso8601(j.get<std::string>()) : std::nullopt;
+  if (!parsed) mistyped(where, "an ISO 8601 time (e.g. 2024-05-01T12:34:56.123456789Z)");
+  t = *parsed;
+}
+void read_value(const json& j, failure_details& f, const std::string& where) {
+  if (!j.is_object()) mistyped(where, "an object");
+  read_value(member_of(j, "errorType", where), f.error_type, where + ".errorType");
+  read_value(member_of(j, "message", where), f.message, where + ".message");
+  read_value(member_of(j, "details", where), f.details, where + ".details");
+  read_value(member_of(j, "nonRetriable", where), f.non_retriable, where + ".nonRetriable");
+}
+void read_value(const json& j, std::optional<parent_instance>& parent, const std::string& where) {
+  if (!j.is_object()) mistyped(where, "an object");
+  parent_instance p;
+  read_value(member_of(j, "name", where), p.name, where + ".name");
+  read_value(member_of(j, "instanceId", where), p.instance_id, where + ".instanceId");
+  read_value(member_of(j, "executionId", where), p.execution_id, where + ".executionId");
+  read_value(member_of(j, "taskId", where), p.task_id, where + ".taskId");
+  parent = std::move(p);
+}
+
+// A payload: null when there is none; otherwise embedded as a JSON value (display) or its exact
+// text as a string (exact).
+json payload_value(const std::string& text, event_form form) {
+  if (form == event_form::display) return payload_json(text);
+  if (text.empty()) return nullptr;
+  return text;
+}
+void read_payload(const json& j, std::string& text, const std::string& where) {
+  if (j.is_null()) {
+    text.clear();
+  } else if (!j.is_string()) {
+    mistyped(where, "null or a string holding the payload's JSON text");
+  } else {
+    text = j.get<std::string>();
+  }
+}
+
+template <class Fields, class F>
+void for_each_field(const Fields& fields, F&& visit) {
+  std::apply([&](const auto&... f) { (visit(f), ...); }, fields);
+}
+
+template <class Event>
+json event_fields(const Event& event, event_form form) {
+  json j = json::object();
+  for_each_field(fields_of(std::type_identity<Event>{}), [&](const auto& f) {
+    const auto& value = event.*f.member;
+    if (f.omitted_at_default && value == Event{}.*f.member) return;
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(value)>, std::string>) {
+      if (f.payload) {
+        j[f.name] = payload_value(value, form);
+        return;
+      }
+    }
+    j[f.name] = value_json(value, form);
+  });
+  return j;
+}
+
+template <class Event>
+Event read_event_fields(const json& j, const std::string& where) {
+  Event event;
+  for_each_field(fields_of(std::type_identity<Event>{}), [&](const auto& f) {
+    auto& value = event.*f.member;
+    const auto it = j.find(f.name);
+    if (it == j.end()) {
+      if (f.omitted_at_default) return;
+      throw invalid_argument_error(where + " has no '" + f.name + "'");
+    }
+    const std::string field_where = where + " field '" + f.name + "'";
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(value)>, std::string>) {
+      if (f.payload) {
+        read_payload(*it, value, field_where);
+        return;
+      }
+    }
+    read_value(*it, value, field_where);
+  });
+  return event;
+}
+
+// The event_payload alternative whose kind name is `kind`, read from `j`; `where` names the event.
+template <size_t... I>
+event_payload read_payload_of_kind(std::string_view kind, const json& j, const std::string& where,
+                                   std::index_sequence<I...>) {
+  std::optional<event_payload> result;
+  const auto try_kind = [&]<size_t K>(std::integral_constant<size_t, K>) {
+    using alternative = std::variant_alternative_t<K, event_payload>;
+    if (result || kind != event_kind_name(event_payload{std::in_place_index<K>})) return;
+    result.emplace(std::in_place_index<K>, read_event_fields<alternative>(j, where + " (" + std::string(kind) + ")"));
+  };
+  (try_kind(std::integral_constant<size_t, I>{}), ...);
+  if (!result)
+    throw invalid_argument_error(where + " has an unknown kind '" + std::string(kind) +
+                                 "' (the kinds are those of docs/storage.md, \"History export\")");
+  return std::move(*result);
 }
 
 }  // namespace
@@ -134,18 +310,77 @@ json instance_json(const instance_record& record, bool with_input) {
   return j;
 }
 
-json event_json(size_t index, const history_event& event) {
-  json j = event_fields(event.payload);
+json event_json(size_t index, const history_event& event, event_form form) {
+  json j = std::visit([form](const auto& e) { return event_fields(e, form); }, event.payload);
   j["index"] = index;
   j["kind"] = event_kind_name(event.payload);
-  j["timestamp"] = format_iso8601(event.timestamp);
+  j["timestamp"] = value_json(event.timestamp, form);
   return j;
 }
 
-json history_json(const history& events) {
+history_event event_from_json(size_t index, const json& event) {
+  const std::string where = "event " + std::to_string(index);
+  if (!event.is_object()) mistyped(where, "an object");
+  history_event result;
+  read_value(member_of(event, "timestamp", where), result.timestamp, where + " field 'timestamp'");
+  std::string kind;
+  read_value(member_of(event, "kind", where), kind, where + " field 'kind'");
+  result.payload = read_payload_of_kind(kind, event, where, std::make_index_sequence<std::variant_size_v<event_payload>>{});
+  return result;
+}
+
+json history_json(const history& events, event_form form) {
   json list = json::array();
-  for (size_t i = 0; i < events.size(); ++i) list.push_back(event_json(i, events[i]));
+  for (size_t i = 0; i < events.size(); ++i) list.push_back(event_json(i, events[i], form));
   return list;
+}
+
+namespace {
+
+constexpr const char* export_format = "perdure-history";
+constexpr int export_format_version = 1;
+
+}  // namespace
+
+json history_export_json(std::string_view instance_id, const history& events) {
+  return json{{"format", export_format},
+              {"formatVersion", export_format_version},
+              {"instanceId", instance_id},
+              {"events", history_json(events, event_form::exact)}};
+}
+
+std::string write_history_json(std::string_view instance_id, const history& events) {
+  // Indented: an export is read by people too, and checked in as a test fixture.
+  return history_export_json(instance_id, events).dump(2);
+}
+
+history read_history_json(std::string_view text) {
+  const json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) throw invalid_argument_error("the history export is not valid JSON");
+  if (!document.is_object() || document.value("format", json()) != export_format)
+    throw invalid_argument_error(std::string("not a history export: it has no \"format\": \"") + export_format +
+                                 "\" (write one with `perdure history ID --export FILE`)");
+  if (document.value("formatVersion", json()) != export_format_version)
+    throw invalid_argument_error("the history export has formatVersion " + document.value("formatVersion", json()).dump() +
+                                 "; this Perdure reads formatVersion " + std::to_string(export_format_version));
+  const json& events = member_of(document, "events", "the history export");
+  if (!events.is_array()) mistyped("the history export's 'events'", "an array");
+  history result;
+  result.reserve(events.size());
+  for (size_t i = 0; i < events.size(); ++i) result.push_back(event_from_json(i, events[i]));
+  return result;
+}
+
+history read_history_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw invalid_argument_error("cannot read the history export " + file.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    return read_history_json(text.str());
+  } catch (const invalid_argument_error& e) {
+    throw invalid_argument_error(file.string() + ": " + e.what());
+  }
 }
 
 }  // namespace perdure

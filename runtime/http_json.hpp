@@ -1,5 +1,7 @@
 // The JSON shapes of the management API: instance records and history events (see
-// docs/http-api.md). Payloads are JSON text in Perdure; here they are embedded as JSON values.
+// docs/http-api.md). Payloads are JSON text in Perdure; for people (the history route, the web
+// view, the CLI's timeline) they are embedded as JSON values, in the history export
+// (<perdure/history_json.hpp>) carried as strings holding the exact text.
 #pragma once
 
 #include <perdure/history.hpp>
@@ -22,9 +24,25 @@ nlohmann::json failure_json(const failure_details& failure);
 /// lastUpdatedTime, executionId, failureDetails and parentInstanceId when set.
 nlohmann::json instance_json(const instance_record& record, bool with_input);
 
-/// index, kind, timestamp and the event's own fields.
-nlohmann::json event_json(size_t index, const history_event& event);
+/// How events are written. `display` embeds payloads as JSON values and gives times in
+/// microseconds, to be read; `exact` is the history export's form, which gives back the very
+/// events: payloads as strings holding their exact text (parsing and re-writing a payload would
+/// change its key order, number spelling, escapes and whitespace, which the code that decodes it
+/// may depend on; text stored before payloads were checked may not even be JSON), times in
+/// nanoseconds (an episode's time is the orchestration's clock).
+enum class event_form { display, exact };
 
-nlohmann::json history_json(const history& events);
+/// index, kind, timestamp and the event's own fields, named as in history.hpp but camelCase.
+nlohmann::json event_json(size_t index, const history_event& event, event_form form = event_form::display);
+
+/// The event written by event_json(..., event_form::exact); `index` names it in errors. Throws
+/// invalid_argument_error naming the event and the field that is missing or mistyped.
+history_event event_from_json(size_t index, const nlohmann::json& event);
+
+nlohmann::json history_json(const history& events, event_form form = event_form::display);
+
+/// The history export document (<perdure/history_json.hpp>): format, formatVersion, instanceId and
+/// the events in the exact form.
+nlohmann::json history_export_json(std::string_view instance_id, const history& events);
 
 }  // namespace perdure

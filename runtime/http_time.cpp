@@ -26,19 +26,26 @@ bool expect(std::string_view text, size_t& pos, char c) {
   return true;
 }
 
-}  // namespace
-
-std::string format_iso8601(time_point t) {
+// The time with `Precision`'s fraction of a second (6 or 9 digits).
+template <class Precision>
+std::string format_iso8601_with(time_point t, int fraction_digits) {
   const auto day = floor<days>(t);
   const year_month_day ymd{sys_days{day}};
-  const hh_mm_ss<microseconds> tod{floor<microseconds>(t - day)};
+  const hh_mm_ss<Precision> tod{floor<Precision>(t - day)};
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06lldZ", static_cast<int>(ymd.year()),
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%0*lldZ", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                 static_cast<int>(tod.hours().count()), static_cast<int>(tod.minutes().count()),
-                static_cast<int>(tod.seconds().count()), static_cast<long long>(tod.subseconds().count()));
+                static_cast<int>(tod.seconds().count()), fraction_digits,
+                static_cast<long long>(tod.subseconds().count()));
   return buf;
 }
+
+}  // namespace
+
+std::string format_iso8601(time_point t) { return format_iso8601_with<microseconds>(t, 6); }
+
+std::string format_iso8601_exact(time_point t) { return format_iso8601_with<nanoseconds>(t, 9); }
 
 std::optional<time_point> parse_iso8601(std::string_view text) {
   size_t pos = 0;
