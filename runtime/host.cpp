@@ -299,7 +299,7 @@ void start_services(host::node& n, const registry& functions) {
                          },
                          n.node_actor ? &n.cluster_metrics : nullptr, n.member_ids, n.view,
                          !options.nats.empty(), options.http_max_waiters, options.http_max_connections,
-                         [&n] { return queue_trigger_metrics(n.triggers); }, std::move(n.tokens), tls});
+                         [&n] { return queue_trigger_metrics(n.triggers); }, std::move(n.tokens), tls, &functions});
     n.http_port = n.http->start(options.http_address, options.http_port);
     spdlog::info("management API on {}://{}:{}{}", tls ? "https" : "http", options.http_address, n.http_port,
                  options.api_token_file.empty() ? "" : ", bearer tokens from " + options.api_token_file.string());

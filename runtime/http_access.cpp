@@ -30,6 +30,8 @@ http::response unauthorized(const std::string& message, bool token_given) {
 
 }  // namespace
 
+// Every GET only reads, GET /api/replay-check included: it replays histories in memory and changes
+// no instance, so a read token may run it (a deploy pipeline needs no admin token to check code).
 required_access access_needed(const http::request& head) {
   const auto& s = head.segments;
   if (is_read_method(head.method)) {

@@ -17,6 +17,7 @@
 #include "actors/cluster_view.hpp"
 
 #include <perdure/detail/json_payload.hpp>
+#include <perdure/replay_check.hpp>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -185,7 +186,7 @@ struct http_api::impl {
       if (s.size() == 2 && m == "DELETE") return purge_instances(req);
       if (s.size() == 3 && m == "GET") return get_instance(req, s[2], out);
       if (s.size() == 3 && m == "DELETE") return purge_instance(s[2]);
-      if (s.size() == 4 && m == "GET" && s[3] == "history") return history(s[2]);
+      if (s.size() == 4 && m == "GET" && s[3] == "history") return history(req, s[2]);
       if (s.size() == 5 && m == "POST" && s[3] == "raiseEvent") return raise_event(req, s[2], s[4]);
       if (s.size() == 4 && m == "POST" && (s[3] == "terminate" || s[3] == "suspend" || s[3] == "resume"))
         return command(req, s[2], s[3]);
@@ -195,6 +196,7 @@ struct http_api::impl {
     if (auto ui = route_ui(req, hub)) return std::move(*ui);
     if (is_health(req)) return health();
     if (api && s.size() == 2 && s[1] == "cluster" && m == "GET") return cluster_view();
+    if (api && s.size() == 2 && s[1] == "replay-check" && m == "GET") return replay_check_instances(req);
     if (s.size() == 1 && s[0] == "metrics" && m == "GET") return metrics_text();
     return error_response(404, "NotFound", "no route for " + m + " " + req.path);
   }
@@ -307,8 +309,24 @@ struct http_api::impl {
     return res;
   }
 
-  response history(const std::string& id) {
-    return json_response(200, json{{"instanceId", id}, {"events", history_json(hub.history(id))}});
+  // format=export: the history export document (<perdure/history_json.hpp>), which gives back the
+  // exact events; otherwise the display form.
+  response history(const request& req, const std::string& id) {
+    const std::string format = req.param("format");
+    if (format != "" && format != "export") bad_request("format must be 'export' (or absent), not '" + format + "'");
+    const perdure::history events = hub.history(id);
+    if (format == "export") return json_response(200, history_export_json(id, events));
+    return json_response(200, json{{"instanceId", id}, {"events", history_json(events)}});
+  }
+
+  // Replays the matching instances' histories (by default those that run) against this node's
+  // code; reads only.
+  response replay_check_instances(const request& req) {
+    instance_query q = instances_to_replay_check();
+    const auto running = q.statuses;
+    read_filters(req, q);
+    if (q.statuses.empty()) q.statuses = running;
+    return json_response(200, replay_check_json(replay_check(hub, *options.functions, q)));
   }
 
   response raise_event(const request& req, const std::string& id, const std::string& event_name) {

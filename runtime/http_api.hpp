@@ -14,6 +14,7 @@
 #include "actors/metrics.hpp"
 
 #include <perdure/client.hpp>
+#include <perdure/registry.hpp>
 
 #include <functional>
 #include <memory>
@@ -49,6 +50,8 @@ struct http_api_options {
   std::optional<api_tokens> tokens;
   /// HTTPS with this certificate and key; none: plain HTTP.
   std::optional<http::tls_files> tls;
+  /// The node's registered code, which GET /api/replay-check replays histories against.
+  const registry* functions = nullptr;
 };
 
 class http_api {

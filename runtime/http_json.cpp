@@ -335,6 +335,25 @@ json history_json(const history& events, event_form form) {
   return list;
 }
 
+json replay_check_json(const replay_check_report& report) {
+  json mismatches = json::array();
+  for (const auto& m : report.mismatches)
+    mismatches.push_back(json{{"instanceId", m.instance_id},
+                              {"name", m.name},
+                              {"version", m.version},
+                              {"position", m.position},
+                              {"inHistory", m.in_history},
+                              {"inCode", m.in_code}});
+  json not_registered = json::array();
+  for (const auto& n : report.not_registered)
+    not_registered.push_back(
+        json{{"instanceId", n.instance_id}, {"name", n.name}, {"version", n.version}, {"reason", n.reason}});
+  return json{{"checked", report.checked},
+              {"passed", report.passed()},
+              {"mismatches", std::move(mismatches)},
+              {"notRegistered", std::move(not_registered)}};
+}
+
 namespace {
 
 constexpr const char* export_format = "perdure-history";

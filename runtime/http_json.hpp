@@ -6,6 +6,7 @@
 
 #include <perdure/history.hpp>
 #include <perdure/instance.hpp>
+#include <perdure/replay_check.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -40,6 +41,10 @@ nlohmann::json event_json(size_t index, const history_event& event, event_form f
 history_event event_from_json(size_t index, const nlohmann::json& event);
 
 nlohmann::json history_json(const history& events, event_form form = event_form::display);
+
+/// checked, passed, mismatches (instanceId, name, version, position, inHistory, inCode) and
+/// notRegistered (instanceId, name, version, reason).
+nlohmann::json replay_check_json(const replay_check_report& report);
 
 /// The history export document (<perdure/history_json.hpp>): format, formatVersion, instanceId and
 /// the events in the exact form.
