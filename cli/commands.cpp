@@ -177,8 +177,18 @@ exit_code list(const global_options& g, const filter_options& filters, size_t to
   return exit_code::ok;
 }
 
-exit_code history(const global_options& g, const std::string& id, bool episodes) {
+exit_code history(const global_options& g, const std::string& id, bool episodes, const std::string& export_file) {
   node_client node(g.node, g.timeout);
+  if (!export_file.empty()) {
+    const reply r = node.get("/api/instances/" + checked_id(id) + "/history?format=export");
+    std::ofstream out(export_file, std::ios::binary | std::ios::trunc);
+    // Payloads are strings in the export: writing the parsed document again keeps their text.
+    out << r.body.dump(2) << '\n';
+    if (!out.flush()) throw failure(exit_code::failed, "cannot write " + export_file);
+    std::cerr << "exported " << r.body.value("events", json::array()).size() << " event(s) of " << id << " to "
+              << export_file << '\n';
+    return exit_code::ok;
+  }
   const reply r = node.get("/api/instances/" + checked_id(id) + "/history");
   if (g.output == output_format::json) {
     print_json(r.body);
@@ -186,6 +196,17 @@ exit_code history(const global_options& g, const std::string& id, bool episodes)
     print_timeline(std::cout, r.body.value("events", json::array()), episodes);
   }
   return exit_code::ok;
+}
+
+exit_code replay_check(const global_options& g, const filter_options& filters) {
+  node_client node(g.node, g.timeout);
+  const json report = node.get("/api/replay-check" + filter_query(filters)).body;
+  if (g.output == output_format::json) {
+    print_json(report);
+  } else {
+    print_replay_check(std::cout, report);
+  }
+  return report.value("passed", false) ? exit_code::ok : exit_code::mismatch;
 }
 
 exit_code raise(const global_options& g, const std::string& id, const std::string& event, const json_input& data) {

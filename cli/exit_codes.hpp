@@ -16,6 +16,7 @@ enum class exit_code : int {
   conflict = 6,     // the instance already exists, or still runs (409)
   finished = 7,     // terminate, raise, suspend or resume of an instance that has already ended: nothing done (410)
   denied = 8,       // the node wants a token (401), or one with the admin role for a change (403): nothing done
+  mismatch = 9,     // replay-check: the node's code no longer replays some instances' histories
 };
 
 /// Ends the command with a message for stderr and an exit code.

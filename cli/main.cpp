@@ -61,7 +61,8 @@ int run(int argc, char** argv) {
       "Exit codes: 0 ok, 1 failed (node error; wait: instance Failed/Terminated), 2 usage or invalid input,\n"
       "3 not found, 4 node unreachable, 5 timeout, 6 conflict (already exists / still running),\n"
       "7 the instance has already ended (terminate, raise, suspend, resume did nothing),\n"
-      "8 denied: the node wants a token (--token, PERDURE_TOKEN), or an admin token for a change.");
+      "8 denied: the node wants a token (--token, PERDURE_TOKEN), or an admin token for a change,\n"
+      "9 replay-check: the node's code no longer replays some instances' histories.");
 
   std::function<exit_code()> action;
   std::string id, name, event, reason, token;
@@ -96,7 +97,16 @@ int run(int argc, char** argv) {
   auto* history_cmd = app.add_subcommand("history", "Show an instance's history as a timeline");
   history_cmd->add_option("id", id, "Instance id")->required();
   history_cmd->add_flag("--episodes", flag_a, "Also show the EpisodeStarted markers");
-  history_cmd->callback([&] { action = [&] { return history(g, id, flag_a); }; });
+  std::string export_file;
+  history_cmd->add_option("--export", export_file,
+                          "Write the history to this file in the export format, exactly (replayable in tests)");
+  history_cmd->callback([&] { action = [&] { return history(g, id, flag_a, export_file); }; });
+
+  auto* replay_check_cmd = app.add_subcommand(
+      "replay-check", "Replay the histories of running and suspended instances (or those the filters match) against "
+                      "the node's code, changing nothing; exit 9 if some no longer match");
+  add_filters(*replay_check_cmd, filters);
+  replay_check_cmd->callback([&] { action = [&] { return replay_check(g, filters); }; });
 
   auto* raise_cmd = app.add_subcommand("raise", "Raise an external event on an instance");
   raise_cmd->add_option("id", id, "Instance id")->required();

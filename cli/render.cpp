@@ -258,4 +258,19 @@ void print_timeline(std::ostream& out, const json& events, bool episodes) {
   }
 }
 
+void print_replay_check(std::ostream& out, const json& report) {
+  const json mismatches = report.value("mismatches", json::array());
+  const json not_registered = report.value("notRegistered", json::array());
+  for (const json& m : mismatches) {
+    out << "MISMATCH " << text(m, "instanceId") << " (" << text(m, "name") << " v" << text(m, "version")
+        << ") at history position " << text(m, "position") << "\n  history: " << text(m, "inHistory")
+        << "\n  code:    " << text(m, "inCode") << '\n';
+  }
+  for (const json& n : not_registered)
+    out << "NOT REGISTERED " << text(n, "instanceId") << " (" << text(n, "name") << " v" << text(n, "version")
+        << "): " << text(n, "reason") << '\n';
+  out << "checked " << text(report, "checked") << " instance(s): " << mismatches.size()
+      << " no longer replay, " << not_registered.size() << " not registered in this code\n";
+}
+
 }  // namespace perdure::cli

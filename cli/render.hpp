@@ -33,4 +33,8 @@ void print_partition_table(std::ostream& out, const nlohmann::json& partitions);
 /// long their task, timer or sub-orchestration took. EpisodeStarted markers only with `episodes`.
 void print_timeline(std::ostream& out, const nlohmann::json& events, bool episodes);
 
+/// GET /api/replay-check's report: each mismatching instance with the position and both sides,
+/// the instances whose orchestration the node lacks, and a summary line.
+void print_replay_check(std::ostream& out, const nlohmann::json& report);
+
 }  // namespace perdure::cli
