@@ -3,6 +3,7 @@
 //   runtime_bench [--workload w1|w2|w2big|w3|w1s|mem|all] [--partitions P] [--workers N] [--cache C]
 //                 [--sync on|off]
 //   runtime_bench --workload entities   (E1, Ehot, Ecall, Emem; not part of "all")
+//   runtime_bench --workload replay-check   (RC; not part of "all")
 //
 // Partitions and workers default to the number of cores: each is a thread, and on a small machine
 // more threads than cores cost more in hand-offs than they add in parallelism (docs/benchmarks.md).
@@ -23,14 +24,20 @@
 //      sequence (mean per call).
 // Emem memory per cached entity: RSS growth over 100,000 entities touched once, with the cache
 //      bound (--cache) raised above that count.
+// RC   shadow replay: 10,000 instances that ran two activities and wait for an event; replay_check
+//      of them all against the code that wrote them, a compatible change and an incompatible one
+//      (every instance reported); instances checked per second; then the same check through the
+//      node's management API (GET /api/replay-check, what `perdure replay-check` asks).
 // Each prints the node's peak RSS (VmHWM) after it.
 #include <perdure/combinators.hpp>
 #include <perdure/entity.hpp>
 #include <perdure/host.hpp>
 #include <perdure/orchestration_context.hpp>
+#include <perdure/replay_check.hpp>
 #include <perdure/task.hpp>
 
 #include <CLI/CLI.hpp>
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -78,6 +85,31 @@ task<int64_t> sleeper(orchestration_context& ctx, int millis) {
 }
 
 task<int> await_go(orchestration_context& ctx, int x) { co_return x + co_await ctx.wait_for_event<int>("Go"); }
+
+// RC: what runs (two activities, then a wait), a compatible change (an activity after the wait,
+// beyond every history) and an incompatible one (a third activity before the wait).
+std::atomic<int> second_steps_done{0};
+int count_second_step(activity_context&, int x) {
+  ++second_steps_done;
+  return x;
+}
+task<int> reserve_then_wait(orchestration_context& ctx, int x) {
+  x = co_await ctx.call_activity<int>("Noop", x);
+  x = co_await ctx.call_activity<int>("CountSecondStep", x);
+  co_return x + co_await ctx.wait_for_event<int>("Go");
+}
+task<int> reserve_then_wait_then_notify(orchestration_context& ctx, int x) {
+  x = co_await ctx.call_activity<int>("Noop", x);
+  x = co_await ctx.call_activity<int>("CountSecondStep", x);
+  x += co_await ctx.wait_for_event<int>("Go");
+  co_return co_await ctx.call_activity<int>("Noop", x);
+}
+task<int> reserve_twice_then_wait(orchestration_context& ctx, int x) {
+  x = co_await ctx.call_activity<int>("Noop", x);
+  x = co_await ctx.call_activity<int>("Noop", x);
+  x = co_await ctx.call_activity<int>("CountSecondStep", x);
+  co_return x + co_await ctx.wait_for_event<int>("Go");
+}
 
 void counter(entity_context& ctx) {
   if (ctx.operation() == "add") {
@@ -235,6 +267,43 @@ void waiting_instances(client& c) {
               count / resume_seconds, wrong.load(), current_rss_kb() / 1024.0);
 }
 
+void replay_check_instances(client& c, int http_port) {
+  constexpr int count = 10'000;
+  const auto begin = steady::now();
+  parallel_for(count, 64, [&](int i) {
+    start_options options;
+    options.instance_id = "rc-" + std::to_string(i);
+    c.start("ReserveThenWait", std::to_string(i), options);
+  });
+  while (second_steps_done.load() < count) std::this_thread::sleep_for(10ms);
+  // The last TaskCompleted of each is committed by the episode after its activity returned.
+  std::this_thread::sleep_for(1s);
+  std::printf("RC  %d instances started, each past two activities and waiting, in %.1f s\n", count,
+              std::chrono::duration<double>(steady::now() - begin).count());
+  const auto check = [&](const char* change, task<int> (*code)(orchestration_context&, int)) {
+    registry deployed;
+    deployed.add_orchestration("ReserveThenWait", code);
+    const auto started = steady::now();
+    const replay_check_report report = replay_check(c, deployed);
+    const double seconds = std::chrono::duration<double>(steady::now() - started).count();
+    std::printf("RC  %-13s checked %zu in %.2f s (%.0f instances/s): %zu mismatch(es)\n", change, report.checked,
+                seconds, report.checked / seconds, report.mismatches.size());
+  };
+  check("same code", reserve_then_wait);
+  check("compatible", reserve_then_wait_then_notify);
+  check("incompatible", reserve_twice_then_wait);
+
+  httplib::Client http("127.0.0.1", http_port);
+  http.set_read_timeout(600s);
+  const auto asked = steady::now();
+  const auto res = http.Get("/api/replay-check");
+  const double seconds = std::chrono::duration<double>(steady::now() - asked).count();
+  if (!res || res->status != 200) throw std::runtime_error("GET /api/replay-check failed");
+  const auto report = nlohmann::json::parse(res->body);
+  std::printf("RC  over HTTP     checked %d in %.2f s (%.0f instances/s), passed %s\n", report.at("checked").get<int>(),
+              seconds, report.at("checked").get<int>() / seconds, report.at("passed").dump().c_str());
+}
+
 // Waits until every entity in `expected` holds its value; returns false after 600 s.
 bool wait_for_counters(client& c, const std::vector<std::pair<std::string, int64_t>>& expected) {
   const auto deadline = steady::now() + 600s;
@@ -317,7 +386,8 @@ int main(int argc, char** argv) {
   options.activity_workers = cores;
   options.log_level = "warn";
   options.max_cached_instances = 1'000;
-  app.add_option("--workload", workload)->check(CLI::IsMember({"w1", "w2", "w2big", "w3", "w1s", "mem", "all", "entities"}));
+  app.add_option("--workload", workload)->check(CLI::IsMember({"w1", "w2", "w2big", "w3", "w1s", "mem", "all", "entities",
+                                                             "replay-check"}));
   app.add_option("--cache", options.max_cached_instances);
   app.add_option("--partitions", options.partitions);
   app.add_option("--workers", options.activity_workers);
@@ -325,6 +395,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   options.sync = sync == "on";
   if (workload == "entities") options.max_cached_instances = std::max<size_t>(options.max_cached_instances, 200'000);
+  if (workload == "replay-check") options.http_port = 0;  // any free port: RC also asks the management API
 
   const auto dir = std::filesystem::temp_directory_path() / ("perdure-bench-" + std::to_string(std::random_device{}()));
   options.data_dir = dir;
@@ -338,6 +409,8 @@ int main(int argc, char** argv) {
     h.add_orchestration("FanOut", fan_out);
     h.add_orchestration("Sleeper", sleeper);
     h.add_orchestration("AwaitGo", await_go);
+    h.add_activity("CountSecondStep", count_second_step);
+    h.add_orchestration("ReserveThenWait", reserve_then_wait);
     h.add_orchestration("CallCounterOnce", call_counter_once);
     h.add_orchestration("CallCounterRepeatedly", call_counter_repeatedly);
     h.add_entity("Counter", counter);
@@ -355,6 +428,10 @@ int main(int argc, char** argv) {
     run("w2big", w2big);
     run("w3", w3);
     run("mem", waiting_instances);
+    if (workload == "replay-check") {
+      replay_check_instances(c, h.http_port());
+      std::printf("    peak RSS so far: %.1f MB\n", peak_rss_kb() / 1024.0);
+    }
     if (workload == "entities") {
       for (auto fn : {entity_signals, hot_entity, entity_calls, entity_memory}) {
         fn(c);
