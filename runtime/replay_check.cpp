@@ -35,9 +35,13 @@ replay_check_report replay_check(client& hub, const registry& functions, instanc
   do {
     const instance_page page = hub.list(filter);
     for (const auto& instance : page.records) {
-      const history events = hub.history(instance.instance_id);
-      // Purged between the listing and now: it has nothing left to replay.
-      if (events.empty()) continue;
+      history events;
+      try {
+        events = hub.history(instance.instance_id);
+      } catch (const instance_not_found&) {
+        continue;  // purged since it was listed (a filter may include finished instances)
+      }
+      if (events.empty()) continue;  // nothing stored to replay yet
       check_instance(instance, events, functions, report);
     }
     filter.continuation_token = page.continuation_token;
