@@ -96,6 +96,7 @@ TEST_CASE("reads need a read token and changes an admin token but health and the
   CHECK(access_needed(head("GET", {"api", "instances"})) == required_access::read);
   CHECK(access_needed(head("HEAD", {"api", "instances", "x"})) == required_access::read);
   CHECK(access_needed(head("GET", {"api", "instance-counts"})) == required_access::read);
+  CHECK(access_needed(head("GET", {"api", "replay-check"})) == required_access::read);  // changes nothing
   CHECK(access_needed(head("POST", {"api", "orchestrations", "Chain"})) == required_access::admin);
   CHECK(access_needed(head("POST", {"api", "instances", "x", "terminate"})) == required_access::admin);
   CHECK(access_needed(head("DELETE", {"api", "instances"})) == required_access::admin);
