@@ -20,6 +20,7 @@
 #include "http_metrics.hpp"
 #include "local_client.hpp"
 #include "queue_trigger.hpp"
+#include "replay_check_source.hpp"
 #include "schedule_host.hpp"
 
 #include <caf/all.hpp>
@@ -306,6 +307,19 @@ void start_services(host::node& n, const registry& functions) {
   }
 }
 
+// --check-before-serving: before any partition runs, so that no instance is touched by code that
+// cannot replay it. Reads this node's store only (in a cluster, what its data directory holds).
+void refuse_code_that_does_not_replay(storage::hub_store& store, const registry& functions) {
+  const auto report =
+      replay_check(instance_source{[&](const instance_query& q) { return store.list(q); },
+                                   [&](std::string_view id) { return store.history(id); }},
+                   functions, instances_to_replay_check());
+  if (!report.passed()) throw error(make_error_code(errc::nondeterminism), replay_check_refusal(report));
+  spdlog::info("--check-before-serving: this code replays all {} running instance(s) in the store ({} of an "
+               "orchestration it does not register)",
+               report.checked, report.not_registered.size());
+}
+
 }  // namespace
 
 // Every host runs schedules: the schedule orchestration is registered before the user's functions.
@@ -340,6 +354,7 @@ void host::start(const node_options& options) {
   } catch (const storage::store_error& e) {
     throw error(make_error_code(e.code()), "cannot open the data directory " + options.data_dir.string() + ": " + e.what());
   }
+  if (options.check_before_serving) refuse_code_that_does_not_replay(*n->store, functions_);
   actors::register_types(n->config);
   if (!options.members.empty()) n->config.load<caf::io::middleman>();
   if (!options.members.empty() && !options.cluster_tls.empty()) use_cluster_tls(n->config, options.cluster_tls);

@@ -72,6 +72,9 @@ node_flags::node_flags(node_options defaults)
   app_.add_flag("--drop-commits-after-wal-damage", options_.drop_commits_after_wal_damage,
                "Open a hub whose write-ahead log is damaged before its end, dropping every commit after the "
                "damage, acknowledged ones included (docs/reliability.md)");
+  app_.add_flag("--check-before-serving", options_.check_before_serving,
+               "Replay the running instances' histories in this node's store against its code first, and refuse "
+               "to start if some no longer replay (docs/programming-model.md, \"A safe deploy\")");
   app_.add_option("--log-level", options_.log_level, "Log level")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

@@ -1,6 +1,10 @@
+#include "replay_check_source.hpp"
+
 #include "http_page_size.hpp"
 
 #include <perdure/replay.hpp>
+
+#include <algorithm>
 #include <perdure/replay_check.hpp>
 
 namespace perdure {
@@ -30,14 +34,14 @@ instance_query instances_to_replay_check() {
   return q;
 }
 
-replay_check_report replay_check(client& hub, const registry& functions, instance_query filter) {
+replay_check_report replay_check(const instance_source& source, const registry& functions, instance_query filter) {
   replay_check_report report;
   do {
-    const instance_page page = hub.list(filter);
+    const instance_page page = source.list(filter);
     for (const auto& instance : page.records) {
       history events;
       try {
-        events = hub.history(instance.instance_id);
+        events = source.history_of(instance.instance_id);
       } catch (const instance_not_found&) {
         continue;  // purged since it was listed (a filter may include finished instances)
       }
@@ -47,6 +51,27 @@ replay_check_report replay_check(client& hub, const registry& functions, instanc
     filter.continuation_token = page.continuation_token;
   } while (!filter.continuation_token.empty());
   return report;
+}
+
+replay_check_report replay_check(client& hub, const registry& functions, instance_query filter) {
+  return replay_check(instance_source{[&](const instance_query& q) { return hub.list(q); },
+                                      [&](std::string_view id) { return hub.history(id); }},
+                      functions, std::move(filter));
+}
+
+std::string replay_check_refusal(const replay_check_report& report) {
+  constexpr size_t listed = 10;
+  std::string text = "this code no longer replays the history of " + std::to_string(report.mismatches.size()) +
+                     " of the " + std::to_string(report.checked) + " running instance(s) checked:";
+  for (size_t i = 0; i < std::min(listed, report.mismatches.size()); ++i) {
+    const auto& m = report.mismatches[i];
+    text += "\n  " + m.instance_id + " (" + m.name + " v" + std::to_string(m.version) + ") at history position " +
+            std::to_string(m.position) + ": the history holds " + m.in_history + " but the code did " + m.in_code;
+  }
+  if (report.mismatches.size() > listed)
+    text += "\n  and " + std::to_string(report.mismatches.size() - listed) + " more";
+  return text + "\n(`perdure replay-check` against a node running this code lists them all; deploy code that "
+                "replays them, or start without --check-before-serving to let them stall)";
 }
 
 }  // namespace perdure

@@ -37,6 +37,10 @@ struct node_options {
   // refuses to start on one): keep every commit before the damage, drop every one after it,
   // acknowledged ones included. See docs/reliability.md, "A corrupt write-ahead log".
   bool drop_commits_after_wal_damage = false;
+  // Shadow replay before serving (docs/programming-model.md, "A safe deploy"): replay the history
+  // of every Running and Suspended instance in this node's store against the registered code, and
+  // refuse to start (start() throws, naming each instance that no longer replays) when one fails.
+  bool check_before_serving = false;
   std::string log_level = "info";  // trace, debug, info, warn, error, off
   size_t scheduler_threads = 0;    // CAF scheduler threads; 0 = number of cores
   std::string http_address = "127.0.0.1";  // management API (HTTP/JSON); loopback by default

@@ -37,10 +37,12 @@ TEST_CASE("node flags set the node's options, and the others keep their defaults
   defaults.partitions = 3;
   defaults.log_level = "warn";
   node_flags flags{defaults};
-  const auto result = parse(flags, {"--data", "/tmp/hub", "--sync", "off", "--lease", "2500"});
+  const auto result = parse(flags, {"--data", "/tmp/hub", "--sync", "off", "--lease", "2500", "--check-before-serving"});
   CHECK_FALSE(result.exit_code);
   CHECK(flags.options().data_dir == std::filesystem::path{"/tmp/hub"});
   CHECK_FALSE(flags.options().sync);
+  CHECK(flags.options().check_before_serving);
+  CHECK_FALSE(defaults.check_before_serving);
   CHECK(flags.options().activity_lease == std::chrono::milliseconds{2500});
   CHECK(flags.options().partitions == 3);
   CHECK(flags.options().log_level == "warn");

@@ -2,7 +2,8 @@
 // CLI) restarted with different code, as a deploy does: instances started by v1 code are checked
 // against a compatible change (passes) and an incompatible one (each instance reported with the
 // position and both sides), through C++, HTTP and the CLI, and nothing is changed by the check. A
-// history exported through the CLI replays in a test as a user's unit test would replay it.
+// history exported through the CLI replays in a test as a user's unit test would replay it. A node
+// started with check_before_serving refuses code that does not replay its running instances.
 #include "node_fixture.hpp"
 
 #include <perdure/activity_context.hpp>
@@ -64,13 +65,14 @@ using orchestration = task<std::string> (*)(orchestration_context&, std::string)
 // the first deploy has).
 struct node_with {
   host h;
-  node_with(const std::filesystem::path& data, orchestration order, bool with_legacy) {
+  node_with(const std::filesystem::path& data, orchestration order, bool with_legacy, bool check_before_serving = false) {
     h.add_orchestration("Order", order);
     if (with_legacy) h.add_orchestration("Legacy", legacy);
     for (const char* activity : {"Reserve", "Ship", "Notify", "CheckStock"})
       h.add_activity(activity, [](activity_context&, std::string in) { return in + "!"; });
     auto options = test_node_options(data);
     options.http_port = 0;
+    options.check_before_serving = check_before_serving;
     h.start(options);
   }
   client& c() { return h.client(); }
@@ -248,4 +250,36 @@ TEST_CASE("replay-check passes a compatible deploy and reports each instance an 
 
     CHECK(everything(incompatible.c()) == before);
   }
+}
+
+TEST_CASE("a node started with check_before_serving refuses code that no longer replays its running instances") {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  history waiting;
+  {
+    node_with v1(data, order_v1, true);
+    for (const auto& id : running_orders) v1.c().start("Order", R"("book")", start_options{id});
+    for (const auto& id : running_orders) REQUIRE(eventually([&] { return reserved(v1.c(), id); }));
+    waiting = v1.c().history("order-2");
+  }
+
+  std::string refusal;
+  try {
+    node_with incompatible(data, order_checks_first, false, true);
+  } catch (const error& e) {
+    CHECK(e.code() == make_error_code(errc::nondeterminism));
+    refusal = e.what();
+  }
+  INFO(refusal);
+  CHECK(refusal.find("this code no longer replays the history of 3 of the 3 running instance(s) checked") == 0);
+  for (const auto& id : running_orders)
+    CHECK(refusal.find(id + " (Order v0) at history position 2: the history holds TaskScheduled 'Reserve' (task 0) "
+                            "but the code did TaskScheduled 'CheckStock' (task 0)") != std::string::npos);
+  CHECK(refusal.find("perdure replay-check") != std::string::npos);
+
+  // Compatible code starts, and the refused start changed nothing.
+  node_with compatible(data, order_notifies, false, true);
+  CHECK(compatible.c().history("order-2") == waiting);
+  compatible.c().raise_event("order-2", "go", R"("now")");
+  CHECK(compatible.c().wait_for_completion("order-2", limit).output == R"("book!:now!")");
 }
