@@ -36,7 +36,7 @@ constexpr field<Event, std::string> payload(const char* name, std::string Event:
   return {name, member, true};
 }
 template <class Event, class T>
-constexpr field<Event, T> optional(const char* name, T Event::*member) {
+constexpr field<Event, T> omittable(const char* name, T Event::*member) {
   return {name, member, false, true};
 }
 
@@ -45,7 +45,7 @@ constexpr auto fields_of(std::type_identity<events::execution_started>) {
   using e = events::execution_started;
   return std::tuple{plain("name", &e::name), plain("instanceId", &e::instance_id),
                     plain("executionId", &e::execution_id), payload("input", &e::input),
-                    plain("version", &e::version), optional("parent", &e::parent)};
+                    plain("version", &e::version), omittable("parent", &e::parent)};
 }
 constexpr auto fields_of(std::type_identity<events::execution_completed>) {
   return std::tuple{payload("output", &events::execution_completed::output)};
@@ -73,7 +73,7 @@ constexpr auto fields_of(std::type_identity<events::patch_marker>) {
 constexpr auto fields_of(std::type_identity<events::task_scheduled>) {
   using e = events::task_scheduled;
   return std::tuple{plain("taskId", &e::task_id), plain("name", &e::name), payload("input", &e::input),
-                    plain("attempt", &e::attempt), optional("firstTaskId", &e::first_task_id)};
+                    plain("attempt", &e::attempt), omittable("firstTaskId", &e::first_task_id)};
 }
 constexpr auto fields_of(std::type_identity<events::task_completed>) {
   return std::tuple{plain("taskId", &events::task_completed::task_id),
