@@ -184,6 +184,17 @@ TEST_CASE("replay-check passes a compatible deploy and reports each instance an 
     CHECK(run.out.find("checked 3 instance(s): 0 no longer replay, 1 not registered in this code") != std::string::npos);
     CHECK(run.out.find("NOT REGISTERED legacy-1 (Legacy v0)") != std::string::npos);
 
+    // Code that has Order only in another version cannot check the version 0 instances: reported
+    // as not registered, each with the reason, rather than as mismatches.
+    registry only_v2;
+    only_v2.add_orchestration("Order", order_notifies, {.version = 2});
+    const auto other_version = replay_check(compatible.c(), only_v2);
+    CHECK(other_version.checked == 0);
+    CHECK(other_version.passed());
+    REQUIRE(other_version.not_registered.size() == 4);
+    CHECK(other_version.not_registered[0].instance_id == "order-1");
+    CHECK(other_version.not_registered[0].reason.find("version 0 is not registered") != std::string::npos);
+
     // A user's unit test over the exported history, with this code.
     CHECK_FALSE(check_replay(read_history_file(exported), compatible.h.functions()));
     CHECK(everything(compatible.c()) == before);
