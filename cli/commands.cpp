@@ -184,7 +184,7 @@ exit_code history(const global_options& g, const std::string& id, bool episodes,
     std::ofstream out(export_file, std::ios::binary | std::ios::trunc);
     // Payloads are strings in the export: writing the parsed document again keeps their text.
     out << r.body.dump(2) << '\n';
-    if (!out.flush()) throw failure(exit_code::failed, "cannot write " + export_file);
+    if (!out.flush()) throw failure(exit_code::usage, "cannot write " + export_file);  // as an unreadable --input-file
     std::cerr << "exported " << r.body.value("events", json::array()).size() << " event(s) of " << id << " to "
               << export_file << '\n';
     return exit_code::ok;

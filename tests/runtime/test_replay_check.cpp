@@ -154,6 +154,11 @@ TEST_CASE("replay-check passes a compatible deploy and reports each instance an 
     INFO(run.out);
     REQUIRE(run.exit_code == 0);
     CHECK(read_history_file(exported) == v1.c().history("order-1"));
+    const auto unwritable = cli(v1.endpoint(), "history order-1 --export " + (dir.path() / "no-such-dir" / "x.json").string());
+    CHECK(unwritable.exit_code == 2);
+    CHECK(unwritable.out.find("cannot write") != std::string::npos);
+    CHECK(cli(v1.endpoint(), "history nobody --export " + exported.string()).exit_code == 3);
+    CHECK(read_history_file(exported) == v1.c().history("order-1"));  // left as it was
   }
 
   // Deploy 2, compatible: every running order replays; Legacy is not in this code.
