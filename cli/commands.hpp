@@ -44,7 +44,7 @@ exit_code start(const global_options& g, const std::string& name, const json_inp
 exit_code status(const global_options& g, const std::string& id, bool history, bool show_input);
 exit_code list(const global_options& g, const filter_options& filters, size_t top, const std::string& token,
                bool all, bool show_input);
-/// `export_file`: write the history export document (docs/storage.md, "History export") there
+/// `export_file`: write the history export document (docs/http-api.md, "History export") there
 /// instead of showing the timeline.
 exit_code history(const global_options& g, const std::string& id, bool episodes, const std::string& export_file);
 /// Asks the node to replay the histories of the instances the filters match (by default those that

@@ -270,7 +270,7 @@ event_payload read_payload_of_kind(std::string_view kind, const json& j, const s
   (try_kind(std::integral_constant<size_t, I>{}), ...);
   if (!result)
     throw invalid_argument_error(where + " has an unknown kind '" + std::string(kind) +
-                                 "' (the kinds are those of docs/storage.md, \"History export\")");
+                                 "' (the kinds are those of docs/http-api.md, \"History export\")");
   return std::move(*result);
 }
 

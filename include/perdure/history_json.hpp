@@ -1,5 +1,5 @@
 // The history export: one execution's history as a JSON document that gives back exactly the
-// events it was written from (docs/storage.md, "History export"). `perdure history ID --export
+// events it was written from (docs/http-api.md, "History export"). `perdure history ID --export
 // FILE` and GET /api/instances/{id}/history?format=export write it; users' tests read it and
 // replay it against their current code:
 //
