@@ -168,6 +168,10 @@ void encode_activity(const activity_task& task, std::string& out) {
     b.setScheduledAtNs(ns(task.scheduled_at));
     b.setAttempt(task.attempt);
     b.setFirstTaskId(task.first_task_id);
+    b.setAttemptDeadlineNs(ns(task.timeouts.attempt_deadline));
+    b.setCallDeadlineNs(ns(task.timeouts.call_deadline));
+    b.setHeartbeatTimeoutNs(task.timeouts.heartbeat_timeout.count());
+    b.setHeartbeatDetails(text(task.heartbeat_details));
   });
 }
 
@@ -175,7 +179,10 @@ activity_task decode_activity(std::string_view bytes, key_ref where) {
   return read<schema::ActivityTask>(bytes, where, "activity task", [](auto r) {
     return activity_task{str(r.getInstanceId()), str(r.getExecutionId()), r.getTaskId(),
                          str(r.getName()),       str(r.getInput()),       from_ns(r.getScheduledAtNs()),
-                         r.getAttempt(),         r.getFirstTaskId()};
+                         r.getAttempt(),         r.getFirstTaskId(),
+                         activity_timeouts{from_ns(r.getAttemptDeadlineNs()), from_ns(r.getCallDeadlineNs()),
+                                           std::chrono::nanoseconds{r.getHeartbeatTimeoutNs()}},
+                         str(r.getHeartbeatDetails())};
   });
 }
 

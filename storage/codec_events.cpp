@@ -97,10 +97,16 @@ void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
           s.setInput(text(v.input));
           s.setAttempt(v.attempt);
           s.setFirstTaskId(v.first_task_id);
+          s.setAttemptDeadlineNs(ns(v.timeouts.attempt_deadline));
+          s.setCallDeadlineNs(ns(v.timeouts.call_deadline));
+          s.setHeartbeatTimeoutNs(v.timeouts.heartbeat_timeout.count());
+          s.setHeartbeatDetails(text(v.heartbeat_details));
         } else if constexpr (std::is_same_v<T, task_completed>) {
           write_task_result(b.initTaskCompleted(), v.task_id, v.output);
         } else if constexpr (std::is_same_v<T, events::task_failed>) {
-          write_task_failure(b.initTaskFailed(), v.task_id, v.failure);
+          auto failed = b.initTaskFailed();
+          write_task_failure(failed, v.task_id, v.failure);
+          failed.setLastHeartbeatDetails(text(v.last_heartbeat_details));
         } else if constexpr (std::is_same_v<T, timer_created>) {
           write_timer(b.initTimerCreated(), v.timer_id, v.fire_at);
         } else if constexpr (std::is_same_v<T, timer_fired>) {
@@ -172,8 +178,15 @@ history_event read_event(schema::HistoryEvent::Reader r) {
     case E::EPISODE_STARTED: e.payload = events::episode_started{}; break;
     case E::TASK_SCHEDULED: {
       auto s = r.getTaskScheduled();
-      e.payload = events::task_scheduled{s.getTaskId(), str(s.getName()), str(s.getInput()), s.getAttempt(),
-                                         s.getFirstTaskId()};
+      e.payload = events::task_scheduled{
+          s.getTaskId(),
+          str(s.getName()),
+          str(s.getInput()),
+          s.getAttempt(),
+          s.getFirstTaskId(),
+          activity_timeouts{from_ns(s.getAttemptDeadlineNs()), from_ns(s.getCallDeadlineNs()),
+                            std::chrono::nanoseconds{s.getHeartbeatTimeoutNs()}},
+          str(s.getHeartbeatDetails())};
       break;
     }
     case E::TASK_COMPLETED: {
@@ -183,7 +196,7 @@ history_event read_event(schema::HistoryEvent::Reader r) {
     }
     case E::TASK_FAILED: {
       auto s = r.getTaskFailed();
-      e.payload = events::task_failed{s.getTaskId(), read_failure(s.getFailure())};
+      e.payload = events::task_failed{s.getTaskId(), read_failure(s.getFailure()), str(s.getLastHeartbeatDetails())};
       break;
     }
     case E::TIMER_CREATED: {

@@ -38,6 +38,19 @@ struct parent_instance {
   friend bool operator==(const parent_instance&, const parent_instance&) = default;
 };
 
+/// When an activity attempt times out (activity_options in orchestration_context.hpp). Deadlines
+/// are absolute times taken from the orchestration's deterministic clock, so every attempt of one
+/// call shares the call's deadline and a replay computes the same ones. Zero: no limit.
+struct activity_timeouts {
+  time_point attempt_deadline{};  // start-to-close: this attempt's result is due by then
+  time_point call_deadline{};     // schedule-to-close: the call, all its attempts, is due by then
+  std::chrono::nanoseconds heartbeat_timeout{0};  // the attempt is due a heartbeat this often
+  bool any() const noexcept {
+    return attempt_deadline != time_point{} || call_deadline != time_point{} || heartbeat_timeout.count() > 0;
+  }
+  friend bool operator==(const activity_timeouts&, const activity_timeouts&) = default;
+};
+
 namespace events {
 
 // Lifecycle of an execution.
@@ -96,6 +109,7 @@ struct patch_marker {
 };
 
 // Activities.
+
 struct task_scheduled {
   int32_t task_id = -1;
   std::string name;
@@ -105,6 +119,8 @@ struct task_scheduled {
   // (activity_context::idempotency_key()). Histories written before these fields read as attempt 1.
   int32_t attempt = 1;
   int32_t first_task_id = -1;  // the task id of the call's first attempt; -1 on the first attempt itself
+  activity_timeouts timeouts{};  // histories written before it read as no limits
+  std::string heartbeat_details{};  // the last heartbeat of the call's earlier attempts (JSON), if any
   friend bool operator==(const task_scheduled&, const task_scheduled&) = default;
 };
 struct task_completed {
@@ -115,6 +131,7 @@ struct task_completed {
 struct task_failed {
   int32_t task_id = -1;
   failure_details failure;
+  std::string last_heartbeat_details{};  // the failed attempt's last heartbeat (JSON), for the next attempt
   friend bool operator==(const task_failed&, const task_failed&) = default;
 };
 

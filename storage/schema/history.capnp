@@ -33,6 +33,11 @@ struct TaskScheduled {
   input       @2 :Text;
   attempt     @3 :Int32 = 1;   # histories written before it read as a first attempt
   firstTaskId @4 :Int32 = -1;  # -1 on the first attempt itself
+  # activity_timeouts; histories written before them read as 0, no limit.
+  attemptDeadlineNs  @5 :Int64;
+  callDeadlineNs     @6 :Int64;
+  heartbeatTimeoutNs @7 :Int64;
+  heartbeatDetails   @8 :Text;
 }
 
 struct TaskResult {  # task_completed, sub_orchestration_completed
@@ -43,6 +48,7 @@ struct TaskResult {  # task_completed, sub_orchestration_completed
 struct TaskFailure {  # task_failed, sub_orchestration_failed
   taskId  @0 :Int32;
   failure @1 :FailureDetails;
+  lastHeartbeatDetails @2 :Text;  # task_failed only
 }
 
 struct Timer {  # timer_created, timer_fired

@@ -53,6 +53,11 @@ struct ActivityTask {
   scheduledAtNs @5 :Int64;
   attempt       @6 :Int32 = 1;   # queues written before it hold first attempts
   firstTaskId   @7 :Int32 = -1;  # -1 on the first attempt itself
+  # activity_timeouts; queues written before them read as 0, no limit.
+  attemptDeadlineNs  @8 :Int64;
+  callDeadlineNs     @9 :Int64;
+  heartbeatTimeoutNs @10 :Int64;
+  heartbeatDetails   @11 :Text;
 }
 
 struct TimerEntry {

@@ -130,6 +130,8 @@ struct activity_task {
   time_point scheduled_at{};
   int32_t attempt = 1;         // events::task_scheduled's: which attempt of one activity call
   int32_t first_task_id = -1;  // the call's first attempt's task id; -1 on the first attempt itself
+  activity_timeouts timeouts{};  // events::task_scheduled's: the partition times the attempt out
+  std::string heartbeat_details{};  // events::task_scheduled's: the call's earlier attempts' last heartbeat
   friend bool operator==(const activity_task&, const activity_task&) = default;
 };
 
