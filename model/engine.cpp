@@ -243,7 +243,7 @@ void engine::dispatch(const history_event& e) {
     complete(std::move(leaf));
   } else if (auto* f = std::get_if<events::task_failed>(&p)) {
     auto leaf = leaf_of(f->task_id);
-    leaf->error_ = std::make_exception_ptr(perdure::task_failed(leaf->name_, f->failure));
+    leaf->error_ = std::make_exception_ptr(perdure::task_failed(leaf->name_, f->failure, f->last_heartbeat_details));
     complete(std::move(leaf));
   } else if (auto* t = std::get_if<events::timer_fired>(&p)) {
     complete(leaf_of(t->timer_id));
@@ -373,10 +373,13 @@ void engine::issue(action_kind kind, event_payload&& event, ref<leaf_state> leaf
 }
 
 ref<leaf_state> engine::schedule_activity(std::string_view name, std::string input, int32_t attempt,
-                                          int32_t first_task_id) {
+                                          int32_t first_task_id, activity_timeouts timeouts,
+                                          std::string heartbeat_details) {
   ref<leaf_state> leaf(new leaf_state("activity", std::string(name)));
   issue(action_kind::activity,
-        events::task_scheduled{next_id(), std::string(name), std::move(input), attempt, first_task_id}, leaf);
+        events::task_scheduled{next_id(), std::string(name), std::move(input), attempt, first_task_id, timeouts,
+                               std::move(heartbeat_details)},
+        leaf);
   return leaf;
 }
 

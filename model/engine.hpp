@@ -51,7 +51,7 @@ class engine {
   std::string new_uuid();
   int32_t next_id() const noexcept { return static_cast<int32_t>(actions_.size()); }
   ref<leaf_state> schedule_activity(std::string_view name, std::string input, int32_t attempt,
-                                    int32_t first_task_id);
+                                    int32_t first_task_id, activity_timeouts timeouts, std::string heartbeat_details);
   ref<leaf_state> schedule_sub_orchestration(std::string_view name, std::string instance_id,
                                              std::string input);
   ref<leaf_state> schedule_timer(time_point fire_at);

@@ -25,8 +25,11 @@ task<void> orchestration_context::create_timer(time_point fire_at) {
 }
 
 detail::ref<detail::state_base> orchestration_context::activity_raw(std::string_view name, std::string input,
-                                                                    int32_t attempt, int32_t first_task_id) {
-  return engine_.schedule_activity(name, std::move(input), attempt, first_task_id);
+                                                                    int32_t attempt, int32_t first_task_id,
+                                                                    activity_timeouts timeouts,
+                                                                    std::string heartbeat_details) {
+  return engine_.schedule_activity(name, std::move(input), attempt, first_task_id, timeouts,
+                                   std::move(heartbeat_details));
 }
 
 int32_t orchestration_context::next_task_id() const noexcept { return engine_.next_id(); }

@@ -4,10 +4,19 @@
 // run again with the same context. A call with a retry_policy is retried by the orchestration:
 // each attempt is a new task (a new task id) with the next attempt number. Task ids count from 0
 // in every execution, so they repeat after continue-as-new; idempotency_key() does not.
+//
+// Concurrency: an activity_context belongs to the thread that runs its attempt; cancelled() may
+// turn true at any time from another thread.
 #pragma once
 
+#include <perdure/codec.hpp>
+
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <stop_token>
 #include <string>
+#include <utility>
 
 namespace perdure {
 
@@ -41,13 +50,57 @@ class activity_context {
     return instance_id_ + "/" + execution_id_ + "/" + std::to_string(first_task_id_);
   }
 
+  /// Records progress (as Temporal's RecordHeartbeat): the attempt is alive, which restarts its
+  /// heartbeat timeout (activity_options), and `details` is what a later attempt of the call reads
+  /// from heartbeat_details(), to resume where this one stopped. Heartbeats reach the partition at
+  /// most every half heartbeat timeout; the ones between only replace the details sent next, and
+  /// the last details also travel with the attempt's failure.
+  template <class T>
+  void heartbeat(const T& details) {
+    heartbeat_raw(encode_payload(details));
+  }
+  void heartbeat() { heartbeat_raw({}); }
+  /// The call's last heartbeat details: this attempt's latest, else the last one its earlier
+  /// attempts recorded; nullopt when there is none.
+  template <class T>
+  std::optional<T> heartbeat_details() const {
+    if (heartbeat_details_.empty()) return std::nullopt;
+    return codec<T>::decode(heartbeat_details_);
+  }
+  const std::string& heartbeat_details_json() const noexcept { return heartbeat_details_; }
+
+  /// True once nobody needs the result: the instance ended (terminated, failed, completed) or the
+  /// attempt timed out. A long activity should check it and stop early (throwing or returning
+  /// anything: the result is dropped). Not set for an attempt running on another node of a cluster
+  /// than its instance's partition.
+  bool cancelled() const noexcept { return stop_.stop_requested(); }
+  /// The same as a std::stop_token, for std::stop_callback or std::condition_variable_any waits.
+  std::stop_token stop_token() const noexcept { return stop_; }
+
+  /// How the runner of the attempt (the node's worker, orchestration_tester) connects it: where
+  /// heartbeats go, the attempt's stop token, and the earlier attempts' last heartbeat details.
+  void connect(std::function<void(const std::string& details)> heartbeat_sink, std::stop_token stop,
+               std::string earlier_heartbeat_details) {
+    heartbeat_sink_ = std::move(heartbeat_sink);
+    stop_ = std::move(stop);
+    heartbeat_details_ = std::move(earlier_heartbeat_details);
+  }
+
  private:
+  void heartbeat_raw(std::string details) {
+    if (!details.empty()) heartbeat_details_ = details;
+    if (heartbeat_sink_) heartbeat_sink_(heartbeat_details_);
+  }
+
   std::string instance_id_;
   std::string execution_id_;
   int32_t task_id_;
   std::string name_;
   int32_t attempt_;
   int32_t first_task_id_;
+  std::string heartbeat_details_;
+  std::function<void(const std::string&)> heartbeat_sink_;
+  std::stop_token stop_;
 };
 
 }  // namespace perdure

@@ -14,16 +14,21 @@ namespace perdure {
 /// compensate; uncaught, it fails the orchestration with the same details.
 class task_failed : public error {
  public:
-  task_failed(std::string task_name, failure_details failure)
+  task_failed(std::string task_name, failure_details failure, std::string last_heartbeat_details = {})
       : error(errc::task_failed, "task '" + task_name + "' failed: " + failure.error_type + ": " + failure.message),
         task_name_(std::move(task_name)),
-        failure_(std::move(failure)) {}
+        failure_(std::move(failure)),
+        last_heartbeat_details_(std::move(last_heartbeat_details)) {}
   const std::string& task_name() const noexcept { return task_name_; }
   const failure_details& failure() const noexcept { return failure_; }
+  /// An activity's last heartbeat before it failed (JSON; empty if it sent none), as Temporal's
+  /// TimeoutError.last_heartbeat_details. A retry hands it to the next attempt.
+  const std::string& last_heartbeat_details() const noexcept { return last_heartbeat_details_; }
 
  private:
   std::string task_name_;
   failure_details failure_;
+  std::string last_heartbeat_details_;
 };
 
 /// The orchestration's code no longer matches its history.

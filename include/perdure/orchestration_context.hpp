@@ -29,14 +29,42 @@ class engine;
 
 class orchestration_context;
 
+/// Per-call options of an activity, as Temporal's activity options. A zero duration is no limit.
+///
+/// The partition that owns the instance times each attempt out (a deadline kept with the
+/// activity in its durable queue, so it holds across restarts): the attempt fails with a
+/// task_failed whose error_type is "TimeoutError", which the retry policy sees like any other
+/// failure; its result, should it still come, is dropped; and its activity_context::cancelled()
+/// turns true so it can stop early.
+struct activity_options {
+  /// Each attempt's result is due this long after it was scheduled (Perdure dispatches an attempt
+  /// when its scheduling commits, so time waiting for a free worker counts).
+  std::chrono::nanoseconds start_to_close_timeout{0};
+  /// The whole call's result is due this long after its first attempt was scheduled, retries and
+  /// backoff included: no retry starts after it, and an attempt running then times out.
+  std::chrono::nanoseconds schedule_to_close_timeout{0};
+  /// An attempt that goes this long without activity_context::heartbeat() (from its dispatch, or
+  /// its last heartbeat) times out.
+  std::chrono::nanoseconds heartbeat_timeout{0};
+  /// Retries after a failed attempt (retry_policy.hpp); none: one attempt.
+  std::optional<retry_policy> retry;
+};
+
 namespace detail {
 template <class Out>
 task<Out> retry_loop(orchestration_context& ctx, bool sub, std::string name, std::string input,
-                     std::string instance_id, retry_policy policy);
+                     std::string instance_id, activity_options options);
 template <class T>
 task<T> wait_with_timeout(orchestration_context& ctx, std::string name,
                           std::chrono::nanoseconds timeout);
 std::string encode_failed(const char* what, std::string_view name, const payload_error& e);
+
+/// The options of a call that only retries (the retry_policy overloads).
+inline activity_options retrying(const retry_policy& retry) {
+  activity_options options;
+  options.retry = retry;
+  return options;
+}
 
 template <class In>
 std::string encode_input(const In& input, const char* what, std::string_view name) {
@@ -81,8 +109,12 @@ class orchestration_context {
   }
   template <class Out = void, class In>
   task<Out> call_activity(std::string_view name, const In& input, const retry_policy& retry) {
-    return detail::retry_loop<Out>(*this, false, std::string(name),
-                                   detail::encode_input(input, "activity", name), {}, retry);
+    return call_activity<Out>(name, input, detail::retrying(retry));
+  }
+  template <class Out = void, class In>
+  task<Out> call_activity(std::string_view name, const In& input, activity_options options) {
+    return detail::retry_loop<Out>(*this, false, std::string(name), detail::encode_input(input, "activity", name), {},
+                                   std::move(options));
   }
 
   // Sub-orchestrations. An empty instance id picks a deterministic one derived from this
@@ -102,7 +134,7 @@ class orchestration_context {
                                    const retry_policy& retry) {
     return detail::retry_loop<Out>(*this, true, std::string(name),
                                    detail::encode_input(input, "sub-orchestration", name),
-                                   std::move(instance_id), retry);
+                                   std::move(instance_id), detail::retrying(retry));
   }
 
   // Durable timers.
@@ -188,13 +220,14 @@ class orchestration_context {
  private:
   template <class Out>
   friend task<Out> detail::retry_loop(orchestration_context& ctx, bool sub, std::string name, std::string input,
-                                      std::string instance_id, retry_policy policy);
+                                      std::string instance_id, activity_options options);
 
   // Untyped forms behind the typed API: payloads are JSON text. A retried activity call passes its
   // attempt number and the task id of its first attempt (-1 on the first), which its
-  // activity_context shows.
+  // activity_context shows, and the last heartbeat of its earlier attempts.
   detail::ref<detail::state_base> activity_raw(std::string_view name, std::string input, int32_t attempt = 1,
-                                               int32_t first_task_id = -1);
+                                               int32_t first_task_id = -1, activity_timeouts timeouts = {},
+                                               std::string heartbeat_details = {});
   /// The task id the next action will take.
   int32_t next_task_id() const noexcept;
   detail::ref<detail::state_base> sub_orchestration_raw(std::string_view name,
@@ -212,17 +245,36 @@ class orchestration_context {
 
 namespace detail {
 
+// A call without a retry policy makes one attempt. Built outside the coroutine: GCC 12 may destroy
+// a braced temporary with non-trivial members twice inside one (docs/programming-model.md).
+inline retry_policy retry_policy_of(const activity_options& options) {
+  if (options.retry) return *options.retry;
+  retry_policy once;
+  once.max_attempts = 1;
+  return once;
+}
+
+// The deadlines come from the orchestration's clock, so a replay computes the same ones.
 template <class Out>
 task<Out> retry_loop(orchestration_context& ctx, bool sub, std::string name, std::string input,
-                     std::string instance_id, retry_policy policy) {
+                     std::string instance_id, activity_options options) {
+  const retry_policy policy = retry_policy_of(options);
   const time_point first_start = ctx.current_time();
   const int32_t first_task_id = ctx.next_task_id();
+  const time_point call_deadline =
+      options.schedule_to_close_timeout.count() > 0 ? first_start + options.schedule_to_close_timeout : time_point{};
+  std::string heartbeat_details;
   for (int attempt = 1;; ++attempt) {
     std::exception_ptr failure;
     failure_details details;
     try {
+      const activity_timeouts timeouts{
+          options.start_to_close_timeout.count() > 0 ? ctx.current_time() + options.start_to_close_timeout
+                                                     : time_point{},
+          call_deadline, options.heartbeat_timeout};
       task<Out> t = leaf_task<Out>(sub ? ctx.sub_orchestration_raw(name, instance_id, input)
-                                       : ctx.activity_raw(name, input, attempt, attempt == 1 ? -1 : first_task_id));
+                                       : ctx.activity_raw(name, input, attempt, attempt == 1 ? -1 : first_task_id,
+                                                          timeouts, heartbeat_details));
       if constexpr (std::is_void_v<Out>) {
         co_await t;
         co_return;
@@ -232,9 +284,11 @@ task<Out> retry_loop(orchestration_context& ctx, bool sub, std::string name, std
     } catch (const perdure::task_failed& e) {
       failure = std::current_exception();
       details = e.failure();
+      if (!e.last_heartbeat_details().empty()) heartbeat_details = e.last_heartbeat_details();
     }
     auto delay = policy.next_delay(attempt, details, ctx.current_time() - first_start);
     if (!delay) std::rethrow_exception(failure);
+    if (call_deadline != time_point{} && ctx.current_time() + *delay >= call_deadline) std::rethrow_exception(failure);
     co_await ctx.create_timer(*delay);
   }
 }
