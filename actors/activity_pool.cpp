@@ -75,9 +75,44 @@ caf::behavior dispatcher(dispatcher_actor* self, node_metrics* metrics) {
   };
 }
 
-message run_activity(const registry& functions, const storage::activity_task& task, node_metrics& metrics) {
+// Heartbeats go out at most every half heartbeat timeout (so one always lands within it), or every
+// second when the attempt has no heartbeat timeout (its details still matter to a later attempt);
+// those between only replace the details the next one sends.
+class heartbeat_sender {
+ public:
+  heartbeat_sender(caf::event_based_actor* self, const activity_work& work)
+      : self_(self), partition_(work.partition), task_(work.task) {
+    const auto timeout = task_.timeouts.heartbeat_timeout;
+    interval_ = timeout.count() > 0 ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout / 2)
+                                    : std::chrono::seconds(1);
+  }
+
+  void operator()(const std::string& details) {
+    const auto now = std::chrono::steady_clock::now();
+    if (sent_any_ && now - last_sent_ < interval_) return;
+    sent_any_ = true;
+    last_sent_ = now;
+    self_->send(partition_, heartbeat_atom::value, task_.instance_id, task_.execution_id, task_.task_id, details);
+  }
+
+ private:
+  caf::event_based_actor* self_;
+  caf::actor partition_;
+  const storage::activity_task& task_;
+  std::chrono::steady_clock::duration interval_{};
+  std::chrono::steady_clock::time_point last_sent_{};
+  bool sent_any_ = false;
+};
+
+// Only an attempt with timeouts heartbeats its partition: the partition keeps no other.
+message run_activity(caf::event_based_actor* self, const registry& functions, const activity_work& work,
+                     running_attempts& running, node_metrics& metrics) {
+  const auto& task = work.task;
   metrics.activities_started.fetch_add(1, std::memory_order_relaxed);
-  auto outcome = partition::run_activity(functions, task);
+  running_attempt run{running, partition::attempt_ref{task.instance_id, task.execution_id, task.task_id}};
+  partition::attempt_connection connection{{}, run.stop_token()};
+  if (task.timeouts.any()) connection.heartbeat = heartbeat_sender{self, work};
+  auto outcome = partition::run_activity(functions, task, std::move(connection));
   const bool completed = std::holds_alternative<events::task_completed>(outcome);
   (completed ? metrics.activities_completed : metrics.activities_failed).fetch_add(1, std::memory_order_relaxed);
   return message{task.instance_id, task.execution_id, history_event{clock::now(), std::move(outcome)}};
@@ -125,7 +160,7 @@ class result_outbox {
 };
 
 caf::behavior worker(caf::event_based_actor* self, const registry* functions, caf::actor dispatcher,
-                     node_metrics* metrics) {
+                     running_attempts* running, node_metrics* metrics) {
   keep_running_on_unexpected(self);
   self->send(dispatcher, idle_atom::value, caf::actor{self}, uint64_t{0}, uint64_t{0});
   return {
@@ -134,7 +169,7 @@ caf::behavior worker(caf::event_based_actor* self, const registry* functions, ca
         result_outbox outbox;
         for (const auto& work : batch.items) {
           metrics->activity_queue_depth.fetch_sub(1, std::memory_order_relaxed);
-          outbox.add(work, run_activity(*functions, work.task, *metrics));
+          outbox.add(work, run_activity(self, *functions, work, *running, *metrics));
           if (outbox.overdue()) outbox.send_all(self);
         }
         outbox.send_all(self);
@@ -151,9 +186,11 @@ activity_pool spawn_activity_pool(caf::actor_system& system, const registry& fun
                                   node_metrics& metrics) {
   activity_pool pool;
   pool.dispatcher = system.spawn(dispatcher, &metrics);
+  pool.running = std::make_shared<running_attempts>();
   pool.workers.reserve(worker_count);
   for (size_t i = 0; i < worker_count; ++i)
-    pool.workers.push_back(system.spawn<caf::detached>(worker, &functions, pool.dispatcher, &metrics));
+    pool.workers.push_back(
+        system.spawn<caf::detached>(worker, &functions, pool.dispatcher, pool.running.get(), &metrics));
   return pool;
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "metrics.hpp"
+#include "running_attempts.hpp"
 
 #include <perdure/message.hpp>
 #include <perdure/registry.hpp>
@@ -24,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace perdure::actors {
@@ -31,6 +33,7 @@ namespace perdure::actors {
 struct activity_pool {
   caf::actor dispatcher;
   std::vector<caf::actor> workers;
+  std::shared_ptr<running_attempts> running;  // what the workers run, for the partitions to cancel
 };
 
 activity_pool spawn_activity_pool(caf::actor_system& system, const registry& functions, size_t worker_count,

@@ -52,15 +52,18 @@ void release(dispatcher_actor* self, uint64_t lease) {
   st.leases.erase(it);
 }
 
-std::optional<size_t> pick_target(dispatcher_actor* self) {
+// An attempt with a heartbeat timeout stays on this node: its heartbeats go to its partition here,
+// which another node's worker could not reach.
+std::optional<size_t> pick_target(dispatcher_actor* self, const storage::activity_task& task) {
   auto& st = self->state;
   const auto now = steady::now();
+  const bool local_only = task.timeouts.heartbeat_timeout.count() > 0;
   std::optional<size_t> best;
   double best_load = 2.0;
   for (size_t i = 0; i < st.targets.size(); ++i) {
     const auto& t = st.targets[i];
     const bool local = i == st.config.self_index;
-    if (!local && (!t.node || t.busy_until > now)) continue;
+    if (!local && (local_only || !t.node || t.busy_until > now)) continue;
     if (t.capacity == 0 || t.in_flight >= t.capacity) continue;
     const double load = static_cast<double>(t.in_flight) / t.capacity;
     if (!best || load < best_load || (load == best_load && local)) {
@@ -118,7 +121,7 @@ void pump(dispatcher_actor* self) {
   auto& st = self->state;
   activity_batch local;  // one message to the local pool, however many activities stay here
   while (!st.queue.empty()) {
-    auto chosen = pick_target(self);
+    auto chosen = pick_target(self, st.queue.front().task);
     if (!chosen) break;  // every node is at capacity: the work waits here (flow control)
     auto work = std::move(st.queue.front());
     st.queue.pop_front();

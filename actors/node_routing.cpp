@@ -14,9 +14,12 @@ namespace {
 // to the lease request.
 caf::behavior result_relay(caf::event_based_actor* self, caf::response_promise rp) {
   return {[=](deliver_atom, const message& result) mutable {
-    rp.deliver(encode_message(result));
-    self->quit();
-  }};
+            rp.deliver(encode_message(result));
+            self->quit();
+          },
+          // The owning partition is on another node and does not time this attempt by its
+          // heartbeats: the cluster dispatcher leases no attempt with a heartbeat timeout.
+          [](heartbeat_atom, const std::string&, const std::string&, int32_t, const std::string&) {}};
 }
 
 // The partition actor of a partition that runs on this node, else an invalid handle.

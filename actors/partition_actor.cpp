@@ -88,6 +88,9 @@ void carry_out(partition_actor* self, partition::actions actions) {
             [&](partition::dispatch_activities& dispatch) {
               for (auto& task : dispatch.tasks) activities.items.emplace_back(std::move(task), self);
             },
+            [&](const partition::cancel_activities& cancels) {
+              if (st.config.running) st.config.running->cancel(cancels);
+            },
             [&](const partition::arm_timer& arm) {
               const auto now = clock::now();
               const auto delay =
@@ -227,6 +230,11 @@ caf::behavior partition_behavior(partition_actor* self, partition_config config)
           answer(self, refused);
         }
         return caf::delegated<bool>{};
+      },
+      [=, &machine](heartbeat_atom, std::string& instance_id, std::string& execution_id, int32_t task_id,
+                    std::string& details) {
+        machine.heartbeat(partition::attempt_ref{std::move(instance_id), std::move(execution_id), task_id},
+                          std::move(details), clock::now());
       },
       [=, &machine](ack_atom, uint64_t seq) {
         machine.acknowledged(seq);

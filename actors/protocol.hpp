@@ -31,6 +31,9 @@ using deliver_atom = caf::atom_constant<caf::atom("pd_deliver")>;  // message or
 using ack_atom = caf::atom_constant<caf::atom("pd_ack")>;          // outbox seq delivered
 using work_atom = caf::atom_constant<caf::atom("pd_work")>;        // activity_work or activity_batch
 using idle_atom = caf::atom_constant<caf::atom("pd_idle")>;        // a worker is free (and how long its last batch ran)
+// A running attempt's heartbeat, worker -> its partition on the same node (no reply):
+// instance id, execution id, task id, details (JSON or empty).
+using heartbeat_atom = caf::atom_constant<caf::atom("pd_beat")>;
 // A partition's own clock ticks.
 using flush_atom = caf::atom_constant<caf::atom("pd_flush")>;
 using timer_atom = caf::atom_constant<caf::atom("pd_timer")>;

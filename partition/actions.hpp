@@ -3,6 +3,8 @@
 // out, in order, after the commit they depend on has returned.
 #pragma once
 
+#include "activity_deadlines.hpp"
+
 #include <perdure/instance.hpp>
 #include <perdure/message.hpp>
 #include <perdure/storage/store.hpp>
@@ -38,6 +40,14 @@ struct dispatch_activities {
   std::vector<storage::activity_task> tasks;
 };
 
+/// Tell running attempts that nobody needs their result any more (activity_context::cancelled()):
+/// the attempts that timed out, and every attempt of each instance that ended. Advisory: a result
+/// that still comes is dropped.
+struct cancel_activities {
+  std::vector<attempt_ref> timed_out;
+  std::vector<std::string> ended_instances;
+};
+
 /// Call state_machine::on_timer at `at` (or soon after). A later arm_timer replaces an earlier one.
 struct arm_timer {
   time_point at;
@@ -65,7 +75,7 @@ struct answer {
   answer_value value;
 };
 
-using action = std::variant<dispatch_activities, arm_timer, send_message, acknowledge, answer>;
+using action = std::variant<dispatch_activities, cancel_activities, arm_timer, send_message, acknowledge, answer>;
 using actions = std::vector<action>;
 
 }  // namespace perdure::partition

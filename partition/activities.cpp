@@ -22,13 +22,14 @@ std::string over_limit(const char* what, size_t size, size_t limit) {
 
 }  // namespace
 
-event_payload run_activity(const registry& functions, const storage::activity_task& task) {
+event_payload run_activity(const registry& functions, const storage::activity_task& task,
+                           attempt_connection connection) {
+  activity_context ctx{task.instance_id, task.task_id, task.name, task.execution_id, task.attempt, task.first_task_id};
+  ctx.connect(std::move(connection.heartbeat), std::move(connection.stop), task.heartbeat_details);
   try {
-    activity_context ctx{task.instance_id, task.task_id,  task.name,
-                         task.execution_id, task.attempt, task.first_task_id};
     return events::task_completed{task.task_id, functions.invoke_activity(task.name, ctx, task.input)};
   } catch (...) {
-    return events::task_failed{task.task_id, to_failure_details(std::current_exception())};
+    return events::task_failed{task.task_id, to_failure_details(std::current_exception()), ctx.heartbeat_details_json()};
   }
 }
 

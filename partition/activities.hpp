@@ -8,12 +8,23 @@
 #include <perdure/storage/store.hpp>
 
 #include <cstddef>
+#include <functional>
+#include <stop_token>
+#include <string>
 
 namespace perdure::partition {
 
+/// How a running attempt reaches its partition (activity_context::connect). Empty: heartbeats go
+/// nowhere and the attempt is never cancelled.
+struct attempt_connection {
+  std::function<void(const std::string& details)> heartbeat;
+  std::stop_token stop;
+};
+
 /// Runs the activity a task names; its result as the event its instance takes: task_completed, or
-/// task_failed with the exception's details.
-event_payload run_activity(const registry& functions, const storage::activity_task& task);
+/// task_failed with the exception's details and the call's last heartbeat details.
+event_payload run_activity(const registry& functions, const storage::activity_task& task,
+                           attempt_connection connection = {});
 
 /// Makes an activity result fit the store. It is applied where a result enters its partition,
 /// which every result passes whichever node's worker produced it (so each output is parsed once):

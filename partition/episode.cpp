@@ -330,7 +330,7 @@ class episode_runner {
             [&](const events::task_scheduled& t) {
               commit_.scheduled_activities.push_back(storage::activity_task{
                   slot_.instance_id, record.execution_id, t.task_id, t.name, t.input, env_.now, t.attempt,
-                  t.first_task_id});
+                  t.first_task_id, t.timeouts, t.heartbeat_details});
             },
             [&](const events::timer_created& t) {
               commit_.new_timers.push_back(

@@ -23,6 +23,13 @@ refusal still_running(const std::string& instance_id) {
 
 actions just(request_id caller, answer_value value) { return {answer{caller, std::move(value)}}; }
 
+// The task an activity's result answers.
+std::optional<int32_t> activity_result_task(const event_payload& payload) {
+  if (auto* done = std::get_if<events::task_completed>(&payload)) return done->task_id;
+  if (auto* failed = std::get_if<events::task_failed>(&payload)) return failed->task_id;
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool has_writes(const storage::commit_batch& batch) {
@@ -47,7 +54,7 @@ bool state_machine::exists(cached_instance& entry) {
 }
 
 void state_machine::wake_up(actions& out, time_point now) {
-  if (auto at = timers_.wake_up(*config_.store, now)) out.push_back(arm_timer{*at});
+  if (auto at = timers_.wake_up(*config_.store, now, deadlines_.next_deadline())) out.push_back(arm_timer{*at});
 }
 
 actions state_machine::recover(time_point now) {
@@ -56,6 +63,7 @@ actions state_machine::recover(time_point now) {
   actions out;
   dedup_.load(store.dedup_watermarks(p));
   dispatch_activities pending{store.pending_activities(p)};
+  for (const auto& task : pending.tasks) deadlines_.dispatched(task, now);
   if (!pending.tasks.empty()) out.push_back(std::move(pending));
   for (auto& entry : store.outbox(p)) out.push_back(outbox_.remember(std::move(entry)));
   wake_up(out, now);
@@ -123,6 +131,8 @@ actions state_machine::deliver(message msg) {
     }
   }
   bound_activity_result(msg, config_.max_payload_bytes);  // results from other nodes too
+  if (auto task_id = activity_result_task(msg.event.payload))
+    deadlines_.finished(attempt_ref{msg.instance_id, msg.execution_id, *task_id});
   auto& entry = cache_.touch(msg.instance_id);
   enqueue(entry, std::move(msg));
   return {};
@@ -163,21 +173,33 @@ actions state_machine::purge(request_id caller, const std::string& instance_id) 
   }
 }
 
+void state_machine::heartbeat(const attempt_ref& attempt, std::string details, time_point now) {
+  if (!failure_.empty()) return;
+  deadlines_.heartbeat(attempt, std::move(details), now);
+}
+
 void state_machine::acknowledged(uint64_t seq) { outbox_.acknowledged(seq); }
 
 actions state_machine::on_timer(time_point now) {
   if (!failure_.empty()) return {};
   bool more = false;
+  bool took = false;
   for (auto& timer : timers_.take_due(*config_.store, now, more)) {
     if (config_.on_timer_due) config_.on_timer_due(timer.fire_at, now);
     auto& entry = cache_.touch(timer.instance_id);
     enqueue(entry, message{timer.instance_id, timer.execution_id,
                            history_event{now, events::timer_fired{timer.timer_id, timer.fire_at}}});
+    took = true;
+  }
+  for (auto& [attempt, timeout] : deadlines_.take_expired(now)) {
+    enqueue(cache_.touch(attempt.instance_id), std::move(timeout));
+    timed_out_.push_back(std::move(attempt));
+    took = true;
   }
   actions out;
   if (more) {
     if (auto at = timers_.wake_up_at(now)) out.push_back(arm_timer{*at});
-  } else if (!wants_flush()) {  // otherwise the flush's commit arms the next one
+  } else if (!took || !wants_flush()) {  // otherwise the flush's commit arms the next one
     wake_up(out, now);
   }
   return out;
@@ -226,12 +248,23 @@ actions state_machine::committed(storage::commit_batch batch, storage::commit_re
   bool timers_changed = !batch.removed_timers.empty();
   for (const auto& removed : batch.removed_timers) timers_.removed(removed);
   dispatch_activities activities;
+  cancel_activities cancels{std::exchange(timed_out_, {}), {}};
+  timers_changed = timers_changed || !cancels.timed_out.empty();
   for (auto& commit : batch.episodes) {
-    for (auto& task : commit.scheduled_activities) activities.tasks.push_back(std::move(task));
+    // The attempts of an execution that ended, or was replaced by a new one, no longer time out.
+    const bool ended = is_terminal(commit.record.status);
+    if (ended || commit.new_execution) deadlines_.ended(commit.instance_id);
+    if (ended) cancels.ended_instances.push_back(commit.instance_id);
+    for (auto& task : commit.scheduled_activities) {
+      deadlines_.dispatched(task, now);
+      timers_changed = timers_changed || task.timeouts.any();
+      activities.tasks.push_back(std::move(task));
+    }
     timers_changed = timers_changed || !commit.new_timers.empty() || !commit.fired_timers.empty();
     for (const auto& fired : commit.fired_timers) timers_.removed(fired);
   }
   if (!activities.tasks.empty()) out.push_back(std::move(activities));
+  if (!cancels.timed_out.empty() || !cancels.ended_instances.empty()) out.push_back(std::move(cancels));
   for (const auto& [source, seq] : dedup_.committed(batch.dedup_watermarks)) out.push_back(acknowledge{source, seq});
 
   for (auto* entry : touched_) {
@@ -262,6 +295,7 @@ actions state_machine::fail(const std::string& why) {
   }
   cache_.clear();
   touched_.clear();
+  timed_out_.clear();
   return out;
 }
 

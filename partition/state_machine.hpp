@@ -22,6 +22,7 @@
 #pragma once
 
 #include "actions.hpp"
+#include "activity_deadlines.hpp"
 #include "dedup.hpp"
 #include "episode.hpp"
 #include "instance_cache.hpp"
@@ -70,6 +71,10 @@ class state_machine {
   actions command(request_id caller, message msg);
   /// An activity result or a message from a partition (de-duplicated by its source and seq).
   actions deliver(message msg);
+  /// A running attempt's heartbeat (activity_context::heartbeat): it restarts the attempt's
+  /// heartbeat timeout; `details` (JSON, when not empty) are what its timeout failure carries to
+  /// the next attempt. Nothing for an attempt without timeouts, or one that already ended.
+  void heartbeat(const attempt_ref& attempt, std::string details, time_point now);
   /// Answers with the instance's record once it has ended.
   actions wait(request_id caller, const std::string& instance_id);
   /// The caller of wait() stopped waiting (its timeout passed): it is answered `unavailable` (to
@@ -79,7 +84,9 @@ class state_machine {
   actions purge(request_id caller, const std::string& instance_id);
   /// The target of outbox message `seq` made it durable.
   void acknowledged(uint64_t seq);
-  /// The wake-up asked for by arm_timer came.
+  /// The wake-up asked for by arm_timer came: due timers fire, and activity attempts past a
+  /// deadline (activity_deadlines.hpp) fail with a TimeoutError, which their instance takes before
+  /// any later result of theirs (which the replay engine then ignores as a second answer).
   actions on_timer(time_point now);
   /// Every unacknowledged message again (the shell calls it periodically).
   actions resend() const;
@@ -111,6 +118,8 @@ class state_machine {
   dedup_watermarks dedup_;
   outbox_tracker outbox_;
   timer_schedule timers_;
+  activity_deadlines deadlines_;
+  std::vector<attempt_ref> timed_out_;  // since the last commit: cancelled once their timeout is durable
   std::vector<cached_instance*> touched_;  // by the flush between prepare() and committed()
   size_t last_episodes_ = 0;
   bool recovered_ = false;  // messages from other partitions wait until the watermarks are loaded

@@ -24,10 +24,12 @@ void timer_schedule::removed(const storage::timer_entry& timer) {
   queued_.erase({timer.instance_id, timer.timer_id, timer.fire_at});
 }
 
-std::optional<time_point> timer_schedule::wake_up(const storage::hub_store& store, time_point now) {
+std::optional<time_point> timer_schedule::wake_up(const storage::hub_store& store, time_point now,
+                                                  std::optional<time_point> deadline) {
   auto next = store.next_timer(partition_);
+  if (next && !queued_.empty() && *next <= now) *next = now + look_again;
+  if (deadline && (!next || *deadline < *next)) next = deadline;
   if (!next) return std::nullopt;
-  if (!queued_.empty() && *next <= now) *next = now + look_again;
   return wake_up_at(*next);
 }
 

@@ -22,8 +22,10 @@ class timer_schedule {
   std::vector<storage::timer_entry> take_due(const storage::hub_store& store, time_point now, bool& more);
   /// A timer's removal is durable (it fired, or its instance is gone).
   void removed(const storage::timer_entry& timer);
-  /// When to wake up next, if that is earlier than the wake-up already asked for.
-  std::optional<time_point> wake_up(const storage::hub_store& store, time_point now);
+  /// When to wake up next (for the next timer, or `deadline` if that is earlier), if that is
+  /// earlier than the wake-up already asked for.
+  std::optional<time_point> wake_up(const storage::hub_store& store, time_point now,
+                                    std::optional<time_point> deadline);
   std::optional<time_point> wake_up_at(time_point at);
 
  private:

@@ -105,9 +105,16 @@ void shut_down(host::node& n) {
 
 actors::partition_config partition_settings(host::node& n, const registry& functions, uint32_t p, caf::actor dispatcher) {
   const auto& o = n.options;
-  return actors::partition_config{p, n.store.get(), &functions, std::move(dispatcher), n.directory,
-                                  o.max_cached_instances, &n.metrics, episode_limits{o.max_actions_per_episode},
-                                  o.max_payload_bytes};
+  return actors::partition_config{p,
+                                  n.store.get(),
+                                  &functions,
+                                  std::move(dispatcher),
+                                  n.directory,
+                                  o.max_cached_instances,
+                                  &n.metrics,
+                                  episode_limits{o.max_actions_per_episode},
+                                  o.max_payload_bytes,
+                                  n.pool.running};
 }
 
 // Static cluster: the partitions this node owns (p mod N) run here for good, proxies stand in for
@@ -278,11 +285,8 @@ void start_services(host::node& n, const registry& functions) {
     start_cluster(n, functions);
   } else {
     for (uint32_t p = 0; p < partitions; ++p) {
-      n.directory->partitions.push_back(actors::spawn_partition(
-          *n.system, actors::partition_config{p, n.store.get(), &functions, n.pool.dispatcher, n.directory,
-                                              options.max_cached_instances, &n.metrics,
-                                              episode_limits{options.max_actions_per_episode},
-                                              options.max_payload_bytes}));
+      n.directory->partitions.push_back(
+          actors::spawn_partition(*n.system, partition_settings(n, functions, p, n.pool.dispatcher)));
     }
     for (const auto& partition : n.directory->partitions) caf::anon_send(partition, actors::recover_atom::value);
     n.client = std::make_unique<local_client>(*n.system, *n.store, functions, n.directory, options.max_payload_bytes);

@@ -103,8 +103,10 @@ TEST_CASE("timer schedule: due timers once, wake-ups only when earlier than the 
   store->commit(batch);
 
   timer_schedule timers(0);
-  CHECK(timers.wake_up(*store, t0) == t0 + 5s);
-  CHECK_FALSE(timers.wake_up(*store, t0));  // already asked for
+  CHECK(timers.wake_up(*store, t0, std::nullopt) == t0 + 5s);
+  CHECK_FALSE(timers.wake_up(*store, t0, std::nullopt));  // already asked for
+  CHECK_FALSE(timers.wake_up(*store, t0, t0 + 7s));       // an activity's deadline after the timer
+  CHECK(timers.wake_up(*store, t0, t0 + 2s) == t0 + 2s);  // one before it
   bool more = true;
   auto due = timers.take_due(*store, t0 + 6s, more);
   CHECK_FALSE(more);
@@ -112,7 +114,7 @@ TEST_CASE("timer schedule: due timers once, wake-ups only when earlier than the 
   CHECK(due[0].timer_id == 0);
   CHECK(timers.take_due(*store, t0 + 6s, more).empty());  // queued: not taken twice
   // Its removal is not committed yet: the earliest is the queued one, so look again shortly.
-  CHECK(timers.wake_up(*store, t0 + 6s) == t0 + 6s + 10ms);
+  CHECK(timers.wake_up(*store, t0 + 6s, std::nullopt) == t0 + 6s + 10ms);
   timers.removed(due[0]);
   CHECK(timers.wake_up_at(t0 + 1s) == t0 + 1s);  // earlier than the one asked for
 }

@@ -1,0 +1,266 @@
+// Activity timeouts, heartbeats and cancellation as the partition state machine decides them:
+// driven directly, as its shell drives it, over a hub_store in memory that outlives a machine (a
+// restart is a new machine recovering from the same store).
+#include <partition/state_machine.hpp>
+
+#include <perdure/orchestration_context.hpp>
+#include <perdure/registry.hpp>
+#include <perdure/storage/store.hpp>
+#include <perdure/task.hpp>
+
+#include <doctest/doctest.h>
+
+#include <optional>
+#include <variant>
+
+using namespace perdure;
+using namespace perdure::partition;
+using namespace std::chrono_literals;
+
+namespace {
+
+activity_options guarded_options(std::string_view which) {
+  activity_options options;
+  retry_policy retry;
+  retry.max_attempts = 5;
+  retry.first_interval = 1s;
+  retry.backoff_coefficient = 1.0;
+  options.retry = retry;
+  if (which == "start-to-close") options.start_to_close_timeout = 10s;
+  if (which == "heartbeat") options.heartbeat_timeout = 5s;
+  if (which == "schedule-to-close") {
+    options.start_to_close_timeout = 10s;
+    options.schedule_to_close_timeout = 15s;
+  }
+  return options;
+}
+
+// Calls "Work" with the options its input names.
+task<std::string> guarded(orchestration_context& ctx, std::string which) {
+  co_return co_await ctx.call_activity<std::string>("Work", which, guarded_options(which));
+}
+
+task<std::string> plain(orchestration_context& ctx, std::string input) {
+  co_return co_await ctx.call_activity<std::string>("Work", input);
+}
+
+// A partition over a store that survives it: restart() is a kill -9 and a restart.
+struct partition_on_memory {
+  registry functions;
+  std::unique_ptr<storage::hub_store> store;
+  std::unique_ptr<state_machine> machine;
+  time_point now = time_point(std::chrono::seconds(1704067200));
+
+  partition_on_memory() {
+    functions.add_orchestration("Guarded", guarded);
+    store = storage::hub_store::open("activity_timeout_test",
+                                     storage::store_options{1, false, 4u << 20, storage::wal_damage::refuse, true});
+    restart();
+  }
+
+  actions restart() {
+    state_machine_config config;
+    config.store = store.get();
+    config.functions = &functions;
+    config.new_execution_id = [](std::string_view id) { return std::string(id) + "#1"; };
+    machine = std::make_unique<state_machine>(std::move(config));
+    return machine->recover(now);
+  }
+
+  actions flush() {
+    auto batch = machine->prepare(now);
+    storage::commit_result result;
+    if (has_writes(batch)) result = store->commit(batch);
+    return machine->committed(std::move(batch), std::move(result), now);
+  }
+
+  actions start(std::string which) {
+    machine->start(1, "Guarded", "\"" + which + "\"", "i", false, events::execution_started::any_version, now);
+    return flush();
+  }
+
+  // The wake-up came at `at`; the flush it asks for.
+  actions wake_at(time_point at) {
+    now = at;
+    auto out = machine->on_timer(now);
+    for (auto& a : flush()) out.push_back(std::move(a));
+    return out;
+  }
+
+  actions deliver(int32_t task_id, std::string output) {
+    machine->deliver(message{"i", "i#1", history_event{now, events::task_completed{task_id, std::move(output)}}});
+    return flush();
+  }
+};
+
+template <class Action>
+std::vector<Action> all_of(const actions& out) {
+  std::vector<Action> found;
+  for (const auto& a : out)
+    if (auto* wanted = std::get_if<Action>(&a)) found.push_back(*wanted);
+  return found;
+}
+
+std::vector<storage::activity_task> dispatched(const actions& out) {
+  std::vector<storage::activity_task> tasks;
+  for (auto& d : all_of<dispatch_activities>(out)) tasks.insert(tasks.end(), d.tasks.begin(), d.tasks.end());
+  return tasks;
+}
+
+std::optional<time_point> armed(const actions& out) {
+  auto arms = all_of<arm_timer>(out);
+  if (arms.empty()) return std::nullopt;
+  return arms.back().at;
+}
+
+// The task's results in the history: each answer it got.
+std::vector<event_payload> results_of(const history& h, int32_t task_id) {
+  std::vector<event_payload> found;
+  for (const auto& e : h) {
+    if (auto* done = std::get_if<events::task_completed>(&e.payload); done && done->task_id == task_id)
+      found.push_back(e.payload);
+    if (auto* failed = std::get_if<events::task_failed>(&e.payload); failed && failed->task_id == task_id)
+      found.push_back(e.payload);
+  }
+  return found;
+}
+
+events::task_failed only_failure(const history& h, int32_t task_id) {
+  auto results = results_of(h, task_id);
+  REQUIRE(results.size() == 1);
+  auto* failed = std::get_if<events::task_failed>(&results.front());
+  REQUIRE(failed);
+  return *failed;
+}
+
+}  // namespace
+
+TEST_CASE("an attempt past its start-to-close timeout fails with a TimeoutError, is cancelled and retried, and its late "
+          "result is dropped") {
+  partition_on_memory p;
+  const auto scheduled_at = p.now;
+  auto out = p.start("start-to-close");
+  auto first = dispatched(out);
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].timeouts.attempt_deadline == scheduled_at + 10s);
+  CHECK(armed(out) == scheduled_at + 10s);
+
+  out = p.wake_at(scheduled_at + 10s);
+  const auto failure = only_failure(p.store->history("i"), 0);
+  CHECK(failure.failure.error_type == "TimeoutError");
+  CHECK(failure.failure.details == "StartToClose");
+  auto cancels = all_of<cancel_activities>(out);
+  REQUIRE(cancels.size() == 1);
+  CHECK(cancels[0].timed_out == std::vector<attempt_ref>{{"i", "i#1", 0}});
+
+  // The retry policy saw the failure: after its backoff timer, the second attempt.
+  REQUIRE(armed(out));
+  auto second = dispatched(p.wake_at(*armed(out)));
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].attempt == 2);
+  CHECK(second[0].first_task_id == 0);
+
+  p.deliver(0, "\"late\"");  // the first attempt, which did not stop
+  CHECK(results_of(p.store->history("i"), 0).size() == 1);
+  p.deliver(second[0].task_id, "\"second\"");
+  auto record = p.store->instance("i");
+  REQUIRE(record);
+  CHECK(record->status == runtime_status::completed);
+  CHECK(record->output == "\"second\"");
+}
+
+TEST_CASE("heartbeats keep an attempt alive past its heartbeat timeout, and the last details reach the next attempt") {
+  partition_on_memory p;
+  const auto t0 = p.now;
+  auto first = dispatched(p.start("heartbeat"));
+  REQUIRE(first.size() == 1);
+  const attempt_ref attempt{"i", "i#1", first[0].task_id};
+
+  p.now = t0 + 4s;
+  p.machine->heartbeat(attempt, "{\"step\":1}", p.now);
+  p.now = t0 + 8s;
+  p.machine->heartbeat(attempt, "{\"step\":2}", p.now);
+  p.now = t0 + 11s;
+  p.machine->heartbeat(attempt, {}, p.now);  // alive, no new details
+  // The wake-up armed for the first deadline finds the attempt alive: nothing times out.
+  auto out = p.wake_at(t0 + 5s);
+  CHECK(results_of(p.store->history("i"), 0).empty());
+  CHECK(armed(out) == t0 + 16s);
+
+  out = p.wake_at(t0 + 16s);
+  const auto failure = only_failure(p.store->history("i"), 0);
+  CHECK(failure.failure.error_type == "TimeoutError");
+  CHECK(failure.failure.details == "Heartbeat");
+  CHECK(failure.last_heartbeat_details == "{\"step\":2}");
+
+  auto second = dispatched(p.wake_at(*armed(out)));
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].heartbeat_details == "{\"step\":2}");
+}
+
+TEST_CASE("a deadline holds across a restart: the attempt runs again, times out at its durable deadline and is "
+          "retried") {
+  partition_on_memory p;
+  const auto scheduled_at = p.now;
+  REQUIRE(dispatched(p.start("start-to-close")).size() == 1);
+
+  p.now = scheduled_at + 3s;
+  auto recovered = p.restart();  // what was in memory is gone
+  auto again = dispatched(recovered);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].task_id == 0);
+  CHECK(armed(recovered) == scheduled_at + 10s);
+
+  auto out = p.wake_at(scheduled_at + 10s);
+  CHECK(only_failure(p.store->history("i"), 0).failure.error_type == "TimeoutError");
+  auto second = dispatched(p.wake_at(*armed(out)));
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].attempt == 2);
+
+  p.deliver(0, "\"late\"");  // the run of the first attempt after the restart
+  CHECK(results_of(p.store->history("i"), 0).size() == 1);
+}
+
+TEST_CASE("a schedule-to-close timeout ends the call: the attempt running at it times out and no retry follows") {
+  partition_on_memory p;
+  const auto t0 = p.now;
+  p.start("schedule-to-close");
+  auto out = p.wake_at(t0 + 10s);  // the first attempt's start-to-close
+  CHECK(only_failure(p.store->history("i"), 0).failure.details == "StartToClose");
+  auto second = dispatched(p.wake_at(*armed(out)));  // after the 1 s backoff
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].timeouts.attempt_deadline == t0 + 21s);
+  CHECK(second[0].timeouts.call_deadline == t0 + 15s);
+
+  p.wake_at(t0 + 15s);
+  CHECK(only_failure(p.store->history("i"), second[0].task_id).failure.details == "ScheduleToClose");
+  auto record = p.store->instance("i");
+  REQUIRE(record);
+  CHECK(record->status == runtime_status::failed);
+  REQUIRE(record->failure);
+  CHECK(record->failure->error_type == "TimeoutError");
+}
+
+TEST_CASE("an instance that ends cancels its running attempts, which then no longer time out") {
+  partition_on_memory p;
+  REQUIRE(dispatched(p.start("start-to-close")).size() == 1);
+  p.machine->command(2, message{"i", {}, history_event{p.now, events::execution_terminated{"enough"}}});
+  auto out = p.flush();
+  auto cancels = all_of<cancel_activities>(out);
+  REQUIRE(cancels.size() == 1);
+  CHECK(cancels[0].ended_instances == std::vector<std::string>{"i"});
+
+  p.wake_at(p.now + 10s);
+  CHECK(results_of(p.store->history("i"), 0).empty());
+}
+
+TEST_CASE("an activity without timeouts is not timed: no wake-up is asked for it") {
+  partition_on_memory p;
+  p.functions.add_orchestration("Plain", plain);
+  p.machine->start(1, "Plain", "\"\"", "plain", false, events::execution_started::any_version, p.now);
+  auto out = p.flush();
+  auto tasks = dispatched(out);
+  REQUIRE(tasks.size() == 1);
+  CHECK_FALSE(tasks[0].timeouts.any());
+  CHECK_FALSE(armed(out));
+}
