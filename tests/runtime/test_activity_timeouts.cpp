@@ -1,12 +1,41 @@
-// Activity timeouts on a real node killed with SIGKILL while an attempt runs: the attempt's deadline
-// is durable, so after the restart it times out and is retried, and its late result is dropped.
+// Activity timeouts and cancellation on real nodes. A node killed with SIGKILL while an attempt
+// runs: the attempt's deadline is durable, so after the restart it times out and is retried, and its
+// late result is dropped. A node in this process: terminating an instance cancels its running
+// activity through the worker's stop token.
 #include "node_fixture.hpp"
 #include "support/child_process.hpp"
 
+#include <perdure/orchestration_context.hpp>
+#include <perdure/task.hpp>
+
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <thread>
+
+using namespace perdure;
 using perdure::testing_support::child_process;
 using perdure::testing_support::temp_dir;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::atomic<bool> activity_running{false};
+std::atomic<bool> activity_saw_cancel{false};
+
+// Runs until cancelled (for at most five minutes, should the cancellation never come).
+std::string until_cancelled(activity_context& ctx, std::string) {
+  activity_running = true;
+  for (int i = 0; i < 6000 && !ctx.cancelled(); ++i) std::this_thread::sleep_for(50ms);
+  activity_saw_cancel = ctx.cancelled();
+  return "stopped";
+}
+
+task<std::string> calls_until_cancelled(orchestration_context& ctx, std::string input) {
+  co_return co_await ctx.call_activity<std::string>("UntilCancelled", input);
+}
+
+}  // namespace
 
 TEST_CASE("an attempt running at a kill -9 times out after the restart, is retried, and its late result is dropped") {
   temp_dir dir;
@@ -27,4 +56,23 @@ TEST_CASE("an attempt running at a kill -9 times out after the restart, is retri
   CHECK(problems.empty());
   CHECK(verified);
   CHECK(finisher.wait() == 0);
+}
+
+TEST_CASE("terminating an instance cancels its running activity, which stops early") {
+  activity_running = false;
+  activity_saw_cancel = false;
+  temp_dir dir;
+  host h;
+  h.add_activity("UntilCancelled", until_cancelled);
+  h.add_orchestration("CallsUntilCancelled", calls_until_cancelled);
+  h.start(testing_support::test_node_options(dir.path()));
+  auto& c = h.client();
+  const auto id = c.start("CallsUntilCancelled", "\"x\"");
+  for (int i = 0; i < 1200 && !activity_running; ++i) std::this_thread::sleep_for(50ms);
+  REQUIRE(activity_running);
+  c.terminate(id, "no longer needed");
+  CHECK(c.wait_for_completion(id, testing_support::wait_limit).status == runtime_status::terminated);
+  for (int i = 0; i < 1200 && !activity_saw_cancel; ++i) std::this_thread::sleep_for(50ms);
+  CHECK(activity_saw_cancel);
+  h.stop();
 }
