@@ -39,6 +39,10 @@ template <class Event, class T>
 constexpr field<Event, T> omittable(const char* name, T Event::*member) {
   return {name, member, false, true};
 }
+template <class Event>
+constexpr field<Event, std::string> omittable_payload(const char* name, std::string Event::*member) {
+  return {name, member, true, true};
+}
 
 // The fields of each event kind: event_json writes and event_from_json reads exactly these.
 constexpr auto fields_of(std::type_identity<events::execution_started>) {
@@ -73,7 +77,8 @@ constexpr auto fields_of(std::type_identity<events::patch_marker>) {
 constexpr auto fields_of(std::type_identity<events::task_scheduled>) {
   using e = events::task_scheduled;
   return std::tuple{plain("taskId", &e::task_id), plain("name", &e::name), payload("input", &e::input),
-                    plain("attempt", &e::attempt), omittable("firstTaskId", &e::first_task_id)};
+                    plain("attempt", &e::attempt), omittable("firstTaskId", &e::first_task_id),
+                    omittable("timeouts", &e::timeouts), omittable_payload("heartbeatDetails", &e::heartbeat_details)};
 }
 constexpr auto fields_of(std::type_identity<events::task_completed>) {
   return std::tuple{plain("taskId", &events::task_completed::task_id),
@@ -81,7 +86,8 @@ constexpr auto fields_of(std::type_identity<events::task_completed>) {
 }
 constexpr auto fields_of(std::type_identity<events::task_failed>) {
   return std::tuple{plain("taskId", &events::task_failed::task_id),
-                    plain("failureDetails", &events::task_failed::failure)};
+                    plain("failureDetails", &events::task_failed::failure),
+                    omittable_payload("lastHeartbeatDetails", &events::task_failed::last_heartbeat_details)};
 }
 constexpr auto fields_of(std::type_identity<events::timer_created>) {
   return std::tuple{plain("timerId", &events::timer_created::timer_id),
@@ -143,6 +149,14 @@ json value_json(time_point t, event_form form) {
   return form == event_form::exact ? format_iso8601_exact(t) : format_iso8601(t);
 }
 json value_json(const failure_details& f, event_form) { return failure_json(f); }
+// Only the limits the call set (an unset deadline is the epoch, an unset heartbeat timeout 0).
+json value_json(const activity_timeouts& t, event_form form) {
+  json j = json::object();
+  if (t.attempt_deadline != time_point{}) j["startToCloseDeadline"] = value_json(t.attempt_deadline, form);
+  if (t.call_deadline != time_point{}) j["scheduleToCloseDeadline"] = value_json(t.call_deadline, form);
+  if (t.heartbeat_timeout.count() > 0) j["heartbeatTimeoutNs"] = t.heartbeat_timeout.count();
+  return j;
+}
 json value_json(const std::optional<parent_instance>& parent, event_form) {
   return json{{"name", parent->name},
               {"instanceId", parent->instance_id},
@@ -178,6 +192,18 @@ void read_value(const json& j, time_point& t, const std::string& where) {
   const auto parsed = j.is_string() ? parse_iso8601(j.get<std::string>()) : std::nullopt;
   if (!parsed) mistyped(where, "an ISO 8601 time (e.g. 2024-05-01T12:34:56.123456789Z)");
   t = *parsed;
+}
+void read_value(const json& j, activity_timeouts& t, const std::string& where) {
+  if (!j.is_object()) mistyped(where, "an object");
+  if (j.contains("startToCloseDeadline"))
+    read_value(j["startToCloseDeadline"], t.attempt_deadline, where + ".startToCloseDeadline");
+  if (j.contains("scheduleToCloseDeadline"))
+    read_value(j["scheduleToCloseDeadline"], t.call_deadline, where + ".scheduleToCloseDeadline");
+  if (j.contains("heartbeatTimeoutNs")) {
+    const json& ns = j["heartbeatTimeoutNs"];
+    if (!ns.is_number_integer() || ns.get<int64_t>() < 0) mistyped(where + ".heartbeatTimeoutNs", "a count of nanoseconds");
+    t.heartbeat_timeout = std::chrono::nanoseconds(ns.get<int64_t>());
+  }
 }
 void read_value(const json& j, failure_details& f, const std::string& where) {
   if (!j.is_object()) mistyped(where, "an object");

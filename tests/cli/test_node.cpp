@@ -24,6 +24,12 @@ std::string greet(perdure::activity_context&, std::string name) { return "Hello,
 
 int boom(perdure::activity_context&, int) { throw std::runtime_error("boom"); }
 
+// Records progress, then fails: its failure carries the progress.
+int beat_then_boom(perdure::activity_context& ctx, int) {
+  ctx.heartbeat(nlohmann::json{{"step", 1}});
+  throw std::runtime_error("boom after a heartbeat");
+}
+
 // Chaining: three activities, each fed the previous output.
 perdure::task<std::string> chain(perdure::orchestration_context& ctx, std::string who) {
   auto first = co_await ctx.call_activity<std::string>("Greet", who);
@@ -43,6 +49,18 @@ perdure::task<int> with_status(perdure::orchestration_context& ctx, int n) {
   const int go = co_await ctx.wait_for_event<int>("Go");
   ctx.set_custom_status(nlohmann::json{{"stage", 2}});
   co_return n * go;
+}
+
+perdure::activity_options within_an_hour() {
+  perdure::activity_options options;
+  options.start_to_close_timeout = std::chrono::hours(1);
+  options.heartbeat_timeout = std::chrono::minutes(1);
+  return options;
+}
+
+// One activity call with options, which fails after a heartbeat.
+perdure::task<int> beat_then_fail(perdure::orchestration_context& ctx) {
+  co_return co_await ctx.call_activity<int>("BeatThenBoom", 1, within_an_hour());
 }
 
 perdure::task<std::string> sleep_for(perdure::orchestration_context& ctx, int millis) {
@@ -72,9 +90,11 @@ int main(int argc, char** argv) {
   perdure::host host;
   host.add_activity("Greet", greet);
   host.add_activity("Boom", boom);
+  host.add_activity("BeatThenBoom", beat_then_boom);
   host.add_orchestration("Chain", chain);
   host.add_orchestration("WaitForApproval", wait_for_approval);
   host.add_orchestration("Fail", fail);
+  host.add_orchestration("BeatThenFail", beat_then_fail);
   host.add_orchestration("WithStatus", with_status);
   host.add_orchestration("Sleep", sleep_for);
   host.add_entity("Counter", counter);

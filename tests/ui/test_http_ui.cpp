@@ -151,6 +151,29 @@ TEST_CASE("instance counts by status follow the list's filters but the status") 
   CHECK(body_of(bad)["error"] == "InvalidArgument");
 }
 
+TEST_CASE("a call's activity options and an attempt's last heartbeat are in its history events") {
+  test_node node;
+  httplib::Client http("127.0.0.1", node.port());
+  start(http, "BeatThenFail", "beat", "");
+  wait_for(http, "beat", "Failed");
+  const json events = body_of(http.Get("/api/instances/beat/history"))["events"];  // not a temporary's member
+  size_t seen = 0;
+  for (const json& e : events) {
+    if (e["kind"] == "TaskScheduled") {
+      ++seen;
+      const json& timeouts = e["timeouts"];
+      CHECK(timeouts.contains("startToCloseDeadline"));
+      CHECK(!timeouts.contains("scheduleToCloseDeadline"));  // not set by the call
+      CHECK(timeouts["heartbeatTimeoutNs"] == 60'000'000'000);
+    }
+    if (e["kind"] == "TaskFailed") {
+      ++seen;
+      CHECK(e["lastHeartbeatDetails"] == json{{"step", 1}});
+    }
+  }
+  CHECK(seen == 2);
+}
+
 TEST_CASE("a scheduled task's history event says which attempt it is") {
   test_node node;
   httplib::Client http("127.0.0.1", node.port());
