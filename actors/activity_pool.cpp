@@ -77,7 +77,8 @@ caf::behavior dispatcher(dispatcher_actor* self, node_metrics* metrics) {
 
 // Heartbeats go out at most every half heartbeat timeout (so one always lands within it), or every
 // second when the attempt has no heartbeat timeout (its details still matter to a later attempt);
-// those between only replace the details the next one sends.
+// those between only replace the details the next one sends. The attempt's start is a heartbeat
+// too: its heartbeat timeout counts from then, not from its dispatch.
 class heartbeat_sender {
  public:
   heartbeat_sender(caf::event_based_actor* self, const activity_work& work)
@@ -92,10 +93,19 @@ class heartbeat_sender {
     if (sent_any_ && now - last_sent_ < interval_) return;
     sent_any_ = true;
     last_sent_ = now;
-    self_->send(partition_, heartbeat_atom::value, task_.instance_id, task_.execution_id, task_.task_id, details);
+    send(details);
+  }
+
+  /// The attempt starts (not throttled: the activity's first own heartbeat still goes out).
+  void started() {
+    if (task_.timeouts.heartbeat_timeout.count() > 0) send({});
   }
 
  private:
+  void send(const std::string& details) {
+    self_->send(partition_, heartbeat_atom::value, task_.instance_id, task_.execution_id, task_.task_id, details);
+  }
+
   caf::event_based_actor* self_;
   caf::actor partition_;
   const storage::activity_task& task_;
@@ -111,7 +121,11 @@ message run_activity(caf::event_based_actor* self, const registry& functions, co
   metrics.activities_started.fetch_add(1, std::memory_order_relaxed);
   running_attempt run{running, partition::attempt_ref{task.instance_id, task.execution_id, task.task_id}};
   partition::attempt_connection connection{{}, run.stop_token()};
-  if (task.timeouts.any()) connection.heartbeat = heartbeat_sender{self, work};
+  if (task.timeouts.any()) {
+    heartbeat_sender heartbeats{self, work};
+    heartbeats.started();
+    connection.heartbeat = std::move(heartbeats);
+  }
   auto outcome = partition::run_activity(functions, task, std::move(connection));
   const bool completed = std::holds_alternative<events::task_completed>(outcome);
   (completed ? metrics.activities_completed : metrics.activities_failed).fetch_add(1, std::memory_order_relaxed);

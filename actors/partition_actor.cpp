@@ -233,8 +233,8 @@ caf::behavior partition_behavior(partition_actor* self, partition_config config)
       },
       [=, &machine](heartbeat_atom, std::string& instance_id, std::string& execution_id, int32_t task_id,
                     std::string& details) {
-        machine.heartbeat(partition::attempt_ref{std::move(instance_id), std::move(execution_id), task_id},
-                          std::move(details), clock::now());
+        carry_out(self, machine.heartbeat(partition::attempt_ref{std::move(instance_id), std::move(execution_id), task_id},
+                                          std::move(details), clock::now()));
       },
       [=, &machine](ack_atom, uint64_t seq) {
         machine.acknowledged(seq);

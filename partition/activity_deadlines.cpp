@@ -14,39 +14,37 @@ std::string millis(std::chrono::nanoseconds d) {
 
 }  // namespace
 
+// An attempt with only a heartbeat timeout has no deadline until its first heartbeat.
 void activity_deadlines::index(const attempt_ref& attempt, kept& entry) {
   by_due_.erase({entry.due, attempt});
   time_point due = time_point::max();
   for (time_point deadline : {entry.timeouts.attempt_deadline, entry.timeouts.call_deadline, entry.heartbeat_deadline})
     if (set(deadline) && deadline < due) due = deadline;
   entry.due = due;
-  by_due_.emplace(due, attempt);
+  if (due != time_point::max()) by_due_.emplace(due, attempt);
 }
 
-void activity_deadlines::dispatched(const storage::activity_task& task, time_point now) {
+void activity_deadlines::dispatched(const storage::activity_task& task) {
   if (!task.timeouts.any()) return;
   attempt_ref attempt{task.instance_id, task.execution_id, task.task_id};
-  auto [it, fresh] = attempts_.try_emplace(attempt);
-  auto& entry = it->second;
-  if (fresh) {
-    entry.activity_name = task.name;
-    entry.attempt = task.attempt;
-    entry.timeouts = task.timeouts;
-    entry.last_heartbeat_details = task.heartbeat_details;
-  }
-  if (task.timeouts.heartbeat_timeout.count() > 0) entry.heartbeat_deadline = now + task.timeouts.heartbeat_timeout;
+  auto& entry = attempts_[attempt];
+  entry.activity_name = task.name;
+  entry.attempt = task.attempt;
+  entry.timeouts = task.timeouts;
+  entry.last_heartbeat_details = task.heartbeat_details;
   index(attempt, entry);
 }
 
-void activity_deadlines::heartbeat(const attempt_ref& attempt, std::string details, time_point now) {
+std::optional<time_point> activity_deadlines::heartbeat(const attempt_ref& attempt, std::string details,
+                                                        time_point now) {
   auto it = attempts_.find(attempt);
-  if (it == attempts_.end()) return;
+  if (it == attempts_.end()) return std::nullopt;
   auto& entry = it->second;
   if (!details.empty()) entry.last_heartbeat_details = std::move(details);
-  if (entry.timeouts.heartbeat_timeout.count() > 0) {
-    entry.heartbeat_deadline = now + entry.timeouts.heartbeat_timeout;
-    index(attempt, entry);
-  }
+  if (entry.timeouts.heartbeat_timeout.count() <= 0) return std::nullopt;
+  entry.heartbeat_deadline = now + entry.timeouts.heartbeat_timeout;
+  index(attempt, entry);
+  return entry.heartbeat_deadline;
 }
 
 void activity_deadlines::finished(const attempt_ref& attempt) {

@@ -4,9 +4,11 @@
 //
 // Durability: an attempt's start-to-close and schedule-to-close deadlines are absolute times
 // stored with it in the partition's activity queue, so they hold across a restart; this is their
-// in-memory index, rebuilt from the queue at recovery. Heartbeats are kept in memory only: a
-// recovered attempt is dispatched again, and its heartbeat timeout counts from that dispatch, its
-// details from those its task carries (the earlier attempts').
+// in-memory index, rebuilt from the queue at recovery. Heartbeats are kept in memory only. A
+// heartbeat timeout counts from the attempt's first heartbeat, which its worker sends when the
+// attempt starts (time waiting for a free worker is not the attempt's silence); a recovered
+// attempt is dispatched again and starts over, with the details its task carries (the earlier
+// attempts').
 #pragma once
 
 #include <perdure/history.hpp>
@@ -38,12 +40,13 @@ inline constexpr const char* timeout_error_type = "TimeoutError";
 
 class activity_deadlines {
  public:
-  /// The attempt was dispatched at `now` (its scheduling committed, or the partition recovered it).
-  /// Attempts without timeouts are not kept.
-  void dispatched(const storage::activity_task& task, time_point now);
+  /// The attempt was dispatched (its scheduling committed, or the partition recovered it). Attempts
+  /// without timeouts are not kept.
+  void dispatched(const storage::activity_task& task);
   /// A heartbeat from a running attempt: its heartbeat deadline starts again from `now` and
-  /// `details` (when not empty) become its last. Nothing for an attempt not kept.
-  void heartbeat(const attempt_ref& attempt, std::string details, time_point now);
+  /// `details` (when not empty) become its last. Returns the new heartbeat deadline; nullopt for an
+  /// attempt not kept or without a heartbeat timeout.
+  std::optional<time_point> heartbeat(const attempt_ref& attempt, std::string details, time_point now);
   /// The attempt's result arrived: it no longer times out.
   void finished(const attempt_ref& attempt);
   /// The instance ended: none of its attempts times out any more.

@@ -63,7 +63,7 @@ actions state_machine::recover(time_point now) {
   actions out;
   dedup_.load(store.dedup_watermarks(p));
   dispatch_activities pending{store.pending_activities(p)};
-  for (const auto& task : pending.tasks) deadlines_.dispatched(task, now);
+  for (const auto& task : pending.tasks) deadlines_.dispatched(task);
   if (!pending.tasks.empty()) out.push_back(std::move(pending));
   for (auto& entry : store.outbox(p)) out.push_back(outbox_.remember(std::move(entry)));
   wake_up(out, now);
@@ -173,9 +173,12 @@ actions state_machine::purge(request_id caller, const std::string& instance_id) 
   }
 }
 
-void state_machine::heartbeat(const attempt_ref& attempt, std::string details, time_point now) {
-  if (!failure_.empty()) return;
-  deadlines_.heartbeat(attempt, std::move(details), now);
+actions state_machine::heartbeat(const attempt_ref& attempt, std::string details, time_point now) {
+  if (!failure_.empty()) return {};
+  auto deadline = deadlines_.heartbeat(attempt, std::move(details), now);
+  if (!deadline) return {};
+  if (auto at = timers_.wake_up_at(*deadline)) return {arm_timer{*at}};  // nothing earlier is armed
+  return {};
 }
 
 void state_machine::acknowledged(uint64_t seq) { outbox_.acknowledged(seq); }
@@ -256,7 +259,7 @@ actions state_machine::committed(storage::commit_batch batch, storage::commit_re
     if (ended || commit.new_execution) deadlines_.ended(commit.instance_id);
     if (ended) cancels.ended_instances.push_back(commit.instance_id);
     for (auto& task : commit.scheduled_activities) {
-      deadlines_.dispatched(task, now);
+      deadlines_.dispatched(task);
       timers_changed = timers_changed || task.timeouts.any();
       activities.tasks.push_back(std::move(task));
     }

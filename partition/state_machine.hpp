@@ -71,10 +71,11 @@ class state_machine {
   actions command(request_id caller, message msg);
   /// An activity result or a message from a partition (de-duplicated by its source and seq).
   actions deliver(message msg);
-  /// A running attempt's heartbeat (activity_context::heartbeat): it restarts the attempt's
-  /// heartbeat timeout; `details` (JSON, when not empty) are what its timeout failure carries to
-  /// the next attempt. Nothing for an attempt without timeouts, or one that already ended.
-  void heartbeat(const attempt_ref& attempt, std::string details, time_point now);
+  /// A running attempt's heartbeat (activity_context::heartbeat; its worker sends the first when the
+  /// attempt starts): it (re)starts the attempt's heartbeat timeout; `details` (JSON, when not
+  /// empty) are what its timeout failure carries to the next attempt. Nothing for an attempt
+  /// without timeouts, or one that already ended.
+  actions heartbeat(const attempt_ref& attempt, std::string details, time_point now);
   /// Answers with the instance's record once it has ended.
   actions wait(request_id caller, const std::string& instance_id);
   /// The caller of wait() stopped waiting (its timeout passed): it is answered `unavailable` (to

@@ -43,8 +43,9 @@ struct activity_options {
   /// The whole call's result is due this long after its first attempt was scheduled, retries and
   /// backoff included: no retry starts after it, and an attempt running then times out.
   std::chrono::nanoseconds schedule_to_close_timeout{0};
-  /// An attempt that goes this long without activity_context::heartbeat() (from its dispatch, or
-  /// its last heartbeat) times out.
+  /// An attempt that goes this long without activity_context::heartbeat() (from its start on a
+  /// worker, or its last heartbeat) times out. On a cluster such an attempt runs on its
+  /// partition's node, which its heartbeats must reach.
   std::chrono::nanoseconds heartbeat_timeout{0};
   /// Retries after a failed attempt (retry_policy.hpp); none: one attempt.
   std::optional<retry_policy> retry;

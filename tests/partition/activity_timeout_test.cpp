@@ -172,22 +172,26 @@ TEST_CASE("an attempt past its start-to-close timeout fails with a TimeoutError,
 TEST_CASE("heartbeats keep an attempt alive past its heartbeat timeout, and the last details reach the next attempt") {
   partition_on_memory p;
   const auto t0 = p.now;
-  auto first = dispatched(p.start("heartbeat"));
+  auto out = p.start("heartbeat");
+  auto first = dispatched(out);
   REQUIRE(first.size() == 1);
+  CHECK_FALSE(armed(out));  // waiting for a worker is not silence: the timeout counts from the start
   const attempt_ref attempt{"i", "i#1", first[0].task_id};
 
-  p.now = t0 + 4s;
-  p.machine->heartbeat(attempt, "{\"step\":1}", p.now);
-  p.now = t0 + 8s;
+  p.now = t0 + 2s;  // a worker starts it, which is its first heartbeat
+  CHECK(armed(p.machine->heartbeat(attempt, {}, p.now)) == t0 + 7s);
+  p.now = t0 + 6s;
+  CHECK_FALSE(armed(p.machine->heartbeat(attempt, "{\"step\":1}", p.now)));  // the wake-up at 7 s comes first
+  p.now = t0 + 10s;
   p.machine->heartbeat(attempt, "{\"step\":2}", p.now);
-  p.now = t0 + 11s;
+  p.now = t0 + 13s;
   p.machine->heartbeat(attempt, {}, p.now);  // alive, no new details
-  // The wake-up armed for the first deadline finds the attempt alive: nothing times out.
-  auto out = p.wake_at(t0 + 5s);
+  // The wake-up armed for 7 s finds the attempt alive: nothing times out, the next is its deadline.
+  out = p.wake_at(t0 + 7s);
   CHECK(results_of(p.store->history("i"), 0).empty());
-  CHECK(armed(out) == t0 + 16s);
+  CHECK(armed(out) == t0 + 18s);
 
-  out = p.wake_at(t0 + 16s);
+  out = p.wake_at(t0 + 18s);
   const auto failure = only_failure(p.store->history("i"), 0);
   CHECK(failure.failure.error_type == "TimeoutError");
   CHECK(failure.failure.details == "Heartbeat");
