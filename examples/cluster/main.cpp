@@ -41,6 +41,7 @@
 namespace {
 
 using perdure::activity_context;
+using perdure::activity_options;
 using perdure::entity_context;
 using perdure::orchestration_context;
 using perdure::task;
@@ -120,6 +121,31 @@ task<int> fan_and_child(orchestration_context& ctx, int seed) {
   co_return sum + co_await ctx.call_sub_orchestration<int>("Child", seed);
 }
 
+// A long activity that reports progress: it runs longer than its heartbeat timeout, so its
+// heartbeats must reach its partition (the cluster tests check they do).
+int beating_add_one(activity_context& ctx, int x) {
+  for (int step = 1; step <= 16; ++step) {
+    ctx.heartbeat(step);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return x + 1;
+}
+
+activity_options with_heartbeats() {
+  activity_options options;
+  options.heartbeat_timeout = std::chrono::seconds(6);
+  return options;
+}
+
+// n long activities in parallel, each with a heartbeat timeout.
+task<int> beating_fan_out(orchestration_context& ctx, int n) {
+  std::vector<task<int>> calls;
+  for (int i = 0; i < n; ++i) calls.push_back(ctx.call_activity<int>("BeatingAddOne", i, with_heartbeats()));
+  int sum = 0;
+  for (int v : co_await perdure::when_all(std::move(calls))) sum += v;
+  co_return sum;
+}
+
 constexpr char add_one_name[] = "AddOne";
 constexpr char slow_add_one_name[] = "SlowAddOne";
 
@@ -156,12 +182,14 @@ int main(int argc, char** argv) {
       .add_orchestration("Chain", chain)
       .add_orchestration("FanOut", fan_out)
       .add_orchestration("Child", child)
+      .add_orchestration("BeatingFanOut", beating_fan_out)
       .add_orchestration("FanAndChild", fan_and_child<add_one_name>)
       .add_orchestration("SlowFanAndChild", fan_and_child<slow_add_one_name>)
       .add_activity("Greet", greet)
       .add_activity("Noop", noop)
       .add_activity("AddOne", add_one)
       .add_activity("SlowAddOne", slow_add_one)
+      .add_activity("BeatingAddOne", beating_add_one)
       .add_entity("Counter", counter);
   return host.run(flags.options());
 }

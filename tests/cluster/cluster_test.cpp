@@ -173,6 +173,28 @@ TEST_CASE("kill -9 of a node mid-run: after its restart everything finishes, exa
     MESSAGE("node ", id, ": activities executed ", s.activities_executed, ", re-dispatched ", s.activities_redispatched);
 }
 
+TEST_CASE("activities with a heartbeat timeout run on their partition's node, where their heartbeats keep them alive") {
+  local_cluster cluster{{"a", "b", "c"}, 6, {"--workers", "4"}};
+  cluster.start_all();
+  std::vector<std::unique_ptr<cluster_client>> clients;
+  for (size_t i = 0; i < 3; ++i) clients.push_back(cluster.client(i));
+
+  // Each activity runs 8 s, longer than its 6 s heartbeat timeout: it completes only if its
+  // heartbeats reach its partition.
+  constexpr int n = 3;
+  for (int i = 0; i < n; ++i) {
+    start_options options;
+    options.instance_id = id_of(i);
+    clients[i]->start("BeatingFanOut", "4", options);  // four activities each
+  }
+  for (int i = 0; i < n; ++i) {
+    auto record = wait_through_restarts(*clients[0], id_of(i), 300s);
+    CHECK_MESSAGE(record.status == runtime_status::completed, testing_support::describe_instance(*clients[0], id_of(i)));
+    CHECK(record.output == "10");  // 1 + 2 + 3 + 4
+  }
+  for (auto& [id, s] : stats_by_node(*clients[0])) CHECK_MESSAGE(s.activities_leased_out == 0, "node ", id);
+}
+
 TEST_CASE("a 5-node cluster spreads partitions and activities, and survives a kill -9 of a node") {
   local_cluster cluster{{"a", "b", "c", "d", "e"}, 10, {"--workers", "4"}};
   cluster.start_all();
