@@ -43,9 +43,11 @@ history every_kind(const std::string& payload) {
   add(events::execution_started{"Order", "order-42", "exec-1", payload, parent_instance{"Parent", "p-1", "exec-0", 7}, 3});
   add(events::episode_started{});
   add(events::patch_marker{"send-sms", true});
-  add(events::task_scheduled{1, "Charge", payload, 2, 0});
+  add(events::task_scheduled{1, "Charge", payload, 2, 0,
+                             activity_timeouts{at(2'000'000'003), at(3'000'000'007), std::chrono::nanoseconds(1'500'000'001)},
+                             payload});
   add(events::task_completed{1, payload});
-  add(events::task_failed{2, failure(1)});
+  add(events::task_failed{2, failure(1), payload});
   add(events::timer_created{3, at(1'000'000'001)});
   add(events::timer_fired{3, at(1'000'000'001)});
   add(events::sub_orchestration_created{4, "Child", "order-42:child", payload});
