@@ -301,9 +301,10 @@ class guarded_middleman final : public caf::io::middleman_actor_impl {
 };
 
 // Closes, on the multiplexer's thread, each connection whose peer has not handshaken by its
-// deadline (checked there too: the broker may have closed it meanwhile).
-caf::behavior handshake_timer(caf::event_based_actor* self) {
-  auto* mpx = &self->system().middleman().backend();
+// deadline (checked there too: the broker may have closed it meanwhile). It takes the multiplexer
+// as an argument because CAF 0.17.6 dereferences a null argument tuple when it starts an actor
+// spawned without arguments (UBSan: "reference binding to null pointer").
+caf::behavior handshake_timer(caf::event_based_actor*, caf::io::network::multiplexer* mpx) {
   return {[mpx](deadline_atom, const std::shared_ptr<handshake_watch>& watch) {
     if (watch->handshake_done) return;
     mpx->post([watch] {
@@ -329,7 +330,7 @@ using namespace basp_guard_detail;
 basp_guard::basp_guard(caf::actor_system& system, const member_port_limits& limits) : system_(system) {
   auto state = std::make_shared<guard_state>();
   state->limits = limits;
-  timer_ = system.spawn<caf::hidden>(handshake_timer);
+  timer_ = system.spawn<caf::hidden>(handshake_timer, &system.middleman().backend());
   state->timer = timer_;
   // Detached, as CAF's own: connect() blocks its thread until the TCP connection is made.
   auto broker = system.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));

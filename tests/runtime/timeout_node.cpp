@@ -115,6 +115,8 @@ struct first_attempt_view {
   const history_event* second_scheduled = nullptr;
 };
 
+// The view points into the history: a temporary's would dangle.
+first_attempt_view view_of(const history&&) = delete;
 first_attempt_view view_of(const history& h) {
   first_attempt_view v;
   for (const auto& e : h) {
@@ -151,7 +153,8 @@ void check_heartbeat(client& c, checker& check) {
   auto record = c.wait_for_completion("heartbeat", 120s);
   check.expect(record.status == runtime_status::completed && record.output == "\"resumed after step 2\"",
                "heartbeat: status " + std::string(to_string(record.status)) + ", output " + record.output);
-  auto v = view_of(c.history("heartbeat"));
+  const history h = c.history("heartbeat");  // the view points into it
+  auto v = view_of(h);
   check.expect(v.failure && v.failure->failure.error_type == "TimeoutError" && v.failure->failure.details == "Heartbeat",
                "heartbeat: the first attempt did not fail with a heartbeat TimeoutError");
 }
