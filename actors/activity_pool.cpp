@@ -173,8 +173,10 @@ class result_outbox {
   std::chrono::steady_clock::time_point oldest_{};
 };
 
+// `running` is shared: a worker may still be finishing an attempt when the node's partitions and
+// pool, its other owners, are gone (ASan saw the registry freed under a worker at a node's stop).
 caf::behavior worker(caf::event_based_actor* self, const registry* functions, caf::actor dispatcher,
-                     running_attempts* running, node_metrics* metrics) {
+                     std::shared_ptr<running_attempts> running, node_metrics* metrics) {
   keep_running_on_unexpected(self);
   self->send(dispatcher, idle_atom::value, caf::actor{self}, uint64_t{0}, uint64_t{0});
   return {
@@ -204,7 +206,7 @@ activity_pool spawn_activity_pool(caf::actor_system& system, const registry& fun
   pool.workers.reserve(worker_count);
   for (size_t i = 0; i < worker_count; ++i)
     pool.workers.push_back(
-        system.spawn<caf::detached>(worker, &functions, pool.dispatcher, pool.running.get(), &metrics));
+        system.spawn<caf::detached>(worker, &functions, pool.dispatcher, pool.running, &metrics));
   return pool;
 }
 
