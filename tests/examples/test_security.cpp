@@ -15,21 +15,13 @@
 using namespace examples_test;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using perdure::testing_support::eventually;
 using perdure::testing_support::temp_dir;
 using perdure::testing_support::test_node_options;
 
 namespace {
 
 constexpr auto block_for = 1000ms;
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -64,12 +56,12 @@ TEST_CASE("security: block, extend for a repeat offender, unblock by durable tim
   const auto watched_first_execution = c.status(security::guard_id("192.0.2.10")).value().execution_id;
 
   security::report_404(c, {"203.0.113.7", "/wp-admin/"}, block_for);
-  REQUIRE(eventually([&] { return node.firewall.blocks("203.0.113.7"); }));
+  REQUIRE(eventually([&] { return node.firewall.blocks("203.0.113.7"); }, std::chrono::seconds(10)));
   const auto first = node.rule("203.0.113.7").value();
   CHECK(first["offenses"] == 1);
 
   security::report_404(c, {"203.0.113.7", "/phpmyadmin/"}, block_for);
-  REQUIRE(eventually([&] { return node.rule("203.0.113.7").value()["offenses"] == 2; }));
+  REQUIRE(eventually([&] { return node.rule("203.0.113.7").value()["offenses"] == 2; }, std::chrono::seconds(10)));
   const auto extended = node.rule("203.0.113.7").value();
   CHECK(extended["action"] == "block");
   CHECK(extended["until_ms"].get<int64_t>() - first["until_ms"].get<int64_t>() == block_for.count());
@@ -77,7 +69,7 @@ TEST_CASE("security: block, extend for a repeat offender, unblock by durable tim
   // The timer is durable: it fires after a restart of the node.
   node.host->stop();
   node.start();
-  REQUIRE(eventually([&] { return !node.firewall.blocks("203.0.113.7"); }));
+  REQUIRE(eventually([&] { return !node.firewall.blocks("203.0.113.7"); }, std::chrono::seconds(10)));
   CHECK(now_ms() >= extended["until_ms"].get<int64_t>());
 
   std::vector<std::string> actions;
@@ -88,7 +80,7 @@ TEST_CASE("security: block, extend for a repeat offender, unblock by durable tim
   // The guard lives on, with a short history (continue-as-new) and its state in the custom status.
   // (The firewall changes before the guard commits its next execution: wait for that.)
   const auto guard_state = [&] { return json::parse(node.client().status(security::guard_id("203.0.113.7")).value().custom_status); };
-  REQUIRE(eventually([&] { return guard_state()["blocked_until_ms"] == 0; }));
+  REQUIRE(eventually([&] { return guard_state()["blocked_until_ms"] == 0; }, std::chrono::seconds(10)));
   CHECK(guard_state()["offenses"] == 2);
   CHECK(node.client().status(security::guard_id("203.0.113.7")).value().status == perdure::runtime_status::running);
   CHECK(node.client().history(security::guard_id("203.0.113.7")).size() < 10);
@@ -96,7 +88,7 @@ TEST_CASE("security: block, extend for a repeat offender, unblock by durable tim
   // Not in the feed: analyzed (the guard moved on to a new execution) but never blocked.
   CHECK(eventually([&] {
     return node.client().status(security::guard_id("192.0.2.10")).value().execution_id != watched_first_execution;
-  }));
+  }, std::chrono::seconds(10)));
   CHECK_FALSE(node.rule("192.0.2.10"));
   // An ordinary 404 never reaches a guard.
   CHECK_FALSE(node.client().status(security::guard_id("198.51.100.23")));

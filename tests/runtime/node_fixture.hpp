@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <thread>
 
 namespace perdure::testing_support {
 
@@ -41,5 +42,16 @@ inline node_options test_node_options(const std::filesystem::path& data) {
 }
 
 inline constexpr std::chrono::seconds wait_limit{30};
+
+/// Polls `done` every 10 ms until it holds (true) or `limit` has passed (false).
+template <class Predicate>
+bool eventually(Predicate&& done, std::chrono::milliseconds limit = wait_limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
 
 }  // namespace perdure::testing_support

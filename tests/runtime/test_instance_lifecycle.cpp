@@ -13,6 +13,7 @@
 
 using namespace perdure;
 using namespace std::chrono_literals;
+using testing_support::eventually;
 using testing_support::temp_dir;
 using testing_support::test_node_options;
 
@@ -76,29 +77,19 @@ int count_kind(const history& events, std::string_view kind) {
   return n;
 }
 
-template <class Predicate>
-bool eventually(Predicate&& done) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
-}
-
 // Starts Flow on v1 until it waits for "Go", then raises "Go" on v2: the instance stalls.
 void stall_flow(const std::filesystem::path& data, const std::string& id) {
   {
     versioned_node v1(data, 1);
     v1.c().start("Flow", "", start_options{id});
-    REQUIRE(eventually([&] { return count_kind(v1.c().history(id), "TaskCompleted") == 1; }));
+    REQUIRE(eventually([&] { return count_kind(v1.c().history(id), "TaskCompleted") == 1; }, limit));
   }
   versioned_node v2(data, 2);
   v2.c().raise_event(id, "Go", R"("now")");
   REQUIRE(eventually([&] {
     auto record = v2.c().status(id);
     return record && record->failure && record->failure->error_type == "NonDeterminismError";
-  }));
+  }, limit));
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 using namespace perdure;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using testing_support::eventually;
 using testing_support::temp_dir;
 using testing_support::test_node_options;
 
@@ -80,16 +81,6 @@ struct node_with {
   std::string endpoint() { return "http://127.0.0.1:" + std::to_string(h.http_port()); }
 };
 
-template <class Predicate>
-bool eventually(Predicate&& done) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
-}
-
 bool reserved(client& c, const std::string& id) {
   for (const auto& e : c.history(id))
     if (std::holds_alternative<events::task_completed>(e.payload)) return true;
@@ -138,8 +129,8 @@ TEST_CASE("replay-check passes a compatible deploy and reports each instance an 
     for (const auto& id : running_orders) v1.c().start("Order", R"("book")", start_options{id});
     v1.c().start("Order", R"("pen")", start_options{"order-done"});
     v1.c().start("Legacy", R"("x")", start_options{"legacy-1"});
-    for (const auto& id : running_orders) REQUIRE(eventually([&] { return reserved(v1.c(), id); }));
-    REQUIRE(eventually([&] { return reserved(v1.c(), "order-done"); }));
+    for (const auto& id : running_orders) REQUIRE(eventually([&] { return reserved(v1.c(), id); }, limit));
+    REQUIRE(eventually([&] { return reserved(v1.c(), "order-done"); }, limit));
     v1.c().raise_event("order-done", "go", R"("now")");
     CHECK(v1.c().wait_for_completion("order-done", limit).status == runtime_status::completed);
 
@@ -275,7 +266,7 @@ TEST_CASE("a node started with check_before_serving refuses code that no longer 
   {
     node_with v1(data, order_v1, true);
     for (const auto& id : running_orders) v1.c().start("Order", R"("book")", start_options{id});
-    for (const auto& id : running_orders) REQUIRE(eventually([&] { return reserved(v1.c(), id); }));
+    for (const auto& id : running_orders) REQUIRE(eventually([&] { return reserved(v1.c(), id); }, limit));
     waiting = v1.c().history("order-2");
   }
 

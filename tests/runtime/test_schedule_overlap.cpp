@@ -15,6 +15,7 @@
 
 using namespace perdure;
 using namespace std::chrono_literals;
+using testing_support::eventually;
 using testing_support::temp_dir;
 using testing_support::test_node_options;
 
@@ -76,19 +77,11 @@ struct schedule_node {
   }
 };
 
-template <class Predicate>
-bool eventually(Predicate&& done) {
-  for (auto until = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < until;
-       std::this_thread::sleep_for(50ms))
-    if (done()) return true;
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("skip: ticks while the run holds start nothing, and are counted") {
   schedule_node s(overlap_policy::skip);
-  REQUIRE(eventually([&] { return s.described().skipped >= 3; }));
+  REQUIRE(eventually([&] { return s.described().skipped >= 3; }, limit));
   const auto runs = s.pause_and_settle();
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].status == runtime_status::running);
@@ -97,7 +90,7 @@ TEST_CASE("skip: ticks while the run holds start nothing, and are counted") {
 
 TEST_CASE("bufferOne: one tick waits for the running run and starts when it ends, later ones are skipped") {
   schedule_node s(overlap_policy::buffer_one);
-  REQUIRE(eventually([&] { return s.described().skipped >= 2; }));
+  REQUIRE(eventually([&] { return s.described().skipped >= 2; }, limit));
   auto d = s.described();
   REQUIRE(d.buffered);
   const std::string buffered = d.buffered->instance_id;
@@ -110,7 +103,7 @@ TEST_CASE("bufferOne: one tick waits for the running run and starts when it ends
   REQUIRE(eventually([&] {
     auto record = s.hub().status(buffered);
     return record && record->status == runtime_status::running;
-  }));
+  }, limit));
   CHECK(s.hub().status(first)->status == runtime_status::completed);
   // Ticks while the buffered run holds buffer one more, which waits for it: still two runs.
   runs = s.pause_and_settle();
@@ -122,7 +115,7 @@ TEST_CASE("bufferOne: one tick waits for the running run and starts when it ends
 
 TEST_CASE("allowAll: every tick starts its run while the earlier ones hold") {
   schedule_node s(overlap_policy::allow_all);
-  REQUIRE(eventually([&] { return schedule_node::count(s.runs(), runtime_status::running) >= 3; }));
+  REQUIRE(eventually([&] { return schedule_node::count(s.runs(), runtime_status::running) >= 3; }, limit));
   const auto runs = s.pause_and_settle();
   CHECK(schedule_node::count(runs, runtime_status::running) == runs.size());
   CHECK(s.described().skipped == 0);
@@ -130,7 +123,7 @@ TEST_CASE("allowAll: every tick starts its run while the earlier ones hold") {
 
 TEST_CASE("cancelPrevious: each tick terminates the holding run, then starts its own, one running at a time") {
   schedule_node s(overlap_policy::cancel_previous);
-  REQUIRE(eventually([&] { return schedule_node::count(s.runs(), runtime_status::terminated) >= 2; }));
+  REQUIRE(eventually([&] { return schedule_node::count(s.runs(), runtime_status::terminated) >= 2; }, limit));
   const auto runs = s.pause_and_settle();
   REQUIRE(runs.size() >= 3);
   // Every run but the newest was terminated by the schedule, naming the tick that replaced it.

@@ -18,6 +18,7 @@
 using namespace perdure;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using testing_support::eventually;
 using testing_support::temp_dir;
 using testing_support::test_node_options;
 
@@ -48,16 +49,6 @@ struct node_with {
   httplib::Client http() { return httplib::Client("127.0.0.1", h.http_port()); }
   std::string endpoint() { return "http://127.0.0.1:" + std::to_string(h.http_port()); }
 };
-
-template <class Predicate>
-bool eventually(Predicate&& done) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
-}
 
 json get_json(httplib::Client& http, const std::string& path) {
   auto r = http.Get(path);
@@ -142,12 +133,12 @@ TEST_CASE("v1 instances finish on v1 after v2 is deployed, wait on a node withou
       std::set<std::string> ids;
       for (const auto& r : v2.c().list(q).records) ids.insert(r.instance_id);
       return ids == waiting_ids;
-    }));
+    }, limit));
     v2.c().raise_event("old-b", "go", R"("go")");
     REQUIRE(eventually([&] {
       auto record = v2.c().status("old-b");
       return record && record->waiting_for_version();
-    }));
+    }, limit));
     const auto record = v2.c().status("old-b");
     CHECK(record->status == runtime_status::running);
     CHECK(record->failure->error_type == "VersionUnavailable");
@@ -182,7 +173,7 @@ TEST_CASE("v1 instances finish on v1 after v2 is deployed, wait on a node withou
     both.c().raise_event("pinned-d", "go", R"("go")");
     CHECK(both.c().wait_for_completion("pinned-d", limit).output == R"("v1:d:go")");
     auto http = both.http();
-    REQUIRE(eventually([&] { return !both.c().status("cli-f")->waiting_for_version(); }));
+    REQUIRE(eventually([&] { return !both.c().status("cli-f")->waiting_for_version(); }, limit));
     CHECK(http.Get("/metrics")->body.find("perdure_instances_waiting_for_version 0\n") != std::string::npos);
   }
 }
