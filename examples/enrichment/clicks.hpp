@@ -2,6 +2,8 @@
 // with, and the row the warehouse receives.
 #pragma once
 
+#include <perdure/codec.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -15,21 +17,21 @@ struct click {
   std::string user_id;
   std::string product_id;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(click, event_id, user_id, product_id)
+PERDURE_DEFINE_TYPE(click, event_id, user_id, product_id)
 
 struct user_profile {
   std::string user_id;
   std::string loyalty_tier;
   std::string location;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(user_profile, user_id, loyalty_tier, location)
+PERDURE_DEFINE_TYPE(user_profile, user_id, loyalty_tier, location)
 
 struct product {
   std::string product_id;
   std::string category;
   int price_cents = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(product, product_id, category, price_cents)
+PERDURE_DEFINE_TYPE(product, product_id, category, price_cents)
 
 struct enriched_click {
   std::string event_id;
@@ -40,8 +42,8 @@ struct enriched_click {
   std::string category;
   int price_cents = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(enriched_click, event_id, user_id, product_id, loyalty_tier, location,
-                                   category, price_cents)
+PERDURE_DEFINE_TYPE(enriched_click, event_id, user_id, product_id, loyalty_tier, location,
+                    category, price_cents)
 
 /// `count` clicks over the seeded users and products, the same for the same seed.
 std::vector<click> generate_clicks(size_t count, unsigned seed);

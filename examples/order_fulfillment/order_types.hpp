@@ -1,6 +1,8 @@
 // The payloads of the order-fulfillment saga (JSON through nlohmann::json).
 #pragma once
 
+#include <perdure/codec.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -17,14 +19,14 @@ struct order {
   std::string card;     // a test card number picks the payment path (order_systems.hpp)
   std::string country;  // ISO code of the destination
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(order, id, email, sku, quantity, amount_cents, card, country)
+PERDURE_DEFINE_TYPE(order, id, email, sku, quantity, amount_cents, card, country)
 
 struct payment {
   bool approved = false;
   std::string charge_id;
   std::string decline_reason;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(payment, approved, charge_id, decline_reason)
+PERDURE_DEFINE_TYPE(payment, approved, charge_id, decline_reason)
 
 struct failure_notice {
   std::string order_id;
@@ -32,7 +34,7 @@ struct failure_notice {
   std::string reason;
   bool refunded = false;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(failure_notice, order_id, email, reason, refunded)
+PERDURE_DEFINE_TYPE(failure_notice, order_id, email, reason, refunded)
 
 struct order_result {
   std::string order_id;
@@ -41,6 +43,6 @@ struct order_result {
   std::string reason;                       // why it was cancelled
   std::vector<std::string> compensations;   // what was undone, in order
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(order_result, order_id, outcome, charge_id, reason, compensations)
+PERDURE_DEFINE_TYPE(order_result, order_id, outcome, charge_id, reason, compensations)
 
 }  // namespace orders

@@ -10,6 +10,7 @@
 //   + "Checkout"     an orchestration that reads it with call_entity, charges, and clears it
 #pragma once
 
+#include <perdure/codec.hpp>
 #include <perdure/entity.hpp>
 #include <perdure/host.hpp>
 #include <perdure/orchestration_context.hpp>
@@ -30,7 +31,7 @@ struct directory_size {
   int files = 0;
   int64_t bytes = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(directory_size, files, bytes)
+PERDURE_DEFINE_TYPE(directory_size, files, bytes)
 perdure::task<directory_size> directory_size_of(perdure::orchestration_context& ctx, std::string directory);
 
 perdure::task<std::string> slow_report(perdure::orchestration_context& ctx, int sections);
@@ -42,7 +43,7 @@ struct watch {
   int64_t timeout_ms = 10'000;
   int checks = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(watch, job_id, interval_ms, deadline_ms, timeout_ms, checks)
+PERDURE_DEFINE_TYPE(watch, job_id, interval_ms, deadline_ms, timeout_ms, checks)
 perdure::task<std::string> watch_job(perdure::orchestration_context& ctx, watch w);
 
 struct approval_request {
@@ -51,7 +52,7 @@ struct approval_request {
   std::string manager;
   int64_t timeout_ms = 60'000;  // for each of the approver and the manager
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(approval_request, request_id, approver, manager, timeout_ms)
+PERDURE_DEFINE_TYPE(approval_request, request_id, approver, manager, timeout_ms)
 perdure::task<std::string> approval(perdure::orchestration_context& ctx, approval_request r);
 
 struct cart_item {
@@ -59,14 +60,14 @@ struct cart_item {
   int quantity = 0;
   int64_t price_cents = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(cart_item, sku, quantity, price_cents)
+PERDURE_DEFINE_TYPE(cart_item, sku, quantity, price_cents)
 
 struct order_summary {
   std::string cart;
   int lines = 0;
   int64_t total_cents = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(order_summary, cart, lines, total_cents)
+PERDURE_DEFINE_TYPE(order_summary, cart, lines, total_cents)
 
 /// The "Cart" entity: "add" a cart_item (quantities of one sku add up), "remove" a sku, "get" the
 /// items, "clear" (deletes the entity).

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <perdure/client.hpp>
+#include <perdure/codec.hpp>
 #include <perdure/host.hpp>
 #include <perdure/orchestration_context.hpp>
 #include <perdure/task.hpp>
@@ -22,13 +23,13 @@ struct request {
   std::string ip;
   std::string path;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(request, ip, path)
+PERDURE_DEFINE_TYPE(request, ip, path)
 
 struct verdict {
   bool block = false;
   std::string reason;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(verdict, block, reason)
+PERDURE_DEFINE_TYPE(verdict, block, reason)
 
 /// What a guard carries from one execution to the next.
 struct guard_state {
@@ -37,7 +38,7 @@ struct guard_state {
   int offenses = 0;
   int64_t blocked_until_ms = 0;  // 0: not blocked
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(guard_state, ip, block_ms, offenses, blocked_until_ms)
+PERDURE_DEFINE_TYPE(guard_state, ip, block_ms, offenses, blocked_until_ms)
 
 struct block_rule {
   std::string ip;
@@ -45,7 +46,7 @@ struct block_rule {
   int offenses = 0;
   std::string reason;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(block_rule, ip, until_ms, offenses, reason)
+PERDURE_DEFINE_TYPE(block_rule, ip, until_ms, offenses, reason)
 
 perdure::task<void> guard_ip(perdure::orchestration_context& ctx, guard_state state);
 

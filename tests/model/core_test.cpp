@@ -13,7 +13,7 @@ struct order {
   std::string id;
   int amount = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(order, id, amount)
+PERDURE_DEFINE_TYPE(order, id, amount)
 
 task<std::string> checkout(orchestration_context& ctx, order o) {
   int payment = co_await ctx.call_activity<int>("Charge", o);

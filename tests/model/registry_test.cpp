@@ -11,7 +11,7 @@ struct point {
   int x = 0;
   int y = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(point, x, y)
+PERDURE_DEFINE_TYPE(point, x, y)
 
 int norm1(activity_context&, const point& p) { return std::abs(p.x) + std::abs(p.y); }
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -27,6 +29,19 @@ storage::episode_commit execution(const std::string& id, const std::string& exec
   ep.scheduled_activities.push_back(storage::activity_task{id, execution_id, 0, "Work", "1", {}});
   return ep;
 }
+
+struct line_item {
+  std::string sku;
+  int quantity = 0;
+};
+PERDURE_DEFINE_TYPE(line_item, sku, quantity)
+
+struct order_lines {
+  std::string id;
+  std::vector<line_item> lines;
+  std::optional<int64_t> coupon;
+};
+PERDURE_DEFINE_TYPE(order_lines, id, lines, coupon)
 
 }  // namespace
 
@@ -73,4 +88,25 @@ TEST_CASE("a JSON number out of range of the integer type asked for is a payload
   CHECK(codec<int>::decode("3.0") == 3);
   CHECK(codec<std::optional<int>>::decode("null") == std::nullopt);
   CHECK(codec<double>::decode("1e300") == 1e300);
+}
+
+// fuzz_payload_codec, input payload_codec-crash-ab8127c7...: `{"id":"a","quantity":3.3e26}` decoded
+// as a struct whose from_json was NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE's, which converts each field
+// with a static_cast (UBSan: "3.33333e+26 is outside the range of representable values of type
+// 'int'"). Structs declared with PERDURE_DEFINE_TYPE check every number, nested ones included.
+TEST_CASE("a struct declared with PERDURE_DEFINE_TYPE refuses a field's number out of its range") {
+  CHECK_THROWS_WITH_AS(codec<line_item>::decode(R"({"sku":"a","quantity":333333333333333333333333333})"),
+                       doctest::Contains("does not fit the integer type"), payload_error);
+  CHECK_THROWS_AS(codec<order_lines>::decode(R"({"id":"o","lines":[{"sku":"a","quantity":1e30}],"coupon":null})"),
+                  payload_error);
+  CHECK_THROWS_AS(codec<order_lines>::decode(R"({"id":"o","lines":[],"coupon":1e300})"), payload_error);
+  CHECK_THROWS_AS(codec<line_item>::decode(R"({"sku":"a"})"), payload_error);  // a missing field
+  const auto decoded =
+      codec<order_lines>::decode(R"({"id":"o","lines":[{"sku":"a","quantity":-2147483648}],"coupon":7})");
+  CHECK(decoded.lines.at(0).quantity == INT32_MIN);
+  CHECK(decoded.coupon == 7);
+  CHECK(codec<order_lines>::decode(codec<order_lines>::encode(decoded)).lines.at(0).sku == "a");
+  // An optional field may be absent, and an empty one is written as null.
+  CHECK(codec<order_lines>::decode(R"({"id":"o","lines":[]})").coupon == std::nullopt);
+  CHECK(codec<order_lines>::encode(order_lines{"o", {}, std::nullopt}) == R"({"coupon":null,"id":"o","lines":[]})");
 }
