@@ -5,7 +5,7 @@
 #include "actors/basp_transport.hpp"
 #include "actors/protocol.hpp"
 #include "cluster_tls.hpp"
-#include "async_wait.hpp"
+#include "async_request.hpp"
 #include "instance_ids.hpp"
 #include "purge_by_filter.hpp"
 
@@ -81,6 +81,17 @@ std::string node_client::start(std::string_view name, std::string input_json, co
                           options.version.value_or(events::execution_started::any_version));
 }
 
+void node_client::start_async(std::string_view name, std::string input_json, const start_options& options,
+                              std::function<void(start_result)> done) {
+  std::string id = options.instance_id.empty() ? new_instance_id() : options.instance_id;
+  require_valid_instance_id(id);
+  detail::spawn_request<std::string, std::string>(
+      *system_, node_, command_timeout, id, [](std::string& started) { return std::move(started); }, std::move(done),
+      actors::start_atom::value, std::string{name}, std::move(input_json), id,
+      options.when_running == if_running::return_existing,
+      options.version.value_or(events::execution_started::any_version));
+}
+
 std::optional<instance_record> node_client::status(std::string_view instance_id) {
   require_valid_instance_id(instance_id);
   const std::string id{instance_id};
@@ -103,7 +114,7 @@ cancel_wait node_client::wait_for_completion_async(std::string_view instance_id,
   require_valid_instance_id(instance_id);
   const std::string id{instance_id};
   // As above: the node times out first.
-  return detail::spawn_wait<std::string>(
+  return detail::spawn_request<std::string, instance_record>(
       *system_, node_, timeout + 2s, id, [](const std::string& bytes) { return actors::decode_record(bytes); },
       std::move(done), actors::wait_atom::value, id, static_cast<int64_t>(timeout.count()));
 }

@@ -22,6 +22,8 @@ class node_client final : public cluster_client {
   ~node_client() override;
 
   std::string start(std::string_view name, std::string input_json, const start_options& options) override;
+  void start_async(std::string_view name, std::string input_json, const start_options& options,
+                   std::function<void(start_result)> done) override;
   std::optional<instance_record> status(std::string_view instance_id) override;
   instance_record wait_for_completion(std::string_view instance_id, std::chrono::milliseconds timeout) override;
   cancel_wait wait_for_completion_async(std::string_view instance_id, std::chrono::milliseconds timeout,

@@ -25,7 +25,9 @@
 #include <algorithm>
 #include <charconv>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <variant>
 
 namespace perdure {
@@ -154,6 +156,14 @@ bool is_health(const request& req) {
 
 }  // namespace
 
+// Whether what a request does after the node answered it (on one of the node's actor threads, as
+// a start's continuation) may still touch the API: not once it stopped. Continuations hold it
+// shared while they run; stopping takes it exclusively, so it waits for the running ones.
+struct continuation_gate {
+  std::shared_mutex mutex;
+  bool open = false;
+};
+
 struct http_api::impl {
   client& hub;
   const actors::node_metrics& metrics;
@@ -161,6 +171,7 @@ struct http_api::impl {
   http_waits waits;
   std::unique_ptr<http::server> server;
   std::string authority;  // the bound address:port, for the URLs the API returns
+  std::shared_ptr<continuation_gate> gate = std::make_shared<continuation_gate>();
 
   impl(client& c, const actors::node_metrics& m, http_api_options o)
       : hub(c), metrics(m), options(std::move(o)), waits(c, options.max_waiters) {}
@@ -240,7 +251,9 @@ struct http_api::impl {
   // With a wait (waitForCompletion or Prefer: wait), Durable Functions'
   // WaitForCompletionOrCreateCheckStatusResponse: 200 with the instance if it ends within the
   // wait, else the 202 of a plain start. The waiter's place is taken before the start, so a 503
-  // for want of one starts nothing.
+  // for want of one starts nothing. The start holds no worker while its partition commits: the
+  // partition's answer continues the request (issue 15: a blocking start per worker capped the
+  // throughput at what 32 workers' round trips allow).
   std::optional<response> start_instance(const request& req, const std::string& name, const http::responder& out) {
     start_options start;
     if (req.has_param("instanceId")) {
@@ -250,16 +263,35 @@ struct http_api::impl {
     start.when_running = if_running_param(req);
     start.version = version_param(req);
     const auto wait = requested_wait(req);
-    std::optional<http_waits::slot> slot;
-    if (wait) slot.emplace(waits.reserve());
-    const std::string id = hub.start(name, json_body(req, "the input"), start);
-    if (!wait) return check_status_response(id);
-    waits.wait(std::move(*slot), id, *wait, out, [this, id, method = req.method, path = req.path](const wait_result& r) {
-      return after_wait(
-          method, path, r, [](const instance_record& record) { return json_response(200, instance_json(record, true)); },
-          [&] { return check_status_response(id); });
-    });
+    auto slot = std::make_shared<std::optional<http_waits::slot>>();
+    if (wait) slot->emplace(waits.reserve());
+    hub.start_async(name, json_body(req, "the input"), start,
+                    [this, gate = gate, out, slot, wait, method = req.method, path = req.path](start_result started) {
+                      std::shared_lock open(gate->mutex);
+                      if (!gate->open) return;  // the API stopped: nobody is left to answer
+                      after_start(started, std::move(*slot), wait, out, method, path);
+                    });
     return std::nullopt;
+  }
+
+  // On the actor thread that got the partition's answer: never blocks.
+  void after_start(const start_result& started, std::optional<http_waits::slot> slot,
+                   std::optional<std::chrono::milliseconds> wait, const http::responder& out,
+                   const std::string& method, const std::string& path) {
+    try {
+      if (const auto* failure = std::get_if<std::exception_ptr>(&started)) std::rethrow_exception(*failure);
+      const std::string& id = std::get<std::string>(started);
+      if (!wait) return out.send(check_status_response(id));
+      waits.wait(std::move(*slot), id, *wait, out, [this, id, method, path](const wait_result& r) {
+        return after_wait(
+            method, path, r,
+            [](const instance_record& record) { return json_response(200, instance_json(record, true)); },
+            [&] { return check_status_response(id); });
+      });
+    } catch (...) {
+      slot.reset();  // the waiter's place is free before the client hears of the failure
+      out.send(error_response(method, path, map_exception(std::current_exception())));
+    }
   }
 
   // With a wait, a long-poll: answered when the instance ends (200), or with its status when the
@@ -495,12 +527,20 @@ int http_api::start(const std::string& address, int port) {
       });
   const int bound = server->listen(address, port);
   impl_->authority = (address.find(':') != std::string::npos ? "[" + address + "]" : address) + ":" + std::to_string(bound);
+  {
+    std::unique_lock opening(impl_->gate->mutex);
+    impl_->gate->open = true;
+  }
   server->serve();
   impl_->server = std::move(server);
   return bound;
 }
 
 void http_api::stop() {
+  {
+    std::unique_lock closing(impl_->gate->mutex);
+    impl_->gate->open = false;
+  }
   if (impl_->server) impl_->server->stop();  // connections closed: their waits given up
   impl_->waits.cancel_all();                 // and any the server had not seen start
 }

@@ -2,7 +2,7 @@
 
 #include "actors/client_errors.hpp"
 #include "actors/protocol.hpp"
-#include "async_wait.hpp"
+#include "async_request.hpp"
 #include "instance_ids.hpp"
 #include "purge_by_filter.hpp"
 
@@ -42,12 +42,19 @@ void local_client::check_payload(std::string_view what, std::string_view json) c
   }
 }
 
-std::string local_client::start(std::string_view name, std::string input_json, const start_options& options) {
+// The checks a start makes before anything is sent; returns the instance id.
+std::string local_client::checked_start_id(std::string_view name, std::string_view input_json,
+                                           const start_options& options) const {
   std::string id = options.instance_id.empty() ? new_instance_id() : options.instance_id;
   require_valid_instance_id(id);
   check_payload("the input", input_json);
   if (!functions_.has_orchestration(name))
     throw unknown_function_error("no orchestration named '" + std::string{name} + "' is registered");
+  return id;
+}
+
+std::string local_client::start(std::string_view name, std::string input_json, const start_options& options) {
+  const std::string id = checked_start_id(name, input_json, options);
   caf::scoped_actor self{system_};
   std::string result;
   self->request(partition_for(id), command_timeout, actors::start_atom::value, std::string{name},
@@ -56,6 +63,16 @@ std::string local_client::start(std::string_view name, std::string input_json, c
       .receive([&](std::string& started) { result = std::move(started); },
                [&](caf::error& err) { actors::throw_client_error(err, id); });
   return result;
+}
+
+void local_client::start_async(std::string_view name, std::string input_json, const start_options& options,
+                               std::function<void(start_result)> done) {
+  const std::string id = checked_start_id(name, input_json, options);
+  detail::spawn_request<std::string, std::string>(
+      system_, partition_for(id), command_timeout, id, [](std::string& started) { return std::move(started); },
+      std::move(done), actors::start_atom::value, std::string{name}, std::move(input_json), id,
+      options.when_running == if_running::return_existing,
+      options.version.value_or(events::execution_started::any_version));
 }
 
 std::optional<instance_record> local_client::status(std::string_view instance_id) {
@@ -79,7 +96,7 @@ cancel_wait local_client::wait_for_completion_async(std::string_view instance_id
                                                    std::function<void(wait_result)> done) {
   require_valid_instance_id(instance_id);
   const std::string id{instance_id};
-  return detail::spawn_wait<instance_record>(
+  return detail::spawn_request<instance_record, instance_record>(
       system_, partition_for(id), timeout, id, [](instance_record& record) { return std::move(record); },
       std::move(done), actors::wait_atom::value, id, static_cast<int64_t>(timeout.count()));
 }

@@ -20,6 +20,8 @@ class local_client final : public client {
                std::shared_ptr<actors::partition_directory> directory, size_t max_payload_bytes);
 
   std::string start(std::string_view name, std::string input_json, const start_options& options) override;
+  void start_async(std::string_view name, std::string input_json, const start_options& options,
+                   std::function<void(start_result)> done) override;
   std::optional<instance_record> status(std::string_view instance_id) override;
   instance_record wait_for_completion(std::string_view instance_id, std::chrono::milliseconds timeout) override;
   cancel_wait wait_for_completion_async(std::string_view instance_id, std::chrono::milliseconds timeout,
@@ -43,6 +45,7 @@ class local_client final : public client {
   /// A command to the partition of msg.instance_id; returns once it is durable there.
   void send(message msg);
   void check_payload(std::string_view what, std::string_view json) const;
+  std::string checked_start_id(std::string_view name, std::string_view input_json, const start_options& options) const;
 
   caf::actor_system& system_;
   storage::hub_store& store_;

@@ -47,6 +47,9 @@ using wait_result = std::variant<instance_record, std::exception_ptr>;
 /// or after the wait ended.
 using cancel_wait = std::function<void()>;
 
+/// How an asynchronous start ended: the instance id, or what start would have thrown.
+using start_result = std::variant<std::string, std::exception_ptr>;
+
 class client {
  public:
   virtual ~client() = default;
@@ -55,6 +58,14 @@ class client {
   /// unknown_function_error, instance_already_exists, invalid_argument_error (bad id or payload).
   virtual std::string start(std::string_view name, std::string input_json,
                             const start_options& options = {}) = 0;
+
+  /// start without holding a thread while the owning partition commits (the HTTP API's starts).
+  /// Returns at once; `done` is called exactly once, on one of the node's actor threads (so it
+  /// must not block), with the id or the failure. What this side can check at once (a bad id or
+  /// payload, an orchestration this node does not register) is thrown here instead, before
+  /// anything is sent.
+  virtual void start_async(std::string_view name, std::string input_json, const start_options& options,
+                           std::function<void(start_result)> done) = 0;
 
   virtual std::optional<instance_record> status(std::string_view instance_id) = 0;
 

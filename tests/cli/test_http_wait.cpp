@@ -302,6 +302,11 @@ TEST_CASE("an idempotent start over HTTP answers the running instance") {
               409, "InstanceAlreadyExists");
   check_error(http.Post("/api/orchestrations/WaitForApproval?instanceId=once&ifRunning=maybe", "", "application/json"),
               400, "InvalidArgument");
+  // A start-and-wait the partition refuses gives its waiter's place back.
+  check_error(http.Post("/api/orchestrations/WaitForApproval?instanceId=once&waitForCompletion=30s", "",
+                        "application/json"),
+              409, "InstanceAlreadyExists");
+  CHECK(waiting_requests(http) == 0);
 
   const auto again = http.Post("/api/orchestrations/WaitForApproval?instanceId=once&ifRunning=returnExisting", "",
                                "application/json");

@@ -11,6 +11,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <set>
 
@@ -151,6 +152,20 @@ TEST_CASE("a 3-node cluster runs 1000 orchestrations with fan-out and cross-node
   // Slow on purpose: the second start must find the first one still running.
   clients[2]->start("SlowFanAndChild", "1", again);
   CHECK_THROWS_AS(clients[0]->start("SlowFanAndChild", "1", again), instance_already_exists);
+  // The asynchronous start (the HTTP API's) delivers the same errors, found by the owning node.
+  const auto failure_of_async_start = [](cluster_client& c, const std::string& name, const start_options& options) {
+    std::promise<start_result> promise;
+    auto delivered = promise.get_future();
+    c.start_async(name, "1", options, [&promise](start_result r) { promise.set_value(std::move(r)); });
+    REQUIRE(delivered.wait_for(60s) == std::future_status::ready);
+    const start_result r = delivered.get();
+    REQUIRE(std::holds_alternative<std::exception_ptr>(r));
+    return std::get<std::exception_ptr>(r);
+  };
+  CHECK_THROWS_AS(std::rethrow_exception(failure_of_async_start(*clients[1], "NoSuchOrchestration", {})),
+                  unknown_function_error);
+  CHECK_THROWS_AS(std::rethrow_exception(failure_of_async_start(*clients[0], "SlowFanAndChild", again)),
+                  instance_already_exists);
   CHECK(clients[1]->wait_for_completion("already", 60s).status == runtime_status::completed);
   CHECK(clients[0]->purge("already"));
   CHECK_FALSE(clients[1]->status("already"));
