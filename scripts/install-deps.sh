@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config lld
   libcaf-dev librocksdb-dev libcapnp-dev capnproto doctest-dev
   nlohmann-json3-dev libcpp-httplib-dev libboost-dev libcli11-dev libspdlog-dev libfmt-dev uuid-dev
   libhowardhinnant-date-dev tzdata
