@@ -172,6 +172,7 @@ void encode_activity(const activity_task& task, std::string& out) {
     b.setCallDeadlineNs(ns(task.timeouts.call_deadline));
     b.setHeartbeatTimeoutNs(task.timeouts.heartbeat_timeout.count());
     b.setHeartbeatDetails(text(task.heartbeat_details));
+    b.setAwaitingCompletion(task.awaiting_completion);
   });
 }
 
@@ -182,7 +183,8 @@ activity_task decode_activity(std::string_view bytes, key_ref where) {
                          r.getAttempt(),         r.getFirstTaskId(),
                          activity_timeouts{from_ns(r.getAttemptDeadlineNs()), from_ns(r.getCallDeadlineNs()),
                                            std::chrono::nanoseconds{r.getHeartbeatTimeoutNs()}},
-                         str(r.getHeartbeatDetails())};
+                         str(r.getHeartbeatDetails()),
+                         r.getAwaitingCompletion()};
   });
 }
 

@@ -64,6 +64,13 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
     wb.Put(cf(cf_outbox), s.key, s.value);
   };
 
+  // Before the episodes: one of them that finishes the attempt, or starts a new execution, removes it.
+  for (const activity_task& a : b.awaiting_activities) {
+    keys::activity_key(s.key, p, a.instance_id, a.task_id);
+    codec::encode_activity(a, s.value);
+    wb.Put(cf(cf_activities), s.key, s.value);
+  }
+
   for (const episode_commit& ep : b.episodes) {
     const std::string& id = ep.instance_id;
     const instance_record& r = ep.record;

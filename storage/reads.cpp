@@ -35,6 +35,14 @@ perdure::history rocksdb_store::history(std::string_view instance_id) const {
   return out;
 }
 
+std::optional<activity_task> rocksdb_store::activity(std::string_view instance_id, int32_t task_id) const {
+  std::string key;
+  keys::activity_key(key, partition_of(instance_id), instance_id, task_id);
+  auto value = get(cf_activities, key);
+  if (!value) return std::nullopt;
+  return codec::decode_activity(*value, {cf_name(cf_activities), key});
+}
+
 std::vector<activity_task> rocksdb_store::pending_activities(uint32_t partition) const {
   check_partition(partition);
   std::string lower;

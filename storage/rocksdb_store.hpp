@@ -49,6 +49,7 @@ class rocksdb_store final : public replicated_hub {
   instance_page list(const instance_query& query) const override;
   instance_page list(const instance_query& query, const std::vector<uint32_t>& partitions) const override;
 
+  std::optional<activity_task> activity(std::string_view instance_id, int32_t task_id) const override;
   std::vector<activity_task> pending_activities(uint32_t partition) const override;
   std::vector<unfinished_instance> unfinished_instances(uint32_t partition) const override;
   std::vector<timer_entry> timers(uint32_t partition, time_point up_to, size_t limit) const override;

@@ -58,6 +58,7 @@ struct ActivityTask {
   callDeadlineNs     @9 :Int64;
   heartbeatTimeoutNs @10 :Int64;
   heartbeatDetails   @11 :Text;
+  awaitingCompletion @12 :Bool;  # the attempt returned pending: completed by its task token, not run again
 }
 
 struct TimerEntry {

@@ -132,6 +132,9 @@ struct activity_task {
   int32_t first_task_id = -1;  // the call's first attempt's task id; -1 on the first attempt itself
   activity_timeouts timeouts{};  // events::task_scheduled's: the partition times the attempt out
   std::string heartbeat_details{};  // events::task_scheduled's: the call's earlier attempts' last heartbeat
+  // The attempt returned pending (activity_context::complete_asynchronously): it is completed by its
+  // task token, and a restart does not run it again.
+  bool awaiting_completion = false;
   friend bool operator==(const activity_task&, const activity_task&) = default;
 };
 
@@ -185,6 +188,9 @@ struct commit_batch {
   // Queue entries of instances that no longer exist (purged), removed without an episode.
   std::vector<timer_entry> removed_timers;
   std::vector<std::pair<std::string, int32_t>> removed_activities;  // (instance id, task id)
+  // Queue entries rewritten as awaiting completion (activity_task::awaiting_completion). Written
+  // before the episodes, so an episode of the same batch that finishes the attempt removes it.
+  std::vector<activity_task> awaiting_activities;
   std::vector<entity_commit> entities;  // committed after the episodes (their outbox entries too)
 };
 
@@ -232,6 +238,10 @@ class hub_store {
   virtual instance_page list(const instance_query& query) const = 0;  // over all partitions held here
   virtual std::optional<entity_record> entity(std::string_view entity_instance_id) const = 0;
   virtual entity_page list_entities(const entity_query& query) const = 0;  // over all partitions held here
+
+  /// The activity queue's entry for a task of the instance (its current execution's, or one a
+  /// previous execution left), nullopt when there is none.
+  virtual std::optional<activity_task> activity(std::string_view instance_id, int32_t task_id) const = 0;
 
   // Recovery scans of one partition.
   virtual std::vector<activity_task> pending_activities(uint32_t partition) const = 0;
