@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <utility>
 
 namespace perdure::actors {
@@ -114,8 +115,9 @@ class heartbeat_sender {
   bool sent_any_ = false;
 };
 
-// Only an attempt with timeouts heartbeats its partition: the partition keeps no other.
-message run_activity(caf::event_based_actor* self, const registry& functions, const activity_work& work,
+// Only an attempt with timeouts heartbeats its partition: the partition keeps no other. nullopt:
+// the attempt awaits completion by its task token.
+std::optional<message> run_activity(caf::event_based_actor* self, const registry& functions, const activity_work& work,
                      running_attempts& running, node_metrics& metrics) {
   const auto& task = work.task;
   metrics.activities_started.fetch_add(1, std::memory_order_relaxed);
@@ -127,9 +129,10 @@ message run_activity(caf::event_based_actor* self, const registry& functions, co
     connection.heartbeat = std::move(heartbeats);
   }
   auto outcome = partition::run_activity(functions, task, std::move(connection));
-  const bool completed = std::holds_alternative<events::task_completed>(outcome);
+  if (!outcome) return std::nullopt;
+  const bool completed = std::holds_alternative<events::task_completed>(*outcome);
   (completed ? metrics.activities_completed : metrics.activities_failed).fetch_add(1, std::memory_order_relaxed);
-  return message{task.instance_id, task.execution_id, history_event{clock::now(), std::move(outcome)}};
+  return message{task.instance_id, task.execution_id, history_event{clock::now(), std::move(*outcome)}};
 }
 
 // Results a worker has gathered and not yet sent, grouped by destination so each destination
@@ -139,6 +142,13 @@ class result_outbox {
   void add(const activity_work& work, message result) {
     if (by_partition_.empty() && done_by_dispatcher_.empty()) oldest_ = std::chrono::steady_clock::now();
     group(by_partition_, work.partition).push_back(std::move(result));
+    if (work.done_to) group(done_by_dispatcher_, work.done_to).push_back(work.lease);
+  }
+
+  /// The attempt returned pending: its partition is told at once (it has no result to wait with).
+  void add_awaiting(caf::event_based_actor* self, const activity_work& work) {
+    const auto& task = work.task;
+    self->send(work.partition, awaiting_atom::value, task.instance_id, task.execution_id, task.task_id);
     if (work.done_to) group(done_by_dispatcher_, work.done_to).push_back(work.lease);
   }
 
@@ -185,7 +195,10 @@ caf::behavior worker(caf::event_based_actor* self, const registry* functions, ca
         result_outbox outbox;
         for (const auto& work : batch.items) {
           metrics->activity_queue_depth.fetch_sub(1, std::memory_order_relaxed);
-          outbox.add(work, run_activity(self, *functions, work, *running, *metrics));
+          if (auto result = run_activity(self, *functions, work, *running, *metrics))
+            outbox.add(work, std::move(*result));
+          else
+            outbox.add_awaiting(self, work);
           if (outbox.overdue()) outbox.send_all(self);
         }
         outbox.send_all(self);

@@ -36,6 +36,7 @@ void throw_error(errc code, const std::string& message, const std::string& insta
     case errc::unavailable: throw unavailable_error(message);
     case errc::storage_failure: throw storage_failure(message);
     case errc::cannot_listen: throw listen_error(message);
+    case errc::activity_not_open: throw activity_not_open(message);
     // task_failed and nondeterminism_error carry more than a message, which a client never gets:
     // it sees their text as a failure of no more specific kind.
     case errc::task_failed:

@@ -86,8 +86,13 @@ void send_remote(dispatcher_actor* self, uint64_t lease, const caf::actor& node,
             st.config.metrics->messages_in.fetch_add(1, std::memory_order_relaxed);
             auto it = st.leases.find(lease);
             if (it == st.leases.end()) return;  // already re-dispatched and answered
+            const auto& task = it->second.work.task;
             try {
-              self->send(it->second.work.partition, deliver_atom::value, decode_message(result));
+              if (result.empty())  // the attempt awaits completion by its task token
+                self->send(it->second.work.partition, awaiting_atom::value, task.instance_id, task.execution_id,
+                           task.task_id);
+              else
+                self->send(it->second.work.partition, deliver_atom::value, decode_message(result));
             } catch (const std::exception& e) {
               spdlog::error("activity result from another node is unreadable ({}); the activity runs again", e.what());
               st.queue.push_back(std::move(it->second.work));

@@ -17,6 +17,11 @@ caf::behavior result_relay(caf::event_based_actor* self, caf::response_promise r
             rp.deliver(encode_message(result));
             self->quit();
           },
+          // The attempt awaits completion by its task token: the answer says so (wire_activity).
+          [=](awaiting_atom, const std::string&, const std::string&, int32_t) mutable {
+            rp.deliver(std::string{});
+            self->quit();
+          },
           // The owning partition is on another node and does not time this attempt by its
           // heartbeats: the cluster dispatcher leases no attempt with a heartbeat timeout.
           [](heartbeat_atom, const std::string&, const std::string&, int32_t, const std::string&) {}};
@@ -174,6 +179,8 @@ caf::result<std::string> route_command(node_actor* self, std::string& bytes) {
     if (auto err = check_payload(self, "the event payload", raised->input)) return err;
   if (auto* operation = std::get_if<events::entity_operation>(&msg.event.payload))
     if (auto err = check_payload(self, "the operation's input", operation->input)) return err;
+  if (auto* completed = std::get_if<events::task_completed>(&msg.event.payload))
+    if (auto err = check_payload(self, "the activity's result", completed->output)) return err;
   const auto p = partition_of(self, msg.instance_id);
   if (!owns(self, p)) return forward<std::string>(self, p, forward_timeout, command_atom::value, std::move(bytes));
   return ask_local<std::string, std::string>(self, p, forward_timeout, [](std::string& s) { return s; },

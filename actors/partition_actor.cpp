@@ -45,6 +45,7 @@ client_errc client_code(partition::refusal_code code) {
     case partition::refusal_code::unknown_function: return client_errc::unknown_function;
     case partition::refusal_code::unavailable: return client_errc::unavailable;
     case partition::refusal_code::instance_finished: return client_errc::instance_finished;
+    case partition::refusal_code::activity_not_open: return client_errc::activity_not_open;
   }
   return client_errc::invalid_argument;
 }
@@ -235,6 +236,10 @@ caf::behavior partition_behavior(partition_actor* self, partition_config config)
                     std::string& details) {
         carry_out(self, machine.heartbeat(partition::attempt_ref{std::move(instance_id), std::move(execution_id), task_id},
                                           std::move(details), clock::now()));
+      },
+      [=, &machine](awaiting_atom, std::string& instance_id, std::string& execution_id, int32_t task_id) {
+        carry_out(self, machine.awaiting_completion(
+                            partition::attempt_ref{std::move(instance_id), std::move(execution_id), task_id}));
       },
       [=, &machine](ack_atom, uint64_t seq) {
         machine.acknowledged(seq);

@@ -34,6 +34,9 @@ using idle_atom = caf::atom_constant<caf::atom("pd_idle")>;        // a worker i
 // A running attempt's heartbeat, worker -> its partition on the same node (no reply):
 // instance id, execution id, task id, details (JSON or empty).
 using heartbeat_atom = caf::atom_constant<caf::atom("pd_beat")>;
+// A running attempt returned pending (activity_context::complete_asynchronously), worker -> its
+// partition (no reply): instance id, execution id, task id.
+using awaiting_atom = caf::atom_constant<caf::atom("pd_await")>;
 // A partition's own clock ticks.
 using flush_atom = caf::atom_constant<caf::atom("pd_flush")>;
 using timer_atom = caf::atom_constant<caf::atom("pd_timer")>;
@@ -99,7 +102,8 @@ struct wire_message {
   uint64_t prev_seq = 0;
 };
 
-/// An activity leased to another node; the answer is the result message's codec bytes.
+/// An activity leased to another node; the answer is the result message's codec bytes, or empty
+/// when the attempt awaits completion by its task token.
 struct wire_activity {
   std::string task;  // codec bytes of storage::activity_task
 };
@@ -215,6 +219,7 @@ enum class client_errc : uint8_t {
   instance_finished,  // a command (terminate, raise, suspend, resume) for an instance that has ended
   storage_failure,    // the store could not read a record the call needed (the message names its key)
   failed,             // anything else; the message says what
+  activity_not_open,  // a completion by task token for an attempt that already ended
 };
 
 /// The one place where client_errc and perdure::errc meet. to_client_errc sends a kind that has

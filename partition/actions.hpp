@@ -27,6 +27,7 @@ enum class refusal_code : uint8_t {
   unknown_function,
   unavailable,        // the partition stopped after a storage failure
   instance_finished,  // a command for an instance that has ended
+  activity_not_open,  // a completion by task token for an attempt that already ended
 };
 
 struct refusal {

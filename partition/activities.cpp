@@ -1,5 +1,7 @@
 #include "activities.hpp"
 
+#include "activity_token.hpp"
+
 #include <perdure/activity_context.hpp>
 #include <perdure/detail/json_payload.hpp>
 #include <perdure/errors.hpp>
@@ -22,12 +24,15 @@ std::string over_limit(const char* what, size_t size, size_t limit) {
 
 }  // namespace
 
-event_payload run_activity(const registry& functions, const storage::activity_task& task,
-                           attempt_connection connection) {
+std::optional<event_payload> run_activity(const registry& functions, const storage::activity_task& task,
+                                          attempt_connection connection) {
   activity_context ctx{task.instance_id, task.task_id, task.name, task.execution_id, task.attempt, task.first_task_id};
-  ctx.connect(std::move(connection.heartbeat), std::move(connection.stop), task.heartbeat_details);
+  ctx.connect(std::move(connection.heartbeat), std::move(connection.stop), task.heartbeat_details,
+              activity_task_token(task));
   try {
-    return events::task_completed{task.task_id, functions.invoke_activity(task.name, ctx, task.input)};
+    auto output = functions.invoke_activity(task.name, ctx, task.input);
+    if (ctx.completes_asynchronously()) return std::nullopt;
+    return events::task_completed{task.task_id, std::move(output)};
   } catch (...) {
     return events::task_failed{task.task_id, to_failure_details(std::current_exception()), ctx.heartbeat_details_json()};
   }
@@ -49,7 +54,7 @@ void bound_activity_result(message& result, size_t max_payload_bytes) {
     if (!refusal.empty()) event = events::task_failed{done->task_id, payload_failure(refusal)};
   } else if (auto* failed = std::get_if<events::task_failed>(&event)) {
     const auto& f = failed->failure;
-    const size_t largest = std::max(f.message.size(), f.details.size());
+    const size_t largest = std::max({f.message.size(), f.details.size(), f.error_type.size()});
     if (largest > max_payload_bytes)
       failed->failure = payload_failure(over_limit("the activity's failure message", largest, max_payload_bytes) +
                                         "; the activity failed with " + f.error_type);

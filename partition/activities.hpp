@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <stop_token>
 #include <string>
 
@@ -22,9 +23,11 @@ struct attempt_connection {
 };
 
 /// Runs the activity a task names; its result as the event its instance takes: task_completed, or
-/// task_failed with the exception's details and the call's last heartbeat details.
-event_payload run_activity(const registry& functions, const storage::activity_task& task,
-                           attempt_connection connection = {});
+/// task_failed with the exception's details and the call's last heartbeat details. nullopt when
+/// the activity returned after activity_context::complete_asynchronously(): the attempt awaits
+/// completion by its task token (state_machine::awaiting_completion).
+std::optional<event_payload> run_activity(const registry& functions, const storage::activity_task& task,
+                                          attempt_connection connection = {});
 
 /// Makes an activity result fit the store. It is applied where a result enters its partition,
 /// which every result passes whichever node's worker produced it (so each output is parsed once):

@@ -47,6 +47,9 @@ class activity_deadlines {
   /// `details` (when not empty) become its last. Returns the new heartbeat deadline; nullopt for an
   /// attempt not kept or without a heartbeat timeout.
   std::optional<time_point> heartbeat(const attempt_ref& attempt, std::string details, time_point now);
+  /// The attempt returned pending (it awaits completion by its token): its heartbeat timeout, which
+  /// covers its run on a worker, no longer applies; its other deadlines do.
+  void awaiting(const attempt_ref& attempt);
   /// The attempt's result arrived: it no longer times out.
   void finished(const attempt_ref& attempt);
   /// The instance ended: none of its attempts times out any more.

@@ -34,7 +34,7 @@ std::optional<int32_t> activity_result_task(const event_payload& payload) {
 
 bool has_writes(const storage::commit_batch& batch) {
   return !batch.episodes.empty() || !batch.entities.empty() || !batch.delivered_outbox.empty() ||
-         !batch.dedup_watermarks.empty() ||
+         !batch.dedup_watermarks.empty() || !batch.awaiting_activities.empty() ||
          !batch.removed_timers.empty() || !batch.removed_activities.empty();
 }
 
@@ -62,8 +62,12 @@ actions state_machine::recover(time_point now) {
   const auto p = config_.partition;
   actions out;
   dedup_.load(store.dedup_watermarks(p));
-  dispatch_activities pending{store.pending_activities(p)};
-  for (const auto& task : pending.tasks) deadlines_.dispatched(task);
+  dispatch_activities pending;
+  for (auto& task : store.pending_activities(p)) {
+    deadlines_.dispatched(task);
+    // An attempt awaiting completion by its token ran already: it is only timed.
+    if (!task.awaiting_completion) pending.tasks.push_back(std::move(task));
+  }
   if (!pending.tasks.empty()) out.push_back(std::move(pending));
   for (auto& entry : store.outbox(p)) out.push_back(outbox_.remember(std::move(entry)));
   wake_up(out, now);
@@ -96,7 +100,8 @@ actions state_machine::start(request_id caller, std::string name, std::string in
 actions state_machine::command(request_id caller, message msg) {
   if (auto refused = refuse_if_failed()) return just(caller, std::move(*refused));
   auto& entry = cache_.touch(msg.instance_id);
-  if (is_entity_instance_id(msg.instance_id)) {  // created by its first operation: nothing to check
+  const auto completed_task = activity_result_task(msg.event.payload);  // a completion by task token
+  if (is_entity_instance_id(msg.instance_id) && !completed_task) {  // created by its first operation: nothing to check
     enqueue(entry, std::move(msg));
     entry.acks.emplace_back(caller, std::string{});
     return {};
@@ -112,9 +117,56 @@ actions state_machine::command(request_id caller, message msg) {
                                                                      "' has already ended (" +
                                                                      to_string(record.status) + ")"});
   }
+  if (completed_task) {
+    if (auto refused = refuse_unless_open(entry, msg.execution_id, *completed_task)) return just(caller, std::move(*refused));
+    bound_activity_result(msg, config_.max_payload_bytes);  // the rules of a result from a worker
+    deadlines_.finished(attempt_ref{msg.instance_id, msg.execution_id, *completed_task});
+  }
   enqueue(entry, std::move(msg));
   entry.acks.emplace_back(caller, std::string{});
   return {};
+}
+
+// The attempt is open while its entry is in the activity queue of the instance's current execution
+// and nothing queued since (a worker's result, a timeout, an earlier completion) answers it.
+std::optional<refusal> state_machine::refuse_unless_open(cached_instance& entry, const std::string& execution_id,
+                                                         int32_t task_id) {
+  const auto& id = entry.slot.instance_id;
+  auto not_open = [&](const std::string& why) {
+    return refusal{refusal_code::activity_not_open,
+                   "activity task " + std::to_string(task_id) + " of orchestration instance '" + id + "' " + why};
+  };
+  const auto& record = entry.slot.record;
+  if (!record || record->execution_id != execution_id)
+    return not_open("belongs to an execution that has been replaced (continue-as-new or a new start)");
+  const auto queued = config_.store->activity(id, task_id);
+  if (!queued || queued->execution_id != execution_id)
+    return not_open("has already ended: it was completed, failed or timed out");
+  for (const auto& waiting : entry.inbox)
+    if (activity_result_task(waiting.event.payload) == task_id &&
+        (waiting.execution_id.empty() || waiting.execution_id == execution_id))
+      return not_open("has already been answered (completed, failed or timed out)");
+  return std::nullopt;
+}
+
+actions state_machine::awaiting_completion(const attempt_ref& attempt) {
+  if (!failure_.empty()) return {};
+  deadlines_.awaiting(attempt);
+  awaiting_.push_back(attempt);
+  return {};
+}
+
+// The queue entries of the attempts that returned pending, marked; an attempt that ended since (it
+// is no longer in the queue) is left alone.
+std::vector<storage::activity_task> state_machine::mark_awaiting() {
+  std::vector<storage::activity_task> marked;
+  for (auto& attempt : std::exchange(awaiting_, {})) {
+    auto task = config_.store->activity(attempt.instance_id, attempt.task_id);
+    if (!task || task->execution_id != attempt.execution_id || task->awaiting_completion) continue;
+    task->awaiting_completion = true;
+    marked.push_back(std::move(*task));
+  }
+  return marked;
 }
 
 actions state_machine::deliver(message msg) {
@@ -215,7 +267,7 @@ actions state_machine::resend() const {
 }
 
 bool state_machine::wants_flush() const {
-  return failure_.empty() && (cache_.has_dirty() || outbox_.has_delivered());
+  return failure_.empty() && (cache_.has_dirty() || outbox_.has_delivered() || !awaiting_.empty());
 }
 
 storage::commit_batch state_machine::prepare(time_point now) {
@@ -238,6 +290,7 @@ storage::commit_batch state_machine::prepare(time_point now) {
       batch.episodes.push_back(std::move(*commit));
     }
   }
+  batch.awaiting_activities = mark_awaiting();
   batch.removed_timers = std::move(orphans.timers);
   batch.removed_activities = std::move(orphans.activities);
   batch.delivered_outbox = outbox_.take_delivered();
@@ -299,6 +352,7 @@ actions state_machine::fail(const std::string& why) {
   cache_.clear();
   touched_.clear();
   timed_out_.clear();
+  awaiting_.clear();
   return out;
 }
 

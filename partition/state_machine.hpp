@@ -67,7 +67,11 @@ class state_machine {
   actions start(request_id caller, std::string name, std::string input, std::string instance_id,
                 bool return_existing, int32_t version, time_point now);
   /// terminate / suspend / resume / raise event (msg.event), for an existing, unfinished instance;
-  /// or an operation for an entity (msg.instance_id in entity form), which needs no existence.
+  /// or an operation for an entity (msg.instance_id in entity form), which needs no existence; or a
+  /// completion by task token (a task_completed / task_failed, activity_token.hpp), accepted only
+  /// while the attempt is open: in the activity queue of the instance's current execution, and not
+  /// answered by a message queued before it. Otherwise it is refused (activity_not_open), so an
+  /// attempt is never completed twice.
   actions command(request_id caller, message msg);
   /// An activity result or a message from a partition (de-duplicated by its source and seq).
   actions deliver(message msg);
@@ -76,6 +80,11 @@ class state_machine {
   /// empty) are what its timeout failure carries to the next attempt. Nothing for an attempt
   /// without timeouts, or one that already ended.
   actions heartbeat(const attempt_ref& attempt, std::string details, time_point now);
+  /// A running attempt returned after activity_context::complete_asynchronously(): the next commit
+  /// marks its queue entry as awaiting completion, so a restart does not run it again. Its
+  /// start-to-close and schedule-to-close deadlines still hold; its heartbeat timeout, which
+  /// covers a run on a worker, no longer does. Nothing for an attempt that already ended.
+  actions awaiting_completion(const attempt_ref& attempt);
   /// Answers with the instance's record once it has ended.
   actions wait(request_id caller, const std::string& instance_id);
   /// The caller of wait() stopped waiting (its timeout passed): it is answered `unavailable` (to
@@ -113,6 +122,8 @@ class state_machine {
   void enqueue(cached_instance& entry, message msg) { cache_.enqueue(entry, std::move(msg)); }
   void wake_up(actions& out, time_point now);
   void check_versions_of_unfinished_instances();
+  std::optional<refusal> refuse_unless_open(cached_instance& entry, const std::string& execution_id, int32_t task_id);
+  std::vector<storage::activity_task> mark_awaiting();
 
   state_machine_config config_;
   instance_cache cache_;
@@ -121,6 +132,7 @@ class state_machine {
   timer_schedule timers_;
   activity_deadlines deadlines_;
   std::vector<attempt_ref> timed_out_;  // since the last commit: cancelled once their timeout is durable
+  std::vector<attempt_ref> awaiting_;   // returned pending since the last prepare(): marked by the next commit
   std::vector<cached_instance*> touched_;  // by the flush between prepare() and committed()
   size_t last_episodes_ = 0;
   bool recovered_ = false;  // messages from other partitions wait until the watermarks are loaded

@@ -6,8 +6,10 @@
 
 #include <perdure/detail/overloaded.hpp>
 #include <perdure/errors.hpp>
+#include <perdure/failure.hpp>
 
 #include "activities.hpp"
+#include "activity_token.hpp"
 #include "state_machine.hpp"
 
 #include <deque>
@@ -44,6 +46,7 @@ struct orchestration_tester::impl {
   std::unordered_map<std::string, std::vector<history>> earlier;  // continued-as-new executions
   std::map<std::string, test_instance> results;  // filled after the run, by instance id
   std::vector<std::string> created;               // instance ids in order of their first commit
+  std::multimap<time_point, message> later;        // scheduled messages and completions by token, by arrival time
 
   void begin(const registry& functions) {
     now = start;
@@ -64,6 +67,7 @@ struct orchestration_tester::impl {
     earlier.clear();
     results.clear();
     created.clear();
+    later.clear();
     start_refusal.reset();
     carry_out(machine->recover(now));
   }
@@ -89,13 +93,33 @@ struct orchestration_tester::impl {
 
   const registry* functions = nullptr;
   const registry* stubs = nullptr;
+  const std::vector<async_answer>* async_answers = nullptr;
   static constexpr request_id start_request = 1;
   std::optional<refusal> start_refusal;
 
   void run_activity(const storage::activity_task& task) {
     const registry& from = stubs->has_activity(task.name) ? *stubs : *functions;
-    in_flight.push_back(message{task.instance_id, task.execution_id,
-                                history_event{now, partition::run_activity(from, task)}});
+    if (auto outcome = partition::run_activity(from, task)) {
+      in_flight.push_back(message{task.instance_id, task.execution_id, history_event{now, std::move(*outcome)}});
+      return;
+    }
+    carry_out(machine->awaiting_completion(attempt_ref{task.instance_id, task.execution_id, task.task_id}));
+    answer_later(task);
+  }
+
+  // What the test's stand-in for the external system answers, as a completion by token.
+  void answer_later(const storage::activity_task& task) {
+    for (const auto& answer : *async_answers) {
+      if (answer.activity_name != task.name) continue;
+      const auto token = activity_task_token(task);
+      const time_point at = now + answer.after;
+      try {
+        later.emplace(at, activity_completion(token, answer.result(token), at));
+      } catch (...) {
+        later.emplace(at, activity_failure(token, to_failure_details(std::current_exception()), at));
+      }
+      return;
+    }
   }
 
   // An event raised on an instance the run does not know goes to sent_elsewhere, as the test's
@@ -185,6 +209,7 @@ const test_instance& orchestration_tester::run_raw(std::string name, std::string
   impl& s = *impl_;
   s.functions = &functions_;
   s.stubs = &stubs_;
+  s.async_answers = &async_answers_;
   s.begin(functions_);
   s.carry_out(s.machine->start(impl::start_request, std::move(name), std::move(input_json), instance_id, false,
                                events::execution_started::any_version, s.now));
@@ -193,7 +218,7 @@ const test_instance& orchestration_tester::run_raw(std::string name, std::string
     throw invalid_argument_error(s.start_refusal->message);
   }
 
-  std::multimap<time_point, message> later;  // scheduled messages by arrival time
+  auto& later = s.later;
   for (const auto& m : s.scheduled) {
     const time_point at = s.start + m.after;
     later.emplace(at, message{m.instance_id.empty() ? instance_id : m.instance_id, {}, history_event{at, m.event}});

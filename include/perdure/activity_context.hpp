@@ -10,6 +10,7 @@
 #pragma once
 
 #include <perdure/codec.hpp>
+#include <perdure/error_code.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -77,13 +78,31 @@ class activity_context {
   /// The same as a std::stop_token, for std::stop_callback or std::condition_variable_any waits.
   std::stop_token stop_token() const noexcept { return stop_; }
 
+  /// Async completion (as Temporal's async activity completion, Restate's awakeables): the attempt
+  /// does not end when the activity returns; its value is ignored and the attempt stays open,
+  /// durably (a restart does not run it again), until an external system completes or fails it
+  /// with the returned task token: client::complete_activity / fail_activity, HTTP
+  /// `POST /api/activities/{token}/complete|fail`, or `perdure activity complete|fail`. Its
+  /// timeouts still apply. Hand the token to that system before returning; an exception the
+  /// activity throws after the call still fails the attempt as usual. The token is opaque: pass it
+  /// on as it is.
+  std::string complete_asynchronously() {
+    if (task_token_.empty()) throw error("complete_asynchronously() needs an attempt run by a node or orchestration_tester");
+    completes_asynchronously_ = true;
+    return task_token_;
+  }
+  /// True once complete_asynchronously() was called.
+  bool completes_asynchronously() const noexcept { return completes_asynchronously_; }
+
   /// How the runner of the attempt (the node's worker, orchestration_tester) connects it: where
-  /// heartbeats go, the attempt's stop token, and the earlier attempts' last heartbeat details.
+  /// heartbeats go, the attempt's stop token, the earlier attempts' last heartbeat details, and the
+  /// attempt's task token.
   void connect(std::function<void(const std::string& details)> heartbeat_sink, std::stop_token stop,
-               std::string earlier_heartbeat_details) {
+               std::string earlier_heartbeat_details, std::string task_token) {
     heartbeat_sink_ = std::move(heartbeat_sink);
     stop_ = std::move(stop);
     heartbeat_details_ = std::move(earlier_heartbeat_details);
+    task_token_ = std::move(task_token);
   }
 
  private:
@@ -101,6 +120,8 @@ class activity_context {
   std::string heartbeat_details_;
   std::function<void(const std::string&)> heartbeat_sink_;
   std::stop_token stop_;
+  std::string task_token_;
+  bool completes_asynchronously_ = false;
 };
 
 }  // namespace perdure

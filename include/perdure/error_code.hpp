@@ -30,6 +30,7 @@ enum class errc {
   unavailable,              // unavailable_error: the owner of the instance cannot be reached now
   storage_failure,          // storage_failure: the node's store could not read or write a record
   cannot_listen,            // listen_error: a port is taken, or the address is not this machine's
+  activity_not_open,        // activity_not_open: a task token's attempt already ended (completed, failed, timed out)
 };
 
 namespace detail {
@@ -52,6 +53,7 @@ class errc_category final : public std::error_category {
       case errc::unavailable: return "unavailable: the owner cannot be reached now";
       case errc::storage_failure: return "the store could not read or write a record";
       case errc::cannot_listen: return "cannot listen on the address";
+      case errc::activity_not_open: return "the activity attempt has already ended";
     }
     return "unknown perdure error " + std::to_string(code);
   }

@@ -105,6 +105,13 @@ class instance_finished : public error {
  public:
   explicit instance_finished(const std::string& message) : error(errc::instance_finished, message) {}
 };
+/// A completion by task token (client::complete_activity, fail_activity) for an attempt that is no
+/// longer open: it was completed or failed already (a second completion is refused), it timed out,
+/// or its execution was replaced (continue-as-new). Nothing was done. HTTP answers 409 Conflict.
+class activity_not_open : public error {
+ public:
+  explicit activity_not_open(const std::string& message) : error(errc::activity_not_open, message) {}
+};
 class invalid_argument_error : public error {
  public:
   explicit invalid_argument_error(const std::string& message) : error(errc::invalid_argument, message) {}

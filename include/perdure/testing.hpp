@@ -23,6 +23,7 @@
 #include <perdure/registry.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,21 @@ class orchestration_tester {
   template <class F>
   orchestration_tester& stub_activity(std::string name, F fn) {
     stubs_.add_activity(std::move(name), std::move(fn));
+    return *this;
+  }
+
+  /// Answers each attempt of activity `name` that completes asynchronously
+  /// (activity_context::complete_asynchronously) as the external system holding its task token
+  /// would (client::complete_activity / fail_activity): `answer(token)` is called when the attempt
+  /// returns; its value completes the attempt `after` that (virtual time), and an exception it
+  /// throws fails it (with the details an activity's exception gives). The completion is checked
+  /// as a node checks it: one for an attempt that timed out meanwhile is refused and dropped.
+  /// Without an answer the attempt stays open (its timeouts still apply).
+  template <class F>
+  orchestration_tester& answer_asynchronous_activity(std::string name, std::chrono::nanoseconds after, F answer) {
+    async_answers_.push_back(async_answer{std::move(name), after, [answer = std::move(answer)](const std::string& token) {
+                                            return encode_payload(answer(token));
+                                          }});
     return *this;
   }
 
@@ -108,10 +124,17 @@ class orchestration_tester {
   /// The virtual time reached.
   time_point now() const noexcept;
 
+
  private:
+  struct async_answer {
+    std::string activity_name;
+    std::chrono::nanoseconds after;
+    std::function<std::string(const std::string& token)> result;  // JSON
+  };
   struct impl;
   const registry& functions_;
   registry stubs_;
+  std::vector<async_answer> async_answers_;
   std::unique_ptr<impl> impl_;
 };
 

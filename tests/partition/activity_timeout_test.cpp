@@ -1,8 +1,10 @@
-// Activity timeouts, heartbeats and cancellation as the partition state machine decides them:
-// driven directly, as its shell drives it, over a hub_store in memory that outlives a machine (a
-// restart is a new machine recovering from the same store).
+// Activity timeouts, heartbeats, cancellation and async completion (task tokens) as the partition
+// state machine decides them: driven directly, as its shell drives it, over a hub_store in memory
+// that outlives a machine (a restart is a new machine recovering from the same store).
+#include <partition/activity_token.hpp>
 #include <partition/state_machine.hpp>
 
+#include <perdure/errors.hpp>
 #include <perdure/orchestration_context.hpp>
 #include <perdure/registry.hpp>
 #include <perdure/storage/store.hpp>
@@ -53,6 +55,7 @@ struct partition_on_memory {
 
   partition_on_memory() {
     functions.add_orchestration("Guarded", guarded);
+    functions.add_orchestration("Plain", plain);
     store = storage::hub_store::open("activity_timeout_test",
                                      storage::store_options{1, false, 4u << 20, storage::wal_damage::refuse, true});
     restart();
@@ -77,6 +80,30 @@ struct partition_on_memory {
   actions start(std::string which) {
     machine->start(1, "Guarded", "\"" + which + "\"", "i", false, events::execution_started::any_version, now);
     return flush();
+  }
+
+  // The attempt's worker ran it and it returned after complete_asynchronously(); the commit that
+  // marks it.
+  actions return_pending(const storage::activity_task& task) {
+    machine->awaiting_completion(attempt_ref{task.instance_id, task.execution_id, task.task_id});
+    return flush();
+  }
+
+  // A completion by token, as a client sends it: the answer it gets (after the commit it needs).
+  answer_value send_completion(message completion, request_id caller) {
+    auto out = machine->command(caller, std::move(completion));
+    for (auto& a : flush()) out.push_back(std::move(a));
+    for (auto& reply : all_of_answers(out))
+      if (reply.to == caller) return reply.value;
+    FAIL("no answer to the completion");
+    return false;
+  }
+
+  static std::vector<answer> all_of_answers(const actions& out) {
+    std::vector<answer> found;
+    for (const auto& a : out)
+      if (auto* reply = std::get_if<answer>(&a)) found.push_back(*reply);
+    return found;
   }
 
   // The wake-up came at `at`; the flush it asks for.
@@ -260,11 +287,138 @@ TEST_CASE("an instance that ends cancels its running attempts, which then no lon
 
 TEST_CASE("an activity without timeouts is not timed: no wake-up is asked for it") {
   partition_on_memory p;
-  p.functions.add_orchestration("Plain", plain);
   p.machine->start(1, "Plain", "\"\"", "plain", false, events::execution_started::any_version, p.now);
   auto out = p.flush();
   auto tasks = dispatched(out);
   REQUIRE(tasks.size() == 1);
   CHECK_FALSE(tasks[0].timeouts.any());
   CHECK_FALSE(armed(out));
+}
+
+namespace {
+
+bool accepted(const answer_value& value) { return std::holds_alternative<std::string>(value); }
+
+std::optional<refusal_code> refused(const answer_value& value) {
+  if (auto* r = std::get_if<refusal>(&value)) return r->code;
+  return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("an attempt awaiting completion is kept across a restart, not run again, and completed by its token once") {
+  partition_on_memory p;
+  p.machine->start(1, "Plain", "\"x\"", "i", false, events::execution_started::any_version, p.now);
+  auto tasks = dispatched(p.flush());
+  REQUIRE(tasks.size() == 1);
+  const auto token = activity_task_token(tasks[0]);
+  p.return_pending(tasks[0]);
+  auto queued = p.store->activity("i", tasks[0].task_id);
+  REQUIRE(queued);
+  CHECK(queued->awaiting_completion);
+
+  CHECK(dispatched(p.restart()).empty());  // a kill -9 and restart: it ran already
+
+  CHECK(accepted(p.send_completion(activity_completion(token, "\"done\"", p.now), 2)));
+  auto record = p.store->instance("i");
+  REQUIRE(record);
+  CHECK(record->status == runtime_status::completed);
+  CHECK(record->output == "\"done\"");
+  CHECK_FALSE(p.store->activity("i", tasks[0].task_id));
+
+  // A second completion, whatever its result, changes nothing.
+  CHECK(refused(p.send_completion(activity_completion(token, "\"again\"", p.now), 3)) == refusal_code::instance_finished);
+  CHECK(results_of(p.store->history("i"), tasks[0].task_id).size() == 1);
+}
+
+TEST_CASE("a second completion of an open attempt is refused, in the same flush and after its commit") {
+  partition_on_memory p;
+  const auto task = dispatched(p.start("start-to-close")).at(0);  // retried: the instance outlives the first answer
+  const auto token = activity_task_token(task);
+  p.return_pending(task);
+
+  // Two completions queued for one flush: the first one wins.
+  auto first = p.machine->command(2, activity_failure(token, failure_details{"Declined", "no", {}, false}, p.now));
+  CHECK(first.empty());
+  auto second = p.machine->command(3, activity_completion(token, "\"yes\"", p.now));
+  REQUIRE(second.size() == 1);
+  CHECK(refused(std::get<answer>(second[0]).value) == refusal_code::activity_not_open);
+  p.flush();
+  const auto failure = only_failure(p.store->history("i"), task.task_id);
+  CHECK(failure.failure.error_type == "Declined");
+
+  // After the commit, the attempt is no longer in the queue.
+  CHECK(refused(p.send_completion(activity_completion(token, "\"yes\"", p.now), 4)) == refusal_code::activity_not_open);
+  CHECK(results_of(p.store->history("i"), task.task_id).size() == 1);
+}
+
+TEST_CASE("a pending attempt still times out, and its token is refused after that") {
+  partition_on_memory p;
+  const auto t0 = p.now;
+  const auto task = dispatched(p.start("start-to-close")).at(0);
+  p.return_pending(task);
+  auto out = p.wake_at(t0 + 10s);
+  CHECK(only_failure(p.store->history("i"), task.task_id).failure.details == "StartToClose");
+  auto retry = dispatched(p.wake_at(*armed(out)));
+  REQUIRE(retry.size() == 1);  // the retry policy decided: a new attempt with a new token
+  CHECK(activity_task_token(retry[0]) != activity_task_token(task));
+  CHECK(refused(p.send_completion(activity_completion(activity_task_token(task), "\"late\"", p.now), 2)) ==
+        refusal_code::activity_not_open);
+}
+
+TEST_CASE("a pending attempt's heartbeat timeout no longer applies: nothing heartbeats it") {
+  partition_on_memory p;
+  const auto t0 = p.now;
+  const auto task = dispatched(p.start("heartbeat")).at(0);
+  p.machine->heartbeat(attempt_ref{"i", "i#1", task.task_id}, {}, t0);  // its worker starts it
+  p.return_pending(task);
+  p.wake_at(t0 + 60s);
+  CHECK(results_of(p.store->history("i"), task.task_id).empty());
+  CHECK(accepted(p.send_completion(activity_completion(activity_task_token(task), "\"ok\"", p.now), 2)));
+  CHECK(p.store->instance("i")->output == "\"ok\"");
+}
+
+TEST_CASE("a completion for an unknown instance, an ended one or a replaced execution is refused") {
+  partition_on_memory p;
+  const auto task = dispatched(p.start("start-to-close")).at(0);
+  auto other_execution = task;
+  other_execution.execution_id = "i#0";
+  CHECK(refused(p.send_completion(activity_completion(activity_task_token(other_execution), "1", p.now), 2)) ==
+        refusal_code::activity_not_open);
+  auto unknown_task = task;
+  unknown_task.task_id = 77;
+  CHECK(refused(p.send_completion(activity_completion(activity_task_token(unknown_task), "1", p.now), 3)) ==
+        refusal_code::activity_not_open);
+  auto unknown_instance = task;
+  unknown_instance.instance_id = "nobody";
+  CHECK(refused(p.send_completion(activity_completion(activity_task_token(unknown_instance), "1", p.now), 4)) ==
+        refusal_code::not_found);
+
+  p.machine->command(5, message{"i", {}, history_event{p.now, events::execution_terminated{"enough"}}});
+  p.flush();
+  CHECK(refused(p.send_completion(activity_completion(activity_task_token(task), "1", p.now), 6)) ==
+        refusal_code::instance_finished);
+}
+
+TEST_CASE("a completion's result passes the rules of an activity's result") {
+  partition_on_memory p;
+  p.machine->start(1, "Plain", "\"x\"", "i", false, events::execution_started::any_version, p.now);
+  const auto task = dispatched(p.flush()).at(0);
+  CHECK(accepted(p.send_completion(activity_completion(activity_task_token(task), "{not json", p.now), 2)));
+  const auto failure = only_failure(p.store->history("i"), task.task_id);
+  CHECK(failure.failure.error_type == "perdure::payload_error");
+}
+
+TEST_CASE("a malformed task token is an invalid argument") {
+  for (std::string token : {"", "zz", "abc", "03", "0300000001", "01000000016900000003692331000000000000"}) {
+    CAPTURE(token);
+    CHECK_THROWS_AS(attempt_of_task_token(token), invalid_argument_error);
+  }
+  storage::activity_task task;
+  task.instance_id = "i";
+  task.execution_id = "i#1";
+  task.task_id = 4;
+  const auto attempt = attempt_of_task_token(activity_task_token(task));
+  CHECK(attempt == attempt_ref{"i", "i#1", 4});
+  CHECK_THROWS_AS(attempt_of_task_token(activity_task_token(task) + "00"), invalid_argument_error);
 }

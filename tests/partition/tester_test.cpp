@@ -100,3 +100,54 @@ TEST_CASE("terminate and suspend through the tester") {
   const auto& result = tester.run("Approval", std::string("x"));
   CHECK(result.status == runtime_status::terminated);
 }
+
+namespace {
+
+// Asks for a quote by an external system that answers with the task token later.
+task<std::string> quoted(orchestration_context& ctx, std::string item) {
+  activity_options options;
+  options.start_to_close_timeout = 1h;
+  try {
+    co_return co_await ctx.call_activity<std::string>("Quote", item, options);
+  } catch (const task_failed& e) {
+    co_return "no quote: " + e.failure().error_type + ": " + e.failure().message;
+  }
+}
+
+std::string ask_for_quote(activity_context& ctx, std::string) {
+  ctx.complete_asynchronously();
+  return "ignored";
+}
+
+}  // namespace
+
+TEST_CASE("an activity completed asynchronously: the tester answers its token in virtual time") {
+  registry r;
+  r.add_orchestration("Quoted", quoted);
+  r.add_activity("Quote", ask_for_quote);
+  std::string seen_token;
+
+  orchestration_tester completes(r);
+  completes.answer_asynchronous_activity("Quote", 10min, [&](const std::string& token) {
+    seen_token = token;
+    return std::string("42 EUR");
+  });
+  const auto& quoted_result = completes.run("Quoted", std::string("bike"));
+  CHECK(quoted_result.status == runtime_status::completed);
+  CHECK(quoted_result.output_as<std::string>() == "42 EUR");
+  CHECK_FALSE(seen_token.empty());
+  CHECK(completes.now() - time_point(std::chrono::seconds(1704067200)) >= 10min);
+
+  orchestration_tester fails(r);
+  fails.answer_asynchronous_activity("Quote", 1min, [](const std::string&) -> std::string {
+    throw std::runtime_error("sold out");
+  });
+  CHECK(fails.run("Quoted", std::string("bike")).output_as<std::string>() == "no quote: std::runtime_error: sold out");
+
+  // Nobody answers: the attempt times out at its start-to-close deadline; a late answer is refused.
+  orchestration_tester silent(r);
+  CHECK(silent.run("Quoted", std::string("bike")).output_as<std::string>().rfind("no quote: TimeoutError", 0) == 0);
+  orchestration_tester late(r);
+  late.answer_asynchronous_activity("Quote", 2h, [](const std::string&) { return std::string("late"); });
+  CHECK(late.run("Quoted", std::string("bike")).output_as<std::string>().rfind("no quote: TimeoutError", 0) == 0);
+}

@@ -33,7 +33,8 @@ constexpr errc every_errc[] = {errc::failed,
                                errc::timeout,
                                errc::unavailable,
                                errc::storage_failure,
-                               errc::cannot_listen};
+                               errc::cannot_listen,
+                               errc::activity_not_open};
 
 // The code of what `fn` throws, which must be a perdure::error.
 std::error_code code_thrown(const std::function<void()>& fn) {
@@ -73,6 +74,7 @@ TEST_CASE("every exception class carries its own perdure::errc") {
   CHECK(unavailable_error("x").code() == errc::unavailable);
   CHECK(storage_failure("x").code() == errc::storage_failure);
   CHECK(listen_error("x").code() == errc::cannot_listen);
+  CHECK(activity_not_open("x").code() == errc::activity_not_open);
 }
 
 TEST_CASE("perdure::errc is a std::error_code enum of category perdure, with a message per value") {
@@ -185,6 +187,7 @@ TEST_CASE("HTTP answers by the kind of the failure") {
        "InstanceFinished"},
       {[] { throw instance_not_found("X"); }, 404, "InstanceNotFound"},
       {[] { throw instance_already_exists("X"); }, 409, "InstanceAlreadyExists"},
+      {[] { throw activity_not_open("X"); }, 409, "ActivityNotOpen"},
       {[] { throw unknown_function_error("x"); }, 404, "OrchestrationNotFound"},
       {[] { throw invalid_argument_error("x"); }, 400, "InvalidArgument"},
       {[] { throw payload_error("x"); }, 400, "InvalidPayload"},
