@@ -13,7 +13,7 @@ enum class exit_code : int {
   not_found = 3,    // unknown instance or orchestration (404)
   unreachable = 4,  // no node answers at the endpoint, or its answer is not the management API's
   timeout = 5,      // `wait --timeout` elapsed, or the node timed out (504)
-  conflict = 6,     // the instance already exists, or still runs (409)
+  conflict = 6,     // the instance already exists, or still runs; the activity attempt already ended (409)
   finished = 7,     // terminate, raise, suspend or resume of an instance that has already ended: nothing done (410)
   denied = 8,       // the node wants a token (401), or one with the admin role for a change (403): nothing done
   mismatch = 9,     // replay-check: the node's code no longer replays some instances' histories

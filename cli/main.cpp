@@ -1,5 +1,6 @@
 // perdure: manage the orchestrations of a Perdure node, and look at its cluster, from the shell
 // (docs/cli.md).
+#include "activities.hpp"
 #include "commands.hpp"
 #include "entities.hpp"
 #include "schedules.hpp"
@@ -59,7 +60,7 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   app.footer(
       "Exit codes: 0 ok, 1 failed (node error; wait: instance Failed/Terminated), 2 usage or invalid input,\n"
-      "3 not found, 4 node unreachable, 5 timeout, 6 conflict (already exists / still running),\n"
+      "3 not found, 4 node unreachable, 5 timeout, 6 conflict (already exists / still running / activity ended),\n"
       "7 the instance has already ended (terminate, raise, suspend, resume did nothing),\n"
       "8 denied: the node wants a token (--token, PERDURE_TOKEN), or an admin token for a change,\n"
       "9 replay-check: the node's code no longer replays some instances' histories.");
@@ -142,6 +143,7 @@ int run(int argc, char** argv) {
 
   add_schedule_commands(app, g, action);
   add_entity_commands(app, g, action);
+  add_activity_commands(app, g, action);
 
   try {
     app.parse(argc, argv);

@@ -4,6 +4,7 @@
 
 #include "actors/basp_transport.hpp"
 #include "actors/protocol.hpp"
+#include "partition/activity_token.hpp"
 #include "cluster_tls.hpp"
 #include "async_request.hpp"
 #include "instance_ids.hpp"
@@ -132,6 +133,14 @@ void node_client::send(const message& msg) {
 void node_client::raise_event(std::string_view instance_id, std::string_view event_name, std::string payload_json) {
   require_valid_event_name(event_name);
   send_command(instance_id, events::event_raised{std::string{event_name}, std::move(payload_json)});
+}
+
+void node_client::complete_activity(std::string_view task_token, std::string result_json) {
+  send(partition::activity_completion(task_token, std::move(result_json), clock::now()));  // the node checks the result
+}
+
+void node_client::fail_activity(std::string_view task_token, failure_details failure) {
+  send(partition::activity_failure(task_token, std::move(failure), clock::now()));
 }
 
 void node_client::terminate(std::string_view instance_id, std::string reason) {

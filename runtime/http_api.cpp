@@ -1,6 +1,7 @@
 #include "http_api.hpp"
 
 #include "http_access.hpp"
+#include "http_activities.hpp"
 #include "http_entities.hpp"
 #include "http_errors.hpp"
 #include "http_json.hpp"
@@ -204,6 +205,7 @@ struct http_api::impl {
     }
     if (auto schedules = route_schedules(req, hub)) return std::move(*schedules);
     if (auto entities = route_entities(req, hub)) return std::move(*entities);
+    if (auto activities = route_activities(req, hub)) return std::move(*activities);
     if (auto ui = route_ui(req, hub)) return std::move(*ui);
     if (is_health(req)) return health();
     if (api && s.size() == 2 && s[1] == "cluster" && m == "GET") return cluster_view();

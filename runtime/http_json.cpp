@@ -312,6 +312,16 @@ json payload_json(std::string_view text) {
   return value;
 }
 
+failure_details failure_from_json(const json& j, const std::string& where) {
+  if (!j.is_object()) mistyped(where, "an object");
+  failure_details f;
+  read_value(member_of(j, "errorType", where), f.error_type, where + ".errorType");
+  read_value(member_of(j, "message", where), f.message, where + ".message");
+  if (j.contains("details")) read_value(j["details"], f.details, where + ".details");
+  if (j.contains("nonRetriable")) read_value(j["nonRetriable"], f.non_retriable, where + ".nonRetriable");
+  return f;
+}
+
 json failure_json(const failure_details& failure) {
   return json{{"errorType", failure.error_type},
               {"message", failure.message},

@@ -20,6 +20,9 @@ namespace perdure {
 nlohmann::json payload_json(std::string_view text);
 
 nlohmann::json failure_json(const failure_details& failure);
+/// The same shape read back: errorType and message are required, details and nonRetriable
+/// optional. Throws invalid_argument_error naming the member (`where` names the object).
+failure_details failure_from_json(const nlohmann::json& j, const std::string& where);
 
 /// instanceId, name, runtimeStatus, input (unless !with_input), output, customStatus, createdTime,
 /// lastUpdatedTime, executionId, failureDetails and parentInstanceId when set.

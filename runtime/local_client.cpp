@@ -3,6 +3,7 @@
 #include "actors/client_errors.hpp"
 #include "actors/protocol.hpp"
 #include "async_request.hpp"
+#include "partition/activity_token.hpp"
 #include "instance_ids.hpp"
 #include "purge_by_filter.hpp"
 
@@ -117,6 +118,15 @@ void local_client::raise_event(std::string_view instance_id, std::string_view ev
   require_valid_event_name(event_name);
   check_payload("the event payload", payload_json);
   send_command(instance_id, events::event_raised{std::string{event_name}, std::move(payload_json)});
+}
+
+void local_client::complete_activity(std::string_view task_token, std::string result_json) {
+  check_payload("the activity's result", result_json);
+  send(partition::activity_completion(task_token, std::move(result_json), clock::now()));
+}
+
+void local_client::fail_activity(std::string_view task_token, failure_details failure) {
+  send(partition::activity_failure(task_token, std::move(failure), clock::now()));
 }
 
 void local_client::terminate(std::string_view instance_id, std::string reason) {

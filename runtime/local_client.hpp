@@ -27,6 +27,8 @@ class local_client final : public client {
   cancel_wait wait_for_completion_async(std::string_view instance_id, std::chrono::milliseconds timeout,
                                         std::function<void(wait_result)> done) override;
   void raise_event(std::string_view instance_id, std::string_view event_name, std::string payload_json) override;
+  void complete_activity(std::string_view task_token, std::string result_json) override;
+  void fail_activity(std::string_view task_token, failure_details failure) override;
   void terminate(std::string_view instance_id, std::string reason) override;
   void suspend(std::string_view instance_id, std::string reason) override;
   void resume(std::string_view instance_id, std::string reason) override;

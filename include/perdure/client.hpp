@@ -91,6 +91,18 @@ class client {
   virtual void suspend(std::string_view instance_id, std::string reason) = 0;
   virtual void resume(std::string_view instance_id, std::string reason) = 0;
 
+  /// Completes an activity attempt that awaits completion by its task token
+  /// (activity_context::complete_asynchronously) with a JSON result, which the orchestration gets
+  /// at its co_await as the activity's return value. Returns once durable, wherever the token is
+  /// sent (a cluster routes it to the instance's owner). Throws invalid_argument_error (a malformed
+  /// token; a result that is not a JSON payload or is over the payload limit), instance_not_found,
+  /// instance_finished, activity_not_open (the attempt was completed or failed already, timed out,
+  /// or its execution was replaced: a second completion is refused, whatever its result).
+  virtual void complete_activity(std::string_view task_token, std::string result_json) = 0;
+  /// Fails such an attempt: the orchestration's retry policy decides, then its co_await throws
+  /// task_failed with `failure`. Same errors as complete_activity.
+  virtual void fail_activity(std::string_view task_token, failure_details failure) = 0;
+
   /// Deletes a finished instance and its history; false if it did not exist. Throws
   /// invalid_argument_error for an instance that still runs.
   virtual bool purge(std::string_view instance_id) = 0;

@@ -99,6 +99,7 @@ TEST_CASE("reads need a read token and changes an admin token but health and the
   CHECK(access_needed(head("GET", {"api", "replay-check"})) == required_access::read);  // changes nothing
   CHECK(access_needed(head("POST", {"api", "orchestrations", "Chain"})) == required_access::admin);
   CHECK(access_needed(head("POST", {"api", "instances", "x", "terminate"})) == required_access::admin);
+  CHECK(access_needed(head("POST", {"api", "activities", "0300", "complete"})) == required_access::admin);
   CHECK(access_needed(head("DELETE", {"api", "instances"})) == required_access::admin);
   CHECK(access_needed(head("PUT", {"api", "schedules", "s"})) == required_access::admin);
   CHECK(access_needed(head("POST", {"api", "health"})) == required_access::admin);  // any change, even unrouted
