@@ -146,6 +146,18 @@ task<int> beating_fan_out(orchestration_context& ctx, int n) {
   co_return sum;
 }
 
+// An approval by someone outside: the activity completes asynchronously and prints its task token
+// (here the log stands for the system that would ask); `perdure activity complete TOKEN
+// --result '"yes"'` on any node answers it.
+std::string await_approval(activity_context& ctx, std::string) {
+  std::cout << "TASK TOKEN " << ctx.instance_id() << " " << ctx.complete_asynchronously() << std::endl;
+  return {};
+}
+
+task<std::string> approval(orchestration_context& ctx, std::string request) {
+  co_return co_await ctx.call_activity<std::string>("AwaitApproval", request);
+}
+
 constexpr char add_one_name[] = "AddOne";
 constexpr char slow_add_one_name[] = "SlowAddOne";
 
@@ -183,6 +195,7 @@ int main(int argc, char** argv) {
       .add_orchestration("FanOut", fan_out)
       .add_orchestration("Child", child)
       .add_orchestration("BeatingFanOut", beating_fan_out)
+      .add_orchestration("Approval", approval)
       .add_orchestration("FanAndChild", fan_and_child<add_one_name>)
       .add_orchestration("SlowFanAndChild", fan_and_child<slow_add_one_name>)
       .add_activity("Greet", greet)
@@ -190,6 +203,7 @@ int main(int argc, char** argv) {
       .add_activity("AddOne", add_one)
       .add_activity("SlowAddOne", slow_add_one)
       .add_activity("BeatingAddOne", beating_add_one)
+      .add_activity("AwaitApproval", await_approval)
       .add_entity("Counter", counter);
   return host.run(flags.options());
 }

@@ -14,6 +14,7 @@
 #include <future>
 #include <map>
 #include <set>
+#include <sstream>
 
 using namespace perdure;
 using namespace std::chrono_literals;
@@ -94,6 +95,13 @@ int verify_all(cluster_client& c, int n, uint32_t partitions, size_t members) {
   return cross_node;
 }
 
+// A client connected to each of the cluster's first `members` nodes, in member order.
+std::vector<std::unique_ptr<cluster_client>> clients_of(const local_cluster& cluster, size_t members) {
+  std::vector<std::unique_ptr<cluster_client>> clients;
+  for (size_t i = 0; i < members; ++i) clients.push_back(cluster.client(i));
+  return clients;
+}
+
 std::map<std::string, node_stats> stats_by_node(cluster_client& c) {
   std::map<std::string, node_stats> out;
   for (auto& s : c.cluster_stats()) out[s.node_id] = s;
@@ -105,8 +113,7 @@ std::map<std::string, node_stats> stats_by_node(cluster_client& c) {
 TEST_CASE("a 3-node cluster runs 1000 orchestrations with fan-out and cross-node sub-orchestrations") {
   local_cluster cluster{{"a", "b", "c"}, 6, {"--workers", "4"}};
   cluster.start_all();
-  std::vector<std::unique_ptr<cluster_client>> clients;
-  for (size_t i = 0; i < 3; ++i) clients.push_back(cluster.client(i));
+  auto clients = clients_of(cluster, 3);
 
   constexpr int n = 1000;
   start_instances(clients, "FanAndChild", n);
@@ -191,8 +198,7 @@ TEST_CASE("kill -9 of a node mid-run: after its restart everything finishes, exa
 TEST_CASE("activities with a heartbeat timeout run on their partition's node, where their heartbeats keep them alive") {
   local_cluster cluster{{"a", "b", "c"}, 6, {"--workers", "4"}};
   cluster.start_all();
-  std::vector<std::unique_ptr<cluster_client>> clients;
-  for (size_t i = 0; i < 3; ++i) clients.push_back(cluster.client(i));
+  auto clients = clients_of(cluster, 3);
 
   // Each activity runs 8 s, longer than its 6 s heartbeat timeout: it completes only if its
   // heartbeats reach its partition.
@@ -210,11 +216,46 @@ TEST_CASE("activities with a heartbeat timeout run on their partition's node, wh
   for (auto& [id, s] : stats_by_node(*clients[0])) CHECK_MESSAGE(s.activities_leased_out == 0, "node ", id);
 }
 
+TEST_CASE("an activity completed asynchronously is completed by its token through a node that does not own it") {
+  local_cluster cluster{{"a", "b", "c"}, 6, {"--workers", "4"}};
+  cluster.start_all();
+  auto clients = clients_of(cluster, 3);
+
+  // The activities run wherever a worker is free (leased to other nodes too) and print their tokens.
+  constexpr int n = 6;
+  for (int i = 0; i < n; ++i) clients[0]->start("Approval", "\"please\"", start_options{id_of(i)});
+  std::map<std::string, std::string> tokens;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (tokens.size() < n && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& line : cluster.output())
+      if (auto at = line.find("TASK TOKEN "); at != std::string::npos) {
+        std::istringstream fields{line.substr(at + 11)};
+        std::string id, token;
+        fields >> id >> token;
+        tokens[id] = token;
+      }
+  }
+  REQUIRE(tokens.size() == n);
+
+  for (int i = 0; i < n; ++i) {
+    const auto owner = storage::keys::partition_of(id_of(i), 6) % 3;
+    auto& elsewhere = *clients[(owner + 1) % 3];
+    elsewhere.complete_activity(tokens[id_of(i)], "\"yes " + std::to_string(i) + "\"");
+    // The result ended the instance (it returns it): a second completion, through the third node, is too late.
+    CHECK_THROWS_AS(clients[(owner + 2) % 3]->complete_activity(tokens[id_of(i)], "\"again\""), instance_finished);
+  }
+  for (int i = 0; i < n; ++i) {
+    auto record = wait_through_restarts(*clients[0], id_of(i), 60s);
+    CHECK(record.status == runtime_status::completed);
+    CHECK(record.output == "\"yes " + std::to_string(i) + "\"");
+  }
+  CHECK_THROWS_AS(clients[1]->complete_activity("not-a-token", "1"), invalid_argument_error);
+}
+
 TEST_CASE("a 5-node cluster spreads partitions and activities, and survives a kill -9 of a node") {
   local_cluster cluster{{"a", "b", "c", "d", "e"}, 10, {"--workers", "4"}};
   cluster.start_all();
-  std::vector<std::unique_ptr<cluster_client>> clients;
-  for (size_t i = 0; i < 5; ++i) clients.push_back(cluster.client(i));
+  auto clients = clients_of(cluster, 5);
 
   constexpr int n = 100;
   start_instances(clients, "SlowFanAndChild", n);
