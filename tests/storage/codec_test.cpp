@@ -117,7 +117,10 @@ TEST_CASE("codec: an activity's timeouts and heartbeat details round-trip, and o
       at_ms(6), events::task_failed{7, failure_details{"TimeoutError", "timed out", "Heartbeat", false}, "{\"step\":5}"}};
   codec::encode_event(failed, bytes);
   CHECK(codec::decode_event(bytes, here) == failed);
-  const activity_task task{"i", "e", 7, "Charge", "1", at_ms(9), 2, 3, timeouts, "{\"step\":4}"};
+  activity_task task{"i", "e", 7, "Charge", "1", at_ms(9), 2, 3, timeouts, "{\"step\":4}"};
+  codec::encode_activity(task, bytes);
+  CHECK(codec::decode_activity(bytes, here) == task);
+  task.awaiting_completion = true;
   codec::encode_activity(task, bytes);
   CHECK(codec::decode_activity(bytes, here) == task);
   // The encodings written before these fields are in the test below: they compare equal to values

@@ -54,3 +54,40 @@ TEST_CASE("recovery: activity queue, timers, dedup marks survive reopen and foll
   CHECK(hub->timers(2, time_point::max(), 100).size() == 3);
   CHECK(hub->dedup_watermarks(2) == std::vector<std::pair<uint32_t, uint64_t>>{{0, 20}, {3, 4}});
 }
+
+TEST_CASE("recovery: an activity marked as awaiting completion keeps the mark; an episode of the same batch that "
+          "answers it removes it") {
+  temp_dir dir;
+  std::string a;
+  const activity_task charge{"", "ea", 1, "Charge", "{}", at_ms(10)};
+  {
+    auto hub = open_hub(dir.hub());
+    a = id_in(*hub, 2, "a");
+    auto batch = start_batch(*hub, make_record(a, "A", runtime_status::running, at_ms(1)), {every_event_kind()[0]});
+    auto task = charge;
+    task.instance_id = a;
+    auto ship = task;
+    ship.task_id = 2;
+    batch.episodes[0].scheduled_activities = {task, ship};
+    hub->commit(batch);
+    CHECK_FALSE(hub->activity(a, 1)->awaiting_completion);
+    CHECK_FALSE(hub->activity(a, 3));
+
+    commit_batch mark;
+    mark.partition = 2;
+    task.awaiting_completion = true;
+    ship.awaiting_completion = true;
+    mark.awaiting_activities = {task, ship};
+    mark.episodes.push_back(start_batch(*hub, make_record(a, "A", runtime_status::running, at_ms(1)), {}).episodes[0]);
+    mark.episodes[0].new_execution = false;
+    mark.episodes[0].finished_activities = {2};  // ship's answer, in the same batch as its mark
+    hub->commit(mark);
+  }
+  auto hub = open_hub(dir.hub());
+  auto acts = hub->pending_activities(2);
+  REQUIRE(acts.size() == 1);
+  CHECK(acts[0].task_id == 1);
+  CHECK(acts[0].awaiting_completion);
+  CHECK(hub->activity(a, 1) == acts[0]);
+  CHECK_FALSE(hub->activity(a, 2));
+}
