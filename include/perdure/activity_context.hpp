@@ -87,7 +87,8 @@ class activity_context {
   /// activity throws after the call still fails the attempt as usual. The token is opaque: pass it
   /// on as it is.
   std::string complete_asynchronously() {
-    if (task_token_.empty()) throw error("complete_asynchronously() needs an attempt run by a node or orchestration_tester");
+    if (task_token_.empty())
+      throw error("complete_asynchronously() needs an attempt run by a node or orchestration_tester");
     completes_asynchronously_ = true;
     return task_token_;
   }
