@@ -79,7 +79,7 @@ TEST_CASE("replication: a follower applying the log holds what the leader commit
     auto result = a->commit(batch);
     CHECK(result.outbox.size() == 1);
   }
-  a->commit(commit_batch{0, {}, {1, 2}, {}, {}, {}, {}});  // two outbox entries delivered
+  a->commit(commit_batch{0, {}, {1, 2}, {}, {}, {}, {}, {}});  // two outbox entries delivered
   CHECK(a->applied(0) == log_position{7, 1});  // epoch start + 6 batches
 
   CHECK(catch_up(*b, 0, log) == 7);
