@@ -137,7 +137,7 @@ std::optional<refusal> state_machine::refuse_unless_open(cached_instance& entry,
                    "activity task " + std::to_string(task_id) + " of orchestration instance '" + id + "' " + why};
   };
   const auto& record = entry.slot.record;
-  if (!record || record->execution_id != execution_id)
+  if (entry.start_pending || !record || record->execution_id != execution_id)
     return not_open("belongs to an execution that has been replaced (continue-as-new or a new start)");
   const auto queued = config_.store->activity(id, task_id);
   if (!queued || queued->execution_id != execution_id)

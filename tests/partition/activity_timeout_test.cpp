@@ -422,3 +422,16 @@ TEST_CASE("a malformed task token is an invalid argument") {
   CHECK(attempt == attempt_ref{"i", "i#1", 4});
   CHECK_THROWS_AS(attempt_of_task_token(activity_task_token(task) + "00"), invalid_argument_error);
 }
+
+TEST_CASE("a token of an ended execution is refused while the instance is being started again") {
+  partition_on_memory p;
+  p.machine->start(1, "Plain", "\"x\"", "i", false, events::execution_started::any_version, p.now);
+  const auto task = dispatched(p.flush()).at(0);
+  p.machine->command(2, message{"i", {}, history_event{p.now, events::execution_terminated{"enough"}}});
+  p.flush();
+  REQUIRE(p.store->activity("i", task.task_id));  // the attempt's entry outlives its execution
+  p.machine->start(3, "Plain", "\"y\"", "i", false, events::execution_started::any_version, p.now);
+  auto out = p.machine->command(4, activity_completion(activity_task_token(task), "\"old\"", p.now));
+  REQUIRE(out.size() == 1);
+  CHECK(refused(std::get<answer>(out[0]).value) == refusal_code::activity_not_open);
+}
