@@ -150,7 +150,7 @@ TEST_CASE("an activity pending at a kill -9 is not run again, and its token comp
   check_error(node.complete(token, "\"again\""), 410, "InstanceFinished");
 }
 
-TEST_CASE("a failure by token reaches the orchestration's co_await; bad results, bodies and tokens are refused") {
+TEST_CASE("a failure by token reaches the orchestration's co_await, and bad results, bodies and tokens are refused") {
   temp_dir dir;
   async_node node{dir.path()};
   node.start("b", "Ask");
@@ -177,7 +177,7 @@ TEST_CASE("a failure by token reaches the orchestration's co_await; bad results,
   CHECK(record["output"] == "failed: Declined: over budget");
 }
 
-TEST_CASE("a pending attempt times out like any other; its token is refused after that") {
+TEST_CASE("a pending attempt times out like any other, and its token is refused after that") {
   temp_dir dir;
   async_node node{dir.path()};
   node.start("c", "AskBriefly");
@@ -188,7 +188,7 @@ TEST_CASE("a pending attempt times out like any other; its token is refused afte
   CHECK(record["output"].get<std::string>().rfind("failed: TimeoutError: ", 0) == 0);
 }
 
-TEST_CASE("perdure activity complete and fail take a task token; a second completion is a conflict") {
+TEST_CASE("perdure activity complete and fail take a task token, and a second completion is a conflict") {
   temp_dir dir;
   async_node node{dir.path()};
   node.start("d", "Ask");

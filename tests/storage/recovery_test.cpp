@@ -55,7 +55,7 @@ TEST_CASE("recovery: activity queue, timers, dedup marks survive reopen and foll
   CHECK(hub->dedup_watermarks(2) == std::vector<std::pair<uint32_t, uint64_t>>{{0, 20}, {3, 4}});
 }
 
-TEST_CASE("recovery: an activity marked as awaiting completion keeps the mark; an episode of the same batch that "
+TEST_CASE("recovery: an activity marked as awaiting completion keeps the mark, and an episode of the same batch that "
           "answers it removes it") {
   temp_dir dir;
   std::string a;
