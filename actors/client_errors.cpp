@@ -32,6 +32,7 @@ void throw_error(errc code, const std::string& message, const std::string& insta
     case errc::instance_not_found: throw instance_not_found(instance_id);
     case errc::instance_already_exists: throw instance_already_exists(instance_id);
     case errc::instance_finished: throw instance_finished(message);
+    case errc::instance_status_conflict: throw instance_status_conflict(message);
     case errc::timeout: throw timeout_error(message);
     case errc::unavailable: throw unavailable_error(message);
     case errc::storage_failure: throw storage_failure(message);

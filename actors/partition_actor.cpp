@@ -46,6 +46,7 @@ client_errc client_code(partition::refusal_code code) {
     case partition::refusal_code::unavailable: return client_errc::unavailable;
     case partition::refusal_code::instance_finished: return client_errc::instance_finished;
     case partition::refusal_code::activity_not_open: return client_errc::activity_not_open;
+    case partition::refusal_code::status_conflict: return client_errc::status_conflict;
   }
   return client_errc::invalid_argument;
 }

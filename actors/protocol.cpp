@@ -28,6 +28,7 @@ client_errc to_client_errc(errc code) noexcept {
     case errc::instance_finished: return client_errc::instance_finished;
     case errc::storage_failure: return client_errc::storage_failure;
     case errc::activity_not_open: return client_errc::activity_not_open;
+    case errc::instance_status_conflict: return client_errc::status_conflict;
     case errc::failed:
     case errc::task_failed:
     case errc::nondeterminism:
@@ -47,6 +48,7 @@ errc to_errc(client_errc code) noexcept {
     case client_errc::busy: return errc::unavailable;
     case client_errc::instance_finished: return errc::instance_finished;
     case client_errc::storage_failure: return errc::storage_failure;
+    case client_errc::status_conflict: return errc::instance_status_conflict;
     case client_errc::failed: return errc::failed;
     case client_errc::activity_not_open: return errc::activity_not_open;
   }

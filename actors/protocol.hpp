@@ -220,6 +220,7 @@ enum class client_errc : uint8_t {
   storage_failure,    // the store could not read a record the call needed (the message names its key)
   failed,             // anything else; the message says what
   activity_not_open,  // a completion by task token for an attempt that already ended
+  status_conflict,    // a rewind of an instance that has not failed, a restart of one that runs
 };
 
 /// The one place where client_errc and perdure::errc meet. to_client_errc sends a kind that has

@@ -4,6 +4,7 @@
 #include "uuid.hpp"
 
 #include <perdure/detail/json_payload.hpp>
+#include <perdure/effective_history.hpp>
 #include <perdure/failure.hpp>
 
 #include <algorithm>
@@ -86,14 +87,19 @@ episode_result engine::replay(std::span<const history_event> stored) {
   // Past the last event the code wrote, the code's behaviour was never recorded (inputs a stalled
   // or waiting instance recorded without running its code): a patch decided there is executed,
   // not replayed.
+  // Rewound failures are not the code's to see (effective_history.hpp); positions stay the
+  // stored ones, so a non-determinism report points into the history a user reads.
+  const auto superseded = superseded_events(stored);
   size_t recorded_until = 0;
   for (size_t p = 0; p < stored.size(); ++p) {
+    if (superseded[p]) continue;
     const event_payload& payload = stored[p].payload;
     if (auto* marker = std::get_if<events::patch_marker>(&payload)) history_patches_.insert(marker->patch_id);
     if (action_id(payload) >= 0 || is_code_terminal(payload) || std::holds_alternative<events::patch_marker>(payload))
       recorded_until = p + 1;
   }
   for (size_t p = 0; p < stored.size(); ++p) {
+    if (superseded[p]) continue;
     int32_t id = action_id(stored[p].payload);
     if (id < 0) continue;
     if (static_cast<size_t>(id) >= history_actions_.size())
@@ -102,6 +108,7 @@ episode_result engine::replay(std::span<const history_event> stored) {
   }
   replaying_ = true;
   for (size_t p = 0; p < stored.size() && !nondeterminism_; ++p) {
+    if (superseded[p]) continue;
     const history_event& e = stored[p];
     if (int32_t id = action_id(e.payload); id >= 0) {
       // The code must have taken this action by now (matching happened when it did).
@@ -203,6 +210,8 @@ bool engine::apply(const history_event& e) {
     pending_.clear();
     release_code();
     return true;
+  } else if (as<events::execution_rewound>(e) || as<events::execution_restarted>(e)) {
+    return true;  // records of what a client did; nothing for the code
   } else if (as<events::execution_suspended>(e)) {
     if (suspended_) return false;
     suspended_ = true;

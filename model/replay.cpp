@@ -1,5 +1,6 @@
 #include <perdure/replay.hpp>
 
+#include <perdure/effective_history.hpp>
 #include <perdure/executor.hpp>
 
 namespace perdure {
@@ -25,8 +26,10 @@ void settle(replay_result& result, const history_event& e) {
     result.status = runtime_status::continued_as_new;
   } else if (std::holds_alternative<events::execution_suspended>(e.payload)) {
     result.status = runtime_status::suspended;
-  } else if (std::holds_alternative<events::execution_resumed>(e.payload)) {
+  } else if (std::holds_alternative<events::execution_resumed>(e.payload) ||
+             std::holds_alternative<events::execution_rewound>(e.payload)) {
     result.status = runtime_status::running;
+    result.failure.reset();
   }
 }
 
@@ -40,7 +43,9 @@ replay_result replay(std::span<const history_event> events, const registry& func
                                   start->instance_id);
   replay_result result;
   result.new_events = executor.replay(events).appended;
-  for (const auto& e : events) settle(result, e);
+  const auto superseded = superseded_events(events);
+  for (size_t p = 0; p < events.size(); ++p)
+    if (!superseded[p]) settle(result, events[p]);
   for (const auto& e : result.new_events) settle(result, e);
   return result;
 }

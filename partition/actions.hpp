@@ -28,6 +28,7 @@ enum class refusal_code : uint8_t {
   unavailable,        // the partition stopped after a storage failure
   instance_finished,  // a command for an instance that has ended
   activity_not_open,  // a completion by task token for an attempt that already ended
+  status_conflict,    // a rewind of an instance that has not failed, a restart of one that runs
 };
 
 struct refusal {

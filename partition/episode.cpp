@@ -1,14 +1,18 @@
 #include "episode.hpp"
 
+#include "restart.hpp"
 #include "validate.hpp"  // storage's
 
 #include <perdure/detail/overloaded.hpp>
+#include <perdure/effective_history.hpp>
 #include <perdure/errors.hpp>
 #include <perdure/failure.hpp>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <set>
 #include <utility>
 
 namespace perdure::partition {
@@ -31,6 +35,16 @@ class episode_runner {
     if (auto* started = std::get_if<events::execution_started>(&msg.event.payload)) {
       flush();
       start_execution(std::move(*started), {});
+      return;
+    }
+    if (auto* rewound = std::get_if<events::execution_rewound>(&msg.event.payload)) {
+      flush();
+      rewind(msg.execution_id, std::move(*rewound));
+      return;
+    }
+    if (auto* restarted = std::get_if<events::execution_restarted>(&msg.event.payload)) {
+      flush();
+      restart(msg.execution_id, std::move(*restarted));
       return;
     }
     if (!slot_.record || is_terminal(slot_.record->status)) {
@@ -120,6 +134,139 @@ class episode_runner {
       return;
     }
     run([&] { return slot_.executor->execute(first); }, first);
+  }
+
+  // The execution's history as this episode leaves it so far.
+  history current_history() const {
+    history timeline;
+    if (!commit_.new_execution) timeline = env_.store.history(slot_.instance_id);
+    timeline.insert(timeline.end(), commit_.appended.begin(), commit_.appended.end());
+    return timeline;
+  }
+
+  // A client's rewind of the failed execution `execution_id` (the state machine checked it; a
+  // second rewind in the same batch finds it running and is dropped). The rewind is recorded, the
+  // failure it supersedes no longer counts (effective_history.hpp), and the code replays the
+  // effective history, where the failed step is pending again.
+  void rewind(const std::string& execution_id, events::execution_rewound rewound) {
+    auto& record = slot_.record;
+    if (!record || record->status != runtime_status::failed || record->execution_id != execution_id) {
+      spdlog::debug("instance '{}': dropped a rewind of execution {}: it is not the failed one", slot_.instance_id,
+                    execution_id);
+      return;
+    }
+    auto timeline = current_history();
+    const auto first_new = timeline.size();
+    timeline.push_back(history_event{env_.now, events::episode_started{}});
+    timeline.push_back(history_event{env_.now, std::move(rewound)});
+    commit_.appended.insert(commit_.appended.end(), timeline.begin() + static_cast<std::ptrdiff_t>(first_new), timeline.end());
+    wrote_ = true;
+    record->status = runtime_status::running;
+    record->failure.reset();
+    record->output.clear();
+    reissue_pending(timeline, superseded_events(timeline), false);
+    replay_afresh(timeline);
+  }
+
+  // A client's restart of the finished execution `execution_id`: a new execution whose history is
+  // the prefix restart.hpp builds, replayed, then continued live.
+  void restart(const std::string& execution_id, events::execution_restarted restarted) {
+    if (!slot_.record || runs() || slot_.record->execution_id != execution_id) {
+      spdlog::debug("instance '{}': dropped a restart of execution {}: it is not the finished one", slot_.instance_id,
+                    execution_id);
+      return;
+    }
+    const auto previous = current_history();
+    if (auto why = invalid_restart_prefix(previous, restarted.from_event)) {  // the state machine checked it
+      spdlog::warn("instance '{}': dropped a restart: {}", slot_.instance_id, *why);
+      return;
+    }
+    auto timeline = restart_history(previous, restarted, env_.new_execution_id(slot_.instance_id), env_.now);
+    const auto& started = std::get<events::execution_started>(
+        std::find_if(timeline.begin(), timeline.end(), [](const history_event& ev) {
+          return std::holds_alternative<events::execution_started>(ev.payload);
+        })->payload);
+    instance_record record;
+    record.instance_id = slot_.instance_id;
+    record.execution_id = started.execution_id;
+    record.name = started.name;
+    record.version = started.version;
+    record.status = runtime_status::running;
+    record.created_at = env_.now;
+    record.input = started.input;
+    slot_.record = std::move(record);
+    commit_.new_execution = true;
+    commit_.appended = timeline;
+    wrote_ = true;
+    if (restarted.from_event > 0) reissue_pending(timeline, superseded_events(timeline), true);
+    replay_afresh(timeline);
+  }
+
+  // The steps of `timeline` that wait for a result nobody will send, after a rewind or a restart:
+  // their queue entries and messages went with the failed execution (its results were dropped) or
+  // belong to the previous one. Activities and timers are issued again; so are sub-orchestrations
+  // and entity calls after a restart, and after a rewind those whose failure it superseded (a child
+  // that did not fail may still answer this execution). An activity's deadlines move with it, by
+  // the time since it was first scheduled.
+  void reissue_pending(const history& timeline, const std::vector<bool>& superseded, bool restarted) {
+    std::set<int32_t> answered;
+    std::set<int32_t> rewound_failures;
+    for (size_t p = 0; p < timeline.size(); ++p) {
+      std::visit(overloaded{
+                     [&](const events::task_completed& r) { answered.insert(r.task_id); },
+                     [&](const events::task_failed& r) { (superseded[p] ? rewound_failures : answered).insert(r.task_id); },
+                     [&](const events::timer_fired& r) { answered.insert(r.timer_id); },
+                     [&](const events::sub_orchestration_completed& r) { answered.insert(r.task_id); },
+                     [&](const events::sub_orchestration_failed& r) {
+                       (superseded[p] ? rewound_failures : answered).insert(r.task_id);
+                     },
+                     [&](const events::entity_call_completed& r) { answered.insert(r.task_id); },
+                     [&](const events::entity_call_failed& r) {
+                       (superseded[p] ? rewound_failures : answered).insert(r.task_id);
+                     },
+                     [](const auto&) {},
+                 },
+                 timeline[p].payload);
+    }
+    std::optional<events::continued_as_new> no_next;
+    for (const auto& ev : timeline) {
+      const auto id = pending_action_id(ev.payload);
+      if (!id || answered.contains(*id)) continue;
+      if (auto* scheduled = std::get_if<events::task_scheduled>(&ev.payload)) {
+        auto again = *scheduled;
+        const auto moved = env_.now - ev.timestamp;
+        if (again.timeouts.attempt_deadline != time_point{}) again.timeouts.attempt_deadline += moved;
+        if (again.timeouts.call_deadline != time_point{}) again.timeouts.call_deadline += moved;
+        derive_effects(history_event{env_.now, std::move(again)}, no_next);
+      } else if (std::holds_alternative<events::timer_created>(ev.payload) || restarted ||
+                 rewound_failures.contains(*id)) {
+        derive_effects(ev, no_next);
+      }
+    }
+  }
+
+  // The id of an action that waits for a result (an event sent or a signal waits for none).
+  static std::optional<int32_t> pending_action_id(const event_payload& payload) {
+    if (auto* t = std::get_if<events::task_scheduled>(&payload)) return t->task_id;
+    if (auto* t = std::get_if<events::timer_created>(&payload)) return t->timer_id;
+    if (auto* s = std::get_if<events::sub_orchestration_created>(&payload)) return s->task_id;
+    if (auto* c = std::get_if<events::entity_called>(&payload)) return c->task_id;
+    return std::nullopt;
+  }
+
+  // A new coroutine for `timeline`, which this episode wrote or rewrote: what the code does beyond
+  // them happens now.
+  void replay_afresh(const history& timeline) {
+    slot_.executor.reset();
+    try {
+      slot_.executor = std::make_unique<orchestration_executor>(env_.functions, slot_.record->name,
+                                                                 slot_.record->version, slot_.instance_id, env_.limits);
+      auto replayed = slot_.executor->replay(timeline);
+      for (auto& ev : replayed.appended) ev.timestamp = env_.now;
+      apply(std::move(replayed));
+    } catch (const std::exception& e) {
+      stall({}, e);
+    }
   }
 
   // Clients cannot get here (the start is refused before it is queued); a parent's
@@ -389,6 +536,8 @@ class episode_runner {
             [](const events::entity_call_failed&) {},
             [](const events::entity_operation&) {},  // only ever sent to an entity
             [](const events::patch_marker&) {},      // read by replays only
+            [](const events::execution_rewound&) {},   // taken when it arrived (rewind())
+            [](const events::execution_restarted&) {}, // taken when it arrived (restart())
         },
         ev.payload);
   }
@@ -450,6 +599,8 @@ class episode_runner {
             [](const events::entity_call_failed&) { return queue_entry{}; },
             [](const events::entity_operation&) { return queue_entry{}; },
             [](const events::patch_marker&) { return queue_entry{}; },
+            [](const events::execution_rewound&) { return queue_entry{}; },
+            [](const events::execution_restarted&) { return queue_entry{}; },
         },
         payload);
   }

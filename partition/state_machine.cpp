@@ -3,6 +3,7 @@
 #include "activities.hpp"
 #include "entity_episode.hpp"
 
+#include "restart.hpp"
 #include "versions.hpp"
 
 #include <algorithm>
@@ -111,6 +112,13 @@ actions state_machine::command(request_id caller, message msg) {
     cache_.forget(id);
     return just(caller, not_found(id));
   }
+  if (std::holds_alternative<events::execution_rewound>(msg.event.payload) ||
+      std::holds_alternative<events::execution_restarted>(msg.event.payload)) {
+    if (auto refused = refuse_rewind_or_restart(entry, msg)) return just(caller, std::move(*refused));
+    enqueue(entry, std::move(msg));
+    entry.acks.emplace_back(caller, std::string{});
+    return {};
+  }
   if (!entry.start_pending && is_terminal(entry.slot.record->status)) {
     const auto& record = *entry.slot.record;
     return just(caller, refusal{refusal_code::instance_finished, "orchestration instance '" + record.instance_id +
@@ -167,6 +175,37 @@ std::vector<storage::activity_task> state_machine::mark_awaiting() {
     marked.push_back(std::move(*task));
   }
   return marked;
+}
+
+// A rewind needs a Failed instance, a restart a finished one, whose orchestration (in the version
+// asked for) is registered here and whose history has the prefix asked for. Both act on the
+// execution the request was checked against: msg.execution_id names it, so a request that a
+// second one overtook in the same batch is dropped rather than applied to a new execution.
+std::optional<refusal> state_machine::refuse_rewind_or_restart(cached_instance& entry, message& msg) {
+  const auto& record = *entry.slot.record;
+  const std::string quoted = "orchestration instance '" + record.instance_id + "'";
+  const bool finished = !entry.start_pending && is_terminal(record.status);
+  msg.execution_id = record.execution_id;
+  if (std::holds_alternative<events::execution_rewound>(msg.event.payload)) {
+    if (!finished || record.status != runtime_status::failed)
+      return refusal{refusal_code::status_conflict,
+                     quoted + " is " + (entry.start_pending ? "starting" : to_string(record.status)) +
+                         "; only a Failed instance can be rewound"};
+    return std::nullopt;
+  }
+  auto& restart = std::get<events::execution_restarted>(msg.event.payload);
+  if (!finished)
+    return refusal{refusal_code::status_conflict,
+                   quoted + " is " + (entry.start_pending ? "starting" : to_string(record.status)) +
+                       "; terminate it first, then restart it"};
+  if (restart.version == events::execution_started::any_version) restart.version = record.version;
+  if (!config_.functions->has_orchestration(record.name, restart.version))
+    return refusal{refusal_code::unknown_function, "orchestration '" + record.name + "' version " +
+                                                       std::to_string(restart.version) + " is not registered here"};
+  if (auto why = invalid_restart_prefix(config_.store->history(record.instance_id), restart.from_event))
+    return refusal{refusal_code::invalid_argument, quoted + ": " + *why};
+  restart.previous_execution_id = record.execution_id;
+  return std::nullopt;
 }
 
 actions state_machine::deliver(message msg) {

@@ -72,6 +72,9 @@ class state_machine {
   /// while the attempt is open: in the activity queue of the instance's current execution, and not
   /// answered by a message queued before it. Otherwise it is refused (activity_not_open), so an
   /// attempt is never completed twice.
+  /// A rewind (execution_rewound) is for a Failed instance, a restart (execution_restarted, with
+  /// any_version for the previous execution's version) for a finished one (restart.hpp checks its
+  /// prefix); otherwise refused with status_conflict, and an invalid prefix with invalid_argument.
   actions command(request_id caller, message msg);
   /// An activity result or a message from a partition (de-duplicated by its source and seq).
   actions deliver(message msg);
@@ -119,6 +122,7 @@ class state_machine {
  private:
   std::optional<refusal> refuse_if_failed() const;
   bool exists(cached_instance& entry);
+  std::optional<refusal> refuse_rewind_or_restart(cached_instance& entry, message& msg);
   void enqueue(cached_instance& entry, message msg) { cache_.enqueue(entry, std::move(msg)); }
   void wake_up(actions& out, time_point now);
   void check_versions_of_unfinished_instances();

@@ -83,8 +83,10 @@ struct orchestration_tester::impl {
                      [&](send_message& sent) { route(std::move(sent.msg)); },
                      [&](const acknowledge& ack) { machine->acknowledged(ack.seq); },
                      [&](answer& reply) {
-                       if (auto* refused = std::get_if<refusal>(&reply.value); refused && reply.to == start_request)
-                         start_refusal = std::move(*refused);
+                       if (auto* refused = std::get_if<refusal>(&reply.value)) {
+                         if (reply.to == start_request) start_refusal = std::move(*refused);
+                         if (reply.to == command_request) command_refusal = std::move(*refused);
+                       }
                      },
                  },
                  action);
@@ -95,7 +97,9 @@ struct orchestration_tester::impl {
   const registry* stubs = nullptr;
   const std::vector<async_answer>* async_answers = nullptr;
   static constexpr request_id start_request = 1;
+  static constexpr request_id command_request = 2;
   std::optional<refusal> start_refusal;
+  std::optional<refusal> command_refusal;
 
   void run_activity(const storage::activity_task& task) {
     const registry& from = stubs->has_activity(task.name) ? *stubs : *functions;
@@ -166,6 +170,60 @@ struct orchestration_tester::impl {
 
   void command(message msg) { carry_out(machine->command(0, std::move(msg))); }
 
+  // A client's command after a run: refused as a client would be told, else run to the end.
+  const test_instance& command_after_run(std::string_view instance_id, event_payload event) {
+    if (!machine) throw invalid_argument_error("the tester has not run an orchestration yet");
+    const std::string id{instance_id};
+    command_refusal.reset();
+    carry_out(machine->command(command_request, message{id, {}, history_event{now, std::move(event)}}));
+    if (command_refusal) throw_refusal(*command_refusal, id);
+    std::multimap<time_point, message> nothing_later;
+    run_until_idle(nothing_later);
+    collect();
+    return results[id];
+  }
+
+  [[noreturn]] static void throw_refusal(const refusal& refused, const std::string& instance_id) {
+    switch (refused.code) {
+      case refusal_code::not_found: throw instance_not_found(instance_id);
+      case refusal_code::already_exists: throw instance_already_exists(instance_id);
+      case refusal_code::unknown_function: throw unknown_function_error(refused.message);
+      case refusal_code::instance_finished: throw instance_finished(refused.message);
+      case refusal_code::status_conflict: throw instance_status_conflict(refused.message);
+      case refusal_code::unavailable: throw unavailable_error(refused.message);
+      case refusal_code::invalid_argument: break;
+    }
+    throw invalid_argument_error(refused.message);
+  }
+
+  // Runs until nothing is left to do but wait for what will never come; `later` holds messages
+  // scheduled to arrive at their times.
+  void run_until_idle(std::multimap<time_point, message>& later) {
+    auto deliver_due = [&] {
+      while (!later.empty() && later.begin()->first <= now) {
+        command(std::move(later.begin()->second));
+        later.erase(later.begin());
+      }
+    };
+    deliver_due();  // at the start: they arrive with the start, before the orchestration waits
+    for (size_t episodes = 0; episodes < max_episodes;) {
+      deliver_in_flight();
+      if (machine->wants_flush()) {
+        episodes += flush();
+        continue;
+      }
+      std::optional<time_point> next = wake_up;
+      if (!later.empty() && (!next || later.begin()->first < *next)) next = later.begin()->first;
+      if (!next) break;
+      if (*next > now) now = *next;
+      deliver_due();
+      if (wake_up && *wake_up <= now) {
+        wake_up.reset();
+        carry_out(machine->on_timer(now));
+      }
+    }
+  }
+
   void collect() {
     for (const auto& id : created) {
       auto record = store->instance(id);
@@ -213,42 +271,24 @@ const test_instance& orchestration_tester::run_raw(std::string name, std::string
   s.begin(functions_);
   s.carry_out(s.machine->start(impl::start_request, std::move(name), std::move(input_json), instance_id, false,
                                events::execution_started::any_version, s.now));
-  if (s.start_refusal) {
-    if (s.start_refusal->code == refusal_code::unknown_function) throw unknown_function_error(s.start_refusal->message);
-    throw invalid_argument_error(s.start_refusal->message);
-  }
+  if (s.start_refusal) impl::throw_refusal(*s.start_refusal, instance_id);
 
   auto& later = s.later;
   for (const auto& m : s.scheduled) {
     const time_point at = s.start + m.after;
     later.emplace(at, message{m.instance_id.empty() ? instance_id : m.instance_id, {}, history_event{at, m.event}});
   }
-  auto deliver_due = [&] {
-    while (!later.empty() && later.begin()->first <= s.now) {
-      s.command(std::move(later.begin()->second));
-      later.erase(later.begin());
-    }
-  };
-  deliver_due();  // at the start: they arrive with the start, before the orchestration waits
-
-  for (size_t episodes = 0; episodes < s.max_episodes;) {
-    s.deliver_in_flight();
-    if (s.machine->wants_flush()) {
-      episodes += s.flush();
-      continue;
-    }
-    std::optional<time_point> next = s.wake_up;
-    if (!later.empty() && (!next || later.begin()->first < *next)) next = later.begin()->first;
-    if (!next) break;
-    if (*next > s.now) s.now = *next;
-    deliver_due();
-    if (s.wake_up && *s.wake_up <= s.now) {
-      s.wake_up.reset();
-      s.carry_out(s.machine->on_timer(s.now));
-    }
-  }
+  s.run_until_idle(later);
   s.collect();
   return s.results[instance_id];
+}
+
+const test_instance& orchestration_tester::rewind(std::string_view instance_id, std::string reason) {
+  return impl_->command_after_run(instance_id, events::execution_rewound{std::move(reason)});
+}
+
+const test_instance& orchestration_tester::restart(std::string_view instance_id, int32_t from_event, int32_t version) {
+  return impl_->command_after_run(instance_id, events::execution_restarted{{}, from_event, version});
 }
 
 const test_instance* orchestration_tester::instance(std::string_view instance_id) const {

@@ -143,6 +143,13 @@ void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
           auto s = b.initPatchMarker();
           s.setPatchId(text(v.patch_id));
           s.setDeprecated(v.deprecated);
+        } else if constexpr (std::is_same_v<T, execution_rewound>) {
+          b.setExecutionRewound(text(v.reason));
+        } else if constexpr (std::is_same_v<T, execution_restarted>) {
+          auto s = b.initExecutionRestarted();
+          s.setPreviousExecutionId(text(v.previous_execution_id));
+          s.setFromEvent(v.from_event);
+          s.setVersion(v.version);
         } else {
           static_assert(std::is_same_v<T, entity_operation>);
           auto s = b.initEntityOperation();
@@ -256,6 +263,14 @@ history_event read_event(schema::HistoryEvent::Reader r) {
     case E::PATCH_MARKER: {
       auto s = r.getPatchMarker();
       e.payload = events::patch_marker{str(s.getPatchId()), s.getDeprecated()};
+      break;
+    }
+    case E::EXECUTION_REWOUND:
+      e.payload = events::execution_rewound{str(r.getExecutionRewound())};
+      break;
+    case E::EXECUTION_RESTARTED: {
+      auto s = r.getExecutionRestarted();
+      e.payload = events::execution_restarted{str(s.getPreviousExecutionId()), s.getFromEvent(), s.getVersion()};
       break;
     }
     default:

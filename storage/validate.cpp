@@ -28,7 +28,7 @@ void for_each_payload(const history_event& e, F&& f) {
                              std::is_same_v<T, sub_orchestration_failed> || std::is_same_v<T, entity_call_failed>) {
           failure(v.failure);
         } else if constexpr (std::is_same_v<T, execution_terminated> || std::is_same_v<T, execution_suspended> ||
-                             std::is_same_v<T, execution_resumed>) {
+                             std::is_same_v<T, execution_resumed> || std::is_same_v<T, execution_rewound>) {
           f("reason", v.reason);
         } else if constexpr (std::is_same_v<T, patch_marker>) {
           f("patch id", v.patch_id);

@@ -31,6 +31,7 @@ enum class errc {
   storage_failure,          // storage_failure: the node's store could not read or write a record
   cannot_listen,            // listen_error: a port is taken, or the address is not this machine's
   activity_not_open,        // activity_not_open: a task token's attempt already ended (completed, failed, timed out)
+  instance_status_conflict, // instance_status_conflict: a rewind of an instance that has not failed, a restart of a running one
 };
 
 namespace detail {
@@ -54,6 +55,7 @@ class errc_category final : public std::error_category {
       case errc::storage_failure: return "the store could not read or write a record";
       case errc::cannot_listen: return "cannot listen on the address";
       case errc::activity_not_open: return "the activity attempt has already ended";
+      case errc::instance_status_conflict: return "the instance's status does not allow the command";
     }
     return "unknown perdure error " + std::to_string(code);
   }

@@ -112,6 +112,12 @@ class activity_not_open : public error {
  public:
   explicit activity_not_open(const std::string& message) : error(errc::activity_not_open, message) {}
 };
+/// A rewind of an instance that has not failed, or a restart of one that has not ended: nothing was
+/// done. HTTP answers 409 Conflict.
+class instance_status_conflict : public error {
+ public:
+  explicit instance_status_conflict(const std::string& message) : error(errc::instance_status_conflict, message) {}
+};
 class invalid_argument_error : public error {
  public:
   explicit invalid_argument_error(const std::string& message) : error(errc::invalid_argument, message) {}

@@ -93,6 +93,23 @@ struct execution_resumed {
   friend bool operator==(const execution_resumed&, const execution_resumed&) = default;
 };
 
+/// A client rewound the failed execution (client::rewind): the failure no longer counts for the
+/// code (effective_history.hpp has the one rule) and the failed step runs again. The failure stays
+/// in the stored history; this event records that, and why.
+struct execution_rewound {
+  std::string reason;
+  friend bool operator==(const execution_rewound&, const execution_rewound&) = default;
+};
+/// This execution is a restart of an earlier one of the same instance (client::restart): its
+/// history begins with the first `from_event` events of that one's (0: it started afresh), then
+/// this event, and the code continues live from there.
+struct execution_restarted {
+  std::string previous_execution_id;
+  int32_t from_event = 0;
+  int32_t version = 0;  // the version this execution runs; as a message, any_version keeps the previous one's
+  friend bool operator==(const execution_restarted&, const execution_restarted&) = default;
+};
+
 /// Marks the start of an episode. The event's timestamp is the orchestration's deterministic
 /// current time for the whole episode.
 struct episode_started {
@@ -228,7 +245,8 @@ using event_payload =
                  events::sub_orchestration_completed, events::sub_orchestration_failed,
                  events::event_raised, events::event_sent, events::entity_called,
                  events::entity_signaled, events::entity_call_completed, events::entity_call_failed,
-                 events::entity_operation, events::patch_marker>;
+                 events::entity_operation, events::patch_marker, events::execution_rewound,
+                 events::execution_restarted>;
 
 /// One entry of a history. Its position in the history is its index in the stored list.
 struct history_event {
@@ -250,7 +268,8 @@ inline const char* event_kind_name(const event_payload& payload) noexcept {
       "TimerFired",        "SubOrchestrationCreated", "SubOrchestrationCompleted",
       "SubOrchestrationFailed", "EventRaised",   "EventSent",
       "EntityCalled",      "EntitySignaled",     "EntityCallCompleted",
-      "EntityCallFailed",  "EntityOperation",    "PatchMarker"};
+      "EntityCallFailed",  "EntityOperation",    "PatchMarker",
+      "ExecutionRewound",  "ExecutionRestarted"};
   static_assert(std::size(names) == std::variant_size_v<event_payload>);
   return names[payload.index()];
 }

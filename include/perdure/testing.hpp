@@ -115,6 +115,17 @@ class orchestration_tester {
   const test_instance& run(std::string name) { return run_raw(std::move(name), {}, "test-instance"); }
   const test_instance& run_raw(std::string name, std::string input_json, std::string instance_id);
 
+  /// After a run: rewinds the Failed instance (client::rewind) and runs on, in the same virtual
+  /// world, until every instance ended again or waits. Replace an activity first (stub_activity) to
+  /// model the fix the rewind is for. Throws what a client would: instance_not_found,
+  /// instance_status_conflict when it has not failed.
+  const test_instance& rewind(std::string_view instance_id, std::string reason = {});
+  /// After a run: restarts the finished instance (client::restart) and runs on as rewind() does.
+  /// Throws instance_not_found, instance_status_conflict, invalid_argument_error (a prefix that is
+  /// not one), unknown_function_error.
+  const test_instance& restart(std::string_view instance_id, int32_t from_event = 0,
+                               int32_t version = events::execution_started::any_version);
+
   /// Any instance the last run started (sub-orchestrations included), or nullptr.
   const test_instance* instance(std::string_view instance_id) const;
   /// An entity as the last run left it (nullopt: it has no state).

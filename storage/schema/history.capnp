@@ -95,6 +95,12 @@ struct PatchMarker {
   deprecated @1 :Bool;
 }
 
+struct ExecutionRestarted {
+  previousExecutionId @0 :Text;
+  fromEvent           @1 :Int32;
+  version             @2 :Int32;
+}
+
 struct HistoryEvent {
   timestampNs @0 :Int64;
   union {
@@ -122,6 +128,8 @@ struct HistoryEvent {
     entityCallFailed          @22 :TaskFailure;
     entityOperation           @23 :EntityOperation;
     patchMarker               @24 :PatchMarker;
+    executionRewound          @25 :Text;            # reason
+    executionRestarted        @26 :ExecutionRestarted;
   }
 }
 
