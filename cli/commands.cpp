@@ -235,6 +235,21 @@ exit_code command(const global_options& g, const std::string& verb, const std::s
   return exit_code::ok;
 }
 
+exit_code restart(const global_options& g, const std::string& id, int from_event, std::optional<int> version) {
+  if (from_event < 0) throw failure(exit_code::usage, "--from must be a position in the history, 0 or more");
+  std::string target = "/api/instances/" + checked_id(id) + "/restart?fromEvent=" + std::to_string(from_event);
+  if (version) target += "&version=" + std::to_string(checked_version(*version));
+  node_client node(g.node, g.timeout);
+  node.post(target, "");
+  if (g.output == output_format::json) {
+    print_json(json{{"instanceId", id}, {"command", "restart"}, {"fromEvent", from_event}, {"accepted", true}});
+  } else {
+    std::cout << "restart of " << id << (from_event > 0 ? " from event " + std::to_string(from_event) : "")
+              << " accepted\n";
+  }
+  return exit_code::ok;
+}
+
 exit_code purge(const global_options& g, const std::string& id, const filter_options& filters) {
   if (id.empty() == !filters.any())
     throw failure(exit_code::usage, "purge takes an instance id or filters (--status, --name, --from, --to, --prefix)");

@@ -51,8 +51,10 @@ exit_code history(const global_options& g, const std::string& id, bool episodes,
 /// run) against its code; exit_code::mismatch when some no longer replay.
 exit_code replay_check(const global_options& g, const filter_options& filters);
 exit_code raise(const global_options& g, const std::string& id, const std::string& event, const json_input& data);
-/// terminate, suspend or resume.
+/// terminate, suspend, resume or rewind.
 exit_code command(const global_options& g, const std::string& verb, const std::string& id, const std::string& reason);
+/// Restarts a finished instance from the start (from_event 0) or from a prefix of its history.
+exit_code restart(const global_options& g, const std::string& id, int from_event, std::optional<int> version);
 exit_code purge(const global_options& g, const std::string& id, const filter_options& filters);
 exit_code wait(const global_options& g, const std::string& id, double timeout_seconds, double interval_seconds,
                bool show_input);

@@ -61,6 +61,7 @@ int run(int argc, char** argv) {
   app.footer(
       "Exit codes: 0 ok, 1 failed (node error; wait: instance Failed/Terminated), 2 usage or invalid input,\n"
       "3 not found, 4 node unreachable, 5 timeout, 6 conflict (already exists / still running / activity ended),\n"
+      "6 also: rewind of an instance that has not failed, restart of one that still runs,\n"
       "7 the instance has already ended (terminate, raise, suspend, resume did nothing),\n"
       "8 denied: the node wants a token (--token, PERDURE_TOKEN), or an admin token for a change,\n"
       "9 replay-check: the node's code no longer replays some instances' histories.");
@@ -115,12 +116,27 @@ int run(int argc, char** argv) {
   add_json_input(*raise_cmd, input, "data", "The event data");
   raise_cmd->callback([&] { action = [&] { return raise(g, id, event, input); }; });
 
-  for (const char* verb : {"terminate", "suspend", "resume"}) {
-    auto* cmd = app.add_subcommand(verb, std::string("Ask the node to ") + verb + " an instance");
+  for (const char* verb : {"terminate", "suspend", "resume", "rewind"}) {
+    const std::string about = std::string(verb) == "rewind"
+                                  ? "Ask the node to rewind a Failed instance: the failed step runs again"
+                                  : std::string("Ask the node to ") + verb + " an instance";
+    auto* cmd = app.add_subcommand(verb, about);
     cmd->add_option("id", id, "Instance id")->required();
     cmd->add_option("--reason", reason, "Why (recorded in the history)");
     cmd->callback([&, verb] { action = [&, verb] { return command(g, verb, id, reason); }; });
   }
+
+  auto* restart_cmd = app.add_subcommand(
+      "restart", "Restart a finished instance as a new execution (same id and input), from the start or --from a "
+                 "position of its history");
+  restart_cmd->add_option("id", id, "Instance id")->required();
+  int from_event = 0;
+  restart_cmd->add_option("--from", from_event,
+                          "Keep the first N events of the history (N: the position of an EpisodeStarted, "
+                          "`perdure history --episodes` shows them) and continue from there; 0: from the start")
+      ->capture_default_str();
+  restart_cmd->add_option("--version", start_version, "Orchestration version to run (default: the previous execution's)");
+  restart_cmd->callback([&] { action = [&] { return restart(g, id, from_event, start_version); }; });
 
   auto* purge_cmd = app.add_subcommand("purge", "Delete finished instances and their history: one id, or by filters");
   purge_cmd->add_option("id", id, "Instance id");

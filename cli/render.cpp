@@ -227,7 +227,8 @@ void print_timeline(std::ostream& out, const json& events, bool episodes) {
       details = failure_text(e.value("failureDetails", json()));
     } else if (kind == "ContinuedAsNew") {
       details = "input=" + short_payload(e.value("input", json()));
-    } else if (kind == "ExecutionTerminated" || kind == "ExecutionSuspended" || kind == "ExecutionResumed") {
+    } else if (kind == "ExecutionTerminated" || kind == "ExecutionSuspended" || kind == "ExecutionResumed" ||
+               kind == "ExecutionRewound") {
       details = "reason=" + json(text(e, "reason")).dump(-1, ' ', false, json::error_handler_t::replace);
     } else if (kind == "TaskScheduled" || kind == "SubOrchestrationCreated") {
       tasks[id] = {text(e, "name"), at};
@@ -250,9 +251,14 @@ void print_timeline(std::ostream& out, const json& events, bool episodes) {
     } else if (kind == "EventSent") {
       details = number + " " + text(e, "name") + " to " + text(e, "instanceId") +
                 " input=" + short_payload(e.value("input", json()));
+    } else if (kind == "ExecutionRestarted") {
+      details = "from event " + std::to_string(e.value("fromEvent", 0)) + " of " + text(e, "previousExecutionId") +
+                " version=" + std::to_string(e.value("version", 0));
     } else if (kind == "EpisodeStarted") {
       if (!episodes) continue;
+      details = "position " + std::to_string(e.value("index", 0)) + " (restart --from takes it)";
     }
+    if (e.value("superseded", false)) details = "(superseded by a rewind) " + details;
     const std::string offset = first && at ? "+" + format_duration(*at - *first) : "";
     out << pad(short_time(text(e, "timestamp")), 26) << pad(offset, 11) << pad(kind, 27) << details << '\n';
   }

@@ -93,24 +93,29 @@ class episode_runner {
     return env_.functions.version_to_start(started.name, started.version);
   }
 
+  // The record of a new execution.
+  instance_record record_of(const events::execution_started& started, runtime_status status,
+                            time_point created_at) const {
+    instance_record record;
+    record.instance_id = slot_.instance_id;
+    record.execution_id = started.execution_id;
+    record.name = started.name;
+    record.version = started.version;
+    record.status = status;
+    record.created_at = created_at;
+    record.input = started.input;
+    record.parent = started.parent;
+    return record;
+  }
+
   void start_execution(events::execution_started started, std::vector<history_event> carryover) {
     if (runs()) {
       refuse_second_start(started);
       return;
     }
     started.version = version_to_record(started);
-    instance_record record;
-    record.instance_id = slot_.instance_id;
-    record.execution_id = started.execution_id;
-    record.name = started.name;
-    record.version = started.version;
-    record.status = runtime_status::pending;
-    record.created_at = (slot_.record && slot_.record->status == runtime_status::continued_as_new)
-                            ? slot_.record->created_at
-                            : env_.now;
-    record.input = started.input;
-    record.parent = started.parent;
-    slot_.record = std::move(record);
+    const bool continued = slot_.record && slot_.record->status == runtime_status::continued_as_new;
+    slot_.record = record_of(started, runtime_status::pending, continued ? slot_.record->created_at : env_.now);
     commit_.new_execution = true;
     commit_.appended.clear();
     wrote_ = true;
@@ -186,15 +191,7 @@ class episode_runner {
         std::find_if(timeline.begin(), timeline.end(), [](const history_event& ev) {
           return std::holds_alternative<events::execution_started>(ev.payload);
         })->payload);
-    instance_record record;
-    record.instance_id = slot_.instance_id;
-    record.execution_id = started.execution_id;
-    record.name = started.name;
-    record.version = started.version;
-    record.status = runtime_status::running;
-    record.created_at = env_.now;
-    record.input = started.input;
-    slot_.record = std::move(record);
+    slot_.record = record_of(started, runtime_status::running, env_.now);
     commit_.new_execution = true;
     commit_.appended = timeline;
     wrote_ = true;

@@ -8,6 +8,7 @@
 #include "cluster_tls.hpp"
 #include "async_request.hpp"
 #include "instance_ids.hpp"
+#include "restart_command.hpp"
 #include "purge_by_filter.hpp"
 
 #include <caf/all.hpp>
@@ -153,6 +154,14 @@ void node_client::suspend(std::string_view instance_id, std::string reason) {
 
 void node_client::resume(std::string_view instance_id, std::string reason) {
   send_command(instance_id, events::execution_resumed{std::move(reason)});
+}
+
+void node_client::rewind(std::string_view instance_id, std::string reason) {
+  send_command(instance_id, events::execution_rewound{std::move(reason)});
+}
+
+void node_client::restart(std::string_view instance_id, const restart_options& options) {
+  send_command(instance_id, restart_command(options));
 }
 
 bool node_client::purge(std::string_view instance_id) {

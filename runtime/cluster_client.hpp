@@ -34,6 +34,8 @@ class node_client final : public cluster_client {
   void terminate(std::string_view instance_id, std::string reason) override;
   void suspend(std::string_view instance_id, std::string reason) override;
   void resume(std::string_view instance_id, std::string reason) override;
+  void rewind(std::string_view instance_id, std::string reason) override;
+  void restart(std::string_view instance_id, const restart_options& options) override;
   bool purge(std::string_view instance_id) override;
   size_t purge(const instance_query& filter) override;
   instance_page list(const instance_query& query) override;

@@ -114,6 +114,17 @@ std::optional<int32_t> version_param(const request& req) {
   return version;
 }
 
+// Where a restart's new history begins: a position in the history, 0 (from the start) or more.
+int32_t from_event_param(const request& req) {
+  if (!req.has_param("fromEvent")) return 0;
+  const std::string value = req.param("fromEvent");
+  int32_t from_event = -1;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), from_event);
+  if (ec != std::errc{} || end != value.data() + value.size() || from_event < 0)
+    bad_request("fromEvent must be a position in the history, a whole number from 0, not '" + value + "'");
+  return from_event;
+}
+
 std::vector<runtime_status> status_param(const request& req) {
   std::vector<runtime_status> statuses;
   if (!req.has_param("runtimeStatus")) return statuses;
@@ -200,8 +211,10 @@ struct http_api::impl {
       if (s.size() == 3 && m == "DELETE") return purge_instance(s[2]);
       if (s.size() == 4 && m == "GET" && s[3] == "history") return history(req, s[2]);
       if (s.size() == 5 && m == "POST" && s[3] == "raiseEvent") return raise_event(req, s[2], s[4]);
-      if (s.size() == 4 && m == "POST" && (s[3] == "terminate" || s[3] == "suspend" || s[3] == "resume"))
+      if (s.size() == 4 && m == "POST" &&
+          (s[3] == "terminate" || s[3] == "suspend" || s[3] == "resume" || s[3] == "rewind"))
         return command(req, s[2], s[3]);
+      if (s.size() == 4 && m == "POST" && s[3] == "restart") return restart(req, s[2]);
     }
     if (auto schedules = route_schedules(req, hub)) return std::move(*schedules);
     if (auto entities = route_entities(req, hub)) return std::move(*entities);
@@ -374,10 +387,18 @@ struct http_api::impl {
       hub.terminate(id, reason);
     } else if (verb == "suspend") {
       hub.suspend(id, reason);
+    } else if (verb == "rewind") {
+      hub.rewind(id, reason);
     } else {
       hub.resume(id, reason);
     }
     return response{202, "application/json", {}, {}};
+  }
+
+  // 202 like a start: the new execution runs; where to follow it is the same instance's URLs.
+  response restart(const request& req, const std::string& id) {
+    hub.restart(id, restart_options{from_event_param(req), version_param(req)});
+    return check_status_response(id);
   }
 
   response purge_instance(const std::string& id) {

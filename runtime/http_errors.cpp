@@ -26,6 +26,7 @@ api_error api_error_of(errc code, const std::string& message) {
     case errc::instance_already_exists: return {409, "InstanceAlreadyExists", message};
     case errc::instance_finished: return {410, "InstanceFinished", message};
     case errc::activity_not_open: return {409, "ActivityNotOpen", message};
+    case errc::instance_status_conflict: return {409, "InstanceStatusConflict", message};
     case errc::unavailable: return {503, "Unavailable", message, unavailable_retry_seconds};
     case errc::timeout: return {504, "Timeout", message};
     case errc::storage_failure: return {500, "StorageError", message};

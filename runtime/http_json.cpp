@@ -3,6 +3,7 @@
 #include "http_time.hpp"
 
 #include <perdure/detail/json_payload.hpp>
+#include <perdure/effective_history.hpp>
 #include <perdure/history_json.hpp>
 
 #include <climits>
@@ -73,6 +74,14 @@ constexpr auto fields_of(std::type_identity<events::episode_started>) { return s
 constexpr auto fields_of(std::type_identity<events::patch_marker>) {
   return std::tuple{plain("patchId", &events::patch_marker::patch_id),
                     plain("deprecated", &events::patch_marker::deprecated)};
+}
+constexpr auto fields_of(std::type_identity<events::execution_rewound>) {
+  return std::tuple{plain("reason", &events::execution_rewound::reason)};
+}
+constexpr auto fields_of(std::type_identity<events::execution_restarted>) {
+  using e = events::execution_restarted;
+  return std::tuple{plain("previousExecutionId", &e::previous_execution_id), plain("fromEvent", &e::from_event),
+                    plain("version", &e::version)};
 }
 constexpr auto fields_of(std::type_identity<events::task_scheduled>) {
   using e = events::task_scheduled;
@@ -365,9 +374,14 @@ history_event event_from_json(size_t index, const json& event) {
   return result;
 }
 
+// A failure a rewind undid is marked "superseded" (derived, so an export read back ignores it).
 json history_json(const history& events, event_form form) {
   json list = json::array();
-  for (size_t i = 0; i < events.size(); ++i) list.push_back(event_json(i, events[i], form));
+  const auto superseded = superseded_events(events);
+  for (size_t i = 0; i < events.size(); ++i) {
+    list.push_back(event_json(i, events[i], form));
+    if (superseded[i]) list.back()["superseded"] = true;
+  }
   return list;
 }
 

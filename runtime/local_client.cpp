@@ -5,6 +5,7 @@
 #include "async_request.hpp"
 #include "partition/activity_token.hpp"
 #include "instance_ids.hpp"
+#include "restart_command.hpp"
 #include "purge_by_filter.hpp"
 
 #include <perdure/detail/json_payload.hpp>
@@ -140,6 +141,15 @@ void local_client::suspend(std::string_view instance_id, std::string reason) {
 
 void local_client::resume(std::string_view instance_id, std::string reason) {
   send_command(instance_id, events::execution_resumed{std::move(reason)});
+}
+
+void local_client::rewind(std::string_view instance_id, std::string reason) {
+  check_payload("the reason", nlohmann::json(reason).dump());
+  send_command(instance_id, events::execution_rewound{std::move(reason)});
+}
+
+void local_client::restart(std::string_view instance_id, const restart_options& options) {
+  send_command(instance_id, restart_command(options));
 }
 
 bool local_client::purge(std::string_view instance_id) {

@@ -33,7 +33,8 @@ std::string details(const perdure::event_payload& payload) {
         else if constexpr (std::is_same_v<T, ev::continued_as_new>) return shorten(e.input);
         else if constexpr (std::is_same_v<T, ev::execution_terminated> ||
                            std::is_same_v<T, ev::execution_suspended> ||
-                           std::is_same_v<T, ev::execution_resumed>) return e.reason;
+                           std::is_same_v<T, ev::execution_resumed> ||
+                           std::is_same_v<T, ev::execution_rewound>) return e.reason;
         else if constexpr (std::is_same_v<T, ev::task_scheduled> ||
                            std::is_same_v<T, ev::sub_orchestration_created>) return task_line(e.task_id, e.name, e.input);
         else if constexpr (std::is_same_v<T, ev::task_completed> ||
@@ -48,6 +49,8 @@ std::string details(const perdure::event_payload& payload) {
         else if constexpr (std::is_same_v<T, ev::entity_call_completed>) return task_line(e.task_id, {}, e.output);
         else if constexpr (std::is_same_v<T, ev::entity_call_failed>) return task_line(e.task_id, {}, e.failure.message);
         else if constexpr (std::is_same_v<T, ev::patch_marker>) return e.patch_id;
+        else if constexpr (std::is_same_v<T, ev::execution_restarted>)
+          return "from event " + std::to_string(e.from_event) + " of " + e.previous_execution_id;
         else return {};
       },
       payload);

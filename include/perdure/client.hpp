@@ -39,6 +39,16 @@ struct start_options {
   std::optional<int32_t> version = std::nullopt;
 };
 
+/// What client::restart starts (docs/programming-model.md, "Rewind and restart").
+struct restart_options {
+  // The new execution's history begins with this many events of the previous one's (positions as
+  // client::history() lists them), replayed, and continues live from there. It must end at an
+  // episode boundary (the position of an EpisodeStarted after the first one). 0: from the start.
+  int32_t from_event = 0;
+  // The registered version the new execution runs; unset: the previous execution's.
+  std::optional<int32_t> version = std::nullopt;
+};
+
 /// How an asynchronous wait ended: the record of the instance that ended, or what
 /// wait_for_completion would have thrown (instance_not_found, timeout_error, unavailable, ...).
 using wait_result = std::variant<instance_record, std::exception_ptr>;
@@ -90,6 +100,17 @@ class client {
   virtual void terminate(std::string_view instance_id, std::string reason) = 0;
   virtual void suspend(std::string_view instance_id, std::string reason) = 0;
   virtual void resume(std::string_view instance_id, std::string reason) = 0;
+  /// Rewinds a Failed instance: the failure that failed it no longer counts (the history keeps it,
+  /// and an ExecutionRewound with `reason`), and it continues from just before the failed
+  /// activity or sub-orchestration, which runs again. Returns once the rewind is durable. Throws
+  /// instance_not_found, instance_status_conflict when the instance has not failed.
+  virtual void rewind(std::string_view instance_id, std::string reason) = 0;
+  /// Restarts a finished (completed, failed, terminated) instance as a new execution with the same
+  /// id and input, from the start or from a prefix of its history (restart_options). Returns once
+  /// the restart is durable. Throws instance_not_found, instance_status_conflict when it has not
+  /// ended (terminate it first), invalid_argument_error for a prefix that is not one,
+  /// unknown_function_error for a version not registered.
+  virtual void restart(std::string_view instance_id, const restart_options& options = {}) = 0;
 
   /// Completes an activity attempt that awaits completion by its task token
   /// (activity_context::complete_asynchronously) with a JSON result, which the orchestration gets

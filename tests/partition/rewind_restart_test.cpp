@@ -129,7 +129,7 @@ TEST_CASE("rewind: the failed activity runs again once fixed, and the history ke
   CHECK(replayed.new_events.empty());
 }
 
-TEST_CASE("rewind: a failure the code caught stays handled; only the one that failed the instance runs again") {
+TEST_CASE("rewind: a failure the code caught stays handled, only the one that failed the instance runs again") {
   registry r = functions();
   orchestration_tester tester(r);
   counting_activities acts;

@@ -447,7 +447,8 @@ part part_of(const event_payload& p) {
           return part::end;
         else if constexpr (is_one_of<T, execution_suspended, execution_resumed, task_completed, events::task_failed,
                                      timer_fired, sub_orchestration_completed, sub_orchestration_failed, event_raised,
-                                     entity_call_completed, entity_call_failed, entity_operation>)
+                                     entity_call_completed, entity_call_failed, entity_operation, execution_rewound,
+                                     execution_restarted>)
           return part::input;
         else
           static_assert(dependent_false<T>, "place the new event kind in the canonical form");
@@ -477,7 +478,10 @@ event_payload normalized(event_payload p, const canonical_names& names, time_poi
           e.failure = names.rewrite(e.failure);
         } else if constexpr (is_one_of<T, continued_as_new, task_scheduled, event_raised>) {
           e.input = names.rewrite(e.input);
-        } else if constexpr (is_one_of<T, execution_terminated, execution_suspended, execution_resumed>) {
+        } else if constexpr (std::is_same_v<T, execution_restarted>) {
+          e.previous_execution_id.clear();
+        } else if constexpr (is_one_of<T, execution_terminated, execution_suspended, execution_resumed,
+                                       execution_rewound>) {
           e.reason = names.rewrite(e.reason);
         } else if constexpr (std::is_same_v<T, timer_created>) {
           e.fire_at = time_point(e.fire_at - episode_time);

@@ -4,6 +4,7 @@
 // activity through the worker's stop token.
 #include "node_fixture.hpp"
 #include "support/child_process.hpp"
+#include "support/verdict.hpp"
 
 #include <perdure/orchestration_context.hpp>
 #include <perdure/task.hpp>
@@ -15,6 +16,7 @@
 
 using namespace perdure;
 using perdure::testing_support::child_process;
+using perdure::testing_support::read_verdict;
 using perdure::testing_support::temp_dir;
 using namespace std::chrono_literals;
 
@@ -46,16 +48,11 @@ TEST_CASE("an attempt running at a kill -9 times out after the restart, is retri
     CHECK(node.wait() == 128 + SIGKILL);
   }
   child_process finisher{{TIMEOUT_NODE_PATH, "finish", dir.path().string()}};
-  std::vector<std::string> problems;
-  bool verified = false;
-  while (auto line = finisher.read_line(300'000)) {
-    if (line->rfind("PROBLEM", 0) == 0) problems.push_back(*line);
-    if (line->rfind("VERIFIED", 0) == 0) verified = true;
-  }
-  for (const auto& p : problems) MESSAGE(p);
-  CHECK(problems.empty());
-  CHECK(verified);
-  CHECK(finisher.wait() == 0);
+  const auto found = read_verdict(finisher, 300'000);
+  for (const auto& p : found.problems) MESSAGE(p);
+  CHECK(found.problems.empty());
+  CHECK(found.verified);
+  CHECK(found.exit_code == 0);
 }
 
 TEST_CASE("terminating an instance cancels its running activity, which stops early") {

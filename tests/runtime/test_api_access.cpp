@@ -100,6 +100,8 @@ TEST_CASE("reads need a read token and changes an admin token but health and the
   CHECK(access_needed(head("POST", {"api", "orchestrations", "Chain"})) == required_access::admin);
   CHECK(access_needed(head("POST", {"api", "instances", "x", "terminate"})) == required_access::admin);
   CHECK(access_needed(head("POST", {"api", "activities", "0300", "complete"})) == required_access::admin);
+  CHECK(access_needed(head("POST", {"api", "instances", "x", "rewind"})) == required_access::admin);
+  CHECK(access_needed(head("POST", {"api", "instances", "x", "restart"})) == required_access::admin);
   CHECK(access_needed(head("DELETE", {"api", "instances"})) == required_access::admin);
   CHECK(access_needed(head("PUT", {"api", "schedules", "s"})) == required_access::admin);
   CHECK(access_needed(head("POST", {"api", "health"})) == required_access::admin);  // any change, even unrouted
@@ -118,6 +120,9 @@ TEST_CASE("a request without a token or with an unknown one is 401, a read token
   CHECK(refusal_of(head("GET", list, "bearer " + admin_token), tokens) == "allowed");
   CHECK(refusal_of(head("POST", terminate, "Bearer " + read_token), tokens) == "403");
   CHECK(refusal_of(head("POST", terminate, "Bearer " + admin_token), tokens) == "allowed");
+  const std::vector<std::string> rewind{"api", "instances", "x", "rewind"};
+  CHECK(refusal_of(head("POST", rewind, "Bearer " + read_token), tokens) == "403");
+  CHECK(refusal_of(head("POST", rewind, "Bearer " + admin_token), tokens) == "allowed");
   CHECK(refusal_of(head("GET", {"api", "health"}), tokens) == "allowed");
 
   const auto missing = refuse_access(head("GET", list), tokens);

@@ -2,6 +2,7 @@
 // same data dir, and check that every instance ends right with exactly one result per task.
 #include "node_fixture.hpp"
 #include "support/child_process.hpp"
+#include "support/verdict.hpp"
 
 #include <doctest/doctest.h>
 
@@ -9,6 +10,7 @@
 #include <thread>
 
 using perdure::testing_support::child_process;
+using perdure::testing_support::read_verdict;
 using perdure::testing_support::temp_dir;
 
 TEST_CASE("a node killed with SIGKILL at random moments loses nothing and applies nothing twice") {
@@ -23,14 +25,9 @@ TEST_CASE("a node killed with SIGKILL at random moments loses nothing and applie
     CHECK(node.wait() == 128 + SIGKILL);
   }
   child_process finisher{{RECOVERY_NODE_PATH, "finish", dir.path().string(), instances}};
-  std::vector<std::string> problems;
-  bool verified = false;
-  while (auto line = finisher.read_line(180'000)) {
-    if (line->rfind("PROBLEM", 0) == 0) problems.push_back(*line);
-    if (line->rfind("VERIFIED", 0) == 0) verified = true;
-  }
-  for (const auto& p : problems) MESSAGE(p);
-  CHECK(problems.empty());
-  CHECK(verified);
-  CHECK(finisher.wait() == 0);
+  const auto found = read_verdict(finisher, 180'000);
+  for (const auto& p : found.problems) MESSAGE(p);
+  CHECK(found.problems.empty());
+  CHECK(found.verified);
+  CHECK(found.exit_code == 0);
 }

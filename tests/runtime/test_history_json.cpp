@@ -66,6 +66,8 @@ history every_kind(const std::string& payload) {
   add(events::execution_failed{failure(4)});
   add(events::continued_as_new{payload});
   add(events::execution_terminated{"operator: stop"});
+  add(events::execution_rewound{"Charge fixed"});
+  add(events::execution_restarted{"exec-0", 12, 3});
   return h;
 }
 
