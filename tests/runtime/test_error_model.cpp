@@ -34,7 +34,8 @@ constexpr errc every_errc[] = {errc::failed,
                                errc::unavailable,
                                errc::storage_failure,
                                errc::cannot_listen,
-                               errc::activity_not_open};
+                               errc::activity_not_open,
+                               errc::instance_status_conflict};
 
 // The code of what `fn` throws, which must be a perdure::error.
 std::error_code code_thrown(const std::function<void()>& fn) {
@@ -75,6 +76,7 @@ TEST_CASE("every exception class carries its own perdure::errc") {
   CHECK(storage_failure("x").code() == errc::storage_failure);
   CHECK(listen_error("x").code() == errc::cannot_listen);
   CHECK(activity_not_open("x").code() == errc::activity_not_open);
+  CHECK(instance_status_conflict("x").code() == errc::instance_status_conflict);
 }
 
 TEST_CASE("perdure::errc is a std::error_code enum of category perdure, with a message per value") {
@@ -172,6 +174,7 @@ TEST_CASE("an exception met serving a client becomes the client error of its kin
   CHECK(wire_of(std::make_exception_ptr(storage::store_error(storage::errc::invalid_argument, "k"))) ==
         actors::client_errc::invalid_argument);
   CHECK(wire_of(std::make_exception_ptr(instance_finished("x"))) == actors::client_errc::instance_finished);
+  CHECK(wire_of(std::make_exception_ptr(instance_status_conflict("x"))) == actors::client_errc::status_conflict);
   CHECK(wire_of(std::make_exception_ptr(std::runtime_error("boom"))) == actors::client_errc::failed);
   CHECK(wire_of(std::make_exception_ptr(42)) == actors::client_errc::failed);
 }
@@ -188,6 +191,7 @@ TEST_CASE("HTTP answers by the kind of the failure") {
       {[] { throw instance_not_found("X"); }, 404, "InstanceNotFound"},
       {[] { throw instance_already_exists("X"); }, 409, "InstanceAlreadyExists"},
       {[] { throw activity_not_open("X"); }, 409, "ActivityNotOpen"},
+      {[] { throw instance_status_conflict("orchestration instance 'X' is Completed"); }, 409, "InstanceStatusConflict"},
       {[] { throw unknown_function_error("x"); }, 404, "OrchestrationNotFound"},
       {[] { throw invalid_argument_error("x"); }, 400, "InvalidArgument"},
       {[] { throw payload_error("x"); }, 400, "InvalidPayload"},
