@@ -393,7 +393,7 @@ ref<leaf_state> engine::schedule_activity(std::string_view name, std::string inp
 }
 
 ref<leaf_state> engine::schedule_sub_orchestration(std::string_view name, std::string instance_id,
-                                                   std::string input) {
+                                                   std::string input, int32_t version) {
   if (instance_id.empty()) {
     instance_id = instance_id_ + ":";
     if (!execution_id_.empty()) instance_id += execution_id_ + ":";
@@ -402,7 +402,7 @@ ref<leaf_state> engine::schedule_sub_orchestration(std::string_view name, std::s
   ref<leaf_state> leaf(new leaf_state("sub-orchestration", std::string(name)));
   issue(action_kind::sub_orchestration,
         events::sub_orchestration_created{next_id(), std::string(name), std::move(instance_id),
-                                          std::move(input)},
+                                          std::move(input), version},
         leaf);
   return leaf;
 }

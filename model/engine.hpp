@@ -53,7 +53,7 @@ class engine {
   ref<leaf_state> schedule_activity(std::string_view name, std::string input, int32_t attempt,
                                     int32_t first_task_id, activity_timeouts timeouts, std::string heartbeat_details);
   ref<leaf_state> schedule_sub_orchestration(std::string_view name, std::string instance_id,
-                                             std::string input);
+                                             std::string input, int32_t version);
   ref<leaf_state> schedule_timer(time_point fire_at);
   ref<leaf_state> wait_event(std::string_view name);
   void send_event(std::string instance_id, std::string name, std::string input);

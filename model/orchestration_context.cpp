@@ -35,8 +35,9 @@ detail::ref<detail::state_base> orchestration_context::activity_raw(std::string_
 int32_t orchestration_context::next_task_id() const noexcept { return engine_.next_id(); }
 
 detail::ref<detail::state_base> orchestration_context::sub_orchestration_raw(
-    std::string_view name, std::string instance_id, std::string input) {
-  return engine_.schedule_sub_orchestration(name, std::move(instance_id), std::move(input));
+    std::string_view name, std::string instance_id, std::string input, std::optional<int32_t> version) {
+  return engine_.schedule_sub_orchestration(name, std::move(instance_id), std::move(input),
+                                            version.value_or(events::execution_started::any_version));
 }
 
 detail::ref<detail::state_base> orchestration_context::event_raw(std::string_view name) {

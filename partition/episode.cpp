@@ -483,8 +483,7 @@ class episode_runner {
             [&](const events::sub_orchestration_created& sub) {
               events::execution_started start{
                   sub.name, sub.instance_id, env_.new_execution_id(sub.instance_id), sub.input,
-                  parent_instance{record.name, slot_.instance_id, record.execution_id, sub.task_id},
-                  events::execution_started::any_version};
+                  parent_instance{record.name, slot_.instance_id, record.execution_id, sub.task_id}, sub.version};
               send(message{sub.instance_id, {}, history_event{env_.now, std::move(start)}});
             },
             [&](const events::event_sent& sent) {

@@ -108,7 +108,7 @@ constexpr auto fields_of(std::type_identity<events::timer_fired>) {
 constexpr auto fields_of(std::type_identity<events::sub_orchestration_created>) {
   using e = events::sub_orchestration_created;
   return std::tuple{plain("taskId", &e::task_id), plain("name", &e::name), plain("instanceId", &e::instance_id),
-                    payload("input", &e::input)};
+                    payload("input", &e::input), omittable("version", &e::version)};
 }
 constexpr auto fields_of(std::type_identity<events::sub_orchestration_completed>) {
   return std::tuple{plain("taskId", &events::sub_orchestration_completed::task_id),

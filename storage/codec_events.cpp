@@ -117,6 +117,7 @@ void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
           s.setName(text(v.name));
           s.setInstanceId(text(v.instance_id));
           s.setInput(text(v.input));
+          s.setVersion(v.version);
         } else if constexpr (std::is_same_v<T, sub_orchestration_completed>) {
           write_task_result(b.initSubOrchestrationCompleted(), v.task_id, v.output);
         } else if constexpr (std::is_same_v<T, sub_orchestration_failed>) {
@@ -219,7 +220,7 @@ history_event read_event(schema::HistoryEvent::Reader r) {
     case E::SUB_ORCHESTRATION_CREATED: {
       auto s = r.getSubOrchestrationCreated();
       e.payload = events::sub_orchestration_created{s.getTaskId(), str(s.getName()), str(s.getInstanceId()),
-                                                    str(s.getInput())};
+                                                    str(s.getInput()), s.getVersion()};
       break;
     }
     case E::SUB_ORCHESTRATION_COMPLETED: {

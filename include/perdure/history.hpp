@@ -170,6 +170,10 @@ struct sub_orchestration_created {
   std::string name;
   std::string instance_id;
   std::string input;
+  // The child's registered version the call asked for (sub_orchestration_options::version);
+  // execution_started::any_version (histories written before it too): the latest registered
+  // where the child starts.
+  int32_t version = execution_started::any_version;
   friend bool operator==(const sub_orchestration_created&, const sub_orchestration_created&) = default;
 };
 struct sub_orchestration_completed {

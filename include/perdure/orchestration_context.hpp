@@ -51,10 +51,21 @@ struct activity_options {
   std::optional<retry_policy> retry;
 };
 
+/// How call_sub_orchestration calls a child. Build it outside a co_await (GCC 12, above).
+struct sub_orchestration_options {
+  /// Empty: a deterministic id derived from this instance, its execution and the task id.
+  std::string instance_id;
+  /// The child's registered version (registry.hpp). Unset: the latest registered on the node that
+  /// starts it. One that node does not register makes the child wait for it, as any instance does.
+  std::optional<int32_t> version;
+  /// Retries after a failed child (retry_policy.hpp); none: one attempt.
+  std::optional<retry_policy> retry;
+};
+
 namespace detail {
 template <class Out>
 task<Out> retry_loop(orchestration_context& ctx, bool sub, std::string name, std::string input,
-                     std::string instance_id, activity_options options);
+                     sub_orchestration_options target, activity_options options);
 template <class T>
 task<T> wait_with_timeout(orchestration_context& ctx, std::string name,
                           std::chrono::nanoseconds timeout);
@@ -135,7 +146,20 @@ class orchestration_context {
                                    const retry_policy& retry) {
     return detail::retry_loop<Out>(*this, true, std::string(name),
                                    detail::encode_input(input, "sub-orchestration", name),
-                                   std::move(instance_id), detail::retrying(retry));
+                                   sub_orchestration_options{std::move(instance_id), std::nullopt, std::nullopt},
+                                   detail::retrying(retry));
+  }
+  /// With options: the child's id, its version (e.g. to keep a child on the version its parent was
+  /// written for), retries.
+  template <class Out = void, class In>
+  task<Out> call_sub_orchestration(std::string_view name, const In& input, sub_orchestration_options options) {
+    std::string encoded = detail::encode_input(input, "sub-orchestration", name);
+    if (!options.retry)
+      return detail::leaf_task<Out>(sub_orchestration_raw(name, std::move(options.instance_id), std::move(encoded),
+                                                          options.version));
+    const auto retry = *options.retry;
+    return detail::retry_loop<Out>(*this, true, std::string(name), std::move(encoded), std::move(options),
+                                   detail::retrying(retry));
   }
 
   // Durable timers.
@@ -221,7 +245,7 @@ class orchestration_context {
  private:
   template <class Out>
   friend task<Out> detail::retry_loop(orchestration_context& ctx, bool sub, std::string name, std::string input,
-                                      std::string instance_id, activity_options options);
+                                      sub_orchestration_options target, activity_options options);
 
   // Untyped forms behind the typed API: payloads are JSON text. A retried activity call passes its
   // attempt number and the task id of its first attempt (-1 on the first), which its
@@ -231,8 +255,8 @@ class orchestration_context {
                                                std::string heartbeat_details = {});
   /// The task id the next action will take.
   int32_t next_task_id() const noexcept;
-  detail::ref<detail::state_base> sub_orchestration_raw(std::string_view name,
-                                                        std::string instance_id, std::string input);
+  detail::ref<detail::state_base> sub_orchestration_raw(std::string_view name, std::string instance_id,
+                                                        std::string input, std::optional<int32_t> version = {});
   detail::ref<detail::state_base> event_raw(std::string_view name);
   void send_event_raw(std::string instance_id, std::string name, std::string input);
   detail::ref<detail::state_base> entity_call_raw(const entity_id& entity, std::string_view operation,
@@ -258,7 +282,7 @@ inline retry_policy retry_policy_of(const activity_options& options) {
 // The deadlines come from the orchestration's clock, so a replay computes the same ones.
 template <class Out>
 task<Out> retry_loop(orchestration_context& ctx, bool sub, std::string name, std::string input,
-                     std::string instance_id, activity_options options) {
+                     sub_orchestration_options target, activity_options options) {
   const retry_policy policy = retry_policy_of(options);
   const time_point first_start = ctx.current_time();
   const int32_t first_task_id = ctx.next_task_id();
@@ -273,7 +297,7 @@ task<Out> retry_loop(orchestration_context& ctx, bool sub, std::string name, std
           options.start_to_close_timeout.count() > 0 ? ctx.current_time() + options.start_to_close_timeout
                                                      : time_point{},
           call_deadline, options.heartbeat_timeout};
-      task<Out> t = leaf_task<Out>(sub ? ctx.sub_orchestration_raw(name, instance_id, input)
+      task<Out> t = leaf_task<Out>(sub ? ctx.sub_orchestration_raw(name, target.instance_id, input, target.version)
                                        : ctx.activity_raw(name, input, attempt, attempt == 1 ? -1 : first_task_id,
                                                           timeouts, heartbeat_details));
       if constexpr (std::is_void_v<Out>) {

@@ -61,6 +61,7 @@ struct SubOrchestrationCreated {
   name       @1 :Text;
   instanceId @2 :Text;
   input      @3 :Text;
+  version    @4 :Int32 = -1;  # the child's version the call asked for; -1 (histories before it): the latest
 }
 
 struct EventRaised {

@@ -264,3 +264,48 @@ TEST_CASE("patch markers: the tester records what a node records, and old histor
   CHECK(record->output == "\"email\"");
   for (const auto& e : hub->history("old")) CHECK_FALSE(std::holds_alternative<events::patch_marker>(e.payload));
 }
+
+namespace {
+
+task<std::string> child_v1(orchestration_context&) { co_return "child v1"; }
+task<std::string> child_v2(orchestration_context&) { co_return "child v2"; }
+
+// Calls "Child" in the version its input names (-1: unspecified, the latest).
+task<std::string> calls_child(orchestration_context& ctx, int child_version) {
+  sub_orchestration_options options;  // outside the co_await (GCC 12)
+  options.instance_id = "child-of-" + ctx.instance_id();
+  if (child_version >= 0) options.version = child_version;
+  co_return co_await ctx.call_sub_orchestration<std::string>("Child", 0, options);
+}
+
+}  // namespace
+
+TEST_CASE("a sub-orchestration call may name the child's version, recorded in its SubOrchestrationCreated") {
+  registry r;
+  r.add_orchestration("Child", child_v1, {.version = 1});
+  r.add_orchestration("Child", child_v2, {.version = 2});
+  r.add_orchestration("CallsChild", calls_child);
+  orchestration_tester tester(r);
+
+  const auto& latest = tester.run("CallsChild", -1, "latest");
+  REQUIRE(latest.status == runtime_status::completed);
+  CHECK(latest.output_as<std::string>() == "child v2");
+
+  const auto& pinned = tester.run("CallsChild", 1, "pinned");
+  REQUIRE(pinned.status == runtime_status::completed);
+  CHECK(pinned.output_as<std::string>() == "child v1");
+  const auto created = std::find_if(pinned.events.begin(), pinned.events.end(), [](const history_event& e) {
+    return std::holds_alternative<events::sub_orchestration_created>(e.payload);
+  });
+  REQUIRE(created != pinned.events.end());
+  CHECK(std::get<events::sub_orchestration_created>(created->payload).version == 1);
+  const auto* child = tester.instance("child-of-pinned");
+  REQUIRE(child);
+  CHECK(std::get<events::execution_started>(child->events[1].payload).version == 1);
+
+  // A version nobody registers: the child waits for it, as any instance would, and so its parent.
+  const auto& missing = tester.run("CallsChild", 7, "missing");
+  CHECK(missing.status == runtime_status::running);
+  REQUIRE(tester.instance("child-of-missing"));
+  CHECK(tester.instance("child-of-missing")->status == runtime_status::running);
+}

@@ -50,7 +50,7 @@ history every_kind(const std::string& payload) {
   add(events::task_failed{2, failure(1), payload});
   add(events::timer_created{3, at(1'000'000'001)});
   add(events::timer_fired{3, at(1'000'000'001)});
-  add(events::sub_orchestration_created{4, "Child", "order-42:child", payload});
+  add(events::sub_orchestration_created{4, "Child", "order-42:child", payload, 2});
   add(events::sub_orchestration_completed{4, payload});
   add(events::sub_orchestration_failed{5, failure(2)});
   add(events::event_raised{"approval", payload});
