@@ -103,26 +103,25 @@ std::optional<time_point> time_param(const request& req, const char* name) {
   return t;
 }
 
+// A parameter that is a whole number from 0; `meaning` completes the error message.
+std::optional<int32_t> whole_number_param(const request& req, const char* name, const char* meaning) {
+  if (!req.has_param(name)) return std::nullopt;
+  const std::string value = req.param(name);
+  int32_t number = -1;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+  if (ec != std::errc{} || end != value.data() + value.size() || number < 0)
+    bad_request(std::string(name) + " must be " + meaning + ", not '" + value + "'");
+  return number;
+}
+
 // An orchestration version: a whole number from 0 (unversioned).
 std::optional<int32_t> version_param(const request& req) {
-  if (!req.has_param("version")) return std::nullopt;
-  const std::string value = req.param("version");
-  int32_t version = -1;
-  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), version);
-  if (ec != std::errc{} || end != value.data() + value.size() || version < 0)
-    bad_request("version must be a whole number from 0 (0 = unversioned), not '" + value + "'");
-  return version;
+  return whole_number_param(req, "version", "a whole number from 0 (0 = unversioned)");
 }
 
 // Where a restart's new history begins: a position in the history, 0 (from the start) or more.
 int32_t from_event_param(const request& req) {
-  if (!req.has_param("fromEvent")) return 0;
-  const std::string value = req.param("fromEvent");
-  int32_t from_event = -1;
-  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), from_event);
-  if (ec != std::errc{} || end != value.data() + value.size() || from_event < 0)
-    bad_request("fromEvent must be a position in the history, a whole number from 0, not '" + value + "'");
-  return from_event;
+  return whole_number_param(req, "fromEvent", "a position in the history, a whole number from 0").value_or(0);
 }
 
 std::vector<runtime_status> status_param(const request& req) {

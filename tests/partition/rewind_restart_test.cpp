@@ -91,13 +91,17 @@ struct counting_activities {
   }
 };
 
+// A tester over functions() whose activities count their runs; B fails until acts.b_fixed.
+struct rig {
+  registry r = functions();
+  orchestration_tester tester{r};
+  counting_activities acts;
+  rig() { acts.stub(tester); }
+};
+
 }  // namespace
 
-TEST_CASE("rewind: the failed activity runs again once fixed, and the history keeps the failure and the rewind") {
-  registry r = functions();
-  orchestration_tester tester(r);
-  counting_activities acts;
-  acts.stub(tester);
+TEST_CASE_FIXTURE(rig, "rewind: the failed activity runs again once fixed, and the history keeps the failure and the rewind") {
   const auto& failed = tester.run("AddTwo", 1, "order-1");
   REQUIRE(failed.status == runtime_status::failed);
   CHECK(acts.runs["B"] == 1);
@@ -129,11 +133,7 @@ TEST_CASE("rewind: the failed activity runs again once fixed, and the history ke
   CHECK(replayed.new_events.empty());
 }
 
-TEST_CASE("rewind: a failure the code caught stays handled, only the one that failed the instance runs again") {
-  registry r = functions();
-  orchestration_tester tester(r);
-  counting_activities acts;
-  acts.stub(tester);
+TEST_CASE_FIXTURE(rig, "rewind: a failure the code caught stays handled, only the one that failed the instance runs again") {
   REQUIRE(tester.run("CatchesThenFails", 1, "c").status == runtime_status::failed);
   acts.b_fixed = true;
   const auto& done = tester.rewind("c", "fixed");
@@ -148,11 +148,7 @@ TEST_CASE("rewind: a failure the code caught stays handled, only the one that fa
   CHECK(superseded_task_failures == 1);  // B's, not Flaky's
 }
 
-TEST_CASE("rewind: a parent failed by its sub-orchestration starts the child again") {
-  registry r = functions();
-  orchestration_tester tester(r);
-  counting_activities acts;
-  acts.stub(tester);
+TEST_CASE_FIXTURE(rig, "rewind: a parent failed by its sub-orchestration starts the child again") {
   REQUIRE(tester.run("Parent", 1, "p").status == runtime_status::failed);
   REQUIRE(tester.instance("child-1")->status == runtime_status::failed);
   acts.b_fixed = true;
@@ -163,12 +159,8 @@ TEST_CASE("rewind: a parent failed by its sub-orchestration starts the child aga
   CHECK(acts.runs["A"] == 2);  // the child ran again from its start: a new execution
 }
 
-TEST_CASE("rewind refuses what is not a Failed instance") {
-  registry r = functions();
-  orchestration_tester tester(r);
-  counting_activities acts;
+TEST_CASE_FIXTURE(rig, "rewind refuses what is not a Failed instance") {
   acts.b_fixed = true;
-  acts.stub(tester);
   REQUIRE(tester.run("AddTwo", 1, "ok").status == runtime_status::completed);
   CHECK_THROWS_AS(tester.rewind("ok"), instance_status_conflict);
   CHECK_THROWS_AS(tester.rewind("nobody"), instance_not_found);
@@ -179,12 +171,8 @@ TEST_CASE("rewind refuses what is not a Failed instance") {
   CHECK_THROWS_AS(tester.rewind("w"), instance_status_conflict);
 }
 
-TEST_CASE("restart: a finished instance runs again from its start, same id and input, as a new execution") {
-  registry r = functions();
-  orchestration_tester tester(r);
-  counting_activities acts;
+TEST_CASE_FIXTURE(rig, "restart: a finished instance runs again from its start, same id and input, as a new execution") {
   acts.b_fixed = true;
-  acts.stub(tester);
   const auto& first = tester.run("AddTwo", 1, "again");
   REQUIRE(first.status == runtime_status::completed);
   const auto first_execution = std::get<events::execution_started>(first.events[1].payload).execution_id;
@@ -202,12 +190,8 @@ TEST_CASE("restart: a finished instance runs again from its start, same id and i
   CHECK(restarted.from_event == 0);
 }
 
-TEST_CASE("restart --from N: the prefix is replayed, the steps after it run again") {
-  registry r = functions();
-  orchestration_tester tester(r);
-  counting_activities acts;
+TEST_CASE_FIXTURE(rig, "restart --from N: the prefix is replayed, the steps after it run again") {
   acts.b_fixed = true;
-  acts.stub(tester);
   const auto& first = tester.run("ThreeSteps", 1, "prefix");
   REQUIRE(first.status == runtime_status::completed);
   const history old = first.events;
@@ -230,12 +214,8 @@ TEST_CASE("restart --from N: the prefix is replayed, the steps after it run agai
   CHECK(replay(again.events, r).status == runtime_status::completed);
 }
 
-TEST_CASE("restart refuses a running instance, and prefixes that are not whole episodes of the history") {
-  registry r = functions();
-  orchestration_tester tester(r);
-  counting_activities acts;
+TEST_CASE_FIXTURE(rig, "restart refuses a running instance, and prefixes that are not whole episodes of the history") {
   acts.b_fixed = true;
-  acts.stub(tester);
   REQUIRE(tester.run("Waits", 0, "w").status == runtime_status::running);
   CHECK_THROWS_AS(tester.restart("w"), instance_status_conflict);
   CHECK_THROWS_AS(tester.restart("nobody"), instance_not_found);
