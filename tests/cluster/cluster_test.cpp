@@ -394,3 +394,33 @@ TEST_CASE("a call forwarded to a member that dies is answered at once as unavail
   });
   CHECK_THROWS_AS(through_a->wait_for_completion(id, 60s), unavailable_error);
 }
+
+TEST_CASE("restart and rewind are routed to the owning node, and their refusals cross the network with their type") {
+  local_cluster cluster{{"a", "b"}, 4, {"--workers", "2"}};
+  cluster.start_all();
+  auto a = cluster.client(0);
+  auto b = cluster.client(1);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i) {  // spread over both nodes' partitions
+    start_options options;
+    options.instance_id = "restart-" + std::to_string(i);
+    ids.push_back(a->start("Chain", std::to_string(i), options));
+  }
+  for (const auto& id : ids) REQUIRE(a->wait_for_completion(id, 60s).status == runtime_status::completed);
+  for (const auto& id : ids) {
+    const auto before = b->status(id)->execution_id;
+    b->restart(id);
+    CHECK(b->status(id)->execution_id != before);  // durable when acknowledged, wherever it lives
+  }
+  for (const auto& id : ids) {
+    const auto done = a->wait_for_completion(id, 60s);
+    CHECK(done.status == runtime_status::completed);
+    CHECK(done.output == id.substr(8));  // Noop returns its input
+    bool restarted = false;
+    for (const auto& e : a->history(id)) restarted = restarted || std::holds_alternative<events::execution_restarted>(e.payload);
+    CHECK(restarted);
+    CHECK_THROWS_AS(a->rewind(id, "not failed"), instance_status_conflict);
+    CHECK_THROWS_AS(b->restart(id, restart_options{1}), invalid_argument_error);
+  }
+  CHECK_THROWS_AS(b->rewind("no-such-instance", "x"), instance_not_found);
+}
