@@ -364,11 +364,11 @@ actions state_machine::committed(storage::commit_batch batch, storage::commit_re
 
   for (auto* entry : touched_) {
     entry->start_pending = false;
-    for (auto& [caller, reply] : entry->acks) out.push_back(answer{caller, std::move(reply)});
+    for (auto& [caller, reply] : entry->acks) out.emplace_back(answer{caller, std::move(reply)});
     entry->acks.clear();
     const auto& record = entry->slot.record;
     if (record && is_terminal(record->status)) {
-      for (auto caller : entry->waiters) out.push_back(answer{caller, *record});
+      for (auto caller : entry->waiters) out.emplace_back(answer{caller, *record});
       entry->waiters.clear();
       entry->slot.executor.reset();
     }
@@ -385,8 +385,8 @@ actions state_machine::fail(const std::string& why) {
   const refusal unavailable{refusal_code::unavailable,
                             "partition " + std::to_string(config_.partition) + " is unavailable: " + why};
   for (auto& [id, entry] : cache_.entries()) {
-    for (auto& [caller, reply] : entry.acks) out.push_back(answer{caller, unavailable});
-    for (auto caller : entry.waiters) out.push_back(answer{caller, unavailable});
+    for (auto& [caller, reply] : entry.acks) out.emplace_back(answer{caller, unavailable});
+    for (auto caller : entry.waiters) out.emplace_back(answer{caller, unavailable});
   }
   cache_.clear();
   touched_.clear();

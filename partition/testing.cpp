@@ -189,6 +189,7 @@ struct orchestration_tester::impl {
       case refusal_code::already_exists: throw instance_already_exists(instance_id);
       case refusal_code::unknown_function: throw unknown_function_error(refused.message);
       case refusal_code::instance_finished: throw instance_finished(refused.message);
+      case refusal_code::activity_not_open: throw activity_not_open(refused.message);
       case refusal_code::status_conflict: throw instance_status_conflict(refused.message);
       case refusal_code::unavailable: throw unavailable_error(refused.message);
       case refusal_code::invalid_argument: break;
