@@ -76,8 +76,7 @@ std::unique_ptr<node_client> node_client::connect(const std::string& host, uint1
 }
 
 std::string node_client::start(std::string_view name, std::string input_json, const start_options& options) {
-  std::string id = options.instance_id.empty() ? new_instance_id() : options.instance_id;
-  require_valid_instance_id(id);
+  const std::string id = start_instance_id(options.instance_id);
   return ask<std::string>(*system_, node_, command_timeout, id, actors::start_atom::value, std::string{name},
                           std::move(input_json), id, options.when_running == if_running::return_existing,
                           options.version.value_or(events::execution_started::any_version));
@@ -85,8 +84,7 @@ std::string node_client::start(std::string_view name, std::string input_json, co
 
 void node_client::start_async(std::string_view name, std::string input_json, const start_options& options,
                               std::function<void(start_result)> done) {
-  std::string id = options.instance_id.empty() ? new_instance_id() : options.instance_id;
-  require_valid_instance_id(id);
+  const std::string id = start_instance_id(options.instance_id);
   detail::spawn_request<std::string, std::string>(
       *system_, node_, command_timeout, id, [](std::string& started) { return std::move(started); }, std::move(done),
       actors::start_atom::value, std::string{name}, std::move(input_json), id,

@@ -70,4 +70,10 @@ void require_valid_operation_name(std::string_view operation) {
 
 std::string new_instance_id() { return detail::random_id(); }
 
+std::string start_instance_id(std::string_view requested) {
+  if (requested.empty()) return new_instance_id();
+  require_valid_instance_id(requested);
+  return std::string(requested);
+}
+
 }  // namespace perdure

@@ -40,4 +40,8 @@ void require_valid_operation_name(std::string_view operation);
 /// A new random id (32 hex digits).
 std::string new_instance_id();
 
+/// The id a start uses: `requested`, checked (require_valid_instance_id), or a new random one when
+/// it is empty.
+std::string start_instance_id(std::string_view requested);
+
 }  // namespace perdure

@@ -47,8 +47,7 @@ void local_client::check_payload(std::string_view what, std::string_view json) c
 // The checks a start makes before anything is sent; returns the instance id.
 std::string local_client::checked_start_id(std::string_view name, std::string_view input_json,
                                            const start_options& options) const {
-  std::string id = options.instance_id.empty() ? new_instance_id() : options.instance_id;
-  require_valid_instance_id(id);
+  const std::string id = start_instance_id(options.instance_id);
   check_payload("the input", input_json);
   if (!functions_.has_orchestration(name))
     throw unknown_function_error("no orchestration named '" + std::string{name} + "' is registered");
