@@ -103,7 +103,7 @@ class local_cluster {
     nodes_[i].reset();
   }
   /// SIGSTOP of node i: it stays connected but answers nothing (a zombie once others take over).
-  void stop_signal(size_t i) { nodes_[i]->kill(SIGSTOP); }
+  void stop_signal(size_t i) { nodes_[i]->stop(); }
   /// SIGCONT of node i after stop_signal(i).
   void continue_signal(size_t i) { nodes_[i]->kill(SIGCONT); }
   /// Deletes node i's data dir (its disk is lost): the node must not be running.

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <chrono>
 #include <stdexcept>
+#include <system_error>
 
 #include <poll.h>
 #include <sys/wait.h>
@@ -74,6 +75,21 @@ std::optional<std::string> child_process::wait_for_line(const std::string& prefi
 
 void child_process::kill(int signal) {
   if (!exited_ && pid_ > 0) ::kill(pid_, signal);
+}
+
+void child_process::stop() {
+  if (exited_ || pid_ <= 0) return;
+  ::kill(pid_, SIGSTOP);
+  int status = 0;
+  for (;;) {
+    const pid_t changed = waitpid(pid_, &status, WUNTRACED);
+    if (changed < 0 && errno == EINTR) continue;
+    if (changed < 0) throw std::system_error(errno, std::generic_category(), "waitpid for a stopped child");
+    if (WIFSTOPPED(status)) return;
+    status_ = status;  // it ended before it stopped
+    exited_ = true;
+    return;
+  }
 }
 
 int child_process::wait() {

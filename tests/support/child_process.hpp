@@ -24,6 +24,11 @@ class child_process {
   /// Reads lines until one starts with `prefix`; returns it.
   std::optional<std::string> wait_for_line(const std::string& prefix, int timeout_ms);
   void kill(int signal = SIGKILL);
+  /// SIGSTOP, then waits until every thread of the child has stopped. kill(SIGSTOP) alone returns
+  /// before that: the stop starts when one of the child's threads takes the signal, and on a loaded
+  /// machine the child's other threads went on running for 20-80 ms after kill() returned
+  /// (docs/reliability.md), long enough to answer a request sent after the "stop".
+  void stop();
   pid_t pid() const noexcept { return pid_; }
   /// Waits for the exit; returns the exit code, or 128 + signal if killed.
   int wait();
