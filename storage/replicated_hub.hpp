@@ -82,7 +82,7 @@ uint64_t records_behind(replicated_hub& hub, uint32_t partition, partition_log& 
 /// right after the log's last record (catching up again while someone else appends), applies it
 /// and leads. From then on every append of an older owner is refused. Throws store_error
 /// (unavailable) when the log cannot be reached, (log_lost_records) when it ends before what the
-/// hub applied.
+/// hub applied, (fenced) when the log already has an owner in a later epoch.
 void take_over(replicated_hub& hub, uint32_t partition, partition_log& log, uint64_t epoch, std::string_view owner);
 
 }  // namespace perdure::storage

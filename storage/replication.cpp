@@ -207,6 +207,13 @@ void take_over(replicated_hub& hub, uint32_t partition, partition_log& log, uint
   hub.follow(partition);
   for (int attempt = 0; attempt < attempts; ++attempt) {
     catch_up(hub, partition, log);
+    // The log's compare-and-append fences older writers, not older epochs: a node acting on an
+    // assignment it read before it stalled (SIGSTOP, a long pause) would otherwise append an
+    // epoch start of its old epoch after the new owner's and fence the rightful owner.
+    if (const uint64_t logged = hub.applied(partition).epoch; logged > epoch)
+      throw store_error(errc::fenced, "partition " + std::to_string(partition) + " was not taken over in epoch " +
+                                          std::to_string(epoch) + ": its log is led in epoch " +
+                                          std::to_string(logged) + " already (this node's assignment is stale)");
     const uint64_t last = hub.read_from(partition) - 1;
     uint64_t seq = 0;
     try {

@@ -131,6 +131,28 @@ TEST_CASE("replication: a fenced leader writes nothing, and the new owner has ev
   CHECK(a->applied(0) == log_position{5, 2});
 }
 
+TEST_CASE("replication: a node taking over in an epoch older than the log's is refused and appends nothing") {
+  temp_dir a_dir, b_dir;
+  memory_log log;
+  auto a = open_replica(a_dir.hub());
+  auto b = open_replica(b_dir.hub());
+  take_over(*a, 0, log, 1, "a");
+  a->commit(busy_start(*a, 0, "first"));
+  take_over(*b, 0, log, 2, "b");
+  auto by_b = busy_start(*b, 0, "by-b");
+  b->commit(by_b);
+  // a wakes from a stall and acts on the assignment it read before it: owner a in epoch 1.
+  CHECK_THROWS_WITH_AS(take_over(*a, 0, log, 1, "a"), doctest::Contains("led in epoch 2 already"), store_error);
+  CHECK_FALSE(a->leads(0));
+  CHECK(log.last_seq() == 4);  // a's epoch start, its commit, b's epoch start, b's commit
+  CHECK(a->applied(0) == log_position{4, 2});  // a caught up as a follower
+  CHECK(a->instance(by_b.episodes[0].instance_id));
+  b->commit(busy_start(*b, 0, "still-b"));  // the rightful owner was not fenced
+  CHECK(b->leads(0));
+  take_over(*a, 0, log, 3, "a");  // a later epoch is taken over as before
+  CHECK(a->leads(0));
+}
+
 TEST_CASE("replication: a log that lost records this node applied is refused, naming both positions") {
   temp_dir a_dir, b_dir;
   memory_log log;
