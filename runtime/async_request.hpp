@@ -1,8 +1,12 @@
-// The asynchronous calls of the clients that reach a node through CAF (wait_for_completion_async,
-// start_async): one call is a short-lived event-based actor that sends the request, hands the
-// answer to the caller's callback and ends. While it waits it holds no thread (it is a pending
-// response in CAF's scheduler), which is what lets the HTTP API hold thousands of long-polls and
-// starts in flight with a few workers.
+// The calls of the clients that reach a node through CAF: one call is a short-lived event-based
+// actor that sends the request, hands the answer to the caller's callback and ends. While it waits
+// it holds no thread (it is a pending response in CAF's scheduler), which is what lets the HTTP API
+// hold thousands of long-polls and starts in flight with a few workers; the blocking calls wait for
+// the same actor's answer (ask_node).
+//
+// The actor watches its target: CAF leaves a request unanswered when the connection to the
+// receiver's node is lost, so without the watch a call under way when its node died (and every
+// later call through the same handle) ran into its timeout, 60 s for a command.
 #pragma once
 
 #include "actors/protocol.hpp"
@@ -15,6 +19,7 @@
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <future>
 #include <string>
 #include <utility>
 #include <variant>
@@ -39,7 +44,21 @@ cancel_wait spawn_request(caf::actor_system& system, caf::actor target, std::chr
   };
   // The target is a spawn argument rather than a capture: CAF 0.17 applies a function actor's
   // arguments through a tuple it leaves null when there are none (UBSan: a reference to null).
+  // Each handler quits: whichever of the answer, the error and the target's end comes first is the
+  // call's outcome, and the others are dropped with the actor.
   auto requester = system.spawn([=](caf::event_based_actor* self, const caf::actor& to) {
+    self->monitor(to);
+    self->set_down_handler([=](caf::down_msg& down) {
+      try {
+        actors::throw_client_error(
+            caf::make_error(caf::sec::request_receiver_down, "lost the connection to the node, or it stopped: " +
+                                                                 caf::to_string(down.reason)),
+            instance_id);
+      } catch (...) {
+        deliver(std::current_exception());
+      }
+      self->quit();
+    });
     self->request(to, timeout, xs...)
         .then(
             [=](Reply& reply) {
@@ -50,6 +69,7 @@ cancel_wait spawn_request(caf::actor_system& system, caf::actor target, std::chr
                 result = std::current_exception();
               }
               deliver(std::move(result));
+              self->quit();
             },
             [=](caf::error& err) {
               try {
@@ -57,10 +77,27 @@ cancel_wait spawn_request(caf::actor_system& system, caf::actor target, std::chr
               } catch (...) {
                 deliver(std::current_exception());
               }
+              self->quit();
             });
   }, target);
   // A weak handle: giving up a call that already ended finds nothing, and keeps nothing alive.
   return [address = requester.address()] { caf::anon_send_exit(address, caf::exit_reason::user_shutdown); };
+}
+
+/// The blocking form: asks `target` with `xs...` within `timeout` and returns its Reply, or throws
+/// what the asynchronous call would deliver. Not for an actor's own thread (it blocks it).
+template <class Reply, class... Ts>
+Reply ask_node(caf::actor_system& system, const caf::actor& target, std::chrono::milliseconds timeout,
+               const std::string& instance_id, Ts... xs) {
+  std::promise<std::variant<Reply, std::exception_ptr>> answer;
+  auto answered = answer.get_future();
+  spawn_request<Reply, Reply>(
+      system, target, timeout, instance_id, [](Reply& reply) { return std::move(reply); },
+      [&answer](std::variant<Reply, std::exception_ptr> result) { answer.set_value(std::move(result)); },
+      std::move(xs)...);
+  auto result = answered.get();
+  if (auto* failure = std::get_if<std::exception_ptr>(&result)) std::rethrow_exception(*failure);
+  return std::move(std::get<Reply>(result));
 }
 
 }  // namespace perdure::detail

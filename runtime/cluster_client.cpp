@@ -22,18 +22,6 @@ using namespace std::chrono_literals;
 // Commands wait for a durable commit on the owning node; this bounds the wait for a stuck one.
 constexpr auto command_timeout = 60s;
 
-// One request to the node actor, blocking this (non-actor) thread; errors become exceptions.
-template <class Reply, class... Ts>
-Reply ask(caf::actor_system& system, const caf::actor& node, std::chrono::milliseconds timeout,
-          const std::string& instance_id, Ts&&... xs) {
-  caf::scoped_actor self{system};
-  Reply result{};
-  self->request(node, timeout, std::forward<Ts>(xs)...)
-      .receive([&](Reply& reply) { result = std::move(reply); },
-               [&](caf::error& err) { actors::throw_client_error(err, instance_id); });
-  return result;
-}
-
 }  // namespace
 
 struct node_client::owned_system {
@@ -77,7 +65,7 @@ std::unique_ptr<node_client> node_client::connect(const std::string& host, uint1
 
 std::string node_client::start(std::string_view name, std::string input_json, const start_options& options) {
   const std::string id = start_instance_id(options.instance_id);
-  return ask<std::string>(*system_, node_, command_timeout, id, actors::start_atom::value, std::string{name},
+  return detail::ask_node<std::string>(*system_, node_, command_timeout, id, actors::start_atom::value, std::string{name},
                           std::move(input_json), id, options.when_running == if_running::return_existing,
                           options.version.value_or(events::execution_started::any_version));
 }
@@ -95,7 +83,7 @@ void node_client::start_async(std::string_view name, std::string input_json, con
 std::optional<instance_record> node_client::status(std::string_view instance_id) {
   require_valid_instance_id(instance_id);
   const std::string id{instance_id};
-  auto bytes = ask<std::string>(*system_, node_, command_timeout, id, actors::status_atom::value, id);
+  auto bytes = detail::ask_node<std::string>(*system_, node_, command_timeout, id, actors::status_atom::value, id);
   if (bytes.empty()) return std::nullopt;
   return actors::decode_record(bytes);
 }
@@ -104,7 +92,7 @@ instance_record node_client::wait_for_completion(std::string_view instance_id, s
   require_valid_instance_id(instance_id);
   const std::string id{instance_id};
   // The node times out first, so a timeout is reported as such rather than as a lost reply.
-  auto bytes = ask<std::string>(*system_, node_, timeout + 2s, id, actors::wait_atom::value, id,
+  auto bytes = detail::ask_node<std::string>(*system_, node_, timeout + 2s, id, actors::wait_atom::value, id,
                                 static_cast<int64_t>(timeout.count()));
   return actors::decode_record(bytes);
 }
@@ -125,7 +113,7 @@ void node_client::send_command(std::string_view instance_id, event_payload event
 }
 
 void node_client::send(const message& msg) {
-  ask<std::string>(*system_, node_, command_timeout, msg.instance_id, actors::command_atom::value,
+  detail::ask_node<std::string>(*system_, node_, command_timeout, msg.instance_id, actors::command_atom::value,
                    actors::encode_message(msg));
 }
 
@@ -165,13 +153,13 @@ void node_client::restart(std::string_view instance_id, const restart_options& o
 bool node_client::purge(std::string_view instance_id) {
   require_valid_instance_id(instance_id);
   const std::string id{instance_id};
-  return ask<bool>(*system_, node_, command_timeout, id, actors::purge_atom::value, id);
+  return detail::ask_node<bool>(*system_, node_, command_timeout, id, actors::purge_atom::value, id);
 }
 
 size_t node_client::purge(const instance_query& filter) { return purge_finished(*this, filter); }
 
 instance_page node_client::list(const instance_query& query) {
-  auto wire = ask<actors::wire_page>(*system_, node_, command_timeout, {}, actors::list_atom::value, actors::to_wire(query));
+  auto wire = detail::ask_node<actors::wire_page>(*system_, node_, command_timeout, {}, actors::list_atom::value, actors::to_wire(query));
   instance_page page;
   page.continuation_token = std::move(wire.continuation_token);
   for (const auto& bytes : wire.records) page.records.push_back(actors::decode_record(bytes));
@@ -181,7 +169,7 @@ instance_page node_client::list(const instance_query& query) {
 perdure::history node_client::history(std::string_view instance_id) {
   require_valid_instance_id(instance_id);
   const std::string id{instance_id};
-  auto wire = ask<actors::wire_history>(*system_, node_, command_timeout, id, actors::history_atom::value, id);
+  auto wire = detail::ask_node<actors::wire_history>(*system_, node_, command_timeout, id, actors::history_atom::value, id);
   perdure::history events;
   for (const auto& bytes : wire.events) events.push_back(actors::decode_event(bytes));
   return events;
@@ -204,13 +192,13 @@ void node_client::delete_entity(const entity_id& entity) {
 std::optional<entity_record> node_client::get_entity(const entity_id& entity) {
   require_valid_entity_id(entity);
   const std::string id = entity.instance_id();
-  auto bytes = ask<std::string>(*system_, node_, command_timeout, id, actors::entity_atom::value, id);
+  auto bytes = detail::ask_node<std::string>(*system_, node_, command_timeout, id, actors::entity_atom::value, id);
   if (bytes.empty()) return std::nullopt;
   return actors::decode_entity(bytes);
 }
 
 entity_page node_client::list_entities(const entity_query& query) {
-  auto wire = ask<actors::wire_page>(*system_, node_, command_timeout, {}, actors::list_atom::value,
+  auto wire = detail::ask_node<actors::wire_page>(*system_, node_, command_timeout, {}, actors::list_atom::value,
                                      actors::entity_atom::value, actors::to_wire(query));
   entity_page page;
   page.continuation_token = std::move(wire.continuation_token);
@@ -219,7 +207,7 @@ entity_page node_client::list_entities(const entity_query& query) {
 }
 
 std::vector<node_stats> node_client::cluster_stats() {
-  auto wire = ask<std::vector<actors::wire_stats>>(*system_, node_, command_timeout, {}, actors::stats_atom::value);
+  auto wire = detail::ask_node<std::vector<actors::wire_stats>>(*system_, node_, command_timeout, {}, actors::stats_atom::value);
   std::vector<node_stats> out;
   for (auto& s : wire)
     out.push_back(node_stats{std::move(s.node_id), s.partitions_owned, s.activities_executed, s.activities_leased_out,

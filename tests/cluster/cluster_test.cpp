@@ -395,6 +395,30 @@ TEST_CASE("a call forwarded to a member that dies is answered at once as unavail
   CHECK_THROWS_AS(through_a->wait_for_completion(id, 60s), unavailable_error);
 }
 
+TEST_CASE("a client's call under way when its own node dies fails at once as unavailable, as do its later calls") {
+  local_cluster cluster{{"a", "b"}, 2, {"--workers", "2"}};
+  cluster.start_all();
+  auto through_b = cluster.client(1);
+  start_options options;
+  options.instance_id = "held-by-b";
+  through_b->start("SlowFanAndChild", "1", options);
+  through_b->suspend(options.instance_id, "held, so that a wait for it stays open");
+  // The client's own connection drops: CAF leaves a request to a proxy whose node is gone
+  // unanswered, so before, this wait ran into its timeout (timeout_error after 60 s).
+  std::jthread killer([&] {
+    std::this_thread::sleep_for(1s);
+    cluster.kill(1);
+  });
+  CHECK_THROWS_AS(through_b->wait_for_completion(options.instance_id, 60s), unavailable_error);
+  killer.join();
+  CHECK_THROWS_AS(through_b->status(options.instance_id), unavailable_error);
+  std::promise<start_result> answer;
+  through_b->start_async("SlowFanAndChild", "1", {}, [&](start_result result) { answer.set_value(std::move(result)); });
+  const auto result = answer.get_future().get();
+  REQUIRE(std::holds_alternative<std::exception_ptr>(result));
+  CHECK_THROWS_AS(std::rethrow_exception(std::get<std::exception_ptr>(result)), unavailable_error);
+}
+
 TEST_CASE("restart and rewind are routed to the owning node, and their refusals cross the network with their type") {
   local_cluster cluster{{"a", "b"}, 4, {"--workers", "2"}};
   cluster.start_all();
