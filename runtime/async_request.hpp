@@ -1,12 +1,13 @@
-// The calls of the clients that reach a node through CAF: one call is a short-lived event-based
-// actor that sends the request, hands the answer to the caller's callback and ends. While it waits
-// it holds no thread (it is a pending response in CAF's scheduler), which is what lets the HTTP API
-// hold thousands of long-polls and starts in flight with a few workers; the blocking calls wait for
-// the same actor's answer (ask_node).
+// The asynchronous calls of the clients that reach a node through CAF (wait_for_completion_async,
+// start_async): one call is a short-lived event-based actor that sends the request, hands the
+// answer to the caller's callback and ends. While it waits it holds no thread (it is a pending
+// response in CAF's scheduler), which is what lets the HTTP API hold thousands of long-polls and
+// starts in flight with a few workers.
 //
 // The actor watches its target: CAF leaves a request unanswered when the connection to the
 // receiver's node is lost, so without the watch a call under way when its node died (and every
-// later call through the same handle) ran into its timeout, 60 s for a command.
+// later call through the same handle) ran into its timeout. The blocking calls have
+// connection_watch.hpp for the same.
 #pragma once
 
 #include "actors/protocol.hpp"
@@ -19,7 +20,6 @@
 #include <chrono>
 #include <exception>
 #include <functional>
-#include <future>
 #include <string>
 #include <utility>
 #include <variant>
@@ -82,22 +82,6 @@ cancel_wait spawn_request(caf::actor_system& system, caf::actor target, std::chr
   }, target);
   // A weak handle: giving up a call that already ended finds nothing, and keeps nothing alive.
   return [address = requester.address()] { caf::anon_send_exit(address, caf::exit_reason::user_shutdown); };
-}
-
-/// The blocking form: asks `target` with `xs...` within `timeout` and returns its Reply, or throws
-/// what the asynchronous call would deliver. Not for an actor's own thread (it blocks it).
-template <class Reply, class... Ts>
-Reply ask_node(caf::actor_system& system, const caf::actor& target, std::chrono::milliseconds timeout,
-               const std::string& instance_id, Ts... xs) {
-  std::promise<std::variant<Reply, std::exception_ptr>> answer;
-  auto answered = answer.get_future();
-  spawn_request<Reply, Reply>(
-      system, target, timeout, instance_id, [](Reply& reply) { return std::move(reply); },
-      [&answer](std::variant<Reply, std::exception_ptr> result) { answer.set_value(std::move(result)); },
-      std::move(xs)...);
-  auto result = answered.get();
-  if (auto* failure = std::get_if<std::exception_ptr>(&result)) std::rethrow_exception(*failure);
-  return std::move(std::get<Reply>(result));
 }
 
 }  // namespace perdure::detail

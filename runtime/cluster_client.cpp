@@ -7,6 +7,7 @@
 #include "partition/activity_token.hpp"
 #include "cluster_tls.hpp"
 #include "async_request.hpp"
+#include "connection_watch.hpp"
 #include "instance_ids.hpp"
 #include "restart_command.hpp"
 #include "purge_by_filter.hpp"
@@ -22,6 +23,20 @@ using namespace std::chrono_literals;
 // Commands wait for a durable commit on the owning node; this bounds the wait for a stuck one.
 constexpr auto command_timeout = 60s;
 
+// One request to the node actor, blocking this (non-actor) thread; errors become exceptions. The
+// watch answers it with an error if the node goes down meanwhile.
+template <class Reply, class... Ts>
+Reply ask(caf::actor_system& system, const caf::actor& node, detail::connection_watch& watch,
+          std::chrono::milliseconds timeout, const std::string& instance_id, Ts&&... xs) {
+  caf::scoped_actor self{system};
+  Reply result{};
+  auto response = self->request(node, timeout, std::forward<Ts>(xs)...);
+  const auto watching = watch.watch(self, response.id());
+  response.receive([&](Reply& reply) { result = std::move(reply); },
+                   [&](caf::error& err) { actors::throw_client_error(err, instance_id); });
+  return result;
+}
+
 }  // namespace
 
 struct node_client::owned_system {
@@ -30,10 +45,14 @@ struct node_client::owned_system {
   std::unique_ptr<actors::basp_guard> basp;  // destroyed first: it stops actors the system would wait for
 };
 
-node_client::node_client(caf::actor_system& system, caf::actor node) : system_(&system), node_(std::move(node)) {}
+node_client::node_client(caf::actor_system& system, caf::actor node)
+    : system_(&system), node_(std::move(node)), watch_(std::make_unique<detail::connection_watch>(system, node_)) {}
 
 node_client::node_client(std::unique_ptr<owned_system> owned, caf::actor node)
-    : owned_(std::move(owned)), system_(owned_->system.get()), node_(std::move(node)) {}
+    : owned_(std::move(owned)),
+      system_(owned_->system.get()),
+      node_(std::move(node)),
+      watch_(std::make_unique<detail::connection_watch>(*system_, node_)) {}
 
 node_client::~node_client() = default;
 
@@ -65,7 +84,7 @@ std::unique_ptr<node_client> node_client::connect(const std::string& host, uint1
 
 std::string node_client::start(std::string_view name, std::string input_json, const start_options& options) {
   const std::string id = start_instance_id(options.instance_id);
-  return detail::ask_node<std::string>(*system_, node_, command_timeout, id, actors::start_atom::value, std::string{name},
+  return ask<std::string>(*system_, node_, *watch_, command_timeout, id, actors::start_atom::value, std::string{name},
                           std::move(input_json), id, options.when_running == if_running::return_existing,
                           options.version.value_or(events::execution_started::any_version));
 }
@@ -83,7 +102,7 @@ void node_client::start_async(std::string_view name, std::string input_json, con
 std::optional<instance_record> node_client::status(std::string_view instance_id) {
   require_valid_instance_id(instance_id);
   const std::string id{instance_id};
-  auto bytes = detail::ask_node<std::string>(*system_, node_, command_timeout, id, actors::status_atom::value, id);
+  auto bytes = ask<std::string>(*system_, node_, *watch_, command_timeout, id, actors::status_atom::value, id);
   if (bytes.empty()) return std::nullopt;
   return actors::decode_record(bytes);
 }
@@ -92,7 +111,7 @@ instance_record node_client::wait_for_completion(std::string_view instance_id, s
   require_valid_instance_id(instance_id);
   const std::string id{instance_id};
   // The node times out first, so a timeout is reported as such rather than as a lost reply.
-  auto bytes = detail::ask_node<std::string>(*system_, node_, timeout + 2s, id, actors::wait_atom::value, id,
+  auto bytes = ask<std::string>(*system_, node_, *watch_, timeout + 2s, id, actors::wait_atom::value, id,
                                 static_cast<int64_t>(timeout.count()));
   return actors::decode_record(bytes);
 }
@@ -113,7 +132,7 @@ void node_client::send_command(std::string_view instance_id, event_payload event
 }
 
 void node_client::send(const message& msg) {
-  detail::ask_node<std::string>(*system_, node_, command_timeout, msg.instance_id, actors::command_atom::value,
+  ask<std::string>(*system_, node_, *watch_, command_timeout, msg.instance_id, actors::command_atom::value,
                    actors::encode_message(msg));
 }
 
@@ -153,13 +172,13 @@ void node_client::restart(std::string_view instance_id, const restart_options& o
 bool node_client::purge(std::string_view instance_id) {
   require_valid_instance_id(instance_id);
   const std::string id{instance_id};
-  return detail::ask_node<bool>(*system_, node_, command_timeout, id, actors::purge_atom::value, id);
+  return ask<bool>(*system_, node_, *watch_, command_timeout, id, actors::purge_atom::value, id);
 }
 
 size_t node_client::purge(const instance_query& filter) { return purge_finished(*this, filter); }
 
 instance_page node_client::list(const instance_query& query) {
-  auto wire = detail::ask_node<actors::wire_page>(*system_, node_, command_timeout, {}, actors::list_atom::value, actors::to_wire(query));
+  auto wire = ask<actors::wire_page>(*system_, node_, *watch_, command_timeout, {}, actors::list_atom::value, actors::to_wire(query));
   instance_page page;
   page.continuation_token = std::move(wire.continuation_token);
   for (const auto& bytes : wire.records) page.records.push_back(actors::decode_record(bytes));
@@ -169,7 +188,7 @@ instance_page node_client::list(const instance_query& query) {
 perdure::history node_client::history(std::string_view instance_id) {
   require_valid_instance_id(instance_id);
   const std::string id{instance_id};
-  auto wire = detail::ask_node<actors::wire_history>(*system_, node_, command_timeout, id, actors::history_atom::value, id);
+  auto wire = ask<actors::wire_history>(*system_, node_, *watch_, command_timeout, id, actors::history_atom::value, id);
   perdure::history events;
   for (const auto& bytes : wire.events) events.push_back(actors::decode_event(bytes));
   return events;
@@ -192,13 +211,13 @@ void node_client::delete_entity(const entity_id& entity) {
 std::optional<entity_record> node_client::get_entity(const entity_id& entity) {
   require_valid_entity_id(entity);
   const std::string id = entity.instance_id();
-  auto bytes = detail::ask_node<std::string>(*system_, node_, command_timeout, id, actors::entity_atom::value, id);
+  auto bytes = ask<std::string>(*system_, node_, *watch_, command_timeout, id, actors::entity_atom::value, id);
   if (bytes.empty()) return std::nullopt;
   return actors::decode_entity(bytes);
 }
 
 entity_page node_client::list_entities(const entity_query& query) {
-  auto wire = detail::ask_node<actors::wire_page>(*system_, node_, command_timeout, {}, actors::list_atom::value,
+  auto wire = ask<actors::wire_page>(*system_, node_, *watch_, command_timeout, {}, actors::list_atom::value,
                                      actors::entity_atom::value, actors::to_wire(query));
   entity_page page;
   page.continuation_token = std::move(wire.continuation_token);
@@ -207,7 +226,7 @@ entity_page node_client::list_entities(const entity_query& query) {
 }
 
 std::vector<node_stats> node_client::cluster_stats() {
-  auto wire = detail::ask_node<std::vector<actors::wire_stats>>(*system_, node_, command_timeout, {}, actors::stats_atom::value);
+  auto wire = ask<std::vector<actors::wire_stats>>(*system_, node_, *watch_, command_timeout, {}, actors::stats_atom::value);
   std::vector<node_stats> out;
   for (auto& s : wire)
     out.push_back(node_stats{std::move(s.node_id), s.partitions_owned, s.activities_executed, s.activities_leased_out,

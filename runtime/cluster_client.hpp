@@ -12,6 +12,9 @@
 #include <memory>
 
 namespace perdure {
+namespace detail {
+class connection_watch;
+}
 
 class node_client final : public cluster_client {
  public:
@@ -56,6 +59,7 @@ class node_client final : public cluster_client {
   std::unique_ptr<owned_system> owned_;  // first: destroyed after the handle below
   caf::actor_system* system_;
   caf::actor node_;
+  std::unique_ptr<detail::connection_watch> watch_;  // destroyed first: it stops its watcher actor
 };
 
 }  // namespace perdure
