@@ -210,11 +210,12 @@ TEST_CASE("over TLS a certified client's message over --member-max-frame closes 
   cluster.set_log_level("warn");
   cluster.start_all();
 
-  // A 2 MiB input: within --max-payload (4 MiB), over the member port's frame bound. The call fails
-  // at the client's 60 s command timeout: CAF drops a request in flight when its connection closes.
+  // A 2 MiB input: within --max-payload (4 MiB), over the member port's frame bound. The node
+  // closes the connection; the client's watch fails the call at once (before, CAF left it to the
+  // client's 60 s command timeout).
   auto client = perdure::connect("127.0.0.1", cluster.port(0), certs.client());
   const std::string big_input = "\"" + std::string(2u << 20, 'x') + "\"";
-  CHECK_THROWS_AS(client->start("FanAndChild", big_input, {"too-big"}), perdure::error);
+  CHECK_THROWS_AS(client->start("FanAndChild", big_input, {"too-big"}), perdure::unavailable_error);
 
   auto next = perdure::connect("127.0.0.1", cluster.port(0), certs.client());
   run_workload(*next, "after-", 4);
