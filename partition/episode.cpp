@@ -47,6 +47,7 @@ class episode_runner {
       restart(msg.execution_id, std::move(*restarted));
       return;
     }
+    if (keep_while_failed(msg)) return;
     if (!slot_.record || is_terminal(slot_.record->status)) {
       drop(msg, "the instance has no running execution");
       return;
@@ -166,11 +167,63 @@ class episode_runner {
     timeline.push_back(history_event{env_.now, std::move(rewound)});
     commit_.appended.insert(commit_.appended.end(), timeline.begin() + static_cast<std::ptrdiff_t>(first_new), timeline.end());
     wrote_ = true;
+    unanswered_while_failed_.reset();
+    recorded_while_failed_ = false;
     record->status = runtime_status::running;
     record->failure.reset();
     record->output.clear();
     reissue_pending(timeline, superseded_events(timeline), false);
     replay_afresh(timeline);
+  }
+
+  // A Failed execution records the results of the steps it started and no result has answered,
+  // without running its code: a rewind (effective_history.hpp) finds them, so a child or an
+  // activity that finished while the instance was Failed is not run again, or waited for forever.
+  bool keep_while_failed(const message& msg) {
+    if (!slot_.record || slot_.record->status != runtime_status::failed) return false;
+    if (!msg.execution_id.empty() && msg.execution_id != slot_.record->execution_id) return false;
+    if (!record_while_failed(msg.event)) return false;
+    release_queue_entry(msg);
+    return true;
+  }
+
+  // Appends `result` to the Failed execution's history if it answers a step nothing answered.
+  bool record_while_failed(const history_event& result) {
+    const auto id = result_id(result.payload);
+    if (!id) return false;
+    if (!unanswered_while_failed_) unanswered_while_failed_ = unanswered_steps(current_history());
+    if (unanswered_while_failed_->erase(*id) == 0) return false;
+    if (!recorded_while_failed_) commit_.appended.push_back(history_event{env_.now, events::episode_started{}});
+    recorded_while_failed_ = true;
+    commit_.appended.push_back(result);
+    wrote_ = true;
+    return true;
+  }
+
+  // The id of the step a result answers.
+  static std::optional<int32_t> result_id(const event_payload& payload) {
+    return std::visit(overloaded{
+                          [](const events::task_completed& r) -> std::optional<int32_t> { return r.task_id; },
+                          [](const events::task_failed& r) -> std::optional<int32_t> { return r.task_id; },
+                          [](const events::timer_fired& r) -> std::optional<int32_t> { return r.timer_id; },
+                          [](const events::sub_orchestration_completed& r) -> std::optional<int32_t> { return r.task_id; },
+                          [](const events::sub_orchestration_failed& r) -> std::optional<int32_t> { return r.task_id; },
+                          [](const events::entity_call_completed& r) -> std::optional<int32_t> { return r.task_id; },
+                          [](const events::entity_call_failed& r) -> std::optional<int32_t> { return r.task_id; },
+                          [](const auto&) -> std::optional<int32_t> { return std::nullopt; },
+                      },
+                      payload);
+  }
+
+  // The steps of `timeline` waiting for a result: taken, and not answered by a result that counts.
+  static std::set<int32_t> unanswered_steps(const history& timeline) {
+    const auto superseded = superseded_events(timeline);
+    std::set<int32_t> waiting;
+    for (const auto& ev : timeline)
+      if (auto id = pending_action_id(ev.payload)) waiting.insert(*id);
+    for (size_t p = 0; p < timeline.size(); ++p)
+      if (auto id = result_id(timeline[p].payload); id && !superseded[p]) waiting.erase(*id);
+    return waiting;
   }
 
   // A client's restart of the finished execution `execution_id`: a new execution whose history is
@@ -200,31 +253,16 @@ class episode_runner {
   }
 
   // The steps of `timeline` that wait for a result nobody will send, after a rewind or a restart:
-  // their queue entries and messages went with the failed execution (its results were dropped) or
-  // belong to the previous one. Activities and timers are issued again; so are sub-orchestrations
+  // the failed execution kept the results that came (keep_while_failed), and a previous execution's
+  // belong to it. Activities and timers are issued again; so are sub-orchestrations
   // and entity calls after a restart, and after a rewind those whose failure it superseded (a child
   // that did not fail may still answer this execution). An activity's deadlines move with it, by
   // the time since it was first scheduled.
   void reissue_pending(const history& timeline, const std::vector<bool>& superseded, bool restarted) {
     std::set<int32_t> answered;
-    std::set<int32_t> rewound_failures;
-    for (size_t p = 0; p < timeline.size(); ++p) {
-      std::visit(overloaded{
-                     [&](const events::task_completed& r) { answered.insert(r.task_id); },
-                     [&](const events::task_failed& r) { (superseded[p] ? rewound_failures : answered).insert(r.task_id); },
-                     [&](const events::timer_fired& r) { answered.insert(r.timer_id); },
-                     [&](const events::sub_orchestration_completed& r) { answered.insert(r.task_id); },
-                     [&](const events::sub_orchestration_failed& r) {
-                       (superseded[p] ? rewound_failures : answered).insert(r.task_id);
-                     },
-                     [&](const events::entity_call_completed& r) { answered.insert(r.task_id); },
-                     [&](const events::entity_call_failed& r) {
-                       (superseded[p] ? rewound_failures : answered).insert(r.task_id);
-                     },
-                     [](const auto&) {},
-                 },
-                 timeline[p].payload);
-    }
+    std::set<int32_t> rewound_failures;  // only failures are ever superseded
+    for (size_t p = 0; p < timeline.size(); ++p)
+      if (auto id = result_id(timeline[p].payload)) (superseded[p] ? rewound_failures : answered).insert(*id);
     std::optional<events::continued_as_new> no_next;
     for (const auto& ev : timeline) {
       const auto id = pending_action_id(ev.payload);
@@ -451,7 +489,9 @@ class episode_runner {
       derive_effects(ev, next);
       commit_.appended.push_back(std::move(ev));
     }
-    for (auto& ev : result.ignored) note_ignored(ev);
+    // Results the episode brought after the one the execution failed on are kept, as later ones are.
+    for (auto& ev : result.ignored)
+      if (record.status != runtime_status::failed || !record_while_failed(ev)) note_ignored(ev);
     if (result.custom_status) record.custom_status = std::move(*result.custom_status);
     if (next) {
       if (++executions_ > max_executions_per_episode) {
@@ -638,6 +678,8 @@ class episode_runner {
   std::vector<history_event> pending_;
   bool wrote_ = false;
   int executions_ = 0;
+  std::optional<std::set<int32_t>> unanswered_while_failed_;  // read once, when a result first arrives
+  bool recorded_while_failed_ = false;
 };
 
 }  // namespace

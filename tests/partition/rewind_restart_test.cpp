@@ -1,5 +1,6 @@
 // Rewind and restart through the tester, which runs the production partition state machine: what
 // these tests see is what a node does.
+#include <perdure/combinators.hpp>
 #include <perdure/effective_history.hpp>
 #include <perdure/errors.hpp>
 #include <perdure/orchestration_context.hpp>
@@ -48,6 +49,37 @@ task<int> three_steps(orchestration_context& ctx, int n) {
 
 task<int> waits(orchestration_context& ctx, int) { co_return co_await ctx.wait_for_event<int>("Go"); }
 
+// B's failure arrives an hour before the timer fires; the when_all throws it then, on the timer.
+task<int> fan_in_over_a_timer(orchestration_context& ctx, int n) {
+  auto [b, timer] = co_await when_all(ctx.call_activity<int>("B", n), ctx.create_timer(1h));
+  co_return b;
+}
+
+// Both results arrive in one episode, B's first: the when_all throws on A's success.
+task<int> fan_in(orchestration_context& ctx, int n) {
+  auto [b, a] = co_await when_all(ctx.call_activity<int>("B", n), ctx.call_activity<int>("A", n));
+  co_return a + b;
+}
+
+task<int> slow_child(orchestration_context& ctx, int n) {
+  co_await ctx.create_timer(1h);
+  co_return n * 3;
+}
+
+task<int> slow_failing_child(orchestration_context& ctx, int n) {
+  co_await ctx.create_timer(1h);
+  co_return co_await ctx.call_activity<int>("B", n);
+}
+
+// B fails the parent before its child answers: the child's answer arrives while it is Failed.
+task<int> parent_of(orchestration_context& ctx, int n, const char* child_name) {
+  auto child = ctx.call_sub_orchestration<int>(child_name, n, "slow-1");
+  int b = co_await ctx.call_activity<int>("B", n);
+  co_return b + co_await child;
+}
+task<int> parent_of_slow_child(orchestration_context& ctx, int n) { return parent_of(ctx, n, "SlowChild"); }
+task<int> parent_of_failing_child(orchestration_context& ctx, int n) { return parent_of(ctx, n, "SlowFailingChild"); }
+
 registry functions() {
   registry r;
   r.add_orchestration("AddTwo", add_two);
@@ -55,6 +87,12 @@ registry functions() {
   r.add_orchestration("Parent", parent);
   r.add_orchestration("ThreeSteps", three_steps);
   r.add_orchestration("Waits", waits);
+  r.add_orchestration("FanInOverATimer", fan_in_over_a_timer);
+  r.add_orchestration("FanIn", fan_in);
+  r.add_orchestration("SlowChild", slow_child);
+  r.add_orchestration("SlowFailingChild", slow_failing_child);
+  r.add_orchestration("ParentOfSlowChild", parent_of_slow_child);
+  r.add_orchestration("ParentOfFailingChild", parent_of_failing_child);
   return r;
 }
 
@@ -159,6 +197,55 @@ TEST_CASE_FIXTURE(rig, "rewind: a parent failed by its sub-orchestration starts 
   CHECK(acts.runs["A"] == 2);  // the child ran again from its start: a new execution
 }
 
+TEST_CASE_FIXTURE(rig, "rewind: a when_all that threw on a later result runs its failed task again") {
+  REQUIRE(tester.run("FanInOverATimer", 1, "later").status == runtime_status::failed);
+  acts.b_fixed = true;
+  const auto& done = tester.rewind("later", "B fixed");
+  REQUIRE(done.status == runtime_status::completed);
+  CHECK(done.output_as<int>() == 10);
+  CHECK(acts.runs["B"] == 2);
+  CHECK(replay(done.events, r).status == runtime_status::completed);
+}
+
+TEST_CASE_FIXTURE(rig, "rewind: a when_all that threw on a success of the same episode runs its failed task again") {
+  REQUIRE(tester.run("FanIn", 1, "same-episode").status == runtime_status::failed);
+  acts.b_fixed = true;
+  const auto& done = tester.rewind("same-episode", "B fixed");
+  REQUIRE(done.status == runtime_status::completed);
+  CHECK(done.output_as<int>() == 2 + 10);
+  CHECK(acts.runs["A"] == 1);
+  CHECK(acts.runs["B"] == 2);
+}
+
+TEST_CASE_FIXTURE(rig, "rewind: a child that finished while its parent was Failed answers the rewound parent") {
+  REQUIRE(tester.run("ParentOfSlowChild", 1, "p").status == runtime_status::failed);
+  const auto* child = tester.instance("slow-1");
+  REQUIRE(child->status == runtime_status::completed);  // an hour after the parent failed
+  const auto parent_history = tester.instance("p")->events;
+  CHECK(std::string(event_kind_name(parent_history.back().payload)) == "SubOrchestrationCompleted");
+
+  acts.b_fixed = true;
+  const auto& done = tester.rewind("p", "B fixed");
+  REQUIRE(done.status == runtime_status::completed);
+  CHECK(done.output_as<int>() == 10 + 3);
+  CHECK(count_kind(tester.instance("slow-1")->events, "ExecutionStarted") == 1);  // not started again
+  CHECK(count_kind(done.events, "SubOrchestrationCreated") == 1);
+  const auto replayed = replay(done.events, r);
+  CHECK(replayed.status == runtime_status::completed);
+  CHECK(replayed.new_events.empty());
+}
+
+TEST_CASE_FIXTURE(rig, "rewind: a child that failed while its parent was Failed is started again with it") {
+  REQUIRE(tester.run("ParentOfFailingChild", 1, "p").status == runtime_status::failed);
+  REQUIRE(tester.instance("slow-1")->status == runtime_status::failed);
+  acts.b_fixed = true;
+  const auto& done = tester.rewind("p", "B fixed");
+  REQUIRE(done.status == runtime_status::completed);
+  CHECK(done.output_as<int>() == 10 + 10);
+  CHECK(tester.instance("slow-1")->status == runtime_status::completed);
+  CHECK(acts.runs["B"] == 4);  // the parent's and the child's, each failed once and ran again once
+}
+
 TEST_CASE_FIXTURE(rig, "rewind refuses what is not a Failed instance") {
   acts.b_fixed = true;
   REQUIRE(tester.run("AddTwo", 1, "ok").status == runtime_status::completed);
@@ -255,4 +342,35 @@ TEST_CASE("the effective history: a rewind supersedes the failure and the failed
   CHECK(s[10]);
   CHECK(s[4]);
   CHECK(!s[12]);
+}
+
+TEST_CASE("the effective history: failures the code took no step after are superseded, handled ones stay") {
+  const time_point t{};
+  const failure_details bad{"E", "bad", {}, false};
+  history h{{t, events::episode_started{}},                                   // 0
+            {t, events::execution_started{"X", "i", "e", "1", std::nullopt, 0}},
+            {t, events::task_scheduled{0, "Caught", "1"}},
+            {t, events::task_scheduled{1, "A", "1"}},
+            {t, events::task_scheduled{2, "B", "1"}},
+            {t, events::episode_started{}},                                   // 5
+            {t, events::task_failed{0, bad}},                                 // caught: a step follows
+            {t, events::timer_created{3, t}},
+            {t, events::episode_started{}},                                   // 8
+            {t, events::task_failed{1, bad}},                                 // nothing follows
+            {t, events::episode_started{}},                                   // 10
+            {t, events::timer_fired{3, t}},
+            {t, events::task_completed{2, "2"}},
+            {t, events::execution_failed{bad}},                               // 13
+            {t, events::episode_started{}},
+            {t, events::sub_orchestration_failed{4, bad}},                    // 15: arrived while Failed
+            {t, events::episode_started{}},
+            {t, events::execution_rewound{"fixed"}}};
+  const auto s = superseded_events(h);
+  CHECK(!s[6]);
+  CHECK(s[9]);
+  CHECK(!s[11]);
+  CHECK(!s[12]);
+  CHECK(s[13]);
+  CHECK(s[15]);
+  CHECK(!s[17]);
 }

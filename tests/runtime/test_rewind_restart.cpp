@@ -41,11 +41,20 @@ task<int> order(orchestration_context& ctx, int amount) {
 
 task<int> waits(orchestration_context& ctx, int) { co_return co_await ctx.wait_for_event<int>("go"); }
 
+// Charge fails the parent while its child still waits for "go".
+task<int> parent_of_waiting_child(orchestration_context& ctx, int amount) {
+  auto child = ctx.call_sub_orchestration<int>("Waits", amount, "child-1");
+  int charged = co_await ctx.call_activity<int>("Charge", amount);
+  co_return charged + co_await child;
+}
+
 // A node process's life on the hub's data dir, with Charge's code as deployed then.
 struct node_with {
   host h;
   node_with(const std::filesystem::path& data, bool charge_fixed) {
     h.add_orchestration("Order", order);
+    h.add_orchestration("Waits", waits);
+    h.add_orchestration("ParentOfWaitingChild", parent_of_waiting_child);
     h.add_activity("Reserve", [](activity_context&, int amount) {
       ++reserve_runs;
       return amount + 1;
@@ -150,6 +159,37 @@ TEST_CASE("a failed activity fixed by a deploy: rewind completes the instance an
   CHECK(cli(fixed.endpoint(), "rewind o-1 --reason again").exit_code == 6);
   CHECK(http.Post("/api/instances/nobody/rewind", "", "application/json")->status == 404);
   CHECK(count_kind(fixed.c().history("o-1"), "ExecutionRewound") == 1);
+}
+
+TEST_CASE("a child that answered its Failed parent: the answer is kept across a deploy and completes the rewound parent") {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  std::string child_execution;
+  {  // Deploy 1: Charge has a bug and fails the parent; its child answers afterwards.
+    node_with buggy(data, false);
+    buggy.c().start("ParentOfWaitingChild", "5", start_options{"p-1"});
+    CHECK(buggy.c().wait_for_completion("p-1", limit).status == runtime_status::failed);
+    REQUIRE(testing_support::eventually([&] { return buggy.c().status("child-1").has_value(); }));
+    buggy.c().raise_event("child-1", "go", "7");
+    const auto child = buggy.c().wait_for_completion("child-1", limit);
+    REQUIRE(child.status == runtime_status::completed);
+    child_execution = child.execution_id;
+    CHECK(testing_support::eventually([&] {
+      const auto events = buggy.c().history("p-1");
+      return std::string(event_kind_name(events.back().payload)) == "SubOrchestrationCompleted";
+    }));
+    CHECK(buggy.c().status("p-1")->status == runtime_status::failed);
+  }
+  // Deploy 2: the fix. The rewound parent takes the child's kept answer: the child does not run again.
+  node_with fixed(data, true);
+  fixed.c().rewind("p-1", "Charge fixed");
+  const auto done = fixed.c().wait_for_completion("p-1", limit);
+  REQUIRE(done.status == runtime_status::completed);
+  CHECK(done.output == "57");
+  const auto child = fixed.c().status("child-1");
+  REQUIRE(child);
+  CHECK(child->execution_id == child_execution);
+  CHECK(count_kind(fixed.c().history("child-1"), "ExecutionStarted") == 1);
 }
 
 TEST_CASE("restart from the start and from a prefix, through C++, HTTP and the CLI, and bad requests are clear errors") {
