@@ -7,9 +7,9 @@
 #include "http_json.hpp"
 #include "http_metrics.hpp"
 #include "http_page_size.hpp"
+#include "http_params.hpp"
 #include "http_schedules.hpp"
 #include "http_server.hpp"
-#include "http_time.hpp"
 #include "http_ui.hpp"
 #include "http_url.hpp"
 #include "http_wait_param.hpp"
@@ -24,7 +24,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -87,71 +86,9 @@ bool timed_out(const std::exception_ptr& failure) {
   }
 }
 
-bool flag(const request& req, const char* name, bool fallback) {
-  if (!req.has_param(name)) return fallback;
-  const std::string value = req.param(name);
-  if (value == "true" || value == "1") return true;
-  if (value == "false" || value == "0") return false;
-  bad_request(std::string(name) + " must be true or false, not '" + value + "'");
-}
-
-std::optional<time_point> time_param(const request& req, const char* name) {
-  if (!req.has_param(name)) return std::nullopt;
-  const std::string value = req.param(name);
-  auto t = parse_iso8601(value);
-  if (!t) bad_request(std::string(name) + " is not an ISO 8601 time: '" + value + "'");
-  return t;
-}
-
-// A parameter that is a whole number from 0; `meaning` completes the error message.
-std::optional<int32_t> whole_number_param(const request& req, const char* name, const char* meaning) {
-  if (!req.has_param(name)) return std::nullopt;
-  const std::string value = req.param(name);
-  int32_t number = -1;
-  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
-  if (ec != std::errc{} || end != value.data() + value.size() || number < 0)
-    bad_request(std::string(name) + " must be " + meaning + ", not '" + value + "'");
-  return number;
-}
-
-// An orchestration version: a whole number from 0 (unversioned).
-std::optional<int32_t> version_param(const request& req) {
-  return whole_number_param(req, "version", "a whole number from 0 (0 = unversioned)");
-}
-
 // Where a restart's new history begins: a position in the history, 0 (from the start) or more.
 int32_t from_event_param(const request& req) {
   return whole_number_param(req, "fromEvent", "a position in the history, a whole number from 0").value_or(0);
-}
-
-std::vector<runtime_status> status_param(const request& req) {
-  std::vector<runtime_status> statuses;
-  if (!req.has_param("runtimeStatus")) return statuses;
-  const std::string value = req.param("runtimeStatus");
-  size_t start = 0;
-  while (start <= value.size()) {
-    size_t end = value.find(',', start);
-    if (end == std::string::npos) end = value.size();
-    const std::string_view name = std::string_view(value).substr(start, end - start);
-    auto s = parse_runtime_status(name);
-    if (!s) bad_request("unknown runtimeStatus '" + std::string(name) + "'");
-    statuses.push_back(*s);
-    start = end + 1;
-  }
-  return statuses;
-}
-
-// The filters shared by list and purge; says whether any was given.
-bool read_filters(const request& req, instance_query& q) {
-  q.statuses = status_param(req);
-  q.name = req.param("name");
-  q.created_from = time_param(req, "createdTimeFrom");
-  q.created_to = time_param(req, "createdTimeTo");
-  q.instance_id_prefix = req.param("instanceIdPrefix");
-  q.version = version_param(req);
-  q.waiting_for_version = flag(req, "waitingForVersion", false);
-  return !q.statuses.empty() || !q.name.empty() || q.created_from || q.created_to || !q.instance_id_prefix.empty() ||
-         q.version || q.waiting_for_version;
 }
 
 // The reason of terminate, suspend and resume: recorded in the history, so it must be text.
@@ -311,8 +248,8 @@ struct http_api::impl {
   // With a wait, a long-poll: answered when the instance ends (200), or with its status when the
   // wait is over first (202), as without a wait.
   std::optional<response> get_instance(const request& req, const std::string& id, const http::responder& out) {
-    const bool with_history = flag(req, "showHistory", false);
-    const bool with_input = flag(req, "showInput", true);
+    const bool with_history = flag_param(req, "showHistory", false);
+    const bool with_input = flag_param(req, "showInput", true);
     const auto wait = requested_wait(req);
     if (!wait) return status_response(id, with_input, with_history);
     waits.wait(waits.reserve(), id, *wait, out,
@@ -340,10 +277,10 @@ struct http_api::impl {
 
   response list_instances(const request& req) {
     instance_query q;
-    read_filters(req, q);
+    read_instance_filters(req, q);
     q.page_size = requested_page_size(req, "top");
     q.continuation_token = req.has_param("continuationToken") ? req.param("continuationToken") : req.header(token_header);
-    const bool with_input = flag(req, "showInput", false);
+    const bool with_input = flag_param(req, "showInput", false);
     const instance_page page = hub.list(q);
     json instances = json::array();
     for (const auto& record : page.records) instances.push_back(instance_json(record, with_input));
@@ -370,7 +307,7 @@ struct http_api::impl {
   response replay_check_instances(const request& req) {
     instance_query q = instances_to_replay_check();
     const auto running = q.statuses;
-    read_filters(req, q);
+    read_instance_filters(req, q);
     if (q.statuses.empty()) q.statuses = running;
     return json_response(200, replay_check_json(replay_check(hub, *options.functions, q)));
   }
@@ -415,7 +352,7 @@ struct http_api::impl {
   response purge_instances(const request& req) {
     instance_query q;
     // Purging every finished instance must be asked for explicitly (e.g. by listing the statuses).
-    if (!read_filters(req, q))
+    if (!read_instance_filters(req, q))
       bad_request("purge by filter needs at least one of runtimeStatus, name, createdTimeFrom, createdTimeTo, "
                   "instanceIdPrefix, version, waitingForVersion");
     return json_response(200, json{{"instancesDeleted", hub.purge(q)}});

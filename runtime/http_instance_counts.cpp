@@ -1,7 +1,6 @@
 #include "http_instance_counts.hpp"
 
-#include "http_errors.hpp"
-#include "http_time.hpp"
+#include "http_params.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -17,23 +16,13 @@ using nlohmann::json;
 constexpr size_t max_counted = 100'000;
 constexpr size_t page_size = 1000;
 
-std::optional<time_point> time_param(const http::request& req, const char* name) {
-  if (!req.has_param(name)) return std::nullopt;
-  const std::string value = req.param(name);
-  auto t = parse_iso8601(value);
-  if (!t) throw http_error(400, "InvalidArgument", std::string(name) + " is not an ISO 8601 time: '" + value + "'");
-  return t;
-}
-
 }  // namespace
 
 http::response instance_counts_response(const http::request& req, client& hub) {
   // The list's filters but the status: the counts are what a status filter would show.
   instance_query q;
-  q.name = req.param("name");
-  q.created_from = time_param(req, "createdTimeFrom");
-  q.created_to = time_param(req, "createdTimeTo");
-  q.instance_id_prefix = req.param("instanceIdPrefix");
+  read_instance_filters(req, q);
+  q.statuses.clear();
   q.page_size = page_size;
   std::array<uint64_t, all_runtime_statuses.size()> counts{};
   size_t counted = 0;
