@@ -67,6 +67,7 @@ export const api = {
   raiseEvent: (id, name, data) =>
     call('POST', `${instancePath(id)}/raiseEvent/${encodeURIComponent(name)}`, data),
   command: (id, verb, reason) => call('POST', withQuery(`${instancePath(id)}/${verb}`, {reason})),
+  restart: (id, fromEvent, version) => call('POST', withQuery(`${instancePath(id)}/restart`, {fromEvent, version})),
   purge: (id) => call('DELETE', instancePath(id)),
   cluster: () => call('GET', '/api/cluster'),
   metrics: () => call('GET', '/metrics'),

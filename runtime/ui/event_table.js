@@ -23,11 +23,23 @@ function describe(e) {
     case 'SubOrchestrationCreated': return `#${e.taskId} ${e.name} instance=${e.instanceId} input=${shortPayload(e.input)}`;
     case 'EventRaised': return `${e.name} input=${shortPayload(e.input)}`;
     case 'EventSent': return `#${e.taskId} ${e.name} to ${e.instanceId} input=${shortPayload(e.input)}`;
+    case 'ExecutionRewound': return `reason=${JSON.stringify(e.reason)}`;
+    case 'ExecutionRestarted':
+      return `${e.fromEvent ? `from event ${e.fromEvent}` : 'from the start'} of execution ${e.previousExecutionId}, version ${e.version}`;
+    case 'PatchMarker': return `${e.patchId}${e.deprecated ? ' (deprecated)' : ''}`;
     default: return '';
   }
 }
 
-const failedKinds = new Set(['TaskFailed', 'SubOrchestrationFailed', 'ExecutionFailed']);
+const failedKinds = new Set(['TaskFailed', 'SubOrchestrationFailed', 'EntityCallFailed', 'ExecutionFailed']);
+const clientKinds = new Set(['ExecutionRewound', 'ExecutionRestarted']);
+
+// A failure a rewind undid stays in the history, struck through; rewinds and restarts stand out.
+function rowClass(e) {
+  if (e.superseded) return 'event-row superseded';
+  if (clientKinds.has(e.kind)) return 'event-row client-action';
+  return `event-row${failedKinds.has(e.kind) ? ' failed' : ''}`;
+}
 
 /// {element, scrollTo(index)}
 export function renderEventTable(events) {
@@ -53,14 +65,16 @@ export function renderEventTable(events) {
     const from = Math.floor(top / rowHeight);
     const to = Math.min(shown.length, Math.ceil((top + viewportHeight) / rowHeight) + 1);
     rowsBox.replaceChildren(...shown.slice(from, to).map((e, offset) => {
-      const row = el('div', {class: `event-row${failedKinds.has(e.kind) ? ' failed' : ''}${e.index === highlighted ? ' highlighted' : ''}`,
+      const row = el('div', {class: `${rowClass(e)}${e.index === highlighted ? ' highlighted' : ''}`,
         dataset: {index: e.index, kind: e.kind}, onclick: () => {
           detail.hidden = false;
           detail.textContent = JSON.stringify(e, null, 2);
         }},
       el('span', {class: 'number'}, e.index), el('span', {class: 'time'}, formatTime(e.timestamp)),
       el('span', {class: 'number'}, `+${formatDuration(parseTime(e.timestamp) - first)}`),
-      el('span', {class: 'kind'}, e.kind), el('span', {class: 'details'}, describe(e)));
+      el('span', {class: 'kind'}, e.kind),
+      el('span', {class: 'details'},
+        e.superseded ? el('span', {class: 'superseded-note'}, 'superseded by a rewind') : null, describe(e)));
       row.style.top = `${(from + offset) * rowHeight}px`;
       return row;
     }));

@@ -1,5 +1,5 @@
-// The actions on one instance (raise event, suspend, resume, terminate, purge): each asks for
-// confirmation, then calls the management API and reports what it answered.
+// The actions on one instance (raise event, suspend, resume, terminate, rewind, restart, purge):
+// each asks for confirmation, then calls the management API and reports what it answered.
 import {api, ApiError} from './api.js';
 import {el} from './dom.js';
 import {confirmAction} from './dialog.js';
@@ -17,6 +17,11 @@ function jsonProblem(text) {
 }
 
 const reasonField = {name: 'reason', label: 'Reason (recorded in the history)', placeholder: 'optional'};
+
+// A restart's optional whole number: empty, or digits.
+function numberProblem(text, what) {
+  return !text.trim() || /^\d+$/.test(text.trim()) ? '' : `${what} must be a whole number (or empty).`;
+}
 
 function actionsFor(instance) {
   const id = instance.instanceId;
@@ -48,6 +53,22 @@ function actionsFor(instance) {
       message: `${id} ends now as Terminated. Activities under way finish, but the orchestration takes no further step. This cannot be undone.`,
     }, run: (v) => api.command(id, 'terminate', v.reason)});
   } else {
+    if (instance.runtimeStatus === 'Failed') {
+      actions.push({id: 'rewind', label: 'Rewind', dialog: {
+        title: 'Rewind the instance', confirmLabel: 'Rewind', fields: [reasonField],
+        message: `${id} continues its execution from just before the steps that failed it, which run again ` +
+          '(deploy the fix first); the steps that succeeded do not. The history keeps the failure, superseded.',
+      }, run: (v) => api.command(id, 'rewind', v.reason)});
+    }
+    actions.push({id: 'restart', label: 'Restart', dialog: {
+      title: 'Restart the instance', confirmLabel: 'Restart',
+      message: `${id} runs again as a new execution with the same input. From event N: the first N events ` +
+        'of its history are kept and replayed, the steps after them run again (N must be the index of an ' +
+        'EpisodeStarted). The current history is replaced.',
+      fields: [{name: 'fromEvent', label: 'From event (empty: from the start)', placeholder: 'e.g. 6'},
+               {name: 'version', label: `Version (empty: ${instance.version ?? 0}, the one it ran)`, placeholder: 'e.g. 2'}],
+      validate: (v) => numberProblem(v.fromEvent, 'From event') || numberProblem(v.version, 'The version'),
+    }, run: (v) => api.restart(id, v.fromEvent.trim(), v.version.trim())});
     actions.push({id: 'purge', label: 'Purge', danger: true, dialog: {
       title: 'Purge the instance', confirmLabel: 'Purge', danger: true,
       message: `Deletes ${id} and its whole history from the store. This cannot be undone.`,

@@ -6,7 +6,7 @@ import {formatTime, formatDuration, parseTime, shortPayload, formatCount} from '
 
 const statuses = ['Pending', 'Running', 'Suspended', 'Completed', 'Failed', 'Terminated', 'ContinuedAsNew'];
 const refreshMillis = 5000;
-const filterNames = ['runtimeStatus', 'name', 'instanceIdPrefix', 'createdTimeFrom', 'createdTimeTo', 'top'];
+const filterNames = ['runtimeStatus', 'name', 'version', 'instanceIdPrefix', 'createdTimeFrom', 'createdTimeTo', 'top'];
 
 // The tokens of the pages before this one, for "Previous": the API pages forward only.
 let previousTokens = [];
@@ -28,6 +28,14 @@ function readParams(params) {
 const inputToIso = (value) => (!value ? '' : value.length === 16 ? `${value}:00Z` : `${value}Z`);
 const isoToInput = (iso) => (iso ? iso.replace(/Z$/, '').slice(0, 16) : '');
 
+// The version the instance's execution runs (0: the orchestration is not versioned), and whether
+// it waits for a node that registers it.
+function versionCell(instance) {
+  const version = instance.version ? String(instance.version) : '-';
+  return el('td', {class: 'number version', title: instance.version ? '' : 'unversioned'}, version,
+    instance.waitingForVersion ? el('span', {class: 'waiting-version', title: 'no node serving it registers this version'}, ' (waiting)') : null);
+}
+
 export function renderInstanceList(view, _argument, params) {
   const state = readParams(params);
   const selected = new Set(state.runtimeStatus ? state.runtimeStatus.split(',') : []);
@@ -38,6 +46,8 @@ export function renderInstanceList(view, _argument, params) {
 
   const countsBar = el('div', {class: 'status-chips', id: 'status-counts'});
   const nameInput = el('input', {type: 'text', name: 'name', value: state.name, placeholder: 'exact name'});
+  const versionInput = el('input', {type: 'text', name: 'version', value: state.version, placeholder: 'any', size: 5,
+    inputmode: 'numeric', pattern: '\\d*', title: 'a whole number'});
   const prefixInput = el('input', {type: 'text', name: 'instanceIdPrefix', value: state.instanceIdPrefix, placeholder: 'id starts with'});
   const fromInput = el('input', {type: 'datetime-local', name: 'createdTimeFrom', value: isoToInput(state.createdTimeFrom)});
   const toInput = el('input', {type: 'datetime-local', name: 'createdTimeTo', value: isoToInput(state.createdTimeTo)});
@@ -46,11 +56,12 @@ export function renderInstanceList(view, _argument, params) {
   const autoRefresh = el('input', {type: 'checkbox', id: 'auto-refresh', checked: state.auto === '1'});
   const form = el('form', {class: 'filters', id: 'filters', onsubmit: (event) => {
     event.preventDefault();
-    go({name: nameInput.value.trim(), instanceIdPrefix: prefixInput.value.trim(),
+    go({name: nameInput.value.trim(), version: versionInput.value.trim(), instanceIdPrefix: prefixInput.value.trim(),
         createdTimeFrom: inputToIso(fromInput.value), createdTimeTo: inputToIso(toInput.value),
         top: topSelect.value, ct: ''});
   }},
   el('label', {}, 'Name', nameInput),
+  el('label', {}, 'Version', versionInput),
   el('label', {}, 'Instance id', prefixInput),
   el('label', {}, 'Created from (UTC)', fromInput),
   el('label', {}, 'Created before (UTC)', toInput),
@@ -69,13 +80,13 @@ export function renderInstanceList(view, _argument, params) {
     countsBar, form, status,
     el('table', {class: 'grid instances', id: 'instance-table'},
       el('thead', {}, el('tr', {},
-        el('th', {}, 'Instance id'), el('th', {}, 'Name'), el('th', {}, 'Status'), el('th', {}, 'Created'),
+        el('th', {}, 'Instance id'), el('th', {}, 'Name'), el('th', {}, 'Version'), el('th', {}, 'Status'), el('th', {}, 'Created'),
         el('th', {}, 'Last updated'), el('th', {}, 'Ran for'), el('th', {}, 'Output or failure'))),
       tableBody),
     pager);
 
   const filters = {
-    runtimeStatus: state.runtimeStatus, name: state.name, instanceIdPrefix: state.instanceIdPrefix,
+    runtimeStatus: state.runtimeStatus, name: state.name, version: state.version, instanceIdPrefix: state.instanceIdPrefix,
     createdTimeFrom: state.createdTimeFrom, createdTimeTo: state.createdTimeTo,
   };
 
@@ -101,12 +112,12 @@ export function renderInstanceList(view, _argument, params) {
         ? el('span', {class: 'failure-text'}, `${i.failureDetails.errorType}: ${i.failureDetails.message}`)
         : shortPayload(i.output, 80);
       return el('tr', {dataset: {instanceId: i.instanceId, status: i.runtimeStatus}},
-        el('td', {}, instanceLink(i.instanceId)), el('td', {}, i.name), el('td', {}, statusBadge(i.runtimeStatus)),
+        el('td', {}, instanceLink(i.instanceId)), el('td', {}, i.name), versionCell(i), el('td', {}, statusBadge(i.runtimeStatus)),
         el('td', {class: 'time'}, formatTime(i.createdTime)), el('td', {class: 'time'}, formatTime(i.lastUpdatedTime)),
         el('td', {class: 'number'}, ran), el('td', {class: 'payload'}, result));
     }));
     if (page.instances.length === 0) {
-      tableBody.append(el('tr', {}, el('td', {colspan: 7, class: 'empty'}, 'No instance matches these filters.')));
+      tableBody.append(el('tr', {}, el('td', {colspan: 8, class: 'empty'}, 'No instance matches these filters.')));
     }
     const buttons = [];
     if (state.ct) buttons.push(el('button', {type: 'button', onclick: () => go({ct: ''})}, 'First page'));

@@ -46,6 +46,34 @@ function failureBox(failure, showEvent) {
       : null);
 }
 
+// The patches the history recorded (is_patched, deprecate_patch), once each, in order.
+function patchesOf(events) {
+  const patches = new Map();
+  for (const e of events) {
+    if (e.kind === 'PatchMarker') patches.set(e.patchId, patches.get(e.patchId) || e.deprecated);
+  }
+  return [...patches].map(([id, deprecated]) => (deprecated ? `${id} (deprecated)` : id));
+}
+
+// Version, patches, and what clients did to the execution (rewinds, the restart it began with).
+function codeFacts(instance, events) {
+  const version = instance.version ? String(instance.version) : '0 (unversioned)';
+  const patches = patchesOf(events);
+  const rewinds = events.filter((e) => e.kind === 'ExecutionRewound');
+  const restarted = events.find((e) => e.kind === 'ExecutionRestarted');
+  const lastReason = rewinds.length ? rewinds[rewinds.length - 1].reason : '';
+  return [
+    ...fact('Version', el('span', {id: 'instance-version'}, version,
+      instance.waitingForVersion ? ' — waiting for a node that registers it' : '')),
+    ...(patches.length ? fact('Patches', el('span', {id: 'instance-patches'}, patches.join(', '))) : []),
+    ...(rewinds.length ? fact('Rewound', el('span', {id: 'instance-rewinds'},
+      `${rewinds.length} time${rewinds.length === 1 ? '' : 's'}${lastReason ? ` (last: ${lastReason})` : ''}`)) : []),
+    ...(restarted ? fact('Restarted', el('span', {id: 'instance-restarted'},
+      `${restarted.fromEvent ? `from event ${restarted.fromEvent}` : 'from the start'} of execution `,
+      el('code', {}, restarted.previousExecutionId))) : []),
+  ];
+}
+
 const refreshMillis = 5000;
 
 // Where the reader was, so that a refresh redraws the page without moving it.
@@ -114,6 +142,7 @@ export function renderInstancePage(view, id, params) {
       el('dl', {class: 'facts summary'},
         ...fact('Orchestration', instance.name),
         ...fact('Execution', el('code', {}, instance.executionId)),
+        ...codeFacts(instance, events),
         ...fact('Created', formatTime(instance.createdTime)),
         ...fact('Last updated', formatTime(instance.lastUpdatedTime)),
         ...fact(ended ? 'Ran for' : 'Running for', formatDuration(ranFor)),

@@ -10,11 +10,13 @@ const maxViewportHeight = 520;
 const overviewHeight = 44;
 const colors = {
   activity: '#3b7dd8', suborchestration: '#16897a', timer: '#8e6cc8', event: '#c98a12', wait: '#c98a12',
-  failed: '#d93025', backoff: '#b8bec7', running: '#7aa7e6', unfinished: '#9aa3ad',
+  failed: '#d93025', superseded: '#f0a7a1', backoff: '#b8bec7', running: '#7aa7e6', unfinished: '#9aa3ad',
+  marker: '#c2410c',
 };
 
 function colorOf(row, segment) {
   if (segment.state === 'failed') return colors.failed;
+  if (segment.state === 'superseded') return colors.superseded;
   if (segment.state === 'backoff') return colors.backoff;
   if (segment.state === 'unfinished') return colors.unfinished;
   return colors[row.kind];
@@ -35,15 +37,16 @@ function legend() {
     el('span', {class: `swatch ${pattern}`, dataset: {color}}), text);
   const node = el('div', {class: 'legend'},
     item(colors.activity, 'activity'), item(colors.suborchestration, 'sub-orchestration'), item(colors.timer, 'timer'),
-    item(colors.event, 'event'), item(colors.failed, 'failed'), item(colors.backoff, 'retry backoff'),
-    item(colors.running, 'running', 'striped'));
+    item(colors.event, 'event'), item(colors.failed, 'failed'), item(colors.superseded, 'failed, superseded by a rewind'),
+    item(colors.backoff, 'retry backoff'), item(colors.running, 'running', 'striped'),
+    item(colors.marker, 'rewind or restart (dashed line)'));
   for (const swatch of node.querySelectorAll('.swatch')) swatch.style.background = swatch.dataset.color;
   return node;
 }
 
 /// {element, leave}: the chart for `model` (timeline_model.js); `leave` stops its listeners. A
 /// click on a bar opens a sub-orchestration's child, or calls `showEvent` with the index of the
-/// event that scheduled the bar.
+/// event that scheduled the bar; a click on a rewind's or restart's label on the axis shows its event.
 export function renderTimeline(model, showEvent) {
   const {rows, totals} = model;
   const span = Math.max(model.end - model.start, 1e-3);
@@ -55,6 +58,7 @@ export function renderTimeline(model, showEvent) {
     `${counted(totals.subOrchestrations, 'sub-orchestration', 'sub-orchestrations')}, ` +
     `${counted(totals.events, 'event', 'events')}; ${formatDuration(span)} in all`);
   const axis = el('canvas', {class: 'timeline-axis'});
+  const markerLabels = el('div', {class: 'timeline-markers'});
   const canvas = el('canvas', {class: 'timeline-bars'});
   const labels = el('div', {class: 'timeline-labels'});
   const spacer = el('div', {class: 'timeline-spacer'}, canvas, labels);
@@ -68,8 +72,10 @@ export function renderTimeline(model, showEvent) {
   const overviewBox = needsOverview ? el('div', {class: 'timeline-overview-box'}, overview, inView) : null;
   const chart = el('div', {class: 'timeline', id: 'timeline',
     dataset: {rows: rows.length, bars: rows.reduce((n, r) => n + r.segments.length, 0),
-      failedBars: rows.reduce((n, r) => n + r.segments.filter((s) => s.state === 'failed').length, 0)}},
-  overviewBox, axis, scroller, tooltip);
+      failedBars: rows.reduce((n, r) => n + r.segments.filter((s) => s.state === 'failed').length, 0),
+      supersededBars: rows.reduce((n, r) => n + r.segments.filter((s) => s.state === 'superseded').length, 0),
+      markers: model.markers.length}},
+  overviewBox, axis, markerLabels, scroller, tooltip);
   spacer.style.height = `${rows.length * rowHeight}px`;
   scroller.style.height = `${Math.min(maxViewportHeight, Math.max(rows.length, 1) * rowHeight)}px`;
   const element = el('section', {class: 'timeline-section'}, summary, legend(), chart);
@@ -103,6 +109,28 @@ export function renderTimeline(model, showEvent) {
       context.stroke();
       context.fillText(`+${formatDuration(t)}`, x + 3, axisHeight - 9);
     }
+    markerLabels.replaceChildren(...model.markers.map((m) => {
+      const label = el('button', {type: 'button', class: 'timeline-marker', title: m.label,
+        onclick: () => showEvent(m.eventIndex)}, m.label);
+      const x = Math.round(xOf(m.at));
+      label.style.left = `${x}px`;
+      // Centred on its line, but kept inside the chart at its right end.
+      if (x > width - 120) label.style.transform = 'translateX(-100%)';
+      return label;
+    }));
+  }
+
+  function drawMarkers(context, height) {
+    context.strokeStyle = colors.marker;
+    context.setLineDash([4, 3]);
+    for (const m of model.markers) {
+      const x = Math.round(xOf(m.at)) + 0.5;
+      context.beginPath();
+      context.moveTo(x, 0);
+      context.lineTo(x, height);
+      context.stroke();
+    }
+    context.setLineDash([]);
   }
 
   function drawRows() {
@@ -138,6 +166,7 @@ export function renderTimeline(model, showEvent) {
         }
       }
     }
+    drawMarkers(context, viewHeight);
     // The labels in view, as DOM: a sub-orchestration's is a link to the child instance.
     labels.replaceChildren(...rows.slice(first, last).map((row, offset) => {
       const label = row.childId

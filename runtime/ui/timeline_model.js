@@ -6,12 +6,16 @@
 // bar runs from the orchestration's last step before the arrival (the episode before the one that
 // took it in) to the arrival. A running instance with nothing outstanding waits for an event; it
 // gets an open "waiting" bar from its last step to now.
+//
+// A failure a rewind superseded ends its bar as "superseded"; the step runs again from the
+// rewind, on the same row. Rewinds and restarts are markers across the chart.
 import {parseTime} from './format.js';
 
 const terminalKinds = new Set(['ExecutionCompleted', 'ExecutionFailed', 'ExecutionTerminated', 'ContinuedAsNew']);
 
-/// {start, end, rows: [{kind, label, childId, segments: [{from, to, state, attempt, title, eventIndex}]}], totals}
-/// kind: activity | timer | suborchestration | event | wait; state: ok | failed | running | backoff | pending.
+/// {start, end, rows: [{kind, label, childId, segments: [{from, to, state, attempt, title, eventIndex}]}], markers, totals}
+/// kind: activity | timer | suborchestration | event | wait;
+/// state: ok | failed | superseded | running | backoff | pending; markers: [{at, label, eventIndex}].
 export function buildTimeline(events, instance, now) {
   const rows = [];
   const open = new Map();          // task or timer key → its running segment
@@ -19,6 +23,8 @@ export function buildTimeline(events, instance, now) {
   const timerRows = new Map();     // timer id → its row, until it fires
   const firedTimers = [];          // this episode's fired timers: a retry's backoff is one of them
   const episodeStarts = [];
+  const markers = [];
+  let rewound = [];                // superseded failures: {key, segment} to run again at the next rewind
   let start = NaN;
   let end = NaN;
   const totals = {activities: 0, failed: 0, retries: 0, timers: 0, subOrchestrations: 0, events: 0};
@@ -79,9 +85,25 @@ export function buildTimeline(events, instance, now) {
       case 'TaskFailed':
       case 'SubOrchestrationFailed': {
         const failure = e.failureDetails || {};
-        if (close(`task${e.taskId}`, at, 'failed', `${failure.errorType}: ${failure.message}`)) totals.failed += 1;
+        const key = `task${e.taskId}`;
+        const segment = close(key, at, e.superseded ? 'superseded' : 'failed', `${failure.errorType}: ${failure.message}`);
+        if (segment) totals.failed += 1;
+        if (segment && e.superseded) rewound.push({key, segment, row: rows.find((r) => r.segments.includes(segment))});
         break;
       }
+      case 'ExecutionRewound':
+        markers.push({at, label: `rewind${e.reason ? `: ${e.reason}` : ''}`, eventIndex: e.index});
+        for (const {key, segment, row} of rewound) {
+          const again = {from: at, to: NaN, state: 'running', attempt: segment.attempt, eventIndex: segment.eventIndex,
+            title: `${segment.title.split(' — ')[0]}, again after the rewind`};
+          row.segments.push(again);
+          open.set(key, again);
+        }
+        rewound = [];
+        break;
+      case 'ExecutionRestarted':
+        markers.push({at, label: e.fromEvent ? `restart from event ${e.fromEvent}` : 'restart', eventIndex: e.index});
+        break;
       case 'SubOrchestrationCreated': {
         totals.subOrchestrations += 1;
         const row = addRow('suborchestration', e.name, {childId: e.instanceId});
@@ -116,7 +138,7 @@ export function buildTimeline(events, instance, now) {
         break;
       }
       default:
-        if (terminalKinds.has(e.kind)) end = at;
+        if (terminalKinds.has(e.kind) && !e.superseded) end = at;
     }
   }
 
@@ -139,5 +161,5 @@ export function buildTimeline(events, instance, now) {
     if (row.kind === 'activity' && row.attempts > 1) row.label = `${row.label} (${row.attempts} attempts)`;
   }
   const last = visible.reduce((m, r) => Math.max(m, ...r.segments.map((s) => s.to)), end);
-  return {start: Number.isNaN(start) ? now : start, end: Math.max(last, end), rows: visible, totals};
+  return {start: Number.isNaN(start) ? now : start, end: Math.max(last, end), rows: visible, markers, totals};
 }

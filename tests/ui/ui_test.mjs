@@ -1,7 +1,8 @@
 // The web view in a real browser (issue 20): a headless Chromium loads each page of /ui from a
 // real node holding completed, failed, running, retried, fanned-out, very long and
-// non-deterministic instances; checks what the DOM shows; terminates, raises an event and purges
-// through the page's dialogs and checks the effect through the API; saves a screenshot of each page.
+// non-deterministic instances; checks what the DOM shows; terminates, raises an event, purges,
+// rewinds and restarts through the page's dialogs and checks the effect through the API; saves a
+// screenshot of each page.
 //
 //   node ui_test.mjs --node <ui_test_node> --out <dir for screenshots>
 // Exit 0: passed; 1: failed; 77: skipped (no Chromium), which CTest reports as skipped.
@@ -50,8 +51,9 @@ async function request(base, method, path, body) {
   return {status: response.status, body: text ? JSON.parse(text) : null};
 }
 
-async function start(base, name, id, input) {
-  const r = await request(base, 'POST', `/api/orchestrations/${name}?instanceId=${id}`, input === undefined ? undefined : JSON.stringify(input));
+async function start(base, name, id, input, version) {
+  const r = await request(base, 'POST', `/api/orchestrations/${name}?instanceId=${id}${version === undefined ? '' : `&version=${version}`}`,
+    input === undefined ? undefined : JSON.stringify(input));
   if (r.status !== 202) throw new Error(`starting ${name} as ${id}: ${r.status} ${JSON.stringify(r.body)}`);
 }
 
@@ -80,11 +82,15 @@ async function seed(base) {
   await start(base, 'Rounds', 'ui-big', 5000);
   await start(base, 'Showcase', 'ui-showcase', 'Ada');
   await start(base, 'Drifting', 'ui-drift');
+  await start(base, 'Order', 'ui-order', 'Ada');  // the latest version, 2, whose Charge fails until the fix
+  await start(base, 'Order', 'ui-order-v1', 'Bob', 1);
   await until('Showcase to wait for its approval', async () =>
     (await instance(base, 'ui-showcase')).customStatus?.stage === 'waiting for approval');
   await request(base, 'POST', '/api/instances/ui-showcase/raiseEvent/Approval', 'true');
   for (const id of ['ui-chain-1', 'ui-chain-2', 'ui-chain-3', 'ui-fanout', 'ui-big', 'ui-showcase']) await statusIs(base, id, 'Completed');
   await statusIs(base, 'ui-failed', 'Failed');
+  await statusIs(base, 'ui-order', 'Failed');
+  await statusIs(base, 'ui-order-v1', 'Completed');
   await until('Drifting to wait for Go', async () => (await historyOf(base, 'ui-drift')).some((e) => e.kind === 'TaskCompleted'));
 }
 
@@ -151,7 +157,6 @@ async function main() {
     check(await browser.evaluate(`document.querySelector('#status-counts [data-status=Completed]').dataset.count`) ===
       String(everything.filter((i) => i.runtimeStatus === 'Completed').length), 'the Completed chip counts the completed instances');
     check(await rows('#instance-table a[href="#/instance/ui-failed"]') === 1, 'the list links to ui-failed');
-    await shot('instance-list');
 
     await open('#/instances?runtimeStatus=Failed', `document.querySelector('#status-counts [data-status=Failed].selected') && document.querySelectorAll('#instance-table tbody tr[data-status]').length > 0`, 'the Failed filter');
     check(await browser.evaluate(`[...document.querySelectorAll('#instance-table tbody tr[data-status]')].every((r) => r.dataset.status === 'Failed')`), 'the status filter from the URL shows only failed instances');
@@ -283,6 +288,61 @@ async function main() {
     await request(base, 'POST', '/api/instances/ui-waiting-3/raiseEvent/Approval', 'false');
     await browser.waitFor(`document.querySelector('.page-head .badge')?.textContent === 'Completed' && document.querySelector('#auto-refresh').checked`, 'the page to refresh itself to Completed', 15000);
     check(true, 'auto-refresh shows the instance complete, and stays on');
+
+    // Versions and patches; a rewind of the failed order once the fix is deployed (the node runs
+    // with --drift, its second deploy); a restart from a prefix of a history.
+    await open('#/instances?top=1000', `document.querySelector('#instance-table tr[data-instance-id="ui-order"] td.version')`, 'the list with versions');
+    check(await text('#instance-table tr[data-instance-id="ui-order"] td.version') === '2', 'the list shows the version an instance runs (2)');
+    check(await text('#instance-table tr[data-instance-id="ui-order-v1"] td.version') === '1', 'the list shows the version an instance runs (1)');
+    check(await text('#instance-table tr[data-instance-id="ui-chain-1"] td.version') === '-', 'the list shows no version for an unversioned instance');
+    await shot('instance-list');
+    await open('#/instances?version=1', `document.querySelectorAll('#instance-table tbody tr[data-instance-id]').length === 1 && document.querySelector('#status-counts .chip')`, 'the version filter');
+    check(await browser.evaluate(`document.querySelector('#instance-table tbody tr[data-instance-id]').dataset.instanceId`) === 'ui-order-v1' &&
+      await browser.evaluate(`document.querySelector('#filters [name=version]').value`) === '1', 'the version filter from the URL shows the one instance on version 1');
+    check(await browser.evaluate(`document.querySelector('#status-counts [data-status=Completed]').dataset.count`) === '1', 'the counts by status follow the version filter');
+    await open('#/instance/ui-order', `document.querySelector('[data-action=rewind]')`, 'the failed order');
+    check((await text('#instance-version')).startsWith('2'), 'the instance page shows the version');
+    check(await text('#instance-patches') === 'send-sms', 'the instance page shows the patch its history recorded');
+    check(await rows('[data-action=restart]') === 1, 'a failed instance can also be restarted');
+    await confirm('rewind', {reason: 'Charge fixed in the second deploy'});
+    await statusIs(base, 'ui-order', 'Completed');
+    check((await instance(base, 'ui-order')).output === 'charged Ada', 'the rewound instance completed with the fixed Charge (API)');
+    const rewound = await historyOf(base, 'ui-order');
+    check(rewound.some((e) => e.kind === 'ExecutionRewound' && e.reason === 'Charge fixed in the second deploy'),
+      'the rewind and its reason are in the history (API)');
+    check(rewound.filter((e) => e.superseded).map((e) => e.kind).sort().join() === 'ExecutionFailed,TaskFailed',
+      'the rewind superseded the failed Charge and the failure (API)');
+    check(rewound.filter((e) => e.kind === 'TaskScheduled').length === 2, 'the steps that succeeded were not scheduled again (API)');
+    await open('#/instance/ui-order', `document.querySelector('.page-head .badge')?.textContent === 'Completed' && document.querySelector('#timeline')`, 'the rewound order');
+    const rewoundChart = await browser.evaluate(`({...document.querySelector('#timeline').dataset})`);
+    check(rewoundChart.supersededBars === '1' && rewoundChart.failedBars === '0', `the superseded attempt is drawn as such, not failed (${JSON.stringify(rewoundChart)})`);
+    check(rewoundChart.markers === '1' && (await text('.timeline-markers')).includes('Charge fixed'), 'the timeline marks the rewind');
+    check(await rows('#history-events .event-row.superseded') === 2, 'the event table marks the two superseded events');
+    check((await text('#history-events .event-row.client-action'))?.includes('Charge fixed'), 'the event table shows the rewind and its reason');
+    check((await text('#instance-rewinds')).includes('1 time'), 'the instance page says it was rewound');
+    await shot('instance-rewound');
+
+    await open('#/instance/ui-order-v1', `document.querySelector('[data-action=restart]')`, 'a completed order');
+    check(await rows('[data-action=rewind]') === 0, 'only a failed instance offers a rewind');
+    const before = await instance(base, 'ui-order-v1');
+    const secondEpisode = (await historyOf(base, 'ui-order-v1')).filter((e) => e.kind === 'EpisodeStarted')[1].index;
+    await browser.evaluate(`document.querySelector('[data-action=restart]').click()`);
+    await browser.waitFor(`document.querySelector('#confirm-dialog').open`, 'the restart dialog');
+    await browser.evaluate(`document.querySelector('#confirm-dialog [name=fromEvent]').value = 'two'`);
+    await browser.evaluate(`document.querySelector('#dialog-confirm').click()`);
+    check((await text('.dialog-problem')).includes('whole number'), 'the restart dialog refuses a position that is not a number');
+    await browser.evaluate(`document.querySelector('#dialog-cancel').click()`);
+    await confirm('restart', {fromEvent: String(secondEpisode), version: '1'});
+    const after = await until('ui-order-v1 to complete a new execution', async () => {
+      const now = await instance(base, 'ui-order-v1');
+      return now.executionId !== before.executionId && now.runtimeStatus === 'Completed' ? now : null;
+    });
+    const restarted = (await historyOf(base, 'ui-order-v1')).find((e) => e.kind === 'ExecutionRestarted');
+    check(restarted?.fromEvent === secondEpisode && restarted.previousExecutionId === before.executionId && restarted.version === 1,
+      `the restart from event ${secondEpisode} on version 1 is in the new execution's history (API: ${JSON.stringify(restarted)})`);
+    check(after.output === before.output, 'the restarted execution completed as the first (API)');
+    await open('#/instance/ui-order-v1', `document.querySelector('#instance-restarted')`, 'the restarted order');
+    check((await text('#instance-restarted')).includes(`from event ${secondEpisode}`), 'the instance page says where it was restarted from');
 
     // The cluster page of a single node.
     await open('#/cluster', `document.querySelector('#node-counters tbody tr')`, 'the cluster page');

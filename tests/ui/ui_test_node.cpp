@@ -1,11 +1,13 @@
 // The node the web view's browser test drives (tests/ui/ui_test.mjs): orchestrations that give
 // every part of the page something to show: a fan-out, a history of thousands of events, a
-// failure, a retried activity, a timer, a sub-orchestration, event waits, and one instance whose
-// code changes under it (non-determinism).
+// failure, a retried activity, a timer, a sub-orchestration, event waits, one instance whose
+// code changes under it (non-determinism), and two versions of "Order", whose "Charge" has a bug
+// until the second deploy (an instance to rewind).
 //
 //   ui_test_node DATA_DIR [--drift] [--api-token-file FILE]
 //   prints "HTTP_PORT <n>" once serving; SIGTERM stops it.
-//   --drift: "Drifting" calls another activity than it did before, as a code change would.
+//   --drift: the second deploy: "Drifting" calls another activity than it did before, as a code
+//            change would, and "Charge" is fixed.
 //   --api-token-file: the API's bearer tokens (docs/security.md).
 #include <perdure/combinators.hpp>
 #include <perdure/host.hpp>
@@ -30,6 +32,11 @@ std::string greet(perdure::activity_context&, std::string name) { return "Hello,
 int square(perdure::activity_context&, int n) { return n * n; }
 
 int boom(perdure::activity_context&, int) { throw std::runtime_error("the card was declined"); }
+
+std::string charge(perdure::activity_context&, std::string who) {
+  if (!drifted) throw std::runtime_error("the card service rejects every card (a bug fixed in the next deploy)");
+  return "charged " + who;
+}
 
 // Fails its first two attempts: a retried call.
 std::string flaky(perdure::activity_context& ctx, std::string name) {
@@ -86,6 +93,16 @@ perdure::task<std::string> wait_for_approval(perdure::orchestration_context& ctx
   co_return approved ? "approved" : "rejected";
 }
 
+perdure::task<std::string> order_v1(perdure::orchestration_context& ctx, std::string who) {
+  co_return co_await ctx.call_activity<std::string>("Greet", who);
+}
+
+// Version 2: a patch (a text message first, recorded in the history) and a charge.
+perdure::task<std::string> order_v2(perdure::orchestration_context& ctx, std::string who) {
+  if (ctx.is_patched("send-sms")) co_await ctx.call_activity<std::string>("Greet", "sms to " + who);
+  co_return co_await ctx.call_activity<std::string>("Charge", who);
+}
+
 // Calls Greet, or Square once the node runs with --drift: a replay then no longer matches.
 perdure::task<std::string> drifting(perdure::orchestration_context& ctx) {
   if (drifted) {
@@ -127,6 +144,7 @@ int main(int argc, char** argv) {
   host.add_activity("Square", square);
   host.add_activity("Boom", boom);
   host.add_activity("Flaky", flaky);
+  host.add_activity("Charge", charge);
   host.add_orchestration("Chain", chain);
   host.add_orchestration("FanOut", fan_out);
   host.add_orchestration("Rounds", rounds);
@@ -134,6 +152,8 @@ int main(int argc, char** argv) {
   host.add_orchestration("Showcase", showcase);
   host.add_orchestration("WaitForApproval", wait_for_approval);
   host.add_orchestration("Drifting", drifting);
+  host.add_orchestration("Order", order_v1, {.version = 1});
+  host.add_orchestration("Order", order_v2, {.version = 2});
 
   perdure::node_options options;
   options.data_dir = argv[1];
