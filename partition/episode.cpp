@@ -187,10 +187,12 @@ class episode_runner {
     return true;
   }
 
-  // Appends `result` to the Failed execution's history if it answers a step nothing answered.
+  // Appends `result` to the Failed execution's history if it answers a step nothing answered. A
+  // fired timer carries nothing and a rewind arms it again (due, it fires at once): it is not kept,
+  // so the history does not depend on when the Failed instance's timers happened to come due.
   bool record_while_failed(const history_event& result) {
     const auto id = result_id(result.payload);
-    if (!id) return false;
+    if (!id || std::holds_alternative<events::timer_fired>(result.payload)) return false;
     if (!unanswered_while_failed_) unanswered_while_failed_ = unanswered_steps(current_history());
     if (unanswered_while_failed_->erase(*id) == 0) return false;
     if (!recorded_while_failed_) commit_.appended.push_back(history_event{env_.now, events::episode_started{}});
