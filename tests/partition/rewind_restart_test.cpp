@@ -77,6 +77,19 @@ task<int> parent_of(orchestration_context& ctx, int n, const char* child_name) {
   int b = co_await ctx.call_activity<int>("B", n);
   co_return b + co_await child;
 }
+// The entity answers the call after B's failure ended the execution, in its batch or a later one.
+task<int> calls_an_entity_beside_b(orchestration_context& ctx, int n) {
+  auto added = ctx.call_entity<int>(entity_id{"Counter", "k"}, "add", 5);
+  int b = co_await ctx.call_activity<int>("B", n);
+  co_return b + co_await added;
+}
+
+void counter(entity_context& ctx) {
+  const int value = ctx.state<int>(0) + ctx.input<int>();
+  ctx.set_state(value);
+  ctx.return_value(value);
+}
+
 task<int> parent_of_slow_child(orchestration_context& ctx, int n) { return parent_of(ctx, n, "SlowChild"); }
 task<int> parent_of_failing_child(orchestration_context& ctx, int n) { return parent_of(ctx, n, "SlowFailingChild"); }
 
@@ -93,6 +106,8 @@ registry functions() {
   r.add_orchestration("SlowFailingChild", slow_failing_child);
   r.add_orchestration("ParentOfSlowChild", parent_of_slow_child);
   r.add_orchestration("ParentOfFailingChild", parent_of_failing_child);
+  r.add_orchestration("CallsAnEntityBesideB", calls_an_entity_beside_b);
+  r.add_entity("Counter", counter);
   return r;
 }
 
@@ -244,6 +259,23 @@ TEST_CASE_FIXTURE(rig, "rewind: a child that failed while its parent was Failed 
   CHECK(done.output_as<int>() == 10 + 10);
   CHECK(tester.instance("slow-1")->status == runtime_status::completed);
   CHECK(acts.runs["B"] == 4);  // the parent's and the child's, each failed once and ran again once
+}
+
+TEST_CASE_FIXTURE(rig, "rewind: an entity's answer that came after the failure is kept, and the operation is not run again") {
+  const auto& failed = tester.run("CallsAnEntityBesideB", 1, "e");
+  REQUIRE(failed.status == runtime_status::failed);
+  size_t failed_at = 0;
+  for (size_t p = 0; p < failed.events.size(); ++p)
+    if (std::holds_alternative<events::execution_failed>(failed.events[p].payload)) failed_at = p;
+  CHECK(std::string(event_kind_name(failed.events.back().payload)) == "EntityCallCompleted");
+  CHECK(failed_at + 2 < failed.events.size());
+
+  acts.b_fixed = true;
+  const auto& done = tester.rewind("e", "B fixed");
+  REQUIRE(done.status == runtime_status::completed);
+  CHECK(done.output_as<int>() == 10 + 5);
+  REQUIRE(tester.entity(entity_id{"Counter", "k"}));
+  CHECK(tester.entity(entity_id{"Counter", "k"})->state == "5");
 }
 
 TEST_CASE_FIXTURE(rig, "rewind refuses what is not a Failed instance") {
