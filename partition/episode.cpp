@@ -254,12 +254,12 @@ class episode_runner {
     replay_afresh(timeline);
   }
 
-  // The steps of `timeline` that wait for a result nobody will send, after a rewind or a restart:
-  // the failed execution kept the results that came (keep_while_failed), and a previous execution's
-  // belong to it. Activities and timers are issued again; so are sub-orchestrations
-  // and entity calls after a restart, and after a rewind those whose failure it superseded (a child
-  // that did not fail may still answer this execution). An activity's deadlines move with it, by
-  // the time since it was first scheduled.
+  // The steps of `timeline` that wait for a result nobody will send, after a rewind or a restart
+  // (the results that did reach the failed execution are in its history, keep_while_failed; those
+  // of a previous execution name it, and a restart's new one drops them). Activities and timers are
+  // issued again; so are sub-orchestrations and entity calls after a restart, and after a rewind
+  // those whose failure it superseded (a child that did not fail may still answer this execution).
+  // An activity's deadlines move with it, by the time since it was first scheduled.
   void reissue_pending(const history& timeline, const std::vector<bool>& superseded, bool restarted) {
     std::set<int32_t> answered;
     std::set<int32_t> rewound_failures;  // only failures are ever superseded
