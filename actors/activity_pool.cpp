@@ -1,6 +1,7 @@
 #include "activity_pool.hpp"
 
 #include "actor_state.hpp"
+#include "heartbeat_throttle.hpp"
 #include "protocol.hpp"
 
 #include <partition/activities.hpp>
@@ -54,19 +55,30 @@ void hand_out(dispatcher_actor* self) {
   }
 }
 
-caf::behavior dispatcher(dispatcher_actor* self, node_metrics* metrics) {
+partition::attempt_ref attempt_of(const storage::activity_task& task) {
+  return {task.instance_id, task.execution_id, task.task_id};
+}
+
+// Every attempt queued here is registered, so that a cancellation reaches it before it starts too.
+caf::behavior dispatcher(dispatcher_actor* self, node_metrics* metrics, std::shared_ptr<running_attempts> running) {
   keep_running_on_unexpected(self);
+  auto queue = [=](activity_work& work) {
+    work.stop = running->enter(attempt_of(work.task));
+    self->state.queue.push_back(std::move(work));
+  };
   return {
       [=](work_atom, activity_work& work) {
         metrics->activity_queue_depth.fetch_add(1, std::memory_order_relaxed);
-        self->state.queue.push_back(std::move(work));
+        queue(work);
         hand_out(self);
       },
       [=](work_atom, activity_batch& batch) {
         metrics->activity_queue_depth.fetch_add(static_cast<int64_t>(batch.items.size()), std::memory_order_relaxed);
-        for (auto& work : batch.items) self->state.queue.push_back(std::move(work));
+        for (auto& work : batch.items) queue(work);
         hand_out(self);
       },
+      [=](cancel_atom, const partition::cancel_activities& cancels) { running->cancel(cancels); },
+      [=](heartbeat_atom, const std::shared_ptr<heartbeat_throttle>& throttle) { throttle->flush(); },
       [=](idle_atom, caf::actor& worker, uint64_t ran, uint64_t micros) {
         auto& st = self->state;
         if (ran > 0) st.typical_micros += (static_cast<double>(micros) / static_cast<double>(ran) - st.typical_micros) / 4;
@@ -78,61 +90,58 @@ caf::behavior dispatcher(dispatcher_actor* self, node_metrics* metrics) {
 
 // Heartbeats go out at most every half heartbeat timeout (so one always lands within it), or every
 // second when the attempt has no heartbeat timeout (its details still matter to a later attempt);
-// those between only replace the details the next one sends. The attempt's start is a heartbeat
+// one between goes out at the interval's end with the latest details (heartbeat_throttle), sent by
+// the pool's dispatcher while the worker runs the activity. The attempt's start is a heartbeat
 // too: its heartbeat timeout counts from then, not from its dispatch.
 class heartbeat_sender {
  public:
-  heartbeat_sender(caf::event_based_actor* self, const activity_work& work)
-      : self_(self), partition_(work.partition), task_(work.task) {
-    const auto timeout = task_.timeouts.heartbeat_timeout;
-    interval_ = timeout.count() > 0 ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout / 2)
-                                    : std::chrono::seconds(1);
+  heartbeat_sender(caf::event_based_actor* self, caf::actor dispatcher, const activity_work& work)
+      : self_(self), dispatcher_(std::move(dispatcher)) {
+    const auto timeout = work.task.timeouts.heartbeat_timeout;
+    const auto interval = timeout.count() > 0
+                              ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout / 2)
+                              : std::chrono::steady_clock::duration{std::chrono::seconds(1)};
+    throttle_ = std::make_shared<heartbeat_throttle>(work.partition, work.task, interval);
+    if (timeout.count() > 0) throttle_->started();
   }
 
   void operator()(const std::string& details) {
-    const auto now = std::chrono::steady_clock::now();
-    if (sent_any_ && now - last_sent_ < interval_) return;
-    sent_any_ = true;
-    last_sent_ = now;
-    send(details);
-  }
-
-  /// The attempt starts (not throttled: the activity's first own heartbeat still goes out).
-  void started() {
-    if (task_.timeouts.heartbeat_timeout.count() > 0) send({});
+    if (auto flush_in = throttle_->beat(details))
+      self_->delayed_send(dispatcher_, *flush_in, heartbeat_atom::value, throttle_);
   }
 
  private:
-  void send(const std::string& details) {
-    self_->send(partition_, heartbeat_atom::value, task_.instance_id, task_.execution_id, task_.task_id, details);
-  }
-
   caf::event_based_actor* self_;
-  caf::actor partition_;
-  const storage::activity_task& task_;
-  std::chrono::steady_clock::duration interval_{};
-  std::chrono::steady_clock::time_point last_sent_{};
-  bool sent_any_ = false;
+  caf::actor dispatcher_;
+  std::shared_ptr<heartbeat_throttle> throttle_;
 };
 
 // Only an attempt with timeouts heartbeats its partition: the partition keeps no other. nullopt:
 // the attempt awaits completion by its task token.
-std::optional<message> run_activity(caf::event_based_actor* self, const registry& functions, const activity_work& work,
-                     running_attempts& running, node_metrics& metrics) {
+std::optional<message> run_activity(caf::event_based_actor* self, const caf::actor& dispatcher, const registry& functions,
+                                    const activity_work& work, node_metrics& metrics) {
   const auto& task = work.task;
   metrics.activities_started.fetch_add(1, std::memory_order_relaxed);
-  running_attempt run{running, partition::attempt_ref{task.instance_id, task.execution_id, task.task_id}};
-  partition::attempt_connection connection{{}, run.stop_token()};
-  if (task.timeouts.any()) {
-    heartbeat_sender heartbeats{self, work};
-    heartbeats.started();
-    connection.heartbeat = std::move(heartbeats);
-  }
+  partition::attempt_connection connection{{}, work.stop};
+  if (task.timeouts.any()) connection.heartbeat = heartbeat_sender{self, dispatcher, work};
   auto outcome = partition::run_activity(functions, task, std::move(connection));
   if (!outcome) return std::nullopt;
   const bool completed = std::holds_alternative<events::task_completed>(*outcome);
   (completed ? metrics.activities_completed : metrics.activities_failed).fetch_add(1, std::memory_order_relaxed);
   return message{task.instance_id, task.execution_id, history_event{clock::now(), std::move(*outcome)}};
+}
+
+// An attempt cancelled before it started is not started: its partition already has the task's
+// answer (its timeout) or the instance ended, so this result is dropped there as any late one; it
+// is sent all the same, for a lease's answer and the dispatchers' flow control.
+message not_started(const storage::activity_task& task) {
+  return message{task.instance_id, task.execution_id,
+                 history_event{clock::now(), events::task_failed{task.task_id, failure_details{
+                                                                   "Cancelled",
+                                                                   "the attempt was cancelled before it started: it "
+                                                                   "timed out or its instance ended",
+                                                                   {},
+                                                                   true}}}};
 }
 
 // Results a worker has gathered and not yet sent, grouped by destination so each destination
@@ -183,8 +192,8 @@ class result_outbox {
   std::chrono::steady_clock::time_point oldest_{};
 };
 
-// `running` is shared: a worker may still be finishing an attempt when the node's partitions and
-// pool, its other owners, are gone (ASan saw the registry freed under a worker at a node's stop).
+// `running` is shared: a worker may still be finishing an attempt when the node's pool dispatcher,
+// its other owner, is gone (ASan saw the registry freed under a worker at a node's stop).
 caf::behavior worker(caf::event_based_actor* self, const registry* functions, caf::actor dispatcher,
                      std::shared_ptr<running_attempts> running, node_metrics* metrics) {
   keep_running_on_unexpected(self);
@@ -195,10 +204,13 @@ caf::behavior worker(caf::event_based_actor* self, const registry* functions, ca
         result_outbox outbox;
         for (const auto& work : batch.items) {
           metrics->activity_queue_depth.fetch_sub(1, std::memory_order_relaxed);
-          if (auto result = run_activity(self, *functions, work, *running, *metrics))
+          if (work.stop.stop_requested())
+            outbox.add(work, not_started(work.task));
+          else if (auto result = run_activity(self, dispatcher, *functions, work, *metrics))
             outbox.add(work, std::move(*result));
           else
             outbox.add_awaiting(self, work);
+          running->leave(attempt_of(work.task));
           if (outbox.overdue()) outbox.send_all(self);
         }
         outbox.send_all(self);
@@ -214,8 +226,8 @@ caf::behavior worker(caf::event_based_actor* self, const registry* functions, ca
 activity_pool spawn_activity_pool(caf::actor_system& system, const registry& functions, size_t worker_count,
                                   node_metrics& metrics) {
   activity_pool pool;
-  pool.dispatcher = system.spawn(dispatcher, &metrics);
   pool.running = std::make_shared<running_attempts>();
+  pool.dispatcher = system.spawn(dispatcher, &metrics, pool.running);
   pool.workers.reserve(worker_count);
   for (size_t i = 0; i < worker_count; ++i)
     pool.workers.push_back(

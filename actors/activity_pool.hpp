@@ -12,6 +12,10 @@
 // activity. In a cluster the work comes from the cluster dispatcher, which sets
 // activity_work::done_to: the worker then reports `done_atom, leases` so the dispatcher knows its
 // local workers are free again.
+//
+// Cancellation: the dispatcher registers each attempt it queues in running_attempts and stops the
+// ones a `cancel_atom` names (their activity_context::cancelled()); a worker does not start an
+// attempt cancelled while it was queued.
 #pragma once
 
 #include "metrics.hpp"
@@ -33,7 +37,7 @@ namespace perdure::actors {
 struct activity_pool {
   caf::actor dispatcher;
   std::vector<caf::actor> workers;
-  std::shared_ptr<running_attempts> running;  // what the workers run, for the partitions to cancel
+  std::shared_ptr<running_attempts> running;  // what is queued and running here; cancel_atom to the dispatcher stops it
 };
 
 activity_pool spawn_activity_pool(caf::actor_system& system, const registry& functions, size_t worker_count,

@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <deque>
 #include <unordered_map>
 
@@ -52,18 +53,15 @@ void release(dispatcher_actor* self, uint64_t lease) {
   st.leases.erase(it);
 }
 
-// An attempt with a heartbeat timeout stays on this node: its heartbeats go to its partition here,
-// which another node's worker could not reach.
-std::optional<size_t> pick_target(dispatcher_actor* self, const storage::activity_task& task) {
+std::optional<size_t> pick_target(dispatcher_actor* self) {
   auto& st = self->state;
   const auto now = steady::now();
-  const bool local_only = task.timeouts.heartbeat_timeout.count() > 0;
   std::optional<size_t> best;
   double best_load = 2.0;
   for (size_t i = 0; i < st.targets.size(); ++i) {
     const auto& t = st.targets[i];
     const bool local = i == st.config.self_index;
-    if (!local && (local_only || !t.node || t.busy_until > now)) continue;
+    if (!local && (!t.node || t.busy_until > now)) continue;
     if (t.capacity == 0 || t.in_flight >= t.capacity) continue;
     const double load = static_cast<double>(t.in_flight) / t.capacity;
     if (!best || load < best_load || (load == best_load && local)) {
@@ -126,7 +124,7 @@ void pump(dispatcher_actor* self) {
   auto& st = self->state;
   activity_batch local;  // one message to the local pool, however many activities stay here
   while (!st.queue.empty()) {
-    auto chosen = pick_target(self, st.queue.front().task);
+    auto chosen = pick_target(self);
     if (!chosen) break;  // every node is at capacity: the work waits here (flow control)
     auto work = std::move(st.queue.front());
     st.queue.pop_front();
@@ -144,6 +142,32 @@ void pump(dispatcher_actor* self) {
     }
   }
   if (!local.items.empty()) self->send(st.config.local_pool, work_atom::value, std::move(local));
+}
+
+bool cancelled(const partition::cancel_activities& cancels, const storage::activity_task& task) {
+  const partition::attempt_ref attempt{task.instance_id, task.execution_id, task.task_id};
+  return std::find(cancels.timed_out.begin(), cancels.timed_out.end(), attempt) != cancels.timed_out.end() ||
+         std::find(cancels.ended_instances.begin(), cancels.ended_instances.end(), task.instance_id) !=
+             cancels.ended_instances.end();
+}
+
+// Attempts still queued here, or waiting to be dispatched again after their node was lost, are
+// dropped (nobody waits for their result); those leased to another node are cancelled there; the
+// local pool cancels its own.
+void cancel(dispatcher_actor* self, partition::cancel_activities& cancels) {
+  auto& st = self->state;
+  std::erase_if(st.queue, [&](const activity_work& work) { return cancelled(cancels, work.task); });
+  std::vector<uint64_t> orphans;
+  for (const auto& [lease, entry] : st.leases) {
+    if (entry.target == st.config.self_index || !cancelled(cancels, entry.work.task)) continue;
+    const auto& task = entry.work.task;
+    if (entry.orphaned)
+      orphans.push_back(lease);
+    else if (const auto& node = st.targets[entry.target].node)
+      self->send(node, cancel_atom::value, task.instance_id, task.execution_id, task.task_id);
+  }
+  for (auto lease : orphans) release(self, lease);
+  self->send(st.config.local_pool, cancel_atom::value, std::move(cancels));
 }
 
 void expire_leases(dispatcher_actor* self) {
@@ -174,6 +198,7 @@ caf::behavior cluster_dispatcher(dispatcher_actor* self, cluster_dispatcher_conf
         for (auto& work : batch.items) self->state.queue.push_back(std::move(work));
         pump(self);
       },
+      [=](cancel_atom, partition::cancel_activities& cancels) { cancel(self, cancels); },
       [=](done_atom, const std::vector<uint64_t>& leases) {
         for (auto lease : leases) release(self, lease);
         pump(self);

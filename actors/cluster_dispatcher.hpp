@@ -14,6 +14,12 @@
 // run (`lease` after they were sent). A late result from the old lease is still delivered: the
 // partition keeps the first result of a task and drops the rest, so activities run at least once
 // and are applied exactly once.
+//
+// Cancellation (cancel_atom from a partition): attempts still queued here are dropped, those
+// leased to another node are cancelled on it (cancel_atom to its node actor, which hands it to its
+// pool), and the local pool cancels its own. A leased attempt's heartbeats reach its partition
+// through the node actors (the lease's result relay sends them as heartbeats by token), so
+// attempts with a heartbeat timeout are leased like any other.
 #pragma once
 
 #include "cluster_metrics.hpp"

@@ -54,11 +54,16 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
       [=](deliver_atom, wire_message& w) { deliver_message(self, w); },
       [=](ack_atom, uint32_t partition, uint64_t seq) { deliver_ack(self, partition, seq); },
       [=](work_atom, wire_activity& w) { return run_leased(self, w); },
+      [=](cancel_atom, std::string& instance_id, std::string& execution_id, int32_t task_id) {
+        cancel_leased(self, instance_id, execution_id, task_id);
+      },
       // ---- client API
       [=](start_atom, std::string& name, std::string& input, std::string& id, bool return_existing, int32_t version) {
         return route_start(self, name, input, id, return_existing, version);
       },
       [=](command_atom, std::string& bytes) { return route_command(self, bytes); },
+      [=](heartbeat_by_token_atom, std::string& instance_id, std::string& execution_id, int32_t task_id,
+          std::string& details) { return route_heartbeat_by_token(self, instance_id, execution_id, task_id, details); },
       [=](wait_atom, std::string& id, int64_t timeout_ms) { return route_wait(self, id, timeout_ms); },
       [=](purge_atom, std::string& id) { return route_purge(self, id); },
       [=](status_atom, std::string& id) { return route_status(self, id); },

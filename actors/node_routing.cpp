@@ -11,8 +11,10 @@ namespace perdure::actors::node_impl {
 namespace {
 
 // Stands in for the owning partition of a leased activity: the worker's result becomes the answer
-// to the lease request.
-caf::behavior result_relay(caf::event_based_actor* self, caf::response_promise rp) {
+// to the lease request, and its heartbeats go to the partition as heartbeats by token, through
+// `node` (this node's actor, which routes them to the owner). Their answers are not needed: the
+// owner's cluster dispatcher cancels an attempt that timed out or whose instance ended.
+caf::behavior result_relay(caf::event_based_actor* self, caf::response_promise rp, caf::actor node) {
   return {[=](deliver_atom, const message& result) mutable {
             rp.deliver(encode_message(result));
             self->quit();
@@ -22,9 +24,12 @@ caf::behavior result_relay(caf::event_based_actor* self, caf::response_promise r
             rp.deliver(std::string{});
             self->quit();
           },
-          // The owning partition is on another node and does not time this attempt by its
-          // heartbeats: the cluster dispatcher leases no attempt with a heartbeat timeout.
-          [](heartbeat_atom, const std::string&, const std::string&, int32_t, const std::string&) {}};
+          [=](heartbeat_atom, std::string& instance_id, std::string& execution_id, int32_t task_id,
+              std::string& details) {
+            self->request(node, forward_timeout, heartbeat_by_token_atom::value, std::move(instance_id),
+                          std::move(execution_id), task_id, std::move(details))
+                .then([](const std::string&) {}, [](const caf::error&) {});
+          }};
 }
 
 // The partition actor of a partition that runs on this node, else an invalid handle.
@@ -151,9 +156,14 @@ caf::result<std::string> run_leased(node_actor* self, wire_activity& w) {
     return make_client_error(client_errc::invalid_argument, e.what());
   }
   // A one-shot relay stands in for the partition: the worker's result becomes the answer.
-  auto relay = self->spawn(result_relay, self->make_response_promise());
+  auto relay = self->spawn(result_relay, self->make_response_promise(), caf::actor{self});
   self->send(c.local_pool, work_atom::value, activity_work{std::move(task), relay, caf::actor{}, 0});
   return caf::delegated<std::string>{};
+}
+
+void cancel_leased(node_actor* self, std::string& instance_id, std::string& execution_id, int32_t task_id) {
+  partition::attempt_ref attempt{std::move(instance_id), std::move(execution_id), task_id};
+  self->send(self->state.config.local_pool, cancel_atom::value, partition::cancel_activities{{std::move(attempt)}, {}});
 }
 
 caf::result<std::string> route_start(node_actor* self, std::string& name, std::string& input, std::string& id,
@@ -185,6 +195,18 @@ caf::result<std::string> route_command(node_actor* self, std::string& bytes) {
   if (!owns(self, p)) return forward<std::string>(self, p, forward_timeout, command_atom::value, std::move(bytes));
   return ask_local<std::string, std::string>(self, p, forward_timeout, [](std::string& s) { return s; },
                                              command_atom::value, std::move(msg));
+}
+
+caf::result<std::string> route_heartbeat_by_token(node_actor* self, std::string& instance_id, std::string& execution_id,
+                                                 int32_t task_id, std::string& details) {
+  if (auto err = check_payload(self, "the heartbeat details", details)) return err;
+  const auto p = partition_of(self, instance_id);
+  if (!owns(self, p))
+    return forward<std::string>(self, p, forward_timeout, heartbeat_by_token_atom::value, std::move(instance_id),
+                                std::move(execution_id), task_id, std::move(details));
+  return ask_local<std::string, std::string>(self, p, forward_timeout, [](std::string& s) { return s; },
+                                             heartbeat_by_token_atom::value, std::move(instance_id),
+                                             std::move(execution_id), task_id, std::move(details));
 }
 
 caf::result<std::string> route_wait(node_actor* self, std::string& id, int64_t timeout_ms) {

@@ -21,11 +21,15 @@ void fail_forwards_to(node_actor* self, size_t member, const std::string& why);
 void deliver_message(node_actor* self, wire_message& w);
 void deliver_ack(node_actor* self, uint32_t partition, uint64_t seq);
 caf::result<std::string> run_leased(node_actor* self, wire_activity& w);
+/// The owner of a lease run here cancelled its attempt (it timed out, or its instance ended).
+void cancel_leased(node_actor* self, std::string& instance_id, std::string& execution_id, int32_t task_id);
 
 // The client API.
 caf::result<std::string> route_start(node_actor* self, std::string& name, std::string& input, std::string& id,
                                      bool return_existing, int32_t version);
 caf::result<std::string> route_command(node_actor* self, std::string& bytes);
+caf::result<std::string> route_heartbeat_by_token(node_actor* self, std::string& instance_id, std::string& execution_id,
+                                                 int32_t task_id, std::string& details);
 caf::result<std::string> route_wait(node_actor* self, std::string& id, int64_t timeout_ms);
 caf::result<bool> route_purge(node_actor* self, std::string& id);
 caf::result<std::string> route_status(node_actor* self, std::string& id);

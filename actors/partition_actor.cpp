@@ -90,8 +90,8 @@ void carry_out(partition_actor* self, partition::actions actions) {
             [&](partition::dispatch_activities& dispatch) {
               for (auto& task : dispatch.tasks) activities.items.emplace_back(std::move(task), self);
             },
-            [&](const partition::cancel_activities& cancels) {
-              if (st.config.running) st.config.running->cancel(cancels);
+            [&](partition::cancel_activities& cancels) {
+              self->send(st.config.dispatcher, cancel_atom::value, std::move(cancels));
             },
             [&](const partition::arm_timer& arm) {
               const auto now = clock::now();
@@ -240,7 +240,15 @@ caf::behavior partition_behavior(partition_actor* self, partition_config config)
       },
       [=, &machine](awaiting_atom, std::string& instance_id, std::string& execution_id, int32_t task_id) {
         carry_out(self, machine.awaiting_completion(
-                            partition::attempt_ref{std::move(instance_id), std::move(execution_id), task_id}));
+                            partition::attempt_ref{std::move(instance_id), std::move(execution_id), task_id},
+                            clock::now()));
+      },
+      [=, &machine](heartbeat_by_token_atom, std::string& instance_id, std::string& execution_id, int32_t task_id,
+                    std::string& details) -> caf::result<std::string> {
+        carry_out(self, machine.heartbeat_by_token(
+                            hold(self), partition::attempt_ref{std::move(instance_id), std::move(execution_id), task_id},
+                            std::move(details), clock::now()));
+        return caf::delegated<std::string>{};
       },
       [=, &machine](ack_atom, uint64_t seq) {
         machine.acknowledged(seq);

@@ -18,7 +18,6 @@
 #pragma once
 
 #include "metrics.hpp"
-#include "running_attempts.hpp"
 
 #include <perdure/executor.hpp>
 #include <perdure/registry.hpp>
@@ -49,7 +48,6 @@ struct partition_config {
   node_metrics* metrics = nullptr;
   episode_limits limits;
   size_t max_payload_bytes = 4u << 20;  // the store's limit: an episode it would refuse fails its instance alone
-  std::shared_ptr<running_attempts> running;  // the node's activity pool's: where cancellations go
 };
 
 /// Spawns the partition actor. It does nothing until it receives recover_atom, which the host sends

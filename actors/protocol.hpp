@@ -2,6 +2,8 @@
 // register_types(), which every binary and test calls on its actor_system_config.
 #pragma once
 
+#include <partition/actions.hpp>
+
 #include <perdure/error_code.hpp>
 #include <perdure/instance.hpp>
 #include <perdure/message.hpp>
@@ -16,6 +18,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -34,9 +37,16 @@ using idle_atom = caf::atom_constant<caf::atom("pd_idle")>;        // a worker i
 // A running attempt's heartbeat, worker -> its partition on the same node (no reply):
 // instance id, execution id, task id, details (JSON or empty).
 using heartbeat_atom = caf::atom_constant<caf::atom("pd_beat")>;
+// A heartbeat by task token (client::heartbeat_activity), node actor or local client -> the owning
+// partition (request): instance id, execution id, task id, details -> "" or the refusal.
+using heartbeat_by_token_atom = caf::atom_constant<caf::atom("pd_tokbeat")>;
 // A running attempt returned pending (activity_context::complete_asynchronously), worker -> its
 // partition (no reply): instance id, execution id, task id.
 using awaiting_atom = caf::atom_constant<caf::atom("pd_await")>;
+// Running or queued attempts nobody needs any more (partition::cancel_activities): partition ->
+// its dispatcher -> the pool's dispatcher, which stops their tokens (running_attempts). Between
+// nodes, cluster dispatcher -> the node actor running a lease: instance id, execution id, task id.
+using cancel_atom = caf::atom_constant<caf::atom("pd_cancel")>;
 // A partition's own clock ticks.
 using flush_atom = caf::atom_constant<caf::atom("pd_flush")>;
 using timer_atom = caf::atom_constant<caf::atom("pd_timer")>;
@@ -68,6 +78,7 @@ struct activity_work {
   caf::actor partition;
   caf::actor done_to;
   uint64_t lease = 0;
+  std::stop_token stop;  // set by the pool's dispatcher as it queues the attempt (running_attempts)
 };
 
 /// Activities handed over in one message: what one flush scheduled (partition -> dispatcher) or a
@@ -250,3 +261,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(perdure::instance_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(perdure::actors::activity_work)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(perdure::actors::activity_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(perdure::actors::result_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(perdure::partition::cancel_activities)

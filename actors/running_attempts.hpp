@@ -1,11 +1,12 @@
-// The activity attempts this node's workers are running, so that a partition can tell one that
-// nobody needs its result any more (activity_context::cancelled()).
+// The activity attempts queued on this node or running on its workers, so that a partition can
+// tell one that nobody needs its result any more (activity_context::cancelled()), and a worker can
+// skip one cancelled before it started.
 //
-// Concurrency: shared by the node's workers (each on its own thread) and its partitions; every
-// call takes one mutex, held only for the map lookups.
+// Concurrency: shared by the node's pool dispatcher, its workers (each on its own thread) and the
+// cancellations that reach the pool; every call takes one mutex, held only for the map lookups.
 //
-// Limitations: only attempts running on this node are reached; in a cluster, an attempt leased
-// to another node's worker is not cancelled (its result is still dropped).
+// On a cluster, cancellations reach attempts leased to other nodes through the cluster
+// dispatcher, which forwards them to the node running the lease, into that node's registry.
 #pragma once
 
 #include <partition/actions.hpp>
@@ -13,16 +14,16 @@
 #include <map>
 #include <mutex>
 #include <stop_token>
-#include <utility>
 
 namespace perdure::actors {
 
 class running_attempts {
  public:
-  /// An attempt starts on a worker: its stop token, which cancel() stops. Runs of one attempt at
+  /// An attempt is queued on this node's pool: its stop token, which cancel() stops from now until
+  /// leave(), before the attempt starts as well as while it runs. Registrations of one attempt at
   /// the same time (a lease run again) share it.
   std::stop_token enter(const partition::attempt_ref& attempt);
-  /// The run that enter() started is over.
+  /// The run of a registration that enter() made is over, or was skipped.
   void leave(const partition::attempt_ref& attempt);
   /// Stops the tokens of the attempts the partition cancels.
   void cancel(const partition::cancel_activities& cancels);
@@ -34,22 +35,6 @@ class running_attempts {
   };
   std::mutex mutex_;
   std::map<partition::attempt_ref, running> running_;
-};
-
-/// A running attempt's stay in running_attempts, for the length of its run.
-class running_attempt {
- public:
-  running_attempt(running_attempts& registry, partition::attempt_ref attempt)
-      : registry_(registry), attempt_(std::move(attempt)), stop_(registry_.enter(attempt_)) {}
-  ~running_attempt() { registry_.leave(attempt_); }
-  running_attempt(const running_attempt&) = delete;
-  running_attempt& operator=(const running_attempt&) = delete;
-  std::stop_token stop_token() const { return stop_; }
-
- private:
-  running_attempts& registry_;
-  partition::attempt_ref attempt_;
-  std::stop_token stop_;
 };
 
 }  // namespace perdure::actors

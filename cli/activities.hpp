@@ -1,4 +1,4 @@
-// `perdure activity ...`: complete or fail an activity attempt that awaits completion by its task
+// `perdure activity ...`: complete, fail or heartbeat an activity attempt that awaits completion by its task
 // token, through the management API's /api/activities routes (docs/cli.md, "Activities").
 #pragma once
 

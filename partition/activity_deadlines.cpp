@@ -47,14 +47,6 @@ std::optional<time_point> activity_deadlines::heartbeat(const attempt_ref& attem
   return entry.heartbeat_deadline;
 }
 
-void activity_deadlines::awaiting(const attempt_ref& attempt) {
-  auto it = attempts_.find(attempt);
-  if (it == attempts_.end()) return;
-  it->second.timeouts.heartbeat_timeout = {};
-  it->second.heartbeat_deadline = {};
-  index(attempt, it->second);
-}
-
 void activity_deadlines::finished(const attempt_ref& attempt) {
   auto it = attempts_.find(attempt);
   if (it == attempts_.end()) return;

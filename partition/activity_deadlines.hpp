@@ -8,7 +8,8 @@
 // heartbeat timeout counts from the attempt's first heartbeat, which its worker sends when the
 // attempt starts (time waiting for a free worker is not the attempt's silence); a recovered
 // attempt is dispatched again and starts over, with the details its task carries (the earlier
-// attempts').
+// attempts'); a recovered attempt awaiting completion by its token has its heartbeat timeout
+// start again at the recovery.
 #pragma once
 
 #include <perdure/history.hpp>
@@ -47,9 +48,6 @@ class activity_deadlines {
   /// `details` (when not empty) become its last. Returns the new heartbeat deadline; nullopt for an
   /// attempt not kept or without a heartbeat timeout.
   std::optional<time_point> heartbeat(const attempt_ref& attempt, std::string details, time_point now);
-  /// The attempt returned pending (it awaits completion by its token): its heartbeat timeout, which
-  /// covers its run on a worker, no longer applies; its other deadlines do.
-  void awaiting(const attempt_ref& attempt);
   /// The attempt's result arrived: it no longer times out.
   void finished(const attempt_ref& attempt);
   /// The instance ended: none of its attempts times out any more.

@@ -66,8 +66,14 @@ actions state_machine::recover(time_point now) {
   dispatch_activities pending;
   for (auto& task : store.pending_activities(p)) {
     deadlines_.dispatched(task);
-    // An attempt awaiting completion by its token ran already: it is only timed.
-    if (!task.awaiting_completion) pending.tasks.push_back(std::move(task));
+    // An attempt awaiting completion by its token ran already: it is only timed, its heartbeat
+    // timeout (kept in memory only) starting again now.
+    if (task.awaiting_completion) {
+      attempt_ref attempt{task.instance_id, task.execution_id, task.task_id};
+      deadlines_.heartbeat(attempt, {}, now);
+      pending_.insert(std::move(attempt));
+    } else
+      pending.tasks.push_back(std::move(task));
   }
   if (!pending.tasks.empty()) out.push_back(std::move(pending));
   for (auto& entry : store.outbox(p)) out.push_back(outbox_.remember(std::move(entry)));
@@ -119,20 +125,22 @@ actions state_machine::command(request_id caller, message msg) {
     entry.acks.emplace_back(caller, std::string{});
     return {};
   }
-  if (!entry.start_pending && is_terminal(entry.slot.record->status)) {
-    const auto& record = *entry.slot.record;
-    return just(caller, refusal{refusal_code::instance_finished, "orchestration instance '" + record.instance_id +
-                                                                     "' has already ended (" +
-                                                                     to_string(record.status) + ")"});
-  }
+  if (auto refused = refuse_if_ended(entry)) return just(caller, std::move(*refused));
   if (completed_task) {
     if (auto refused = refuse_unless_open(entry, msg.execution_id, *completed_task)) return just(caller, std::move(*refused));
     bound_activity_result(msg, config_.max_payload_bytes);  // the rules of a result from a worker
-    deadlines_.finished(attempt_ref{msg.instance_id, msg.execution_id, *completed_task});
+    answered(attempt_ref{msg.instance_id, msg.execution_id, *completed_task});
   }
   enqueue(entry, std::move(msg));
   entry.acks.emplace_back(caller, std::string{});
   return {};
+}
+
+std::optional<refusal> state_machine::refuse_if_ended(const cached_instance& entry) const {
+  if (entry.start_pending || !is_terminal(entry.slot.record->status)) return std::nullopt;
+  const auto& record = *entry.slot.record;
+  return refusal{refusal_code::instance_finished,
+                 "orchestration instance '" + record.instance_id + "' has already ended (" + to_string(record.status) + ")"};
 }
 
 // The attempt is open while its entry is in the activity queue of the instance's current execution
@@ -157,24 +165,70 @@ std::optional<refusal> state_machine::refuse_unless_open(cached_instance& entry,
   return std::nullopt;
 }
 
-actions state_machine::awaiting_completion(const attempt_ref& attempt) {
+actions state_machine::awaiting_completion(const attempt_ref& attempt, time_point now) {
   if (!failure_.empty()) return {};
-  deadlines_.awaiting(attempt);
   awaiting_.push_back(attempt);
-  return {};
+  return heartbeat_deadline_moved(deadlines_.heartbeat(attempt, {}, now));
 }
 
-// The queue entries of the attempts that returned pending, marked; an attempt that ended since (it
-// is no longer in the queue) is left alone.
-std::vector<storage::activity_task> state_machine::mark_awaiting() {
-  std::vector<storage::activity_task> marked;
+actions state_machine::heartbeat_by_token(request_id caller, const attempt_ref& attempt, std::string details,
+                                          time_point now) {
+  if (auto refused = refuse_if_failed()) return just(caller, std::move(*refused));
+  auto& entry = cache_.touch(attempt.instance_id);
+  if (!exists(entry)) {
+    cache_.forget(attempt.instance_id);
+    return just(caller, not_found(attempt.instance_id));
+  }
+  if (auto refused = refuse_if_ended(entry)) return just(caller, std::move(*refused));
+  if (auto refused = refuse_unless_open(entry, attempt.execution_id, attempt.task_id))
+    return just(caller, std::move(*refused));
+  auto out = heartbeat_deadline_moved(deadlines_.heartbeat(attempt, std::move(details), now));
+  out.emplace_back(answer{caller, std::string{}});
+  return out;
+}
+
+// The queue entries of the attempts that returned pending, marked in `batch`; an attempt that
+// ended since (it is no longer in the queue) is left alone, and one whose instance ended before
+// it returned is removed (unless the batch starts the instance again: the store drops the
+// previous execution's entries then, and a new one may have the same key).
+void state_machine::mark_awaiting(storage::commit_batch& batch) {
+  auto starts_again = [&](const std::string& instance_id) {
+    return std::any_of(batch.episodes.begin(), batch.episodes.end(), [&](const storage::episode_commit& commit) {
+      return commit.instance_id == instance_id && commit.new_execution;
+    });
+  };
   for (auto& attempt : std::exchange(awaiting_, {})) {
     auto task = config_.store->activity(attempt.instance_id, attempt.task_id);
     if (!task || task->execution_id != attempt.execution_id || task->awaiting_completion) continue;
+    const auto record = config_.store->instance(attempt.instance_id);
+    if (record && is_terminal(record->status)) {
+      if (!starts_again(attempt.instance_id)) batch.removed_activities.emplace_back(attempt.instance_id, attempt.task_id);
+      continue;
+    }
     task->awaiting_completion = true;
-    marked.push_back(std::move(*task));
+    pending_.insert(attempt);
+    batch.awaiting_activities.push_back(std::move(*task));
   }
-  return marked;
+}
+
+void state_machine::answered(const attempt_ref& attempt) {
+  deadlines_.finished(attempt);
+  pending_.erase(attempt);
+}
+
+// An attempt awaiting completion has no worker whose late result would release its queue entry:
+// the episode that ends its instance removes it, so a token is the only thing left of it. (One that
+// starts a new execution needs nothing: the store drops the previous execution's entries.)
+void state_machine::forget_pending_of_ended(storage::commit_batch& batch) {
+  for (auto& commit : batch.episodes) {
+    const bool ended = is_terminal(commit.record.status);
+    if (!ended && !commit.new_execution) continue;
+    auto it = pending_.lower_bound(attempt_ref{commit.instance_id, {}, -1});
+    while (it != pending_.end() && it->instance_id == commit.instance_id) {
+      if (ended) commit.finished_activities.push_back(it->task_id);
+      it = pending_.erase(it);
+    }
+  }
 }
 
 // A rewind needs a Failed instance, a restart a finished one, whose orchestration (in the version
@@ -223,7 +277,7 @@ actions state_machine::deliver(message msg) {
   }
   bound_activity_result(msg, config_.max_payload_bytes);  // results from other nodes too
   if (auto task_id = activity_result_task(msg.event.payload))
-    deadlines_.finished(attempt_ref{msg.instance_id, msg.execution_id, *task_id});
+    answered(attempt_ref{msg.instance_id, msg.execution_id, *task_id});
   auto& entry = cache_.touch(msg.instance_id);
   enqueue(entry, std::move(msg));
   return {};
@@ -266,7 +320,10 @@ actions state_machine::purge(request_id caller, const std::string& instance_id) 
 
 actions state_machine::heartbeat(const attempt_ref& attempt, std::string details, time_point now) {
   if (!failure_.empty()) return {};
-  auto deadline = deadlines_.heartbeat(attempt, std::move(details), now);
+  return heartbeat_deadline_moved(deadlines_.heartbeat(attempt, std::move(details), now));
+}
+
+actions state_machine::heartbeat_deadline_moved(std::optional<time_point> deadline) {
   if (!deadline) return {};
   if (auto at = timers_.wake_up_at(*deadline)) return {arm_timer{*at}};  // nothing earlier is armed
   return {};
@@ -286,6 +343,7 @@ actions state_machine::on_timer(time_point now) {
     took = true;
   }
   for (auto& [attempt, timeout] : deadlines_.take_expired(now)) {
+    pending_.erase(attempt);
     enqueue(cache_.touch(attempt.instance_id), std::move(timeout));
     timed_out_.push_back(std::move(attempt));
     took = true;
@@ -329,9 +387,10 @@ storage::commit_batch state_machine::prepare(time_point now) {
       batch.episodes.push_back(std::move(*commit));
     }
   }
-  batch.awaiting_activities = mark_awaiting();
   batch.removed_timers = std::move(orphans.timers);
   batch.removed_activities = std::move(orphans.activities);
+  mark_awaiting(batch);
+  forget_pending_of_ended(batch);
   batch.delivered_outbox = outbox_.take_delivered();
   batch.dedup_watermarks = dedup_.marks_to_commit();
   return batch;
@@ -392,6 +451,7 @@ actions state_machine::fail(const std::string& why) {
   touched_.clear();
   timed_out_.clear();
   awaiting_.clear();
+  pending_.clear();
   return out;
 }
 

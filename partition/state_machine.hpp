@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace perdure::partition {
@@ -83,11 +84,18 @@ class state_machine {
   /// empty) are what its timeout failure carries to the next attempt. Nothing for an attempt
   /// without timeouts, or one that already ended.
   actions heartbeat(const attempt_ref& attempt, std::string details, time_point now);
+  /// A heartbeat by task token (client::heartbeat_activity), from the external system that holds
+  /// the token of an attempt awaiting completion (or from a worker of another node): as
+  /// heartbeat(), but answered, so the sender learns whether to go on: accepted (an empty string)
+  /// while the attempt is open; refused with not_found, instance_finished (the instance ended: the
+  /// attempt is cancelled) or activity_not_open (it timed out, or was completed or failed).
+  actions heartbeat_by_token(request_id caller, const attempt_ref& attempt, std::string details, time_point now);
   /// A running attempt returned after activity_context::complete_asynchronously(): the next commit
-  /// marks its queue entry as awaiting completion, so a restart does not run it again. Its
-  /// start-to-close and schedule-to-close deadlines still hold; its heartbeat timeout, which
-  /// covers a run on a worker, no longer does. Nothing for an attempt that already ended.
-  actions awaiting_completion(const attempt_ref& attempt);
+  /// marks its queue entry as awaiting completion, so a restart does not run it again (and the
+  /// commit that ends its instance removes the entry). All its
+  /// deadlines still hold; its return counts as a heartbeat, and later ones come by its task
+  /// token (heartbeat_by_token). Nothing for an attempt that already ended.
+  actions awaiting_completion(const attempt_ref& attempt, time_point now);
   /// Answers with the instance's record once it has ended.
   actions wait(request_id caller, const std::string& instance_id);
   /// The caller of wait() stopped waiting (its timeout passed): it is answered `unavailable` (to
@@ -125,9 +133,13 @@ class state_machine {
   std::optional<refusal> refuse_rewind_or_restart(cached_instance& entry, message& msg);
   void enqueue(cached_instance& entry, message msg) { cache_.enqueue(entry, std::move(msg)); }
   void wake_up(actions& out, time_point now);
+  actions heartbeat_deadline_moved(std::optional<time_point> deadline);
   void check_versions_of_unfinished_instances();
+  std::optional<refusal> refuse_if_ended(const cached_instance& entry) const;
   std::optional<refusal> refuse_unless_open(cached_instance& entry, const std::string& execution_id, int32_t task_id);
-  std::vector<storage::activity_task> mark_awaiting();
+  void mark_awaiting(storage::commit_batch& batch);
+  void answered(const attempt_ref& attempt);
+  void forget_pending_of_ended(storage::commit_batch& batch);
 
   state_machine_config config_;
   instance_cache cache_;
@@ -137,6 +149,7 @@ class state_machine {
   activity_deadlines deadlines_;
   std::vector<attempt_ref> timed_out_;  // since the last commit: cancelled once their timeout is durable
   std::vector<attempt_ref> awaiting_;   // returned pending since the last prepare(): marked by the next commit
+  std::set<attempt_ref> pending_;       // marked as awaiting completion and not answered: removed when their instance ends
   std::vector<cached_instance*> touched_;  // by the flush between prepare() and committed()
   size_t last_episodes_ = 0;
   bool recovered_ = false;  // messages from other partitions wait until the watermarks are loaded

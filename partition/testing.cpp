@@ -46,7 +46,14 @@ struct orchestration_tester::impl {
   std::unordered_map<std::string, std::vector<history>> earlier;  // continued-as-new executions
   std::map<std::string, test_instance> results;  // filled after the run, by instance id
   std::vector<std::string> created;               // instance ids in order of their first commit
-  std::multimap<time_point, message> later;        // scheduled messages and completions by token, by arrival time
+  // What arrives at a later virtual time: a client's command (a scheduled message, a completion by
+  // token), or the result of an attempt that takes virtual time (activity_duration), which comes
+  // as a worker's does.
+  struct arrival {
+    message msg;
+    bool from_worker = false;
+  };
+  std::multimap<time_point, arrival> later;
 
   void begin(const registry& functions) {
     now = start;
@@ -96,18 +103,36 @@ struct orchestration_tester::impl {
   const registry* functions = nullptr;
   const registry* stubs = nullptr;
   const std::vector<async_answer>* async_answers = nullptr;
+  const std::map<std::string, std::function<std::chrono::nanoseconds(int32_t)>>* durations = nullptr;
   static constexpr request_id start_request = 1;
   static constexpr request_id command_request = 2;
   std::optional<refusal> start_refusal;
   std::optional<refusal> command_refusal;
 
+  // As a node's worker: an attempt with timeouts heartbeats its partition, its start first.
   void run_activity(const storage::activity_task& task) {
     const registry& from = stubs->has_activity(task.name) ? *stubs : *functions;
-    if (auto outcome = partition::run_activity(from, task)) {
-      in_flight.push_back(message{task.instance_id, task.execution_id, history_event{now, std::move(*outcome)}});
+    const attempt_ref attempt{task.instance_id, task.execution_id, task.task_id};
+    attempt_connection connection;
+    if (task.timeouts.any()) {
+      carry_out(machine->heartbeat(attempt, {}, now));
+      connection.heartbeat = [this, attempt](const std::string& details) {
+        carry_out(machine->heartbeat(attempt, details, now));
+      };
+    }
+    if (auto outcome = partition::run_activity(from, task, std::move(connection))) {
+      const auto duration = durations->find(task.name);
+      if (duration == durations->end()) {
+        in_flight.push_back(message{task.instance_id, task.execution_id, history_event{now, std::move(*outcome)}});
+        return;
+      }
+      const time_point done_at = now + duration->second(task.attempt);
+      later.emplace(done_at, arrival{message{task.instance_id, task.execution_id,
+                                             history_event{done_at, std::move(*outcome)}},
+                                     true});
       return;
     }
-    carry_out(machine->awaiting_completion(attempt_ref{task.instance_id, task.execution_id, task.task_id}));
+    carry_out(machine->awaiting_completion(attempt_ref{task.instance_id, task.execution_id, task.task_id}, now));
     answer_later(task);
   }
 
@@ -118,9 +143,9 @@ struct orchestration_tester::impl {
       const auto token = activity_task_token(task);
       const time_point at = now + answer.after;
       try {
-        later.emplace(at, activity_completion(token, answer.result(token), at));
+        later.emplace(at, arrival{activity_completion(token, answer.result(token), at)});
       } catch (...) {
-        later.emplace(at, activity_failure(token, to_failure_details(std::current_exception()), at));
+        later.emplace(at, arrival{activity_failure(token, to_failure_details(std::current_exception()), at)});
       }
       return;
     }
@@ -177,8 +202,7 @@ struct orchestration_tester::impl {
     command_refusal.reset();
     carry_out(machine->command(command_request, message{id, {}, history_event{now, std::move(event)}}));
     if (command_refusal) throw_refusal(*command_refusal, id);
-    std::multimap<time_point, message> nothing_later;
-    run_until_idle(nothing_later);
+    run_until_idle();
     collect();
     return results[id];
   }
@@ -199,11 +223,15 @@ struct orchestration_tester::impl {
 
   // Runs until nothing is left to do but wait for what will never come; `later` holds messages
   // scheduled to arrive at their times.
-  void run_until_idle(std::multimap<time_point, message>& later) {
+  void run_until_idle() {
     auto deliver_due = [&] {
       while (!later.empty() && later.begin()->first <= now) {
-        command(std::move(later.begin()->second));
+        auto [msg, from_worker] = std::move(later.begin()->second);
         later.erase(later.begin());
+        if (from_worker)
+          carry_out(machine->deliver(std::move(msg)));
+        else
+          command(std::move(msg));
       }
     };
     deliver_due();  // at the start: they arrive with the start, before the orchestration waits
@@ -247,6 +275,12 @@ orchestration_tester::orchestration_tester(const registry& functions)
 
 orchestration_tester::~orchestration_tester() = default;
 
+orchestration_tester& orchestration_tester::activity_duration(
+    std::string name, std::function<std::chrono::nanoseconds(int32_t attempt)> duration) {
+  activity_durations_.insert_or_assign(std::move(name), std::move(duration));
+  return *this;
+}
+
 orchestration_tester& orchestration_tester::start_at(time_point start) {
   impl_->start = start;
   return *this;
@@ -269,17 +303,18 @@ const test_instance& orchestration_tester::run_raw(std::string name, std::string
   s.functions = &functions_;
   s.stubs = &stubs_;
   s.async_answers = &async_answers_;
+  s.durations = &activity_durations_;
   s.begin(functions_);
   s.carry_out(s.machine->start(impl::start_request, std::move(name), std::move(input_json), instance_id, false,
                                events::execution_started::any_version, s.now));
   if (s.start_refusal) impl::throw_refusal(*s.start_refusal, instance_id);
 
-  auto& later = s.later;
   for (const auto& m : s.scheduled) {
     const time_point at = s.start + m.after;
-    later.emplace(at, message{m.instance_id.empty() ? instance_id : m.instance_id, {}, history_event{at, m.event}});
+    s.later.emplace(at, impl::arrival{message{m.instance_id.empty() ? instance_id : m.instance_id, {},
+                                              history_event{at, m.event}}});
   }
-  s.run_until_idle(later);
+  s.run_until_idle();
   s.collect();
   return s.results[instance_id];
 }

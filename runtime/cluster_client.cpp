@@ -149,6 +149,13 @@ void node_client::fail_activity(std::string_view task_token, failure_details fai
   send(partition::activity_failure(task_token, std::move(failure), clock::now()));
 }
 
+void node_client::heartbeat_activity(std::string_view task_token, std::string details_json) {
+  auto attempt = partition::attempt_of_task_token(task_token);
+  ask<std::string>(*system_, node_, *watch_, command_timeout, attempt.instance_id,
+                   actors::heartbeat_by_token_atom::value, attempt.instance_id, attempt.execution_id, attempt.task_id,
+                   std::move(details_json));  // the node checks the details
+}
+
 void node_client::terminate(std::string_view instance_id, std::string reason) {
   send_command(instance_id, events::execution_terminated{std::move(reason)});
 }

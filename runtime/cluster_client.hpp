@@ -34,6 +34,7 @@ class node_client final : public cluster_client {
   void raise_event(std::string_view instance_id, std::string_view event_name, std::string payload_json) override;
   void complete_activity(std::string_view task_token, std::string result_json) override;
   void fail_activity(std::string_view task_token, failure_details failure) override;
+  void heartbeat_activity(std::string_view task_token, std::string details_json) override;
   void terminate(std::string_view instance_id, std::string reason) override;
   void suspend(std::string_view instance_id, std::string reason) override;
   void resume(std::string_view instance_id, std::string reason) override;

@@ -113,8 +113,7 @@ actors::partition_config partition_settings(host::node& n, const registry& funct
                                   o.max_cached_instances,
                                   &n.metrics,
                                   episode_limits{o.max_actions_per_episode},
-                                  o.max_payload_bytes,
-                                  n.pool.running};
+                                  o.max_payload_bytes};
 }
 
 // Static cluster: the partitions this node owns (p mod N) run here for good, proxies stand in for

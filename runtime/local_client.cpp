@@ -129,6 +129,16 @@ void local_client::fail_activity(std::string_view task_token, failure_details fa
   send(partition::activity_failure(task_token, std::move(failure), clock::now()));
 }
 
+void local_client::heartbeat_activity(std::string_view task_token, std::string details_json) {
+  check_payload("the heartbeat details", details_json);
+  auto attempt = partition::attempt_of_task_token(task_token);
+  caf::scoped_actor self{system_};
+  self->request(partition_for(attempt.instance_id), command_timeout, actors::heartbeat_by_token_atom::value,
+                attempt.instance_id, attempt.execution_id, attempt.task_id, std::move(details_json))
+      .receive([](const std::string&) {},
+               [&](caf::error& err) { actors::throw_client_error(err, attempt.instance_id); });
+}
+
 void local_client::terminate(std::string_view instance_id, std::string reason) {
   check_payload("the reason", nlohmann::json(reason).dump());
   send_command(instance_id, events::execution_terminated{std::move(reason)});

@@ -18,6 +18,7 @@
 
 #include <perdure/combinators.hpp>
 #include <perdure/entity.hpp>
+#include <perdure/errors.hpp>
 #include <perdure/host.hpp>
 #include <perdure/node_flags.hpp>
 #include <perdure/orchestration_context.hpp>
@@ -28,9 +29,11 @@
 
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
@@ -146,6 +149,47 @@ task<int> beating_fan_out(orchestration_context& ctx, int n) {
   co_return sum;
 }
 
+// Runs until nobody needs its result (its stop token: the instance ended, or the attempt timed
+// out), wherever it runs, and says so: "STARTED <instance id> <task id>", then "CANCELLED <instance
+// id> <task id>". The cluster tests check that cancellation reaches attempts leased to other nodes.
+std::string await_cancellation(activity_context& ctx, std::string) {
+  std::cout << "STARTED " << ctx.instance_id() << " " << ctx.task_id() << std::endl;
+  std::mutex mutex;
+  std::condition_variable_any woken;
+  std::unique_lock lock{mutex};
+  auto stop = ctx.stop_token();
+  woken.wait_for(lock, stop, std::chrono::minutes(5), [] { return false; });
+  if (stop.stop_requested())
+    std::cout << "CANCELLED " << ctx.instance_id() << " " << ctx.task_id() << std::endl;
+  return {};
+}
+
+activity_options timeout_for_cancellation(bool timed) {
+  activity_options options;
+  if (timed) options.start_to_close_timeout = std::chrono::seconds(5);
+  return options;
+}
+
+// n attempts of AwaitCancellation in parallel: with `timed`, each times out after 5 s and the
+// output is how many did; otherwise they run until the instance is terminated.
+task<int> cancellable_fan_out(orchestration_context& ctx, int n, bool timed) {
+  std::vector<task<std::string>> calls;
+  for (int i = 0; i < n; ++i)
+    calls.push_back(ctx.call_activity<std::string>("AwaitCancellation", std::string{}, timeout_for_cancellation(timed)));
+  int timed_out = 0;
+  for (auto& call : calls) {
+    try {
+      co_await std::move(call);
+    } catch (const perdure::task_failed&) {
+      ++timed_out;
+    }
+  }
+  co_return timed_out;
+}
+
+task<int> waits_for_termination(orchestration_context& ctx, int n) { return cancellable_fan_out(ctx, n, false); }
+task<int> times_out(orchestration_context& ctx, int n) { return cancellable_fan_out(ctx, n, true); }
+
 // An approval by someone outside: the activity completes asynchronously and prints its task token
 // (here the log stands for the system that would ask); `perdure activity complete TOKEN
 // --result '"yes"'` on any node answers it.
@@ -203,7 +247,10 @@ int main(int argc, char** argv) {
       .add_activity("AddOne", add_one)
       .add_activity("SlowAddOne", slow_add_one)
       .add_activity("BeatingAddOne", beating_add_one)
+      .add_orchestration("WaitsForTermination", waits_for_termination)
+      .add_orchestration("TimesOut", times_out)
       .add_activity("AwaitApproval", await_approval)
+      .add_activity("AwaitCancellation", await_cancellation)
       .add_entity("Counter", counter);
   return host.run(flags.options());
 }

@@ -54,8 +54,8 @@ class activity_context {
   /// Records progress (as Temporal's RecordHeartbeat): the attempt is alive, which restarts its
   /// heartbeat timeout (activity_options), and `details` is what a later attempt of the call reads
   /// from heartbeat_details(), to resume where this one stopped. Heartbeats reach the partition at
-  /// most every half heartbeat timeout; the ones between only replace the details sent next, and
-  /// the last details also travel with the attempt's failure.
+  /// most every half heartbeat timeout; of the ones between, the latest goes out at the interval's
+  /// end, and the last details also travel with the attempt's failure.
   template <class T>
   void heartbeat(const T& details) {
     heartbeat_raw(encode_payload(details));
@@ -71,9 +71,9 @@ class activity_context {
   const std::string& heartbeat_details_json() const noexcept { return heartbeat_details_; }
 
   /// True once nobody needs the result: the instance ended (terminated, failed, completed) or the
-  /// attempt timed out. A long activity should check it and stop early (throwing or returning
-  /// anything: the result is dropped). Not set for an attempt running on another node of a cluster
-  /// than its instance's partition.
+  /// attempt timed out, wherever the attempt runs (on a cluster, the node it was leased to is told).
+  /// A long activity should check it and stop early (throwing or returning anything: the result is
+  /// dropped). An attempt cancelled while it waited for a worker is not started at all.
   bool cancelled() const noexcept { return stop_.stop_requested(); }
   /// The same as a std::stop_token, for std::stop_callback or std::condition_variable_any waits.
   std::stop_token stop_token() const noexcept { return stop_; }
@@ -83,7 +83,8 @@ class activity_context {
   /// durably (a restart does not run it again), until an external system completes or fails it
   /// with the returned task token: client::complete_activity / fail_activity, HTTP
   /// `POST /api/activities/{token}/complete|fail`, or `perdure activity complete|fail`. Its
-  /// timeouts still apply. Hand the token to that system before returning; an exception the
+  /// timeouts still apply; that system heartbeats it with the token (client::heartbeat_activity).
+  /// Hand the token to that system before returning; an exception the
   /// activity throws after the call still fails the attempt as usual. The token is opaque: pass it
   /// on as it is.
   std::string complete_asynchronously() {

@@ -123,6 +123,16 @@ class client {
   /// Fails such an attempt: the orchestration's retry policy decides, then its co_await throws
   /// task_failed with `failure`. Same errors as complete_activity.
   virtual void fail_activity(std::string_view task_token, failure_details failure) = 0;
+  /// Records progress of such an attempt from the external system working on it (as Temporal's
+  /// RecordActivityHeartbeatById): its heartbeat timeout (activity_options) starts again, and
+  /// `details_json` (a JSON payload; empty for none) are what its timeout failure, and so its next
+  /// attempt's activity_context::heartbeat_details(), carry. Returns at once (a heartbeat is not
+  /// durable: after a restart of the node the heartbeat timeout starts over). A refusal tells the
+  /// external system to stop working on the attempt: instance_finished (the instance ended, the
+  /// attempt is cancelled), activity_not_open (it timed out, was completed or failed, or its
+  /// execution was replaced); also invalid_argument_error (a malformed token, bad details) and
+  /// instance_not_found.
+  virtual void heartbeat_activity(std::string_view task_token, std::string details_json) = 0;
 
   /// Deletes a finished instance and its history; false if it did not exist. Throws
   /// invalid_argument_error for an instance that still runs.

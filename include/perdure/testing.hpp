@@ -4,8 +4,8 @@
 // Operation: production's partition state machine (the code a node's partitions run) over an
 // in-memory store, with virtual time, in one thread. Every flush runs one episode for each instance
 // with messages waiting, as a node does. Activities (stubs first, then the registry's own) run
-// synchronously when their scheduling is committed; their results arrive in a later episode.
-// Timers fire in order of fire time: when no instance has anything to do, virtual time jumps to the
+// synchronously when their scheduling is committed; their results arrive in a later episode, or
+// after the virtual time activity_duration() gives them (their timeouts apply). Timers fire in order of fire time: when no instance has anything to do, virtual time jumps to the
 // earliest timer or scheduled message. Sub-orchestrations run in-memory too, and events sent
 // between instances are delivered. What a test sees here is what a node does.
 //
@@ -23,7 +23,9 @@
 #include <perdure/registry.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +77,18 @@ class orchestration_tester {
                                             return encode_payload(answer(token));
                                           }});
     return *this;
+  }
+
+  /// Makes each attempt of activity `name` (a stub or the registry's own) take virtual time: it
+  /// still runs when dispatched, but its result arrives `duration(attempt)` later (attempt: 1 for
+  /// the first, as activity_context::attempt()). Its timeouts then apply as on a node, by the same
+  /// state machine: an attempt past its start-to-close, schedule-to-close or heartbeat timeout
+  /// fails with a TimeoutError that the retry policy sees, and its result, arriving after, is
+  /// dropped. Its heartbeats (activity_context::heartbeat) count at its start, when it runs; the
+  /// start is one, as a node's worker sends.
+  orchestration_tester& activity_duration(std::string name, std::function<std::chrono::nanoseconds(int32_t attempt)> duration);
+  orchestration_tester& activity_duration(std::string name, std::chrono::nanoseconds duration) {
+    return activity_duration(std::move(name), [duration](int32_t) { return duration; });
   }
 
   /// Virtual time at the start (default 2024-01-01T00:00:00Z).
@@ -146,6 +160,7 @@ class orchestration_tester {
   const registry& functions_;
   registry stubs_;
   std::vector<async_answer> async_answers_;
+  std::map<std::string, std::function<std::chrono::nanoseconds(int32_t)>> activity_durations_;
   std::unique_ptr<impl> impl_;
 };
 

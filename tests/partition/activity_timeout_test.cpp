@@ -85,7 +85,7 @@ struct partition_on_memory {
   // The attempt's worker ran it and it returned after complete_asynchronously(); the commit that
   // marks it.
   actions return_pending(const storage::activity_task& task) {
-    machine->awaiting_completion(attempt_ref{task.instance_id, task.execution_id, task.task_id});
+    machine->awaiting_completion(attempt_ref{task.instance_id, task.execution_id, task.task_id}, now);
     return flush();
   }
 
@@ -96,6 +96,14 @@ struct partition_on_memory {
     for (auto& reply : all_of_answers(out))
       if (reply.to == caller) return reply.value;
     FAIL("no answer to the completion");
+    return false;
+  }
+
+  // A heartbeat by token, as a client sends it: the answer it gets at once (it needs no commit).
+  answer_value send_heartbeat(std::string_view token, std::string details, request_id caller) {
+    for (auto& reply : all_of_answers(machine->heartbeat_by_token(caller, attempt_of_task_token(token), std::move(details), now)))
+      if (reply.to == caller) return reply.value;
+    FAIL("no answer to the heartbeat");
     return false;
   }
 
@@ -366,16 +374,77 @@ TEST_CASE("a pending attempt still times out, and its token is refused after tha
         refusal_code::activity_not_open);
 }
 
-TEST_CASE("a pending attempt's heartbeat timeout no longer applies: nothing heartbeats it") {
+TEST_CASE("heartbeats by token keep a pending attempt alive, and when they stop it times out with their last details, "
+          "the retry gets them, and its token is refused") {
   partition_on_memory p;
   const auto t0 = p.now;
   const auto task = dispatched(p.start("heartbeat")).at(0);
+  const auto token = activity_task_token(task);
   p.machine->heartbeat(attempt_ref{"i", "i#1", task.task_id}, {}, t0);  // its worker starts it
-  p.return_pending(task);
-  p.wake_at(t0 + 60s);
+  p.now = t0 + 1s;
+  p.return_pending(task);  // its return is a heartbeat: the next deadline is 6 s
+
+  p.now = t0 + 4s;
+  CHECK(accepted(p.send_heartbeat(token, "{\"step\":1}", 2)));
+  p.now = t0 + 8s;
+  CHECK(accepted(p.send_heartbeat(token, {}, 3)));  // alive, no new details: the deadline is 13 s
+  auto out = p.wake_at(t0 + 9s);  // the wake-up armed for the earlier deadlines finds it alive
   CHECK(results_of(p.store->history("i"), task.task_id).empty());
-  CHECK(accepted(p.send_completion(activity_completion(activity_task_token(task), "\"ok\"", p.now), 2)));
-  CHECK(p.store->instance("i")->output == "\"ok\"");
+  CHECK(armed(out) == t0 + 13s);
+
+  out = p.wake_at(t0 + 13s);
+  const auto failure = only_failure(p.store->history("i"), task.task_id);
+  CHECK(failure.failure.error_type == "TimeoutError");
+  CHECK(failure.failure.details == "Heartbeat");
+  CHECK(failure.last_heartbeat_details == "{\"step\":1}");
+  CHECK(refused(p.send_heartbeat(token, {}, 4)) == refusal_code::activity_not_open);  // the external worker stops
+
+  auto retry = dispatched(p.wake_at(*armed(out)));
+  REQUIRE(retry.size() == 1);
+  CHECK(retry[0].attempt == 2);
+  CHECK(retry[0].heartbeat_details == "{\"step\":1}");
+}
+
+TEST_CASE("a pending attempt recovered by a restart has its heartbeat timeout start again at the recovery") {
+  partition_on_memory p;
+  const auto t0 = p.now;
+  const auto task = dispatched(p.start("heartbeat")).at(0);
+  p.return_pending(task);
+  p.now = t0 + 30s;  // down for longer than the heartbeat timeout
+  auto recovered = p.restart();
+  CHECK(dispatched(recovered).empty());
+  CHECK(armed(recovered) == t0 + 35s);
+  p.now = t0 + 33s;
+  CHECK(accepted(p.send_heartbeat(activity_task_token(task), {}, 2)));
+  p.wake_at(t0 + 35s);
+  CHECK(results_of(p.store->history("i"), task.task_id).empty());
+  p.wake_at(t0 + 38s);
+  CHECK(only_failure(p.store->history("i"), task.task_id).failure.details == "Heartbeat");
+}
+
+TEST_CASE("a heartbeat by token is refused for an unknown instance, a replaced execution, an answered attempt and an "
+          "ended instance") {
+  partition_on_memory p;
+  const auto task = dispatched(p.start("start-to-close")).at(0);
+  const auto token = activity_task_token(task);
+  p.return_pending(task);
+  CHECK(accepted(p.send_heartbeat(token, {}, 2)));  // an attempt without a heartbeat timeout may heartbeat too
+  auto unknown_instance = task;
+  unknown_instance.instance_id = "nobody";
+  CHECK(refused(p.send_heartbeat(activity_task_token(unknown_instance), {}, 3)) == refusal_code::not_found);
+  auto other_execution = task;
+  other_execution.execution_id = "i#0";
+  CHECK(refused(p.send_heartbeat(activity_task_token(other_execution), {}, 4)) == refusal_code::activity_not_open);
+
+  // Answered in this flush, not yet committed: already closed.
+  p.machine->command(5, activity_failure(token, failure_details{"Declined", "no", {}, false}, p.now));
+  CHECK(refused(p.send_heartbeat(token, {}, 6)) == refusal_code::activity_not_open);
+  p.flush();
+  CHECK(refused(p.send_heartbeat(token, {}, 7)) == refusal_code::activity_not_open);
+
+  p.machine->command(8, message{"i", {}, history_event{p.now, events::execution_terminated{"enough"}}});
+  p.flush();
+  CHECK(refused(p.send_heartbeat(token, {}, 9)) == refusal_code::instance_finished);  // cancelled
 }
 
 TEST_CASE("a completion for an unknown instance, an ended one or a replaced execution is refused") {
@@ -434,4 +503,35 @@ TEST_CASE("a token of an ended execution is refused while the instance is being 
   auto out = p.machine->command(4, activity_completion(activity_task_token(task), "\"old\"", p.now));
   REQUIRE(out.size() == 1);
   CHECK(refused(std::get<answer>(out[0]).value) == refusal_code::activity_not_open);
+}
+
+TEST_CASE("a pending attempt's queue entry goes with the end of its instance, and a restart does not time it") {
+  partition_on_memory p;
+  const auto task = dispatched(p.start("start-to-close")).at(0);
+  p.return_pending(task);
+  REQUIRE(p.store->activity("i", task.task_id));
+  p.machine->command(2, message{"i", {}, history_event{p.now, events::execution_terminated{"enough"}}});
+  p.flush();
+  CHECK_FALSE(p.store->activity("i", task.task_id));
+  auto recovered = p.restart();
+  CHECK(dispatched(recovered).empty());
+  CHECK_FALSE(armed(recovered));  // nothing is left to time out
+}
+
+TEST_CASE("an attempt that returns pending after its instance ended loses its queue entry instead of being marked") {
+  partition_on_memory p;
+  const auto task = dispatched(p.start("start-to-close")).at(0);
+  p.machine->command(2, message{"i", {}, history_event{p.now, events::execution_terminated{"enough"}}});
+  p.flush();
+  REQUIRE(p.store->activity("i", task.task_id));  // its worker may still answer
+  p.return_pending(task);
+  CHECK_FALSE(p.store->activity("i", task.task_id));
+}
+
+TEST_CASE("an attempt that returns pending in the batch that ends its instance loses its queue entry too") {
+  partition_on_memory p;
+  const auto task = dispatched(p.start("start-to-close")).at(0);
+  p.machine->command(2, message{"i", {}, history_event{p.now, events::execution_terminated{"enough"}}});
+  p.return_pending(task);
+  CHECK_FALSE(p.store->activity("i", task.task_id));
 }

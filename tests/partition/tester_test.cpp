@@ -151,3 +151,88 @@ TEST_CASE("an activity completed asynchronously: the tester answers its token in
   late.answer_asynchronous_activity("Quote", 2h, [](const std::string&) { return std::string("late"); });
   CHECK(late.run("Quoted", std::string("bike")).output_as<std::string>().rfind("no quote: TimeoutError", 0) == 0);
 }
+
+namespace {
+
+activity_options export_options(const std::string& which) {
+  activity_options options;
+  retry_policy retry;
+  retry.max_attempts = 3;
+  retry.first_interval = 30s;
+  options.retry = retry;
+  if (which == "start-to-close") options.start_to_close_timeout = 1min;
+  if (which == "heartbeat") options.heartbeat_timeout = 1min;
+  if (which == "schedule-to-close") options.schedule_to_close_timeout = 90s;
+  return options;
+}
+
+// Calls "Export" with the timeout its input names; "<output>" or "<error type>: <details>".
+task<std::string> exporting(orchestration_context& ctx, std::string which) {
+  try {
+    co_return co_await ctx.call_activity<std::string>("Export", which, export_options(which));
+  } catch (const task_failed& e) {
+    co_return e.failure().error_type + ": " + e.failure().details;
+  }
+}
+
+// Heartbeats the row it resumes from and the row it reached; returns which attempt finished.
+std::string export_rows(activity_context& ctx, const std::string&) {
+  const int from = ctx.heartbeat_details<int>().value_or(0);
+  ctx.heartbeat(from + 100);
+  return "attempt " + std::to_string(ctx.attempt()) + " from row " + std::to_string(from);
+}
+
+registry exports() {
+  registry r;
+  r.add_orchestration("Exporting", exporting);
+  r.add_activity("Export", export_rows);
+  return r;
+}
+
+// The answers the call's tasks got, in history order: "completed" or the failure's details.
+std::vector<std::string> answers(const history& events) {
+  std::vector<std::string> found;
+  for (const auto& e : events) {
+    if (std::holds_alternative<events::task_completed>(e.payload)) found.push_back("completed");
+    if (auto* failed = std::get_if<events::task_failed>(&e.payload)) found.push_back(failed->failure.details);
+  }
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("the tester times activities in virtual time: an attempt past its start-to-close timeout is retried and its "
+          "late result dropped") {
+  const auto r = exports();
+  orchestration_tester tester(r);
+  tester.activity_duration("Export", [](int32_t attempt) { return attempt == 1 ? 5min : 10s; });
+  const auto& result = tester.run("Exporting", std::string("start-to-close"));
+  CHECK(result.status == runtime_status::completed);
+  CHECK(result.output_as<std::string>() == "attempt 2 from row 100");
+  // The first attempt's result came at 5 min, after its timeout at 1 min: it did not enter the history.
+  CHECK(answers(result.events) == std::vector<std::string>{"StartToClose", "completed"});
+  CHECK(tester.now() - time_point(std::chrono::seconds(1704067200)) >= 5min);
+}
+
+TEST_CASE("the tester applies a heartbeat timeout in virtual time, and the retry resumes from the last details") {
+  const auto r = exports();
+  orchestration_tester tester(r);
+  tester.activity_duration("Export", [](int32_t attempt) { return attempt == 1 ? 1h : 1s; });
+  const auto& result = tester.run("Exporting", std::string("heartbeat"));
+  CHECK(result.output_as<std::string>() == "attempt 2 from row 100");
+  CHECK(answers(result.events) == std::vector<std::string>{"Heartbeat", "completed"});
+}
+
+TEST_CASE("the tester applies a schedule-to-close timeout in virtual time: no retry after the call's deadline") {
+  const auto r = exports();
+  orchestration_tester tester(r);
+  tester.activity_duration("Export", 1h);
+  const auto& result = tester.run("Exporting", std::string("schedule-to-close"));
+  CHECK(result.output_as<std::string>() == "TimeoutError: ScheduleToClose");
+  CHECK(answers(result.events) == std::vector<std::string>{"ScheduleToClose"});
+
+  orchestration_tester in_time(r);
+  in_time.activity_duration("Export", 89s);
+  CHECK(in_time.run("Exporting", std::string("schedule-to-close")).output_as<std::string>() ==
+        "attempt 1 from row 0");
+}

@@ -10,6 +10,8 @@
 // line to DIR/<instance id>.runs, so the test counts them.
 //   "Ask"       completes asynchronously, with no timeout
 //   "AskBriefly" completes asynchronously, with a start-to-close timeout of 1 s and no retry
+//   "AskWithHeartbeat" completes asynchronously, with a heartbeat timeout of 2 s and 2 attempts;
+//                its runs line is "run <the call's last heartbeat details>"
 #include <perdure/host.hpp>
 #include <perdure/orchestration_context.hpp>
 #include <perdure/task.hpp>
@@ -29,7 +31,7 @@ namespace {
 std::filesystem::path data_dir;
 
 std::string ask(activity_context& ctx, std::string) {
-  std::ofstream{data_dir / (ctx.instance_id() + ".runs"), std::ios::app} << "run\n";
+  std::ofstream{data_dir / (ctx.instance_id() + ".runs"), std::ios::app} << "run " << ctx.heartbeat_details_json() << "\n";
   const auto token = ctx.complete_asynchronously();
   const auto written = data_dir / (ctx.instance_id() + ".token.part");
   std::ofstream{written} << token;
@@ -40,6 +42,13 @@ std::string ask(activity_context& ctx, std::string) {
 activity_options options_for(const std::string& activity) {
   activity_options options;
   if (activity == "AskBriefly") options.start_to_close_timeout = 1s;
+  if (activity == "AskWithHeartbeat") {
+    options.heartbeat_timeout = 2s;
+    retry_policy retry;
+    retry.max_attempts = 2;
+    retry.first_interval = 100ms;
+    options.retry = retry;
+  }
   return options;
 }
 
@@ -65,6 +74,7 @@ int main(int argc, char** argv) {
   host h;
   h.add_activity("Ask", ask);
   h.add_activity("AskBriefly", ask);
+  h.add_activity("AskWithHeartbeat", ask);
   h.add_orchestration("Approval", approval);
   node_options options;
   options.data_dir = data_dir / "hub";

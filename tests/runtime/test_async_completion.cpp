@@ -1,7 +1,8 @@
 // Async activity completion on a real node process (RocksDB on disk, its management API, the
-// perdure CLI): an activity that returns pending is completed or failed by its task token over
-// HTTP and the CLI; a kill -9 while it is pending does not run it again; a second completion, a
-// malformed or unknown token and a timed-out attempt are refused in the one error model.
+// perdure CLI): an activity that returns pending is completed, failed or heartbeated by its task
+// token over HTTP and the CLI; a kill -9 while it is pending does not run it again; a pending
+// attempt whose heartbeats stop times out and is retried; a second completion, a malformed or
+// unknown token and a timed-out attempt are refused in the one error model.
 #include "cli/node_process.hpp"
 #include "node_fixture.hpp"
 #include "support/child_process.hpp"
@@ -68,6 +69,10 @@ struct async_node {
 
   httplib::Result complete(const std::string& token, const std::string& result) {
     return http().Post("/api/activities/" + token + "/complete", result, "application/json");
+  }
+
+  httplib::Result heartbeat(const std::string& token, const std::string& details) {
+    return http().Post("/api/activities/" + token + "/heartbeat", details, "application/json");
   }
 
   httplib::Result fail(const std::string& token, const json& failure) {
@@ -188,7 +193,41 @@ TEST_CASE("a pending attempt times out like any other, and its token is refused 
   CHECK(record["output"].get<std::string>().rfind("failed: TimeoutError: ", 0) == 0);
 }
 
-TEST_CASE("perdure activity complete and fail take a task token, and a second completion is a conflict") {
+TEST_CASE("heartbeats by token reach a pending attempt, and when they stop it times out, is retried with their details, "
+          "and its token is refused") {
+  temp_dir dir;
+  async_node node{dir.path()};
+  node.start("f", "AskWithHeartbeat");
+  const auto first = node.token_of("f");
+  check_accepted(node.heartbeat(first, "{\"step\":1}"));
+  check_accepted(node.heartbeat(first, ""));  // alive, no new details
+  check_error(node.heartbeat(first, "{not json"), 400, "InvalidJson");
+  check_error(node.heartbeat("zz", ""), 400, "InvalidArgument");
+
+  // Nothing heartbeats it any more: the heartbeat timeout fails it, and the retry policy runs it again.
+  std::string second;
+  REQUIRE(eventually([&] {
+    second = read_file(dir.path() / "f.token");
+    return second != first;
+  }));
+  CHECK(node.runs_of("f") == 2);
+  CHECK(read_file(dir.path() / "f.runs") == "run \nrun {\"step\":1}\n");
+  json timeout;
+  for (const auto& e : node.history("f"))
+    if (e["kind"] == "TaskFailed") timeout = e;
+  REQUIRE_MESSAGE(timeout.is_object(), node.history("f").dump());
+  CHECK(timeout.dump().find("TimeoutError") != std::string::npos);
+  // The external worker of the first attempt learns it has to stop.
+  check_error(node.heartbeat(first, "{\"step\":2}"), 409, "ActivityNotOpen");
+
+  check_accepted(node.heartbeat(second, "{\"step\":2}"));
+  check_accepted(node.complete(second, "\"approved\""));
+  check_error(node.heartbeat(second, ""), 409, "ActivityNotOpen");
+  CHECK(node.close_and_wait("f")["output"] == "approved");
+  check_error(node.heartbeat(second, ""), 410, "InstanceFinished");
+}
+
+TEST_CASE("perdure activity complete, fail and heartbeat take a task token, and a second completion is a conflict") {
   temp_dir dir;
   async_node node{dir.path()};
   node.start("d", "Ask");
@@ -200,9 +239,16 @@ TEST_CASE("perdure activity complete and fail take a task token, and a second co
     return cli_test::run_cli(args);
   };
 
-  auto r = cli({"activity", "complete", completed, "--result", "\"by cli\""});
+  auto r = cli({"activity", "heartbeat", completed, "{\"step\":1}"});
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+  CHECK_MESSAGE(cli({"activity", "heartbeat", completed}).exit_code == 0, r.err);
+  CHECK(cli({"activity", "heartbeat", completed, "{not json"}).exit_code == 2);
+  r = cli({"activity", "complete", completed, "--result", "\"by cli\""});
   CHECK_MESSAGE(r.exit_code == 0, r.err);
   r = cli({"activity", "complete", completed, "--result", "\"again\""});
+  CHECK(r.exit_code == 6);
+  CHECK(r.err.find("ActivityNotOpen") != std::string::npos);
+  r = cli({"activity", "heartbeat", completed});  // the worker on it learns to stop
   CHECK(r.exit_code == 6);
   CHECK(r.err.find("ActivityNotOpen") != std::string::npos);
   CHECK(cli({"activity", "complete", "garbage"}).exit_code == 2);
@@ -212,4 +258,5 @@ TEST_CASE("perdure activity complete and fail take a task token, and a second co
 
   CHECK(node.close_and_wait("d")["output"] == "by cli");
   CHECK(node.close_and_wait("e")["output"] == "failed: Declined: by cli");
+  CHECK(cli({"activity", "heartbeat", failed}).exit_code == 7);  // its instance ended
 }
