@@ -258,7 +258,8 @@ TEST_CASE("attempts leased to other nodes are cancelled when their instance ends
   CHECK(testing_support::eventually([&] { return attempts_that_said(cluster, "CANCELLED", "timed") == timed_started; }));
 }
 
-TEST_CASE("an activity completed asynchronously is completed by its token through a node that does not own it") {
+TEST_CASE("an activity completed asynchronously is heartbeated and completed by its token through a node that does "
+          "not own it") {
   local_cluster cluster{{"a", "b", "c"}, 6, {"--workers", "4"}};
   cluster.start_all();
   auto clients = clients_of(cluster, 3);
@@ -282,9 +283,11 @@ TEST_CASE("an activity completed asynchronously is completed by its token throug
   for (int i = 0; i < n; ++i) {
     const auto owner = storage::keys::partition_of(id_of(i), 6) % 3;
     auto& elsewhere = *clients[(owner + 1) % 3];
+    elsewhere.heartbeat_activity(tokens[id_of(i)], "{\"step\":1}");  // the external worker is alive
     elsewhere.complete_activity(tokens[id_of(i)], "\"yes " + std::to_string(i) + "\"");
     // The result ended the instance (it returns it): a second completion, through the third node, is too late.
     CHECK_THROWS_AS(clients[(owner + 2) % 3]->complete_activity(tokens[id_of(i)], "\"again\""), instance_finished);
+    CHECK_THROWS_AS(clients[(owner + 2) % 3]->heartbeat_activity(tokens[id_of(i)], ""), instance_finished);
   }
   for (int i = 0; i < n; ++i) {
     auto record = wait_through_restarts(*clients[0], id_of(i), 60s);
