@@ -5,6 +5,10 @@
 #include "protocol.hpp"
 
 #include <partition/activities.hpp>
+#include <partition/spans.hpp>
+
+#include <perdure/detail/log_context.hpp>
+#include <perdure/trace_context.hpp>
 
 
 #include <caf/all.hpp>
@@ -118,17 +122,28 @@ class heartbeat_sender {
 
 // Only an attempt with timeouts heartbeats its partition: the partition keeps no other. nullopt:
 // the attempt awaits completion by its task token.
+// Each attempt is a span of its own (a run again after a restart is another), a child of its
+// instance's; the activity continues the trace from activity_context::traceparent().
 std::optional<message> run_activity(caf::event_based_actor* self, const caf::actor& dispatcher, const registry& functions,
-                                    const activity_work& work, node_metrics& metrics) {
+                                    const activity_work& work, node_metrics& metrics, const span_sink& spans) {
   const auto& task = work.task;
   metrics.activities_started.fetch_add(1, std::memory_order_relaxed);
-  partition::attempt_connection connection{{}, work.stop};
+  const auto instance_trace = parse_traceparent(task.trace_parent);
+  detail::log_scope about{task.instance_id, instance_trace ? instance_trace->trace_id : std::string{}};
+  partition::attempt_connection connection{{}, work.stop, {}};
+  const std::string span_id = instance_trace ? detail::new_span_id() : std::string{};
+  if (instance_trace) connection.traceparent = instance_trace->with_span(span_id).traceparent();
   if (task.timeouts.any()) connection.heartbeat = heartbeat_sender{self, dispatcher, work};
+  const auto started = clock::now();
   auto outcome = partition::run_activity(functions, task, std::move(connection));
+  const auto ended = clock::now();
+  const auto* failed = outcome ? std::get_if<events::task_failed>(&*outcome) : nullptr;
+  if (spans)
+    if (auto span = partition::attempt_span(task, span_id, started, ended, failed ? &failed->failure : nullptr))
+      spans(detail::span_records{std::move(*span)});
   if (!outcome) return std::nullopt;
-  const bool completed = std::holds_alternative<events::task_completed>(*outcome);
-  (completed ? metrics.activities_completed : metrics.activities_failed).fetch_add(1, std::memory_order_relaxed);
-  return message{task.instance_id, task.execution_id, history_event{clock::now(), std::move(*outcome)}};
+  (failed ? metrics.activities_failed : metrics.activities_completed).fetch_add(1, std::memory_order_relaxed);
+  return message{task.instance_id, task.execution_id, history_event{ended, std::move(*outcome)}};
 }
 
 // An attempt cancelled before it started is not started: its partition already has the task's
@@ -195,7 +210,7 @@ class result_outbox {
 // `running` is shared: a worker may still be finishing an attempt when the node's pool dispatcher,
 // its other owner, is gone (ASan saw the registry freed under a worker at a node's stop).
 caf::behavior worker(caf::event_based_actor* self, const registry* functions, caf::actor dispatcher,
-                     std::shared_ptr<running_attempts> running, node_metrics* metrics) {
+                     std::shared_ptr<running_attempts> running, node_metrics* metrics, span_sink spans) {
   keep_running_on_unexpected(self);
   self->send(dispatcher, idle_atom::value, caf::actor{self}, uint64_t{0}, uint64_t{0});
   return {
@@ -206,7 +221,7 @@ caf::behavior worker(caf::event_based_actor* self, const registry* functions, ca
           metrics->activity_queue_depth.fetch_sub(1, std::memory_order_relaxed);
           if (work.stop.stop_requested())
             outbox.add(work, not_started(work.task));
-          else if (auto result = run_activity(self, dispatcher, *functions, work, *metrics))
+          else if (auto result = run_activity(self, dispatcher, *functions, work, *metrics, spans))
             outbox.add(work, std::move(*result));
           else
             outbox.add_awaiting(self, work);
@@ -224,14 +239,14 @@ caf::behavior worker(caf::event_based_actor* self, const registry* functions, ca
 }  // namespace
 
 activity_pool spawn_activity_pool(caf::actor_system& system, const registry& functions, size_t worker_count,
-                                  node_metrics& metrics) {
+                                  node_metrics& metrics, span_sink spans) {
   activity_pool pool;
   pool.running = std::make_shared<running_attempts>();
   pool.dispatcher = system.spawn(dispatcher, &metrics, pool.running);
   pool.workers.reserve(worker_count);
   for (size_t i = 0; i < worker_count; ++i)
     pool.workers.push_back(
-        system.spawn<caf::detached>(worker, &functions, pool.dispatcher, pool.running, &metrics));
+        system.spawn<caf::detached>(worker, &functions, pool.dispatcher, pool.running, &metrics, spans));
   return pool;
 }
 

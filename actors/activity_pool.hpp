@@ -20,6 +20,7 @@
 
 #include "metrics.hpp"
 #include "running_attempts.hpp"
+#include "span_sink.hpp"
 
 #include <perdure/message.hpp>
 #include <perdure/registry.hpp>
@@ -40,7 +41,8 @@ struct activity_pool {
   std::shared_ptr<running_attempts> running;  // what is queued and running here; cancel_atom to the dispatcher stops it
 };
 
+/// `spans`: where each attempt's span goes (empty: nowhere).
 activity_pool spawn_activity_pool(caf::actor_system& system, const registry& functions, size_t worker_count,
-                                  node_metrics& metrics);
+                                  node_metrics& metrics, span_sink spans = {});
 
 }  // namespace perdure::actors

@@ -34,6 +34,11 @@ struct node_metrics {
   std::atomic<uint64_t> activities_failed{0};
   std::atomic<int64_t> activity_queue_depth{0};  // handed to the pool, not yet started (queued or in a worker's share)
 
+  // Traces (runtime/otlp_exporter.hpp): spans the collector accepted, and spans dropped because the
+  // exporter's queue was full or the collector did not accept their batch.
+  std::atomic<uint64_t> spans_exported{0};
+  std::atomic<uint64_t> spans_dropped{0};
+
   void record_commit(uint64_t micros, uint64_t episodes_in_batch) noexcept {
     commits.fetch_add(1, std::memory_order_relaxed);
     committed_episodes.fetch_add(episodes_in_batch, std::memory_order_relaxed);

@@ -58,8 +58,9 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
         cancel_leased(self, instance_id, execution_id, task_id);
       },
       // ---- client API
-      [=](start_atom, std::string& name, std::string& input, std::string& id, bool return_existing, int32_t version) {
-        return route_start(self, name, input, id, return_existing, version);
+      [=](start_atom, std::string& name, std::string& input, std::string& id, bool return_existing, int32_t version,
+          std::string& traceparent, std::string& tracestate) {
+        return route_start(self, name, input, id, return_existing, version, traceparent, tracestate);
       },
       [=](command_atom, std::string& bytes) { return route_command(self, bytes); },
       [=](heartbeat_by_token_atom, std::string& instance_id, std::string& execution_id, int32_t task_id,

@@ -167,15 +167,16 @@ void cancel_leased(node_actor* self, std::string& instance_id, std::string& exec
 }
 
 caf::result<std::string> route_start(node_actor* self, std::string& name, std::string& input, std::string& id,
-                                     bool return_existing, int32_t version) {
+                                     bool return_existing, int32_t version, std::string& traceparent,
+                                     std::string& tracestate) {
   if (auto err = check_payload(self, "the input", input)) return err;
   const auto p = partition_of(self, id);
   if (!owns(self, p))
     return forward<std::string>(self, p, forward_timeout, start_atom::value, std::move(name), std::move(input),
-                                std::move(id), return_existing, version);
+                                std::move(id), return_existing, version, std::move(traceparent), std::move(tracestate));
   return ask_local<std::string, std::string>(self, p, forward_timeout, [](std::string& s) { return s; },
                                              start_atom::value, std::move(name), std::move(input), std::move(id),
-                                             return_existing, version);
+                                             return_existing, version, std::move(traceparent), std::move(tracestate));
 }
 
 caf::result<std::string> route_command(node_actor* self, std::string& bytes) {

@@ -26,7 +26,8 @@ void cancel_leased(node_actor* self, std::string& instance_id, std::string& exec
 
 // The client API.
 caf::result<std::string> route_start(node_actor* self, std::string& name, std::string& input, std::string& id,
-                                     bool return_existing, int32_t version);
+                                     bool return_existing, int32_t version, std::string& traceparent,
+                                     std::string& tracestate);
 caf::result<std::string> route_command(node_actor* self, std::string& bytes);
 caf::result<std::string> route_heartbeat_by_token(node_actor* self, std::string& instance_id, std::string& execution_id,
                                                  int32_t task_id, std::string& details);

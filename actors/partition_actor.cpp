@@ -112,6 +112,9 @@ void carry_out(partition_actor* self, partition::actions actions) {
                 self->send(partitions[ack.source_partition], ack_atom::value, ack.seq);
             },
             [&](partition::answer& reply) { answer(self, reply); },
+            [&](partition::export_spans& finished) {
+              if (st.config.spans) st.config.spans(std::move(finished.spans));
+            },
         },
         action);
   }
@@ -192,9 +195,11 @@ caf::behavior partition_behavior(partition_actor* self, partition_config config)
         self->delayed_send(self, resend_interval, resend_atom::value);
       },
       [=, &machine](start_atom, std::string& name, std::string& input, std::string& instance_id,
-                    bool return_existing, int32_t version) -> caf::result<std::string> {
+                    bool return_existing, int32_t version, std::string& traceparent,
+                    std::string& tracestate) -> caf::result<std::string> {
         carry_out(self, machine.start(hold(self), std::move(name), std::move(input), std::move(instance_id),
-                                      return_existing, version, clock::now()));
+                                      return_existing, version, clock::now(), std::move(traceparent),
+                                      std::move(tracestate)));
         return caf::delegated<std::string>{};
       },
       [=, &machine](command_atom, message& msg) -> caf::result<std::string> {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include "metrics.hpp"
+#include "span_sink.hpp"
 
 #include <perdure/executor.hpp>
 #include <perdure/registry.hpp>
@@ -48,6 +49,7 @@ struct partition_config {
   node_metrics* metrics = nullptr;
   episode_limits limits;
   size_t max_payload_bytes = 4u << 20;  // the store's limit: an episode it would refuse fails its instance alone
+  span_sink spans;  // where committed episodes' spans go; empty: nowhere
 };
 
 /// Spawns the partition actor. It does nothing until it receives recover_atom, which the host sends

@@ -25,7 +25,7 @@
 namespace perdure::actors {
 
 // Client commands, answered once durable.
-using start_atom = caf::atom_constant<caf::atom("pd_start")>;      // name, input, id, if_running, version (-1: latest)
+using start_atom = caf::atom_constant<caf::atom("pd_start")>;      // name, input, id, if_running, version (-1: latest), traceparent, tracestate
 using command_atom = caf::atom_constant<caf::atom("pd_cmd")>;      // message for an existing instance
 using wait_atom = caf::atom_constant<caf::atom("pd_wait")>;        // instance id, timeout ms -> instance_record
 using purge_atom = caf::atom_constant<caf::atom("pd_purge")>;      // instance id -> bool

@@ -59,7 +59,7 @@ RocksDB. Headers, static libraries, a CMake package (find_package(perdure)) and 
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
     "libcaf-dev (>= 0.17.6), libcaf-dev (<< 0.17.7), librocksdb-dev (>= 7.8), libcapnp-dev (>= 0.9), \
 nlohmann-json3-dev (>= 3.11), libcli11-dev, libspdlog-dev, libfmt-dev, libhowardhinnant-date-dev, uuid-dev, \
-libnats-dev (>= 3.4), libssl-dev (>= 3), pkg-config")
+libnats-dev (>= 3.4), libcpp-httplib-dev, libssl-dev (>= 3), pkg-config")
 
 set(CPACK_DEBIAN_CLI_PACKAGE_NAME perdure)
 set(CPACK_DEBIAN_CLI_PACKAGE_SECTION utils)

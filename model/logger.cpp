@@ -1,3 +1,4 @@
+#include <perdure/detail/log_context.hpp>
 #include <perdure/logger.hpp>
 
 #include <spdlog/spdlog.h>
@@ -24,6 +25,20 @@ const char* to_string(log_level level) noexcept {
 void set_log_sink(log_sink s) { sink() = std::move(s); }
 
 namespace detail {
+
+namespace {
+thread_local const log_context* innermost = nullptr;
+}  // namespace
+
+const log_context* current_log_context() noexcept { return innermost; }
+
+log_scope::log_scope(std::string_view instance_id, std::string_view trace_id)
+    : context_{std::string{instance_id}, std::string{trace_id}}, outer_(innermost) {
+  innermost = &context_;
+}
+
+log_scope::~log_scope() { innermost = outer_; }
+
 void write_log(log_level level, std::string_view instance_id, std::string_view message) {
   if (auto& s = sink()) {
     s(level, instance_id, message);

@@ -5,6 +5,7 @@
 
 #include "activity_deadlines.hpp"
 
+#include <perdure/detail/span_record.hpp>
 #include <perdure/instance.hpp>
 #include <perdure/message.hpp>
 #include <perdure/storage/store.hpp>
@@ -77,7 +78,13 @@ struct answer {
   answer_value value;
 };
 
-using action = std::variant<dispatch_activities, cancel_activities, arm_timer, send_message, acknowledge, answer>;
+/// Hand these finished spans (of committed episodes, timers, instances) to the exporter, if any.
+struct export_spans {
+  detail::span_records spans;
+};
+
+using action =
+    std::variant<dispatch_activities, cancel_activities, arm_timer, send_message, acknowledge, answer, export_spans>;
 using actions = std::vector<action>;
 
 }  // namespace perdure::partition

@@ -28,7 +28,7 @@ std::optional<event_payload> run_activity(const registry& functions, const stora
                                           attempt_connection connection) {
   activity_context ctx{task.instance_id, task.task_id, task.name, task.execution_id, task.attempt, task.first_task_id};
   ctx.connect(std::move(connection.heartbeat), std::move(connection.stop), task.heartbeat_details,
-              activity_task_token(task));
+              activity_task_token(task), std::move(connection.traceparent));
   try {
     auto output = functions.invoke_activity(task.name, ctx, task.input);
     if (ctx.completes_asynchronously()) return std::nullopt;

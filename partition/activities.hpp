@@ -20,6 +20,7 @@ namespace perdure::partition {
 struct attempt_connection {
   std::function<void(const std::string& details)> heartbeat;
   std::stop_token stop;
+  std::string traceparent;  // of the attempt's span (activity_context::traceparent); empty: none
 };
 
 /// Runs the activity a task names; its result as the event its instance takes: task_completed, or

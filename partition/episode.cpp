@@ -1,8 +1,10 @@
 #include "episode.hpp"
 
 #include "restart.hpp"
+#include "spans.hpp"
 #include "validate.hpp"  // storage's
 
+#include <perdure/detail/log_context.hpp>
 #include <perdure/detail/overloaded.hpp>
 #include <perdure/effective_history.hpp>
 #include <perdure/errors.hpp>
@@ -26,8 +28,10 @@ constexpr int max_executions_per_episode = 16;
 
 class episode_runner {
  public:
-  episode_runner(instance_slot& slot, const episode_env& env, orphaned_entries& orphans)
-      : slot_(slot), env_(env), orphans_(orphans) {
+  episode_runner(instance_slot& slot, const episode_env& env, orphaned_entries& orphans, detail::span_records& spans,
+                 detail::log_scope& about)
+      : slot_(slot), env_(env), orphans_(orphans), spans_(spans), about_(about), spans_before_(spans.size()),
+        ended_before_(slot.record && is_terminal(slot.record->status)) {
     commit_.instance_id = slot.instance_id;
   }
 
@@ -77,6 +81,7 @@ class episode_runner {
       slot_.record->last_updated_at = env_.now;
       commit_.record = *slot_.record;
     }
+    record_spans();
     return std::move(commit_);
   }
 
@@ -94,7 +99,15 @@ class episode_runner {
     return env_.functions.version_to_start(started.name, started.version);
   }
 
-  // The record of a new execution.
+  // This episode's span, and the instance's when the episode ended it.
+  void record_spans() {
+    const auto& record = *slot_.record;
+    if (auto span = episode_span(record, env_.now)) spans_.push_back(std::move(*span));
+    if (is_terminal(record.status) && (commit_.new_execution || !ended_before_))
+      if (auto span = instance_span(record, env_.now)) spans_.push_back(std::move(*span));
+  }
+
+  // The record of a new execution (its trace context is the caller's to adopt).
   instance_record record_of(const events::execution_started& started, runtime_status status,
                             time_point created_at) const {
     instance_record record;
@@ -116,7 +129,10 @@ class episode_runner {
     }
     started.version = version_to_record(started);
     const bool continued = slot_.record && slot_.record->status == runtime_status::continued_as_new;
-    slot_.record = record_of(started, runtime_status::pending, continued ? slot_.record->created_at : env_.now);
+    auto record = record_of(started, runtime_status::pending, continued ? slot_.record->created_at : env_.now);
+    adopt_trace(record, started, continued ? slot_.record : std::nullopt);
+    about_.set_trace_id(trace_id_of(record.trace_parent));  // the code's log lines from now on
+    slot_.record = std::move(record);
     commit_.new_execution = true;
     commit_.appended.clear();
     wrote_ = true;
@@ -246,7 +262,10 @@ class episode_runner {
         std::find_if(timeline.begin(), timeline.end(), [](const history_event& ev) {
           return std::holds_alternative<events::execution_started>(ev.payload);
         })->payload);
-    slot_.record = record_of(started, runtime_status::running, env_.now);
+    auto record = record_of(started, runtime_status::running, env_.now);
+    adopt_trace(record, started, std::nullopt);
+    about_.set_trace_id(trace_id_of(record.trace_parent));
+    slot_.record = std::move(record);
     commit_.new_execution = true;
     commit_.appended = timeline;
     wrote_ = true;
@@ -342,6 +361,7 @@ class episode_runner {
   // start); the queue entries the episode consumed are released as they would have been.
   void fail_refused(const std::string& refusal) {
     slot_.executor.reset();
+    spans_.resize(spans_before_);  // the timers it created are not committed
     auto durable = env_.store.instance(slot_.instance_id);
     const bool was_running = durable && !is_terminal(durable->status) &&
                              durable->status != runtime_status::continued_as_new;
@@ -516,16 +536,19 @@ class episode_runner {
             [&](const events::task_scheduled& t) {
               commit_.scheduled_activities.push_back(storage::activity_task{
                   slot_.instance_id, record.execution_id, t.task_id, t.name, t.input, env_.now, t.attempt,
-                  t.first_task_id, t.timeouts, t.heartbeat_details});
+                  t.first_task_id, t.timeouts, t.heartbeat_details, false, record.trace_parent});
             },
             [&](const events::timer_created& t) {
               commit_.new_timers.push_back(
                   storage::timer_entry{t.fire_at, slot_.instance_id, record.execution_id, t.timer_id});
+              if (auto span = timer_span(record, t, env_.now)) spans_.push_back(std::move(*span));
             },
             [&](const events::sub_orchestration_created& sub) {
+              // The child's instance span is a child of this instance's.
               events::execution_started start{
                   sub.name, sub.instance_id, env_.new_execution_id(sub.instance_id), sub.input,
-                  parent_instance{record.name, slot_.instance_id, record.execution_id, sub.task_id}, sub.version};
+                  parent_instance{record.name, slot_.instance_id, record.execution_id, sub.task_id}, sub.version,
+                  record.trace_parent, record.trace_state};
               send(message{sub.instance_id, {}, history_event{env_.now, std::move(start)}});
             },
             [&](const events::event_sent& sent) {
@@ -676,6 +699,10 @@ class episode_runner {
   instance_slot& slot_;
   const episode_env& env_;
   orphaned_entries& orphans_;
+  detail::span_records& spans_;
+  detail::log_scope& about_;
+  const size_t spans_before_;
+  const bool ended_before_;  // the instance had ended when the episode began
   storage::episode_commit commit_;
   std::vector<history_event> pending_;
   bool wrote_ = false;
@@ -693,9 +720,11 @@ void load_record(instance_slot& slot, const storage::hub_store& store) {
 }
 
 std::optional<storage::episode_commit> run_episode(instance_slot& slot, std::vector<message> inbox, bool revive,
-                                                   const episode_env& env, orphaned_entries& orphans) {
+                                                   const episode_env& env, orphaned_entries& orphans,
+                                                   detail::span_records& spans) {
   load_record(slot, env.store);
-  episode_runner runner{slot, env, orphans};
+  detail::log_scope about{slot.instance_id, slot.record ? trace_id_of(slot.record->trace_parent) : std::string{}};
+  episode_runner runner{slot, env, orphans, spans, about};
   if (revive) runner.revive_unfinished();
   for (auto& msg : inbox) runner.take(msg);
   return runner.finish();

@@ -4,6 +4,7 @@
 // scheduled_activities, timers in new_timers, messages in outbox).
 #pragma once
 
+#include <perdure/detail/span_record.hpp>
 #include <perdure/executor.hpp>
 #include <perdure/instance.hpp>
 #include <perdure/message.hpp>
@@ -66,7 +67,9 @@ void load_record(instance_slot& slot, const storage::hub_store& store);
 ///   (a continue-as-new to a version this node lacks) starts waiting. `revive` replays an unfinished
 ///   instance with an empty inbox: one whose version became available continues, one whose version
 ///   is missing starts waiting.
+/// - The spans of its live work (spans.hpp) are appended to `spans`, for export once it is committed.
 std::optional<storage::episode_commit> run_episode(instance_slot& slot, std::vector<message> inbox, bool revive,
-                                                   const episode_env& env, orphaned_entries& orphans);
+                                                   const episode_env& env, orphaned_entries& orphans,
+                                                   detail::span_records& spans);
 
 }  // namespace perdure::partition

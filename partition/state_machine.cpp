@@ -85,7 +85,8 @@ actions state_machine::recover(time_point now) {
 
 
 actions state_machine::start(request_id caller, std::string name, std::string input, std::string instance_id,
-                             bool return_existing, int32_t version, time_point now) {
+                             bool return_existing, int32_t version, time_point now, std::string trace_parent,
+                             std::string trace_state) {
   if (auto refused = refuse_if_failed()) return just(caller, std::move(*refused));
   if (!config_.functions->has_orchestration(name))
     return just(caller, refusal{refusal_code::unknown_function, "no orchestration named '" + name + "' is registered"});
@@ -97,7 +98,7 @@ actions state_machine::start(request_id caller, std::string name, std::string in
                                 "orchestration instance '" + instance_id + "' already exists and is not finished"});
   }
   events::execution_started started{std::move(name), instance_id, config_.new_execution_id(instance_id), std::move(input),
-                                     std::nullopt, version};
+                                     std::nullopt, version, std::move(trace_parent), std::move(trace_state)};
   enqueue(entry, message{instance_id, {}, history_event{now, std::move(started)}});
   entry.start_pending = true;
   entry.acks.emplace_back(caller, std::move(instance_id));
@@ -371,6 +372,7 @@ storage::commit_batch state_machine::prepare(time_point now) {
   storage::commit_batch batch;
   batch.partition = config_.partition;
   touched_.clear();
+  spans_.clear();
   if (!failure_.empty()) return batch;
   const episode_env env{*config_.functions, *config_.store, now, config_.new_execution_id, config_.limits,
                         config_.max_payload_bytes};
@@ -383,7 +385,7 @@ storage::commit_batch state_machine::prepare(time_point now) {
     const bool revive = std::exchange(entry->revive, false);
     if (is_entity_instance_id(entry->slot.instance_id)) {
       if (auto commit = run_entity_episode(entry->slot, std::move(inbox), env)) batch.entities.push_back(std::move(*commit));
-    } else if (auto commit = run_episode(entry->slot, std::move(inbox), revive, env, orphans)) {
+    } else if (auto commit = run_episode(entry->slot, std::move(inbox), revive, env, orphans, spans_)) {
       batch.episodes.push_back(std::move(*commit));
     }
   }
@@ -432,6 +434,11 @@ actions state_machine::committed(storage::commit_batch batch, storage::commit_re
       entry->slot.executor.reset();
     }
   }
+  if (!spans_.empty()) {
+    for (auto& span : spans_)
+      if (span.end == time_point{}) span.end = std::max(now, span.start);  // an episode ends with its commit
+    out.push_back(export_spans{std::exchange(spans_, {})});
+  }
   if (timers_changed) wake_up(out, now);
   cache_.evict_idle(touched_.size());
   touched_.clear();
@@ -452,6 +459,7 @@ actions state_machine::fail(const std::string& why) {
   timed_out_.clear();
   awaiting_.clear();
   pending_.clear();
+  spans_.clear();
   return out;
 }
 

@@ -64,9 +64,11 @@ class state_machine {
   /// start waiting, and are reported, at once).
   actions recover(time_point now);
   /// `version`: execution_started::any_version for the latest registered one; a version not
-  /// registered here is refused (unknown_function).
+  /// registered here is refused (unknown_function). `trace_parent` / `trace_state`: the W3C trace
+  /// context the start came with (empty: none; one that is malformed is ignored).
   actions start(request_id caller, std::string name, std::string input, std::string instance_id,
-                bool return_existing, int32_t version, time_point now);
+                bool return_existing, int32_t version, time_point now, std::string trace_parent = {},
+                std::string trace_state = {});
   /// terminate / suspend / resume / raise event (msg.event), for an existing, unfinished instance;
   /// or an operation for an entity (msg.instance_id in entity form), which needs no existence; or a
   /// completion by task token (a task_completed / task_failed, activity_token.hpp), accepted only
@@ -151,6 +153,7 @@ class state_machine {
   std::vector<attempt_ref> awaiting_;   // returned pending since the last prepare(): marked by the next commit
   std::set<attempt_ref> pending_;       // marked as awaiting completion and not answered: removed when their instance ends
   std::vector<cached_instance*> touched_;  // by the flush between prepare() and committed()
+  detail::span_records spans_;  // of the episodes between prepare() and committed(): exported once committed
   size_t last_episodes_ = 0;
   bool recovered_ = false;  // messages from other partitions wait until the watermarks are loaded
   std::string failure_;     // non-empty once a commit failed

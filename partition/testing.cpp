@@ -89,6 +89,7 @@ struct orchestration_tester::impl {
                      [&](const arm_timer& arm) { wake_up = arm.at; },
                      [&](send_message& sent) { route(std::move(sent.msg)); },
                      [&](const acknowledge& ack) { machine->acknowledged(ack.seq); },
+                     [](const export_spans&) {},  // a unit test exports no traces
                      [&](answer& reply) {
                        if (auto* refused = std::get_if<refusal>(&reply.value)) {
                          if (reply.to == start_request) start_refusal = std::move(*refused);

@@ -1,5 +1,7 @@
 #include "cluster_client.hpp"
 
+#include "start_trace.hpp"
+
 #include <perdure/host.hpp>
 
 #include "actors/basp_transport.hpp"
@@ -84,19 +86,23 @@ std::unique_ptr<node_client> node_client::connect(const std::string& host, uint1
 
 std::string node_client::start(std::string_view name, std::string input_json, const start_options& options) {
   const std::string id = start_instance_id(options.instance_id);
+  auto trace = checked_start_trace(options, id);
   return ask<std::string>(*system_, node_, *watch_, command_timeout, id, actors::start_atom::value, std::string{name},
                           std::move(input_json), id, options.when_running == if_running::return_existing,
-                          options.version.value_or(events::execution_started::any_version));
+                          options.version.value_or(events::execution_started::any_version),
+                          std::move(trace.traceparent), std::move(trace.tracestate));
 }
 
 void node_client::start_async(std::string_view name, std::string input_json, const start_options& options,
                               std::function<void(start_result)> done) {
   const std::string id = start_instance_id(options.instance_id);
+  auto trace = checked_start_trace(options, id);
   detail::spawn_request<std::string, std::string>(
       *system_, node_, command_timeout, id, [](std::string& started) { return std::move(started); }, std::move(done),
       actors::start_atom::value, std::string{name}, std::move(input_json), id,
       options.when_running == if_running::return_existing,
-      options.version.value_or(events::execution_started::any_version));
+      options.version.value_or(events::execution_started::any_version), std::move(trace.traceparent),
+      std::move(trace.tracestate));
 }
 
 std::optional<instance_record> node_client::status(std::string_view instance_id) {

@@ -18,6 +18,8 @@
 #include "exposure_check.hpp"
 #include "http_api.hpp"
 #include "http_metrics.hpp"
+#include "log_format.hpp"
+#include "otlp_exporter.hpp"
 #include "local_client.hpp"
 #include "queue_trigger.hpp"
 #include "replay_check_source.hpp"
@@ -41,6 +43,7 @@ struct host::node {
   std::unique_ptr<caf::actor_system> system;
   std::unique_ptr<actors::basp_guard> basp;  // cluster mode; stopped before the system
   actors::node_metrics metrics;
+  std::unique_ptr<otlp_exporter> spans;  // with an OTLP endpoint; outlives the actors that submit to it
   actors::activity_pool pool;
   std::shared_ptr<actors::partition_directory> directory = std::make_shared<actors::partition_directory>();
   std::unique_ptr<perdure::client> client;
@@ -100,7 +103,13 @@ void shut_down(host::node& n) {
     n.basp.reset();
     n.system.reset();
   }
+  n.spans.reset();
   n.store.reset();
+}
+
+actors::span_sink span_sink_of(host::node& n) {
+  if (!n.spans) return {};
+  return [exporter = n.spans.get()](detail::span_records spans) { exporter->submit(std::move(spans)); };
 }
 
 actors::partition_config partition_settings(host::node& n, const registry& functions, uint32_t p, caf::actor dispatcher) {
@@ -113,7 +122,8 @@ actors::partition_config partition_settings(host::node& n, const registry& funct
                                   o.max_cached_instances,
                                   &n.metrics,
                                   episode_limits{o.max_actions_per_episode},
-                                  o.max_payload_bytes};
+                                  o.max_payload_bytes,
+                                  span_sink_of(n)};
 }
 
 // Static cluster: the partitions this node owns (p mod N) run here for good, proxies stand in for
@@ -277,7 +287,10 @@ void start_queue_triggers(host::node& n, const registry& functions) {
 // the proxies, the dispatcher and the node actor), the client, the management API.
 void start_services(host::node& n, const registry& functions) {
   const auto& options = n.options;
-  n.pool = actors::spawn_activity_pool(*n.system, functions, options.activity_workers, n.metrics);
+  if (!options.otlp_endpoint.empty())
+    n.spans = std::make_unique<otlp_exporter>(otlp_exporter_options{options.otlp_endpoint, "perdure", options.node_id},
+                                              n.metrics);
+  n.pool = actors::spawn_activity_pool(*n.system, functions, options.activity_workers, n.metrics, span_sink_of(n));
   const uint32_t partitions = n.store->partition_count();
   n.directory->partitions.reserve(partitions);
   if (!options.members.empty()) {
@@ -337,6 +350,8 @@ bool host::running() const noexcept { return node_ != nullptr; }
 void host::start(const node_options& options) {
   if (node_) throw error("the node is already running");
   spdlog::set_level(spdlog::level::from_str(options.log_level));
+  if (auto problem = log_format_problem(options.log_format)) throw invalid_argument_error(*problem);
+  use_log_format(options.log_format);
   refuse_exposed_ports(options);
   auto n = std::make_unique<node>();
   // Read before anything starts, so that a mistake in the file stops the node at once.

@@ -213,6 +213,9 @@ struct http_api::impl {
     }
     start.when_running = if_running_param(req);
     start.version = version_param(req);
+    // W3C trace context: the instance's span continues the caller's trace (a malformed one is ignored).
+    start.traceparent = req.header("traceparent");
+    start.tracestate = req.header("tracestate");
     const auto wait = requested_wait(req);
     auto slot = std::make_shared<std::optional<http_waits::slot>>();
     if (wait) slot->emplace(waits.reserve());

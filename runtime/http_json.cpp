@@ -50,7 +50,8 @@ constexpr auto fields_of(std::type_identity<events::execution_started>) {
   using e = events::execution_started;
   return std::tuple{plain("name", &e::name), plain("instanceId", &e::instance_id),
                     plain("executionId", &e::execution_id), payload("input", &e::input),
-                    plain("version", &e::version), omittable("parent", &e::parent)};
+                    plain("version", &e::version), omittable("parent", &e::parent),
+                    omittable("traceParent", &e::trace_parent), omittable("traceState", &e::trace_state)};
 }
 constexpr auto fields_of(std::type_identity<events::execution_completed>) {
   return std::tuple{payload("output", &events::execution_completed::output)};

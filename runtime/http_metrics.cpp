@@ -154,6 +154,11 @@ std::string prometheus_text(const actors::node_metrics& m, const instance_counts
          load(m.activities_failed));
   metric(out, "perdure_activity_queue_depth", "gauge", "Activities handed to the workers and not started yet.",
          load(m.activity_queue_depth));
+  metric(out, "perdure_spans_exported_total", "counter", "Trace spans the OTLP collector accepted.",
+         load(m.spans_exported));
+  metric(out, "perdure_spans_dropped_total", "counter",
+         "Trace spans dropped: the exporter's queue was full or the collector did not accept them.",
+         load(m.spans_dropped));
   if (cluster) cluster_text(out, *cluster);
   if (view) partition_text(out, *view);
   return out;

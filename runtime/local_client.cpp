@@ -1,5 +1,7 @@
 #include "local_client.hpp"
 
+#include "start_trace.hpp"
+
 #include "actors/client_errors.hpp"
 #include "actors/protocol.hpp"
 #include "async_request.hpp"
@@ -58,9 +60,11 @@ std::string local_client::start(std::string_view name, std::string input_json, c
   const std::string id = checked_start_id(name, input_json, options);
   caf::scoped_actor self{system_};
   std::string result;
+  auto trace = checked_start_trace(options, id);
   self->request(partition_for(id), command_timeout, actors::start_atom::value, std::string{name},
                 std::move(input_json), id, options.when_running == if_running::return_existing,
-                options.version.value_or(events::execution_started::any_version))
+                options.version.value_or(events::execution_started::any_version), std::move(trace.traceparent),
+                std::move(trace.tracestate))
       .receive([&](std::string& started) { result = std::move(started); },
                [&](caf::error& err) { actors::throw_client_error(err, id); });
   return result;
@@ -69,11 +73,13 @@ std::string local_client::start(std::string_view name, std::string input_json, c
 void local_client::start_async(std::string_view name, std::string input_json, const start_options& options,
                                std::function<void(start_result)> done) {
   const std::string id = checked_start_id(name, input_json, options);
+  auto trace = checked_start_trace(options, id);
   detail::spawn_request<std::string, std::string>(
       system_, partition_for(id), command_timeout, id, [](std::string& started) { return std::move(started); },
       std::move(done), actors::start_atom::value, std::string{name}, std::move(input_json), id,
       options.when_running == if_running::return_existing,
-      options.version.value_or(events::execution_started::any_version));
+      options.version.value_or(events::execution_started::any_version), std::move(trace.traceparent),
+      std::move(trace.tracestate));
 }
 
 std::optional<instance_record> local_client::status(std::string_view instance_id) {

@@ -78,6 +78,14 @@ node_flags::node_flags(node_options defaults)
   app_.add_option("--log-level", options_.log_level, "Log level")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app_.add_option("--log-format", options_.log_format,
+                  "Log lines as text, or as one JSON object per line with instance_id and trace_id (docs/tracing.md)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  app_.add_option("--otlp-endpoint", options_.otlp_endpoint,
+                  "Export trace spans by OTLP over HTTP/JSON to this collector, e.g. http://127.0.0.1:4318 "
+                  "(docs/tracing.md); empty: no export")
+      ->capture_default_str();
   app_.add_option("--threads", options_.scheduler_threads, "Actor scheduler threads (0 = cores)")->capture_default_str();
   app_.add_option("--http-address", options_.http_address, "Management API address")->capture_default_str();
   app_.add_option("--http-port", options_.http_port, "Management API port (-1: off, 0: any free port)")

@@ -186,7 +186,7 @@ void queue_trigger::handle(natsMsg* msg) {
   const int length = natsMsg_GetDataLength(msg);
   std::string payload = length > 0 ? std::string{natsMsg_GetData(msg), static_cast<size_t>(length)} : "null";
   try {
-    apply(id, std::move(payload));
+    apply(id, std::move(payload), trace_headers_of(msg));
     // The start (or event) is durable: from here a redelivery finds the instance. A lost ack only
     // means one more delivery.
     if (const natsStatus s = natsMsg_Ack(msg, nullptr); s != NATS_OK)
@@ -226,7 +226,15 @@ void queue_trigger::handle(natsMsg* msg) {
   }
 }
 
-void queue_trigger::apply(const std::string& instance_id, std::string payload) {
+queue_trigger::trace_headers queue_trigger::trace_headers_of(natsMsg* msg) {
+  const auto header = [msg](const char* name) {
+    const char* value = nullptr;
+    return natsMsgHeader_Get(msg, name, &value) == NATS_OK && value ? std::string{value} : std::string{};
+  };
+  return {header("traceparent"), header("tracestate")};
+}
+
+void queue_trigger::apply(const std::string& instance_id, std::string payload, trace_headers trace) {
   if (!options_.event.empty()) {
     hub_.raise_event(instance_id, options_.event, std::move(payload));
     counters_.events_raised.fetch_add(1, std::memory_order_relaxed);
@@ -239,7 +247,10 @@ void queue_trigger::apply(const std::string& instance_id, std::string payload) {
     counters_.already_started.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  hub_.start(options_.orchestration, std::move(payload), start_options{instance_id, if_running::return_existing});
+  start_options start{instance_id, if_running::return_existing};
+  start.traceparent = std::move(trace.traceparent);
+  start.tracestate = std::move(trace.tracestate);
+  hub_.start(options_.orchestration, std::move(payload), start);
   counters_.started.fetch_add(1, std::memory_order_relaxed);
 }
 

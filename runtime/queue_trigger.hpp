@@ -72,7 +72,13 @@ class queue_trigger {
   subscription subscribe();
   void run(const std::stop_token& stop, natsSubscription* sub);
   void handle(natsMsg* msg);
-  void apply(const std::string& instance_id, std::string payload);
+  // A message's W3C trace context headers (traceparent, tracestate): the start continues its trace.
+  struct trace_headers {
+    std::string traceparent;
+    std::string tracestate;
+  };
+  static trace_headers trace_headers_of(natsMsg* msg);
+  void apply(const std::string& instance_id, std::string payload, trace_headers trace);
 
   storage::jetstream_connection& nats_;
   client& hub_;

@@ -38,6 +38,9 @@ void write_record(schema::InstanceRecord::Builder b, const instance_record& r) {
   if (r.failure) write_failure(b.initFailure(), *r.failure);
   if (r.parent) write_parent(b.initParent(), *r.parent);
   b.setVersion(r.version);
+  b.setTraceParent(text(r.trace_parent));
+  b.setTraceState(text(r.trace_state));
+  b.setTraceCallerSpanId(text(r.trace_caller_span_id));
 }
 
 instance_record read_record(schema::InstanceRecord::Reader r) {
@@ -54,6 +57,9 @@ instance_record read_record(schema::InstanceRecord::Reader r) {
   if (r.hasFailure()) out.failure = read_failure(r.getFailure());
   if (r.hasParent()) out.parent = read_parent(r.getParent());
   out.version = r.getVersion();
+  out.trace_parent = str(r.getTraceParent());
+  out.trace_state = str(r.getTraceState());
+  out.trace_caller_span_id = str(r.getTraceCallerSpanId());
   return out;
 }
 
@@ -173,6 +179,7 @@ void encode_activity(const activity_task& task, std::string& out) {
     b.setHeartbeatTimeoutNs(task.timeouts.heartbeat_timeout.count());
     b.setHeartbeatDetails(text(task.heartbeat_details));
     b.setAwaitingCompletion(task.awaiting_completion);
+    b.setTraceParent(text(task.trace_parent));
   });
 }
 
@@ -184,7 +191,8 @@ activity_task decode_activity(std::string_view bytes, key_ref where) {
                          activity_timeouts{from_ns(r.getAttemptDeadlineNs()), from_ns(r.getCallDeadlineNs()),
                                            std::chrono::nanoseconds{r.getHeartbeatTimeoutNs()}},
                          str(r.getHeartbeatDetails()),
-                         r.getAwaitingCompletion()};
+                         r.getAwaitingCompletion(),
+                         str(r.getTraceParent())};
   });
 }
 

@@ -76,6 +76,8 @@ void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
           s.setInput(text(v.input));
           if (v.parent) write_parent(s.initParent(), *v.parent);
           s.setVersion(v.version);
+          s.setTraceParent(text(v.trace_parent));
+          s.setTraceState(text(v.trace_state));
         } else if constexpr (std::is_same_v<T, execution_completed>) {
           b.setExecutionCompleted(text(v.output));
         } else if constexpr (std::is_same_v<T, execution_failed>) {
@@ -172,7 +174,8 @@ history_event read_event(schema::HistoryEvent::Reader r) {
     case E::EXECUTION_STARTED: {
       auto s = r.getExecutionStarted();
       events::execution_started v{str(s.getName()), str(s.getInstanceId()), str(s.getExecutionId()),
-                                  str(s.getInput()), std::nullopt, s.getVersion()};
+                                  str(s.getInput()), std::nullopt, s.getVersion(), str(s.getTraceParent()),
+                                  str(s.getTraceState())};
       if (s.hasParent()) v.parent = read_parent(s.getParent());
       e.payload = std::move(v);
       break;

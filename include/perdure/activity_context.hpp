@@ -96,15 +96,22 @@ class activity_context {
   /// True once complete_asynchronously() was called.
   bool completes_asynchronously() const noexcept { return completes_asynchronously_; }
 
+  /// The W3C `traceparent` of this attempt's span (docs/tracing.md): pass it on in the calls the
+  /// activity makes (an HTTP `traceparent` header, an OpenTelemetry SDK's propagator) and their
+  /// spans become children of the attempt's. Empty when the instance has no trace context (one
+  /// started before tracing existed) or the runner keeps none.
+  const std::string& traceparent() const noexcept { return traceparent_; }
+
   /// How the runner of the attempt (the node's worker, orchestration_tester) connects it: where
   /// heartbeats go, the attempt's stop token, the earlier attempts' last heartbeat details, and the
-  /// attempt's task token.
+  /// attempt's task token, and the traceparent of the attempt's span.
   void connect(std::function<void(const std::string& details)> heartbeat_sink, std::stop_token stop,
-               std::string earlier_heartbeat_details, std::string task_token) {
+               std::string earlier_heartbeat_details, std::string task_token, std::string traceparent = {}) {
     heartbeat_sink_ = std::move(heartbeat_sink);
     stop_ = std::move(stop);
     heartbeat_details_ = std::move(earlier_heartbeat_details);
     task_token_ = std::move(task_token);
+    traceparent_ = std::move(traceparent);
   }
 
  private:
@@ -123,6 +130,7 @@ class activity_context {
   std::function<void(const std::string&)> heartbeat_sink_;
   std::stop_token stop_;
   std::string task_token_;
+  std::string traceparent_;
   bool completes_asynchronously_ = false;
 };
 

@@ -37,6 +37,11 @@ struct start_options {
   // The registered version of the orchestration to run; unset: the latest one. A version the
   // node does not register is refused (unknown_function_error).
   std::optional<int32_t> version = std::nullopt;
+  // The W3C trace context of the caller (docs/tracing.md): the instance's span becomes a child of
+  // the span `traceparent` names, in its trace. Empty: the instance begins a trace of its own. A
+  // malformed traceparent is ignored (with a warning in the log), as the W3C recommendation asks.
+  std::string traceparent{};
+  std::string tracestate{};
 };
 
 /// What client::restart starts (docs/programming-model.md, "Rewind and restart").

@@ -66,6 +66,10 @@ struct execution_started {
   // latest registered one; a stored history never holds it.
   int32_t version = 0;
   static constexpr int32_t any_version = -1;
+  // The W3C trace context the start came with (trace_context.hpp): a client's, or the parent's for
+  // a sub-orchestration; empty: none given, the instance begins a trace of its own.
+  std::string trace_parent{};
+  std::string trace_state{};
   friend bool operator==(const execution_started&, const execution_started&) = default;
 };
 struct execution_completed {

@@ -42,6 +42,11 @@ struct node_options {
   // refuse to start (start() throws, naming each instance that no longer replays) when one fails.
   bool check_before_serving = false;
   std::string log_level = "info";  // trace, debug, info, warn, error, off
+  std::string log_format = "text";  // text, or json: one object per line with instance_id and trace_id
+  // Trace spans (episodes, activity attempts, timers, instances; docs/tracing.md) go to this OTLP
+  // collector over HTTP/JSON ("http://host:4318": POST {endpoint}/v1/traces), batched in the
+  // background; when it is down they are dropped and counted. Empty: no export.
+  std::string otlp_endpoint;
   size_t scheduler_threads = 0;    // CAF scheduler threads; 0 = number of cores
   std::string http_address = "127.0.0.1";  // management API (HTTP/JSON); loopback by default
   int http_port = -1;                      // -1: no management API; 0: any free port

@@ -83,6 +83,13 @@ struct instance_record {
   std::string custom_status;
   std::optional<failure_details> failure;  // set when failed, or when a running instance is stalled
   std::optional<parent_instance> parent;
+  // The instance's place in a trace (docs/tracing.md): the W3C traceparent of its own span (every
+  // episode, activity attempt and timer span is its child; a sub-orchestration's instance span
+  // too), the tracestate it was started with, and the span of the caller that started it (empty:
+  // the instance's span is the trace's root). Empty for an instance started before tracing existed.
+  std::string trace_parent;
+  std::string trace_state;
+  std::string trace_caller_span_id;
   bool waiting_for_version() const noexcept {
     return failure && is_waiting_for_version(status, failure->error_type);
   }

@@ -25,6 +25,8 @@ struct ExecutionStarted {
   input       @3 :Text;
   parent      @4 :ParentInstance;  # absent when there is no parent
   version     @5 :Int32;           # the orchestration's registered version; 0 (histories before it) = unversioned
+  traceParent @6 :Text;            # the W3C traceparent the start came with; empty = none
+  traceState  @7 :Text;
 }
 
 struct TaskScheduled {

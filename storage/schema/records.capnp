@@ -27,6 +27,9 @@ struct InstanceRecord {
   failure         @9  :History.FailureDetails;  # absent = none
   parent          @10 :History.ParentInstance;  # absent = none
   version         @11 :Int32;   # the current execution's orchestration version (0 = unversioned)
+  traceParent       @12 :Text;  # the W3C traceparent of the instance's own span; empty = none (older records)
+  traceState        @13 :Text;
+  traceCallerSpanId @14 :Text;  # the span that started the instance; empty = the instance's span is a root
 }
 
 # The value under an instance key: the record plus what commit() needs to append history.
@@ -59,6 +62,7 @@ struct ActivityTask {
   heartbeatTimeoutNs @10 :Int64;
   heartbeatDetails   @11 :Text;
   awaitingCompletion @12 :Bool;  # the attempt returned pending: completed by its task token, not run again
+  traceParent        @13 :Text;  # the instance's traceparent: the attempt's span is its child; empty = none
 }
 
 struct TimerEntry {

@@ -113,8 +113,10 @@ TEST_CASE("every networked type survives CAF serialization inside a message") {
 
   // Client API requests are atoms, strings, integers and the types above.
   auto start = round_trip(sys, caf::make_message(start_atom::value, std::string{"Order"}, std::string{"1"},
-                                                 std::string{"id"}, true, int32_t{2}));
-  CHECK((start.match_elements<start_atom, std::string, std::string, std::string, bool, int32_t>()));
+                                                 std::string{"id"}, true, int32_t{2}, std::string{"00-..."},
+                                                 std::string{"k=v"}));
+  CHECK((start.match_elements<start_atom, std::string, std::string, std::string, bool, int32_t, std::string,
+                              std::string>()));
 }
 
 TEST_CASE("client errors keep their category, code and text across the network") {

@@ -135,6 +135,7 @@ struct activity_task {
   // The attempt returned pending (activity_context::complete_asynchronously): it is completed by its
   // task token, and a restart does not run it again.
   bool awaiting_completion = false;
+  std::string trace_parent{};  // the instance's (instance_record::trace_parent): the attempt's span is its child
   friend bool operator==(const activity_task&, const activity_task&) = default;
 };
 
