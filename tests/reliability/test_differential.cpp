@@ -465,6 +465,7 @@ event_payload normalized(event_payload p, const canonical_names& names, time_poi
         if constexpr (std::is_same_v<T, execution_started>) {
           e.instance_id = names.instance(e.instance_id);
           e.execution_id.clear();
+          e.trace_parent.clear();  // a sub-orchestration's names its parent's span: random, as execution ids
           e.input = names.rewrite(e.input);
           if (e.parent) {
             e.parent->execution_id = names.execution(e.parent->instance_id, e.parent->execution_id);
