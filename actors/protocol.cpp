@@ -101,12 +101,14 @@ instance_record decode_record(const std::string& bytes) {
 
 std::string encode_entity(const entity_record& entity) {
   std::string out;
-  storage::codec::encode_entity(entity, out);
+  storage::codec::encode_entity(storage::entity_commit{entity.id.instance_id(), entity, std::nullopt, {}}, out);
   return out;
 }
 
 entity_record decode_entity(const std::string& bytes) {
-  return storage::codec::decode_entity(bytes, {"network", "entity record"});
+  auto stored = storage::codec::decode_entity(bytes, {"network", "entity record"});
+  if (!stored.record) throw storage::store_error(storage::errc::corrupt_record, "an entity record sent without its state");
+  return std::move(*stored.record);
 }
 
 std::string encode_event(const history_event& event) {

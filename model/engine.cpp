@@ -3,6 +3,7 @@
 #include "describe.hpp"
 #include "uuid.hpp"
 
+#include <perdure/detail/entity_locks.hpp>
 #include <perdure/detail/json_payload.hpp>
 #include <perdure/effective_history.hpp>
 #include <perdure/failure.hpp>
@@ -45,6 +46,7 @@ engine::engine(const registry& functions, std::string name, int32_t version, std
 engine::~engine() { release_code(); }
 
 void engine::release_code() noexcept {
+  tearing_down_ = true;
   // Frames first: their awaiters detach from the states the engine still holds.
   root_ = task<std::string>{};
   for (auto& a : actions_) a.leaf = {};
@@ -265,10 +267,12 @@ void engine::dispatch(const history_event& e) {
     leaf->error_ = std::make_exception_ptr(perdure::task_failed(leaf->name_, sf->failure));
     complete(std::move(leaf));
   } else if (auto* ec = std::get_if<events::entity_call_completed>(&p)) {
+    if (section_ && section_->task_id == ec->task_id) section_->granted = true;
     auto leaf = leaf_of(ec->task_id);
     leaf->payload_ = ec->output;
     complete(std::move(leaf));
   } else if (auto* ef = std::get_if<events::entity_call_failed>(&p)) {
+    if (section_ && section_->task_id == ef->task_id) section_.reset();
     auto leaf = leaf_of(ef->task_id);
     leaf->error_ = std::make_exception_ptr(perdure::task_failed(leaf->name_, ef->failure));
     complete(std::move(leaf));
@@ -394,6 +398,10 @@ ref<leaf_state> engine::schedule_activity(std::string_view name, std::string inp
 
 ref<leaf_state> engine::schedule_sub_orchestration(std::string_view name, std::string instance_id,
                                                    std::string input, int32_t version) {
+  if (section_)
+    throw invalid_argument_error("sub-orchestration '" + std::string(name) +
+                                 "' inside a critical section: it would not hold the lock, and waiting for it "
+                                 "while it calls a locked entity would never end; call it after releasing the lock");
   if (instance_id.empty()) {
     instance_id = instance_id_ + ":";
     if (!execution_id_.empty()) instance_id += execution_id_ + ":";
@@ -413,7 +421,63 @@ ref<leaf_state> engine::schedule_timer(time_point fire_at) {
   return leaf;
 }
 
+// The rules of critical sections (docs/programming-model.md), and the operation names reserved for
+// Perdure's own.
+void engine::check_entity_call(const std::string& entity, const std::string& operation, bool signal) const {
+  if (!operation.empty() && operation.front() == '$')
+    throw invalid_argument_error("entity operation '" + operation + "' on '" + entity +
+                                 "': operation names starting with '$' are reserved for Perdure");
+  if (!section_) return;
+  const bool locked = std::find(section_->entities.begin(), section_->entities.end(), entity) != section_->entities.end();
+  if (signal) {
+    if (locked)
+      throw invalid_argument_error("signal '" + operation + "' to '" + entity +
+                                   "' inside a critical section that locks it: call it (co_await) instead, or "
+                                   "signal it after releasing the lock");
+    return;
+  }
+  if (!section_->granted)
+    throw invalid_argument_error("entity call '" + operation + "' on '" + entity +
+                                 "' while lock_entities is being acquired: co_await the lock first");
+  if (!locked)
+    throw invalid_argument_error("entity call '" + operation + "' on '" + entity +
+                                 "' inside a critical section that does not lock it: a section calls only the "
+                                 "entities it locked (lock it too, or call it after releasing the lock)");
+}
+
+ref<leaf_state> engine::lock_entities(std::vector<std::string> entities) {
+  throw_if_poisoned();
+  if (section_)
+    throw invalid_argument_error("lock_entities inside a critical section: sections do not nest; release the "
+                                 "lock first, or lock every entity in one lock_entities");
+  if (entities.empty()) throw invalid_argument_error("lock_entities needs at least one entity");
+  for (const auto& id : entities)
+    if (id.size() < 3 || id.front() != '@' || id.find('@', 1) == std::string::npos || id.find('@', 1) == 1)
+      throw invalid_argument_error("lock_entities: '" + id + "' is not an entity id with a name");
+  std::sort(entities.begin(), entities.end());  // the global order that makes sections deadlock-free
+  entities.erase(std::unique(entities.begin(), entities.end()), entities.end());
+  ref<leaf_state> leaf(new leaf_state("entity lock", entities.front()));
+  const int32_t id = next_id();
+  auto first = entities.front();
+  issue(action_kind::entity_call,
+        events::entity_called{id, std::move(first), std::string(lock_entities_operation), encode_lock_set(entities)},
+        leaf);
+  section_ = entity_section{id, std::move(entities), false};
+  took_entity_locks_ = true;
+  return leaf;
+}
+
+void engine::release_entity_lock(int32_t lock_task_id) {
+  if (tearing_down_ || ended_ || !section_ || section_->task_id != lock_task_id || !section_->granted) return;
+  const auto entities = std::move(section_->entities);
+  section_.reset();
+  for (const auto& entity : entities)
+    issue(action_kind::entity_signal,
+          events::entity_signaled{next_id(), entity, std::string(unlock_entity_operation), {}}, {});
+}
+
 ref<leaf_state> engine::call_entity(std::string entity, std::string operation, std::string input) {
+  check_entity_call(entity, operation, false);
   ref<leaf_state> leaf(new leaf_state("entity operation", operation + " on " + entity));
   issue(action_kind::entity_call,
         events::entity_called{next_id(), std::move(entity), std::move(operation), std::move(input)}, leaf);
@@ -421,6 +485,7 @@ ref<leaf_state> engine::call_entity(std::string entity, std::string operation, s
 }
 
 void engine::signal_entity(std::string entity, std::string operation, std::string input) {
+  check_entity_call(entity, operation, true);
   issue(action_kind::entity_signal,
         events::entity_signaled{next_id(), std::move(entity), std::move(operation), std::move(input)}, {});
 }

@@ -60,6 +60,14 @@ class engine {
   /// `entity` in instance-id form (entity_id::instance_id()).
   ref<leaf_state> call_entity(std::string entity, std::string operation, std::string input);
   void signal_entity(std::string entity, std::string operation, std::string input);
+  /// A critical section on `entities` (instance-id forms): validated, sorted, then requested
+  /// (detail/entity_locks.hpp). Its task id names it for release_entity_lock.
+  ref<leaf_state> lock_entities(std::vector<std::string> entities);
+  /// Releases the section `lock_task_id` if it is the one held; nothing once the code is being
+  /// torn down (an evicted or ended execution's locks are its partition's to release).
+  void release_entity_lock(int32_t lock_task_id);
+  /// True once this execution asked for a critical section (its end then needs its locks released).
+  bool took_entity_locks() const noexcept { return took_entity_locks_; }
   void continue_as_new(std::string input, bool keep_unprocessed_events, std::optional<int32_t> version);
   bool patch(std::string_view patch_id, bool deprecated);
   void set_custom_status(std::string json);
@@ -73,6 +81,11 @@ class engine {
   struct event_slot {
     std::deque<std::pair<uint64_t, history_event>> buffered;  // arrival number, event_raised
     std::deque<ref<leaf_state>> waiters;
+  };
+  struct entity_section {  // the critical section held or being acquired
+    int32_t task_id;
+    std::vector<std::string> entities;
+    bool granted = false;
   };
   struct continue_request {
     std::string input;
@@ -94,6 +107,7 @@ class engine {
   std::string describe_code_state() const;
   void throw_if_poisoned() const;
   void check_action_limit();
+  void check_entity_call(const std::string& entity, const std::string& operation, bool signal) const;
   void end_over_limit();
 
   const registry::orchestration_fn& function_;
@@ -135,6 +149,9 @@ class engine {
   std::unordered_map<std::string, bool, string_hash, std::equal_to<>> patch_decisions_;
   // Set when the code exceeded limits_ in this episode: the execution fails with it.
   std::optional<failure_details> over_limit_;
+  std::optional<entity_section> section_;
+  bool took_entity_locks_ = false;
+  bool tearing_down_ = false;  // release_code() runs: frames' destructors must not act
 
   task<std::string> root_;  // last: destroyed first, while the states its frames await live
 };

@@ -28,4 +28,6 @@ bool orchestration_executor::is_complete() const noexcept { return impl_->engine
 
 bool orchestration_executor::is_suspended() const noexcept { return impl_->engine.is_suspended(); }
 
+bool orchestration_executor::took_entity_locks() const noexcept { return impl_->engine.took_entity_locks(); }
+
 }  // namespace perdure

@@ -58,6 +58,40 @@ void orchestration_context::entity_signal_raw(const entity_id& entity, std::stri
   engine_.signal_entity(entity.instance_id(), std::string(operation), std::move(input));
 }
 
+task<entity_lock> orchestration_context::lock_entities(std::vector<entity_id> entities) {
+  std::vector<std::string> ids;
+  ids.reserve(entities.size());
+  for (const auto& entity : entities) ids.push_back(entity.instance_id());
+  const int32_t task_id = next_task_id();
+  co_await detail::leaf_task<void>(engine_.lock_entities(std::move(ids)));
+  co_return entity_lock(*this, task_id);
+}
+
+void orchestration_context::release_entity_lock(int32_t lock_task_id) { engine_.release_entity_lock(lock_task_id); }
+
+entity_lock& entity_lock::operator=(entity_lock&& other) noexcept {
+  if (this == &other) return *this;
+  this->~entity_lock();
+  ctx_ = std::exchange(other.ctx_, nullptr);
+  task_id_ = std::exchange(other.task_id_, -1);
+  return *this;
+}
+
+void entity_lock::release() {
+  if (!ctx_) return;
+  auto* ctx = std::exchange(ctx_, nullptr);
+  ctx->release_entity_lock(task_id_);
+}
+
+// A release that fails here (a replay that went non-deterministic, an action over the limit) has
+// already ended the execution, and its end releases the lock.
+entity_lock::~entity_lock() {
+  try {
+    release();
+  } catch (const std::exception&) {
+  }
+}
+
 bool orchestration_context::is_patched(std::string_view patch_id) { return engine_.patch(patch_id, false); }
 
 void orchestration_context::deprecate_patch(std::string_view patch_id) { engine_.patch(patch_id, true); }

@@ -1,11 +1,14 @@
 #include "entity_episode.hpp"
 
+#include <perdure/detail/entity_locks.hpp>
 #include <perdure/detail/json_payload.hpp>
 #include <perdure/errors.hpp>
 #include <perdure/failure.hpp>
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
 namespace perdure::partition {
@@ -20,7 +23,7 @@ class entity_runner {
 
   void take(message& msg) {
     if (auto* op = std::get_if<events::entity_operation>(&msg.event.payload)) {
-      run(*op);
+      take(std::move(*op));
     } else if (auto* started = std::get_if<events::execution_started>(&msg.event.payload); started && started->parent) {
       refuse_start(*started->parent);
     } else {
@@ -30,12 +33,61 @@ class entity_runner {
   }
 
   std::optional<storage::entity_commit> finish() {
-    if (!state_changed_ && commit_.outbox.empty()) return std::nullopt;
+    if (!state_changed_ && !lock_changed_ && commit_.outbox.empty()) return std::nullopt;
     commit_.record = slot_.entity;  // rewritten as it is when only messages left: the same bytes
+    commit_.lock = slot_.entity_lock;
     return std::move(commit_);
   }
 
  private:
+  // While a critical section holds the entity, only its holder's operations run; everyone else's
+  // wait in the lock, durably, in arrival order.
+  void take(events::entity_operation op) {
+    auto& lock = slot_.entity_lock;
+    if (lock && (op.caller_instance_id != lock->instance_id || op.caller_execution_id != lock->execution_id)) {
+      lock->held.push_back(std::move(op));
+      lock_changed_ = true;
+      return;
+    }
+    if (op.operation == detail::lock_entities_operation)
+      acquire(op);
+    else if (op.operation == detail::unlock_entity_operation)
+      release();
+    else
+      run(op);
+  }
+
+  // The entity is free: the caller's section takes it, and its request goes on to the next entity
+  // of the section; the last one grants it.
+  void acquire(const events::entity_operation& op) {
+    const auto entities = detail::decode_lock_set(op.input).value_or(std::vector<std::string>{});
+    const auto at = std::find(entities.begin(), entities.end(), slot_.instance_id);
+    if (at == entities.end()) {
+      auto failure = to_failure_details(std::make_exception_ptr(
+          invalid_argument_error("entity '" + slot_.instance_id + "' got a malformed lock request: " + op.input)));
+      failure.non_retriable = true;
+      answer(op, {}, std::move(failure));
+      return;
+    }
+    slot_.entity_lock = storage::entity_lock{op.caller_instance_id, op.caller_execution_id, {}};
+    lock_changed_ = true;
+    if (std::next(at) == entities.end()) {
+      answer(op, op.input, std::nullopt);
+      return;
+    }
+    send(message{*std::next(at), {}, history_event{env_.now, op}});
+  }
+
+  // The holder released the entity: what waited runs in arrival order, until a waiting section
+  // takes the entity again.
+  void release() {
+    if (!slot_.entity_lock) return;  // a release the end of the execution repeated
+    auto waited = std::move(slot_.entity_lock->held);
+    slot_.entity_lock.reset();
+    lock_changed_ = true;
+    for (auto& op : waited) take(std::move(op));
+  }
+
   void run(const events::entity_operation& op) {
     if (op.operation == detail::delete_entity_operation) {
       if (slot_.entity) state_changed_ = true;
@@ -124,13 +176,16 @@ class entity_runner {
   entity_id id_;
   storage::entity_commit commit_;
   bool state_changed_ = false;
+  bool lock_changed_ = false;
 };
 
 }  // namespace
 
 void load_entity(instance_slot& slot, const storage::hub_store& store) {
   if (slot.record_loaded) return;
-  slot.entity = store.entity(slot.instance_id);
+  auto stored = store.stored_entity_of(slot.instance_id);
+  slot.entity = std::move(stored.record);
+  slot.entity_lock = std::move(stored.lock);
   slot.record_loaded = true;
 }
 

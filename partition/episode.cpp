@@ -4,6 +4,7 @@
 #include "spans.hpp"
 #include "validate.hpp"  // storage's
 
+#include <perdure/detail/entity_locks.hpp>
 #include <perdure/detail/log_context.hpp>
 #include <perdure/detail/overloaded.hpp>
 #include <perdure/effective_history.hpp>
@@ -200,6 +201,7 @@ class episode_runner {
     if (!msg.execution_id.empty() && msg.execution_id != slot_.record->execution_id) return false;
     if (!record_while_failed(msg.event)) return false;
     release_queue_entry(msg);
+    release_late_grant(msg.event, slot_.record->execution_id);  // kept for a rewind, but not held meanwhile
     return true;
   }
 
@@ -493,6 +495,7 @@ class episode_runner {
   }
 
   void terminate(const events::execution_terminated& terminated) {
+    release_entity_locks();
     auto& record = *slot_.record;
     record.status = runtime_status::terminated;
     record.output = nlohmann::json(terminated.reason).dump();
@@ -512,8 +515,10 @@ class episode_runner {
       commit_.appended.push_back(std::move(ev));
     }
     // Results the episode brought after the one the execution failed on are kept, as later ones are.
-    for (auto& ev : result.ignored)
+    for (auto& ev : result.ignored) {
+      release_late_grant(ev, record.execution_id);
       if (record.status != runtime_status::failed || !record_while_failed(ev)) note_ignored(ev);
+    }
     if (result.custom_status) record.custom_status = std::move(*result.custom_status);
     if (next) {
       if (++executions_ > max_executions_per_episode) {
@@ -565,18 +570,21 @@ class episode_runner {
                                                                             slot_.instance_id, record.execution_id, -1}}});
             },
             [&](const events::execution_completed& done) {
+              release_entity_locks();
               record.status = runtime_status::completed;
               record.output = done.output;
               record.failure.reset();
               notify_parent(events::sub_orchestration_completed{-1, done.output});
             },
             [&](const events::execution_failed& failed) {
+              release_entity_locks();
               record.status = runtime_status::failed;
               record.failure = failed.failure;
               notify_parent(events::sub_orchestration_failed{-1, failed.failure});
             },
             [&](const events::execution_terminated& terminated) { terminate(terminated); },
             [&](const events::continued_as_new& can) {
+              release_entity_locks();
               record.status = runtime_status::continued_as_new;
               next = can;
             },
@@ -604,12 +612,38 @@ class episode_runner {
   }
 
   void fail_execution(failure_details failure) {
+    release_entity_locks();
     commit_.appended.push_back(history_event{env_.now, events::execution_failed{failure}});
     slot_.record->status = runtime_status::failed;
     slot_.record->failure = failure;
     slot_.executor.reset();
     notify_parent(events::sub_orchestration_failed{-1, std::move(failure)});
     wrote_ = true;
+  }
+
+  // An execution's end releases the critical section it holds (detail/entity_locks.hpp): what its
+  // history says it was granted and did not release. An execution that never asked for one
+  // needs no look at its history.
+  void release_entity_locks() {
+    if (slot_.executor && !slot_.executor->took_entity_locks()) return;
+    for (auto& entity : detail::held_entity_locks(current_history())) unlock(std::move(entity), slot_.record->execution_id);
+  }
+
+  // A grant that reaches an execution that ended (or was replaced) while acquiring: the entities
+  // it locked are released, or they would wait for it forever.
+  void release_late_grant(const history_event& ev, const std::string& execution_id) {
+    auto* grant = std::get_if<events::entity_call_completed>(&ev.payload);
+    if (!grant) return;
+    auto entities = detail::decode_lock_set(grant->output);
+    if (!entities) return;
+    for (auto& entity : *entities) unlock(std::move(entity), execution_id);
+    wrote_ = true;
+  }
+
+  void unlock(std::string entity, const std::string& execution_id) {
+    send(message{std::move(entity), {},
+                 history_event{env_.now, events::entity_operation{std::string(detail::unlock_entity_operation), {},
+                                                                  slot_.instance_id, execution_id, -1}}});
   }
 
   template <class Result>
@@ -676,6 +710,7 @@ class episode_runner {
 
   void drop(const message& msg, const std::string& why) {
     spdlog::debug("instance '{}': dropped {} because {}", slot_.instance_id, event_kind_name(msg.event.payload), why);
+    release_late_grant(msg.event, msg.execution_id);
     const bool same_execution =
         slot_.record && (msg.execution_id.empty() || msg.execution_id == slot_.record->execution_id);
     if (same_execution) {

@@ -26,6 +26,7 @@ struct instance_slot {
   std::optional<instance_record> record;  // the durable record, as of the last commit
   std::unique_ptr<orchestration_executor> executor;  // the live coroutine; null = replay on demand
   std::optional<entity_record> entity;  // an entity's record (its id is in entity form); none: no state
+  std::optional<storage::entity_lock> entity_lock;  // the critical section holding the entity; none: free
 };
 
 struct episode_env {

@@ -196,20 +196,45 @@ activity_task decode_activity(std::string_view bytes, key_ref where) {
   });
 }
 
-void encode_entity(const entity_record& entity, std::string& out) {
+void encode_entity(const entity_commit& commit, std::string& out) {
   encode<schema::EntityRow>(out, [&](auto b) {
-    b.setName(text(entity.id.name));
-    b.setKey(text(entity.id.key));
-    b.setState(text(entity.state));
-    b.setCreatedAtNs(ns(entity.created_at));
-    b.setLastModifiedAtNs(ns(entity.last_modified_at));
+    if (commit.record) {  // a row without state (kept for a lock) needs no name
+      b.setName(text(commit.record->id.name));
+      b.setKey(text(commit.record->id.key));
+      b.setState(text(commit.record->state));
+      b.setCreatedAtNs(ns(commit.record->created_at));
+      b.setLastModifiedAtNs(ns(commit.record->last_modified_at));
+    } else {
+      b.setStateless(true);
+    }
+    if (!commit.lock) return;
+    b.setLockInstanceId(text(commit.lock->instance_id));
+    b.setLockExecutionId(text(commit.lock->execution_id));
+    auto held = b.initHeldOperations(static_cast<unsigned>(commit.lock->held.size()));
+    for (unsigned i = 0; i < held.size(); ++i) {
+      const auto& op = commit.lock->held[i];
+      held[i].setOperation(text(op.operation));
+      held[i].setInput(text(op.input));
+      held[i].setCallerInstanceId(text(op.caller_instance_id));
+      held[i].setCallerExecutionId(text(op.caller_execution_id));
+      held[i].setCallerTaskId(op.caller_task_id);
+    }
   });
 }
 
-entity_record decode_entity(std::string_view bytes, key_ref where) {
+stored_entity decode_entity(std::string_view bytes, key_ref where) {
   return read<schema::EntityRow>(bytes, where, "entity", [](auto r) {
-    return entity_record{entity_id{str(r.getName()), str(r.getKey())}, str(r.getState()), from_ns(r.getCreatedAtNs()),
-                         from_ns(r.getLastModifiedAtNs())};
+    stored_entity stored;
+    if (!r.getStateless())
+      stored.record = entity_record{entity_id{str(r.getName()), str(r.getKey())}, str(r.getState()),
+                                    from_ns(r.getCreatedAtNs()), from_ns(r.getLastModifiedAtNs())};
+    if (r.getLockInstanceId().size() == 0) return stored;
+    stored.lock = entity_lock{str(r.getLockInstanceId()), str(r.getLockExecutionId()), {}};
+    for (auto op : r.getHeldOperations())
+      stored.lock->held.push_back(events::entity_operation{str(op.getOperation()), str(op.getInput()),
+                                                           str(op.getCallerInstanceId()),
+                                                           str(op.getCallerExecutionId()), op.getCallerTaskId()});
+    return stored;
   });
 }
 

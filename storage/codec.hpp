@@ -56,8 +56,9 @@ struct row_summary {
 };
 row_summary decode_row_summary(std::string_view bytes, key_ref where);
 
-void encode_entity(const entity_record& entity, std::string& out);
-entity_record decode_entity(std::string_view bytes, key_ref where);
+/// An entity's row: its record and its lock; `commit` must hold one of them.
+void encode_entity(const entity_commit& commit, std::string& out);
+stored_entity decode_entity(std::string_view bytes, key_ref where);
 
 void encode_activity(const activity_task& task, std::string& out);
 activity_task decode_activity(std::string_view bytes, key_ref where);

@@ -142,8 +142,8 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
   }
   for (const entity_commit& ec : b.entities) {
     keys::entity_key(s.key, p, ec.instance_id);
-    if (ec.record) {
-      codec::encode_entity(*ec.record, s.value);
+    if (ec.record || ec.lock) {
+      codec::encode_entity(ec, s.value);
       wb.Put(cf(cf_entities), s.key, s.value);
     } else {
       wb.Delete(cf(cf_entities), s.key);

@@ -19,10 +19,14 @@ std::string continuation_token_after(const entity_record& last) {
 }
 
 std::optional<entity_record> rocksdb_store::entity(std::string_view entity_instance_id) const {
+  return stored_entity_of(entity_instance_id).record;
+}
+
+stored_entity rocksdb_store::stored_entity_of(std::string_view entity_instance_id) const {
   std::string key;
   keys::entity_key(key, partition_of(entity_instance_id), entity_instance_id);
   auto value = get(cf_entities, key);
-  if (!value) return std::nullopt;
+  if (!value) return {};
   return codec::decode_entity(*value, {cf_name(cf_entities), key});
 }
 
@@ -71,9 +75,11 @@ entity_page rocksdb_store::list_entities(const entity_query& q, const std::vecto
     keys::entity_key(key, p, id);
     auto value = get(cf_entities, key, snapshot.snapshot());
     if (!value) throw store_error(errc::corrupt_record, "entity key '" + keys::escape(key) + "' vanished under a snapshot");
-    page.records.push_back(codec::decode_entity(*value, {cf_name(cf_entities), key}));
+    // A row kept only for a critical section's lock is no entity a client sees.
+    if (auto stored = codec::decode_entity(*value, {cf_name(cf_entities), key}); stored.record)
+      page.records.push_back(std::move(*stored.record));
   }
-  if (more) page.continuation_token = continuation_token_after(page.records.back());
+  if (more) page.continuation_token = encode_page_token(page_token_kind::entities, found.back().first);
   return page;
 }
 

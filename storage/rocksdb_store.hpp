@@ -43,6 +43,7 @@ class rocksdb_store final : public replicated_hub {
 
   std::optional<instance_record> instance(std::string_view instance_id) const override;
   std::optional<entity_record> entity(std::string_view entity_instance_id) const override;
+  stored_entity stored_entity_of(std::string_view entity_instance_id) const override;
   entity_page list_entities(const entity_query& query) const override;
   entity_page list_entities(const entity_query& query, const std::vector<uint32_t>& partitions) const override;
   perdure::history history(std::string_view instance_id) const override;

@@ -131,6 +131,7 @@ void validate_entity(const checker& check, const entity_commit& ec, size_t index
       invalid(where() + ": the record names entity '" + ec.record->id.instance_id() + "'");
     check.payload([&] { return where() + " record"; }, "state", ec.record->state);
   }
+  if (ec.lock && ec.lock->instance_id.empty()) invalid(where() + ": a lock held by no instance");
   check.outbox(where, ec.outbox);
 }
 

@@ -82,6 +82,9 @@ class orchestration_executor {
   bool is_complete() const noexcept;
   /// True while suspended: events are recorded but not delivered to the code until resumed.
   bool is_suspended() const noexcept;
+  /// True once the execution asked for a critical section (lock_entities): its end must release
+  /// what it holds.
+  bool took_entity_locks() const noexcept;
 
  private:
   struct impl;

@@ -20,6 +20,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace perdure {
 
@@ -28,6 +30,30 @@ class engine;
 }
 
 class orchestration_context;
+
+/// A critical section's hold on entities (orchestration_context::lock_entities). While it is held,
+/// operations anyone else sends to those entities wait behind it, in arrival order. It is released
+/// by release(), when it is destroyed in the code (the section's scope ends, or an exception leaves
+/// it), and always when the execution ends (completes, fails, is terminated or continues as new).
+class [[nodiscard]] entity_lock {
+ public:
+  entity_lock() = default;
+  entity_lock(entity_lock&& other) noexcept
+      : ctx_(std::exchange(other.ctx_, nullptr)), task_id_(std::exchange(other.task_id_, -1)) {}
+  entity_lock& operator=(entity_lock&& other) noexcept;
+  ~entity_lock();
+
+  /// Releases the entities (a signal to each, after the operations this section sent them). Once.
+  void release();
+  bool held() const noexcept { return ctx_ != nullptr; }
+
+ private:
+  friend class orchestration_context;
+  entity_lock(orchestration_context& ctx, int32_t task_id) noexcept : ctx_(&ctx), task_id_(task_id) {}
+
+  orchestration_context* ctx_ = nullptr;
+  int32_t task_id_ = -1;
+};
 
 /// Per-call options of an activity, as Temporal's activity options. A zero duration is no limit.
 ///
@@ -212,6 +238,18 @@ class orchestration_context {
     entity_signal_raw(entity, operation, detail::encode_input(input, "entity operation", operation));
   }
 
+  /// A critical section (Durable Functions' LockAsync): waits until this execution holds every
+  /// entity in `entities`, acquired one at a time in one global order (sorted ids), so two
+  /// sections never deadlock. The lock is recorded in the history, so a replay holds it again.
+  /// Inside the section (docs/programming-model.md, "Critical sections"), refused with
+  /// invalid_argument_error:
+  /// - a second lock_entities (sections do not nest);
+  /// - call_entity to an entity the section does not lock, or to any entity before the lock is held;
+  /// - signal_entity to an entity the section locks (call it instead);
+  /// - call_sub_orchestration (the child would not hold the lock).
+  /// Build the vector before the co_await (GCC 12, above).
+  task<entity_lock> lock_entities(std::vector<entity_id> entities);
+
   /// Ends this execution when the orchestration returns (its return value is dropped) and starts
   /// a new one with `input` and an empty history. With keep_unprocessed_events, external events
   /// received and not consumed are delivered to the new execution. The new execution runs the
@@ -262,6 +300,8 @@ class orchestration_context {
   detail::ref<detail::state_base> entity_call_raw(const entity_id& entity, std::string_view operation,
                                                   std::string input);
   void entity_signal_raw(const entity_id& entity, std::string_view operation, std::string input);
+  friend class entity_lock;
+  void release_entity_lock(int32_t lock_task_id);
   void continue_as_new_raw(std::string input, bool keep_unprocessed_events, std::optional<int32_t> version);
   void set_custom_status_raw(std::string json);
 

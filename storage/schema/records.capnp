@@ -45,6 +45,11 @@ struct EntityRow {
   state            @2 :Text;   # JSON
   createdAtNs      @3 :Int64;
   lastModifiedAtNs @4 :Int64;
+  # A critical section (lock_entities) holding it: the row then exists even without state.
+  stateless          @5 :Bool;  # no state: the row is kept for its lock only
+  lockInstanceId     @6 :Text;  # empty: not locked
+  lockExecutionId    @7 :Text;
+  heldOperations     @8 :List(History.EntityOperation);  # sent by others while locked, in arrival order
 }
 
 struct ActivityTask {

@@ -172,10 +172,26 @@ struct episode_commit {
   std::vector<outbox_entry> outbox;           // seq and msg.source_* assigned by commit()
 };
 
+/// An entity held by an orchestration's critical section (lock_entities): the execution that holds
+/// it, and the operations others sent it meanwhile, in arrival order (they run at the release).
+struct entity_lock {
+  std::string instance_id;
+  std::string execution_id;
+  std::vector<events::entity_operation> held;
+  friend bool operator==(const entity_lock&, const entity_lock&) = default;
+};
+
+/// What the store keeps of one entity: its record (none: no state) and its lock (none: free).
+struct stored_entity {
+  std::optional<entity_record> record;
+  std::optional<entity_lock> lock;
+};
+
 /// What one batch of operations on one entity changes; applied atomically with the rest of its batch.
 struct entity_commit {
   std::string instance_id;              // the entity's id in instance-id form
-  std::optional<entity_record> record;  // replaces the record; nullopt deletes it
+  std::optional<entity_record> record;  // replaces the record; nullopt: no state
+  std::optional<entity_lock> lock;      // replaces the lock; with no record either, the entity's row is deleted
   std::vector<outbox_entry> outbox;     // seq and msg.source_* assigned by commit()
 };
 
@@ -238,6 +254,8 @@ class hub_store {
   virtual perdure::history history(std::string_view instance_id) const = 0;  // empty when absent
   virtual instance_page list(const instance_query& query) const = 0;  // over all partitions held here
   virtual std::optional<entity_record> entity(std::string_view entity_instance_id) const = 0;
+  /// The entity's record and lock (the partition's view; clients read entity()).
+  virtual stored_entity stored_entity_of(std::string_view entity_instance_id) const = 0;
   virtual entity_page list_entities(const entity_query& query) const = 0;  // over all partitions held here
 
   /// The activity queue's entry for a task of the instance (its current execution's, or one a
