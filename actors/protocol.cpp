@@ -101,7 +101,10 @@ instance_record decode_record(const std::string& bytes) {
 
 std::string encode_entity(const entity_record& entity) {
   std::string out;
-  storage::codec::encode_entity(storage::entity_commit{entity.id.instance_id(), entity, std::nullopt, {}}, out);
+  storage::entity_commit row;
+  row.instance_id = entity.id.instance_id();
+  row.record = entity;
+  storage::codec::encode_entity(row, out);
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "entities.hpp"
 
+#include "http_time.hpp"
 #include "http_url.hpp"
 #include "instance_ids.hpp"
 #include "node_client.hpp"
@@ -19,6 +20,7 @@ struct entity_options {
   std::string key;
   std::string operation;
   std::string input;  // JSON text; empty: no input
+  std::string at;     // a scheduled signal's delivery time (ISO 8601); empty: at once
   std::string key_prefix;
   size_t page_size = 100;
   bool all = false;
@@ -37,10 +39,17 @@ exit_code signal(const global_options& g, const entity_options& o) {
   if (auto problem = operation_name_problem(o.operation)) throw failure(exit_code::usage, *problem);
   if (!o.input.empty() && !json::accept(o.input))
     throw failure(exit_code::usage, "the input is not valid JSON: '" + o.input + "' (a JSON string needs quotes: '\"text\"')");
+  std::string path = target + "/signals/" + percent_encode(o.operation);
+  if (!o.at.empty()) {
+    if (!parse_iso8601(o.at))
+      throw failure(exit_code::usage, "--at is not an ISO 8601 time (e.g. 2024-05-01T12:00:00Z): '" + o.at + "'");
+    path += "?at=" + percent_encode(o.at);
+  }
   node_client node(g.node, g.timeout);
-  node.post(target + "/signals/" + percent_encode(o.operation), o.input);
+  node.post(path, o.input);
   if (g.output == output_format::table)
-    std::cout << "signalled " << o.operation << " to entity " << o.name << " " << o.key << '\n';
+    std::cout << "signalled " << o.operation << " to entity " << o.name << " " << o.key
+              << (o.at.empty() ? std::string{} : " for delivery at " + o.at) << '\n';
   return exit_code::ok;
 }
 
@@ -103,6 +112,7 @@ void add_entity_commands(CLI::App& app, const global_options& g, std::function<e
   add_id(*signal_cmd, *o);
   signal_cmd->add_option("operation", o->operation, "Operation name")->required();
   signal_cmd->add_option("input", o->input, "Its input, as JSON text (a string needs quotes: '\"text\"')");
+  signal_cmd->add_option("--at", o->at, "Deliver it at this time (ISO 8601, e.g. 2024-05-01T12:00:00Z), not before");
   signal_cmd->callback([&g, &action, o] { action = [&g, o] { return signal(g, *o); }; });
 
   auto* get_cmd = entity->add_subcommand("get", "Show an entity's state");

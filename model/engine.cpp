@@ -484,10 +484,10 @@ ref<leaf_state> engine::call_entity(std::string entity, std::string operation, s
   return leaf;
 }
 
-void engine::signal_entity(std::string entity, std::string operation, std::string input) {
+void engine::signal_entity(std::string entity, std::string operation, std::string input, time_point deliver_at) {
   check_entity_call(entity, operation, true);
   issue(action_kind::entity_signal,
-        events::entity_signaled{next_id(), std::move(entity), std::move(operation), std::move(input)}, {});
+        events::entity_signaled{next_id(), std::move(entity), std::move(operation), std::move(input), deliver_at}, {});
 }
 
 void engine::send_event(std::string instance_id, std::string name, std::string input) {

@@ -59,7 +59,8 @@ class engine {
   void send_event(std::string instance_id, std::string name, std::string input);
   /// `entity` in instance-id form (entity_id::instance_id()).
   ref<leaf_state> call_entity(std::string entity, std::string operation, std::string input);
-  void signal_entity(std::string entity, std::string operation, std::string input);
+  /// `deliver_at`: a scheduled signal (delivered then, not before); default: at once.
+  void signal_entity(std::string entity, std::string operation, std::string input, time_point deliver_at = {});
   /// A critical section on `entities` (instance-id forms): validated, sorted, then requested
   /// (detail/entity_locks.hpp). Its task id names it for release_entity_lock.
   ref<leaf_state> lock_entities(std::vector<std::string> entities);

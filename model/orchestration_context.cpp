@@ -54,8 +54,9 @@ detail::ref<detail::state_base> orchestration_context::entity_call_raw(const ent
   return engine_.call_entity(entity.instance_id(), std::string(operation), std::move(input));
 }
 
-void orchestration_context::entity_signal_raw(const entity_id& entity, std::string_view operation, std::string input) {
-  engine_.signal_entity(entity.instance_id(), std::string(operation), std::move(input));
+void orchestration_context::entity_signal_raw(const entity_id& entity, std::string_view operation, std::string input,
+                                              time_point deliver_at) {
+  engine_.signal_entity(entity.instance_id(), std::string(operation), std::move(input), deliver_at);
 }
 
 task<entity_lock> orchestration_context::lock_entities(std::vector<entity_id> entities) {
@@ -71,7 +72,7 @@ void orchestration_context::release_entity_lock(int32_t lock_task_id) { engine_.
 
 entity_lock& entity_lock::operator=(entity_lock&& other) noexcept {
   if (this == &other) return *this;
-  this->~entity_lock();
+  release_quietly();
   ctx_ = std::exchange(other.ctx_, nullptr);
   task_id_ = std::exchange(other.task_id_, -1);
   return *this;
@@ -83,9 +84,11 @@ void entity_lock::release() {
   ctx->release_entity_lock(task_id_);
 }
 
+entity_lock::~entity_lock() { release_quietly(); }
+
 // A release that fails here (a replay that went non-deterministic, an action over the limit) has
 // already ended the execution, and its end releases the lock.
-entity_lock::~entity_lock() {
+void entity_lock::release_quietly() noexcept {
   try {
     release();
   } catch (const std::exception&) {

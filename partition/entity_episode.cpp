@@ -24,6 +24,8 @@ class entity_runner {
   void take(message& msg) {
     if (auto* op = std::get_if<events::entity_operation>(&msg.event.payload)) {
       take(std::move(*op));
+    } else if (auto* fired = std::get_if<events::timer_fired>(&msg.event.payload)) {
+      deliver_due(*fired);
     } else if (auto* started = std::get_if<events::execution_started>(&msg.event.payload); started && started->parent) {
       refuse_start(*started->parent);
     } else {
@@ -33,9 +35,10 @@ class entity_runner {
   }
 
   std::optional<storage::entity_commit> finish() {
-    if (!state_changed_ && !lock_changed_ && commit_.outbox.empty()) return std::nullopt;
+    if (!state_changed_ && !lock_changed_ && !scheduled_changed_ && commit_.outbox.empty()) return std::nullopt;
     commit_.record = slot_.entity;  // rewritten as it is when only messages left: the same bytes
     commit_.lock = slot_.entity_lock;
+    commit_.scheduled = slot_.entity_scheduled;
     return std::move(commit_);
   }
 
@@ -43,6 +46,10 @@ class entity_runner {
   // While a critical section holds the entity, only its holder's operations run; everyone else's
   // wait in the lock, durably, in arrival order.
   void take(events::entity_operation op) {
+    if (op.deliver_at > env_.now) {
+      schedule(std::move(op));
+      return;
+    }
     auto& lock = slot_.entity_lock;
     if (lock && (op.caller_instance_id != lock->instance_id || op.caller_execution_id != lock->execution_id)) {
       lock->held.push_back(std::move(op));
@@ -76,6 +83,31 @@ class entity_runner {
       return;
     }
     send(message{*std::next(at), {}, history_event{env_.now, op}});
+  }
+
+  // A scheduled signal waits in the entity's row, with a timer to wake the entity at its time
+  // (signals due at one instant share it).
+  void schedule(events::entity_operation op) {
+    commit_.new_timers.push_back(storage::timer_entry{op.deliver_at, slot_.instance_id, {}, 0});
+    slot_.entity_scheduled.push_back(std::move(op));
+    scheduled_changed_ = true;
+  }
+
+  // A wake-up: the signals due run in the order of their times (then of their arrival), as if they
+  // arrived now; a lock holds them like any other.
+  void deliver_due(const events::timer_fired& fired) {
+    commit_.fired_timers.push_back(storage::timer_entry{fired.fire_at, slot_.instance_id, {}, fired.timer_id});
+    auto& scheduled = slot_.entity_scheduled;
+    const auto not_due = std::stable_partition(scheduled.begin(), scheduled.end(),
+                                               [&](const auto& op) { return op.deliver_at > env_.now; });
+    std::vector<events::entity_operation> due(std::make_move_iterator(not_due), std::make_move_iterator(scheduled.end()));
+    scheduled.erase(not_due, scheduled.end());
+    scheduled_changed_ = true;
+    std::stable_sort(due.begin(), due.end(), [](const auto& a, const auto& b) { return a.deliver_at < b.deliver_at; });
+    for (auto& op : due) {
+      op.deliver_at = {};
+      take(std::move(op));
+    }
   }
 
   // The holder released the entity: what waited runs in arrival order, until a waiting section
@@ -177,6 +209,7 @@ class entity_runner {
   storage::entity_commit commit_;
   bool state_changed_ = false;
   bool lock_changed_ = false;
+  bool scheduled_changed_ = false;
 };
 
 }  // namespace
@@ -186,6 +219,7 @@ void load_entity(instance_slot& slot, const storage::hub_store& store) {
   auto stored = store.stored_entity_of(slot.instance_id);
   slot.entity = std::move(stored.record);
   slot.entity_lock = std::move(stored.lock);
+  slot.entity_scheduled = std::move(stored.scheduled);
   slot.record_loaded = true;
 }
 

@@ -567,7 +567,8 @@ class episode_runner {
             [&](const events::entity_signaled& signal) {
               send(message{signal.entity, {},
                            history_event{env_.now, events::entity_operation{signal.operation, signal.input,
-                                                                            slot_.instance_id, record.execution_id, -1}}});
+                                                                            slot_.instance_id, record.execution_id, -1,
+                                                                            signal.deliver_at}}});
             },
             [&](const events::execution_completed& done) {
               release_entity_locks();

@@ -27,6 +27,7 @@ struct instance_slot {
   std::unique_ptr<orchestration_executor> executor;  // the live coroutine; null = replay on demand
   std::optional<entity_record> entity;  // an entity's record (its id is in entity form); none: no state
   std::optional<storage::entity_lock> entity_lock;  // the critical section holding the entity; none: free
+  std::vector<events::entity_operation> entity_scheduled;  // the entity's scheduled signals not yet due
 };
 
 struct episode_env {

@@ -425,6 +425,10 @@ actions state_machine::committed(storage::commit_batch batch, storage::commit_re
     timers_changed = timers_changed || !commit.new_timers.empty() || !commit.fired_timers.empty();
     for (const auto& fired : commit.fired_timers) timers_.removed(fired);
   }
+  for (const auto& commit : batch.entities) {
+    timers_changed = timers_changed || !commit.new_timers.empty() || !commit.fired_timers.empty();
+    for (const auto& fired : commit.fired_timers) timers_.removed(fired);
+  }
   if (!activities.tasks.empty()) out.push_back(std::move(activities));
   if (!cancels.timed_out.empty() || !cancels.ended_instances.empty()) out.push_back(std::move(cancels));
   for (const auto& [source, seq] : dedup_.committed(batch.dedup_watermarks)) out.push_back(acknowledge{source, seq});

@@ -40,6 +40,15 @@ std::string input_body(const http::request& req, const std::string& operation) {
   return req.body;
 }
 
+// `at`: a scheduled signal's delivery time; none: at once.
+time_point delivery_time(const http::request& req) {
+  if (!req.has_param("at")) return {};
+  const std::string text = req.param("at");
+  auto t = parse_iso8601(text);
+  if (!t) throw http_error(400, "InvalidArgument", "at is not an ISO 8601 time: '" + text + "'");
+  return *t;
+}
+
 http::response list(const http::request& req, client& hub) {
   entity_query query;
   query.name = req.param("name");
@@ -75,7 +84,7 @@ std::optional<http::response> route_entities(const http::request& req, client& h
     }
   }
   if (s.size() == 6 && m == "POST" && s[4] == "signals") {
-    hub.signal_entity(entity_id{s[2], s[3]}, s[5], input_body(req, s[5]));
+    hub.signal_entity(entity_id{s[2], s[3]}, s[5], input_body(req, s[5]), delivery_time(req));
     return accepted();
   }
   return http::response{404, "application/json", {}, error_body("NotFound", "no route for " + m + " " + req.path)};

@@ -134,7 +134,8 @@ constexpr auto entity_call_fields() {
 }
 constexpr auto fields_of(std::type_identity<events::entity_called>) { return entity_call_fields<events::entity_called>(); }
 constexpr auto fields_of(std::type_identity<events::entity_signaled>) {
-  return entity_call_fields<events::entity_signaled>();
+  using e = events::entity_signaled;
+  return std::tuple_cat(entity_call_fields<e>(), std::tuple{omittable("deliverAt", &e::deliver_at)});
 }
 constexpr auto fields_of(std::type_identity<events::entity_call_completed>) {
   return std::tuple{plain("taskId", &events::entity_call_completed::task_id),
@@ -148,7 +149,8 @@ constexpr auto fields_of(std::type_identity<events::entity_operation>) {
   using e = events::entity_operation;
   return std::tuple{plain("operation", &e::operation), payload("input", &e::input),
                     plain("callerInstanceId", &e::caller_instance_id),
-                    plain("callerExecutionId", &e::caller_execution_id), plain("callerTaskId", &e::caller_task_id)};
+                    plain("callerExecutionId", &e::caller_execution_id), plain("callerTaskId", &e::caller_task_id),
+                    omittable("deliverAt", &e::deliver_at)};
 }
 
 // Writing one value.

@@ -192,12 +192,14 @@ perdure::history local_client::history(std::string_view instance_id) {
   });
 }
 
-void local_client::signal_entity(const entity_id& entity, std::string_view operation, std::string input_json) {
+void local_client::signal_entity(const entity_id& entity, std::string_view operation, std::string input_json,
+                                 time_point deliver_at) {
   require_valid_entity_id(entity);
   require_valid_operation_name(operation);
   check_payload("the operation's input", input_json);
   send(message{entity.instance_id(), {},
-               history_event{clock::now(), events::entity_operation{std::string{operation}, std::move(input_json), {}, {}, -1}}});
+               history_event{clock::now(), events::entity_operation{std::string{operation}, std::move(input_json), {}, {},
+                                                                    -1, deliver_at}}});
 }
 
 void local_client::delete_entity(const entity_id& entity) {

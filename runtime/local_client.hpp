@@ -39,7 +39,8 @@ class local_client final : public client {
   size_t purge(const instance_query& filter) override;
   instance_page list(const instance_query& query) override;
   perdure::history history(std::string_view instance_id) override;
-  void signal_entity(const entity_id& entity, std::string_view operation, std::string input_json) override;
+  void signal_entity(const entity_id& entity, std::string_view operation, std::string input_json,
+                     time_point deliver_at = {}) override;
   std::optional<entity_record> get_entity(const entity_id& entity) override;
   entity_page list_entities(const entity_query& query) override;
   void delete_entity(const entity_id& entity) override;

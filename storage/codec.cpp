@@ -196,9 +196,37 @@ activity_task decode_activity(std::string_view bytes, key_ref where) {
   });
 }
 
+namespace {
+
+template <class List>
+void write_operations(List list, const std::vector<events::entity_operation>& operations) {
+  for (unsigned i = 0; i < list.size(); ++i) {
+    const auto& op = operations[i];
+    list[i].setOperation(text(op.operation));
+    list[i].setInput(text(op.input));
+    list[i].setCallerInstanceId(text(op.caller_instance_id));
+    list[i].setCallerExecutionId(text(op.caller_execution_id));
+    list[i].setCallerTaskId(op.caller_task_id);
+    list[i].setDeliverAtNs(ns(op.deliver_at));
+  }
+}
+
+template <class List>
+std::vector<events::entity_operation> read_operations(List list) {
+  std::vector<events::entity_operation> operations;
+  operations.reserve(list.size());
+  for (auto op : list)
+    operations.push_back(events::entity_operation{str(op.getOperation()), str(op.getInput()),
+                                                  str(op.getCallerInstanceId()), str(op.getCallerExecutionId()),
+                                                  op.getCallerTaskId(), from_ns(op.getDeliverAtNs())});
+  return operations;
+}
+
+}  // namespace
+
 void encode_entity(const entity_commit& commit, std::string& out) {
   encode<schema::EntityRow>(out, [&](auto b) {
-    if (commit.record) {  // a row without state (kept for a lock) needs no name
+    if (commit.record) {  // a row without state (kept for a lock or scheduled signals) needs no name
       b.setName(text(commit.record->id.name));
       b.setKey(text(commit.record->id.key));
       b.setState(text(commit.record->state));
@@ -207,18 +235,12 @@ void encode_entity(const entity_commit& commit, std::string& out) {
     } else {
       b.setStateless(true);
     }
+    if (!commit.scheduled.empty())
+      write_operations(b.initScheduledOperations(static_cast<unsigned>(commit.scheduled.size())), commit.scheduled);
     if (!commit.lock) return;
     b.setLockInstanceId(text(commit.lock->instance_id));
     b.setLockExecutionId(text(commit.lock->execution_id));
-    auto held = b.initHeldOperations(static_cast<unsigned>(commit.lock->held.size()));
-    for (unsigned i = 0; i < held.size(); ++i) {
-      const auto& op = commit.lock->held[i];
-      held[i].setOperation(text(op.operation));
-      held[i].setInput(text(op.input));
-      held[i].setCallerInstanceId(text(op.caller_instance_id));
-      held[i].setCallerExecutionId(text(op.caller_execution_id));
-      held[i].setCallerTaskId(op.caller_task_id);
-    }
+    write_operations(b.initHeldOperations(static_cast<unsigned>(commit.lock->held.size())), commit.lock->held);
   });
 }
 
@@ -228,12 +250,10 @@ stored_entity decode_entity(std::string_view bytes, key_ref where) {
     if (!r.getStateless())
       stored.record = entity_record{entity_id{str(r.getName()), str(r.getKey())}, str(r.getState()),
                                     from_ns(r.getCreatedAtNs()), from_ns(r.getLastModifiedAtNs())};
-    if (r.getLockInstanceId().size() == 0) return stored;
-    stored.lock = entity_lock{str(r.getLockInstanceId()), str(r.getLockExecutionId()), {}};
-    for (auto op : r.getHeldOperations())
-      stored.lock->held.push_back(events::entity_operation{str(op.getOperation()), str(op.getInput()),
-                                                           str(op.getCallerInstanceId()),
-                                                           str(op.getCallerExecutionId()), op.getCallerTaskId()});
+    stored.scheduled = read_operations(r.getScheduledOperations());
+    if (r.getLockInstanceId().size() > 0)
+      stored.lock = entity_lock{str(r.getLockInstanceId()), str(r.getLockExecutionId()),
+                                read_operations(r.getHeldOperations())};
     return stored;
   });
 }

@@ -137,7 +137,9 @@ void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
         } else if constexpr (std::is_same_v<T, entity_called>) {
           write_entity_call(b.initEntityCalled(), v);
         } else if constexpr (std::is_same_v<T, entity_signaled>) {
-          write_entity_call(b.initEntitySignaled(), v);
+          auto s = b.initEntitySignaled();
+          write_entity_call(s, v);
+          s.setDeliverAtNs(ns(v.deliver_at));
         } else if constexpr (std::is_same_v<T, entity_call_completed>) {
           write_task_result(b.initEntityCallCompleted(), v.task_id, v.output);
         } else if constexpr (std::is_same_v<T, entity_call_failed>) {
@@ -161,6 +163,7 @@ void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
           s.setCallerInstanceId(text(v.caller_instance_id));
           s.setCallerExecutionId(text(v.caller_execution_id));
           s.setCallerTaskId(v.caller_task_id);
+          s.setDeliverAtNs(ns(v.deliver_at));
         }
       },
       e.payload);
@@ -247,7 +250,12 @@ history_event read_event(schema::HistoryEvent::Reader r) {
       break;
     }
     case E::ENTITY_CALLED: e.payload = read_entity_call<events::entity_called>(r.getEntityCalled()); break;
-    case E::ENTITY_SIGNALED: e.payload = read_entity_call<events::entity_signaled>(r.getEntitySignaled()); break;
+    case E::ENTITY_SIGNALED: {
+      auto signal = read_entity_call<events::entity_signaled>(r.getEntitySignaled());
+      signal.deliver_at = from_ns(r.getEntitySignaled().getDeliverAtNs());
+      e.payload = std::move(signal);
+      break;
+    }
     case E::ENTITY_CALL_COMPLETED: {
       auto s = r.getEntityCallCompleted();
       e.payload = events::entity_call_completed{s.getTaskId(), str(s.getOutput())};
@@ -261,7 +269,8 @@ history_event read_event(schema::HistoryEvent::Reader r) {
     case E::ENTITY_OPERATION: {
       auto s = r.getEntityOperation();
       e.payload = events::entity_operation{str(s.getOperation()), str(s.getInput()), str(s.getCallerInstanceId()),
-                                           str(s.getCallerExecutionId()), s.getCallerTaskId()};
+                                           str(s.getCallerExecutionId()), s.getCallerTaskId(),
+                                           from_ns(s.getDeliverAtNs())};
       break;
     }
     case E::PATCH_MARKER: {

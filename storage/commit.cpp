@@ -142,11 +142,20 @@ commit_result rocksdb_store::commit(const commit_batch& b) {
   }
   for (const entity_commit& ec : b.entities) {
     keys::entity_key(s.key, p, ec.instance_id);
-    if (ec.record || ec.lock) {
+    if (ec.record || ec.lock || !ec.scheduled.empty()) {
       codec::encode_entity(ec, s.value);
       wb.Put(cf(cf_entities), s.key, s.value);
     } else {
       wb.Delete(cf(cf_entities), s.key);
+    }
+    for (const timer_entry& t : ec.fired_timers) {
+      keys::timer_key(s.key, p, t.fire_at, ec.instance_id, t.timer_id);
+      wb.Delete(cf(cf_timers), s.key);
+    }
+    for (const timer_entry& t : ec.new_timers) {
+      keys::timer_key(s.key, p, t.fire_at, ec.instance_id, t.timer_id);
+      codec::encode_timer(t, s.value);
+      wb.Put(cf(cf_timers), s.key, s.value);
     }
     for (const outbox_entry& o : ec.outbox) put_outbox(o);
   }

@@ -132,6 +132,10 @@ void validate_entity(const checker& check, const entity_commit& ec, size_t index
     check.payload([&] { return where() + " record"; }, "state", ec.record->state);
   }
   if (ec.lock && ec.lock->instance_id.empty()) invalid(where() + ": a lock held by no instance");
+  for (const auto* timers : {&ec.new_timers, &ec.fired_timers})
+    for (const auto& t : *timers)
+      if (t.instance_id != ec.instance_id)
+        invalid(where() + ": timer " + std::to_string(t.timer_id) + " names instance '" + t.instance_id + "'");
   check.outbox(where, ec.outbox);
 }
 

@@ -150,9 +150,11 @@ class client {
 
   // Entities (entity.hpp). Operations sent by one client run in the order it sent them.
   /// Sends an operation to an entity, one-way (a new entity is created by it); returns once the
-  /// operation is durably queued. Throws invalid_argument_error for a bad id, operation name or
-  /// payload.
-  virtual void signal_entity(const entity_id& entity, std::string_view operation, std::string input_json) = 0;
+  /// operation is durably queued. With `deliver_at`, a scheduled signal: it waits durably in the
+  /// entity's partition and runs then, not before (at once if that has passed). Throws
+  /// invalid_argument_error for a bad id, operation name or payload.
+  virtual void signal_entity(const entity_id& entity, std::string_view operation, std::string input_json,
+                             time_point deliver_at = {}) = 0;
   /// The entity, or nullopt if it has no state.
   virtual std::optional<entity_record> get_entity(const entity_id& entity) = 0;
   virtual entity_page list_entities(const entity_query& query) = 0;

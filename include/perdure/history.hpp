@@ -219,6 +219,7 @@ struct entity_signaled {  // an orchestration's one-way operation
   std::string entity;
   std::string operation;
   std::string input;
+  time_point deliver_at{};  // a scheduled signal: delivered then, not before; default: at once
   friend bool operator==(const entity_signaled&, const entity_signaled&) = default;
 };
 struct entity_call_completed {
@@ -239,6 +240,7 @@ struct entity_operation {
   std::string caller_instance_id;
   std::string caller_execution_id;
   int32_t caller_task_id = -1;
+  time_point deliver_at{};  // a scheduled signal: the entity runs it then, not before
   friend bool operator==(const entity_operation&, const entity_operation&) = default;
 };
 

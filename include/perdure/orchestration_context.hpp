@@ -50,6 +50,7 @@ class [[nodiscard]] entity_lock {
  private:
   friend class orchestration_context;
   entity_lock(orchestration_context& ctx, int32_t task_id) noexcept : ctx_(&ctx), task_id_(task_id) {}
+  void release_quietly() noexcept;
 
   orchestration_context* ctx_ = nullptr;
   int32_t task_id_ = -1;
@@ -237,6 +238,12 @@ class orchestration_context {
   void signal_entity(const entity_id& entity, std::string_view operation, const In& input) {
     entity_signal_raw(entity, operation, detail::encode_input(input, "entity operation", operation));
   }
+  /// A scheduled signal: the entity runs it at `deliver_at` (not before; at once if that has
+  /// passed). It waits durably in the entity's partition, whatever happens to this orchestration.
+  template <class In>
+  void signal_entity(const entity_id& entity, std::string_view operation, const In& input, time_point deliver_at) {
+    entity_signal_raw(entity, operation, detail::encode_input(input, "entity operation", operation), deliver_at);
+  }
 
   /// A critical section (Durable Functions' LockAsync): waits until this execution holds every
   /// entity in `entities`, acquired one at a time in one global order (sorted ids), so two
@@ -299,7 +306,8 @@ class orchestration_context {
   void send_event_raw(std::string instance_id, std::string name, std::string input);
   detail::ref<detail::state_base> entity_call_raw(const entity_id& entity, std::string_view operation,
                                                   std::string input);
-  void entity_signal_raw(const entity_id& entity, std::string_view operation, std::string input);
+  void entity_signal_raw(const entity_id& entity, std::string_view operation, std::string input,
+                         time_point deliver_at = {});
   friend class entity_lock;
   void release_entity_lock(int32_t lock_task_id);
   void continue_as_new_raw(std::string input, bool keep_unprocessed_events, std::optional<int32_t> version);

@@ -83,6 +83,7 @@ struct EntityCall {  # entity_called, entity_signaled
   entity    @1 :Text;
   operation @2 :Text;
   input     @3 :Text;
+  deliverAtNs @4 :Int64;  # entity_signaled: a scheduled signal's delivery time; 0 = at once
 }
 
 struct EntityOperation {
@@ -91,6 +92,7 @@ struct EntityOperation {
   callerInstanceId  @2 :Text;
   callerExecutionId @3 :Text;
   callerTaskId      @4 :Int32 = -1;
+  deliverAtNs       @5 :Int64;  # a scheduled signal's delivery time; 0 = at once
 }
 
 struct PatchMarker {

@@ -50,6 +50,7 @@ struct EntityRow {
   lockInstanceId     @6 :Text;  # empty: not locked
   lockExecutionId    @7 :Text;
   heldOperations     @8 :List(History.EntityOperation);  # sent by others while locked, in arrival order
+  scheduledOperations @9 :List(History.EntityOperation);  # scheduled signals not yet due (deliverAtNs)
 }
 
 struct ActivityTask {

@@ -84,6 +84,13 @@ TEST_CASE("cli: entity signal, get, list and delete") {
   REQUIRE_MESSAGE(deleted.exit_code == ok, deleted.err);
   CHECK(contains(deleted.out, "delete queued for entity Counter b"));
   eventually(node, "b", not_found);
+
+  // A scheduled signal: one whose time has passed runs at once; one far ahead waits.
+  const cli_result far = cli(node, {"entity", "signal", "Counter", "d", "add", "100", "--at", "2200-01-01T00:00:00Z"});
+  REQUIRE_MESSAGE(far.exit_code == ok, far.err);
+  CHECK(contains(far.out, "for delivery at 2200-01-01T00:00:00Z"));
+  REQUIRE(cli(node, {"entity", "signal", "Counter", "d", "add", "3", "--at", "2001-01-01T00:00:00Z"}).exit_code == ok);
+  eventually(node, "d", ok, 3);
 }
 
 TEST_CASE("cli: entity mistakes exit 2 before anything is sent, an unknown entity 3") {
@@ -96,6 +103,9 @@ TEST_CASE("cli: entity mistakes exit 2 before anything is sent, an unknown entit
   CHECK(cli(node, {"entity", "list", "--key-prefix", "a"}).exit_code == usage);
   CHECK(cli(node, {"entity", "list", "--page-size", "0"}).exit_code == usage);
   CHECK(cli(node, {"entity", "get", "Counter"}).exit_code == usage);
+  const cli_result bad_time = cli(node, {"entity", "signal", "Counter", "k", "add", "1", "--at", "soon"});
+  CHECK(bad_time.exit_code == usage);
+  CHECK(contains(bad_time.err, "--at is not an ISO 8601 time"));
   const cli_result missing = cli(node, {"entity", "get", "Counter", "nobody"});
   CHECK(missing.exit_code == not_found);
   CHECK(contains(missing.err, "no state"));

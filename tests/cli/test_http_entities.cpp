@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <ctime>
 #include <set>
 #include <string>
 #include <thread>
@@ -142,4 +143,27 @@ TEST_CASE("entities: listing filters by name and key prefix and pages in (name, 
   CHECK(odd["entities"][0]["key"] == "odd-101");
   CHECK(odd["entities"][0]["state"] == 1);
   CHECK(body_of(http.Get("/api/entities?name=Other"))["entities"].empty());
+}
+
+TEST_CASE("entities: a signal with ?at= waits for its time, one whose time passed runs at once, a bad time is a 400") {
+  test_node node;
+  httplib::Client http("127.0.0.1", node.port());
+  check_error(http.Post("/api/entities/Counter/later/signals/add?at=tomorrow", "1", "application/json"), 400,
+              "InvalidArgument");
+  // Far ahead: queued durably, not run.
+  signal(http, "Counter/later/signals/add?at=2200-01-01T00:00:00Z", "100");
+  // Passed: at once, and after the far one was queued.
+  signal(http, "Counter/later/signals/add?at=2001-01-01T00:00:00Z", "1");
+  wait_for_entity(http, "Counter/later", 200, 1);
+  // Near: a moment from now.
+  const auto soon = std::chrono::system_clock::now() + 1500ms;
+  const std::time_t whole = std::chrono::system_clock::to_time_t(soon);
+  std::tm utc{};
+  gmtime_r(&whole, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  signal(http, std::string("Counter/later/signals/add?at=") + text, "10");
+  wait_for_entity(http, "Counter/later", 200, 11);
+  std::this_thread::sleep_for(300ms);
+  CHECK(body_of(http.Get("/api/entities/Counter/later"))["state"] == 11);  // the far one still waits
 }

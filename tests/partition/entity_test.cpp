@@ -68,6 +68,26 @@ task<int> delete_and_recreate(orchestration_context& ctx) {
 
 task<void> call_unknown(orchestration_context& ctx) { co_await ctx.call_entity(entity_id{"Nobody", "x"}, "get"); }
 
+// Scheduled signals: two for the same instant in 2 hours, one whose time has passed (at once).
+task<std::vector<int>> signal_later(orchestration_context& ctx) {
+  const entity_id id{"Counter", "later"};
+  ctx.signal_entity(id, "add", 5, ctx.current_time() + 2h);
+  ctx.signal_entity(id, "add", 1, ctx.current_time() + 2h);
+  ctx.signal_entity(id, "add", 100, ctx.current_time() - 1h);
+  co_await ctx.create_timer(1h);
+  std::vector<int> seen;
+  seen.push_back(co_await ctx.call_entity<int>(id, "get"));
+  co_await ctx.create_timer(2h);
+  seen.push_back(co_await ctx.call_entity<int>(id, "get"));
+  co_return seen;
+}
+
+// Ends long before its signal is due: the signal waits in the entity's partition, not in it.
+task<void> signal_tomorrow_and_end(orchestration_context& ctx) {
+  ctx.signal_entity(entity_id{"Counter", "tomorrow"}, "add", 42, ctx.current_time() + 24h);
+  co_return;
+}
+
 registry functions() {
   registry r;
   r.add_entity("Counter", counter);
@@ -77,6 +97,8 @@ registry functions() {
   r.add_orchestration("Report", report);
   r.add_orchestration("DeleteAndRecreate", delete_and_recreate);
   r.add_orchestration("CallUnknown", call_unknown);
+  r.add_orchestration("SignalLater", signal_later);
+  r.add_orchestration("SignalTomorrowAndEnd", signal_tomorrow_and_end);
   return r;
 }
 
@@ -156,4 +178,32 @@ TEST_CASE("entity ids: the instance-id form round-trips, and names with '@' are 
   CHECK_THROWS_AS(r.add_entity("A@B", counter), invalid_argument_error);
   r.add_entity("A", counter);
   CHECK_THROWS_AS(r.add_entity("A", counter), invalid_argument_error);
+}
+
+TEST_CASE("a scheduled signal runs at its time, not before, from an orchestration or a client, and one whose time passed runs at once") {
+  registry r = functions();
+  orchestration_tester tester(r);
+  const time_point start{std::chrono::hours(473'040)};  // in 2023
+  tester.start_at(start);
+  tester.schedule(0s, events::entity_operation{"add", "7", {}, {}, -1, start + 90min}, entity_id{"Counter", "later"}.instance_id());
+  const auto& result = tester.run("SignalLater");
+  REQUIRE(result.status == runtime_status::completed);
+  CHECK(result.output_as<std::vector<int>>() == std::vector<int>{100, 113});
+  int scheduled = 0;
+  for (const auto& e : result.events)
+    if (auto* signal = std::get_if<events::entity_signaled>(&e.payload); signal && signal->deliver_at != time_point{})
+      ++scheduled;
+  CHECK(scheduled == 3);  // recorded with its time, so a replay sends the same
+}
+
+TEST_CASE("a scheduled signal outlives the orchestration that sent it") {
+  registry r = functions();
+  orchestration_tester tester(r);
+  const time_point start{std::chrono::hours(473'040)};
+  tester.start_at(start);
+  const auto& result = tester.run("SignalTomorrowAndEnd");
+  REQUIRE(result.status == runtime_status::completed);
+  REQUIRE(tester.entity(entity_id{"Counter", "tomorrow"}).has_value());
+  CHECK(tester.entity(entity_id{"Counter", "tomorrow"})->state == "42");
+  CHECK(tester.now() >= start + 24h);
 }

@@ -6,6 +6,13 @@
 //                           3, ... from this client, appending each number to DIR/acked.log once
 //                           its signal returned, until killed (a restart skips the number that may
 //                           have been in flight)
+//   entity_node schedule DIR  starts the node and signals Due@client "arrive" 30 times from this
+//                           client, each scheduled 2 to 5 s ahead with its time as input,
+//                           appending each number to DIR/scheduled.log once its signal returned;
+//                           prints SCHEDULED and waits to be killed
+//   entity_node check-scheduled DIR  starts the node, waits until Due@client holds every
+//                           scheduled number and checks that none came twice or before its time;
+//                           prints "VERIFIED ..." or "PROBLEM ..." lines as check does
 //   entity_node check DIR   starts the node, waits for every Bump of every run to complete and
 //                           checks that Counter@orch is exactly 10 per Bump and that Log@client
 //                           holds every acknowledged number, none twice; prints "VERIFIED ..." and
@@ -38,6 +45,16 @@ void append_log(entity_context& ctx) {
   if (ctx.operation() != "append") throw std::invalid_argument("Log has no operation '" + ctx.operation() + "'");
   auto numbers = ctx.state<std::vector<int>>();
   numbers.push_back(ctx.input<int>());
+  ctx.set_state(numbers);
+}
+
+// Input [n, time due in ns]: appends n, or -n when it came before its time.
+void due(entity_context& ctx) {
+  if (ctx.operation() != "arrive") throw std::invalid_argument("Due has no operation '" + ctx.operation() + "'");
+  const auto arrival = ctx.input<std::vector<int64_t>>();
+  auto numbers = ctx.state<std::vector<int64_t>>();
+  const bool early = ctx.current_time().time_since_epoch().count() < arrival[1];
+  numbers.push_back(early ? -arrival[0] : arrival[0]);
   ctx.set_state(numbers);
 }
 
@@ -86,6 +103,57 @@ int run(host& node, const std::string& dir) {
   }
 }
 
+constexpr int scheduled_signals = 30;
+
+int schedule(host& node, const std::string& dir) {
+  auto& hub = node.client();
+  int first = 1;  // numbers go on from an earlier run's
+  {
+    std::ifstream in(dir + "/scheduled.log");
+    for (int n; in >> n;) first = n + 1;
+  }
+  std::ofstream scheduled(dir + "/scheduled.log", std::ios::app);
+  const auto now = std::chrono::system_clock::now();
+  for (int n = first; n < first + scheduled_signals; ++n) {
+    const time_point at = std::chrono::time_point_cast<time_point::duration>(now + 2s + (n - first) * 100ms);
+    hub.signal_entity(entity_id{"Due", "client"}, "arrive",
+                      codec<std::vector<int64_t>>::encode({n, at.time_since_epoch().count()}), at);
+    scheduled << n << std::endl;
+  }
+  std::cout << "SCHEDULED" << std::endl;
+  for (;;) std::this_thread::sleep_for(1s);
+}
+
+int check_scheduled(host& node, const std::string& dir) {
+  auto& hub = node.client();
+  std::set<int64_t> expected;
+  std::ifstream in(dir + "/scheduled.log");
+  for (int64_t n; in >> n;) expected.insert(n);
+  std::vector<int64_t> arrived;
+  for (auto deadline = std::chrono::steady_clock::now() + 60s; std::chrono::steady_clock::now() < deadline;
+       std::this_thread::sleep_for(200ms)) {
+    const auto entity = hub.get_entity(entity_id{"Due", "client"});
+    arrived = entity ? codec<std::vector<int64_t>>::decode(entity->state) : std::vector<int64_t>{};
+    if (arrived.size() >= expected.size()) break;
+  }
+  std::this_thread::sleep_for(500ms);  // a duplicate would come right after
+  const auto entity = hub.get_entity(entity_id{"Due", "client"});
+  arrived = entity ? codec<std::vector<int64_t>>::decode(entity->state) : std::vector<int64_t>{};
+  std::vector<std::string> problems;
+  std::set<int64_t> seen;
+  for (auto n : arrived) {
+    if (n < 0) problems.push_back("signal " + std::to_string(-n) + " arrived before its time");
+    if (!seen.insert(n < 0 ? -n : n).second) problems.push_back("signal " + std::to_string(n) + " arrived twice");
+  }
+  for (auto n : expected)
+    if (!seen.contains(n)) problems.push_back("acknowledged scheduled signal " + std::to_string(n) + " never arrived");
+  for (const auto& p : problems) std::cout << "PROBLEM " << p << std::endl;
+  if (!problems.empty()) return 1;
+  std::cout << "VERIFIED " << expected.size() << " acknowledged scheduled signals, " << arrived.size() << " arrived"
+            << std::endl;
+  return 0;
+}
+
 int check(host& node, const std::string& dir) {
   auto& hub = node.client();
   std::vector<std::string> problems;
@@ -130,16 +198,20 @@ int check(host& node, const std::string& dir) {
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::cerr << "usage: entity_node run|check DIR\n";
+    std::cerr << "usage: entity_node run|check|schedule|check-scheduled DIR\n";
     return 2;
   }
   const std::string mode = argv[1], dir = argv[2];
   host node;
   node.add_entity("Counter", counter);
   node.add_entity("Log", append_log);
+  node.add_entity("Due", due);
   node.add_orchestration("Bump", bump);
   node.start(options_for(dir));
-  const int code = mode == "run" ? run(node, dir) : check(node, dir);
+  const int code = mode == "run"        ? run(node, dir)
+                   : mode == "schedule" ? schedule(node, dir)
+                   : mode == "check"    ? check(node, dir)
+                                        : check_scheduled(node, dir);
   node.stop();
   return code;
 }

@@ -2,6 +2,7 @@
 // lock_entities never create or lose money, audits under lock always see the total, and no lock
 // leaks (tests/runtime/bank_node.cpp).
 #include "support/child_process.hpp"
+#include "support/verdict.hpp"
 #include "node_fixture.hpp"
 
 #include <doctest/doctest.h>
@@ -11,6 +12,7 @@
 #include <thread>
 
 using perdure::testing_support::child_process;
+using perdure::testing_support::read_verdict;
 using perdure::testing_support::temp_dir;
 
 TEST_CASE("transfers under lock_entities across kill -9s: money is conserved at every audit and at the end") {
@@ -27,16 +29,10 @@ TEST_CASE("transfers under lock_entities across kill -9s: money is conserved at 
     CHECK(node.wait() == 128 + SIGKILL);
   }
   child_process checker{{BANK_NODE_PATH, "check", dir.path().string()}};
-  bool verified = false;
-  while (auto line = checker.read_line(240'000)) {
-    if (line->rfind("PROBLEM", 0) == 0) problems.push_back(*line);
-    if (line->rfind("VERIFIED", 0) == 0) {
-      verified = true;
-      MESSAGE(*line);
-    }
-  }
+  const auto found = read_verdict(checker, 240'000);
+  problems.insert(problems.end(), found.problems.begin(), found.problems.end());
   for (const auto& p : problems) MESSAGE(p);
   CHECK(problems.empty());
-  CHECK(verified);
-  CHECK(checker.wait() == 0);
+  CHECK(found.verified);
+  CHECK(found.exit_code == 0);
 }

@@ -181,17 +181,22 @@ struct entity_lock {
   friend bool operator==(const entity_lock&, const entity_lock&) = default;
 };
 
-/// What the store keeps of one entity: its record (none: no state) and its lock (none: free).
+/// What the store keeps of one entity: its record (none: no state), its lock (none: free) and its
+/// scheduled signals not yet due (each wakes it with a timer of its own).
 struct stored_entity {
   std::optional<entity_record> record;
   std::optional<entity_lock> lock;
+  std::vector<events::entity_operation> scheduled;
 };
 
 /// What one batch of operations on one entity changes; applied atomically with the rest of its batch.
 struct entity_commit {
   std::string instance_id;              // the entity's id in instance-id form
   std::optional<entity_record> record;  // replaces the record; nullopt: no state
-  std::optional<entity_lock> lock;      // replaces the lock; with no record either, the entity's row is deleted
+  std::optional<entity_lock> lock;      // replaces the lock
+  std::vector<events::entity_operation> scheduled;  // replaces the scheduled signals; with none of the three, the row is deleted
+  std::vector<timer_entry> new_timers;    // a scheduled signal's wake-up (execution id empty, timer id 0)
+  std::vector<timer_entry> fired_timers;  // removed
   std::vector<outbox_entry> outbox;     // seq and msg.source_* assigned by commit()
 };
 
