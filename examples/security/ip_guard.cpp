@@ -2,8 +2,6 @@
 
 #include "defenses.hpp"
 
-#include <perdure/combinators.hpp>
-
 #include <algorithm>
 #include <memory>
 
@@ -17,36 +15,51 @@ int64_t to_ms(perdure::time_point t) {
 
 perdure::time_point from_ms(int64_t ms) { return perdure::time_point(std::chrono::milliseconds(ms)); }
 
-block_rule to_rule(const guard_state& state, const std::string& reason) {
-  return block_rule{state.ip, state.blocked_until_ms, state.offenses, reason};
+// block(offense) -> the IP's rule, its block extended from its current end; expire(rule) lifts the
+// block if it still ends then (a later offense moved its end, and its own expiry comes later), by
+// starting "LiftBlock", which tells the firewall.
+void block_list_entity(perdure::entity_context& ctx) {
+  auto list = ctx.state<block_list>();
+  if (ctx.operation() == "block") {
+    const auto o = ctx.input<offense>();
+    auto& rule = list[o.ip];
+    rule.ip = o.ip;
+    rule.until_ms = std::max(rule.until_ms, o.now_ms) + o.block_ms;
+    ++rule.offenses;
+    rule.reason = o.reason;
+    ctx.set_state(list);
+    ctx.return_value(rule);
+  } else if (ctx.operation() == "expire") {
+    const auto expiring = ctx.input<block_rule>();
+    auto found = list.find(expiring.ip);
+    if (found == list.end() || found->second.until_ms != expiring.until_ms) return;
+    found->second.until_ms = 0;
+    ctx.set_state(list);
+    ctx.start_orchestration("LiftBlock", expiring.ip);
+  } else {
+    throw std::invalid_argument("BlockList has no operation '" + ctx.operation() + "'");
+  }
+}
+
+perdure::task<void> lift_block(perdure::orchestration_context& ctx, std::string ip) {
+  co_await ctx.call_activity("UnblockIp", ip);
 }
 
 }  // namespace
 
+perdure::entity_id block_list_id() { return perdure::entity_id{"BlockList", "firewall"}; }
+
 perdure::task<void> guard_ip(perdure::orchestration_context& ctx, guard_state state) {
   ctx.set_custom_status(state);
-  // While blocked, the guard stays in this execution and continues as new only once the block is
-  // lifted, so that no expiry timer of a finished execution is left pending.
-  for (;;) {
-    auto next = ctx.wait_for_event<request>("NotFound");
-    if (state.blocked_until_ms != 0) {
-      auto expiry = ctx.create_timer(from_ms(state.blocked_until_ms));
-      if (co_await perdure::when_any(next, expiry) == 1) {
-        co_await ctx.call_activity("UnblockIp", state.ip);
-        state.blocked_until_ms = 0;
-        break;
-      }
-    }
-    const request r = co_await next;
-    const auto v = co_await ctx.call_activity<verdict>("AnalyzeRequest", r);
-    if (v.block) {
-      // A repeat offender's block is extended from its current end, not restarted.
-      ++state.offenses;
-      state.blocked_until_ms = std::max(state.blocked_until_ms, to_ms(ctx.current_time())) + state.block_ms;
-      co_await ctx.call_activity("BlockIp", to_rule(state, v.reason));
-      ctx.set_custom_status(state);
-    }
-    if (state.blocked_until_ms == 0) break;
+  const request r = co_await ctx.wait_for_event<request>("NotFound");
+  const auto v = co_await ctx.call_activity<verdict>("AnalyzeRequest", r);
+  if (v.block) {
+    ++state.offenses;
+    const offense o{state.ip, state.block_ms, to_ms(ctx.current_time()), v.reason};
+    const auto rule = co_await ctx.call_entity<block_rule>(block_list_id(), "block", o);
+    co_await ctx.call_activity("BlockIp", rule);
+    // The block's end is the block list's own durable timer: nothing waits here.
+    ctx.signal_entity(block_list_id(), "expire", rule, from_ms(rule.until_ms));
   }
   ctx.continue_as_new(state, /*keep_unprocessed_events=*/true);
 }
@@ -55,6 +68,8 @@ void register_security(perdure::host& host, const std::filesystem::path& dir) {
   auto feed = std::make_shared<threat_feed>(dir / "threat-feed.txt");
   auto rules = std::make_shared<firewall>(dir);
   host.add_orchestration("GuardIp", guard_ip);
+  host.add_orchestration("LiftBlock", lift_block);
+  host.add_entity("BlockList", block_list_entity);
   host.add_activity("AnalyzeRequest", [feed](perdure::activity_context&, const request& r) {
     if (!is_admin_probe(r.path)) return verdict{false, "ordinary 404"};
     if (!feed->lists(r.ip)) return verdict{false, "admin probe from an IP not in the threat feed"};

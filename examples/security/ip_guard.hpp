@@ -1,12 +1,14 @@
 // Security automation: one long-lived orchestration per IP ("ip-<address>") receives that IP's 404
-// requests as events. A probe of an admin path from an IP in the threat feed blocks the IP in the
-// firewall until a durable timer expires, then unblocks it; another probe while blocked extends the
-// block. Each time it is (again) unblocked, or has handled a request without blocking, the guard
-// continues as new, so its history stays short however long it lives.
+// requests as events. A probe of an admin path from an IP in the threat feed blocks the IP: the
+// block list is an entity (BlockList@firewall) that records each block and its end, and the end is
+// a scheduled signal to it ("expire" at the block's end), which lifts the block in the firewall
+// unless a later probe extended it. The guard continues as new after each request, so its history
+// stays short however long it lives; nothing of a block waits in it.
 #pragma once
 
 #include <perdure/client.hpp>
 #include <perdure/codec.hpp>
+#include <perdure/entity.hpp>
 #include <perdure/host.hpp>
 #include <perdure/orchestration_context.hpp>
 #include <perdure/task.hpp>
@@ -15,6 +17,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 
 namespace security {
@@ -34,24 +37,39 @@ PERDURE_DEFINE_TYPE(verdict, block, reason)
 /// What a guard carries from one execution to the next.
 struct guard_state {
   std::string ip;
-  int64_t block_ms = 60'000;   // each offense blocks (or extends the block) by this much
+  int64_t block_ms = 60'000;  // each offense blocks (or extends the block) by this much
   int offenses = 0;
-  int64_t blocked_until_ms = 0;  // 0: not blocked
 };
-PERDURE_DEFINE_TYPE(guard_state, ip, block_ms, offenses, blocked_until_ms)
+PERDURE_DEFINE_TYPE(guard_state, ip, block_ms, offenses)
 
+/// One IP in the block list, and the firewall rule it stands for.
 struct block_rule {
   std::string ip;
-  int64_t until_ms = 0;
+  int64_t until_ms = 0;  // 0: not blocked (lifted)
   int offenses = 0;
   std::string reason;
 };
 PERDURE_DEFINE_TYPE(block_rule, ip, until_ms, offenses, reason)
 
+/// An offense to the block list: block `ip` for `block_ms` more, from now or from its current end.
+struct offense {
+  std::string ip;
+  int64_t block_ms = 0;
+  int64_t now_ms = 0;
+  std::string reason;
+};
+PERDURE_DEFINE_TYPE(offense, ip, block_ms, now_ms, reason)
+
+/// The block list's state: every IP it ever blocked, by address.
+using block_list = std::map<std::string, block_rule>;
+
+/// The block list entity's id.
+perdure::entity_id block_list_id();
+
 perdure::task<void> guard_ip(perdure::orchestration_context& ctx, guard_state state);
 
-/// Registers "GuardIp" and its activities; the threat feed is `dir`/threat-feed.txt and the
-/// firewall table `dir`/firewall.jsonl.
+/// Registers "GuardIp", the "BlockList" entity and their activities; the threat feed is
+/// `dir`/threat-feed.txt and the firewall table `dir`/firewall.jsonl.
 void register_security(perdure::host& host, const std::filesystem::path& dir);
 
 std::string guard_id(const std::string& ip);

@@ -4,7 +4,8 @@
 //
 // Writes a threat feed (DIR/systems/threat-feed.txt) if there is none, then replays a few 404s:
 // admin probes from listed IPs get blocked for N seconds (default 3) in DIR/systems/firewall.jsonl,
-// a second probe extends the block, and the blocks are lifted when their durable timers fire.
+// a second probe extends the block, and the blocks are lifted when their expiry (a scheduled signal
+// to the block list entity) arrives.
 // Prints the firewall table as it changes, then each IP guard's state and history.
 #include "examples/common/show.hpp"
 #include "defenses.hpp"
@@ -83,7 +84,7 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(block_for / 6);
   print_firewall(firewall, start);
 
-  // Wait for the durable timers to lift every block.
+  // Wait for the scheduled expiries to lift every block.
   const auto deadline = std::chrono::steady_clock::now() + 3 * block_for + 10s;
   auto any_blocked = [&] {
     for (const auto& [ip, rule] : firewall.rules().rows())
