@@ -57,9 +57,11 @@ history every_kind(const std::string& payload) {
   add(events::event_sent{6, "other-1", "ping", payload});
   add(events::entity_called{7, "@counter@a", "add", payload});
   add(events::entity_signaled{8, "@counter@b", "reset", payload});
+  add(events::entity_signaled{10, "@counter@b", "add", payload, at(1'000'000'002)});
   add(events::entity_call_completed{7, payload});
   add(events::entity_call_failed{9, failure(3)});
   add(events::entity_operation{"add", payload, "caller-1", "exec-9", 11});
+  add(events::entity_operation{"add", payload, "caller-1", "exec-9", -1, at(1'000'000'003)});
   add(events::execution_suspended{"maintenance"});
   add(events::execution_resumed{"done"});
   add(events::execution_completed{payload});

@@ -71,9 +71,11 @@ inline std::vector<history_event> every_event_kind() {
       event_sent{9, "other-1", "Ping", std::string("with\0nul", 8)},
       entity_called{10, "@Counter@a", "add", "5"},
       entity_signaled{11, "@Counter@b", "reset", ""},
+      entity_signaled{13, "@Counter@b", "add", "2", at_ms(9)},  // a scheduled signal
       entity_call_completed{10, "6"},
       entity_call_failed{12, sample_failure()},
       entity_operation{"add", "1", "inst-1", "exec-1", 10},
+      entity_operation{"add", "2", "inst-1", "exec-1", -1, at_ms(9)},
       patch_marker{"send-sms", true},
   };
   std::vector<history_event> out;
