@@ -82,10 +82,24 @@ int add_one(activity_context& ctx, int x) {
   return x + 1;
 }
 
-// A durable entity: "add" adds its input to the count (the cluster tests spread them over nodes).
+// A durable entity: "add" adds its input to the count and returns the new count (the cluster tests
+// spread them over nodes).
 void counter(entity_context& ctx) {
   if (ctx.operation() != "add") throw std::invalid_argument("Counter has no operation '" + ctx.operation() + "'");
-  ctx.set_state(ctx.state<int>(0) + ctx.input<int>());
+  const int count = ctx.state<int>(0) + ctx.input<int>();
+  ctx.set_state(count);
+  ctx.return_value(count);
+}
+
+// Calls Counter entities on every partition (the replicated cluster's entity test): 10 calls of
+// "add" 1, to the counters "c<(seed + i) mod 12>"; returns the number of calls answered.
+task<int> count_on_entities(orchestration_context& ctx, int seed) {
+  constexpr int calls = 10, counters = 12;
+  for (int i = 0; i < calls; ++i) {
+    const perdure::entity_id id{"Counter", "c" + std::to_string((seed + i) % counters)};
+    co_await ctx.call_entity<int>(id, "add", 1);
+  }
+  co_return calls;
 }
 
 // Holds a worker for a while, so that activities are in flight when a node dies.
@@ -251,6 +265,7 @@ int main(int argc, char** argv) {
       .add_orchestration("TimesOut", times_out)
       .add_activity("AwaitApproval", await_approval)
       .add_activity("AwaitCancellation", await_cancellation)
+      .add_orchestration("CountOnEntities", count_on_entities)
       .add_entity("Counter", counter);
   return host.run(flags.options());
 }
