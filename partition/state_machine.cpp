@@ -22,8 +22,7 @@ refusal still_running(const std::string& instance_id) {
           "orchestration instance '" + instance_id + "' is still running; terminate it first"};
 }
 
-// The answer is built in its place in the action: GCC 12's -Wmaybe-uninitialized misfires on
-// moving a temporary answer holding a variant into the actions' variant.
+// The answer is built in its place in the action (see answer's constructor).
 actions just(request_id caller, answer_value value) {
   actions out;
   out.emplace_back(std::in_place_type<answer>, caller, std::move(value));
