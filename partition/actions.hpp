@@ -12,7 +12,6 @@
 
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <variant>
 #include <vector>
 
@@ -75,12 +74,6 @@ struct acknowledge {
 using answer_value = std::variant<std::string, instance_record, bool, refusal>;
 
 struct answer {
-  // A constructor, so that an answer can be built in its place in the actions (clang 14 has no
-  // parenthesized aggregate initialization), not moved in as a temporary: GCC 12's
-  // -Wmaybe-uninitialized misfires on moving one into the actions' variant.
-  answer() = default;
-  answer(request_id caller, answer_value reply) : to(caller), value(std::move(reply)) {}
-
   request_id to = 0;
   answer_value value;
 };

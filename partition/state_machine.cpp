@@ -22,12 +22,7 @@ refusal still_running(const std::string& instance_id) {
           "orchestration instance '" + instance_id + "' is still running; terminate it first"};
 }
 
-// The answer is built in its place in the action (see answer's constructor).
-actions just(request_id caller, answer_value value) {
-  actions out;
-  out.emplace_back(std::in_place_type<answer>, caller, std::move(value));
-  return out;
-}
+actions just(request_id caller, answer_value value) { return {answer{caller, std::move(value)}}; }
 
 // The task an activity's result answers.
 std::optional<int32_t> activity_result_task(const event_payload& payload) {
@@ -189,7 +184,7 @@ actions state_machine::heartbeat_by_token(request_id caller, const attempt_ref& 
   if (auto refused = refuse_unless_open(entry, attempt.execution_id, attempt.task_id))
     return just(caller, std::move(*refused));
   auto out = heartbeat_deadline_moved(deadlines_.heartbeat(attempt, std::move(details), now));
-  out.emplace_back(std::in_place_type<answer>, caller, std::string{});
+  out.emplace_back(answer{caller, std::string{}});
   return out;
 }
 
