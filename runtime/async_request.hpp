@@ -11,6 +11,7 @@
 #pragma once
 
 #include "actors/protocol.hpp"
+#include "connection_watch.hpp"
 
 #include <perdure/client.hpp>
 
@@ -50,10 +51,7 @@ cancel_wait spawn_request(caf::actor_system& system, caf::actor target, std::chr
     self->monitor(to);
     self->set_down_handler([=](caf::down_msg& down) {
       try {
-        actors::throw_client_error(
-            caf::make_error(caf::sec::request_receiver_down, "lost the connection to the node, or it stopped: " +
-                                                                 caf::to_string(down.reason)),
-            instance_id);
+        actors::throw_client_error(node_lost(down.reason), instance_id);
       } catch (...) {
         deliver(std::current_exception());
       }

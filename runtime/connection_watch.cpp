@@ -5,26 +5,29 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <string>
 #include <utility>
 
 namespace perdure::detail {
 namespace {
 
-void answer_with_loss(const caf::strong_actor_ptr& caller, caf::message_id response, const std::string& reason) {
-  auto error = caf::make_error(caf::sec::request_receiver_down, "lost the connection to the node, or it stopped: " + reason);
-  caller->get()->enqueue(caf::make_mailbox_element(nullptr, response, {}, std::move(error)), nullptr);
+void answer_with_loss(const caf::strong_actor_ptr& caller, caf::message_id response, const caf::error& reason) {
+  caller->get()->enqueue(caf::make_mailbox_element(nullptr, response, {}, node_lost(reason)), nullptr);
 }
 
 }  // namespace
 
+caf::error node_lost(const caf::error& reason) {
+  return caf::make_error(caf::sec::request_receiver_down,
+                         "lost the connection to the node, or it stopped: " + caf::to_string(reason));
+}
+
 struct connection_watch::calls {
   std::mutex mutex;
-  std::optional<std::string> lost;  // why the node is gone, once it is
+  std::optional<caf::error> lost;  // why the node is gone, once it is
   uint64_t next_id = 0;
   std::map<uint64_t, std::pair<caf::strong_actor_ptr, caf::message_id>> waiting;
 
-  void node_lost(std::string reason) {
+  void lose(caf::error reason) {
     std::lock_guard lock(mutex);
     lost = std::move(reason);
     for (const auto& [id, call] : waiting) answer_with_loss(call.first, call.second, *lost);
@@ -44,7 +47,7 @@ connection_watch::connection_watch(caf::actor_system& system, const caf::actor& 
       [](caf::event_based_actor* self, const caf::actor& watched, std::shared_ptr<calls> waiting) -> caf::behavior {
         self->monitor(watched);
         self->set_down_handler([self, waiting](caf::down_msg& down) {
-          waiting->node_lost(caf::to_string(down.reason));
+          waiting->lose(std::move(down.reason));
           self->quit();
         });
         return {[](caf::ok_atom) {}};  // waits for the down message only

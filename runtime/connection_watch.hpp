@@ -4,17 +4,23 @@
 // timeout, 60 s for a command. A blocking call waits in its own scoped actor for the response with
 // one message id; when the node is gone, the watch puts an error response with that id into the
 // caller's mailbox, which the caller receives like any answer (`request_receiver_down`, thrown as
-// `unavailable`). The asynchronous calls watch their target themselves (async_request.hpp).
+// `unavailable`). The asynchronous calls watch their target themselves (async_request.hpp), with
+// the same error.
 #pragma once
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/error.hpp>
 #include <caf/message_id.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include <memory>
 
 namespace perdure::detail {
+
+/// The error a call gets when its node actor went down (`reason`) or the connection to it was lost:
+/// request_receiver_down, which the clients throw as `unavailable`.
+caf::error node_lost(const caf::error& reason);
 
 class connection_watch {
   struct calls;
