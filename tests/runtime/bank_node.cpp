@@ -14,12 +14,13 @@
 //
 // Every account starts with 100 (its state's initial value), so the total is known without a
 // set-up step that a kill could cut short.
+#include "support/run_log.hpp"
+
 #include <perdure/host.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -29,6 +30,9 @@ using namespace perdure;
 using namespace std::chrono_literals;
 
 namespace {
+
+using perdure::testing_support::begin_run;
+using perdure::testing_support::runs_so_far;
 
 constexpr int accounts = 6;
 constexpr int initial_balance = 100;
@@ -92,13 +96,6 @@ node_options options_for(const std::string& dir) {
 std::string transfers_id(int run, int i) { return "transfers-" + std::to_string(run) + "-" + std::to_string(i); }
 std::string audit_id(int run, int i) { return "audit-" + std::to_string(run) + "-" + std::to_string(i); }
 
-int runs_so_far(const std::string& dir) {
-  std::ifstream in(dir + "/runs.log");
-  int runs = 0;
-  for (std::string line; std::getline(in, line);) ++runs;
-  return runs;
-}
-
 int balance_of(client& hub, int i) {
   const auto entity = hub.get_entity(acct(i));
   return entity ? codec<int>::decode(entity->state) : initial_balance;
@@ -106,8 +103,7 @@ int balance_of(client& hub, int i) {
 
 int run(host& node, const std::string& dir) {
   auto& hub = node.client();
-  const int run = runs_so_far(dir);
-  std::ofstream(dir + "/runs.log", std::ios::app) << run << std::endl;
+  const int run = begin_run(dir);
   for (int i = 0; i < transfer_orchestrations; ++i) {
     const int from = i % accounts;
     const int to = (i * 5 + 1 + run) % accounts == from ? (from + 1) % accounts : (i * 5 + 1 + run) % accounts;

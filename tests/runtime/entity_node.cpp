@@ -17,6 +17,8 @@
 //                           checks that Counter@orch is exactly 10 per Bump and that Log@client
 //                           holds every acknowledged number, none twice; prints "VERIFIED ..." and
 //                           exits 0, or "PROBLEM ..." lines and exits 1
+#include "support/run_log.hpp"
+
 #include <perdure/host.hpp>
 
 #include <chrono>
@@ -31,6 +33,9 @@ using namespace perdure;
 using namespace std::chrono_literals;
 
 namespace {
+
+using perdure::testing_support::begin_run;
+using perdure::testing_support::runs_so_far;
 
 constexpr int orchestrations = 100;
 constexpr int adds_per_orchestration = 10;
@@ -77,18 +82,9 @@ node_options options_for(const std::string& dir) {
 
 std::string bump_id(int run, int i) { return "bump-" + std::to_string(run) + "-" + std::to_string(i); }
 
-// How many runs started Bumps: DIR/runs.log has a line per run.
-int runs_so_far(const std::string& dir) {
-  std::ifstream in(dir + "/runs.log");
-  int runs = 0;
-  for (std::string line; std::getline(in, line);) ++runs;
-  return runs;
-}
-
 int run(host& node, const std::string& dir) {
   auto& hub = node.client();
-  const int run = runs_so_far(dir);
-  std::ofstream(dir + "/runs.log", std::ios::app) << run << std::endl;
+  const int run = begin_run(dir);
   for (int i = 0; i < orchestrations; ++i) hub.start("Bump", "null", start_options{bump_id(run, i)});
   std::cout << "STARTED" << std::endl;
   std::ifstream in(dir + "/acked.log");
