@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <vector>
 
 namespace security {
 
@@ -17,7 +18,7 @@ perdure::time_point from_ms(int64_t ms) { return perdure::time_point(std::chrono
 
 // block(offense) -> the IP's rule, its block extended from its current end; expire(rule) lifts the
 // block if it still ends then (a later offense moved its end, and its own expiry comes later), by
-// starting "LiftBlock", which tells the firewall.
+// starting "LiftBlock", which tells the firewall; lifted(ip) -> whether the IP's block is lifted.
 void block_list_entity(perdure::entity_context& ctx) {
   auto list = ctx.state<block_list>();
   if (ctx.operation() == "block") {
@@ -36,13 +37,21 @@ void block_list_entity(perdure::entity_context& ctx) {
     found->second.until_ms = 0;
     ctx.set_state(list);
     ctx.start_orchestration("LiftBlock", expiring.ip);
+  } else if (ctx.operation() == "lifted") {
+    const auto found = list.find(ctx.input<std::string>());
+    ctx.return_value(found == list.end() || found->second.until_ms == 0);
   } else {
     throw std::invalid_argument("BlockList has no operation '" + ctx.operation() + "'");
   }
 }
 
+// The firewall is changed only inside a critical section on the block list, so its rules follow
+// the block list's order: an unblock that is slow to reach the firewall cannot land after a newer
+// block of the same IP, and a block cannot land after an unblock that its lift already decided.
 perdure::task<void> lift_block(perdure::orchestration_context& ctx, std::string ip) {
-  co_await ctx.call_activity("UnblockIp", ip);
+  std::vector<perdure::entity_id> locked{block_list_id()};
+  auto section = co_await ctx.lock_entities(std::move(locked));
+  if (co_await ctx.call_entity<bool>(block_list_id(), "lifted", ip)) co_await ctx.call_activity("UnblockIp", ip);
 }
 
 }  // namespace
@@ -56,8 +65,11 @@ perdure::task<void> guard_ip(perdure::orchestration_context& ctx, guard_state st
   if (v.block) {
     ++state.offenses;
     const offense o{state.ip, state.block_ms, to_ms(ctx.current_time()), v.reason};
+    std::vector<perdure::entity_id> locked{block_list_id()};
+    auto section = co_await ctx.lock_entities(std::move(locked));  // see lift_block
     const auto rule = co_await ctx.call_entity<block_rule>(block_list_id(), "block", o);
     co_await ctx.call_activity("BlockIp", rule);
+    section.release();
     // The block's end is the block list's own durable timer: nothing waits here.
     ctx.signal_entity(block_list_id(), "expire", rule, from_ms(rule.until_ms));
   }

@@ -2,7 +2,8 @@
 // requests as events. A probe of an admin path from an IP in the threat feed blocks the IP: the
 // block list is an entity (BlockList@firewall) that records each block and its end, and the end is
 // a scheduled signal to it ("expire" at the block's end), which lifts the block in the firewall
-// unless a later probe extended it. The guard continues as new after each request, so its history
+// unless a later probe extended it; blocks and lifts change the firewall inside a critical section
+// on the block list, so the firewall follows its order. The guard continues as new after each request, so its history
 // stays short however long it lives; nothing of a block waits in it.
 #pragma once
 

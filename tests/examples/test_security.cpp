@@ -1,6 +1,6 @@
 // Security automation on a real node: a listed IP probing an admin path is blocked, a repeat
 // offender's block is extended, and the block list entity's scheduled signal lifts the block,
-// across a node restart.
+// across a node restart. In the tester: the firewall's changes keep the block list's order.
 #include "history_helpers.hpp"
 #include "runtime/node_fixture.hpp"
 
@@ -8,6 +8,7 @@
 #include "examples/security/ip_guard.hpp"
 
 #include <doctest/doctest.h>
+#include <perdure/testing.hpp>
 
 #include <fstream>
 #include <functional>
@@ -100,6 +101,40 @@ TEST_CASE("security: block, extend for a repeat offender, unblock by a scheduled
   CHECK_FALSE(node.rule("192.0.2.10"));
   // An ordinary 404 never reaches a guard.
   CHECK_FALSE(node.client().status(security::guard_id("198.51.100.23")));
+}
+
+// A block's expiry lifts it (UnblockIp) while the same IP probes again (BlockIp). Whatever the
+// order, the firewall must end as the block list says: an unblock still under way when the new
+// block is sent could reach the firewall after it and leave a blocked IP open. The critical
+// section on the block list holds the new block back until the unblock is done.
+TEST_CASE("security: a new block of an IP waits for its unblock under way, so the firewall ends blocked") {
+  temp_dir dir;
+  perdure::host host;
+  security::register_security(host, dir.path());
+  perdure::orchestration_tester tester(host.functions());
+  constexpr auto unblock_takes = 500ms;
+  std::vector<std::pair<std::string, perdure::time_point>> firewall_calls;
+  tester.stub_activity("AnalyzeRequest", [](perdure::activity_context&, const security::request& r) {
+    return security::verdict{true, "probed " + r.path};
+  });
+  tester.stub_activity("BlockIp", [&](perdure::activity_context&, const security::block_rule&) {
+    firewall_calls.emplace_back("block", tester.now());
+  });
+  tester.stub_activity("UnblockIp", [&](perdure::activity_context&, const std::string&) {
+    firewall_calls.emplace_back("unblock", tester.now());
+  });
+  tester.activity_duration("UnblockIp", unblock_takes);
+  tester.raise_event("NotFound", security::request{"203.0.113.7", "/wp-admin/"});
+  // The first block ends at 1 s; its unblock is under way from then until 1.5 s.
+  tester.raise_event("NotFound", security::request{"203.0.113.7", "/.env"}, 1200ms);
+  const auto& guard = tester.run("GuardIp", security::guard_state{"203.0.113.7", 1000, 0}, security::guard_id("203.0.113.7"));
+  CHECK(guard.status == perdure::runtime_status::running);
+
+  std::vector<std::string> order;
+  for (const auto& [call, at] : firewall_calls) order.push_back(call);
+  CHECK(order == std::vector<std::string>{"block", "unblock", "block", "unblock"});
+  REQUIRE(firewall_calls.size() == 4);
+  CHECK(firewall_calls[2].second >= firewall_calls[1].second + unblock_takes);
 }
 
 TEST_CASE("security: admin probes are recognized") {
