@@ -4,7 +4,7 @@
 // position and both sides), through C++, HTTP and the CLI, and nothing is changed by the check. A
 // history exported through the CLI replays in a test as a user's unit test would replay it. A node
 // started with check_before_serving refuses code that does not replay its running instances.
-#include "node_fixture.hpp"
+#include "http_node.hpp"
 
 #include <perdure/activity_context.hpp>
 #include <perdure/history_json.hpp>
@@ -28,6 +28,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using testing_support::eventually;
 using testing_support::temp_dir;
+using testing_support::http_node;
 using testing_support::test_node_options;
 
 namespace {
@@ -64,21 +65,16 @@ using orchestration = task<std::string> (*)(orchestration_context&, std::string)
 
 // A node process's life on the hub's data dir, with this code for "Order" (and "Legacy", which only
 // the first deploy has).
-struct node_with {
-  host h;
+struct node_with : http_node {
   node_with(const std::filesystem::path& data, orchestration order, bool with_legacy, bool check_before_serving = false) {
     h.add_orchestration("Order", order);
     if (with_legacy) h.add_orchestration("Legacy", legacy);
     for (const char* activity : {"Reserve", "Ship", "Notify", "CheckStock"})
       h.add_activity(activity, [](activity_context&, std::string in) { return in + "!"; });
     auto options = test_node_options(data);
-    options.http_port = 0;
     options.check_before_serving = check_before_serving;
-    h.start(options);
+    start(options);
   }
-  client& c() { return h.client(); }
-  httplib::Client http() { return httplib::Client("127.0.0.1", h.http_port()); }
-  std::string endpoint() { return "http://127.0.0.1:" + std::to_string(h.http_port()); }
 };
 
 bool reserved(client& c, const std::string& id) {

@@ -2,7 +2,7 @@
 // an activity with a bug fails an instance, the fix is deployed (the node starts again with the
 // fixed code, as a deploy does), the rewind completes it and its history shows the rewind; restarts
 // from the start and from a prefix; the errors of bad requests. Across kill -9: rewind_node.cpp.
-#include "node_fixture.hpp"
+#include "http_node.hpp"
 #include "support/child_process.hpp"
 #include "support/verdict.hpp"
 
@@ -24,6 +24,7 @@ using nlohmann::json;
 using testing_support::child_process;
 using testing_support::read_verdict;
 using testing_support::temp_dir;
+using testing_support::http_node;
 using testing_support::test_node_options;
 
 namespace {
@@ -49,8 +50,7 @@ task<int> parent_of_waiting_child(orchestration_context& ctx, int amount) {
 }
 
 // A node process's life on the hub's data dir, with Charge's code as deployed then.
-struct node_with {
-  host h;
+struct node_with : http_node {
   node_with(const std::filesystem::path& data, bool charge_fixed) {
     h.add_orchestration("Order", order);
     h.add_orchestration("Waits", waits);
@@ -64,13 +64,8 @@ struct node_with {
       if (!charge_fixed) throw std::runtime_error("Charge has a bug");
       return amount * 10;
     });
-    auto options = test_node_options(data);
-    options.http_port = 0;
-    h.start(options);
+    start(test_node_options(data));
   }
-  client& c() { return h.client(); }
-  httplib::Client http() { return httplib::Client("127.0.0.1", h.http_port()); }
-  std::string endpoint() { return "http://127.0.0.1:" + std::to_string(h.http_port()); }
 };
 
 struct cli_result {

@@ -2,7 +2,7 @@
 // CLI), restarted with different code each time, as a deploy does: v1 instances keep running v1
 // after v2 is registered while new ones start on v2; a node without v1 keeps them waiting and
 // reports them; the node with v1 back finishes them.
-#include "node_fixture.hpp"
+#include "http_node.hpp"
 
 #include <perdure/orchestration_context.hpp>
 #include <perdure/task.hpp>
@@ -20,6 +20,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using testing_support::eventually;
 using testing_support::temp_dir;
+using testing_support::http_node;
 using testing_support::test_node_options;
 
 namespace {
@@ -37,17 +38,11 @@ task<std::string> order_v2(orchestration_context& ctx, std::string item) {
 }
 
 // A node process's life: started on the hub's data dir with the versions of "Order" given.
-struct node_with {
-  host h;
+struct node_with : http_node {
   node_with(const std::filesystem::path& data, std::vector<int32_t> versions) {
     for (int32_t v : versions) h.add_orchestration("Order", v == 1 ? order_v1 : order_v2, {.version = v});
-    auto options = test_node_options(data);
-    options.http_port = 0;
-    h.start(options);
+    start(test_node_options(data));
   }
-  client& c() { return h.client(); }
-  httplib::Client http() { return httplib::Client("127.0.0.1", h.http_port()); }
-  std::string endpoint() { return "http://127.0.0.1:" + std::to_string(h.http_port()); }
 };
 
 json get_json(httplib::Client& http, const std::string& path) {
