@@ -212,6 +212,22 @@ void fail_jetstream(natsStatus status, jsErrCode code, const std::string& what) 
   throw store_error(transient(status, code) ? errc::unavailable : errc::io_error, describe(what, status, code));
 }
 
+void ensure_stream(const jetstream_connection& connection, jsStreamConfig& config, const std::string& what) {
+  jsErrCode code{};
+  jsStreamInfo* info = nullptr;
+  const natsStatus s = retry_transient(connection, code, [&] {
+    return js_AddStream(&info, connection.context(), &config, nullptr, &code);
+  });
+  if (info) jsStreamInfo_Destroy(info);
+  if (s == NATS_OK || code == JSStreamNameExistErr) return;
+  fail_jetstream(s, code, "cannot create " + what);
+}
+
+size_t max_message_bytes(const jetstream_connection& connection) {
+  const int64_t limit = natsConnection_GetMaxPayload(connection.connection());
+  return static_cast<size_t>(std::max<int64_t>(limit - 512, 4096));
+}
+
 void require_plain_name(std::string_view what, std::string_view name) {
   const bool plain = !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                                              "0123456789-_") == std::string_view::npos;

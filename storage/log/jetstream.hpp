@@ -84,6 +84,14 @@ natsStatus retry_transient(const jetstream_connection& connection, jsErrCode& co
 kvStore* open_bucket(const jetstream_connection& connection, const std::string& bucket, int replicas,
                      std::chrono::nanoseconds ttl, const std::string& what);
 
+/// Creates the stream `config` describes unless one of that name exists (which is used as it is).
+/// A fresh cluster elects its meta leader during its first seconds: creation is retried.
+void ensure_stream(const jetstream_connection& connection, jsStreamConfig& config, const std::string& what);
+
+/// The largest message the connection's servers take (their max_payload, 1 MiB unless
+/// configured), less room for its headers.
+size_t max_message_bytes(const jetstream_connection& connection);
+
 /// Names of streams, subjects and buckets allow letters, digits, '-' and '_' only; throws
 /// store_error(errc::invalid_argument) otherwise.
 void require_plain_name(std::string_view what, std::string_view name);

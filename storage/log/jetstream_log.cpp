@@ -40,15 +40,7 @@ void jetstream_log::create_stream(int replicas) {
   config.Storage = js_FileStorage;
   config.Replicas = replicas;
   config.DenyDelete = true;  // records leave only by a trim below a snapshot (a purge)
-  jsErrCode code{};
-  jsStreamInfo* info = nullptr;
-  // A fresh cluster elects its meta leader during the first seconds: creation is retried.
-  const natsStatus s = retry_transient(connection_, code, [&] {
-    return js_AddStream(&info, connection_.context(), &config, nullptr, &code);
-  });
-  if (info) jsStreamInfo_Destroy(info);
-  if (s == NATS_OK || code == JSStreamNameExistErr) return;
-  fail_jetstream(s, code, "cannot create the log stream " + stream_);
+  ensure_stream(connection_, config, "the log stream " + stream_);
 }
 
 uint64_t jetstream_log::append(std::string_view bytes, uint64_t expected_last, std::string_view record_id) {
@@ -102,7 +94,10 @@ jetstream_log::last_record jetstream_log::last() {
 // (base64 in JSON) when only its number is wanted: followers ask several times a second.
 uint64_t jetstream_log::last_seq() { return bounds().last; }
 
-uint64_t jetstream_log::first_seq() { return bounds().first; }
+uint64_t jetstream_log::first_seq() {
+  const auto [first, last] = bounds();
+  return first == 0 ? last + 1 : first;  // an empty stream's state says 0
+}
 
 jetstream_log::seq_bounds jetstream_log::bounds() {
   jsErrCode code{};
@@ -116,11 +111,22 @@ jetstream_log::seq_bounds jetstream_log::bounds() {
   return out;
 }
 
-size_t jetstream_log::max_record_bytes() const {
-  // The servers' max_payload (1 MiB unless configured), less room for the message's headers.
-  const int64_t limit = natsConnection_GetMaxPayload(connection_.connection());
-  return static_cast<size_t>(std::max<int64_t>(limit - 512, 4096));
+void jetstream_log::trim_before(uint64_t seq) {
+  // Never the last record: the next append's "expected last subject sequence" must find it.
+  seq = std::min(seq, last_seq());
+  if (seq <= 1) return;  // nothing below; and the servers read a purge "up to 1" as a purge of all
+  jsOptions options;
+  jsOptions_Init(&options);
+  options.Stream.Purge.Sequence = seq;  // up to, not including
+  options.Wait = connection_.options().request_timeout.count();
+  jsErrCode code{};
+  const natsStatus s = retry_transient(connection_, code, [&] {
+    return js_PurgeStream(connection_.context(), stream_.c_str(), &options, &code);
+  });
+  if (s != NATS_OK) fail_jetstream(s, code, "cannot trim log " + stream_ + " below record " + std::to_string(seq));
 }
+
+size_t jetstream_log::max_record_bytes() const { return max_message_bytes(connection_); }
 
 void jetstream_log::unsubscribe::operator()(natsSubscription* s) const noexcept {
   natsSubscription_Unsubscribe(s);  // deletes the ephemeral consumer now rather than at its inactivity timeout

@@ -26,6 +26,9 @@ class jetstream_log final : public partition_log {
   uint64_t last_seq() override;
   std::vector<log_record> read(uint64_t from, size_t max) override;
   size_t max_record_bytes() const override;
+  /// A purge of the stream up to `seq` (JetStream keeps the sequence numbers of what it purged).
+  void trim_before(uint64_t seq) override;
+  uint64_t first_seq() override;
 
   const std::string& stream() const noexcept { return stream_; }
 
@@ -45,7 +48,6 @@ class jetstream_log final : public partition_log {
     uint64_t last = 0;
   };
   seq_bounds bounds();
-  uint64_t first_seq();
   void create_stream(int replicas);
   subscription subscribe_from(uint64_t seq);
   void read_from_leader(std::vector<log_record>& out, uint64_t from, uint64_t last_seq, size_t max,

@@ -2,6 +2,8 @@
 
 #include <perdure/storage/store.hpp>
 
+#include <algorithm>
+
 namespace perdure::storage {
 
 uint64_t memory_log::append(std::string_view bytes, uint64_t expected_last, std::string_view record_id) {
@@ -34,6 +36,16 @@ std::vector<log_record> memory_log::read(uint64_t from, size_t max) {
   std::vector<log_record> out;
   for (auto it = records_.lower_bound(from); it != records_.end() && out.size() < max; ++it) out.push_back(it->second);
   return out;
+}
+
+void memory_log::trim_before(uint64_t seq) {
+  std::lock_guard lock(mutex_);
+  records_.erase(records_.begin(), records_.lower_bound(std::min(seq, last_)));
+}
+
+uint64_t memory_log::first_seq() {
+  std::lock_guard lock(mutex_);
+  return records_.empty() ? last_ + 1 : records_.begin()->first;
 }
 
 void memory_log::inject(fault what, size_t count) {

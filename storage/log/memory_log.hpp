@@ -25,6 +25,8 @@ class memory_log final : public partition_log {
   uint64_t last_seq() override;
   std::vector<log_record> read(uint64_t from, size_t max) override;
   size_t max_record_bytes() const override { return max_record_bytes_; }
+  void trim_before(uint64_t seq) override;
+  uint64_t first_seq() override;
 
   /// The next `count` appends fail with `what`.
   void inject(fault what, size_t count = 1);

@@ -50,6 +50,15 @@ class partition_log {
 
   /// The largest record append() takes (jetstream_log: the servers' max_payload).
   virtual size_t max_record_bytes() const = 0;
+
+  /// Removes the records before `seq`; the record `seq` and later stay, so the log's last record
+  /// (which the next compare-and-append names) is never removed. Call it only below a stored
+  /// snapshot (storage/snapshots.hpp): a reader that needs a removed record installs that snapshot.
+  virtual void trim_before(uint64_t seq) = 0;
+
+  /// The sequence of the first record the log still holds (after trims), last_seq() + 1 when
+  /// it holds none.
+  virtual uint64_t first_seq() = 0;
 };
 
 }  // namespace perdure::storage

@@ -28,6 +28,7 @@ inline void check_log_contract(const std::function<std::unique_ptr<storage::part
   using storage::errc;
   auto owner = open();
   CHECK(owner->last_seq() == 0);
+  CHECK(owner->first_seq() == 1);
   CHECK(owner->read(1, 10).empty());
 
   const uint64_t first = owner->append("batch 1", 0, "a-1");
@@ -72,6 +73,24 @@ inline void check_log_contract(const std::function<std::unique_ptr<storage::part
     CHECK(all[i].seq == appended[i]);
     CHECK(all[i].bytes == "record " + std::to_string(i));
   }
+
+  // Trimming removes the records before a sequence, never the last one, and appends go on after it.
+  CHECK(owner->first_seq() == first);
+  successor->trim_before(appended[100]);
+  CHECK(owner->first_seq() == appended[100]);
+  const auto after_trim = owner->read(first, 10);
+  REQUIRE(after_trim.size() == 10);
+  CHECK(after_trim.front() == storage::log_record{appended[100], "record 100"});
+  successor->trim_before(last + 1000);
+  CHECK(owner->first_seq() == last);
+  CHECK(owner->last_seq() == last);
+  const auto only_last = owner->read(first, 10);
+  REQUIRE(only_last.size() == 1);
+  CHECK(only_last[0].seq == last);
+  CHECK(append_error(*owner, "stale", appended[100], "a-4") == errc::fenced);
+  const uint64_t after = successor->append("after the trim", last, "b-after");
+  CHECK(after > last);
+  CHECK(owner->read(last, 10).size() == 2);
 }
 
 }  // namespace perdure::testing_support

@@ -16,6 +16,8 @@ struct shared_handle final : storage::partition_log {
   uint64_t last_seq() override { return log->last_seq(); }
   std::vector<storage::log_record> read(uint64_t from, size_t max) override { return log->read(from, max); }
   size_t max_record_bytes() const override { return log->max_record_bytes(); }
+  void trim_before(uint64_t seq) override { log->trim_before(seq); }
+  uint64_t first_seq() override { return log->first_seq(); }
 };
 
 }  // namespace
