@@ -29,6 +29,8 @@
 #include <perdure/storage/store.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <iosfwd>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -62,6 +64,19 @@ class replicated_hub : public hub_store {
   virtual void follow(uint32_t partition) = 0;
   /// Whether this node currently leads the partition (false again after a refused append).
   virtual bool leads(uint32_t partition) const = 0;
+  /// Partition images (storage/partition_image.cpp): all of one partition's keys, its applied
+  /// position among them, so that a copy lost or fallen behind a trimmed log is rebuilt from a
+  /// snapshot (storage/snapshots.hpp) instead of the whole log.
+  using image_consumer = std::function<void(std::istream& image, log_position at)>;
+  using image_producer = std::function<void(std::ostream& image)>;
+  /// Writes an image of the partition from one consistent view of the store (commits go on
+  /// meanwhile), hands it to `consume` and returns the position it holds. Throws store_error(io_error).
+  virtual log_position export_image(uint32_t partition, const image_consumer& consume) const = 0;
+  /// Replaces the partition's copy with the image `fill` writes (any node's export of the same
+  /// partition) and returns its position: applied() from then on. Other partitions are untouched.
+  /// Throws store_error(invalid_argument) while led or for another partition's image,
+  /// (corrupt_record) for bytes that are not an image, (io_error).
+  virtual log_position import_image(uint32_t partition, const image_producer& fill) = 0;
   /// list() over the given partitions only (the ones this node owns: a follower's copy is not
   /// answered from, so that every record is listed by exactly one node).
   virtual instance_page list(const instance_query& query, const std::vector<uint32_t>& partitions) const = 0;
@@ -70,9 +85,13 @@ class replicated_hub : public hub_store {
   using hub_store::list_entities;
 };
 
+class snapshot_store;
+
 /// Reads `log` after what `hub` holds of `partition` and applies it, to the log's end. Returns
-/// the number of records read.
-size_t catch_up(replicated_hub& hub, uint32_t partition, partition_log& log);
+/// the number of records read. When the log was trimmed past the record due, the partition's
+/// newest snapshot in `snapshots` is installed first (storage/snapshots.hpp); without one the
+/// copy cannot be rebuilt: store_error(log_lost_records).
+size_t catch_up(replicated_hub& hub, uint32_t partition, partition_log& log, snapshot_store* snapshots = nullptr);
 
 /// How many records `log` holds after what `hub` applied of `partition`. Throws store_error
 /// (log_lost_records) when the log ends before a record the hub applied from it.
@@ -82,7 +101,9 @@ uint64_t records_behind(replicated_hub& hub, uint32_t partition, partition_log& 
 /// right after the log's last record (catching up again while someone else appends), applies it
 /// and leads. From then on every append of an older owner is refused. Throws store_error
 /// (unavailable) when the log cannot be reached, (log_lost_records) when it ends before what the
-/// hub applied, (fenced) when the log already has an owner in a later epoch.
-void take_over(replicated_hub& hub, uint32_t partition, partition_log& log, uint64_t epoch, std::string_view owner);
+/// hub applied, (fenced) when the log already has an owner in a later epoch. Catches up as
+/// catch_up() does, from `snapshots` where the log was trimmed.
+void take_over(replicated_hub& hub, uint32_t partition, partition_log& log, uint64_t epoch, std::string_view owner,
+               snapshot_store* snapshots = nullptr);
 
 }  // namespace perdure::storage

@@ -2,6 +2,7 @@
 // partition over (see replicated_hub.hpp).
 #include "keys.hpp"
 #include "rocksdb_store.hpp"
+#include "snapshots.hpp"
 
 #include <chrono>
 #include <thread>
@@ -170,11 +171,16 @@ bool rocksdb_store::leads(uint32_t partition) const {
   return partitions_[partition].log != nullptr;
 }
 
-size_t catch_up(replicated_hub& hub, uint32_t partition, partition_log& log) {
+size_t catch_up(replicated_hub& hub, uint32_t partition, partition_log& log, snapshot_store* snapshots) {
   constexpr size_t records_per_read = 64;
   size_t read = 0;
   for (;;) {
-    auto records = log.read(hub.read_from(partition), records_per_read);
+    const uint64_t from = hub.read_from(partition);
+    auto records = log.read(from, records_per_read);
+    // A read that starts later than asked may have met a trim (sequences may also just skip).
+    if (!records.empty() && records.front().seq > from &&
+        install_snapshot_if_trimmed(hub, partition, log, from, snapshots))
+      continue;
     read += records.size();
     if (!records.empty()) hub.apply(partition, records);
     // A short read reached the end the log had when it began: asking again would cost the log a
@@ -198,7 +204,8 @@ uint64_t records_behind(replicated_hub& hub, uint32_t partition, partition_log& 
   return last - applied;
 }
 
-void take_over(replicated_hub& hub, uint32_t partition, partition_log& log, uint64_t epoch, std::string_view owner) {
+void take_over(replicated_hub& hub, uint32_t partition, partition_log& log, uint64_t epoch, std::string_view owner,
+               snapshot_store* snapshots) {
   // Bounded: an old owner that keeps appending is refused as soon as this append lands, and it
   // lands once it reads the log's end before the next of the old owner's appends.
   constexpr int attempts = 100;
@@ -206,7 +213,7 @@ void take_over(replicated_hub& hub, uint32_t partition, partition_log& log, uint
   codec::encode_epoch_start(epoch, owner, record);
   hub.follow(partition);
   for (int attempt = 0; attempt < attempts; ++attempt) {
-    catch_up(hub, partition, log);
+    catch_up(hub, partition, log, snapshots);
     // The log's compare-and-append fences older writers, not older epochs: a node acting on an
     // assignment it read before it stalled (SIGSTOP, a long pause) would otherwise append an
     // epoch start of its old epoch after the new owner's and fence the rightful owner.

@@ -66,6 +66,8 @@ class rocksdb_store final : public replicated_hub {
   void lead(uint32_t partition, partition_log& log, uint64_t epoch) override;
   void follow(uint32_t partition) override;
   bool leads(uint32_t partition) const override;
+  log_position export_image(uint32_t partition, const image_consumer& consume) const override;
+  log_position import_image(uint32_t partition, const image_producer& fill) override;
 
  private:
   // Serializes commit(), purge() and the replication calls of one partition; also guards the

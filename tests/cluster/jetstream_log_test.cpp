@@ -3,12 +3,14 @@
 // the assignment table and the coordinator lease on the same servers.
 #include "storage/assignment_contract.hpp"
 #include "storage/log_contract.hpp"
+#include "storage/snapshot_contract.hpp"
 #include "support/free_ports.hpp"
 #include "support/nats_cluster.hpp"
 
 #include <jetstream_assignment_table.hpp>
 #include <jetstream_coordinator_lease.hpp>
 #include <jetstream_log.hpp>
+#include <jetstream_snapshot_store.hpp>
 
 #include <map>
 #include <memory>
@@ -66,6 +68,20 @@ TEST_CASE("jetstream_log keeps the partition_log contract (one server)") {
     first = false;
     return std::make_unique<jetstream_log>(connection, "contract", 0, 1);
   });
+}
+
+TEST_CASE("jetstream_snapshot_store keeps the snapshot_store contract (one server)") {
+  nats_cluster servers(1);
+  jetstream_connection a(options_for(servers));
+  jetstream_connection b(options_for(servers));
+  bool first = true;
+  testing_support::check_snapshot_contract(
+      [&]() -> std::unique_ptr<storage::snapshot_store> {
+        auto& connection = first ? a : b;  // the first handle is one node, later ones another
+        first = false;
+        return std::make_unique<storage::jetstream_snapshot_store>(connection, "contract", 1);
+      },
+      storage::max_message_bytes(a));
 }
 
 TEST_CASE("a connection to NATS servers that do not answer is unavailable, naming them") {
