@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 namespace perdure::actors {
 
@@ -20,6 +21,15 @@ struct cluster_metrics {
   std::atomic<uint64_t> records_followed{0};        // log records applied as a follower or while catching up
   std::atomic<int64_t> follower_lag{0};             // records not yet applied, summed over followed partitions (a gauge)
   std::atomic<uint64_t> coordinator{0};             // 1 while this node holds the coordinator role (a gauge)
+  std::atomic<uint64_t> snapshots_taken{0};         // partition snapshots this node stored as the owner
+  // Per partition, sized when the replicated hub's partitions are known (before any actor runs);
+  // as this node last stored, read or trimmed them (gauges).
+  struct partition_log_gauges {
+    std::atomic<uint64_t> snapshot_seq{0};   // the log record the partition's newest snapshot holds
+    std::atomic<uint64_t> log_first_seq{0};  // the first record its log still holds
+  };
+  std::unique_ptr<partition_log_gauges[]> partition_logs;
+  uint32_t partition_log_count = 0;
 };
 
 }  // namespace perdure::actors

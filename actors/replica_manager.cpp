@@ -1,6 +1,7 @@
 #include "replica_manager.hpp"
 
 #include "actor_state.hpp"
+#include "partition_snapshots.hpp"
 #include "protocol.hpp"
 
 #include "storage/log/placement.hpp"
@@ -40,6 +41,7 @@ struct replica_state {
   uint32_t partition = 0;
   caf::actor actor;  // the partition actor while this node leads the partition
   uint64_t epoch = 0;
+  std::optional<storage::snapshot_schedule> snapshots;  // while this node leads the partition
   std::string last_problem;  // logged once until it changes
 };
 
@@ -150,11 +152,12 @@ void lead(replica* self, const storage::partition_assignment& a) {
   c.view->set_owner(p, partition_owner{c.self_index, a.epoch, {}, follower_indexes(c, a)});
   const auto begun = steady::now();
   const auto before = c.store->applied(p).seq;
-  storage::take_over(*c.store, p, log_of(self), a.epoch, me(c));
+  storage::take_over(*c.store, p, log_of(self), a.epoch, me(c), c.resources->snapshots.get());
   const auto caught_up = c.store->applied(p).seq - before - 1;  // not its own epoch start
   c.metrics->records_followed.fetch_add(caught_up, std::memory_order_relaxed);
   st.actor = c.spawn_partition(p);
   st.epoch = a.epoch;
+  if (c.resources->snapshots && c.snapshot_every > 0) st.snapshots.emplace(c.snapshot_every);
   // Recovery is queued before the partition becomes reachable, so it loads its de-duplication
   // marks before any message from another partition.
   caf::anon_send(st.actor, recover_atom::value);
@@ -175,6 +178,7 @@ int64_t reconcile(replica* self, const std::optional<storage::versioned_assignme
   if (a.owner == me(c)) {
     if (st.actor && st.epoch == a.epoch && c.store->leads(p)) {
       c.view->set_owner(p, partition_owner{c.self_index, a.epoch, st.actor, follower_indexes(c, a)});
+      if (st.snapshots) snapshot_if_due(*st.snapshots, *c.store, p, log_of(self), *c.resources->snapshots, *c.metrics);
       return 0;
     }
     if (st.actor) {
@@ -192,7 +196,8 @@ int64_t reconcile(replica* self, const std::optional<storage::versioned_assignme
   c.view->set_owner(p, partition_owner{member_index(c, a.owner), a.epoch, {}, follower_indexes(c, a)});
   if (std::find(a.followers.begin(), a.followers.end(), me(c)) == a.followers.end()) return 0;
   auto& log = log_of(self);
-  c.metrics->records_followed.fetch_add(storage::catch_up(*c.store, p, log), std::memory_order_relaxed);
+  c.metrics->records_followed.fetch_add(storage::catch_up(*c.store, p, log, c.resources->snapshots.get()),
+                                        std::memory_order_relaxed);
   return static_cast<int64_t>(storage::records_behind(*c.store, p, log));
 }
 

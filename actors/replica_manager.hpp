@@ -27,6 +27,7 @@
 #include "storage/log/assignment_table.hpp"
 #include "storage/log/coordinator_lease.hpp"
 #include "storage/log/partition_log.hpp"
+#include "storage/log/snapshot_store.hpp"
 #include "storage/replicated_hub.hpp"
 
 #include <caf/actor.hpp>
@@ -47,6 +48,7 @@ struct replication_resources {
   std::unique_ptr<storage::coordinator_lease> lease;
   std::function<std::unique_ptr<storage::partition_log>(uint32_t partition)> open_log;
   std::vector<std::unique_ptr<storage::partition_log>> logs;  // by partition, opened when first needed
+  std::unique_ptr<storage::snapshot_store> snapshots;  // the partitions' snapshots (storage/snapshots.hpp)
 };
 
 struct replica_manager_config {
@@ -57,6 +59,7 @@ struct replica_manager_config {
   std::shared_ptr<cluster_view> view;
   std::function<caf::actor(uint32_t partition)> spawn_partition;  // not yet recovered
   size_t followers = 1;
+  uint64_t snapshot_every = 0;  // log records between an owner's snapshots; 0: none
   std::chrono::milliseconds interval{200};
   std::chrono::milliseconds grace{3000};           // unreachable this long: lost
   std::chrono::milliseconds initial_grace{15000};  // first assignment without every member

@@ -13,6 +13,7 @@
 #include "storage/log/jetstream_assignment_table.hpp"
 #include "storage/log/jetstream_coordinator_lease.hpp"
 #include "storage/log/jetstream_log.hpp"
+#include "storage/log/jetstream_snapshot_store.hpp"
 #include "cluster_client.hpp"
 #include "cluster_tls.hpp"
 #include "exposure_check.hpp"
@@ -184,6 +185,10 @@ void prepare_replication(host::node& n, const actors::cluster_membership& member
   r.open_log = [&nats = *n.nats, hub = o.hub, replicas = o.replicas](uint32_t p) {
     return std::make_unique<storage::jetstream_log>(nats, hub, p, replicas);
   };
+  r.snapshots = std::make_unique<storage::jetstream_snapshot_store>(*n.nats, o.hub, o.replicas);
+  n.cluster_metrics.partition_log_count = n.view->partitions();
+  n.cluster_metrics.partition_logs =
+      std::make_unique<actors::cluster_metrics::partition_log_gauges[]>(n.cluster_metrics.partition_log_count);
   for (uint32_t p = 0; p < n.view->partitions(); ++p) {
     n.directory->partitions.push_back(actors::spawn_remote_partition(*n.system, p, n.view, n.cluster_metrics));
     routers.push_back(n.directory->partitions.back());
@@ -202,6 +207,7 @@ void start_replica_manager(host::node& n, const registry& functions, const actor
     return actors::spawn_partition(*n.system, partition_settings(n, functions, p, n.cluster_dispatcher));
   };
   config.followers = o.followers;
+  config.snapshot_every = o.snapshot_every;
   config.grace = o.heartbeat_timeout;
   config.initial_grace = o.join_timeout;
   config.metrics = &n.cluster_metrics;

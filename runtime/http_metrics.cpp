@@ -68,6 +68,10 @@ void histogram(std::string& out, const char* name, const char* help, const std::
   sample(out, std::string(name) + "_count", cumulative);
 }
 
+std::string label(const char* name, uint32_t partition) {
+  return std::string(name) + "{partition=\"" + std::to_string(partition) + "\"}";
+}
+
 void cluster_text(std::string& out, const actors::cluster_metrics& c) {
   metric(out, "perdure_cluster_members_up", "gauge", "Other members of the hub this node currently reaches.",
          load(c.members_up));
@@ -104,6 +108,21 @@ void cluster_text(std::string& out, const actors::cluster_metrics& c) {
   metric(out, "perdure_cluster_coordinator", "gauge",
          "1 while this node holds the coordinator lease and applies the placement rules, else 0 (replicated hub).",
          load(c.coordinator));
+  metric(out, "perdure_cluster_snapshots_taken_total", "counter",
+         "Partition snapshots this node stored as the owner, each followed by a trim of the partition's log below "
+         "it (replicated hub).",
+         load(c.snapshots_taken));
+  if (c.partition_log_count == 0) return;
+  family(out, "perdure_partition_snapshot_seq", "gauge",
+         "The log record the partition's newest snapshot holds, as this node last stored it (0 until it stores "
+         "one; replicated hub).");
+  for (uint32_t p = 0; p < c.partition_log_count; ++p)
+    sample(out, label("perdure_partition_snapshot_seq", p), load(c.partition_logs[p].snapshot_seq));
+  family(out, "perdure_partition_log_first_seq", "gauge",
+         "The first record the partition's log still holds, as this node last trimmed it (0 until it trims; "
+         "replicated hub).");
+  for (uint32_t p = 0; p < c.partition_log_count; ++p)
+    sample(out, label("perdure_partition_log_first_seq", p), load(c.partition_logs[p].log_first_seq));
 }
 
 // One sample per partition and family, from this node's view (which may lag the assignment table
@@ -111,9 +130,6 @@ void cluster_text(std::string& out, const actors::cluster_metrics& c) {
 void partition_text(std::string& out, const actors::cluster_view& view) {
   std::vector<actors::partition_owner> owners;
   for (uint32_t p = 0; p < view.partitions(); ++p) owners.push_back(view.owner(p));
-  const auto label = [](const char* name, uint32_t p) {
-    return std::string(name) + "{partition=\"" + std::to_string(p) + "\"}";
-  };
   family(out, "perdure_partition_epoch", "gauge",
          "The partition's ownership epoch as this node sees it: it grows by one each time the partition moves to "
          "a new owner (always 0 in a static cluster).");

@@ -178,6 +178,11 @@ node_flags::node_flags(node_options defaults)
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, size_t{16}))
       ->group(replicated);
+  app_.add_option("--snapshot-every", options_.snapshot_every,
+                  "Log records between two snapshots of a partition, below which its log is trimmed; 0: no "
+                  "snapshots, logs are never trimmed")
+      ->capture_default_str()
+      ->group(replicated);
   auto* triggers = "Queue triggers (NATS JetStream; docs/queue-triggers.md)";
   app_.add_option("--trigger", text_.trigger_specs,
                   "Start an instance for each message on a JetStream subject (repeatable): "

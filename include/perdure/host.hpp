@@ -95,6 +95,9 @@ struct node_options {
   std::string hub = "perdure"; // the hub's name on the servers (streams perdure_<hub>_p<n>); letters, digits, - and _
   int replicas = 3;            // replicas of each partition log and of the assignment table (new streams only)
   size_t followers = 1;        // nodes that keep a warm copy of each partition
+  // A partition's owner stores a snapshot of it every this many log records and then trims the
+  // log below it (docs/architecture.md, "Snapshots and trimming"); 0: never (logs grow for ever).
+  uint64_t snapshot_every = 10'000;
   // TLS and credentials for the NATS servers of `nats` and `trigger_nats` (docs/security.md,
   // "NATS"); none: plain TCP without authentication, for servers on the members' private network.
   nats_access nats_security;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -100,6 +101,11 @@ class hub_tables {
   kvStore* lease_ = nullptr;
 };
 
+std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 // Three nats-servers and the nodes a, b, c on them (the servers outlive the nodes).
 struct replicated_hub {
   nats_cluster nats{3};
@@ -109,12 +115,14 @@ struct replicated_hub {
   local_cluster nodes;
   std::unique_ptr<hub_tables> tables;  // once the nodes made them
 
-  explicit replicated_hub(const std::string& test)
+  // `extra_args`: more node flags, after the ones every test uses.
+  explicit replicated_hub(const std::string& test, const std::vector<std::string>& extra_args = {})
       : name(test + "_" + std::to_string(::getpid())),
         ledger(std::filesystem::temp_directory_path() / ("perdure-ledger-" + name)),
         nodes({"a", "b", "c"}, partition_count,
-              {"--workers", "4", "--nats", joined(nats.urls()), "--hub", name, "--heartbeat-timeout", "2000", "--lease",
-               "4000", "--ledger", ledger.string()}) {
+              std::vector<std::string>{"--workers", "4", "--nats", joined(nats.urls()), "--hub", name,
+                                       "--heartbeat-timeout", "2000", "--lease", "4000", "--ledger", ledger.string()} +
+                  extra_args) {
     nodes.enable_http();
     nodes.set_log_level("info");
     nodes.start_all();
@@ -931,4 +939,146 @@ TEST_CASE("replicated cluster: entities called from orchestrations across partit
                   count);
   }
   print_lines("the coordinators' moves", lines_with(nodes, "moving it to"));
+}
+
+// ---- Snapshots and trimming ----
+
+namespace {
+
+// What a partition's log stream holds now, as the servers say.
+struct log_size {
+  uint64_t first = 0, last = 0, messages = 0, bytes = 0;
+};
+
+log_size log_size_of(replicated_hub& hub, uint32_t p) {
+  const std::string stream = "perdure_" + hub.name + "_p" + std::to_string(p);
+  jsStreamInfo* info = nullptr;
+  jsErrCode code{};
+  const natsStatus s = storage::retry_transient(hub.tables->connection(), code, [&] {
+    return js_GetStreamInfo(&info, hub.tables->connection().context(), stream.c_str(), nullptr, &code);
+  });
+  if (s != NATS_OK) storage::fail_jetstream(s, code, "cannot read the state of " + stream);
+  const log_size out{info->State.FirstSeq, info->State.LastSeq, info->State.Msgs, info->State.Bytes};
+  jsStreamInfo_Destroy(info);
+  return out;
+}
+
+std::string describe(const log_size& size) {
+  return "records " + std::to_string(size.first) + "-" + std::to_string(size.last) + ": " +
+         std::to_string(size.messages) + " messages, " + std::to_string(size.bytes) + " bytes";
+}
+
+// Waits until the owner trimmed partition p's log (it stored a snapshot first); fails after `limit`.
+log_size wait_for_trim(replicated_hub& hub, uint32_t p, std::chrono::seconds limit = 60s) {
+  const auto deadline = steady::now() + limit;
+  for (;;) {
+    const auto size = log_size_of(hub, p);
+    if (size.first > 1) return size;
+    hub.nodes.output();
+    REQUIRE_MESSAGE(steady::now() < deadline, "the log of partition ", p, " was not trimmed after ", limit.count(),
+                    " s: ", describe(size));
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("replicated cluster: a partition whose owner and follower both lost their data dirs is rebuilt from its "
+          "snapshot and the log's tail") {
+  constexpr int snapshot_every = 40;
+  replicated_hub hub("rebuilt", {"--snapshot-every", std::to_string(snapshot_every)});
+  auto& nodes = hub.nodes;
+  const auto before = wait_for_leaders(hub, {0, 1, 2});
+  constexpr uint32_t p = 0;
+  const size_t owner = before.owner[p];
+  const auto entry = hub.tables->assignment(p);
+  REQUIRE(entry);
+  REQUIRE(entry->followers.size() == 1);
+  const size_t follower = hub.index_of(entry->followers[0]);
+  const size_t other = 3 - owner - follower;
+  REQUIRE(other < 3);
+  auto through_other = nodes.client(other);
+
+  // Enough commits on partition p for several snapshots, the log trimmed below the newest.
+  auto acknowledged = specs_on("rebuilt", 40, 0, {p}, "FanAndChild");
+  for (const auto& s : acknowledged) start_now(*through_other, s);
+  for (const auto& s : acknowledged) through_other->wait_for_completion(s.id, 60s);
+  const auto trimmed = wait_for_trim(hub, p);
+  MESSAGE("partition ", p, "'s log after ", acknowledged.size(), " instances: ", describe(trimmed));
+  const auto taken = sample_of(nodes, owner, "perdure_cluster_snapshots_taken_total");
+  REQUIRE(taken);
+  CHECK(*taken >= 1);
+
+  // Slow ones in flight when both copies go.
+  const auto in_flight = specs_on("rebuilt-slow", 10, 1000, {p}, "SlowFanAndChild");
+  for (const auto& s : in_flight) start_now(*through_other, s);
+  acknowledged = acknowledged + in_flight;
+  std::this_thread::sleep_for(300ms);
+  const auto at_kill = log_size_of(hub, p);
+  nodes.kill(owner);
+  nodes.kill(follower);
+  nodes.wipe(owner);
+  nodes.wipe(follower);
+  MESSAGE("killed ", nodes.id(owner), " (owner of partition ", p, ") and ", nodes.id(follower),
+          " (its follower), deleted both data dirs; the log then held ", describe(at_kill));
+  // Nobody keeps a copy of partition p: its next owner reads the log from record 1, which is gone.
+  REQUIRE(at_kill.first > 1);
+  nodes.start(owner);
+  nodes.start(follower);
+  const auto after = wait_for_leaders(hub, {0, 1, 2});
+  MESSAGE("partition ", p, " led again by ", nodes.id(after.owner[p]), " in epoch ", after.epoch[p], ";",
+          after.describe(nodes));
+  print_lines("takeovers", lines_with(nodes, "partition " + std::to_string(p) + ": led by this node"));
+
+  const auto expected = verify_instances(*through_other, acknowledged);
+  check_listing_everywhere(nodes, {0, 1, 2}, expected);
+  check_ledger(*through_other, expected, hub.ledger);
+}
+
+TEST_CASE("replicated cluster: the log of a busy partition stays bounded: snapshots and trims keep up with the load") {
+  // Long form: PERDURE_SNAPSHOT_ROUNDS=200 (docs/reliability.md).
+  const char* rounds_text = std::getenv("PERDURE_SNAPSHOT_ROUNDS");
+  const int rounds = rounds_text ? std::max(1, std::atoi(rounds_text)) : 6;
+  constexpr int snapshot_every = 50;
+  replicated_hub hub("bounded", {"--snapshot-every", std::to_string(snapshot_every)});
+  auto& nodes = hub.nodes;
+  const auto owners = wait_for_leaders(hub, {0, 1, 2});
+  constexpr uint32_t p = 1;
+  auto through = nodes.client(owners.owner[p]);
+  uint64_t largest = 0;
+  std::vector<instance_spec> all;
+  for (int round = 0; round < rounds; ++round) {
+    const auto specs = specs_on("busy-" + std::to_string(round), 25, round * 100, {p}, "FanAndChild");
+    for (const auto& s : specs) start_now(*through, s);
+    for (const auto& s : specs) through->wait_for_completion(s.id, 60s);
+    all = all + specs;
+    const auto size = log_size_of(hub, p);
+    largest = std::max(largest, size.messages);
+    MESSAGE("round ", round + 1, "/", rounds, ": partition ", p, "'s log holds ", describe(size));
+  }
+  // Once the load stops, the owner's next snapshot leaves fewer than `snapshot_every` records.
+  const auto deadline = steady::now() + 30s;
+  log_size size;
+  while ((size = log_size_of(hub, p)).messages > static_cast<uint64_t>(snapshot_every) && steady::now() < deadline) {
+    nodes.output();
+    std::this_thread::sleep_for(100ms);
+  }
+  MESSAGE("after the load: ", describe(size), "; at most ", largest, " messages during it");
+  CHECK(size.first > 1);
+  CHECK(size.messages <= static_cast<uint64_t>(snapshot_every));
+  CHECK(size.last > largest);  // the records appended outnumber the most ever held
+  // The owner's /metrics say what it stored and trimmed.
+  const auto metrics = metrics_of(nodes, owners.owner[p]);
+  REQUIRE(metrics);
+  const auto snapshot_seq = sample(*metrics, "perdure_partition_snapshot_seq{partition=\"1\"}");
+  const auto first_seq = sample(*metrics, "perdure_partition_log_first_seq{partition=\"1\"}");
+  const auto taken = sample(*metrics, "perdure_cluster_snapshots_taken_total");
+  REQUIRE((snapshot_seq && first_seq && taken));
+  MESSAGE("the owner's /metrics: ", *taken, " snapshots taken, partition ", p, "'s newest at record ", *snapshot_seq,
+          ", its log starting at ", *first_seq);
+  CHECK(*taken >= 2);
+  CHECK(*first_seq > 1);
+  CHECK(*first_seq == *snapshot_seq);
+  const auto expected = verify_instances(*through, all);
+  check_ledger(*through, expected, hub.ledger);
 }
