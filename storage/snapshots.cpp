@@ -38,7 +38,8 @@ std::optional<snapshot_manifest> snapshot_schedule::run(replicated_hub& hub, uin
     stored = snapshots.put(partition, at.seq, at.epoch, image);
   });
   newest_seq_ = stored.log_seq;
-  log.trim_before(stored.log_seq);
+  const uint64_t kept = every_ / 2;
+  if (stored.log_seq > kept) log.trim_before(stored.log_seq - kept);
   return stored;
 }
 

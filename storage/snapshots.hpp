@@ -26,9 +26,11 @@ class snapshot_schedule {
   explicit snapshot_schedule(uint64_t every) : every_(every) {}
 
   /// When the partition's copy is `every` records past its newest snapshot: stores a snapshot of
-  /// it (from a consistent view: commits go on meanwhile), then trims the log below it. Returns
-  /// the snapshot stored, if one was. Throws store_error from the store or the log; the log is
-  /// trimmed only below a snapshot that was stored.
+  /// it (from a consistent view: commits go on meanwhile), then trims the log below it, keeping
+  /// the `every / 2` records before the snapshot's: a follower less than that far behind (it reads
+  /// every 200 ms) reads them instead of the whole snapshot. Returns the snapshot stored, if one
+  /// was. Throws store_error from the store or the log; the log is trimmed only below a snapshot
+  /// that was stored.
   std::optional<snapshot_manifest> run(replicated_hub& hub, uint32_t partition, partition_log& log,
                                        snapshot_store& snapshots);
 

@@ -154,7 +154,7 @@ TEST_CASE("snapshots: the owner snapshots every N records and trims its log only
   REQUIRE(taken);
   CHECK(taken->log_seq == 11);
   CHECK(taken->epoch == 1);
-  CHECK(log.first_seq() == 11);  // the snapshot's own record stays: the next append names it
+  CHECK(log.first_seq() == 11 - 5);  // half an interval stays below it, for followers a little behind
   CHECK_FALSE(schedule.run(*a, 0, log, snapshots));
 
   SUBCASE("a snapshot that cannot be stored trims nothing") {
@@ -168,23 +168,29 @@ TEST_CASE("snapshots: the owner snapshots every N records and trims its log only
     snapshot_schedule other(5);
     commit_some(*a, 0, "later-", 6);
     CHECK_THROWS_AS(other.run(*a, 0, log, down), store_error);
-    CHECK(log.first_seq() == 11);
+    CHECK(log.first_seq() == 11 - 5);
   }
 }
 
-TEST_CASE("snapshots: a follower behind the trim, and one with an empty copy, install the snapshot and read the tail") {
+TEST_CASE("snapshots: a follower a little behind reads the log; one behind the trim, and one with an empty copy, install the snapshot and read the tail") {
   temp_dir a_dir, behind_dir, fresh_dir;
   memory_log log;
   memory_snapshot_store snapshots;
   auto a = open_replica(a_dir.hub());
   auto behind = open_replica(behind_dir.hub());
   take_over(*a, 0, log, 1, "a");
+  temp_dir close_dir;
+  auto close = open_replica(close_dir.hub());
   auto ids = commit_some(*a, 0, "first-", 5);
   catch_up(*behind, 0, log, &snapshots);
   const auto later = commit_some(*a, 0, "second-", 30);
   ids.insert(ids.end(), later.begin(), later.end());
+  catch_up(*close, 0, log);
+  const auto last = commit_some(*a, 0, "third-", 2);  // close is 2 records behind
+  ids.insert(ids.end(), last.begin(), last.end());
   snapshot_schedule schedule(20);
   REQUIRE(schedule.run(*a, 0, log, snapshots));
+  CHECK(log.first_seq() == a->applied(0).seq - 10);
   const auto tail = commit_some(*a, 0, "tail-", 4);
   ids.insert(ids.end(), tail.begin(), tail.end());
 
@@ -198,6 +204,9 @@ TEST_CASE("snapshots: a follower behind the trim, and one with an empty copy, in
   catch_up(*behind, 0, log, &snapshots);
   CHECK(behind->applied(0) == a->applied(0));
   for (const auto& id : ids) CHECK(behind->instance(id) == a->instance(id));
+  // The one a little behind needs no snapshot (it has none to read).
+  catch_up(*close, 0, log);
+  CHECK(close->applied(0) == a->applied(0));
   auto fresh = open_replica(fresh_dir.hub());
   catch_up(*fresh, 0, log, &snapshots);
   CHECK(fresh->applied(0) == a->applied(0));
