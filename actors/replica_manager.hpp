@@ -9,12 +9,14 @@
 //    `initial_grace`.
 //  - every node, for each partition, through a partition replica actor of its own (detached: its
 //    log calls block, and one stream's leader election must not hold back the other partitions):
-//    owner here -> take it over (catch up, fence with an
-//    epoch-start record, lead) and start its partition actor, which recovers (re-dispatches pending
-//    activities, arms timers, re-sends its outbox); owner elsewhere -> stop the local partition
-//    actor if one runs and route to the owner; follower -> apply the log's new records (no timers,
-//    no dispatch). A led partition whose append was refused (fenced) or whose log was unreachable
-//    is restarted from the log when the table still names this node, else left.
+//    owner here -> take it over (catch up, fence with an epoch-start record, lead) and start its
+//    partition actor, which recovers (re-dispatches pending activities, arms timers, re-sends its
+//    outbox), and while it leads, snapshot it every `snapshot_every` log records and trim the log
+//    below (actors/partition_snapshots.hpp); owner elsewhere -> stop the local partition actor if
+//    one runs and route to the owner; follower -> apply the log's new records (no timers, no
+//    dispatch), from the partition's newest snapshot when the log was trimmed past its copy. A led
+//    partition whose append was refused (fenced) or whose log was unreachable is restarted from
+//    the log when the table still names this node, else left.
 //
 // The manager and the replicas are detached: JetStream calls block. Failures (NATS unreachable, a
 // refused compare-and-set) are logged once per change and retried on the next interval; a replica
