@@ -172,7 +172,7 @@ TEST_CASE("snapshots: the owner snapshots every N records and trims its log only
   }
 }
 
-TEST_CASE("snapshots: a follower a little behind reads the log; one behind the trim, and one with an empty copy, install the snapshot and read the tail") {
+TEST_CASE("snapshots: a follower a little behind reads the log, one behind the trim and one with an empty copy install the snapshot and read the tail") {
   temp_dir a_dir, behind_dir, fresh_dir;
   memory_log log;
   memory_snapshot_store snapshots;
@@ -218,7 +218,7 @@ TEST_CASE("snapshots: a follower a little behind reads the log; one behind the t
   CHECK(raw_partition_keys(fresh_dir.hub(), 0) == owner_keys);
 }
 
-TEST_CASE("snapshots: owner and follower both lose their data dirs; a new owner takes over from snapshot and tail") {
+TEST_CASE("snapshots: owner and follower both lose their data dirs: a new owner takes over from snapshot and tail") {
   auto a_dir = std::make_unique<temp_dir>();
   auto b_dir = std::make_unique<temp_dir>();
   memory_log log;
