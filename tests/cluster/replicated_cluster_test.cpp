@@ -1028,7 +1028,6 @@ TEST_CASE("replicated cluster: a partition whose owner and follower both lost th
   const auto after = wait_for_leaders(hub, {0, 1, 2});
   MESSAGE("partition ", p, " led again by ", nodes.id(after.owner[p]), " in epoch ", after.epoch[p], ";",
           after.describe(nodes));
-  print_lines("takeovers", lines_with(nodes, "partition " + std::to_string(p) + ": led by this node"));
 
   const auto expected = verify_instances(*through_other, acknowledged);
   check_listing_everywhere(nodes, {0, 1, 2}, expected);
