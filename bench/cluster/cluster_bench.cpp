@@ -1,10 +1,15 @@
 // W1 and W2 on local clusters of 1, 2 and 3 cluster_node processes on 127.0.0.1.
 //
 //   cluster_bench [--nodes 1,2,3] [--w1 N] [--w2 N] [--fan F] [--partitions P] [--workers W] [--sync on|off]
-//                 [--clients K] [--nats N [--takeover]]
+//                 [--clients K] [--client async|blocking] [--window N] [--no-in-process] [--nats N [--takeover]]
 //
-// --clients K: K client connections per node, each starting its share of instances one after the
-// other and then waiting for them (default 1: the figures of docs/benchmarks.md before issue 14).
+// --clients K: K client connections per node (default 1: the figures of docs/benchmarks.md before
+// issue 14). With --client async (the default) each connection keeps up to --window calls in
+// flight (a start, then the wait for that instance); with --client blocking each connection has a
+// thread that starts its share of instances one after the other and then waits for them.
+//
+// First, unless --no-in-process: W1 on one embedded node in this process (same partitions,
+// workers and sync), the figure the hubs are compared with.
 //
 // --nats N: a replicated hub on N nats-server processes (JetStream, started here on free ports):
 // every commit goes to the partition's log first. Also prints the commit latency (p50/p99 from
@@ -22,11 +27,17 @@
 #include <httplib.h>
 
 #include <perdure/client.hpp>
+#include <perdure/host.hpp>
+#include <perdure/orchestration_context.hpp>
+#include <perdure/task.hpp>
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
 #include <limits>
 #include <map>
 #include <csignal>
@@ -143,14 +154,16 @@ void stop_cluster(cluster_run& run) {
   for (auto& node : run.nodes) waitpid(node.pid, nullptr, 0);
 }
 
-// Starts n instances through every node's client (one thread each), then waits for all.
-double run_workload(cluster_run& run, const std::string& name, const std::string& input, int n, const std::string& tag) {
+// Starts n instances through every node's client (one thread each, one blocking call at a time),
+// then waits for all.
+double run_blocking(const std::vector<perdure::client*>& clients, const std::string& name, const std::string& input, int n,
+                    const std::string& tag) {
   const auto started = steady::now();
   std::vector<std::thread> threads;
-  const size_t k = run.clients.size();
+  const size_t k = clients.size();
   for (size_t t = 0; t < k; ++t) {
     threads.emplace_back([&, t] {
-      auto& c = *run.clients[t];
+      auto& c = *clients[t];
       std::vector<std::string> ids;
       for (int i = static_cast<int>(t); i < n; i += static_cast<int>(k)) {
         perdure::start_options options;
@@ -166,6 +179,141 @@ double run_workload(cluster_run& run, const std::string& name, const std::string
   }
   for (auto& t : threads) t.join();
   return std::chrono::duration<double>(steady::now() - started).count();
+}
+
+// At most `limit` calls in flight: acquire before a call, release in its callback (which runs on
+// a client's CAF thread and must not block).
+class call_window {
+ public:
+  explicit call_window(size_t limit) : free_(limit) {}
+  void acquire() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return free_ > 0; });
+    --free_;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      ++free_;
+    }
+    changed_.notify_one();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  size_t free_;
+};
+
+// The same with the asynchronous calls: every instance is started and then waited for, with up
+// to `window` calls in flight per client connection and no thread per call. An instance is
+// waited for as soon as its start is acknowledged.
+double run_async(const std::vector<perdure::client*>& clients, const std::string& name, const std::string& input, int n,
+                 const std::string& tag, size_t window) {
+  const auto started = steady::now();
+  const size_t k = clients.size();
+  std::vector<std::unique_ptr<call_window>> windows;
+  for (size_t t = 0; t < k; ++t) windows.push_back(std::make_unique<call_window>(window));
+  std::mutex mutex;
+  std::condition_variable all_done;
+  int remaining = n;
+  auto finish = [&](const std::string& id, const std::string& problem) {
+    if (!problem.empty()) std::cerr << id << ": " << problem << "\n";
+    std::lock_guard lock(mutex);
+    if (--remaining == 0) all_done.notify_all();
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < k; ++t) {
+    threads.emplace_back([&, t] {
+      auto& c = *clients[t];
+      auto& w = *windows[t];
+      for (int i = static_cast<int>(t); i < n; i += static_cast<int>(k)) {
+        perdure::start_options options;
+        options.instance_id = tag + "-" + std::to_string(i);
+        w.acquire();
+        c.start_async(name, input, options, [&c, &w, &finish](perdure::start_result started) {
+          if (auto* failure = std::get_if<std::exception_ptr>(&started)) {
+            w.release();
+            try {
+              std::rethrow_exception(*failure);
+            } catch (const std::exception& e) {
+              finish("a start", e.what());
+            }
+            return;
+          }
+          // The wait keeps the start's place in the window.
+          const auto id = std::get<std::string>(started);
+          c.wait_for_completion_async(id, 300s, [id, &w, &finish](perdure::wait_result waited) {
+            w.release();
+            if (auto* record = std::get_if<perdure::instance_record>(&waited))
+              return finish(id, record->status == perdure::runtime_status::completed
+                                    ? ""
+                                    : "ended " + std::string{perdure::to_string(record->status)});
+            try {
+              std::rethrow_exception(std::get<std::exception_ptr>(waited));
+            } catch (const std::exception& e) {
+              finish(id, e.what());
+            }
+          });
+        });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::unique_lock lock(mutex);
+  all_done.wait(lock, [&] { return remaining == 0; });
+  return std::chrono::duration<double>(steady::now() - started).count();
+}
+
+struct workload_options {
+  bool async = true;
+  size_t window = 64;  // calls in flight per client connection (async)
+};
+
+double run_workload(const std::vector<perdure::client*>& clients, const workload_options& how, const std::string& name,
+                    const std::string& input, int n, const std::string& tag) {
+  return how.async ? run_async(clients, name, input, n, tag, how.window) : run_blocking(clients, name, input, n, tag);
+}
+
+std::vector<perdure::client*> clients_of(cluster_run& run) {
+  std::vector<perdure::client*> out;
+  for (auto& c : run.clients) out.push_back(c.get());
+  return out;
+}
+
+int noop(perdure::activity_context&, int x) { return x; }
+
+// W1's orchestration, as examples/cluster registers it ("Chain").
+perdure::task<int> chain(perdure::orchestration_context& ctx, int x) {
+  for (int i = 0; i < 3; ++i) x = co_await ctx.call_activity<int>("Noop", x);
+  co_return x;
+}
+
+// W1 on one embedded node in this process, with the hub's partitions, workers and sync: the
+// figure a cluster is compared with (issue 21: a 3-node hub within 2x of it).
+void in_process_w1(int n, uint32_t partitions, size_t workers, const std::string& sync, const workload_options& how,
+                   size_t connections) {
+  const auto dir = std::filesystem::temp_directory_path() / ("perdure-cluster-bench-" + std::to_string(std::random_device{}()));
+  perdure::node_options options;
+  options.data_dir = dir;
+  options.partitions = partitions;
+  options.activity_workers = workers;
+  options.sync = sync == "on";
+  options.log_level = "error";
+  {
+    perdure::host h;
+    h.add_activity("Noop", noop);
+    h.add_orchestration("Chain", chain);
+    h.start(options);
+    // The same number of callers as the cluster's clients, all on the one client.
+    std::vector<perdure::client*> clients(connections, &h.client());
+    const double cpu_before = cpu_seconds(::getpid());
+    const double seconds = run_workload(clients, how, "Chain", "1", n, "w1");
+    std::printf("W1 in-process (one embedded node, %zu callers): %d orchestrations in %.2f s = %.0f orch/s; cpu %.2f s\n",
+                connections, n, seconds, n / seconds, cpu_seconds(::getpid()) - cpu_before);
+    std::fflush(stdout);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // The commit latency histogram of every node's /metrics, summed: cumulative counts by upper
@@ -295,6 +443,9 @@ int main(int argc, char** argv) {
   int nats_servers = 0;
   size_t clients_per_node = 1;
   bool takeover = false;
+  workload_options how;
+  std::string client_mode = "async";
+  bool skip_in_process = false;
   app.add_option("--nodes", node_counts, "Hub sizes to run")->delimiter(',')->capture_default_str();
   app.add_option("--w1", w1, "W1 orchestrations")->capture_default_str();
   app.add_option("--w2", w2, "W2 orchestrations")->capture_default_str();
@@ -306,7 +457,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--clients", clients_per_node, "Client connections per node")->capture_default_str();
   app.add_flag("--takeover", takeover, "After the workloads, kill -9 one node and time the takeover (--nats)");
+  app.add_option("--client", client_mode, "async: many calls in flight per connection; blocking: one call per thread")
+      ->check(CLI::IsMember({"async", "blocking"}))
+      ->capture_default_str();
+  app.add_option("--window", how.window, "Calls in flight per client connection (--client async)")->capture_default_str();
+  app.add_flag("--no-in-process", skip_in_process, "Skip W1 on one embedded node in this process");
   CLI11_PARSE(app, argc, argv);
+  how.async = client_mode == "async";
+
+  if (!skip_in_process) {
+    const size_t largest = *std::max_element(node_counts.begin(), node_counts.end());
+    in_process_w1(w1, partitions, workers, sync, how, largest * clients_per_node);
+  }
 
   for (size_t count : node_counts) {
     std::random_device rd;
@@ -321,11 +483,11 @@ int main(int argc, char** argv) {
     auto run = start_cluster(count, dir, partitions, workers, sync, urls, clients_per_node);
     if (nats) run.nats_servers = nats->pids();
     auto before = take(run);
-    double seconds = run_workload(run, "Chain", "1", w1, "w1");
+    double seconds = run_workload(clients_of(run), how, "Chain", "1", w1, "w1");
     auto after = take(run);
     report("W1", count, w1, 3 * w1, seconds, before, after);
     before = after;
-    seconds = run_workload(run, "FanOut", std::to_string(fan), w2, "w2");
+    seconds = run_workload(clients_of(run), how, "FanOut", std::to_string(fan), w2, "w2");
     after = take(run);
     report("W2", count, w2, w2 * fan, seconds, before, after);
     if (takeover && nats && count > 1)
