@@ -1,6 +1,7 @@
 #include "node_actor.hpp"
 
 #include "guarded_behavior.hpp"
+#include "node_batches.hpp"
 #include "node_gather.hpp"
 #include "node_membership.hpp"
 #include "node_routing.hpp"
@@ -51,8 +52,10 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
       [=](hello_atom, node_hello& h) { return answer_hello(self, h); },
       [=](caf::ping_atom) { return caf::pong_atom::value; },
       // ---- partition traffic
-      [=](deliver_atom, wire_message& w) { deliver_message(self, w); },
-      [=](ack_atom, uint32_t partition, uint64_t seq) { deliver_ack(self, partition, seq); },
+      [=](deliver_atom, wire_batch& batch) { deliver_batch(self, batch); },
+      [=](forward_atom, call_batch& batch) { serve_calls(self, batch); },
+      [=](forward_atom, reply_batch& batch) { take_replies(self, batch); },
+      [=](flush_atom) { flush_batches(self); },
       [=](work_atom, wire_activity& w) { return run_leased(self, w); },
       [=](cancel_atom, std::string& instance_id, std::string& execution_id, int32_t task_id) {
         cancel_leased(self, instance_id, execution_id, task_id);

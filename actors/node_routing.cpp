@@ -1,11 +1,12 @@
 #include "node_routing.hpp"
 
+#include "node_batches.hpp"
+
 #include <perdure/detail/json_payload.hpp>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 
 namespace perdure::actors::node_impl {
 namespace {
@@ -63,37 +64,18 @@ caf::expected<caf::actor> owner_node(node_actor* self, uint32_t partition) {
                      std::to_string(m.port) + "), which is unreachable: " + p.last_error + "; retry when it is back");
 }
 
-// Answers `rp` with what the owner's node actor answers to the same request.
+// Answers with what the owner's node actor answers to the same request (sent batched,
+// node_batches.hpp), or unavailable if its member goes down first (fail_forwards_to).
 template <class Reply, class... Ts>
 caf::result<Reply> forward(node_actor* self, uint32_t partition, std::chrono::milliseconds timeout, Ts&&... xs) {
   auto node = owner_node(self, partition);
   if (!node) return node.error();
-  // A call another node forwarded here is not forwarded again: while a partition moves, two
-  // nodes' views can disagree for a moment, and the call would bounce between them.
-  const auto& sender = self->current_sender();
-  const bool from_peer = sender && std::any_of(self->state.peers.begin(), self->state.peers.end(), [&](const peer& p) {
-                           return p.node && p.node.address() == sender->address();
-                         });
-  if (from_peer)
-    return unavailable("node '" + self->state.config.membership.self().id + "' does not own partition " +
-                       std::to_string(partition) + " (it is moving); retry in a few seconds");
   auto& st = self->state;
   const uint64_t id = st.next_forward++;
-  auto answered = std::make_shared<bool>(false);
-  st.forwards.emplace(id, pending_forward{st.config.view->owner(partition).member, self->make_response_promise(), answered});
-  // Whichever comes first answers: the owner's reply, or its member going down (fail_forwards_to).
-  auto finish = [self, id, answered](auto&& result) {
-    if (*answered) return;
-    *answered = true;
-    auto found = self->state.forwards.find(id);
-    auto rp = std::move(found->second.rp);
-    self->state.forwards.erase(found);
-    rp.deliver(std::forward<decltype(result)>(result));
-  };
-  st.config.cluster->messages_out.fetch_add(1, std::memory_order_relaxed);
-  self->request(*node, timeout, std::forward<Ts>(xs)...)
-      .then([finish](Reply& reply) mutable { finish(std::move(reply)); },
-            [finish](caf::error& err) mutable { finish(std::move(err)); });
+  const auto member = st.config.view->owner(partition).member;
+  st.forwards.emplace(id, pending_forward{member, self->make_response_promise()});
+  queue_call(self, member,
+             forwarded_call{id, partition, static_cast<int64_t>(timeout.count()), caf::make_message(std::forward<Ts>(xs)...)});
   return caf::delegated<Reply>{};
 }
 
@@ -121,24 +103,28 @@ caf::error check_payload(node_actor* self, const std::string& what, const std::s
 
 }  // namespace
 
-void deliver_message(node_actor* self, wire_message& w) {
+void deliver_batch(node_actor* self, wire_batch& batch) {
   self->state.config.cluster->messages_in.fetch_add(1, std::memory_order_relaxed);
-  if (!owns(self, w.partition)) {
-    spdlog::warn("dropping a message for partition {}, which this node does not own", w.partition);
+  if (!owns(self, batch.partition)) {
+    spdlog::warn("dropping {} messages and {} acks for partition {}, which this node does not own",
+                 batch.messages.size(), batch.acks.size(), batch.partition);
     return;
   }
-  try {
-    auto msg = decode_message(w.bytes);
-    msg.source_prev_seq = w.prev_seq;
-    self->send(local_partition(self, w.partition), deliver_atom::value, std::move(msg));
-  } catch (const std::exception& e) {
-    spdlog::error("dropping an unreadable message for partition {}: {}", w.partition, e.what());
+  const auto partition = local_partition(self, batch.partition);
+  // One message to the partition, in the batch's order (a message that cannot be read is dropped:
+  // the sender re-sends it, and the log says why).
+  result_batch messages;
+  for (auto& w : batch.messages) {
+    try {
+      auto msg = decode_message(w.bytes);
+      msg.source_prev_seq = w.prev_seq;
+      messages.results.push_back(std::move(msg));
+    } catch (const std::exception& e) {
+      spdlog::error("dropping an unreadable message for partition {}: {}", batch.partition, e.what());
+    }
   }
-}
-
-void deliver_ack(node_actor* self, uint32_t partition, uint64_t seq) {
-  self->state.config.cluster->messages_in.fetch_add(1, std::memory_order_relaxed);
-  if (owns(self, partition)) self->send(local_partition(self, partition), ack_atom::value, seq);
+  if (!messages.results.empty()) self->send(partition, deliver_atom::value, std::move(messages));
+  for (auto seq : batch.acks) self->send(partition, ack_atom::value, seq);
 }
 
 caf::result<std::string> run_leased(node_actor* self, wire_activity& w) {
@@ -256,7 +242,6 @@ void fail_forwards_to(node_actor* self, size_t member, const std::string& why) {
       ++it;
       continue;
     }
-    *it->second.answered = true;
     it->second.rp.deliver(unavailable("node '" + id + "', which was serving the call, went down (" + why +
                                       "); retry in a few seconds"));
     it = forwards.erase(it);

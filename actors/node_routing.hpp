@@ -18,8 +18,7 @@ namespace perdure::actors::node_impl {
 void fail_forwards_to(node_actor* self, size_t member, const std::string& why);
 
 // Partition traffic from other nodes (their remote_partition proxies and cluster dispatchers).
-void deliver_message(node_actor* self, wire_message& w);
-void deliver_ack(node_actor* self, uint32_t partition, uint64_t seq);
+void deliver_batch(node_actor* self, wire_batch& batch);
 caf::result<std::string> run_leased(node_actor* self, wire_activity& w);
 /// The owner of a lease run here cancelled its attempt (it timed out, or its instance ended).
 void cancel_leased(node_actor* self, std::string& instance_id, std::string& execution_id, int32_t task_id);

@@ -40,7 +40,17 @@ struct peer {
 struct pending_forward {
   size_t member = 0;
   caf::response_promise rp;
-  std::shared_ptr<bool> answered;
+};
+
+// Calls queued for one member, and answers queued for one node actor (node_batches.hpp).
+struct call_outbox {
+  std::vector<forwarded_call> calls;
+  size_t bytes = 0;
+};
+struct reply_outbox {
+  caf::actor to;
+  std::vector<forwarded_reply> replies;
+  size_t bytes = 0;
 };
 
 struct node_state {
@@ -54,6 +64,9 @@ struct node_state {
   std::vector<caf::response_promise> join_waiters;
   std::map<uint64_t, pending_forward> forwards;  // by forward id
   uint64_t next_forward = 0;
+  std::vector<call_outbox> call_outboxes;        // by member index
+  std::vector<reply_outbox> reply_outboxes;
+  bool flush_queued = false;                     // a flush_atom is on its way to this actor
 };
 
 using node_actor = stateful_actor<node_state>;

@@ -177,6 +177,9 @@ entity_query from_wire(const wire_entity_query& w) {
 void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<node_hello>("pd_node_hello");
   cfg.add_message_type<wire_message>("pd_wire_message");
+  cfg.add_message_type<wire_batch>("pd_wire_batch");
+  cfg.add_message_type<call_batch>("pd_call_batch");
+  cfg.add_message_type<reply_batch>("pd_reply_batch");
   cfg.add_message_type<wire_activity>("pd_wire_activity");
   cfg.add_message_type<wire_query>("pd_wire_query");
   cfg.add_message_type<wire_entity_query>("pd_wire_entity_query");

@@ -14,6 +14,7 @@
 #include <caf/atom.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/error.hpp>
+#include <caf/message.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -66,6 +67,9 @@ using local_atom = caf::atom_constant<caf::atom("pd_local")>;    // prefix: only
 using stats_atom = caf::atom_constant<caf::atom("pd_stats")>;    // -> std::vector<wire_stats>
 using done_atom = caf::atom_constant<caf::atom("pd_done")>;      // locally run activities finished (leases)
 using tick_atom = caf::atom_constant<caf::atom("pd_tick")>;
+// Node actor -> node actor, one-way: client calls forwarded to their partition's owner
+// (call_batch), and the owner's answers to them (reply_batch).
+using forward_atom = caf::atom_constant<caf::atom("pd_forward")>;
 
 /// An activity to run, and where its result goes. When `done_to` is set, the worker also tells it
 /// `done_atom, std::vector<uint64_t>{lease, ...}` after sending the result (the cluster
@@ -111,6 +115,39 @@ struct wire_message {
   uint32_t partition = 0;
   std::string bytes;
   uint64_t prev_seq = 0;
+};
+
+/// Outbox traffic for one partition of the receiving node, sent as one message: what its proxy on
+/// the sending node got in one round of its mailbox. Messages keep their order, and so do acks.
+struct wire_batch {
+  uint32_t partition = 0;
+  std::vector<wire_message> messages;
+  std::vector<uint64_t> acks;  // seqs of that partition's outbox, delivered here
+};
+
+/// A client call the sending node forwards to the owner of `partition`: the request as the
+/// sender's node actor got it, answered by a forwarded_reply with the same id.
+struct forwarded_call {
+  uint64_t id = 0;
+  uint32_t partition = 0;
+  int64_t timeout_ms = 0;
+  caf::message request;
+};
+
+/// The answer to a forwarded call: the reply message, or a caf::error.
+struct forwarded_reply {
+  uint64_t id = 0;
+  caf::message reply;
+};
+
+/// The calls one node forwarded to another in one round of its mailbox.
+struct call_batch {
+  std::vector<forwarded_call> calls;
+};
+
+/// The answers one node owes another, sent together.
+struct reply_batch {
+  std::vector<forwarded_reply> replies;
 };
 
 /// An activity leased to another node; the answer is the result message's codec bytes, or empty
@@ -172,6 +209,26 @@ typename Inspector::result_type inspect(Inspector& f, node_hello& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_message& x) {
   return f(caf::meta::type_name("pd_wire_message"), x.partition, x.bytes, x.prev_seq);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, wire_batch& x) {
+  return f(caf::meta::type_name("pd_wire_batch"), x.partition, x.messages, x.acks);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, forwarded_call& x) {
+  return f(caf::meta::type_name("pd_forwarded_call"), x.id, x.partition, x.timeout_ms, x.request);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, forwarded_reply& x) {
+  return f(caf::meta::type_name("pd_forwarded_reply"), x.id, x.reply);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_batch& x) {
+  return f(caf::meta::type_name("pd_call_batch"), x.calls);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reply_batch& x) {
+  return f(caf::meta::type_name("pd_reply_batch"), x.replies);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_activity& x) {

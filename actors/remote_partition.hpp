@@ -3,7 +3,8 @@
 //
 // Operation: `deliver_atom, message` (outbox traffic, activity results) and `ack_atom, seq` go to
 // the partition's current owner as the cluster view says: to its partition actor when it runs on
-// this node, else encoded to the owning node's node actor. The node actor tells the proxy every
+// this node, else encoded to the owning node's node actor, batched: what arrives in one round of
+// the proxy's mailbox (a commit's messages and acks) travels as one wire_batch, in order. The node actor tells the proxy every
 // member's node actor (`member_atom, member index, caf::actor`, invalid while that member is
 // down). Traffic for an owner that is unreachable or unknown (a takeover in progress) is dropped:
 // the sender keeps every unacknowledged message in its durable outbox and re-sends it every

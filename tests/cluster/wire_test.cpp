@@ -111,6 +111,35 @@ TEST_CASE("every networked type survives CAF serialization inside a message") {
   CHECK(s2[0].messages_in == 90);
   CHECK(s2[0].members_up == std::vector<std::string>{"a", "c"});
 
+  // Batches: a proxy's outbox traffic for one partition, calls forwarded between nodes and their
+  // answers (any reply message, an error included), in order.
+  auto batch = round_trip_value(sys, wire_batch{3, {wire_message{3, "m1", 7}, wire_message{3, "m2", 8}}, {4, 5}});
+  CHECK(batch.partition == 3);
+  REQUIRE(batch.messages.size() == 2);
+  CHECK(batch.messages[1].bytes == "m2");
+  CHECK(batch.messages[1].prev_seq == 8);
+  CHECK(batch.acks == std::vector<uint64_t>{4, 5});
+  auto calls = round_trip_value(
+      sys, call_batch{{forwarded_call{1, 2, 60'000, caf::make_message(status_atom::value, std::string{"id-1"})},
+                       forwarded_call{2, 5, 500, caf::make_message(wait_atom::value, std::string{"id-2"}, int64_t{500})}}});
+  REQUIRE(calls.calls.size() == 2);
+  CHECK(calls.calls[0].id == 1);
+  CHECK(calls.calls[0].partition == 2);
+  CHECK(calls.calls[1].timeout_ms == 500);
+  CHECK((calls.calls[1].request.match_elements<wait_atom, std::string, int64_t>()));
+  CHECK(calls.calls[1].request.get_as<std::string>(1) == "id-2");
+  auto replies = round_trip_value(
+      sys, reply_batch{{forwarded_reply{1, caf::make_message(std::string{"record"})},
+                        forwarded_reply{2, caf::make_message(true)},
+                        forwarded_reply{3, caf::make_message(wire_history{{"e1"}})},
+                        forwarded_reply{4, caf::make_message(make_client_error(client_errc::not_found, "gone"))}}});
+  REQUIRE(replies.replies.size() == 4);
+  CHECK(replies.replies[0].reply.get_as<std::string>(0) == "record");
+  CHECK(replies.replies[1].reply.get_as<bool>(0));
+  CHECK(replies.replies[2].reply.get_as<wire_history>(0).events.size() == 1);
+  REQUIRE(replies.replies[3].reply.match_elements<caf::error>());
+  CHECK_THROWS_AS(throw_client_error(replies.replies[3].reply.get_as<caf::error>(0), "x"), instance_not_found);
+
   // Client API requests are atoms, strings, integers and the types above.
   auto start = round_trip(sys, caf::make_message(start_atom::value, std::string{"Order"}, std::string{"1"},
                                                  std::string{"id"}, true, int32_t{2}, std::string{"00-..."},
