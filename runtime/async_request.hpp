@@ -1,4 +1,4 @@
-// The asynchronous calls of the clients that reach a node through CAF (wait_for_completion_async,
+// The asynchronous calls of the in-process client (local_client: wait_for_completion_async,
 // start_async): one call is a short-lived event-based actor that sends the request, hands the
 // answer to the caller's callback and ends. While it waits it holds no thread (it is a pending
 // response in CAF's scheduler), which is what lets the HTTP API hold thousands of long-polls and
@@ -7,7 +7,8 @@
 // The actor watches its target: CAF leaves a request unanswered when the connection to the
 // receiver's node is lost, so without the watch a call under way when its node died (and every
 // later call through the same handle) ran into its timeout. The blocking calls have
-// connection_watch.hpp for the same.
+// connection_watch.hpp for the same; the cluster client's asynchronous calls share one actor per
+// client instead of one per call (call_channel.hpp).
 #pragma once
 
 #include "actors/protocol.hpp"

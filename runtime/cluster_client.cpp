@@ -8,7 +8,7 @@
 #include "actors/protocol.hpp"
 #include "partition/activity_token.hpp"
 #include "cluster_tls.hpp"
-#include "async_request.hpp"
+#include "call_channel.hpp"
 #include "connection_watch.hpp"
 #include "instance_ids.hpp"
 #include "restart_command.hpp"
@@ -48,13 +48,17 @@ struct node_client::owned_system {
 };
 
 node_client::node_client(caf::actor_system& system, caf::actor node)
-    : system_(&system), node_(std::move(node)), watch_(std::make_unique<detail::connection_watch>(system, node_)) {}
+    : system_(&system),
+      node_(std::move(node)),
+      watch_(std::make_unique<detail::connection_watch>(system, node_)),
+      calls_(std::make_unique<detail::call_channel>(system, node_)) {}
 
 node_client::node_client(std::unique_ptr<owned_system> owned, caf::actor node)
     : owned_(std::move(owned)),
       system_(owned_->system.get()),
       node_(std::move(node)),
-      watch_(std::make_unique<detail::connection_watch>(*system_, node_)) {}
+      watch_(std::make_unique<detail::connection_watch>(*system_, node_)),
+      calls_(std::make_unique<detail::call_channel>(*system_, node_)) {}
 
 node_client::~node_client() = default;
 
@@ -97,8 +101,8 @@ void node_client::start_async(std::string_view name, std::string input_json, con
                               std::function<void(start_result)> done) {
   const std::string id = start_instance_id(options.instance_id);
   auto trace = checked_start_trace(options, id);
-  detail::spawn_request<std::string, std::string>(
-      *system_, node_, command_timeout, id, [](std::string& started) { return std::move(started); }, std::move(done),
+  calls_->call<std::string, std::string>(
+      command_timeout, id, [](std::string& started) { return std::move(started); }, std::move(done),
       actors::start_atom::value, std::string{name}, std::move(input_json), id,
       options.when_running == if_running::return_existing,
       options.version.value_or(events::execution_started::any_version), std::move(trace.traceparent),
@@ -127,9 +131,9 @@ cancel_wait node_client::wait_for_completion_async(std::string_view instance_id,
   require_valid_instance_id(instance_id);
   const std::string id{instance_id};
   // As above: the node times out first.
-  return detail::spawn_request<std::string, instance_record>(
-      *system_, node_, timeout + 2s, id, [](const std::string& bytes) { return actors::decode_record(bytes); },
-      std::move(done), actors::wait_atom::value, id, static_cast<int64_t>(timeout.count()));
+  return calls_->call<std::string, instance_record>(
+      timeout + 2s, id, [](const std::string& bytes) { return actors::decode_record(bytes); }, std::move(done),
+      actors::wait_atom::value, id, static_cast<int64_t>(timeout.count()));
 }
 
 void node_client::send_command(std::string_view instance_id, event_payload event) {

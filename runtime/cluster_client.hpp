@@ -1,5 +1,7 @@
 // The client of a cluster node: every call is a request to a node actor (this process's, or a
 // remote one reached through CAF's middleman), which routes it to the owning partition's node.
+// A blocking call waits in a scoped actor of its own (connection_watch.hpp); the asynchronous
+// calls share one actor per client, with any number in flight (call_channel.hpp).
 // Perdure values travel as storage codec bytes (see actors/protocol.hpp).
 #pragma once
 
@@ -13,6 +15,7 @@
 
 namespace perdure {
 namespace detail {
+class call_channel;
 class connection_watch;
 }
 
@@ -61,7 +64,8 @@ class node_client final : public cluster_client {
   std::unique_ptr<owned_system> owned_;  // first: destroyed after the handle below
   caf::actor_system* system_;
   caf::actor node_;
-  std::unique_ptr<detail::connection_watch> watch_;  // destroyed first: it stops its watcher actor
+  std::unique_ptr<detail::connection_watch> watch_;  // the blocking calls'; destroyed before the system
+  std::unique_ptr<detail::call_channel> calls_;      // the asynchronous calls'; destroyed first
 };
 
 }  // namespace perdure

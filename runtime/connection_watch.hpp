@@ -4,8 +4,8 @@
 // timeout, 60 s for a command. A blocking call waits in its own scoped actor for the response with
 // one message id; when the node is gone, the watch puts an error response with that id into the
 // caller's mailbox, which the caller receives like any answer (`request_receiver_down`, thrown as
-// `unavailable`). The asynchronous calls watch their target themselves (async_request.hpp), with
-// the same error.
+// `unavailable`). The asynchronous calls watch their target themselves (call_channel.hpp,
+// async_request.hpp), with the same error.
 #pragma once
 
 #include <caf/actor.hpp>

@@ -449,13 +449,20 @@ TEST_CASE("a client's call under way when its own node dies fails at once as una
   through_b->start("SlowFanAndChild", "1", options);
   through_b->suspend(options.instance_id, "held, so that a wait for it stays open");
   // The client's own connection drops: CAF leaves a request to a proxy whose node is gone
-  // unanswered, so before, this wait ran into its timeout (timeout_error after 60 s).
+  // unanswered, so before, this wait ran into its timeout (timeout_error after 60 s). So did an
+  // asynchronous wait under way.
+  std::promise<wait_result> waited;
+  through_b->wait_for_completion_async(options.instance_id, 60s,
+                                       [&](wait_result result) { waited.set_value(std::move(result)); });
   std::jthread killer([&] {
     std::this_thread::sleep_for(1s);
     cluster.kill(1);
   });
   CHECK_THROWS_AS(through_b->wait_for_completion(options.instance_id, 60s), unavailable_error);
   killer.join();
+  const auto waited_result = waited.get_future().get();
+  REQUIRE(std::holds_alternative<std::exception_ptr>(waited_result));
+  CHECK_THROWS_AS(std::rethrow_exception(std::get<std::exception_ptr>(waited_result)), unavailable_error);
   CHECK_THROWS_AS(through_b->status(options.instance_id), unavailable_error);
   std::promise<start_result> answer;
   through_b->start_async("SlowFanAndChild", "1", {}, [&](start_result result) { answer.set_value(std::move(result)); });
