@@ -2,6 +2,7 @@
 //
 //   cluster_bench [--nodes 1,2,3] [--w1 N] [--w2 N] [--fan F] [--partitions P] [--workers W] [--sync on|off]
 //                 [--clients K] [--client async|blocking] [--window N] [--no-in-process] [--nats N [--takeover]]
+//                 [--node-program PATH]
 //
 // --clients K: K client connections per node (default 1: the figures of docs/benchmarks.md before
 // issue 14). With --client async (the default) each connection keeps up to --window calls in
@@ -105,8 +106,8 @@ struct cluster_run {
   std::vector<std::unique_ptr<perdure::cluster_client>> clients;
 };
 
-cluster_run start_cluster(size_t count, const std::filesystem::path& dir, uint32_t partitions, size_t workers,
-                          const std::string& sync, const std::string& nats, size_t clients_per_node) {
+cluster_run start_cluster(const std::string& program, size_t count, const std::filesystem::path& dir, uint32_t partitions,
+                          size_t workers, const std::string& sync, const std::string& nats, size_t clients_per_node) {
   const uint16_t base = perdure::testing_support::free_base_port(static_cast<uint16_t>(2 * count));
   std::string members;
   for (size_t i = 0; i < count; ++i)
@@ -115,7 +116,7 @@ cluster_run start_cluster(size_t count, const std::filesystem::path& dir, uint32
   for (size_t i = 0; i < count; ++i) {
     const std::string id(1, static_cast<char>('a' + i));
     const auto http_port = static_cast<uint16_t>(base + count + i);
-    std::vector<std::string> args{CLUSTER_NODE_PATH, "--node-id", id, "--members", members, "--data", (dir / id).string(),
+    std::vector<std::string> args{program, "--node-id", id, "--members", members, "--data", (dir / id).string(),
                                   "--partitions", std::to_string(partitions), "--workers", std::to_string(workers),
                                   "--sync", sync, "--log-level", "error", "--http-port", std::to_string(http_port)};
     if (!nats.empty()) args.insert(args.end(), {"--nats", nats, "--hub", "bench"});
@@ -385,9 +386,10 @@ void report(const std::string& workload, size_t nodes, int instances, int activi
   for (size_t i = 0; i < after.stats.size(); ++i) {
     const auto& a = after.stats[i];
     const auto& b = before.stats[i];
-    std::printf("    node %s: cpu %.2f s, activities run %llu, node-to-node messages out %llu in %llu\n",
+    std::printf("    node %s: cpu %.2f s, activities run %llu (leased out %llu), node-to-node messages out %llu in %llu\n",
                 a.node_id.c_str(), after.cpu[i] - before.cpu[i],
                 static_cast<unsigned long long>(a.activities_executed - b.activities_executed),
+                static_cast<unsigned long long>(a.activities_leased_out - b.activities_leased_out),
                 static_cast<unsigned long long>(a.messages_out - b.messages_out),
                 static_cast<unsigned long long>(a.messages_in - b.messages_in));
   }
@@ -446,6 +448,7 @@ int main(int argc, char** argv) {
   workload_options how;
   std::string client_mode = "async";
   bool skip_in_process = false;
+  std::string program = CLUSTER_NODE_PATH;
   app.add_option("--nodes", node_counts, "Hub sizes to run")->delimiter(',')->capture_default_str();
   app.add_option("--w1", w1, "W1 orchestrations")->capture_default_str();
   app.add_option("--w2", w2, "W2 orchestrations")->capture_default_str();
@@ -461,6 +464,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"async", "blocking"}))
       ->capture_default_str();
   app.add_option("--window", how.window, "Calls in flight per client connection (--client async)")->capture_default_str();
+  app.add_option("--node-program", program, "The cluster_node program (e.g. another version's)")->capture_default_str();
   app.add_flag("--no-in-process", skip_in_process, "Skip W1 on one embedded node in this process");
   CLI11_PARSE(app, argc, argv);
   how.async = client_mode == "async";
@@ -480,7 +484,7 @@ int main(int argc, char** argv) {
       nats = std::make_unique<perdure::testing_support::nats_cluster>(nats_servers);
       for (const auto& url : nats->urls()) urls += (urls.empty() ? "" : ",") + url;
     }
-    auto run = start_cluster(count, dir, partitions, workers, sync, urls, clients_per_node);
+    auto run = start_cluster(program, count, dir, partitions, workers, sync, urls, clients_per_node);
     if (nats) run.nats_servers = nats->pids();
     auto before = take(run);
     double seconds = run_workload(clients_of(run), how, "Chain", "1", w1, "w1");
