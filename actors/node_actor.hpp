@@ -5,13 +5,15 @@
 //  - the handshake (hello_atom, node_hello): a peer whose partition count or member list differs
 //    from this node's is refused with an error that names both;
 //  - heartbeats (caf::ping_atom -> caf::pong_atom);
-//  - partition traffic for the partitions whose partition actor runs here (deliver_atom/ack_atom
-//    with the partition number), which remote_partition proxies on other nodes send;
+//  - partition traffic for the partitions whose partition actor runs here (deliver_atom,
+//    wire_batch: a partition's messages and acks), which remote_partition proxies on other nodes
+//    send;
 //  - leased activities (work_atom, wire_activity -> the result message's bytes), refused with
 //    client_errc::busy when the local activity queue is full;
 //  - the client API (start, command, wait, purge, status, history, list, stats): served locally
-//    for partitions this node owns, forwarded to the owner's node actor otherwise; list and stats
-//    gather every node's part.
+//    for partitions this node owns, forwarded to the owner's node actor otherwise (batched:
+//    forward_atom with call_batch and reply_batch, node_batches.hpp); list and stats gather every
+//    node's part.
 //
 // Membership: it connects to every other member (through a blocking connector actor, because
 // remote_actor() blocks), exchanges hellos, monitors the peer's node actor and pings it every

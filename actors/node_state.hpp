@@ -34,9 +34,9 @@ struct peer {
   std::string last_error = "not contacted yet";
 };
 
-// A call forwarded to another member's node actor and not answered yet. If that member goes down
-// the call is answered at once (unavailable): CAF does not fail a request to a remote actor whose
-// node dies, so it would wait for its timeout.
+// A call forwarded to another member's node actor and not answered yet: its answer comes in a
+// reply_batch under the call's id. If that member goes down first, the call is answered at once
+// (unavailable); nothing else would answer it (the owner's answer is lost with the connection).
 struct pending_forward {
   size_t member = 0;
   caf::response_promise rp;
