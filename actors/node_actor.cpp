@@ -55,6 +55,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
       [=](deliver_atom, wire_batch& batch) { deliver_batch(self, batch); },
       [=](forward_atom, call_batch& batch) { serve_calls(self, batch); },
       [=](forward_atom, reply_batch& batch) { take_replies(self, batch); },
+      [=](forward_atom, const std::vector<uint64_t>& ids) { expire_calls(self, ids); },
       [=](flush_atom) { flush_batches(self); },
       [=](work_atom, wire_activity& w) { return run_leased(self, w); },
       [=](cancel_atom, std::string& instance_id, std::string& execution_id, int32_t task_id) {

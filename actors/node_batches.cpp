@@ -12,6 +12,7 @@ namespace {
 
 constexpr size_t max_batch_entries = 256;
 constexpr size_t max_batch_bytes = 1u << 20;
+constexpr std::chrono::seconds expiry_slack{2};
 
 // What a message adds to a batch on the wire, roughly: its strings (inputs, records, history
 // events) are what can be large.
@@ -50,8 +51,18 @@ void send_calls(node_actor* self, size_t member) {
     fail_forwards_to(self, member, "unreachable");
     return;
   }
+  // One timer for the batch, a little after its longest call's timeout: the owner answers its
+  // calls' timeouts itself, so this only answers calls sent to a member incarnation that was
+  // replaced before it answered (a restart not seen as down).
+  std::vector<uint64_t> ids;
+  int64_t longest = 0;
+  for (const auto& call : batch.calls) {
+    ids.push_back(call.id);
+    longest = std::max(longest, call.timeout_ms);
+  }
   st.config.cluster->messages_out.fetch_add(1, std::memory_order_relaxed);
   self->send(node, forward_atom::value, std::move(batch));
+  self->delayed_send(self, std::chrono::milliseconds{longest} + expiry_slack, forward_atom::value, std::move(ids));
 }
 
 void send_replies(node_actor* self, reply_outbox& out) {
@@ -119,6 +130,17 @@ void take_replies(node_actor* self, reply_batch& batch) {
     auto rp = std::move(found->second.rp);
     forwards.erase(found);
     rp.deliver(std::move(reply.reply));
+  }
+}
+
+void expire_calls(node_actor* self, const std::vector<uint64_t>& ids) {
+  auto& forwards = self->state.forwards;
+  for (auto id : ids) {
+    auto found = forwards.find(id);
+    if (found == forwards.end()) continue;
+    auto rp = std::move(found->second.rp);
+    forwards.erase(found);
+    rp.deliver(caf::make_error(caf::sec::request_timeout));
   }
 }
 

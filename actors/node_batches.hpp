@@ -5,7 +5,8 @@
 // before it is in the batch. A batch is also sent once it holds 256 entries or about 1 MiB.
 //
 // The forwarding node keeps each call's response promise (node_state::forwards) until the answer
-// with its id comes back, or the member goes down (fail_forwards_to). The owner serves a call as a
+// with its id comes back, the member goes down (fail_forwards_to), or the batch's timer answers it
+// with a timeout (expire_calls). The owner serves a call as a
 // request to itself, so it takes exactly the path of a call from a client; a call for a partition
 // it does not own (it moved meanwhile) is answered unavailable rather than forwarded again, so a
 // call never bounces between two nodes whose views disagree for a moment.
@@ -23,6 +24,9 @@ void serve_calls(node_actor* self, call_batch& batch);
 
 /// Answers the calls this node forwarded, with what their owner answered.
 void take_replies(node_actor* self, reply_batch& batch);
+
+/// Answers the calls among `ids` that are still open with a timeout (a batch's timer).
+void expire_calls(node_actor* self, const std::vector<uint64_t>& ids);
 
 /// Sends every queued batch (flush_atom, which the node actor sends itself).
 void flush_batches(node_actor* self);
