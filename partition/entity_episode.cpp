@@ -1,5 +1,7 @@
 #include "entity_episode.hpp"
 
+#include "spans.hpp"
+
 #include <perdure/detail/entity_locks.hpp>
 #include <perdure/detail/json_payload.hpp>
 #include <perdure/errors.hpp>
@@ -16,7 +18,8 @@ namespace {
 
 class entity_runner {
  public:
-  entity_runner(instance_slot& slot, const episode_env& env) : slot_(slot), env_(env) {
+  entity_runner(instance_slot& slot, const episode_env& env, detail::span_records& spans)
+      : slot_(slot), env_(env), spans_(spans) {
     commit_.instance_id = slot.instance_id;
     if (auto id = entity_id::from_instance_id(slot.instance_id)) id_ = std::move(*id);
   }
@@ -127,6 +130,8 @@ class entity_runner {
       answer(op, {}, std::nullopt);
       return;
     }
+    auto span = entity_operation_span(id_, op, env_.now);
+    const auto sent_by_it = traceparent_of(span);
     detail::entity_effects effects;
     if (slot_.entity) effects.state = slot_.entity->state;
     std::optional<failure_details> failure;
@@ -137,6 +142,8 @@ class entity_runner {
     } catch (const std::exception&) {
       failure = to_failure_details(std::current_exception());
     }
+    if (failure) fail_with(span, *failure);
+    spans_.push_back(std::move(span));  // released with the commit (state_machine::committed)
     if (failure) {
       if (op.caller_task_id < 0)
         spdlog::warn("entity '{}': signal '{}' failed: {}: {}", slot_.instance_id, op.operation, failure->error_type,
@@ -148,12 +155,13 @@ class entity_runner {
     for (auto& signal : effects.signals)
       send(message{signal.target.instance_id(), {},
                    history_event{env_.now, events::entity_operation{std::move(signal.operation), std::move(signal.input),
-                                                                    slot_.instance_id, {}, -1}}});
-    for (auto& start : effects.starts)
-      send(message{start.instance_id, {},
-                   history_event{env_.now, events::execution_started{std::move(start.name), start.instance_id,
-                                                                     env_.new_execution_id(start.instance_id),
-                                                                     std::move(start.input), std::nullopt}}});
+                                                                    slot_.instance_id, {}, -1, {}, sent_by_it}}});
+    for (auto& start : effects.starts) {
+      events::execution_started started{std::move(start.name), start.instance_id,
+                                        env_.new_execution_id(start.instance_id), std::move(start.input), std::nullopt};
+      started.trace_parent = sent_by_it;  // the instance's span is a child of the operation's
+      send(message{start.instance_id, {}, history_event{env_.now, std::move(started)}});
+    }
     answer(op, std::move(effects.output), std::nullopt);
   }
 
@@ -205,6 +213,7 @@ class entity_runner {
 
   instance_slot& slot_;
   const episode_env& env_;
+  detail::span_records& spans_;
   entity_id id_;
   storage::entity_commit commit_;
   bool state_changed_ = false;
@@ -224,9 +233,9 @@ void load_entity(instance_slot& slot, const storage::hub_store& store) {
 }
 
 std::optional<storage::entity_commit> run_entity_episode(instance_slot& slot, std::vector<message> inbox,
-                                                         const episode_env& env) {
+                                                         const episode_env& env, detail::span_records& spans) {
   load_entity(slot, env.store);
-  entity_runner runner{slot, env};
+  entity_runner runner{slot, env, spans};
   for (auto& msg : inbox) runner.take(msg);
   return runner.finish();
 }

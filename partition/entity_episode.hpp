@@ -23,7 +23,9 @@ void load_entity(instance_slot& slot, const storage::hub_store& store);
 /// - A message that is not an operation (an event sent to an entity's id, a start of an
 ///   orchestration under an entity's id) is dropped; a parent that started a sub-orchestration
 ///   under such an id is told the call failed.
+/// - Each operation run (not a lock's own requests) is a span (spans.hpp, entity_operation_span)
+///   appended to `spans`, for export once the commit is durable; what it sends carries that span.
 std::optional<storage::entity_commit> run_entity_episode(instance_slot& slot, std::vector<message> inbox,
-                                                         const episode_env& env);
+                                                         const episode_env& env, detail::span_records& spans);
 
 }  // namespace perdure::partition

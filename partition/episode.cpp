@@ -10,6 +10,7 @@
 #include <perdure/effective_history.hpp>
 #include <perdure/errors.hpp>
 #include <perdure/failure.hpp>
+#include <perdure/trace_context.hpp>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -62,6 +63,10 @@ class episode_runner {
       return;
     }
     release_queue_entry(msg);
+    if (auto* raised = std::get_if<events::event_raised>(&msg.event.payload))
+      if (auto link = link_to(raised->trace_parent)) links_.push_back(std::move(*link));
+    if (auto* fired = std::get_if<events::timer_fired>(&msg.event.payload))
+      if (auto span = timer_span(*slot_.record, *fired)) spans_.push_back(std::move(*span));
     if (pending_.empty()) pending_.push_back(history_event{env_.now, events::episode_started{}});
     pending_.push_back(std::move(msg.event));
   }
@@ -103,10 +108,19 @@ class episode_runner {
   // This episode's span, and the instance's when the episode ended it.
   void record_spans() {
     const auto& record = *slot_.record;
-    if (auto span = episode_span(record, env_.now)) spans_.push_back(std::move(*span));
+    if (auto span = episode_span(record, env_.now, span_id(), std::move(links_))) spans_.push_back(std::move(*span));
     if (is_terminal(record.status) && (commit_.new_execution || !ended_before_))
       if (auto span = instance_span(record, env_.now)) spans_.push_back(std::move(*span));
   }
+
+  // The id of this episode's span, chosen when it is first needed: what the episode sends names it.
+  const std::string& span_id() {
+    if (span_id_.empty()) span_id_ = detail::new_span_id();
+    return span_id_;
+  }
+
+  // The traceparent what this episode sends carries: its own span's.
+  std::string sender_traceparent() { return partition::sender_traceparent(*slot_.record, span_id()); }
 
   // The record of a new execution (its trace context is the caller's to adopt).
   instance_record record_of(const events::execution_started& started, runtime_status status,
@@ -363,7 +377,7 @@ class episode_runner {
   // start); the queue entries the episode consumed are released as they would have been.
   void fail_refused(const std::string& refusal) {
     slot_.executor.reset();
-    spans_.resize(spans_before_);  // the timers it created are not committed
+    spans_.resize(spans_before_);  // the timers it applied are not committed as applied
     auto durable = env_.store.instance(slot_.instance_id);
     const bool was_running = durable && !is_terminal(durable->status) &&
                              durable->status != runtime_status::continued_as_new;
@@ -545,8 +559,7 @@ class episode_runner {
             },
             [&](const events::timer_created& t) {
               commit_.new_timers.push_back(
-                  storage::timer_entry{t.fire_at, slot_.instance_id, record.execution_id, t.timer_id});
-              if (auto span = timer_span(record, t, env_.now)) spans_.push_back(std::move(*span));
+                  storage::timer_entry{t.fire_at, slot_.instance_id, record.execution_id, t.timer_id, env_.now});
             },
             [&](const events::sub_orchestration_created& sub) {
               // The child's instance span is a child of this instance's.
@@ -557,18 +570,20 @@ class episode_runner {
               send(message{sub.instance_id, {}, history_event{env_.now, std::move(start)}});
             },
             [&](const events::event_sent& sent) {
-              send(message{sent.instance_id, {}, history_event{env_.now, events::event_raised{sent.name, sent.input}}});
+              send(message{sent.instance_id, {},
+                           history_event{env_.now, events::event_raised{sent.name, sent.input, sender_traceparent()}}});
             },
             [&](const events::entity_called& call) {
               send(message{call.entity, {},
                            history_event{env_.now, events::entity_operation{call.operation, call.input, slot_.instance_id,
-                                                                            record.execution_id, call.task_id}}});
+                                                                            record.execution_id, call.task_id, {},
+                                                                            sender_traceparent()}}});
             },
             [&](const events::entity_signaled& signal) {
               send(message{signal.entity, {},
                            history_event{env_.now, events::entity_operation{signal.operation, signal.input,
                                                                             slot_.instance_id, record.execution_id, -1,
-                                                                            signal.deliver_at}}});
+                                                                            signal.deliver_at, sender_traceparent()}}});
             },
             [&](const events::execution_completed& done) {
               release_entity_locks();
@@ -738,6 +753,8 @@ class episode_runner {
   detail::span_records& spans_;
   detail::log_scope& about_;
   const size_t spans_before_;
+  std::string span_id_;                     // this episode's span; empty until needed
+  std::vector<detail::span_link> links_;    // to the spans that sent the events it applied
   const bool ended_before_;  // the instance had ended when the episode began
   storage::episode_commit commit_;
   std::vector<history_event> pending_;

@@ -24,12 +24,12 @@ std::optional<detail::span_record> child_of(const instance_record& record, std::
   return span;
 }
 
+}  // namespace
+
 void fail_with(detail::span_record& span, const failure_details& failure) {
   span.error = true;
   span.status_message = failure.error_type + ": " + failure.message;
 }
-
-}  // namespace
 
 std::string trace_id_of(const std::string& traceparent) {
   const auto context = parse_traceparent(traceparent);
@@ -52,15 +52,53 @@ void adopt_trace(instance_record& record, const events::execution_started& start
   record.trace_state = context->trace_state;
 }
 
-std::optional<detail::span_record> episode_span(const instance_record& record, time_point start) {
+std::optional<detail::span_record> episode_span(const instance_record& record, time_point start,
+                                                const std::string& span_id, std::vector<detail::span_link> links) {
   auto span = child_of(record, "episode " + record.name, start, time_point{});
-  if (span && record.failure) fail_with(*span, *record.failure);  // failed, or stalled
+  if (!span) return span;
+  span->span_id = span_id;
+  span->links = std::move(links);
+  if (record.failure) fail_with(*span, *record.failure);  // failed, or stalled
   return span;
 }
 
-std::optional<detail::span_record> timer_span(const instance_record& record, const events::timer_created& timer,
-                                              time_point now) {
-  auto span = child_of(record, "timer", now, std::max(now, timer.fire_at));
+std::string sender_traceparent(const instance_record& record, const std::string& span_id) {
+  const auto instance = parse_traceparent(record.trace_parent);
+  return instance ? instance->with_span(span_id).traceparent() : std::string{};
+}
+
+std::optional<detail::span_link> link_to(const std::string& traceparent) {
+  const auto sender = parse_traceparent(traceparent);
+  if (!sender) return std::nullopt;
+  return detail::span_link{sender->trace_id, sender->span_id};
+}
+
+detail::span_record entity_operation_span(const entity_id& entity, const events::entity_operation& op,
+                                          time_point start) {
+  detail::span_record span;
+  if (const auto sender = parse_traceparent(op.trace_parent)) {
+    span.trace_id = sender->trace_id;
+    span.parent_span_id = sender->span_id;
+  } else {
+    span.trace_id = detail::new_trace_id();
+  }
+  span.span_id = detail::new_span_id();
+  span.name = "entity " + entity.name + " " + op.operation;
+  span.start = start;
+  span.attributes = {{"perdure.entity_id", entity.instance_id()},
+                     {"perdure.entity", entity.name},
+                     {"perdure.operation", op.operation}};
+  if (!op.caller_instance_id.empty()) span.attributes.emplace_back("perdure.caller_instance_id", op.caller_instance_id);
+  return span;
+}
+
+std::string traceparent_of(const detail::span_record& span) {
+  return trace_context{span.trace_id, span.span_id, 1, span.trace_state}.traceparent();
+}
+
+std::optional<detail::span_record> timer_span(const instance_record& record, const events::timer_fired& timer) {
+  const auto start = timer.created_at == time_point{} ? timer.fire_at : timer.created_at;
+  auto span = child_of(record, "timer", start, time_point{});
   if (span) span->attributes.emplace_back("perdure.timer_id", int64_t{timer.timer_id});
   return span;
 }

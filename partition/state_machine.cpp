@@ -340,7 +340,7 @@ actions state_machine::on_timer(time_point now) {
     if (config_.on_timer_due) config_.on_timer_due(timer.fire_at, now);
     auto& entry = cache_.touch(timer.instance_id);
     enqueue(entry, message{timer.instance_id, timer.execution_id,
-                           history_event{now, events::timer_fired{timer.timer_id, timer.fire_at}}});
+                           history_event{now, events::timer_fired{timer.timer_id, timer.fire_at, timer.created_at}}});
     took = true;
   }
   for (auto& [attempt, timeout] : deadlines_.take_expired(now)) {
@@ -384,7 +384,8 @@ storage::commit_batch state_machine::prepare(time_point now) {
     entry->inbox.clear();
     const bool revive = std::exchange(entry->revive, false);
     if (is_entity_instance_id(entry->slot.instance_id)) {
-      if (auto commit = run_entity_episode(entry->slot, std::move(inbox), env)) batch.entities.push_back(std::move(*commit));
+      if (auto commit = run_entity_episode(entry->slot, std::move(inbox), env, spans_))
+        batch.entities.push_back(std::move(*commit));
     } else if (auto commit = run_episode(entry->slot, std::move(inbox), revive, env, orphans, spans_)) {
       batch.episodes.push_back(std::move(*commit));
     }

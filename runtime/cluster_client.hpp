@@ -34,7 +34,8 @@ class node_client final : public cluster_client {
   instance_record wait_for_completion(std::string_view instance_id, std::chrono::milliseconds timeout) override;
   cancel_wait wait_for_completion_async(std::string_view instance_id, std::chrono::milliseconds timeout,
                                         std::function<void(wait_result)> done) override;
-  void raise_event(std::string_view instance_id, std::string_view event_name, std::string payload_json) override;
+  void raise_event(std::string_view instance_id, std::string_view event_name, std::string payload_json,
+                   std::string traceparent = {}) override;
   void complete_activity(std::string_view task_token, std::string result_json) override;
   void fail_activity(std::string_view task_token, failure_details failure) override;
   void heartbeat_activity(std::string_view task_token, std::string details_json) override;
@@ -48,7 +49,7 @@ class node_client final : public cluster_client {
   instance_page list(const instance_query& query) override;
   perdure::history history(std::string_view instance_id) override;
   void signal_entity(const entity_id& entity, std::string_view operation, std::string input_json,
-                     time_point deliver_at = {}) override;
+                     time_point deliver_at = {}, std::string traceparent = {}) override;
   std::optional<entity_record> get_entity(const entity_id& entity) override;
   entity_page list_entities(const entity_query& query) override;
   void delete_entity(const entity_id& entity) override;

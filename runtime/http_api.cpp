@@ -316,7 +316,7 @@ struct http_api::impl {
   }
 
   response raise_event(const request& req, const std::string& id, const std::string& event_name) {
-    hub.raise_event(id, event_name, json_body(req, "the event data"));
+    hub.raise_event(id, event_name, json_body(req, "the event data"), req.header("traceparent"));
     return response{202, "application/json", {}, {}};
   }
 

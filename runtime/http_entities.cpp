@@ -84,7 +84,7 @@ std::optional<http::response> route_entities(const http::request& req, client& h
     }
   }
   if (s.size() == 6 && m == "POST" && s[4] == "signals") {
-    hub.signal_entity(entity_id{s[2], s[3]}, s[5], input_body(req, s[5]), delivery_time(req));
+    hub.signal_entity(entity_id{s[2], s[3]}, s[5], input_body(req, s[5]), delivery_time(req), req.header("traceparent"));
     return accepted();
   }
   return http::response{404, "application/json", {}, error_body("NotFound", "no route for " + m + " " + req.path)};

@@ -104,7 +104,8 @@ constexpr auto fields_of(std::type_identity<events::timer_created>) {
                     plain("fireAt", &events::timer_created::fire_at)};
 }
 constexpr auto fields_of(std::type_identity<events::timer_fired>) {
-  return std::tuple{plain("timerId", &events::timer_fired::timer_id), plain("fireAt", &events::timer_fired::fire_at)};
+  return std::tuple{plain("timerId", &events::timer_fired::timer_id), plain("fireAt", &events::timer_fired::fire_at),
+                    omittable("createdAt", &events::timer_fired::created_at)};
 }
 constexpr auto fields_of(std::type_identity<events::sub_orchestration_created>) {
   using e = events::sub_orchestration_created;
@@ -120,7 +121,8 @@ constexpr auto fields_of(std::type_identity<events::sub_orchestration_failed>) {
                     plain("failureDetails", &events::sub_orchestration_failed::failure)};
 }
 constexpr auto fields_of(std::type_identity<events::event_raised>) {
-  return std::tuple{plain("name", &events::event_raised::name), payload("input", &events::event_raised::input)};
+  return std::tuple{plain("name", &events::event_raised::name), payload("input", &events::event_raised::input),
+                    omittable("traceParent", &events::event_raised::trace_parent)};
 }
 constexpr auto fields_of(std::type_identity<events::event_sent>) {
   using e = events::event_sent;
@@ -150,7 +152,7 @@ constexpr auto fields_of(std::type_identity<events::entity_operation>) {
   return std::tuple{plain("operation", &e::operation), payload("input", &e::input),
                     plain("callerInstanceId", &e::caller_instance_id),
                     plain("callerExecutionId", &e::caller_execution_id), plain("callerTaskId", &e::caller_task_id),
-                    omittable("deliverAt", &e::deliver_at)};
+                    omittable("deliverAt", &e::deliver_at), omittable("traceParent", &e::trace_parent)};
 }
 
 // Writing one value.

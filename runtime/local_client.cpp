@@ -120,10 +120,12 @@ void local_client::send(message msg) {
       .receive([](const std::string&) {}, [&](caf::error& err) { actors::throw_client_error(err, id); });
 }
 
-void local_client::raise_event(std::string_view instance_id, std::string_view event_name, std::string payload_json) {
+void local_client::raise_event(std::string_view instance_id, std::string_view event_name, std::string payload_json,
+                               std::string traceparent) {
   require_valid_event_name(event_name);
   check_payload("the event payload", payload_json);
-  send_command(instance_id, events::event_raised{std::string{event_name}, std::move(payload_json)});
+  send_command(instance_id, events::event_raised{std::string{event_name}, std::move(payload_json),
+                                                 checked_traceparent(std::move(traceparent), instance_id)});
 }
 
 void local_client::complete_activity(std::string_view task_token, std::string result_json) {
@@ -193,13 +195,15 @@ perdure::history local_client::history(std::string_view instance_id) {
 }
 
 void local_client::signal_entity(const entity_id& entity, std::string_view operation, std::string input_json,
-                                 time_point deliver_at) {
+                                 time_point deliver_at, std::string traceparent) {
   require_valid_entity_id(entity);
   require_valid_operation_name(operation);
   check_payload("the operation's input", input_json);
   send(message{entity.instance_id(), {},
                history_event{clock::now(), events::entity_operation{std::string{operation}, std::move(input_json), {}, {},
-                                                                    -1, deliver_at}}});
+                                                                    -1, deliver_at,
+                                                                    checked_traceparent(std::move(traceparent),
+                                                                                        entity.instance_id())}}});
 }
 
 void local_client::delete_entity(const entity_id& entity) {

@@ -40,6 +40,11 @@ json span_json(const detail::span_record& span) {
            {"attributes", std::move(attributes)}};
   if (!span.parent_span_id.empty()) out["parentSpanId"] = span.parent_span_id;
   if (!span.trace_state.empty()) out["traceState"] = span.trace_state;
+  if (!span.links.empty()) {
+    json links = json::array();
+    for (const auto& link : span.links) links.push_back(json{{"traceId", link.trace_id}, {"spanId", link.span_id}});
+    out["links"] = std::move(links);
+  }
   if (span.error) out["status"] = json{{"code", status_code_error}, {"message", span.status_message}};
   return out;
 }

@@ -236,7 +236,7 @@ queue_trigger::trace_headers queue_trigger::trace_headers_of(natsMsg* msg) {
 
 void queue_trigger::apply(const std::string& instance_id, std::string payload, trace_headers trace) {
   if (!options_.event.empty()) {
-    hub_.raise_event(instance_id, options_.event, std::move(payload));
+    hub_.raise_event(instance_id, options_.event, std::move(payload), std::move(trace.traceparent));
     counters_.events_raised.fetch_add(1, std::memory_order_relaxed);
     return;
   }

@@ -16,4 +16,14 @@ start_trace checked_start_trace(const start_options& options, const std::string&
   return {options.traceparent, options.tracestate};
 }
 
+std::string checked_traceparent(std::string traceparent, std::string_view receiver) {
+  if (traceparent.empty()) return traceparent;
+  if (auto problem = traceparent_problem(traceparent)) {
+    spdlog::warn("'{}': ignored the traceparent '{}' a message to it came with ({})", receiver,
+                 traceparent.substr(0, 64), *problem);
+    return {};
+  }
+  return traceparent;
+}
+
 }  // namespace perdure

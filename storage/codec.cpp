@@ -208,6 +208,7 @@ void write_operations(List list, const std::vector<events::entity_operation>& op
     list[i].setCallerExecutionId(text(op.caller_execution_id));
     list[i].setCallerTaskId(op.caller_task_id);
     list[i].setDeliverAtNs(ns(op.deliver_at));
+    list[i].setTraceParent(text(op.trace_parent));
   }
 }
 
@@ -218,7 +219,8 @@ std::vector<events::entity_operation> read_operations(List list) {
   for (auto op : list)
     operations.push_back(events::entity_operation{str(op.getOperation()), str(op.getInput()),
                                                   str(op.getCallerInstanceId()), str(op.getCallerExecutionId()),
-                                                  op.getCallerTaskId(), from_ns(op.getDeliverAtNs())});
+                                                  op.getCallerTaskId(), from_ns(op.getDeliverAtNs()),
+                                                  str(op.getTraceParent())});
   return operations;
 }
 
@@ -264,12 +266,14 @@ void encode_timer(const timer_entry& timer, std::string& out) {
     b.setInstanceId(text(timer.instance_id));
     b.setExecutionId(text(timer.execution_id));
     b.setTimerId(timer.timer_id);
+    b.setCreatedAtNs(ns(timer.created_at));
   });
 }
 
 timer_entry decode_timer(std::string_view bytes, key_ref where) {
   return read<schema::TimerEntry>(bytes, where, "timer", [](auto r) {
-    return timer_entry{from_ns(r.getFireAtNs()), str(r.getInstanceId()), str(r.getExecutionId()), r.getTimerId()};
+    return timer_entry{from_ns(r.getFireAtNs()), str(r.getInstanceId()), str(r.getExecutionId()), r.getTimerId(),
+                       from_ns(r.getCreatedAtNs())};
   });
 }
 

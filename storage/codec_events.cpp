@@ -112,7 +112,9 @@ void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
         } else if constexpr (std::is_same_v<T, timer_created>) {
           write_timer(b.initTimerCreated(), v.timer_id, v.fire_at);
         } else if constexpr (std::is_same_v<T, timer_fired>) {
-          write_timer(b.initTimerFired(), v.timer_id, v.fire_at);
+          auto fired = b.initTimerFired();
+          write_timer(fired, v.timer_id, v.fire_at);
+          fired.setCreatedAtNs(ns(v.created_at));
         } else if constexpr (std::is_same_v<T, sub_orchestration_created>) {
           auto s = b.initSubOrchestrationCreated();
           s.setTaskId(v.task_id);
@@ -128,6 +130,7 @@ void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
           auto s = b.initEventRaised();
           s.setName(text(v.name));
           s.setInput(text(v.input));
+          s.setTraceParent(text(v.trace_parent));
         } else if constexpr (std::is_same_v<T, event_sent>) {
           auto s = b.initEventSent();
           s.setTaskId(v.task_id);
@@ -164,6 +167,7 @@ void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
           s.setCallerExecutionId(text(v.caller_execution_id));
           s.setCallerTaskId(v.caller_task_id);
           s.setDeliverAtNs(ns(v.deliver_at));
+          s.setTraceParent(text(v.trace_parent));
         }
       },
       e.payload);
@@ -220,7 +224,7 @@ history_event read_event(schema::HistoryEvent::Reader r) {
     }
     case E::TIMER_FIRED: {
       auto s = r.getTimerFired();
-      e.payload = events::timer_fired{s.getTimerId(), from_ns(s.getFireAtNs())};
+      e.payload = events::timer_fired{s.getTimerId(), from_ns(s.getFireAtNs()), from_ns(s.getCreatedAtNs())};
       break;
     }
     case E::SUB_ORCHESTRATION_CREATED: {
@@ -241,7 +245,7 @@ history_event read_event(schema::HistoryEvent::Reader r) {
     }
     case E::EVENT_RAISED: {
       auto s = r.getEventRaised();
-      e.payload = events::event_raised{str(s.getName()), str(s.getInput())};
+      e.payload = events::event_raised{str(s.getName()), str(s.getInput()), str(s.getTraceParent())};
       break;
     }
     case E::EVENT_SENT: {
@@ -270,7 +274,7 @@ history_event read_event(schema::HistoryEvent::Reader r) {
       auto s = r.getEntityOperation();
       e.payload = events::entity_operation{str(s.getOperation()), str(s.getInput()), str(s.getCallerInstanceId()),
                                            str(s.getCallerExecutionId()), s.getCallerTaskId(),
-                                           from_ns(s.getDeliverAtNs())};
+                                           from_ns(s.getDeliverAtNs()), str(s.getTraceParent())};
       break;
     }
     case E::PATCH_MARKER: {

@@ -99,9 +99,11 @@ class client {
                                                 std::function<void(wait_result)> done) = 0;
 
   /// Delivers an event; buffered by the instance until it waits for that name. Throws
-  /// instance_not_found.
-  virtual void raise_event(std::string_view instance_id, std::string_view event_name,
-                           std::string payload_json) = 0;
+  /// instance_not_found. `traceparent`: the caller's W3C trace context (docs/tracing.md); the span
+  /// of the episode that receives the event links to the span it names. A malformed one is ignored
+  /// with a warning.
+  virtual void raise_event(std::string_view instance_id, std::string_view event_name, std::string payload_json,
+                           std::string traceparent = {}) = 0;
   virtual void terminate(std::string_view instance_id, std::string reason) = 0;
   virtual void suspend(std::string_view instance_id, std::string reason) = 0;
   virtual void resume(std::string_view instance_id, std::string reason) = 0;
@@ -152,9 +154,11 @@ class client {
   /// Sends an operation to an entity, one-way (a new entity is created by it); returns once the
   /// operation is durably queued. With `deliver_at`, a scheduled signal: it waits durably in the
   /// entity's partition and runs then, not before (at once if that has passed). Throws
-  /// invalid_argument_error for a bad id, operation name or payload.
+  /// invalid_argument_error for a bad id, operation name or payload. `traceparent`: the caller's
+  /// W3C trace context (docs/tracing.md); the operation's span is a child of the span it names. A
+  /// malformed one is ignored with a warning.
   virtual void signal_entity(const entity_id& entity, std::string_view operation, std::string input_json,
-                             time_point deliver_at = {}) = 0;
+                             time_point deliver_at = {}, std::string traceparent = {}) = 0;
   /// The entity, or nullopt if it has no state.
   virtual std::optional<entity_record> get_entity(const entity_id& entity) = 0;
   virtual entity_page list_entities(const entity_query& query) = 0;

@@ -165,6 +165,7 @@ struct timer_created {
 struct timer_fired {
   int32_t timer_id = -1;
   time_point fire_at{};
+  time_point created_at{};  // when the timer was created, for its trace span; {}: unknown
   friend bool operator==(const timer_fired&, const timer_fired&) = default;
 };
 
@@ -195,6 +196,9 @@ struct sub_orchestration_failed {
 struct event_raised {
   std::string name;
   std::string input;
+  // The W3C traceparent of the span that sent it (the sending episode's, or a client's): the
+  // receiving episode's span links to it (docs/tracing.md). Empty: none.
+  std::string trace_parent{};
   friend bool operator==(const event_raised&, const event_raised&) = default;
 };
 struct event_sent {
@@ -241,6 +245,9 @@ struct entity_operation {
   std::string caller_execution_id;
   int32_t caller_task_id = -1;
   time_point deliver_at{};  // a scheduled signal: the entity runs it then, not before
+  // The W3C traceparent of the span that sent it (an orchestration's episode, an entity
+  // operation, a client): the operation's span is its child (docs/tracing.md). Empty: none.
+  std::string trace_parent{};
   friend bool operator==(const entity_operation&, const entity_operation&) = default;
 };
 

@@ -56,6 +56,7 @@ struct TaskFailure {  # task_failed, sub_orchestration_failed
 struct Timer {  # timer_created, timer_fired
   timerId  @0 :Int32;
   fireAtNs @1 :Int64;
+  createdAtNs @2 :Int64;  # timer_fired: when the timer was created (its span's start); 0 = unknown (before it)
 }
 
 struct SubOrchestrationCreated {
@@ -69,6 +70,7 @@ struct SubOrchestrationCreated {
 struct EventRaised {
   name  @0 :Text;
   input @1 :Text;
+  traceParent @2 :Text;  # the W3C traceparent of the sender's span (its episode's, or a client's); empty = none
 }
 
 struct EventSent {
@@ -93,6 +95,7 @@ struct EntityOperation {
   callerExecutionId @3 :Text;
   callerTaskId      @4 :Int32 = -1;
   deliverAtNs       @5 :Int64;  # a scheduled signal's delivery time; 0 = at once
+  traceParent       @6 :Text;   # the W3C traceparent of the sender's span: the operation's span is its child; empty = none
 }
 
 struct PatchMarker {

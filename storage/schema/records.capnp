@@ -76,6 +76,7 @@ struct TimerEntry {
   instanceId  @1 :Text;
   executionId @2 :Text;
   timerId     @3 :Int32;
+  createdAtNs @4 :Int64;  # when the episode that created it ran; 0 = unknown (entries written before it)
 }
 
 struct OutboxEntry {

@@ -477,8 +477,11 @@ event_payload normalized(event_payload p, const canonical_names& names, time_poi
         } else if constexpr (is_one_of<T, execution_failed, events::task_failed, sub_orchestration_failed,
                                        entity_call_failed>) {
           e.failure = names.rewrite(e.failure);
-        } else if constexpr (is_one_of<T, continued_as_new, task_scheduled, event_raised>) {
+        } else if constexpr (is_one_of<T, continued_as_new, task_scheduled>) {
           e.input = names.rewrite(e.input);
+        } else if constexpr (std::is_same_v<T, event_raised>) {
+          e.input = names.rewrite(e.input);
+          e.trace_parent.clear();  // names a random span id
         } else if constexpr (std::is_same_v<T, execution_restarted>) {
           e.previous_execution_id.clear();
         } else if constexpr (is_one_of<T, execution_terminated, execution_suspended, execution_resumed,
@@ -488,6 +491,7 @@ event_payload normalized(event_payload p, const canonical_names& names, time_poi
           e.fire_at = time_point(e.fire_at - episode_time);
         } else if constexpr (std::is_same_v<T, timer_fired>) {
           e.fire_at = {};
+          e.created_at = {};
         } else if constexpr (is_one_of<T, sub_orchestration_created, event_sent>) {
           e.instance_id = names.instance(e.instance_id);
           e.input = names.rewrite(e.input);
@@ -497,6 +501,7 @@ event_payload normalized(event_payload p, const canonical_names& names, time_poi
           e.caller_instance_id = names.instance(e.caller_instance_id);
           e.caller_execution_id.clear();
           e.input = names.rewrite(e.input);
+          e.trace_parent.clear();
         } else if constexpr (!is_one_of<T, episode_started, patch_marker>) {  // a patch id is the code's, as is
           static_assert(dependent_false<T>, "normalize the new event kind");
         }

@@ -24,6 +24,7 @@ TEST_CASE("otlp json: spans are encoded as an ExportTraceServiceRequest with the
   root.trace_id = failed.trace_id;
   root.span_id = "2222222222222222";
   root.name = "orchestration Order";
+  root.links = {{"0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"}};
 
   const auto request = json::parse(otlp_trace_request({failed, root}, "perdure", "node-a"));
   const auto& resource = request.at("resourceSpans").at(0);
@@ -52,6 +53,8 @@ TEST_CASE("otlp json: spans are encoded as an ExportTraceServiceRequest with the
   CHECK(!plain.contains("parentSpanId"));  // a root span
   CHECK(!plain.contains("traceState"));
   CHECK(!plain.contains("status"));        // UNSET
+  CHECK(plain.at("links") == json::array({json{{"traceId", "0af7651916cd43dd8448eb211c80319c"}, {"spanId", "b7ad6b7169203331"}}}));
+  CHECK(!span.contains("links"));  // none: no empty list
 }
 
 TEST_CASE("otlp json: a node without an id has no service.instance.id, and invalid UTF-8 does not throw") {

@@ -8,6 +8,8 @@
 #include "support/free_ports.hpp"
 #include "support/prometheus_sample.hpp"
 
+#include "runtime/http_time.hpp"
+
 #include <doctest/doctest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -15,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -77,6 +80,14 @@ std::string attribute(const json& attributes, const std::string& key) {
 
 std::string attribute_of(const json& span, const std::string& key) { return attribute(span.at("attributes"), key); }
 
+// The spans of operations run on the entity `entity` (its instance-id form, "@Counter@key").
+std::vector<json> entity_spans(const std::vector<json>& spans, const std::string& operation, const std::string& entity) {
+  std::vector<json> out;
+  for (const auto& s : spans)
+    if (s.at("name") == "entity Counter " + operation && attribute_of(s, "perdure.entity_id") == entity) out.push_back(s);
+  return out;
+}
+
 std::vector<json> named(const std::vector<json>& spans, const std::string& name, const std::string& instance) {
   std::vector<json> out;
   for (const auto& s : spans)
@@ -107,10 +118,28 @@ struct trace_node {
     return json::parse(r->body);
   }
 
-  void start_parent(const std::string& id, const httplib::Headers& headers) {
-    auto r = http().Post("/api/orchestrations/Parent?instanceId=" + id, headers, "\"\"", "application/json");
+  void start(const std::string& name, const std::string& id, const httplib::Headers& headers,
+             const std::string& input = "\"\"") {
+    auto r = http().Post("/api/orchestrations/" + name + "?instanceId=" + id, headers, input, "application/json");
     REQUIRE(r);
     REQUIRE_MESSAGE(r->status == 202, r->body);
+  }
+
+  void start_parent(const std::string& id, const httplib::Headers& headers) { start("Parent", id, headers); }
+
+  void wait_for_status(const std::string& id, const std::string& status) {
+    REQUIRE(eventually([&] { return get("/api/instances/" + id).value("runtimeStatus", "") == status; }));
+  }
+
+  void post(const std::string& path, const std::string& body, const httplib::Headers& headers = {}) {
+    auto r = http().Post(path, headers, body, "application/json");
+    REQUIRE(r);
+    REQUIRE_MESSAGE(r->status == 202, r->body);
+  }
+
+  void signal(const std::string& entity_key, const std::string& operation, const std::string& input,
+              const httplib::Headers& headers = {}) {
+    post("/api/entities/Counter/" + entity_key + "/signals/" + operation, input, headers);
   }
 
   void wait_until_waiting(const std::string& id) {
@@ -220,8 +249,26 @@ TEST_CASE("traces: an instance started with a traceparent, its activities, timer
     }
     if (name.starts_with("episode ")) ++episodes[instance];
   }
-  CHECK(named(spans, "timer", id).size() == 1);
   CHECK(named(spans, "activity Work", child_id).size() == 1);
+
+  // The timer's span ends with the commit that recorded it fired, not at its fire time: no earlier
+  // than the episode that applied its TimerFired (the event's timestamp, in microseconds).
+  const auto timer = named(spans, "timer", id);
+  REQUIRE(timer.size() == 1);
+  const auto history = node.get("/api/instances/" + id + "/history");
+  std::optional<json> fired;
+  for (const auto& event : history.at("events"))
+    if (event.value("kind", "") == "TimerFired") fired.emplace(event);
+  REQUIRE(fired);
+  const auto unix_micros = [](const std::string& iso) {
+    const auto at = parse_iso8601(iso);
+    REQUIRE(at);
+    return std::chrono::duration_cast<std::chrono::microseconds>(at->time_since_epoch()).count();
+  };
+  const auto nanos = [](const json& text) { return std::stoll(text.get<std::string>()); };
+  CHECK(nanos(timer[0].at("startTimeUnixNano")) / 1000 == unix_micros(fired->at("createdAt")));
+  CHECK(nanos(timer[0].at("endTimeUnixNano")) / 1000 >= unix_micros(fired->at("timestamp")));
+  CHECK(nanos(timer[0].at("endTimeUnixNano")) / 1000 >= unix_micros(fired->at("fireAt")));
   // At most one span per committed episode: the episode after the restart replayed the history
   // and exported only its own span.
   CHECK(episodes[id] >= 1);
@@ -275,4 +322,105 @@ TEST_CASE("traces: a collector that is down costs spans, counted in /metrics, an
   node.finish("unheard");
   CHECK(eventually([&] { return testing_support::sample_value(node.metrics(), "perdure_spans_dropped_total") > 0; }));
   CHECK(testing_support::sample_value(node.metrics(), "perdure_spans_exported_total") == 0);
+}
+
+TEST_CASE("traces: an event sent links the receiving episode to the sending one, and entity operations are "
+          "children of the span that sent them") {
+  temp_dir dir;
+  collector otlp;
+  trace_node node{dir.path(), otlp.endpoint()};
+  const std::string traceparent = std::string{"00-"} + given_trace + "-" + given_span + "-01";
+  const std::string client_trace = "0af7651916cd43dd8448eb211c80319c";
+  const std::string client_span = "b7ad6b7169203331";
+  const std::string client_traceparent = "00-" + client_trace + "-" + client_span + "-01";
+
+  node.start("Receiver", "receiver", {});
+  node.start("Receiver", "raised-to", {});
+  node.wait_for_status("receiver", "Running");
+  node.wait_for_status("raised-to", "Running");
+  node.start("Sender", "sender", {{"traceparent", traceparent}}, "\"receiver\"");
+  node.post("/api/instances/raised-to/raiseEvent/ping", "3", {{"traceparent", client_traceparent}});
+  node.signal("hop", "relay", "5", {{"traceparent", client_traceparent}});
+  for (const auto* id : {"sender", "receiver", "raised-to"}) node.wait_for_status(id, "Completed");
+  REQUIRE(eventually([&] {
+    const auto spans = otlp.spans();
+    return named(spans, "orchestration Sender", "sender").size() == 1 &&
+           named(spans, "orchestration Receiver", "receiver").size() == 1 &&
+           named(spans, "orchestration Receiver", "raised-to").size() == 1 &&
+           entity_spans(spans, "add", "@Counter@shared").size() == 2 &&
+           entity_spans(spans, "add", "@Counter@relayed").size() == 1;
+  }));
+  const auto spans = otlp.spans();
+
+  // The sending episode: the one whose span the receiver's links to.
+  std::set<std::string> sender_episodes;
+  for (const auto& span : named(spans, "episode Sender", "sender")) sender_episodes.insert(span.at("spanId"));
+  const auto linked_episode = [&](const std::string& receiver) {
+    std::vector<json> links;
+    for (const auto& span : named(spans, "episode Receiver", receiver))
+      if (span.contains("links")) links.push_back(span);
+    REQUIRE(links.size() == 1);
+    CHECK(links[0].at("parentSpanId") == named(spans, "orchestration Receiver", receiver)[0].at("spanId"));
+    REQUIRE(links[0].at("links").size() == 1);
+    return links[0].at("links")[0];
+  };
+  const auto sent_from = linked_episode("receiver");
+  CHECK(sent_from.at("traceId") == given_trace);
+  CHECK(sender_episodes.contains(sent_from.at("spanId")));
+  CHECK(named(spans, "orchestration Receiver", "receiver")[0].at("traceId") != given_trace);  // a trace of its own
+
+  // The client's raise links to the client's span.
+  const auto raised_from = linked_episode("raised-to");
+  CHECK(raised_from.at("traceId") == client_trace);
+  CHECK(raised_from.at("spanId") == client_span);
+
+  // The signal and the call: children of the episode that sent them, in the sender's trace.
+  for (const auto& span : entity_spans(spans, "add", "@Counter@shared")) {
+    CHECK(span.at("traceId") == given_trace);
+    CHECK(span.at("parentSpanId") == sent_from.at("spanId"));
+    CHECK(attribute_of(span, "perdure.caller_instance_id") == "sender");
+    CHECK(attribute_of(span, "perdure.operation") == "add");
+    CHECK(!span.contains("status"));
+  }
+
+  // The client's signal, and the signal its operation sent: a chain of children in the client's trace.
+  const auto relay = entity_spans(spans, "relay", "@Counter@hop");
+  REQUIRE(relay.size() == 1);
+  CHECK(relay[0].at("traceId") == client_trace);
+  CHECK(relay[0].at("parentSpanId") == client_span);
+  CHECK(attribute_of(relay[0], "perdure.caller_instance_id").empty());
+  const auto relayed = entity_spans(spans, "add", "@Counter@relayed")[0];
+  CHECK(relayed.at("traceId") == client_trace);
+  CHECK(relayed.at("parentSpanId") == relay[0].at("spanId"));
+  CHECK(attribute_of(relayed, "perdure.caller_instance_id") == "@Counter@hop");
+}
+
+TEST_CASE("traces: an entity operation's span is exported at most once across a kill -9 and a restart") {
+  temp_dir dir;
+  collector otlp;
+  constexpr int adds = 40;
+  {
+    trace_node node{dir.path(), otlp.endpoint()};
+    for (int i = 0; i < adds; ++i) node.signal("crash", "add", "1");
+    node.process->kill();  // some operations committed, some of their spans exported, some neither
+    node.process->wait();
+  }
+  trace_node node{dir.path(), otlp.endpoint()};
+  REQUIRE(eventually([&] {
+    auto r = node.http().Get("/api/entities/Counter/crash");
+    return r && r->status == 200 && json::parse(r->body).at("state") == adds;  // each ran once
+  }));
+  // A last operation: the restarted node exports its span after any it exports for earlier ones.
+  const std::string marker_span = "1111111111111111";
+  node.signal("crash", "add", "1", {{"traceparent", std::string{"00-"} + given_trace + "-" + marker_span + "-01"}});
+  REQUIRE(eventually([&] {
+    for (const auto& span : entity_spans(otlp.spans(), "add", "@Counter@crash"))
+      if (span.value("parentSpanId", "") == marker_span) return true;
+    return false;
+  }));
+  const auto spans = entity_spans(otlp.spans(), "add", "@Counter@crash");
+  std::set<std::string> span_ids;
+  for (const auto& span : spans)
+    CHECK_MESSAGE(span_ids.insert(span.at("spanId").get<std::string>()).second, "span exported twice: ", span.dump());
+  CHECK(spans.size() <= adds + 1);
 }

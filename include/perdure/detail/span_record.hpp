@@ -15,6 +15,14 @@ namespace perdure::detail {
 
 using span_attribute_value = std::variant<std::string, int64_t>;
 
+/// A span this one is linked to without being its child: the span that sent an event the
+/// episode received (docs/tracing.md).
+struct span_link {
+  std::string trace_id;
+  std::string span_id;
+  friend bool operator==(const span_link&, const span_link&) = default;
+};
+
 struct span_record {
   std::string trace_id;        // 32 hex digits
   std::string span_id;         // 16 hex digits
@@ -24,6 +32,7 @@ struct span_record {
   time_point start{};
   time_point end{};
   std::vector<std::pair<std::string, span_attribute_value>> attributes;
+  std::vector<span_link> links;
   bool error = false;          // OTLP status code ERROR, else UNSET
   std::string status_message;  // with error: what failed
 };

@@ -145,6 +145,7 @@ struct timer_entry {
   std::string instance_id;
   std::string execution_id;
   int32_t timer_id = -1;
+  time_point created_at{};  // when the episode that created it ran (its trace span's start); {}: unknown
   friend bool operator==(const timer_entry&, const timer_entry&) = default;
 };
 
