@@ -8,6 +8,7 @@
 #include "render.hpp"
 
 #include <perdure/instance.hpp>
+#include <perdure/trace_context.hpp>
 
 #include <fstream>
 #include <iostream>
@@ -114,13 +115,25 @@ std::optional<json> cluster_view(const global_options& g) {
 
 }  // namespace
 
+httplib::Headers trace_headers(const trace_options& trace) {
+  if (trace.traceparent.empty()) {
+    if (!trace.tracestate.empty()) throw failure(exit_code::usage, "--tracestate needs a --traceparent");
+    return {};
+  }
+  if (auto problem = traceparent_problem(trace.traceparent))
+    throw failure(exit_code::usage, "--traceparent '" + trace.traceparent + "' is not a W3C traceparent: " + *problem);
+  httplib::Headers headers{{"traceparent", trace.traceparent}};
+  if (!trace.tracestate.empty()) headers.emplace("tracestate", trace.tracestate);
+  return headers;
+}
+
 bool filter_options::any() const noexcept {
   return !statuses.empty() || !name.empty() || !created_from.empty() || !created_to.empty() || !prefix.empty() ||
          version || waiting_for_version;
 }
 
 exit_code start(const global_options& g, const std::string& name, const json_input& input, const std::string& id,
-                std::optional<int> version) {
+                std::optional<int> version, const trace_options& trace) {
   if (name.empty()) throw failure(exit_code::usage, "the orchestration name is empty");
   std::string target = "/api/orchestrations/" + percent_encode(name);
   std::vector<std::string> params;
@@ -128,8 +141,9 @@ exit_code start(const global_options& g, const std::string& name, const json_inp
   if (version) params.push_back("version=" + std::to_string(checked_version(*version)));
   for (size_t i = 0; i < params.size(); ++i) target += (i == 0 ? "?" : "&") + params[i];
   const std::string body = read_json(input, "--input");
+  const auto headers = trace_headers(trace);
   node_client node(g.node, g.timeout);
-  const reply r = node.post(target, body);
+  const reply r = node.post(target, body, headers);
   if (g.output == output_format::json) {
     print_json(r.body);
   } else {
@@ -209,12 +223,14 @@ exit_code replay_check(const global_options& g, const filter_options& filters) {
   return report.value("passed", false) ? exit_code::ok : exit_code::mismatch;
 }
 
-exit_code raise(const global_options& g, const std::string& id, const std::string& event, const json_input& data) {
+exit_code raise(const global_options& g, const std::string& id, const std::string& event, const json_input& data,
+                const trace_options& trace) {
   if (auto problem = event_name_problem(event)) throw failure(exit_code::usage, *problem);
   const std::string target = "/api/instances/" + checked_id(id) + "/raiseEvent/" + percent_encode(event);
   const std::string body = read_json(data, "--data");
+  const auto headers = trace_headers(trace);
   node_client node(g.node, g.timeout);
-  node.post(target, body);
+  node.post(target, body, headers);
   if (g.output == output_format::json) {
     print_json(json{{"instanceId", id}, {"event", event}, {"accepted", true}});
   } else {

@@ -38,9 +38,20 @@ struct json_input {
   std::optional<std::string> file;
 };
 
+/// The caller's W3C trace context (docs/tracing.md), sent as the `traceparent` and `tracestate`
+/// headers; an empty traceparent sends neither.
+struct trace_options {
+  std::string traceparent;
+  std::string tracestate;
+};
+
+/// The headers that carry `trace`. A malformed traceparent, or a tracestate without one, is a
+/// usage error (the node would ignore it).
+httplib::Headers trace_headers(const trace_options& trace);
+
 /// `version`: the orchestration version to run; unset: the latest the node registers.
 exit_code start(const global_options& g, const std::string& name, const json_input& input, const std::string& id,
-                std::optional<int> version);
+                std::optional<int> version, const trace_options& trace);
 exit_code status(const global_options& g, const std::string& id, bool history, bool show_input);
 exit_code list(const global_options& g, const filter_options& filters, size_t top, const std::string& token,
                bool all, bool show_input);
@@ -50,7 +61,8 @@ exit_code history(const global_options& g, const std::string& id, bool episodes,
 /// Asks the node to replay the histories of the instances the filters match (by default those that
 /// run) against its code; exit_code::mismatch when some no longer replay.
 exit_code replay_check(const global_options& g, const filter_options& filters);
-exit_code raise(const global_options& g, const std::string& id, const std::string& event, const json_input& data);
+exit_code raise(const global_options& g, const std::string& id, const std::string& event, const json_input& data,
+                const trace_options& trace);
 /// terminate, suspend, resume or rewind.
 exit_code command(const global_options& g, const std::string& verb, const std::string& id, const std::string& reason);
 /// Restarts a finished instance from the start (from_event 0) or from a prefix of its history.

@@ -21,6 +21,7 @@ struct entity_options {
   std::string operation;
   std::string input;  // JSON text; empty: no input
   std::string at;     // a scheduled signal's delivery time (ISO 8601); empty: at once
+  trace_options trace;  // the caller's; the operation's span is a child of its span
   std::string key_prefix;
   size_t page_size = 100;
   bool all = false;
@@ -45,8 +46,9 @@ exit_code signal(const global_options& g, const entity_options& o) {
       throw failure(exit_code::usage, "--at is not an ISO 8601 time (e.g. 2024-05-01T12:00:00Z): '" + o.at + "'");
     path += "?at=" + percent_encode(o.at);
   }
+  const auto headers = trace_headers(o.trace);
   node_client node(g.node, g.timeout);
-  node.post(path, o.input);
+  node.post(path, o.input, headers);
   if (g.output == output_format::table)
     std::cout << "signalled " << o.operation << " to entity " << o.name << " " << o.key
               << (o.at.empty() ? std::string{} : " for delivery at " + o.at) << '\n';
@@ -113,6 +115,8 @@ void add_entity_commands(CLI::App& app, const global_options& g, std::function<e
   signal_cmd->add_option("operation", o->operation, "Operation name")->required();
   signal_cmd->add_option("input", o->input, "Its input, as JSON text (a string needs quotes: '\"text\"')");
   signal_cmd->add_option("--at", o->at, "Deliver it at this time (ISO 8601, e.g. 2024-05-01T12:00:00Z), not before");
+  signal_cmd->add_option("--traceparent", o->trace.traceparent,
+                         "The caller's W3C traceparent (docs/tracing.md): the operation's span is a child of the span it names");
   signal_cmd->callback([&g, &action, o] { action = [&g, o] { return signal(g, *o); }; });
 
   auto* get_cmd = entity->add_subcommand("get", "Show an entity's state");

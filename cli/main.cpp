@@ -37,6 +37,10 @@ void add_json_input(CLI::App& cmd, json_input& in, const std::string& flag, cons
   cmd.add_option("--" + flag + "-file", in.file, what + " read from a JSON file");
 }
 
+void add_traceparent(CLI::App& cmd, trace_options& trace, const std::string& effect) {
+  cmd.add_option("--traceparent", trace.traceparent, "The caller's W3C traceparent (docs/tracing.md): " + effect);
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"perdure: manage the orchestrations of a Perdure node through its management API"};
   app.require_subcommand(1);
@@ -71,6 +75,7 @@ int run(int argc, char** argv) {
   json_input input;
   filter_options filters;
   std::optional<int> start_version;
+  trace_options trace;
   bool flag_a = false, flag_b = false;
   size_t top = 100;
   double timeout = 60, interval = 0.5;
@@ -80,7 +85,9 @@ int run(int argc, char** argv) {
   add_json_input(*start_cmd, input, "input", "The input");
   start_cmd->add_option("--id", id, "Instance id (default: a new random id)");
   start_cmd->add_option("--version", start_version, "Orchestration version to run (default: the latest registered)");
-  start_cmd->callback([&] { action = [&] { return start(g, name, input, id, start_version); }; });
+  add_traceparent(*start_cmd, trace, "the instance's span is a child of the span it names");
+  start_cmd->add_option("--tracestate", trace.tracestate, "The W3C tracestate passed on with --traceparent");
+  start_cmd->callback([&] { action = [&] { return start(g, name, input, id, start_version, trace); }; });
 
   auto* status_cmd = app.add_subcommand("status", "Show an instance's status");
   status_cmd->add_option("id", id, "Instance id")->required();
@@ -114,7 +121,8 @@ int run(int argc, char** argv) {
   raise_cmd->add_option("id", id, "Instance id")->required();
   raise_cmd->add_option("event", event, "Event name")->required();
   add_json_input(*raise_cmd, input, "data", "The event data");
-  raise_cmd->callback([&] { action = [&] { return raise(g, id, event, input); }; });
+  add_traceparent(*raise_cmd, trace, "the receiving episode's span links to the span it names");
+  raise_cmd->callback([&] { action = [&] { return raise(g, id, event, input, trace); }; });
 
   for (const char* verb : {"terminate", "suspend", "resume", "rewind"}) {
     const std::string about = std::string(verb) == "rewind"

@@ -65,8 +65,8 @@ node_client::node_client(const node_address& node, std::chrono::milliseconds tim
 
 reply node_client::get(const std::string& target) { return check(http_.Get(target), "GET", target); }
 
-reply node_client::post(const std::string& target, const std::string& json_body) {
-  return check(http_.Post(target, json_body, "application/json"), "POST", target);
+reply node_client::post(const std::string& target, const std::string& json_body, const httplib::Headers& headers) {
+  return check(http_.Post(target, headers, json_body, "application/json"), "POST", target);
 }
 
 reply node_client::put(const std::string& target, const std::string& json_body) {

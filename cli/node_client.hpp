@@ -34,7 +34,7 @@ class node_client {
   node_client(const node_address& node, std::chrono::milliseconds timeout);
 
   reply get(const std::string& target);
-  reply post(const std::string& target, const std::string& json_body);
+  reply post(const std::string& target, const std::string& json_body, const httplib::Headers& headers = {});
   reply put(const std::string& target, const std::string& json_body);
   reply del(const std::string& target);
 

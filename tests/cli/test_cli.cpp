@@ -338,6 +338,48 @@ TEST_CASE("cli: an event name that breaks the instance id rule is refused before
   CHECK(contains(empty.err, "the event name is empty"));
 }
 
+TEST_CASE("cli: start --traceparent --tracestate and raise --traceparent carry the caller's trace context") {
+  test_node node;
+  const std::string traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  const std::string sender = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  const std::string id = start(node, {"WaitForApproval", "--id", "cli-traced", "--traceparent", traceparent,
+                                      "--tracestate", "vendor=x"});
+  wait_status(node, id, "Running");
+  CHECK(cli(node, {"raise", id, "Approval", "--data", "true", "--traceparent", sender}).exit_code == ok);
+  CHECK(cli(node, {"wait", id}).exit_code == ok);
+  const cli_result history = cli(node, {"history", id, "--episodes", "-o", "json"});
+  REQUIRE_MESSAGE(history.exit_code == ok, history.err);
+  const json events = json::parse(history.out)["events"];
+  bool started = false, raised = false;
+  for (const auto& event : events) {
+    if (event["kind"] == "ExecutionStarted") {
+      started = true;
+      CHECK(event["traceParent"] == traceparent);
+      CHECK(event["traceState"] == "vendor=x");
+    }
+    if (event["kind"] == "EventRaised") {
+      raised = true;
+      CHECK(event["traceParent"] == sender);
+    }
+  }
+  CHECK(started);
+  CHECK(raised);
+
+  // A malformed one is refused before anything is sent (no node listens there).
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"start", "WaitForApproval", "--traceparent", "00-not-a-trace-01"},
+        std::vector<std::string>{"raise", "x", "Approval", "--traceparent", "00-not-a-trace-01"},
+        std::vector<std::string>{"entity", "signal", "Counter", "c", "add", "1", "--traceparent", "00-not-a-trace-01"},
+        std::vector<std::string>{"start", "WaitForApproval", "--tracestate", "vendor=x"}}) {
+    auto with_endpoint = args;
+    with_endpoint.insert(with_endpoint.begin(), {"--endpoint", "http://127.0.0.1:1"});
+    const cli_result r = run_cli(with_endpoint);
+    CHECK(r.exit_code == usage);
+    CHECK_MESSAGE(contains(r.err, "--trace"), r.err);
+  }
+  CHECK(node.stop() == 0);
+}
+
 // Needs the partition to refuse commands for an instance that has ended (issue 13, item 5).
 TEST_CASE("cli: terminate, raise, suspend and resume of a finished instance exit 7 and change nothing") {
   test_node node;
