@@ -294,8 +294,8 @@ void start_queue_triggers(host::node& n, const registry& functions) {
 void start_services(host::node& n, const registry& functions) {
   const auto& options = n.options;
   if (!options.otlp_endpoint.empty())
-    n.spans = std::make_unique<otlp_exporter>(otlp_exporter_options{options.otlp_endpoint, "perdure", options.node_id},
-                                              n.metrics);
+    n.spans = std::make_unique<otlp_exporter>(
+        otlp_exporter_options{options.otlp_endpoint, options.otlp_ca_file, "perdure", options.node_id}, n.metrics);
   n.pool = actors::spawn_activity_pool(*n.system, functions, options.activity_workers, n.metrics, span_sink_of(n));
   const uint32_t partitions = n.store->partition_count();
   n.directory->partitions.reserve(partitions);

@@ -86,6 +86,9 @@ node_flags::node_flags(node_options defaults)
                   "Export trace spans by OTLP over HTTP/JSON to this collector, e.g. http://127.0.0.1:4318 "
                   "(docs/tracing.md); empty: no export")
       ->capture_default_str();
+  app_.add_option("--otlp-ca-file", options_.otlp_ca_file,
+                  "With an https:// --otlp-endpoint: PEM CAs the collector's certificate may chain to "
+                  "(default: the system's)");
   app_.add_option("--threads", options_.scheduler_threads, "Actor scheduler threads (0 = cores)")->capture_default_str();
   app_.add_option("--http-address", options_.http_address, "Management API address")->capture_default_str();
   app_.add_option("--http-port", options_.http_port, "Management API port (-1: off, 0: any free port)")

@@ -7,22 +7,24 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <fstream>
 #include <utility>
 
 namespace perdure {
 
-namespace {
-
-constexpr std::string_view scheme = "http://";
-
-}  // namespace
-
 otlp_exporter::otlp_exporter(otlp_exporter_options options, actors::node_metrics& metrics)
     : options_(std::move(options)), metrics_(metrics) {
   const std::string_view endpoint = options_.endpoint;
-  if (!endpoint.starts_with(scheme))
+  const bool tls = endpoint.starts_with("https://");
+  if (!tls && !endpoint.starts_with("http://"))
     throw invalid_argument_error("--otlp-endpoint '" + options_.endpoint +
-                                 "' is not an http:// URL (OTLP over HTTP, e.g. http://127.0.0.1:4318)");
+                                 "' is not an http:// or https:// URL (OTLP over HTTP, e.g. http://127.0.0.1:4318)");
+  if (!options_.ca_file.empty()) {
+    if (!tls) throw invalid_argument_error("--otlp-ca-file is for an https:// --otlp-endpoint only");
+    if (!std::ifstream{options_.ca_file})
+      throw invalid_argument_error("--otlp-ca-file '" + options_.ca_file + "' cannot be read");
+  }
+  const std::string_view scheme = tls ? "https://" : "http://";
   auto rest = endpoint.substr(scheme.size());
   const auto slash = rest.find('/');
   auto authority = rest.substr(0, slash);
@@ -30,20 +32,20 @@ otlp_exporter::otlp_exporter(otlp_exporter_options options, actors::node_metrics
   while (!path_.empty() && path_.back() == '/') path_.pop_back();
   path_ += "/v1/traces";
   const auto colon = authority.rfind(':');
-  port_ = 80;
+  int port = tls ? 443 : 80;
   if (colon != std::string_view::npos) {
     try {
       size_t used = 0;
       const std::string digits{authority.substr(colon + 1)};
-      port_ = std::stoi(digits, &used);
-      if (used != digits.size() || port_ < 1 || port_ > 65535) throw std::out_of_range("port");
+      port = std::stoi(digits, &used);
+      if (used != digits.size() || port < 1 || port > 65535) throw std::out_of_range("port");
     } catch (const std::exception&) {
       throw invalid_argument_error("--otlp-endpoint '" + options_.endpoint + "' has no valid port");
     }
     authority = authority.substr(0, colon);
   }
   if (authority.empty()) throw invalid_argument_error("--otlp-endpoint '" + options_.endpoint + "' names no host");
-  host_ = authority;
+  origin_ = std::string{scheme} + std::string{authority} + ":" + std::to_string(port);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -103,7 +105,8 @@ void otlp_exporter::run() {
 }
 
 bool otlp_exporter::send(const detail::span_records& batch) {
-  httplib::Client collector{host_, port_};
+  httplib::Client collector{origin_};  // cpp-httplib's TLS client for https://, which checks the certificate
+  if (!options_.ca_file.empty()) collector.set_ca_cert_path(options_.ca_file.c_str());
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(options_.timeout);
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(options_.timeout - seconds);
   collector.set_connection_timeout(static_cast<time_t>(seconds.count()), static_cast<time_t>(micros.count()));

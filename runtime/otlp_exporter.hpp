@@ -19,7 +19,8 @@
 namespace perdure {
 
 struct otlp_exporter_options {
-  std::string endpoint;      // "http://host:port" (a path prefix is kept: {endpoint}/v1/traces)
+  std::string endpoint;      // "http(s)://host:port" (a path prefix is kept: {endpoint}/v1/traces)
+  std::string ca_file;       // https://: PEM CAs the collector's certificate may chain to; empty: the system's
   std::string service_name = "perdure";
   std::string node_id;       // service.instance.id; empty: none
   size_t max_queued_spans = 8192;
@@ -30,7 +31,8 @@ struct otlp_exporter_options {
 
 class otlp_exporter {
  public:
-  /// Throws invalid_argument_error for an endpoint that is not http://host[:port][/path].
+  /// Throws invalid_argument_error for an endpoint that is not http(s)://host[:port][/path], or a
+  /// CA file given for http:// or that cannot be read.
   otlp_exporter(otlp_exporter_options options, actors::node_metrics& metrics);
   /// Sends what is queued (one last attempt, bounded by the timeout), then stops.
   ~otlp_exporter();
@@ -45,8 +47,7 @@ class otlp_exporter {
   bool send(const detail::span_records& batch);
 
   otlp_exporter_options options_;
-  std::string host_;
-  int port_ = 0;
+  std::string origin_;  // "http(s)://host:port"
   std::string path_;
   actors::node_metrics& metrics_;
   std::mutex mutex_;

@@ -47,6 +47,9 @@ struct node_options {
   // collector over HTTP/JSON ("http://host:4318": POST {endpoint}/v1/traces), batched in the
   // background; when it is down they are dropped and counted. Empty: no export.
   std::string otlp_endpoint;
+  // With an https:// otlp_endpoint: the PEM CAs the collector's certificate may chain to; empty:
+  // the system's.
+  std::string otlp_ca_file;
   size_t scheduler_threads = 0;    // CAF scheduler threads; 0 = number of cores
   std::string http_address = "127.0.0.1";  // management API (HTTP/JSON); loopback by default
   int http_port = -1;                      // -1: no management API; 0: any free port

@@ -14,6 +14,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,11 +33,19 @@ namespace {
 constexpr const char* given_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
 constexpr const char* given_span = "00f067aa0ba902b7";
 
-// An OTLP/HTTP JSON receiver: every span posted to /v1/traces, with its resource's attributes.
+// An OTLP/HTTP JSON receiver: every span posted to /v1/traces, with its resource's attributes. Over
+// https:// with a certificate and key.
 class collector {
  public:
-  collector() {
-    server_.Post("/v1/traces", [this](const httplib::Request& req, httplib::Response& res) {
+  collector() : collector(std::make_unique<httplib::Server>(), "http://") {}
+  collector(const std::string& certificate, const std::string& key)
+      : collector(std::make_unique<httplib::SSLServer>(certificate.c_str(), key.c_str()), "https://") {}
+
+ private:
+  collector(std::unique_ptr<httplib::Server> server, std::string scheme)
+      : server_(std::move(server)), scheme_(std::move(scheme)) {
+    REQUIRE(server_->is_valid());
+    server_->Post("/v1/traces", [this](const httplib::Request& req, httplib::Response& res) {
       const auto request = json::parse(req.body);
       std::lock_guard lock{mutex_};
       for (const auto& resource : request.at("resourceSpans"))
@@ -47,21 +56,24 @@ class collector {
           }
       res.set_content("{}", "application/json");
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    port_ = server_->bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
   }
+
+ public:
   ~collector() {
-    server_.stop();
+    server_->stop();
     thread_.join();
   }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string endpoint() const { return scheme_ + "127.0.0.1:" + std::to_string(port_); }
   std::vector<json> spans() {
     std::lock_guard lock{mutex_};
     return spans_;
   }
 
  private:
-  httplib::Server server_;
+  std::unique_ptr<httplib::Server> server_;
+  std::string scheme_;
   int port_ = 0;
   std::thread thread_;
   std::mutex mutex_;
@@ -100,10 +112,13 @@ struct trace_node {
   std::unique_ptr<child_process> process;
   int port = -1;
 
-  trace_node(const std::filesystem::path& dir, const std::string& otlp_endpoint) {
-    process = std::make_unique<child_process>(std::vector<std::string>{
-        TRACE_NODE_PATH, "--data", (dir / "hub").string(), "--otlp-endpoint", otlp_endpoint, "--log-format",
-        "json", "--log-level", "info"});
+  trace_node(const std::filesystem::path& dir, const std::string& otlp_endpoint,
+             const std::vector<std::string>& more_flags = {}) {
+    std::vector<std::string> args{TRACE_NODE_PATH, "--data",     (dir / "hub").string(), "--otlp-endpoint",
+                                  otlp_endpoint,   "--log-format", "json",                 "--log-level",
+                                  "info"};
+    args.insert(args.end(), more_flags.begin(), more_flags.end());
+    process = std::make_unique<child_process>(args);
     auto line = process->wait_for_line("PORT ", 120'000);
     REQUIRE(line);
     port = std::stoi(line->substr(5));
@@ -423,4 +438,28 @@ TEST_CASE("traces: an entity operation's span is exported at most once across a 
   for (const auto& span : spans)
     CHECK_MESSAGE(span_ids.insert(span.at("spanId").get<std::string>()).second, "span exported twice: ", span.dump());
   CHECK(spans.size() <= adds + 1);
+}
+
+TEST_CASE("traces: an https:// collector's certificate is checked against --otlp-ca-file") {
+  temp_dir dir;
+  const auto certs = (dir.path() / "certs").string();
+  const std::string make_certs = std::string{PERDURE_SOURCE_DIR} + "/scripts/make-test-certs.sh " + certs + " collector >/dev/null";
+  REQUIRE_MESSAGE(std::system(make_certs.c_str()) == 0, make_certs);
+  collector otlp{certs + "/collector.pem", certs + "/collector.key"};
+  REQUIRE(otlp.endpoint().starts_with("https://"));
+  {
+    // Without the test CA the collector's certificate is not trusted: nothing reaches it.
+    trace_node untrusting{dir.path() / "untrusting", otlp.endpoint()};
+    untrusting.start_parent("untrusted", {});
+    untrusting.wait_until_waiting("untrusted");
+    CHECK(eventually(
+        [&] { return testing_support::sample_value(untrusting.metrics(), "perdure_spans_dropped_total") > 0; }));
+    CHECK(testing_support::sample_value(untrusting.metrics(), "perdure_spans_exported_total") == 0);
+  }
+  trace_node node{dir.path() / "trusting", otlp.endpoint(), {"--otlp-ca-file", certs + "/ca.pem"}};
+  node.start_parent("secure", {});
+  node.wait_until_waiting("secure");
+  node.finish("secure");
+  CHECK(eventually([&] { return named(otlp.spans(), "orchestration Parent", "secure").size() == 1; }));
+  CHECK(named(otlp.spans(), "orchestration Parent", "untrusted").empty());
 }
