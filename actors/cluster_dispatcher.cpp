@@ -205,7 +205,8 @@ caf::behavior cluster_dispatcher(dispatcher_actor* self, cluster_dispatcher_conf
       },
       [=](member_atom, uint32_t index, const caf::actor& node, uint32_t workers) {
         auto& st = self->state;
-        if (index >= st.targets.size() || index == st.config.self_index) return;
+        if (index == st.config.self_index) return;
+        if (index >= st.targets.size()) st.targets.resize(index + 1);  // a member that joined a replicated hub
         auto& t = st.targets[index];
         // Down, or restarted before its old incarnation was seen down: the work leased to the old
         // one will never be answered, so it runs again once its lease has run out.

@@ -7,7 +7,6 @@
 #include <set>
 
 namespace perdure::actors {
-namespace {
 
 member parse_member(std::string_view entry) {
   const auto bad = [&](std::string_view why) {
@@ -29,8 +28,6 @@ member parse_member(std::string_view entry) {
   m.port = static_cast<uint16_t>(port);
   return m;
 }
-
-}  // namespace
 
 cluster_membership cluster_membership::parse(std::string_view spec, std::string self_id) {
   std::vector<member> members;
@@ -63,6 +60,15 @@ std::optional<size_t> cluster_membership::index_of(std::string_view id) const {
   for (size_t i = 0; i < members_.size(); ++i)
     if (members_[i].id == id) return i;
   return std::nullopt;
+}
+
+size_t cluster_membership::add(const member& m) {
+  if (auto index = index_of(m.id)) {
+    if (m.port != 0) members_[*index] = m;
+    return *index;
+  }
+  members_.push_back(m);
+  return members_.size() - 1;
 }
 
 std::string cluster_membership::canonical() const {

@@ -22,6 +22,9 @@ struct member {
   friend bool operator==(const member&, const member&) = default;
 };
 
+/// Parses one "id@host:port" entry. Throws perdure::invalid_argument_error naming it.
+member parse_member(std::string_view entry);
+
 class cluster_membership {
  public:
   /// Parses "id@host:port,id@host:port,...". Throws perdure::invalid_argument_error naming the
@@ -31,7 +34,9 @@ class cluster_membership {
   cluster_membership() = default;
   cluster_membership(std::vector<member> members, std::string self_id);
 
-  const std::vector<member>& members() const noexcept { return members_; }  // sorted by id
+  /// Sorted by id at start; members a replicated hub adds later follow in the order they came, so
+  /// an index, once given, stays (the node's cluster view uses the same indexes).
+  const std::vector<member>& members() const noexcept { return members_; }
   size_t self_index() const noexcept { return self_; }
   const member& self() const { return members_.at(self_); }
   size_t size() const noexcept { return members_.size(); }
@@ -40,6 +45,10 @@ class cluster_membership {
   size_t owner_of(uint32_t partition) const noexcept { return partition % members_.size(); }
   bool owns(uint32_t partition) const noexcept { return owner_of(partition) == self_; }
   std::optional<size_t> index_of(std::string_view id) const;
+
+  /// A replicated hub's member that registered itself: its index, the member appended when new,
+  /// its address updated when it had none or moved. Returns the index.
+  size_t add(const member& m);
 
   /// "a@127.0.0.1:7001,b@127.0.0.1:7002" (sorted by id): equal on every node of a hub.
   std::string canonical() const;

@@ -6,18 +6,21 @@
 
 namespace perdure::actors {
 
-cluster_view::cluster_view(uint32_t partitions, size_t members) : partitions_(partitions), owners_(partitions), reachable_(members) {}
+cluster_view::cluster_view(uint32_t partitions, std::vector<std::string> members)
+    : partitions_(partitions), owners_(partitions), members_(std::move(members)), reachable_(members_.size()),
+      draining_(members_.size()) {}
 
 partition_owner cluster_view::owner(uint32_t partition) const {
   std::lock_guard lock(mutex_);
   if (partition >= owners_.size()) return {};
   const auto& e = owners_[partition];
-  return {e.member, e.epoch, caf::actor_cast<caf::actor>(e.local), e.followers};
+  return {e.member, e.epoch, caf::actor_cast<caf::actor>(e.local), e.followers, e.moving_to, e.move_lag};
 }
 
 void cluster_view::set_owner(uint32_t partition, partition_owner owner) {
   std::lock_guard lock(mutex_);
-  owners_.at(partition) = entry{owner.member, owner.epoch, owner.local.address(), std::move(owner.followers)};
+  owners_.at(partition) = entry{owner.member,          owner.epoch,     owner.local.address(),
+                                std::move(owner.followers), owner.moving_to, owner.move_lag};
 }
 
 std::vector<uint32_t> cluster_view::local_partitions() const {
@@ -43,6 +46,38 @@ void cluster_view::set_reachable(size_t member, bool reachable) {
 std::vector<bool> cluster_view::reachable() const {
   std::lock_guard lock(mutex_);
   return reachable_;
+}
+
+size_t cluster_view::add_member(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  const auto found = std::find(members_.begin(), members_.end(), id);
+  if (found != members_.end()) return static_cast<size_t>(found - members_.begin());
+  members_.push_back(id);
+  reachable_.push_back(false);
+  draining_.push_back(false);
+  return members_.size() - 1;
+}
+
+std::optional<size_t> cluster_view::index_of(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  const auto found = std::find(members_.begin(), members_.end(), id);
+  if (found == members_.end()) return std::nullopt;
+  return static_cast<size_t>(found - members_.begin());
+}
+
+std::vector<std::string> cluster_view::member_ids() const {
+  std::lock_guard lock(mutex_);
+  return members_;
+}
+
+void cluster_view::set_draining(size_t member, bool draining) {
+  std::lock_guard lock(mutex_);
+  draining_.at(member) = draining;
+}
+
+std::vector<bool> cluster_view::draining() const {
+  std::lock_guard lock(mutex_);
+  return draining_;
 }
 
 }  // namespace perdure::actors

@@ -1,5 +1,7 @@
-// What a cluster node knows of its hub right now: which member owns each partition (in which
-// epoch, and the local partition actor when it is this node), and which members are reachable.
+// What a cluster node knows of its hub right now: its members (by a local index that only grows:
+// indexes are this process's own and never cross the network), which member owns each partition
+// (in which epoch, and the local partition actor when it is this node), and which members are
+// reachable.
 // Written by the node actor (reachability) and by the replica manager (ownership, in a replicated
 // hub; fixed at start in a static one); read on any thread: the node actor's routing, the
 // partition routers, the management API.
@@ -12,6 +14,8 @@
 #include <cstdint>
 #include <limits>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace perdure::actors {
@@ -23,11 +27,13 @@ struct partition_owner {
   uint64_t epoch = 0;
   caf::actor local;  // this node's partition actor, once it runs (only where member is this node)
   std::vector<size_t> followers;  // members keeping a warm copy (a replicated hub)
+  size_t moving_to = no_member;   // the target of a move under way
+  std::optional<uint64_t> move_lag{};  // records the move's target has still to apply, once reported
 };
 
 class cluster_view {
  public:
-  cluster_view(uint32_t partitions, size_t members);
+  cluster_view(uint32_t partitions, std::vector<std::string> members);
 
   uint32_t partitions() const noexcept { return partitions_; }
   partition_owner owner(uint32_t partition) const;
@@ -40,6 +46,13 @@ class cluster_view {
   void set_reachable(size_t member, bool reachable);
   std::vector<bool> reachable() const;
 
+  /// The member's index, added (unreachable, active) when it is new.
+  size_t add_member(const std::string& id);
+  std::optional<size_t> index_of(const std::string& id) const;
+  std::vector<std::string> member_ids() const;  // by index
+  void set_draining(size_t member, bool draining);
+  std::vector<bool> draining() const;  // by index
+
  private:
   // The local actor is held weakly: a detached actor's thread ends only once nothing references
   // it, and the view lives as long as the host.
@@ -48,11 +61,15 @@ class cluster_view {
     uint64_t epoch = 0;
     caf::actor_addr local;
     std::vector<size_t> followers;
+    size_t moving_to = no_member;
+    std::optional<uint64_t> move_lag{};
   };
   const uint32_t partitions_;
   mutable std::mutex mutex_;
   std::vector<entry> owners_;
+  std::vector<std::string> members_;
   std::vector<bool> reachable_;
+  std::vector<bool> draining_;
 };
 
 }  // namespace perdure::actors

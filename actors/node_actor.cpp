@@ -50,6 +50,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_config config) {
       [=](join_atom, int64_t timeout_ms) { return join(self, timeout_ms); },
       [=](tick_atom) { tick(self); },
       [=](hello_atom, node_hello& h) { return answer_hello(self, h); },
+      [=](roster_atom, member_roster& roster) { take_roster(self, roster); },
       [=](caf::ping_atom) { return caf::pong_atom::value; },
       // ---- partition traffic
       [=](deliver_atom, wire_batch& batch) { deliver_batch(self, batch); },

@@ -41,6 +41,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -66,6 +67,14 @@ struct node_actor_config {
   cluster_metrics* cluster = nullptr;
 };
 
+/// A replicated hub's registered members, as the replica manager last read them
+/// (`roster_atom, member_roster`): the node actor connects to the ones it did not know, and a
+/// draining node refuses leased activities.
+struct member_roster {
+  std::vector<member> members;
+  std::vector<std::string> draining;  // ids
+};
+
 /// Spawns the node actor and its connector. It connects to the others once it gets join_atom
 /// (`join_atom, int64_t timeout_ms` -> true once it reached another member, or at once for a hub
 /// of one; an error naming every member and why it failed when none answered in time, or the
@@ -73,3 +82,5 @@ struct node_actor_config {
 caf::actor spawn_node_actor(caf::actor_system& system, node_actor_config config);
 
 }  // namespace perdure::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(perdure::actors::member_roster)

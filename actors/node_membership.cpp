@@ -58,6 +58,9 @@ std::string hello_problem(node_actor* self, const node_hello& h) {
   if (h.partitions != c.partitions)
     return "partition count mismatch: node '" + me + "' has " + std::to_string(c.partitions) + " partitions, node '" +
            h.node_id + "' has " + std::to_string(h.partitions) + "; start every node with the same --partitions";
+  // A replicated hub's members register themselves (member_registry.hpp): its member lists grow
+  // while it runs and need not agree.
+  if (c.replicated) return h.node_id == me ? "node id '" + h.node_id + "' is this node's own" : std::string{};
   if (h.members != c.membership.canonical())
     return "member list mismatch: node '" + me + "' has --members " + c.membership.canonical() + ", node '" +
            h.node_id + "' has " + h.members + "; start every node with the same --members";
@@ -65,6 +68,20 @@ std::string hello_problem(node_actor* self, const node_hello& h) {
     return "node id '" + h.node_id + "' is not another member of this hub (" + c.membership.canonical() + ")";
   return {};
 }
+
+// Adds a member of a replicated hub (its address may be unknown yet: port 0) under the index the
+// view gives it; returns that index.
+size_t admit(node_actor* self, const member& m) {
+  auto& st = self->state;
+  const size_t index = st.config.view->add_member(m.id);
+  const size_t same = st.config.membership.add(m);
+  if (same != index) throw std::logic_error("member '" + m.id + "' has index " + std::to_string(same) +
+                                            " in the membership and " + std::to_string(index) + " in the view");
+  st.peers.resize(st.config.membership.size());
+  return index;
+}
+
+bool has_address(node_actor* self, size_t index) { return self->state.config.membership.members()[index].port != 0; }
 
 void tell_member(node_actor* self, size_t index, const caf::actor& node, uint32_t workers) {
   auto& c = self->state.config;
@@ -183,9 +200,25 @@ caf::result<bool> join(node_actor* self, int64_t timeout_ms) {
     st.joining = true;
     st.join_deadline = steady::now() + std::chrono::milliseconds{timeout_ms};
     for (size_t i = 0; i < st.peers.size(); ++i)
-      if (i != st.config.membership.self_index() && !st.peers[i].connecting) connect_to(self, i);
+      if (i != st.config.membership.self_index() && !st.peers[i].connecting && has_address(self, i)) connect_to(self, i);
   }
   return caf::delegated<bool>{};
+}
+
+void take_roster(node_actor* self, member_roster& roster) {
+  auto& st = self->state;
+  for (const auto& m : roster.members) {
+    const bool known = st.config.membership.index_of(m.id).has_value();
+    const size_t index = admit(self, m);
+    if (!known) spdlog::info("member '{}' ({}:{}) registered in the hub", m.id, m.host, m.port);
+    const bool draining = std::find(roster.draining.begin(), roster.draining.end(), m.id) != roster.draining.end();
+    st.config.view->set_draining(index, draining);
+    if (index == st.config.membership.self_index() && draining != st.draining) {
+      st.draining = draining;
+      spdlog::warn(draining ? "this node is draining: it takes no more leased activities"
+                            : "this node is active again");
+    }
+  }
 }
 
 caf::result<node_hello> answer_hello(node_actor* self, node_hello& h) {
@@ -198,7 +231,8 @@ caf::result<node_hello> answer_hello(node_actor* self, node_hello& h) {
   }
   auto sender = caf::actor_cast<caf::actor>(self->current_sender());
   if (!sender) return unavailable("a hello from node '" + h.node_id + "' came without a sender");
-  mark_up(self, *self->state.config.membership.index_of(h.node_id), sender, h.workers);
+  const auto index = self->state.config.membership.index_of(h.node_id);
+  mark_up(self, index ? *index : admit(self, member{h.node_id, "", 0}), sender, h.workers);
   return my_hello(self);
 }
 
@@ -217,7 +251,7 @@ void tick(node_actor* self) {
       if (i == self_index) continue;
       if (st.peers[i].node)
         heartbeat(self, i);
-      else if (!st.peers[i].connecting)
+      else if (!st.peers[i].connecting && has_address(self, i))
         connect_to(self, i);
     }
   }

@@ -25,6 +25,10 @@ caf::result<bool> join(node_actor* self, int64_t timeout_ms);
 /// hello_atom: this node's hello, or the refusal of a peer whose hub shape differs.
 caf::result<node_hello> answer_hello(node_actor* self, node_hello& theirs);
 
+/// roster_atom (a replicated hub): members it did not know are added and connected to, and this
+/// node's draining state is taken.
+void take_roster(node_actor* self, member_roster& roster);
+
 /// The down handler: the peer whose connection dropped is down.
 void connection_lost(node_actor* self, const caf::down_msg& dm);
 

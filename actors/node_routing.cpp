@@ -135,6 +135,10 @@ caf::result<std::string> run_leased(node_actor* self, wire_activity& w) {
     cm->activities_rejected.fetch_add(1, std::memory_order_relaxed);
     return make_client_error(client_errc::busy, "node '" + c.membership.self().id + "' is busy");
   }
+  if (self->state.draining) {
+    cm->activities_rejected.fetch_add(1, std::memory_order_relaxed);
+    return make_client_error(client_errc::busy, "node '" + c.membership.self().id + "' is draining");
+  }
   storage::activity_task task;
   try {
     task = decode_task(w.task);

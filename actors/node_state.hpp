@@ -60,6 +60,7 @@ struct node_state {
   std::vector<peer> peers;  // by member index; the entry of this node stays empty
   bool joining = false;
   bool joined = false;
+  bool draining = false;  // this node is draining (a replicated hub): it takes no leased activities
   steady::time_point join_deadline{};
   std::vector<caf::response_promise> join_waiters;
   std::map<uint64_t, pending_forward> forwards;  // by forward id

@@ -58,6 +58,7 @@ using wait_expired_atom = caf::atom_constant<caf::atom("pd_waitex")>;  // a wait
 using hello_atom = caf::atom_constant<caf::atom("pd_hello")>;    // node_hello -> node_hello
 using join_atom = caf::atom_constant<caf::atom("pd_join")>;      // host waits until the node joined
 using member_atom = caf::atom_constant<caf::atom("pd_member")>;  // a member's node actor changed
+using roster_atom = caf::atom_constant<caf::atom("pd_roster")>;  // member_roster: a replicated hub's members
 using status_atom = caf::atom_constant<caf::atom("pd_status")>;  // instance id -> encoded record or ""
 using entity_atom = caf::atom_constant<caf::atom("pd_entity")>;  // entity instance id -> encoded entity or ""
 using history_atom = caf::atom_constant<caf::atom("pd_history")>;  // instance id -> wire_history

@@ -1,6 +1,8 @@
 #include "replica_manager.hpp"
 
 #include "actor_state.hpp"
+#include "node_actor.hpp"
+#include "partition_moves.hpp"
 #include "partition_snapshots.hpp"
 #include "protocol.hpp"
 
@@ -10,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace perdure::actors::replication {
@@ -18,6 +21,7 @@ namespace perdure::actors::replication {
 struct assignment_update {
   std::optional<storage::versioned_assignment> entry;
   std::string unreadable;  // why the entry could not be read, if it could not
+  std::optional<uint64_t> move_lag;  // what the target of a move under way last reported
 };
 
 }  // namespace perdure::actors::replication
@@ -56,7 +60,7 @@ struct replica_manager_state {
   std::vector<caf::actor> replicas;     // by partition
   std::vector<bool> busy;               // a replica has not answered its last update yet
   std::vector<int64_t> lag;             // by partition, as each replica last answered
-  std::vector<steady::time_point> last_reached;  // by member
+  std::map<std::string, steady::time_point> last_reached;  // by member id, from when it was first seen
   steady::time_point started{};
   bool coordinating = false;
   std::string last_coordination_problem;
@@ -64,7 +68,7 @@ struct replica_manager_state {
 
 using manager = stateful_actor<replica_manager_state>;
 
-const std::string& me(const replica_manager_config& c) { return c.members[c.self_index]; }
+const std::string& me(const replica_manager_config& c) { return c.self_id; }
 
 void report(std::string& last, const std::string& problem) {
   if (problem == last) return;
@@ -78,30 +82,64 @@ std::set<std::string> live_members(manager* self) {
   auto& st = self->state;
   const auto& c = *st.config;
   const auto now = steady::now();
+  const auto ids = c.view->member_ids();
   const auto reachable = c.view->reachable();
   std::set<std::string> live;
-  for (size_t i = 0; i < c.members.size(); ++i) {
-    if (reachable[i]) st.last_reached[i] = now;
-    if (reachable[i] || now - std::max(st.last_reached[i], st.started) < c.grace) live.insert(c.members[i]);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto& last = st.last_reached.try_emplace(ids[i], steady::time_point{}).first->second;
+    if (reachable[i]) last = now;
+    if (reachable[i] || now - std::max(last, st.started) < c.grace) live.insert(ids[i]);
   }
   return live;
 }
 
-using entries = std::vector<std::optional<storage::versioned_assignment>>;
+using entries = assignment_entries;
 
-// Writes what the placement rules plan; `table` (read this tick) follows every write that landed.
-void coordinate(manager* self, entries& table) {
+// The registered members: every node is told them (it connects to new ones); the coordinator plans
+// over them and the members this node was started with.
+hub_shape read_members(manager* self) {
   auto& st = self->state;
   const auto& c = *st.config;
-  const auto live = live_members(self);
+  const auto registered = c.resources->registry->members();
+  member_roster roster;
+  hub_shape hub;
+  for (const auto& [id, m] : registered) {
+    hub.members.push_back(id);
+    if (m.state == storage::member_state::draining) {
+      hub.draining.insert(id);
+      roster.draining.push_back(id);
+    }
+    roster.members.push_back(m.address.empty() ? member{id, "", 0} : parse_member(id + "@" + m.address));
+  }
+  self->send(c.node, roster_atom::value, std::move(roster));
+  // Members given with --members count before they registered: the first assignment waits for them.
+  for (const auto& id : c.view->member_ids())
+    if (!registered.contains(id)) hub.members.push_back(id);
+  std::ranges::sort(hub.members);
+  hub.live = live_members(self);
+  hub.followers = c.followers;
+  return hub;
+}
+
+// Writes what the placement rules plan, then the moves; `table` (read this tick) follows every
+// write that landed.
+void coordinate(manager* self, entries& table, const hub_shape& hub, const std::vector<std::optional<uint64_t>>& lags) {
+  auto& st = self->state;
+  const auto& c = *st.config;
+  const auto& live = hub.live;
   const auto reachable = c.view->reachable();
-  const bool everyone = std::all_of(reachable.begin(), reachable.end(), [](bool r) { return r; });
+  const auto ids = c.view->member_ids();
+  bool everyone = true;
+  for (const auto& id : hub.members) {
+    const auto at = std::find(ids.begin(), ids.end(), id);
+    everyone = everyone && at != ids.end() && reachable[static_cast<size_t>(at - ids.begin())];
+  }
   const bool may_assign_first = everyone || steady::now() - st.started >= c.initial_grace;
   for (uint32_t p = 0; p < c.view->partitions(); ++p) {
     const auto current = table[p];
     if (!current && !may_assign_first) continue;
     const auto planned = storage::plan_assignment(p, current ? std::optional{current->assignment} : std::nullopt,
-                                                  c.members, live, c.followers);
+                                                  hub.members, live, c.followers, hub.draining);
     if (!planned) continue;
     try {
       table[p] = storage::versioned_assignment{*planned,
@@ -115,6 +153,7 @@ void coordinate(manager* self, entries& table) {
       spdlog::warn("partition {}: owner '{}' is lost, moving it to '{}' in epoch {}", p, current->assignment.owner,
                    planned->owner, planned->epoch);
   }
+  write_moves(*c.resources->table, table, lags, hub, *c.metrics);
 }
 
 storage::partition_log& log_of(replica* self) {
@@ -134,8 +173,7 @@ void stop_partition(replica* self) {
 }
 
 size_t member_index(const replica_manager_config& c, const std::string& id) {
-  const auto found = std::find(c.members.begin(), c.members.end(), id);
-  return found == c.members.end() ? no_member : static_cast<size_t>(found - c.members.begin());
+  return c.view->index_of(id).value_or(no_member);
 }
 
 std::vector<size_t> follower_indexes(const replica_manager_config& c, const storage::partition_assignment& a) {
@@ -145,11 +183,18 @@ std::vector<size_t> follower_indexes(const replica_manager_config& c, const stor
   return out;
 }
 
+// The view's entry for an assignment led by `owner` (this node's partition actor when it leads it).
+partition_owner view_entry(const replica_manager_config& c, const storage::partition_assignment& a, size_t owner,
+                           caf::actor local, std::optional<uint64_t> move_lag) {
+  return partition_owner{owner, a.epoch, std::move(local), follower_indexes(c, a),
+                         a.moving_to.empty() ? no_member : member_index(c, a.moving_to), move_lag};
+}
+
 void lead(replica* self, const storage::partition_assignment& a) {
   auto& st = self->state;
   const auto& c = *st.config;
   const uint32_t p = st.partition;
-  c.view->set_owner(p, partition_owner{c.self_index, a.epoch, {}, follower_indexes(c, a)});
+  c.view->set_owner(p, view_entry(c, a, c.self_index, {}, {}));
   const auto begun = steady::now();
   const auto before = c.store->applied(p).seq;
   storage::take_over(*c.store, p, log_of(self), a.epoch, me(c), c.resources->snapshots.get());
@@ -161,7 +206,7 @@ void lead(replica* self, const storage::partition_assignment& a) {
   // Recovery is queued before the partition becomes reachable, so it loads its de-duplication
   // marks before any message from another partition.
   caf::anon_send(st.actor, recover_atom::value);
-  c.view->set_owner(p, partition_owner{c.self_index, a.epoch, st.actor, follower_indexes(c, a)});
+  c.view->set_owner(p, view_entry(c, a, c.self_index, st.actor, {}));
   c.metrics->takeovers.fetch_add(1, std::memory_order_relaxed);
   spdlog::info("partition {}: led by this node in epoch {} (applied {} records first, {} ms)", p, a.epoch, caught_up,
                std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - begun).count());
@@ -169,7 +214,8 @@ void lead(replica* self, const storage::partition_assignment& a) {
 
 // Makes this node's part in the partition what its assignment says; returns the records this
 // node still has to apply as its follower.
-int64_t reconcile(replica* self, const std::optional<storage::versioned_assignment>& entry) {
+int64_t reconcile(replica* self, const std::optional<storage::versioned_assignment>& entry,
+                  std::optional<uint64_t> move_lag) {
   auto& st = self->state;
   const auto& c = *st.config;
   const uint32_t p = st.partition;
@@ -177,7 +223,7 @@ int64_t reconcile(replica* self, const std::optional<storage::versioned_assignme
   const auto& a = entry->assignment;
   if (a.owner == me(c)) {
     if (st.actor && st.epoch == a.epoch && c.store->leads(p)) {
-      c.view->set_owner(p, partition_owner{c.self_index, a.epoch, st.actor, follower_indexes(c, a)});
+      c.view->set_owner(p, view_entry(c, a, c.self_index, st.actor, move_lag));
       if (st.snapshots) snapshot_if_due(*st.snapshots, *c.store, p, log_of(self), *c.resources->snapshots, *c.metrics);
       return 0;
     }
@@ -193,12 +239,14 @@ int64_t reconcile(replica* self, const std::optional<storage::versioned_assignme
     if (!c.store->leads(p)) c.metrics->leaderships_lost.fetch_add(1, std::memory_order_relaxed);
     stop_partition(self);
   }
-  c.view->set_owner(p, partition_owner{member_index(c, a.owner), a.epoch, {}, follower_indexes(c, a)});
+  c.view->set_owner(p, view_entry(c, a, member_index(c, a.owner), {}, move_lag));
   if (std::find(a.followers.begin(), a.followers.end(), me(c)) == a.followers.end()) return 0;
   auto& log = log_of(self);
   c.metrics->records_followed.fetch_add(storage::catch_up(*c.store, p, log, c.resources->snapshots.get()),
                                         std::memory_order_relaxed);
-  return static_cast<int64_t>(storage::records_behind(*c.store, p, log));
+  const auto behind = storage::records_behind(*c.store, p, log);
+  if (a.moving_to == me(c)) c.resources->registry->report_progress(p, storage::move_progress{me(c), a.epoch, behind});
+  return static_cast<int64_t>(behind);
 }
 
 caf::behavior partition_replica(replica* self, std::shared_ptr<const replica_manager_config> config,
@@ -213,7 +261,7 @@ caf::behavior partition_replica(replica* self, std::shared_ptr<const replica_man
     auto& st = self->state;
     try {
       if (!update.unreadable.empty()) throw std::runtime_error("cannot read its assignment: " + update.unreadable);
-      const auto lag = reconcile(self, update.entry);
+      const auto lag = reconcile(self, update.entry, update.move_lag);
       report(st.last_problem, "");
       return lag;
     } catch (const std::exception& e) {
@@ -235,12 +283,15 @@ void tick(manager* self) {
       unread[p] = e.what();
     }
   }
+  std::vector<std::optional<uint64_t>> lags(table.size());
   try {
+    const auto hub = read_members(self);
+    lags = read_move_lags(*c.resources->registry, table);
     st.coordinating = c.resources->lease->hold(me(c));
     c.metrics->coordinator.store(st.coordinating ? 1 : 0, std::memory_order_relaxed);
     // A coordinator plans only from a whole table: a partition it could not read may have an entry.
     const bool whole = std::all_of(unread.begin(), unread.end(), [](const auto& why) { return why.empty(); });
-    if (st.coordinating && whole) coordinate(self, table);
+    if (st.coordinating && whole) coordinate(self, table, hub, lags);
     report(st.last_coordination_problem, "");
   } catch (const std::exception& e) {
     report(st.last_coordination_problem, std::string{"coordination: "} + e.what() + "; retrying");
@@ -250,7 +301,7 @@ void tick(manager* self) {
   for (uint32_t p = 0; p < table.size(); ++p) {
     if (st.busy[p]) continue;
     st.busy[p] = true;
-    self->request(st.replicas[p], caf::infinite, assign_atom::value, assignment_update{table[p], unread[p]})
+    self->request(st.replicas[p], caf::infinite, assign_atom::value, assignment_update{table[p], unread[p], lags[p]})
         .then(
             [self, p](int64_t lag) {
               self->state.busy[p] = false;
@@ -273,7 +324,6 @@ caf::behavior replica_manager(manager* self, replica_manager_config config) {
     st.replicas.push_back(self->system().spawn<caf::detached>(partition_replica, st.config, p));
   st.busy.resize(partitions);
   st.lag.resize(partitions);
-  st.last_reached.resize(st.config->members.size());
   st.started = steady::now();
   keep_running_on_unexpected(self);
   self->attach_functor([self](const caf::error&) {

@@ -2,8 +2,11 @@
 // assignment table says, and while it holds the coordinator role it keeps the table right.
 //
 // Operation, every interval:
+//  - every node: reads the registered members (member_registry.hpp) and tells the node actor, which
+//    connects to the new ones.
 //  - coordinator (at most one node, by the coordinator lease): for each partition, plan_assignment()
-//    over the members it sees, written by compare-and-set. A member counts as lost only after
+//    over the registered members it sees, written by compare-and-set; then the moves
+//    (partition_moves.hpp). A member counts as lost only after
 //    `grace` without reaching it, so a coordinator that just started does not move partitions away
 //    from members it has not connected to yet; the first assignment waits for every member, or for
 //    `initial_grace`.
@@ -16,7 +19,8 @@
 //    one runs and route to the owner; follower -> apply the log's new records (no timers, no
 //    dispatch), from the partition's newest snapshot when the log was trimmed past its copy. A led
 //    partition whose append was refused (fenced) or whose log was unreachable is restarted from
-//    the log when the table still names this node, else left.
+//    the log when the table still names this node, else left. A follower that is a move's target
+//    reports its lag in the member registry.
 //
 // The manager and the replicas are detached: JetStream calls block. Failures (NATS unreachable, a
 // refused compare-and-set) are logged once per change and retried on the next interval; a replica
@@ -28,6 +32,7 @@
 
 #include "storage/log/assignment_table.hpp"
 #include "storage/log/coordinator_lease.hpp"
+#include "storage/log/member_registry.hpp"
 #include "storage/log/partition_log.hpp"
 #include "storage/log/snapshot_store.hpp"
 #include "storage/replicated_hub.hpp"
@@ -48,14 +53,16 @@ namespace perdure::actors {
 struct replication_resources {
   std::unique_ptr<storage::assignment_table> table;
   std::unique_ptr<storage::coordinator_lease> lease;
+  std::unique_ptr<storage::member_registry> registry;
   std::function<std::unique_ptr<storage::partition_log>(uint32_t partition)> open_log;
   std::vector<std::unique_ptr<storage::partition_log>> logs;  // by partition, opened when first needed
   std::unique_ptr<storage::snapshot_store> snapshots;  // the partitions' snapshots (storage/snapshots.hpp)
 };
 
 struct replica_manager_config {
-  std::vector<std::string> members;  // every member's id, in membership order
-  size_t self_index = 0;
+  std::string self_id;
+  size_t self_index = 0;  // in the view
+  caf::actor node;        // the node actor, told the registered members every interval
   storage::replicated_hub* store = nullptr;
   replication_resources* resources = nullptr;
   std::shared_ptr<cluster_view> view;

@@ -333,6 +333,7 @@ exit_code cluster_members(const global_options& g) {
       if (p.value("owner", json()) == m.value("nodeId", json())) owned.push_back(p.value("partition", json()));
     members.push_back(json{{"nodeId", m.value("nodeId", json())},
                            {"reachable", m.value("reachable", false)},
+                           {"state", m.value("state", json())},
                            {"partitionsOwned", std::move(owned)}});
   }
   if (g.output == output_format::json) {

@@ -1,6 +1,7 @@
 // perdure: manage the orchestrations of a Perdure node, and look at its cluster, from the shell
 // (docs/cli.md).
 #include "activities.hpp"
+#include "cluster_moves.hpp"
 #include "commands.hpp"
 #include "entities.hpp"
 #include "schedules.hpp"
@@ -162,8 +163,21 @@ int run(int argc, char** argv) {
   cluster_cmd->require_subcommand(1);
   cluster_cmd->add_subcommand("members", "Each member: whether the node reaches it, the partitions it owns")
       ->callback([&] { action = [&] { return cluster_members(g); }; });
-  cluster_cmd->add_subcommand("partitions", "Each partition: its owner, epoch and followers, as the node sees them")
+  cluster_cmd->add_subcommand("partitions", "Each partition: its owner, epoch, followers and move, as the node sees them")
       ->callback([&] { action = [&] { return cluster_partitions(g); }; });
+  std::string node_id;
+  uint32_t partition = 0;
+  auto* drain_cmd = cluster_cmd->add_subcommand(
+      "drain", "Move a member's partitions away (one at a time) and stop its leased activities, so it can be stopped");
+  drain_cmd->add_option("node", node_id, "The member's node id")->required();
+  drain_cmd->callback([&] { action = [&] { return cluster_drain(g, node_id); }; });
+  auto* activate_cmd = cluster_cmd->add_subcommand("activate", "Undo a drain: the member takes partitions again");
+  activate_cmd->add_option("node", node_id, "The member's node id")->required();
+  activate_cmd->callback([&] { action = [&] { return cluster_activate(g, node_id); }; });
+  auto* move_cmd = cluster_cmd->add_subcommand("move", "Move a partition to a member: it follows the log, then takes over");
+  move_cmd->add_option("partition", partition, "The partition")->required();
+  move_cmd->add_option("node", node_id, "The member's node id")->required();
+  move_cmd->callback([&] { action = [&] { return cluster_move(g, partition, node_id); }; });
 
   add_schedule_commands(app, g, action);
   add_entity_commands(app, g, action);

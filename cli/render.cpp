@@ -162,11 +162,12 @@ std::string joined(const json& values) {
 }  // namespace
 
 void print_member_table(std::ostream& out, const json& members) {
-  std::vector<std::vector<std::string>> rows{{"MEMBER", "REACHABLE", "OWNED", "PARTITIONS"}};
+  std::vector<std::vector<std::string>> rows{{"MEMBER", "REACHABLE", "STATE", "OWNED", "PARTITIONS"}};
   for (const json& m : members) {
     const json owned = m.value("partitionsOwned", json::array());
-    rows.push_back({text(m, "nodeId"), m.value("reachable", false) ? "yes" : "no", std::to_string(owned.size()),
-                    joined(owned)});
+    const std::string state = text(m, "state");
+    rows.push_back({text(m, "nodeId"), m.value("reachable", false) ? "yes" : "no", state.empty() ? "-" : state,
+                    std::to_string(owned.size()), joined(owned)});
   }
   print_rows(out, rows);
 }
@@ -188,11 +189,14 @@ void print_entity_table(std::ostream& out, const json& entities) {
 }
 
 void print_partition_table(std::ostream& out, const json& partitions) {
-  std::vector<std::vector<std::string>> rows{{"PARTITION", "OWNER", "EPOCH", "FOLLOWERS"}};
+  std::vector<std::vector<std::string>> rows{{"PARTITION", "OWNER", "EPOCH", "FOLLOWERS", "MOVING TO", "LAG"}};
   for (const json& p : partitions) {
     const std::string owner = text(p, "owner");
+    const std::string target = text(p, "movingTo");
+    const std::string lag = text(p, "moveLag");
     rows.push_back({text(p, "partition"), owner.empty() ? "(unassigned)" : owner, text(p, "epoch"),
-                    joined(p.value("followers", json::array()))});
+                    joined(p.value("followers", json::array())), target.empty() ? "-" : target,
+                    target.empty() ? "-" : lag.empty() ? "?" : lag});
   }
   print_rows(out, rows);
 }

@@ -14,7 +14,9 @@
 #include "storage/log/jetstream_coordinator_lease.hpp"
 #include "storage/log/jetstream_log.hpp"
 #include "storage/log/jetstream_snapshot_store.hpp"
+#include "storage/log/member_registry.hpp"
 #include "cluster_client.hpp"
+#include "cluster_control.hpp"
 #include "cluster_tls.hpp"
 #include "exposure_check.hpp"
 #include "http_api.hpp"
@@ -56,13 +58,13 @@ struct host::node {
   caf::actor cluster_dispatcher;
   caf::actor node_actor;
   uint16_t cluster_port = 0;
-  std::vector<std::string> member_ids;
   std::shared_ptr<actors::cluster_view> view;
   // Replicated cluster only; they outlive the actor system (a partition commits through its log
   // until it stops).
   std::unique_ptr<storage::jetstream_connection> nats;
   actors::replication_resources replication;
   caf::actor replica_manager;
+  std::unique_ptr<cluster_control> control;  // drain and move, for the management API
   // Queue triggers: their own connection (a trigger's fetches never queue behind a partition's
   // appends), and the consumers, which use `client`.
   std::unique_ptr<storage::jetstream_connection> trigger_nats;
@@ -182,6 +184,10 @@ void prepare_replication(host::node& n, const actors::cluster_membership& member
   auto& r = n.replication;
   r.table = std::make_unique<storage::jetstream_assignment_table>(*n.nats, o.hub, o.replicas);
   r.lease = std::make_unique<storage::jetstream_coordinator_lease>(*n.nats, o.hub, o.replicas, o.heartbeat_timeout);
+  r.registry = std::make_unique<storage::member_registry>(*n.nats, o.hub, o.replicas);
+  const auto& self = membership.self();
+  r.registry->enroll(self.id, self.host + ":" + std::to_string(self.port));
+  n.control = std::make_unique<cluster_control>(*r.registry, *r.table, n.view->partitions());
   r.open_log = [&nats = *n.nats, hub = o.hub, replicas = o.replicas](uint32_t p) {
     return std::make_unique<storage::jetstream_log>(nats, hub, p, replicas);
   };
@@ -198,8 +204,9 @@ void prepare_replication(host::node& n, const actors::cluster_membership& member
 void start_replica_manager(host::node& n, const registry& functions, const actors::cluster_membership& membership) {
   const auto& o = n.options;
   actors::replica_manager_config config;
-  for (const auto& m : membership.members()) config.members.push_back(m.id);
+  config.self_id = membership.self().id;
   config.self_index = membership.self_index();
+  config.node = n.node_actor;
   config.store = n.replicated;
   config.resources = &n.replication;
   config.view = n.view;
@@ -230,9 +237,10 @@ void start_cluster(host::node& n, const registry& functions) {
   const auto& o = n.options;
   auto membership = actors::cluster_membership::parse(o.members, o.node_id);
   auto& system = *n.system;
-  for (const auto& member : membership.members()) n.member_ids.push_back(member.id);
   const uint32_t partitions = n.store->partition_count();
-  n.view = std::make_shared<actors::cluster_view>(partitions, membership.size());
+  std::vector<std::string> ids;
+  for (const auto& member : membership.members()) ids.push_back(member.id);
+  n.view = std::make_shared<actors::cluster_view>(partitions, std::move(ids));
   n.cluster_dispatcher = actors::spawn_cluster_dispatcher(
       system, actors::cluster_dispatcher_config{membership.self_index(), membership.size(), n.pool.dispatcher,
                                                 static_cast<uint32_t>(o.activity_workers), o.activity_lease,
@@ -320,8 +328,8 @@ void start_services(host::node& n, const registry& functions) {
                            // A replicated node lists the partitions it owns; its copies of the others may lag.
                            return n.replicated ? n.replicated->list(q, n.view->local_partitions()) : n.store->list(q);
                          },
-                         n.node_actor ? &n.cluster_metrics : nullptr, n.member_ids, n.view,
-                         !options.nats.empty(), options.http_max_waiters, options.http_max_connections,
+                         n.node_actor ? &n.cluster_metrics : nullptr, n.view,
+                         !options.nats.empty(), n.control.get(), options.http_max_waiters, options.http_max_connections,
                          [&n] { return queue_trigger_metrics(n.triggers); }, std::move(n.tokens), tls, &functions});
     n.http_port = n.http->start(options.http_address, options.http_port);
     spdlog::info("management API on {}://{}:{}{}", tls ? "https" : "http", options.http_address, n.http_port,
@@ -353,8 +361,21 @@ host::~host() { stop(); }
 
 bool host::running() const noexcept { return node_ != nullptr; }
 
-void host::start(const node_options& options) {
+namespace {
+
+// A node joining a replicated hub with --advertise is a member list of one: itself. It learns the
+// others from the hub's member bucket.
+node_options with_advertised_member(const node_options& given) {
+  node_options options = given;
+  if (options.members.empty() && !options.advertise.empty()) options.members = options.node_id + "@" + options.advertise;
+  return options;
+}
+
+}  // namespace
+
+void host::start(const node_options& given) {
   if (node_) throw error("the node is already running");
+  const node_options options = with_advertised_member(given);
   spdlog::set_level(spdlog::level::from_str(options.log_level));
   if (auto problem = log_format_problem(options.log_format)) throw invalid_argument_error(*problem);
   use_log_format(options.log_format);

@@ -2,6 +2,7 @@
 
 #include "http_access.hpp"
 #include "http_activities.hpp"
+#include "http_cluster_control.hpp"
 #include "http_entities.hpp"
 #include "http_errors.hpp"
 #include "http_json.hpp"
@@ -155,6 +156,7 @@ struct http_api::impl {
     if (auto schedules = route_schedules(req, hub)) return std::move(*schedules);
     if (auto entities = route_entities(req, hub)) return std::move(*entities);
     if (auto activities = route_activities(req, hub)) return std::move(*activities);
+    if (auto control = route_cluster_control(req, options.control)) return std::move(*control);
     if (auto ui = route_ui(req, hub)) return std::move(*ui);
     if (is_health(req)) return health();
     if (api && s.size() == 2 && s[1] == "cluster" && m == "GET") return cluster_view();
@@ -392,10 +394,13 @@ struct http_api::impl {
     const std::vector<node_stats> nodes = cluster->cluster_stats();
     json members = json::array();
     size_t reachable = 0;
-    for (const auto& id : options.member_ids) {
+    const auto ids = options.view->member_ids();
+    const auto draining = options.view->draining();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const auto& id = ids[i];
       const bool up = std::any_of(nodes.begin(), nodes.end(), [&](const node_stats& n) { return n.node_id == id; });
       reachable += up;
-      members.push_back(json{{"nodeId", id}, {"reachable", up}});
+      members.push_back(json{{"nodeId", id}, {"reachable", up}, {"state", draining[i] ? "draining" : "active"}});
     }
     json stats = json::array();
     for (const auto& n : nodes)
@@ -409,7 +414,7 @@ struct http_api::impl {
                            {"messagesOut", n.messages_out},
                            {"messagesIn", n.messages_in},
                            {"membersUp", n.members_up}});
-    const bool all_up = reachable == options.member_ids.size();
+    const bool all_up = reachable == ids.size();
     return json_response(200, json{{"status", all_up ? "AllMembersUp" : "MembersDown"},
                                    {"nodeId", nodes.empty() ? "" : nodes.front().node_id},
                                    {"replicated", options.replicated},
@@ -423,19 +428,20 @@ struct http_api::impl {
   json partitions_json() const {
     json out = json::array();
     if (!options.view) return out;
-    const auto member = [&](size_t index) {
-      return index < options.member_ids.size() ? json(options.member_ids[index]) : json();
-    };
+    const auto ids = options.view->member_ids();
+    const auto member = [&](size_t index) { return index < ids.size() ? json(ids[index]) : json(); };
     for (uint32_t p = 0; p < options.view->partitions(); ++p) {
       const actors::partition_owner owner = options.view->owner(p);
       json followers = json::array();
       for (size_t f : owner.followers)
-        if (f < options.member_ids.size()) followers.push_back(options.member_ids[f]);
+        if (f < ids.size()) followers.push_back(ids[f]);
       out.push_back(json{{"partition", p},
                          {"owner", member(owner.member)},  // null while unassigned
                          {"epoch", owner.epoch},
                          {"followers", std::move(followers)},
-                         {"ledHere", static_cast<bool>(owner.local)}});
+                         {"ledHere", static_cast<bool>(owner.local)},
+                         {"movingTo", member(owner.moving_to)},  // null: no move under way
+                         {"moveLag", owner.move_lag ? json(*owner.move_lag) : json()}});
     }
     return out;
   }

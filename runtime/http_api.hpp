@@ -28,17 +28,19 @@ class cluster_view;
 
 namespace perdure {
 
+class cluster_control;
+
 struct http_api_options {
   size_t max_body_bytes = 8u << 20;
   /// Lists the instances this node holds (its own partitions), for /metrics: a node reports its
   /// own instances, and keeps reporting while another node is down.
   std::function<instance_page(const instance_query&)> list_local;
   const actors::cluster_metrics* cluster = nullptr;  // a cluster node's networking counters, if any
-  std::vector<std::string> member_ids;  // a cluster node's members (itself included), for /api/cluster
-  /// A cluster node's view of its hub (owner, epoch and followers of each partition, by index into
-  /// member_ids), for /api/cluster and the per-partition metrics; null on a single node.
+  /// A cluster node's view of its hub (its members; owner, epoch, followers and move of each
+  /// partition), for /api/cluster and the per-partition metrics; null on a single node.
   std::shared_ptr<const actors::cluster_view> view;
   bool replicated = false;  // the hub keeps its partitions' logs on NATS JetStream (--nats)
+  cluster_control* control = nullptr;  // drain and move, in a replicated hub; else null
   /// Requests that may wait for an instance to end at once (waitForCompletion); past it, 503.
   size_t max_waiters = 10'000;
   /// Connections held at once, idle keep-alive ones included; past it, 503 and closed.

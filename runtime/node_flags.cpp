@@ -134,6 +134,10 @@ node_flags::node_flags(node_options defaults)
       ->group(cluster);
   app_.add_option("--listen", options_.listen_address, "Listen on this address instead of the one in --members")
       ->group(cluster);
+  app_.add_option("--advertise", options_.advertise,
+                  "With --nats and no --members: this node's host:port, which it listens on and registers in the "
+                  "hub for the other members to connect to (a node joining a running hub)")
+      ->group(cluster);
   text_.join_timeout_ms = options_.join_timeout.count();
   app_.add_option("--join-timeout", text_.join_timeout_ms, "Milliseconds to reach another member at start before giving up")
       ->capture_default_str()
@@ -238,14 +242,18 @@ std::optional<int> node_flags::parse(int argc, const char* const* argv, std::ost
 
 // The rules that span several flags, then the conversions; a message for the user when one fails.
 std::optional<std::string> node_flags::check_and_convert() {
-  if (!options_.nats.empty() && options_.members.empty())
-    return "--nats needs --members and --node-id (a replicated hub is a cluster)";
+  if (!options_.nats.empty() && options_.members.empty() && options_.advertise.empty())
+    return "--nats needs --node-id and --advertise (this node's host:port), or --members (a replicated hub is a "
+           "cluster)";
+  if (!options_.advertise.empty() && (options_.nats.empty() || !options_.members.empty()))
+    return "--advertise is for a node joining a replicated hub: give it with --nats and without --members";
+  if (!options_.advertise.empty() && options_.node_id.empty()) return "--advertise needs --node-id";
   if (options_.api_tls_cert.empty() != options_.api_tls_key.empty())
     return "--api-tls-cert and --api-tls-key go together: the certificate and its private key";
   const auto& tls = options_.cluster_tls;
   if (!tls.empty() && (tls.certificate.empty() || tls.private_key.empty() || tls.ca.empty()))
     return "--tls-cert, --tls-key and --tls-ca go together: this member's certificate, its key and the hub's CA";
-  if (!tls.empty() && options_.members.empty())
+  if (!tls.empty() && options_.members.empty() && options_.advertise.empty())
     return "--tls-cert, --tls-key and --tls-ca are for a cluster's members (--members); the management API's "
            "HTTPS takes --api-tls-cert and --api-tls-key";
   if (!options_.members.empty() && options_.node_id.empty())

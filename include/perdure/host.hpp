@@ -74,10 +74,14 @@ struct node_options {
   // p belongs to member p mod N of the members sorted by id and lives on that node's disk only.
   // With `nats`, every partition's commits go to a replicated log on NATS JetStream first, and
   // ownership follows an assignment table there: a lost node's partitions move to their
-  // followers. See docs/architecture.md, "Cluster" and "The replicated cluster".
+  // followers, and members may join (`advertise` instead of `members`) and drain while it runs.
+  // See docs/architecture.md, "Cluster" and "The replicated cluster".
   std::string node_id;                      // this node's id in `members`
   std::string members;                      // "id@host:port,id@host:port,..."
   std::string listen_address;               // empty: the host of this node's entry in `members`
+  // A replicated hub's node that joins without `members`: the host:port it listens on and the
+  // other members connect to (it registers itself in the hub's member bucket on the NATS servers).
+  std::string advertise;
   // Mutual TLS between the members (--tls-cert/--tls-key/--tls-ca, docs/security.md): a member
   // accepts and dials only peers whose certificate `cluster_tls.ca` signed. Empty: plain TCP,
   // allowed on loopback only (or with `insecure`). All members of a hub use the same mode.

@@ -22,6 +22,9 @@ struct partition_assignment {
   std::string owner;  // node id
   std::vector<std::string> followers;
   uint64_t epoch = 0;
+  // A move under way: this node follows the partition (it is among the followers) and becomes its
+  // owner, with epoch + 1, once it has caught up with the log. Empty: no move.
+  std::string moving_to{};
   friend bool operator==(const partition_assignment&, const partition_assignment&) = default;
 };
 

@@ -50,18 +50,18 @@ TEST_CASE("cli: cluster members and partitions of a static 3-node hub, from any 
   cluster.start_all();
 
   const std::string all_up =
-      "MEMBER  REACHABLE  OWNED  PARTITIONS\n"
-      "a       yes        2      0,3\n"
-      "b       yes        2      1,4\n"
-      "c       yes        2      2,5\n";
+      "MEMBER  REACHABLE  STATE   OWNED  PARTITIONS\n"
+      "a       yes        active  2      0,3\n"
+      "b       yes        active  2      1,4\n"
+      "c       yes        active  2      2,5\n";
   const std::string partitions =
-      "PARTITION  OWNER  EPOCH  FOLLOWERS\n"
-      "0          a      0      -\n"
-      "1          b      0      -\n"
-      "2          c      0      -\n"
-      "3          a      0      -\n"
-      "4          b      0      -\n"
-      "5          c      0      -\n";
+      "PARTITION  OWNER  EPOCH  FOLLOWERS  MOVING TO  LAG\n"
+      "0          a      0      -          -          -\n"
+      "1          b      0      -          -          -\n"
+      "2          c      0      -          -          -\n"
+      "3          a      0      -          -          -\n"
+      "4          b      0      -          -          -\n"
+      "5          c      0      -          -          -\n";
   for (size_t node = 0; node < 3; ++node) {
     const cli_result members = until_printed(endpoint(cluster, node), {"cluster", "members"}, all_up);
     CHECK_MESSAGE(members.exit_code == ok, members.err);
@@ -77,24 +77,24 @@ TEST_CASE("cli: cluster members and partitions of a static 3-node hub, from any 
   const json m = json::parse(members_json.out);
   CHECK(m["nodeId"] == "b");
   CHECK(m["replicated"] == false);
-  CHECK(m["members"] == json::parse(R"([{"nodeId": "a", "reachable": true, "partitionsOwned": [0, 3]},
-                                         {"nodeId": "b", "reachable": true, "partitionsOwned": [1, 4]},
-                                         {"nodeId": "c", "reachable": true, "partitionsOwned": [2, 5]}])"));
+  CHECK(m["members"] == json::parse(R"([{"nodeId": "a", "reachable": true, "state": "active", "partitionsOwned": [0, 3]},
+                                         {"nodeId": "b", "reachable": true, "state": "active", "partitionsOwned": [1, 4]},
+                                         {"nodeId": "c", "reachable": true, "state": "active", "partitionsOwned": [2, 5]}])"));
   const cli_result partitions_json = cli(endpoint(cluster, 1), {"-o", "json", "cluster", "partitions"});
   REQUIRE_MESSAGE(partitions_json.exit_code == ok, partitions_json.err);
   const json p = json::parse(partitions_json.out);
   REQUIRE(p["partitions"].size() == 6);
   CHECK(p["partitions"][4] == json{{"partition", 4}, {"owner", "b"}, {"epoch", 0}, {"followers", json::array()},
-                                   {"ledHere", true}});
+                                   {"ledHere", true}, {"movingTo", nullptr}, {"moveLag", nullptr}});
   CHECK(p["partitions"][5]["ledHere"] == false);
 
   // A static hub keeps c's partitions on c while it is down: only its reachability changes.
   cluster.kill(2);
   const std::string c_down =
-      "MEMBER  REACHABLE  OWNED  PARTITIONS\n"
-      "a       yes        2      0,3\n"
-      "b       yes        2      1,4\n"
-      "c       no         2      2,5\n";
+      "MEMBER  REACHABLE  STATE   OWNED  PARTITIONS\n"
+      "a       yes        active  2      0,3\n"
+      "b       yes        active  2      1,4\n"
+      "c       no         active  2      2,5\n";
   const cli_result down = until_printed(endpoint(cluster, 0), {"cluster", "members"}, c_down);
   CHECK_MESSAGE(down.exit_code == ok, down.err);
   CHECK(down.out == c_down);

@@ -40,13 +40,15 @@ TEST_CASE("a member down: the others stay healthy, and its instances answer 503 
   }
   json view = cluster_view(http);
   CHECK(view["status"] == "AllMembersUp");
-  CHECK(view["members"] == json::array({{{"nodeId", "a"}, {"reachable", true}}, {{"nodeId", "b"}, {"reachable", true}}}));
+  CHECK(view["members"] == json::array({{{"nodeId", "a"}, {"reachable", true}, {"state", "active"}},
+                                              {{"nodeId", "b"}, {"reachable", true}, {"state", "active"}}}));
   // A static hub: partition p is member p mod 2's for good, in epoch 0, with no followers.
   CHECK(view["replicated"] == false);
   REQUIRE(view["partitions"].size() == 4);
   for (uint32_t p = 0; p < 4; ++p)
     CHECK(view["partitions"][p] == json{{"partition", p}, {"owner", p % 2 == 0 ? "a" : "b"}, {"epoch", 0},
-                                        {"followers", json::array()}, {"ledHere", p % 2 == 0}});
+                                        {"followers", json::array()}, {"ledHere", p % 2 == 0}, {"movingTo", nullptr},
+                                        {"moveLag", nullptr}});
 
   cluster.kill(1);
   // Until node a has noticed, calls for b's partitions may wait; then they are refused at once.
@@ -77,7 +79,7 @@ TEST_CASE("a member down: the others stay healthy, and its instances answer 503 
   CHECK_MESSAGE(health->status == 200, health->body);  // a itself is fine
   view = cluster_view(http);
   CHECK(view["status"] == "MembersDown");
-  CHECK(view["members"][1] == json{{"nodeId", "b"}, {"reachable", false}});
+  CHECK(view["members"][1] == json{{"nodeId", "b"}, {"reachable", false}, {"state", "active"}});
   CHECK(view["partitions"][1]["owner"] == "b");  // no takeover without --nats
 }
 

@@ -40,12 +40,17 @@ class local_cluster {
  public:
   local_cluster(std::vector<std::string> ids, uint32_t partitions, std::vector<std::string> extra_args = {})
       : ids_(std::move(ids)), partitions_(partitions), extra_(std::move(extra_args)), base_port_(free_base_port(20)) {
-    for (size_t i = 0; i < ids_.size(); ++i) {
-      if (!members_.empty()) members_ += ",";
-      members_ += ids_[i] + "@127.0.0.1:" + std::to_string(port(i));
-    }
+    joining_.resize(ids_.size());
+    list_members();
     nodes_.resize(ids_.size());
     node_args_.resize(ids_.size());
+  }
+
+  /// Node i joins a replicated hub later, knowing only the NATS servers (--advertise instead of
+  /// --members); the others' --members leave it out. Before the start.
+  void set_joining(size_t i) {
+    joining_[i] = true;
+    list_members();
   }
 
   uint16_t port(size_t i) const { return static_cast<uint16_t>(base_port_ + i); }
@@ -70,8 +75,9 @@ class local_cluster {
 
   /// The command line of node i; `partitions` and `join_timeout_ms` override the cluster's.
   std::vector<std::string> args(size_t i, uint32_t partitions = 0, int join_timeout_ms = 30'000) const {
-    std::vector<std::string> a{CLUSTER_NODE_PATH, "--node-id", ids_[i], "--members", members_, "--data",
-                               data(i).string(), "--partitions", std::to_string(partitions ? partitions : partitions_),
+    const auto address = "127.0.0.1:" + std::to_string(port(i));
+    std::vector<std::string> a{CLUSTER_NODE_PATH, "--node-id", ids_[i], joining_[i] ? "--advertise" : "--members",
+                               joining_[i] ? address : members_, "--data", data(i).string(), "--partitions", std::to_string(partitions ? partitions : partitions_),
                                "--sync", "off", "--log-level", log_level_, "--join-timeout",
                                std::to_string(join_timeout_ms)};
     if (http_) {
@@ -83,11 +89,13 @@ class local_cluster {
     return a;
   }
 
-  /// Starts every node at once (each waits until it reaches another), then waits for all.
-  /// Starts every node and returns once each reaches all the others (wait_all_connected).
+  /// Starts every node but the joining ones at once (each waits until it reaches another), and
+  /// returns once each reaches all the others (wait_all_connected).
   void start_all() {
-    for (size_t i = 0; i < ids_.size(); ++i) nodes_[i] = std::make_unique<child_process>(args(i));
-    for (size_t i = 0; i < ids_.size(); ++i) wait_ready(i);
+    for (size_t i = 0; i < ids_.size(); ++i)
+      if (!joining_[i]) nodes_[i] = std::make_unique<child_process>(args(i));
+    for (size_t i = 0; i < ids_.size(); ++i)
+      if (!joining_[i]) wait_ready(i);
     wait_all_connected();
   }
   void start(size_t i) {
@@ -112,6 +120,15 @@ class local_cluster {
     std::filesystem::remove_all(data(i));
   }
   const std::string& id(size_t i) const { return ids_[i]; }
+  size_t size() const { return ids_.size(); }
+  bool running(size_t i) const { return nodes_[i] != nullptr; }
+  /// SIGTERM of node i (a clean stop), waiting until it exited.
+  void terminate(size_t i) {
+    nodes_[i]->kill(SIGTERM);
+    nodes_[i]->wait();
+    drain(i);
+    nodes_[i].reset();
+  }
   /// The process id of node i, which must be running.
   pid_t pid(size_t i) const { return nodes_[i]->pid(); }
   /// kill -9 of node i, `down_for` without it, then its start on the same data dir.
@@ -124,17 +141,19 @@ class local_cluster {
 
   /// A node's start returns once it reached *another* member, and a node refuses a call for a
   /// partition of a member it has not contacted yet ("not contacted yet"): start_all() and a test
-  /// that restarted nodes wait here until every node (all running) reaches all the others.
+  /// that restarted nodes wait here until every running node reaches all the others running.
   /// Two members have reached each other once both started, so a hub of two is not asked (its
   /// members may take TLS clients only).
   void wait_all_connected(std::chrono::seconds timeout = std::chrono::seconds(30)) const {
-    if (ids_.size() <= 2) return;
+    const auto running = static_cast<size_t>(std::count_if(nodes_.begin(), nodes_.end(), [](const auto& n) { return n != nullptr; }));
+    if (running <= 2) return;
+    const auto first = static_cast<size_t>(std::find_if(nodes_.begin(), nodes_.end(), [](const auto& n) { return n != nullptr; }) - nodes_.begin());
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    auto c = client(0);
+    auto c = client(first);
     for (;;) {
       const auto stats = c->cluster_stats();
-      const bool all = stats.size() == ids_.size() && std::all_of(stats.begin(), stats.end(), [&](const node_stats& s) {
-                         return s.members_up.size() == ids_.size() - 1;
+      const bool all = stats.size() == running && std::all_of(stats.begin(), stats.end(), [&](const node_stats& s) {
+                         return s.members_up.size() == running - 1;
                        });
       if (all) return;
       if (std::chrono::steady_clock::now() > deadline)
@@ -172,7 +191,17 @@ class local_cluster {
   std::string log_level_ = "error";
   std::vector<std::string> output_;
   std::string members_;
+  std::vector<bool> joining_;
   std::vector<std::unique_ptr<child_process>> nodes_;
+
+  void list_members() {
+    members_.clear();
+    for (size_t i = 0; i < ids_.size(); ++i) {
+      if (joining_[i]) continue;
+      if (!members_.empty()) members_ += ",";
+      members_ += ids_[i] + "@127.0.0.1:" + std::to_string(port(i));
+    }
+  }
 };
 
 /// Waits for an instance, retrying while its owner is unreachable (killed and restarting).

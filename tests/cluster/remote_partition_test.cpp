@@ -25,7 +25,7 @@ struct proxy_fixture {
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
   cluster_metrics metrics;
-  std::shared_ptr<cluster_view> view = std::make_shared<cluster_view>(4, 3);
+  std::shared_ptr<cluster_view> view = std::make_shared<cluster_view>(4, std::vector<std::string>{"a", "b", "c"});
   caf::actor proxy;
   static constexpr uint32_t partition = 3;
   static constexpr uint32_t owner_member = 1;

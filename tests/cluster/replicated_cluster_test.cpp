@@ -7,6 +7,7 @@
 // (the histories), and `list` must return each instance once through every live node.
 //
 // Figures (takeover times) are printed, never asserted: the machines running this are shared.
+#include "cli/node_process.hpp"
 #include "local_cluster.hpp"
 #include "support/instance_report.hpp"
 #include "support/nats_cluster.hpp"
@@ -19,6 +20,7 @@
 
 #include <doctest/doctest.h>
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -106,7 +108,8 @@ std::vector<std::string> operator+(std::vector<std::string> a, const std::vector
   return a;
 }
 
-// Three nats-servers and the nodes a, b, c on them (the servers outlive the nodes).
+// Three nats-servers and the nodes a, b, c on them (the servers outlive the nodes); more nodes
+// may join later.
 struct replicated_hub {
   nats_cluster nats{3};
   std::string name;
@@ -115,14 +118,17 @@ struct replicated_hub {
   local_cluster nodes;
   std::unique_ptr<hub_tables> tables;  // once the nodes made them
 
-  // `extra_args`: more node flags, after the ones every test uses.
-  explicit replicated_hub(const std::string& test, const std::vector<std::string>& extra_args = {})
+  // `extra_args`: more node flags, after the ones every test uses; `joining`: more nodes, started by
+  // the test, with --advertise instead of --members.
+  explicit replicated_hub(const std::string& test, const std::vector<std::string>& extra_args = {},
+                          std::vector<std::string> joining = {})
       : name(test + "_" + std::to_string(::getpid())),
         ledger(std::filesystem::temp_directory_path() / ("perdure-ledger-" + name)),
-        nodes({"a", "b", "c"}, partition_count,
+        nodes(ids_with(joining), partition_count,
               std::vector<std::string>{"--workers", "4", "--nats", joined(nats.urls()), "--hub", name,
                                        "--heartbeat-timeout", "2000", "--lease", "4000", "--ledger", ledger.string()} +
                   extra_args) {
+    for (size_t i = 3; i < 3 + joining.size(); ++i) nodes.set_joining(i);
     nodes.enable_http();
     nodes.set_log_level("info");
     nodes.start_all();
@@ -134,7 +140,8 @@ struct replicated_hub {
   // refuses calls for it meanwhile): waits until each node answers a read on every partition.
   void wait_until_served(std::chrono::seconds limit = 60s) {
     const auto deadline = steady::now() + limit;
-    for (size_t i = 0; i < 3; ++i) {
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (!nodes.running(i)) continue;
       auto c = nodes.client(i);
       for (uint32_t p = 0; p < partition_count; ++p) {
         std::string id;
@@ -160,8 +167,13 @@ struct replicated_hub {
     std::filesystem::remove(ledger, ignored);
   }
 
+  static std::vector<std::string> ids_with(std::vector<std::string> joining) {
+    joining.insert(joining.begin(), {"a", "b", "c"});
+    return joining;
+  }
+
   size_t index_of(const std::string& id) const {
-    for (size_t i = 0; i < 3; ++i)
+    for (size_t i = 0; i < nodes.size(); ++i)
       if (nodes.id(i) == id) return i;
     return no_node;
   }
@@ -619,7 +631,8 @@ TEST_CASE("replicated cluster: a machine lost with its disks (a node and its nat
   check_listing_everywhere(nodes, {a, b, c}, expected);
   check_ledger(*through_a, expected, hub.ledger);
 
-  // c goes too: its partitions move to a, and b, a follower of every partition now, reads their logs.
+  // c goes too: its partitions move to a or b; b, which took partitions over from the others when it
+  // came back empty (the rebalance) and follows the rest, reads their logs.
   const auto c_killed_at = steady::now();
   nodes.kill(c);
   wait_for_leaders(hub, {a, b});
@@ -630,7 +643,8 @@ TEST_CASE("replicated cluster: a machine lost with its disks (a node and its nat
   for (uint32_t p = 0; p < partition_count; ++p) {
     const auto entry = hub.tables->assignment(p);
     REQUIRE(entry);
-    CHECK_MESSAGE(std::ranges::find(entry->followers, "b") != entry->followers.end(), "b does not follow partition ", p);
+    CHECK_MESSAGE((entry->owner == "b" || std::ranges::find(entry->followers, "b") != entry->followers.end()),
+                  "b neither owns nor follows partition ", p);
   }
   // Until b applied the logs (by its /metrics; a fixed pause when it has no such figure).
   const auto deadline = steady::now() + 20s;
@@ -1082,4 +1096,127 @@ TEST_CASE("replicated cluster: the log of a busy partition stays bounded: snapsh
   CHECK(*first_seq == *snapshot_seq - snapshot_every / 2);
   const auto expected = verify_instances(*through, all);
   check_ledger(*through, expected, hub.ledger);
+}
+
+// ---- Growing and shrinking: a node joins, another drains ----
+
+namespace {
+
+using table_rows = std::vector<storage::partition_assignment>;
+
+// Waits until the assignment table (every partition has an entry) satisfies `done`; fails the
+// test with `what` after `limit`.
+table_rows wait_for_table(replicated_hub& hub, const std::string& what, const std::function<bool(const table_rows&)>& done,
+                          std::chrono::seconds limit = 90s) {
+  const auto deadline = steady::now() + limit;
+  std::string last;
+  for (;;) {
+    try {
+      table_rows rows;
+      for (uint32_t p = 0; p < partition_count; ++p)
+        if (auto a = hub.tables->assignment(p)) rows.push_back(*a);
+      if (rows.size() == partition_count && done(rows)) return rows;
+      last.clear();
+      for (uint32_t p = 0; p < rows.size(); ++p)
+        last += " p" + std::to_string(p) + "=" + rows[p].owner + "/" + std::to_string(rows[p].epoch) +
+                (rows[p].moving_to.empty() ? "" : "->" + rows[p].moving_to);
+    } catch (const storage::store_error& e) {
+      last = e.what();
+    }
+    hub.nodes.output();  // keeps the nodes' stdout pipes from filling up
+    if (steady::now() >= deadline) print_lines("what the nodes said about partitions", lines_with(hub.nodes, "partition "));
+    REQUIRE_MESSAGE(steady::now() < deadline, "after ", limit.count(), " s, not yet: ", what, ";", last);
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
+size_t owned_by(const table_rows& rows, const std::string& node) {
+  return static_cast<size_t>(std::ranges::count_if(rows, [&](const auto& a) { return a.owner == node; }));
+}
+
+bool no_move_under_way(const table_rows& rows) {
+  return std::ranges::all_of(rows, [](const auto& a) { return a.moving_to.empty(); });
+}
+
+nlohmann::json cli_json(replicated_hub& hub, size_t node, const std::vector<std::string>& command) {
+  std::vector<std::string> args{"--endpoint", "http://127.0.0.1:" + std::to_string(hub.nodes.http_port(node)), "-o",
+                                "json"};
+  args.insert(args.end(), command.begin(), command.end());
+  const auto r = cli_test::run_cli(args);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  return r.out.empty() ? nlohmann::json{} : nlohmann::json::parse(r.out);
+}
+
+}  // namespace
+
+TEST_CASE("replicated cluster: a node joins knowing only the NATS servers and takes partitions over, a drained node "
+          "gives all of them away and stops, and every instance completes once") {
+  replicated_hub hub("elastic", {}, {"d"});
+  auto& nodes = hub.nodes;
+  constexpr size_t a = 0, b = 1, c = 2, d = 3;
+  const auto before = wait_for_leaders(hub, {a, b, c});
+  MESSAGE("before:", before.describe(nodes));
+
+  auto through_a = nodes.client(a);
+  const auto first = specs_on("elastic", 150, 0);  // fast and slow fan-outs with a sub-orchestration each
+  for (const auto& s : first) start_now(*through_a, s);
+  // More starts while partitions move (a start refused during a flip is retried).
+  const auto while_joining = specs_on("elastic-join", 100, 1000);
+  const auto while_draining = specs_on("elastic-drain", 100, 2000);
+
+  // d: --advertise and --nats only. The coordinator moves partitions to it one at a time, through
+  // a follower, until no member owns two more than another.
+  const auto join_begun = steady::now();
+  nodes.start(d);
+  for (const auto& s : while_joining) start_until_acknowledged(*through_a, s);
+  const auto joined = wait_for_table(hub, "d owns partitions and the load is even", [&](const table_rows& rows) {
+    const auto counts = {owned_by(rows, "a"), owned_by(rows, "b"), owned_by(rows, "c"), owned_by(rows, "d")};
+    return no_move_under_way(rows) && owned_by(rows, "d") > 0 && std::ranges::max(counts) <= std::ranges::min(counts) + 1;
+  });
+  MESSAGE("d owns ", owned_by(joined, "d"), " partitions after ", seconds_text(seconds_since(join_begun)));
+  for (uint32_t p = 0; p < partition_count; ++p)
+    if (joined[p].owner == "d") CHECK(joined[p].epoch == before.epoch[p] + 1);  // one flip, no failover
+  wait_for_leaders(hub, {a, b, c, d});
+
+  // Drain c through the CLI (a real `perdure` process, against the node that joined).
+  const auto drain_begun = steady::now();
+  cli_json(hub, d, {"cluster", "drain", "c"});
+  for (const auto& s : while_draining) start_until_acknowledged(*through_a, s);
+  const auto drained = wait_for_table(hub, "c owns and follows nothing", [&](const table_rows& rows) {
+    return no_move_under_way(rows) && owned_by(rows, "c") == 0 &&
+           std::ranges::none_of(rows, [](const auto& r) { return std::ranges::find(r.followers, "c") != r.followers.end(); });
+  });
+  MESSAGE("c drained after ", seconds_text(seconds_since(drain_begun)));
+  for (const auto& node : {"a", "b", "d"}) CHECK(owned_by(drained, node) == 2);
+  wait_for_leaders(hub, {a, b, d});
+  nodes.terminate(c);
+
+  // What `perdure cluster partitions` shows once c is gone: the table, unchanged by c's stop.
+  nlohmann::json members;
+  const auto deadline = steady::now() + 30s;
+  do {
+    members = cli_json(hub, a, {"cluster", "members"});
+    const auto& list = members["members"];
+    const auto it = std::ranges::find_if(list, [](const auto& m) { return m["nodeId"] == "c"; });
+    REQUIRE(it != list.end());
+    CHECK((*it)["state"] == "draining");
+    if ((*it)["reachable"] == false) break;
+    std::this_thread::sleep_for(200ms);
+  } while (steady::now() < deadline);
+  std::this_thread::sleep_for(3s);  // past the heartbeat timeout: a coordinator that lost c would act now
+  const auto shown = cli_json(hub, d, {"cluster", "partitions"})["partitions"];
+  REQUIRE(shown.size() == partition_count);
+  for (uint32_t p = 0; p < partition_count; ++p) {
+    const auto now = hub.tables->assignment(p).value();
+    CHECK(now == drained[p]);
+    CHECK(shown[p]["owner"] == now.owner);
+    CHECK(shown[p]["epoch"] == now.epoch);
+    CHECK(shown[p]["followers"] == nlohmann::json(now.followers));
+    CHECK(shown[p]["movingTo"].is_null());
+  }
+
+  const auto all = first + while_joining + while_draining;
+  const auto ids = verify_instances(*through_a, all);
+  check_ledger(*through_a, ids, hub.ledger);
+  check_listing_everywhere(nodes, {a, b, d}, ids);
 }

@@ -15,7 +15,9 @@ std::ostream& operator<<(std::ostream& out, const std::optional<partition_assign
   if (!a) return out << "nullopt";
   out << "{" << a->owner << ", [";
   for (size_t i = 0; i < a->followers.size(); ++i) out << (i ? ", " : "") << a->followers[i];
-  return out << "], epoch " << a->epoch << "}";
+  out << "], epoch " << a->epoch;
+  if (!a->moving_to.empty()) out << ", moving to " << a->moving_to;
+  return out << "}";
 }
 
 }  // namespace perdure::storage
@@ -23,6 +25,7 @@ std::ostream& operator<<(std::ostream& out, const std::optional<partition_assign
 using namespace perdure;
 using storage::partition_assignment;
 using storage::plan_assignment;
+using storage::plan_moves;
 
 namespace {
 
@@ -186,4 +189,137 @@ TEST_CASE("placement: every plan is valid and, once applied, stable") {
       }
     }
   }
+}
+
+TEST_CASE("placement: a draining member keeps what it owns but gets no new partition and no follower slot") {
+  const std::set<std::string> d{"d"};
+  CHECK_FALSE(plan_assignment(0, partition_assignment{"d", {"a"}, 2}, abcd, all, 1, d));
+  CHECK(plan_assignment(0, partition_assignment{"a", {"d"}, 2}, abcd, all, 1, d) == partition_assignment{"a", {"b"}, 2});
+  CHECK(plan_assignment(3, std::nullopt, abcd, all, 1, d) == partition_assignment{"a", {"b"}, 1});
+  // A dead owner's partition does not go to a draining member while another is live.
+  CHECK(plan_assignment(0, partition_assignment{"c", {}, 2}, abcd, {"a", "d"}, 0, d) == partition_assignment{"a", {}, 3});
+  // Only draining members are left: better led by one of them than not at all.
+  CHECK(plan_assignment(0, partition_assignment{"c", {}, 2}, abcd, {"d"}, 1, d) == partition_assignment{"d", {}, 3});
+}
+
+TEST_CASE("placement: a move under way keeps its target as an extra follower, and ends when the target is lost") {
+  const partition_assignment moving{"a", {"b", "d"}, 3, "d"};
+  CHECK_FALSE(plan(0, moving, all, 1));
+  CHECK(plan(0, partition_assignment{"a", {"d"}, 3, "d"}, all, 1) == moving);  // a follower already: one more slot
+  CHECK(plan(0, moving, {"a", "b", "c"}, 1) == partition_assignment{"a", {"b"}, 3});
+  CHECK(plan_assignment(0, moving, abcd, all, 1, {"d"}) == partition_assignment{"a", {"b"}, 3});
+  // The owner is lost during the move: its first live follower takes over, the move ends.
+  CHECK(plan(0, moving, {"b", "c", "d"}, 1) == partition_assignment{"b", {"d"}, 4});
+}
+
+namespace {
+
+std::vector<partition_assignment> table_of(const std::vector<std::string>& owners) {
+  std::vector<partition_assignment> table;
+  for (const auto& o : owners) table.push_back(partition_assignment{o, {}, 1});
+  return table;
+}
+
+storage::move_inputs inputs(std::vector<partition_assignment> table, std::set<std::string> live = all,
+                            std::set<std::string> draining = {}) {
+  storage::move_inputs in;
+  in.table = std::move(table);
+  in.members = abcd;
+  in.live = std::move(live);
+  in.draining = std::move(draining);
+  in.followers = 1;
+  return in;
+}
+
+}  // namespace
+
+TEST_CASE("placement: a member that joined gets a partition of the busiest member, one move at a time") {
+  auto in = inputs(table_of({"a", "b", "c", "a", "b", "c"}));
+  in.table[3].followers = {"d"};  // d holds a copy of p3 already: that one moves
+  const auto moves = plan_moves(in);
+  REQUIRE(moves.size() == 1);
+  CHECK(moves.at(3) == partition_assignment{"a", {"d"}, 1, "d"});
+
+  in.table[3] = moves.at(3);
+  CHECK(plan_moves(in).empty());  // waiting for d to catch up
+  in.target_lag[3] = 500;
+  CHECK(plan_moves(in).empty());
+  in.target_lag[3] = 2;
+  CHECK(plan_moves(in) == std::map<uint32_t, partition_assignment>{{3, partition_assignment{"d", {"a"}, 2}}});
+}
+
+TEST_CASE("placement: no move while the load is even to within one partition, or while an owner is lost") {
+  CHECK(plan_moves(inputs(table_of({"a", "b", "c", "d", "a", "b"}))).empty());
+  CHECK(plan_moves(inputs(table_of({"a", "a", "a", "b", "c", "c"}), {"b", "c", "d"})).empty());
+  // Without d (not live), three members owning 2 each are even.
+  CHECK(plan_moves(inputs(table_of({"a", "b", "c", "a", "b", "c"}), {"a", "b", "c"})).empty());
+}
+
+TEST_CASE("placement: a draining member's partitions move to the least loaded active members") {
+  auto in = inputs(table_of({"a", "b", "c", "c", "d", "d"}), all, {"d"});
+  const auto moves = plan_moves(in);
+  REQUIRE(moves.size() == 1);
+  CHECK(moves.at(4).moving_to == "a");  // a and b own one each: a first; p4 is d's first partition
+  CHECK(moves.at(4).owner == "d");
+}
+
+TEST_CASE("placement: joining, then draining, converges with even load, every move through a caught-up follower") {
+  // Start: a, b, c own 8 partitions; d joins; then c drains. The target reports itself caught up
+  // one round after it became a follower.
+  std::vector<std::optional<partition_assignment>> table(8);
+  std::set<std::string> live{"a", "b", "c"}, draining;
+  auto settle = [&](size_t rounds_limit) {
+    std::map<uint32_t, uint64_t> lag;
+    for (size_t round = 0; round < rounds_limit; ++round) {
+      bool changed = false;
+      for (uint32_t p = 0; p < table.size(); ++p)
+        if (auto planned = plan_assignment(p, table[p], abcd, live, 1, draining)) {
+          table[p] = planned;
+          changed = true;
+        }
+      storage::move_inputs in;
+      for (const auto& e : table) in.table.push_back(*e);
+      in.members = abcd;
+      in.live = live;
+      in.draining = draining;
+      in.followers = 1;
+      in.target_lag = lag;
+      const auto moves = plan_moves(in);
+      CHECK(moves.size() <= 1);
+      lag.clear();
+      for (const auto& [p, planned] : moves) {
+        if (planned.moving_to.empty()) {
+          CHECK(planned.epoch == table[p]->epoch + 1);
+          CHECK(planned.owner == table[p]->moving_to);
+        }
+        table[p] = planned;
+        changed = true;
+      }
+      size_t under_way = 0;
+      for (uint32_t p = 0; p < table.size(); ++p)
+        if (!table[p]->moving_to.empty()) {
+          ++under_way;
+          lag[p] = 0;
+        }
+      CHECK(under_way <= 1);
+      if (!changed) return;
+    }
+    FAIL("no stable placement after ", rounds_limit, " rounds");
+  };
+  auto load = [&](const std::string& m) {
+    return std::ranges::count_if(table, [&](const auto& e) { return e->owner == m; });
+  };
+  settle(10);
+  CHECK(load("a") + load("b") + load("c") == 8);
+  CHECK(load("d") == 0);
+
+  live.insert("d");
+  settle(40);
+  for (const auto& m : abcd) CHECK(load(m) == 2);
+
+  draining.insert("c");
+  settle(40);
+  CHECK(load("c") == 0);
+  for (const auto& e : table) CHECK(std::ranges::find(e->followers, "c") == e->followers.end());
+  for (const auto& m : {"a", "b", "d"}) CHECK(load(m) >= 2);
 }
