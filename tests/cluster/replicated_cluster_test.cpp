@@ -1220,3 +1220,103 @@ TEST_CASE("replicated cluster: a node joins knowing only the NATS servers and ta
   check_ledger(*through_a, ids, hub.ledger);
   check_listing_everywhere(nodes, {a, b, d}, ids);
 }
+
+namespace {
+
+// Polls the table until partition p's move to `target` is under way (its entry names the target),
+// then returns; fails the test after `limit`.
+void wait_for_move(replicated_hub& hub, uint32_t p, const std::string& target, std::chrono::seconds limit = 30s) {
+  const auto deadline = steady::now() + limit;
+  for (;;) {
+    try {
+      if (const auto a = hub.tables->assignment(p); a && a->moving_to == target) return;
+    } catch (const storage::store_error&) {
+    }
+    REQUIRE_MESSAGE(steady::now() < deadline, "partition ", p, " is not moving to ", target, " after ", limit.count(), " s");
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+// Kills node i at once; says whether the move of p was still under way then (not flipped yet).
+bool kill_during_move(replicated_hub& hub, size_t i, uint32_t p) {
+  hub.nodes.kill(i);
+  const auto a = read_retrying([&] { return hub.tables->assignment(p).value(); });
+  return !a.moving_to.empty();
+}
+
+std::vector<size_t> all_but(size_t lost) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < 3; ++i)
+    if (i != lost) out.push_back(i);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("replicated cluster: kill -9 of a move's source, of a move's target and of the coordinator during a "
+          "rebalance, and every instance completes once") {
+  replicated_hub hub("moves");
+  auto& nodes = hub.nodes;
+  constexpr size_t a = 0, b = 1, c = 2;
+  auto placed = wait_for_leaders(hub, {a, b, c});
+  const auto through_b = nodes.client(b), through_c = nodes.client(c);
+  cluster_client* through = through_b.get();
+  auto specs = specs_on("moves", 150, 0);
+  for (const auto& s : specs) start_now(*through, s);
+  const auto more = [&](const std::string& prefix, int seed) {
+    const auto batch = specs_on(prefix, 60, seed);
+    for (const auto& s : batch) start_until_acknowledged(*through, s);
+    specs = specs + batch;
+  };
+
+  // The source dies during the move: its first live follower takes the partition over, as after
+  // any loss, and the move ends.
+  const uint32_t p = placed.partitions_of(a).front();
+  cli_json(hub, b, {"cluster", "move", std::to_string(p), "c"});
+  wait_for_move(hub, p, "c");
+  MESSAGE("source killed before the flip: ", kill_during_move(hub, a, p));
+  more("moves-source", 1000);
+  placed = wait_for_leaders(hub, all_but(a));
+  CHECK(placed.epoch[p] > 1);
+  nodes.start(a);
+  more("moves-back", 2000);
+
+  // a is back with nothing: the coordinator moves partitions to it. The target dies during one of
+  // those moves: the move ends, the partition stays with its owner.
+  const auto rebalancing = wait_for_table(hub, "a move to a is under way", [](const table_rows& rows) {
+    return std::ranges::any_of(rows, [](const auto& r) { return r.moving_to == "a"; });
+  });
+  const auto q = static_cast<uint32_t>(std::ranges::find_if(rebalancing, [](const auto& r) { return r.moving_to == "a"; }) -
+                                       rebalancing.begin());
+  const auto q_owner = rebalancing[q].owner;
+  MESSAGE("target killed before the flip: ", kill_during_move(hub, a, q));
+  const auto after_target = wait_for_table(hub, "the move to the lost a has ended", [](const table_rows& rows) {
+    return no_move_under_way(rows);
+  });
+  CHECK((after_target[q].owner == q_owner || after_target[q].owner == "a"));  // "a": it flipped before the kill
+  more("moves-target", 3000);
+  placed = wait_for_leaders(hub, all_but(a));
+
+  // The coordinator dies while a rebalance moves partitions to the restarted a.
+  nodes.start(a);
+  wait_for_table(hub, "a rebalance to a is under way", [](const table_rows& rows) {
+    return std::ranges::any_of(rows, [](const auto& r) { return r.moving_to == "a"; });
+  });
+  const size_t coordinator = wait_for_coordinator(hub, {a, b, c});
+  nodes.kill(coordinator);
+  if (coordinator == b) through = through_c.get();
+  MESSAGE("coordinator ", nodes.id(coordinator), " killed during the rebalance");
+  more("moves-coordinator", 4000);
+  std::vector<size_t> live = all_but(coordinator);
+  const auto settled = wait_for_table(hub, "the rebalance ends on the live nodes with an even load", [&](const table_rows& rows) {
+    std::vector<size_t> counts;
+    for (size_t i : live) counts.push_back(owned_by(rows, nodes.id(i)));
+    return no_move_under_way(rows) && std::ranges::max(counts) <= std::ranges::min(counts) + 1 &&
+           owned_by(rows, nodes.id(coordinator)) == 0;
+  });
+  wait_for_leaders(hub, live);
+
+  const auto ids = verify_instances(*through, specs);
+  check_ledger(*through, ids, hub.ledger);
+  check_listing_everywhere(nodes, live, ids);
+}
