@@ -107,6 +107,31 @@ TEST_CASE("flags that need each other say which one is missing") {
   CHECK(result.err.find("--help") != std::string::npos);
 }
 
+TEST_CASE("a node joins a replicated hub with --advertise and --nats, without --members") {
+  {
+    node_flags flags;
+    const auto joined = parse(flags, {"--nats", "nats://127.0.0.1:4222", "--node-id", "d", "--advertise", "127.0.0.1:7004"});
+    CHECK_MESSAGE(!joined.exit_code, joined.err);
+    CHECK(flags.options().advertise == "127.0.0.1:7004");
+    CHECK(flags.options().members.empty());
+  }
+  const std::vector<std::pair<std::vector<const char*>, std::string>> refused{
+      {{"--nats", "nats://127.0.0.1:4222", "--node-id", "d"}, "--nats needs --node-id and --advertise"},
+      {{"--nats", "nats://127.0.0.1:4222", "--advertise", "127.0.0.1:7004"}, "--advertise needs --node-id"},
+      {{"--node-id", "d", "--advertise", "127.0.0.1:7004"}, "--advertise is for a node joining a replicated hub"},
+      {{"--nats", "nats://127.0.0.1:4222", "--node-id", "d", "--advertise", "127.0.0.1:7004", "--members",
+        "d@127.0.0.1:7004"},
+       "--advertise is for a node joining a replicated hub"}};
+  for (const auto& [args, message] : refused) {
+    node_flags flags;
+    std::vector<const char*> argv{"program"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::ostringstream out, err;
+    CHECK(flags.parse(static_cast<int>(argv.size()), argv.data(), out, err) == 2);
+    CHECK_MESSAGE(err.str().find(message) != std::string::npos, err.str());
+  }
+}
+
 TEST_CASE("the member port's bounds are flags with the defaults docs/security.md lists") {
   node_flags defaults;
   CHECK_FALSE(parse(defaults, {}).exit_code);
