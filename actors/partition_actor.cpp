@@ -176,6 +176,19 @@ caf::behavior partition_behavior(partition_actor* self, partition_config config)
             static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - fire_at).count()));
       }});
   keep_running_on_unexpected(self);
+  // A partition actor stops (an exit message) when its partition moves to another node or the node
+  // stops: callers still waiting here (a wait for completion, a command not committed yet) are told
+  // to retry, which reaches the new owner. CAF 0.17 drops an undelivered response promise silently,
+  // and they would wait for their timeout. (Here, not in an attached functor: those run after the
+  // state is gone.)
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (auto& [id, promise] : self->state.callers)
+      promise.deliver(make_client_error(client_errc::unavailable,
+                                        "partition " + std::to_string(self->state.config.partition) +
+                                            " stopped on this node (it moved, or the node is stopping); retry"));
+    self->state.callers.clear();
+    if (msg.reason) self->quit(msg.reason);
+  });
   self->set_exception_handler([self](std::exception_ptr& ep) -> caf::error {
     try {
       std::rethrow_exception(ep);
