@@ -22,7 +22,8 @@
 // Every hub size runs as a real multi-node cluster (a hub of one is a 1-member cluster, so the
 // node actor and the dispatcher are in the path). Prints orchestrations/s and activities/s, each
 // node's CPU seconds (from /proc/<pid>/stat) and node-to-node messages, and where activities ran.
-#include "tests/support/free_ports.hpp"
+#include "local_cluster.hpp"
+
 #include "tests/support/nats_cluster.hpp"
 
 #include <httplib.h>
@@ -50,110 +51,15 @@
 #include <sstream>
 #include <string>
 #include <thread>
-#include <fcntl.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include <vector>
 
 namespace {
 
+using namespace perdure::bench;
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
-
-struct node_process {
-  pid_t pid = -1;
-  uint16_t port = 0;
-  uint16_t http_port = 0;
-};
-
-// Everything the child needs is made before the fork: between fork and exec it may only make
-// async-signal-safe calls (an allocation can wait forever for a lock another thread held).
-pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (out >= 0) {
-      dup2(out, STDOUT_FILENO);
-      dup2(out, STDERR_FILENO);
-    }
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  if (out >= 0) ::close(out);
-  return pid;
-}
-
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), {});
-  const auto close = text.rfind(')');
-  std::istringstream fields(text.substr(close + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-struct cluster_run {
-  std::vector<node_process> nodes;
-  std::vector<pid_t> nats_servers;  // empty for a static cluster
-  std::vector<std::unique_ptr<perdure::cluster_client>> clients;
-};
-
-cluster_run start_cluster(const std::string& program, size_t count, const std::filesystem::path& dir, uint32_t partitions,
-                          size_t workers, const std::string& sync, const std::string& nats, size_t clients_per_node) {
-  const uint16_t base = perdure::testing_support::free_base_port(static_cast<uint16_t>(2 * count));
-  std::string members;
-  for (size_t i = 0; i < count; ++i)
-    members += (i ? "," : "") + std::string(1, static_cast<char>('a' + i)) + "@127.0.0.1:" + std::to_string(base + i);
-  cluster_run run;
-  for (size_t i = 0; i < count; ++i) {
-    const std::string id(1, static_cast<char>('a' + i));
-    const auto http_port = static_cast<uint16_t>(base + count + i);
-    std::vector<std::string> args{program, "--node-id", id, "--members", members, "--data", (dir / id).string(),
-                                  "--partitions", std::to_string(partitions), "--workers", std::to_string(workers),
-                                  "--sync", sync, "--log-level", "error", "--http-port", std::to_string(http_port)};
-    if (!nats.empty()) args.insert(args.end(), {"--nats", nats, "--hub", "bench"});
-    run.nodes.push_back({spawn(args, dir / (id + ".log")), static_cast<uint16_t>(base + i), http_port});
-  }
-  // Ready: every node reaches every other one.
-  for (auto& node : run.nodes) {
-    const auto deadline = steady::now() + 60s;
-    for (;;) {
-      try {
-        auto client = perdure::connect("127.0.0.1", node.port);
-        // Ready: reaches every node, and (a replicated hub) every partition runs on some node.
-        const auto stats = client->cluster_stats();
-        uint32_t owned = 0;
-        for (const auto& s : stats) owned += s.partitions_owned;
-        if (stats.size() == count && owned == partitions) {
-          run.clients.push_back(std::move(client));
-          for (size_t extra = 1; extra < clients_per_node; ++extra)
-            run.clients.push_back(perdure::connect("127.0.0.1", node.port));
-          break;
-        }
-      } catch (const perdure::error& e) {
-        if (steady::now() > deadline)
-          throw std::runtime_error("the cluster did not come up (" + std::string{e.what()} + "); see " + dir.string());
-      }
-      if (steady::now() > deadline) throw std::runtime_error("the cluster did not come up; see " + dir.string());
-      std::this_thread::sleep_for(100ms);
-    }
-  }
-  return run;
-}
-
-void stop_cluster(cluster_run& run) {
-  run.clients.clear();
-  for (auto& node : run.nodes) kill(node.pid, SIGTERM);
-  for (auto& node : run.nodes) waitpid(node.pid, nullptr, 0);
-}
 
 // Starts n instances through every node's client (one thread each, one blocking call at a time),
 // then waits for all.
@@ -182,90 +88,6 @@ double run_blocking(const std::vector<perdure::client*>& clients, const std::str
   return std::chrono::duration<double>(steady::now() - started).count();
 }
 
-// At most `limit` calls in flight: acquire before a call, release in its callback (which runs on
-// a client's CAF thread and must not block).
-class call_window {
- public:
-  explicit call_window(size_t limit) : free_(limit) {}
-  void acquire() {
-    std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return free_ > 0; });
-    --free_;
-  }
-  void release() {
-    {
-      std::lock_guard lock(mutex_);
-      ++free_;
-    }
-    changed_.notify_one();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  size_t free_;
-};
-
-// The same with the asynchronous calls: every instance is started and then waited for, with up
-// to `window` calls in flight per client connection and no thread per call. An instance is
-// waited for as soon as its start is acknowledged.
-double run_async(const std::vector<perdure::client*>& clients, const std::string& name, const std::string& input, int n,
-                 const std::string& tag, size_t window) {
-  const auto started = steady::now();
-  const size_t k = clients.size();
-  std::vector<std::unique_ptr<call_window>> windows;
-  for (size_t t = 0; t < k; ++t) windows.push_back(std::make_unique<call_window>(window));
-  std::mutex mutex;
-  std::condition_variable all_done;
-  int remaining = n;
-  auto finish = [&](const std::string& id, const std::string& problem) {
-    if (!problem.empty()) std::cerr << id << ": " << problem << "\n";
-    std::lock_guard lock(mutex);
-    if (--remaining == 0) all_done.notify_all();
-  };
-  std::vector<std::thread> threads;
-  for (size_t t = 0; t < k; ++t) {
-    threads.emplace_back([&, t] {
-      auto& c = *clients[t];
-      auto& w = *windows[t];
-      for (int i = static_cast<int>(t); i < n; i += static_cast<int>(k)) {
-        perdure::start_options options;
-        options.instance_id = tag + "-" + std::to_string(i);
-        w.acquire();
-        c.start_async(name, input, options, [&c, &w, &finish](perdure::start_result started) {
-          if (auto* failure = std::get_if<std::exception_ptr>(&started)) {
-            w.release();
-            try {
-              std::rethrow_exception(*failure);
-            } catch (const std::exception& e) {
-              finish("a start", e.what());
-            }
-            return;
-          }
-          // The wait keeps the start's place in the window.
-          const auto id = std::get<std::string>(started);
-          c.wait_for_completion_async(id, 300s, [id, &w, &finish](perdure::wait_result waited) {
-            w.release();
-            if (auto* record = std::get_if<perdure::instance_record>(&waited))
-              return finish(id, record->status == perdure::runtime_status::completed
-                                    ? ""
-                                    : "ended " + std::string{perdure::to_string(record->status)});
-            try {
-              std::rethrow_exception(std::get<std::exception_ptr>(waited));
-            } catch (const std::exception& e) {
-              finish(id, e.what());
-            }
-          });
-        });
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  std::unique_lock lock(mutex);
-  all_done.wait(lock, [&] { return remaining == 0; });
-  return std::chrono::duration<double>(steady::now() - started).count();
-}
-
 struct workload_options {
   bool async = true;
   size_t window = 64;  // calls in flight per client connection (async)
@@ -274,12 +96,6 @@ struct workload_options {
 double run_workload(const std::vector<perdure::client*>& clients, const workload_options& how, const std::string& name,
                     const std::string& input, int n, const std::string& tag) {
   return how.async ? run_async(clients, name, input, n, tag, how.window) : run_blocking(clients, name, input, n, tag);
-}
-
-std::vector<perdure::client*> clients_of(cluster_run& run) {
-  std::vector<perdure::client*> out;
-  for (auto& c : run.clients) out.push_back(c.get());
-  return out;
 }
 
 int noop(perdure::activity_context&, int x) { return x; }
