@@ -207,7 +207,7 @@ int run_bench(int argc, char** argv) {
   CLI::App app{"The time a partition move takes and the unavailability window of its flip, on a replicated hub"};
   int instances = 100000;
   int nats_servers = 3;
-  uint64_t snapshot_every = 1000;
+  uint64_t snapshot_every = 200;
   size_t window = 256;
   size_t workers = 4;
   std::string program = CLUSTER_NODE_PATH;
