@@ -38,8 +38,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
-#include <mutex>
 #include <limits>
 #include <map>
 #include <csignal>
