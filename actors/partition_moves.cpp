@@ -33,16 +33,16 @@ void write_moves(storage::assignment_table& table_store, assignment_entries& tab
   for (uint32_t p = 0; p < lags.size(); ++p)
     if (lags[p]) in.target_lag[p] = *lags[p];
   for (const auto& [p, planned] : storage::plan_moves(in)) {
-    const auto& current = *table[p];
+    const std::string old_owner = table[p]->assignment.owner;  // table[p] is replaced below
     try {
-      table[p] = storage::versioned_assignment{planned, table_store.compare_and_set(p, planned, current.revision)};
+      table[p] = storage::versioned_assignment{planned, table_store.compare_and_set(p, planned, table[p]->revision)};
     } catch (const storage::store_error& e) {
       if (e.code() != storage::errc::fenced) throw;
       continue;  // another coordinator wrote it first; read again next time
     }
     metrics.assignments_changed.fetch_add(1, std::memory_order_relaxed);
     if (planned.moving_to.empty())
-      spdlog::info("partition {}: moved from '{}' to '{}' in epoch {}", p, current.assignment.owner, planned.owner,
+      spdlog::info("partition {}: moved from '{}' to '{}' in epoch {}", p, old_owner, planned.owner,
                    planned.epoch);
     else
       spdlog::info("partition {}: moving from '{}' to '{}' (it follows the log first)", p, planned.owner,
