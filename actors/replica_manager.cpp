@@ -128,12 +128,10 @@ void coordinate(manager* self, entries& table, const hub_shape& hub, const std::
   const auto& c = *st.config;
   const auto& live = hub.live;
   const auto reachable = c.view->reachable();
-  const auto ids = c.view->member_ids();
-  bool everyone = true;
-  for (const auto& id : hub.members) {
-    const auto at = std::find(ids.begin(), ids.end(), id);
-    everyone = everyone && at != ids.end() && reachable[static_cast<size_t>(at - ids.begin())];
-  }
+  const bool everyone = std::ranges::all_of(hub.members, [&](const std::string& id) {
+    const auto index = c.view->index_of(id);
+    return index && *index < reachable.size() && reachable[*index];
+  });
   const bool may_assign_first = everyone || steady::now() - st.started >= c.initial_grace;
   for (uint32_t p = 0; p < c.view->partitions(); ++p) {
     const auto current = table[p];
