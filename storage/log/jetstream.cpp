@@ -160,12 +160,27 @@ jetstream_connection::jetstream_connection(jetstream_options options) : options_
       throw;
     }
   }
-  if (s == NATS_OK) s = natsConnection_Connect(&connection_, nats_options_);
+  if (s == NATS_OK) s = connect_signing_around_libnats_bug();
   jsOptions js_options;
   if (s == NATS_OK) s = jsOptions_Init(&js_options);
   js_options.Wait = options_.request_timeout.count();
   if (s == NATS_OK) s = natsConnection_JetStream(&js_, connection_, &js_options);
   if (s != NATS_OK) fail(s);
+}
+
+// libnats 3.4.1 leaves the signature out of CONNECT when its first byte is zero (nats.c#705, fixed in
+// 3.8), so one connection in 256 that signs the server's nonce (an NKey seed, a credentials file) is
+// refused although its credentials are right. Each attempt signs a new nonce: eight attempts fail for
+// that reason once in 2^64, while wrong credentials are still refused, just 8 times over.
+natsStatus jetstream_connection::connect_signing_around_libnats_bug() {
+  const bool signs = !options_.access.nkey_seed_file.empty() || !options_.access.credentials_file.empty();
+  const int attempts = signs ? 8 : 1;
+  natsStatus s = NATS_OK;
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    s = natsConnection_Connect(&connection_, nats_options_);
+    if (s != NATS_CONNECTION_AUTH_FAILED) break;
+  }
+  return s;
 }
 
 jetstream_connection::~jetstream_connection() { release(); }

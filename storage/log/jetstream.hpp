@@ -43,6 +43,7 @@ class jetstream_connection {
 
  private:
   void release() noexcept;
+  natsStatus connect_signing_around_libnats_bug();
 
   jetstream_options options_;
   natsOptions* nats_options_ = nullptr;

@@ -6,6 +6,9 @@
 #include "cluster/local_cluster.hpp"
 #include "node_process.hpp"
 
+#include <jetstream.hpp>
+#include <perdure/storage/store.hpp>
+
 #include <doctest/doctest.h>
 
 #include <sys/wait.h>
@@ -178,11 +181,14 @@ TEST_CASE("a replicated hub reaches NATS with an authorization token, and not wi
   CHECK_MESSAGE(contains(said, "--nats-token"), said);
 }
 
+// The example key pair of the NATS documentation (`nk -gen user -pubout`): the node derives the
+// public key from the seed, and the server knows only the public key.
+const std::string nkey_seed = "SUACSSL3UAHUDXKFSNVUZRF5UHPMWZ6BFDTJ7M6USDXIEDNPPQYYYCU3VY";
+const std::string nkey_public_key = "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4";
+
 TEST_CASE("a replicated hub reaches NATS with an NKey seed file, and not with a damaged one or none") {
-  // The example key pair of the NATS documentation (`nk -gen user -pubout`): the node derives the
-  // public key from the seed, and the server knows only the public key.
-  const std::string seed = "SUACSSL3UAHUDXKFSNVUZRF5UHPMWZ6BFDTJ7M6USDXIEDNPPQYYYCU3VY";
-  const std::string public_key = "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4";
+  const std::string& seed = nkey_seed;
+  const std::string& public_key = nkey_public_key;
   const temp_dir keys;
   const auto seed_file = (keys.path() / "user.nk").string();
   std::ofstream(seed_file) << seed << "\n";
@@ -204,4 +210,25 @@ TEST_CASE("a replicated hub reaches NATS with an NKey seed file, and not with a 
   said = start_failure(without(cluster.args(0), "--nats-nkey-seed"));
   CHECK_MESSAGE(contains(said, "refused this node's credentials (none)"), said);
   CHECK_MESSAGE(contains(said, "--nats-nkey-seed"), said);
+}
+
+TEST_CASE("a connection signing with an NKey seed is accepted every time, though libnats drops one signature in 256") {
+  // libnats 3.4.1 sends no signature when its first byte is zero; a node retries such a refusal
+  // (storage/log/jetstream.cpp). Without that, 2,000 connections in a row all pass once in ~2,500 runs.
+  const temp_dir keys;
+  const auto seed_file = keys.path() / "user.nk";
+  std::ofstream(seed_file) << nkey_seed << "\n";
+  const nats_server nats("authorization { users: [ { nkey: " + nkey_public_key + " } ] }\n");
+  perdure::storage::jetstream_options options;
+  options.servers = {nats.url()};
+  options.access.nkey_seed_file = seed_file;
+  int refused = 0;
+  for (int i = 0; i < 2000; ++i) {
+    try {
+      const perdure::storage::jetstream_connection connection(options);
+    } catch (const perdure::storage::store_error& e) {
+      if (++refused == 1) MESSAGE("connection ", i, " refused: ", std::string{e.what()});
+    }
+  }
+  CHECK(refused == 0);
 }
