@@ -158,7 +158,8 @@ class entity_runner {
                                                                     slot_.instance_id, {}, -1, {}, sent_by_it}}});
     for (auto& start : effects.starts) {
       events::execution_started started{std::move(start.name), start.instance_id,
-                                        env_.new_execution_id(start.instance_id), std::move(start.input), std::nullopt};
+                                        env_.new_execution_id(start.instance_id), std::move(start.input), std::nullopt,
+                                        events::execution_started::any_version};  // as a client's start
       started.trace_parent = sent_by_it;  // the instance's span is a child of the operation's
       send(message{start.instance_id, {}, history_event{env_.now, std::move(started)}});
     }

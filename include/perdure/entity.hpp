@@ -102,7 +102,8 @@ class entity_context {
   }
 
   /// Starts an orchestration once this operation commits (nothing happens if that instance id
-  /// runs already). Returns its instance id; an empty one picks a new random id.
+  /// runs already), in the latest version registered under `name`. Returns its instance id; an
+  /// empty one picks a new random id.
   template <class T>
   std::string start_orchestration(std::string name, const T& input, std::string instance_id = {}) {
     return start_orchestration_raw(std::move(name), encode_payload(input), std::move(instance_id));

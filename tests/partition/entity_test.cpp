@@ -58,6 +58,7 @@ task<int> signal_then_read(orchestration_context& ctx) {
 }
 
 task<int> report(orchestration_context&, int value) { co_return value; }
+task<int> report_v2(orchestration_context&, int value) { co_return value * 100; }
 
 task<int> delete_and_recreate(orchestration_context& ctx) {
   const entity_id id{"Counter", "d"};
@@ -149,6 +150,20 @@ TEST_CASE("signals from one orchestration run in the order sent, and an entity s
   REQUIRE(started != nullptr);
   CHECK(started->status == runtime_status::completed);
   CHECK(started->output_as<int>() == 10);
+}
+
+TEST_CASE("an orchestration an entity starts runs the latest registered version, as a client's start does") {
+  registry r;
+  r.add_entity("Counter", counter);
+  r.add_orchestration("SignalThenRead", signal_then_read);
+  r.add_orchestration("Report", report, {.version = 1});
+  r.add_orchestration("Report", report_v2, {.version = 2});
+  orchestration_tester tester(r);
+  REQUIRE(tester.run("SignalThenRead").status == runtime_status::completed);
+  const auto* started = tester.instance("report-s");
+  REQUIRE(started != nullptr);
+  CHECK(started->status == runtime_status::completed);
+  CHECK(started->output_as<int>() == 1000);
 }
 
 TEST_CASE("a deleted entity has no state, and the next operation finds it new") {
