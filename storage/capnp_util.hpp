@@ -31,6 +31,8 @@ void write_failure(schema::FailureDetails::Builder b, const failure_details& f);
 failure_details read_failure(schema::FailureDetails::Reader r);
 void write_parent(schema::ParentInstance::Builder b, const parent_instance& p);
 parent_instance read_parent(schema::ParentInstance::Reader r);
+void write_entity_operation(schema::EntityOperation::Builder b, const events::entity_operation& op);
+events::entity_operation read_entity_operation(schema::EntityOperation::Reader r);
 void write_event(schema::HistoryEvent::Builder b, const history_event& e);
 history_event read_event(schema::HistoryEvent::Reader r);
 void write_message(schema::Message::Builder b, const message& m);

@@ -200,27 +200,14 @@ namespace {
 
 template <class List>
 void write_operations(List list, const std::vector<events::entity_operation>& operations) {
-  for (unsigned i = 0; i < list.size(); ++i) {
-    const auto& op = operations[i];
-    list[i].setOperation(text(op.operation));
-    list[i].setInput(text(op.input));
-    list[i].setCallerInstanceId(text(op.caller_instance_id));
-    list[i].setCallerExecutionId(text(op.caller_execution_id));
-    list[i].setCallerTaskId(op.caller_task_id);
-    list[i].setDeliverAtNs(ns(op.deliver_at));
-    list[i].setTraceParent(text(op.trace_parent));
-  }
+  for (unsigned i = 0; i < list.size(); ++i) write_entity_operation(list[i], operations[i]);
 }
 
 template <class List>
 std::vector<events::entity_operation> read_operations(List list) {
   std::vector<events::entity_operation> operations;
   operations.reserve(list.size());
-  for (auto op : list)
-    operations.push_back(events::entity_operation{str(op.getOperation()), str(op.getInput()),
-                                                  str(op.getCallerInstanceId()), str(op.getCallerExecutionId()),
-                                                  op.getCallerTaskId(), from_ns(op.getDeliverAtNs()),
-                                                  str(op.getTraceParent())});
+  for (auto op : list) operations.push_back(read_entity_operation(op));
   return operations;
 }
 

@@ -62,6 +62,22 @@ parent_instance read_parent(schema::ParentInstance::Reader r) {
   return {str(r.getName()), str(r.getInstanceId()), str(r.getExecutionId()), r.getTaskId()};
 }
 
+void write_entity_operation(schema::EntityOperation::Builder b, const events::entity_operation& op) {
+  b.setOperation(text(op.operation));
+  b.setInput(text(op.input));
+  b.setCallerInstanceId(text(op.caller_instance_id));
+  b.setCallerExecutionId(text(op.caller_execution_id));
+  b.setCallerTaskId(op.caller_task_id);
+  b.setDeliverAtNs(ns(op.deliver_at));
+  b.setTraceParent(text(op.trace_parent));
+}
+
+events::entity_operation read_entity_operation(schema::EntityOperation::Reader r) {
+  return events::entity_operation{str(r.getOperation()), str(r.getInput()), str(r.getCallerInstanceId()),
+                                  str(r.getCallerExecutionId()), r.getCallerTaskId(), from_ns(r.getDeliverAtNs()),
+                                  str(r.getTraceParent())};
+}
+
 void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
   b.setTimestampNs(ns(e.timestamp));
   std::visit(
@@ -160,14 +176,7 @@ void write_event(schema::HistoryEvent::Builder b, const history_event& e) {
           s.setVersion(v.version);
         } else {
           static_assert(std::is_same_v<T, entity_operation>);
-          auto s = b.initEntityOperation();
-          s.setOperation(text(v.operation));
-          s.setInput(text(v.input));
-          s.setCallerInstanceId(text(v.caller_instance_id));
-          s.setCallerExecutionId(text(v.caller_execution_id));
-          s.setCallerTaskId(v.caller_task_id);
-          s.setDeliverAtNs(ns(v.deliver_at));
-          s.setTraceParent(text(v.trace_parent));
+          write_entity_operation(b.initEntityOperation(), v);
         }
       },
       e.payload);
@@ -270,13 +279,9 @@ history_event read_event(schema::HistoryEvent::Reader r) {
       e.payload = events::entity_call_failed{s.getTaskId(), read_failure(s.getFailure())};
       break;
     }
-    case E::ENTITY_OPERATION: {
-      auto s = r.getEntityOperation();
-      e.payload = events::entity_operation{str(s.getOperation()), str(s.getInput()), str(s.getCallerInstanceId()),
-                                           str(s.getCallerExecutionId()), s.getCallerTaskId(),
-                                           from_ns(s.getDeliverAtNs()), str(s.getTraceParent())};
+    case E::ENTITY_OPERATION:
+      e.payload = read_entity_operation(r.getEntityOperation());
       break;
-    }
     case E::PATCH_MARKER: {
       auto s = r.getPatchMarker();
       e.payload = events::patch_marker{str(s.getPatchId()), s.getDeprecated()};
