@@ -49,6 +49,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <unistd.h>
 #include <sys/wait.h>
 #include <vector>
@@ -217,7 +218,7 @@ double takeover_seconds(cluster_run& run, int instances) {
   auto& victim = run.nodes.back();
   const auto killed = steady::now();
   kill(victim.pid, SIGKILL);
-  waitpid(victim.pid, nullptr, 0);
+  waitpid(std::exchange(victim.pid, -1), nullptr, 0);
   auto& c = *run.clients.front();
   std::vector<std::string> ids;
   for (int i = 0; i < instances; ++i) {
@@ -249,7 +250,7 @@ double takeover_seconds(cluster_run& run, int instances) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run_bench(int argc, char** argv) {
   CLI::App app{"W1 and W2 on local clusters of cluster_node processes"};
   std::vector<size_t> node_counts{1, 2, 3};
   int w1 = 3000, w2 = 100, fan = 100;
@@ -315,4 +316,14 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(dir);
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  // An exception would skip the destructors that stop the nodes and nats-servers.
+  try {
+    return run_bench(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "cluster_bench: " << e.what() << "\n";
+    return 1;
+  }
 }

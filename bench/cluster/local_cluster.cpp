@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <variant>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -103,10 +104,19 @@ cluster_run start_cluster(const std::string& program, size_t count, const std::f
   return run;
 }
 
+cluster_run::cluster_run(cluster_run&& other) noexcept
+    : nodes(std::exchange(other.nodes, {})),
+      nats_servers(std::move(other.nats_servers)),
+      clients(std::move(other.clients)) {}
+
+cluster_run::~cluster_run() { stop_cluster(*this); }
+
 void stop_cluster(cluster_run& run) {
   run.clients.clear();
-  for (auto& node : run.nodes) kill(node.pid, SIGTERM);
-  for (auto& node : run.nodes) waitpid(node.pid, nullptr, 0);
+  for (auto& node : run.nodes)
+    if (node.pid > 0) kill(node.pid, SIGTERM);
+  for (auto& node : run.nodes)
+    if (node.pid > 0) waitpid(std::exchange(node.pid, -1), nullptr, 0);
 }
 
 void call_window::acquire() {

@@ -23,10 +23,17 @@ struct node_process {
   uint16_t http_port = 0;
 };
 
+/// The nodes a benchmark started; they are stopped (stop_cluster) when it goes out of scope, so a
+/// benchmark that throws leaves no node behind.
 struct cluster_run {
-  std::vector<node_process> nodes;
-  std::vector<pid_t> nats_servers;  // empty for a static cluster
+  std::vector<node_process> nodes;  // pid -1: stopped and reaped
+  std::vector<pid_t> nats_servers;  // empty for a static cluster; not owned (their CPU time only)
   std::vector<std::unique_ptr<perdure::cluster_client>> clients;
+
+  cluster_run() = default;
+  cluster_run(cluster_run&& other) noexcept;
+  cluster_run& operator=(cluster_run&&) = delete;
+  ~cluster_run();
 };
 
 /// Starts `count` nodes named a, b, c, ... with their logs in `dir`, on the nats-servers `nats`
@@ -36,7 +43,7 @@ struct cluster_run {
 cluster_run start_cluster(const std::string& program, size_t count, const std::filesystem::path& dir, uint32_t partitions,
                           size_t workers, const std::string& sync, const std::string& nats, size_t clients_per_node,
                           const std::vector<std::string>& extra_args = {});
-/// SIGTERM to every node, then waits for each.
+/// SIGTERM to every node still running, then waits for each.
 void stop_cluster(cluster_run& run);
 
 std::vector<perdure::client*> clients_of(cluster_run& run);

@@ -325,7 +325,7 @@ int run_bench(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  // An exception would skip the destructors that stop the nats-servers.
+  // An exception would skip the destructors that stop the nodes and nats-servers.
   try {
     return run_bench(argc, argv);
   } catch (const std::exception& e) {
