@@ -265,11 +265,20 @@ kvStore* open_bucket(const jetstream_connection& connection, const std::string& 
   kvStore* kv = nullptr;
   for (;;) {
     jsErrCode code{};
-    natsStatus s = retry_transient(connection, code, [&] { return js_CreateKeyValue(&kv, connection.context(), &config); });
-    if (s == NATS_OK) return kv;
-    s = retry_transient(connection, code, [&] { return js_KeyValue(&kv, connection.context(), config.Bucket); });
-    if (s == NATS_OK) return kv;
-    if (std::chrono::steady_clock::now() >= deadline) fail_jetstream(s, code, "cannot open " + what);
+    natsStatus created = retry_transient(connection, code, [&] { return js_CreateKeyValue(&kv, connection.context(), &config); });
+    if (created == NATS_OK) return kv;
+    // Why the servers refused to create it (more replicas than servers, say), before the open below
+    // overwrites libnats's last error with a plain "not found".
+    const jsErrCode create_code = code;
+    const std::string create_reason = last_nats_error();
+    const natsStatus opened = retry_transient(connection, code, [&] { return js_KeyValue(&kv, connection.context(), config.Bucket); });
+    if (opened == NATS_OK) return kv;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      if (opened != NATS_NOT_FOUND) fail_jetstream(opened, code, "cannot open " + what);
+      fail_jetstream(created, create_code,
+                     "cannot create " + what + " with " + std::to_string(replicas) + " replicas" +
+                         (create_reason.empty() ? std::string{} : " (" + create_reason + ")"));
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }

@@ -154,6 +154,23 @@ TEST_CASE("jetstream_assignment_table keeps the assignment_table contract (one s
   testing_support::check_assignment_contract(coordinator, stale);
 }
 
+TEST_CASE("a bucket with more replicas than there are servers is refused with the servers' reason") {
+  nats_cluster servers(1);
+  auto options = options_for(servers);
+  options.deadline = std::chrono::milliseconds(500);
+  jetstream_connection connection(options);
+  try {
+    storage::jetstream_assignment_table table(connection, "too_many", 3);
+    FAIL("created");
+  } catch (const storage::store_error& e) {
+    const std::string what = e.what();
+    CHECK_MESSAGE(what.find("cannot create the assignment bucket perdure_too_many_assignments with 3 replicas") !=
+                      std::string::npos,
+                  what);
+    CHECK_MESSAGE(what.find("replicas > 1 not supported in non-clustered mode") != std::string::npos, what);
+  }
+}
+
 TEST_CASE("jetstream_coordinator_lease: one holder at a time, taken over after the expiry, released at once") {
   using namespace std::chrono_literals;
   nats_cluster servers(1);
