@@ -14,13 +14,13 @@ partition_owner cluster_view::owner(uint32_t partition) const {
   std::lock_guard lock(mutex_);
   if (partition >= owners_.size()) return {};
   const auto& e = owners_[partition];
-  return {e.member, e.epoch, caf::actor_cast<caf::actor>(e.local), e.followers, e.moving_to, e.move_lag};
+  return {e.member, e.epoch, caf::actor_cast<caf::actor>(e.local), e.followers, e.moving_to, e.move_lag, e.pinned};
 }
 
 void cluster_view::set_owner(uint32_t partition, partition_owner owner) {
   std::lock_guard lock(mutex_);
-  owners_.at(partition) = entry{owner.member,          owner.epoch,     owner.local.address(),
-                                std::move(owner.followers), owner.moving_to, owner.move_lag};
+  owners_.at(partition) = entry{owner.member,    owner.epoch,    owner.local.address(), std::move(owner.followers),
+                                owner.moving_to, owner.move_lag, owner.pinned};
 }
 
 std::vector<uint32_t> cluster_view::local_partitions() const {

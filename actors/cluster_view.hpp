@@ -29,6 +29,7 @@ struct partition_owner {
   std::vector<size_t> followers;  // members keeping a warm copy (a replicated hub)
   size_t moving_to = no_member;   // the target of a move under way
   std::optional<uint64_t> move_lag{};  // records the move's target has still to apply, once reported
+  bool pinned = false;                 // an operator placed it (storage::partition_assignment)
 };
 
 class cluster_view {
@@ -63,6 +64,7 @@ class cluster_view {
     std::vector<size_t> followers;
     size_t moving_to = no_member;
     std::optional<uint64_t> move_lag{};
+    bool pinned = false;
   };
   const uint32_t partitions_;
   mutable std::mutex mutex_;

@@ -185,7 +185,7 @@ std::vector<size_t> follower_indexes(const replica_manager_config& c, const stor
 partition_owner view_entry(const replica_manager_config& c, const storage::partition_assignment& a, size_t owner,
                            caf::actor local, std::optional<uint64_t> move_lag) {
   return partition_owner{owner, a.epoch, std::move(local), follower_indexes(c, a),
-                         a.moving_to.empty() ? no_member : member_index(c, a.moving_to), move_lag};
+                         a.moving_to.empty() ? no_member : member_index(c, a.moving_to), move_lag, a.pinned};
 }
 
 void lead(replica* self, const storage::partition_assignment& a) {

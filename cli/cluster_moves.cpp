@@ -33,9 +33,17 @@ exit_code cluster_activate(const global_options& g, const std::string& node) {
 exit_code cluster_move(const global_options& g, uint32_t partition, const std::string& node) {
   node_client(g.node, g.timeout)
       .post("/api/cluster/partitions/" + std::to_string(partition) + "/move", nlohmann::json{{"node", node}}.dump());
-  return accepted(g, {{"partition", partition}, {"movingTo", node}},
+  return accepted(g, {{"partition", partition}, {"movingTo", node}, {"pinned", true}},
                   "partition " + std::to_string(partition) + " is moving to " + node +
-                      ": it follows the log, then takes over (see `perdure cluster partitions`)");
+                      ": it follows the log, then takes over (see `perdure cluster partitions`), and stays there "
+                      "until `perdure cluster unpin " +
+                      std::to_string(partition) + "`");
+}
+
+exit_code cluster_unpin(const global_options& g, uint32_t partition) {
+  node_client(g.node, g.timeout).post("/api/cluster/partitions/" + std::to_string(partition) + "/unpin", "");
+  return accepted(g, {{"partition", partition}, {"pinned", false}},
+                  "partition " + std::to_string(partition) + " is unpinned: the balancer may move it");
 }
 
 }  // namespace perdure::cli

@@ -14,7 +14,9 @@ namespace perdure::cli {
 exit_code cluster_drain(const global_options& g, const std::string& node);
 /// Undoes a drain.
 exit_code cluster_activate(const global_options& g, const std::string& node);
-/// Moves one partition to `node`: the node follows its log, then takes it over.
+/// Moves one partition to `node`: the node follows its log, then takes it over; pins it there.
 exit_code cluster_move(const global_options& g, uint32_t partition, const std::string& node);
+/// Lets the balancer move the partition again.
+exit_code cluster_unpin(const global_options& g, uint32_t partition);
 
 }  // namespace perdure::cli

@@ -174,10 +174,14 @@ int run(int argc, char** argv) {
   auto* activate_cmd = cluster_cmd->add_subcommand("activate", "Undo a drain: the member takes partitions again");
   activate_cmd->add_option("node", node_id, "The member's node id")->required();
   activate_cmd->callback([&] { action = [&] { return cluster_activate(g, node_id); }; });
-  auto* move_cmd = cluster_cmd->add_subcommand("move", "Move a partition to a member: it follows the log, then takes over");
+  auto* move_cmd = cluster_cmd->add_subcommand(
+      "move", "Move a partition to a member (it follows the log, then takes over) and pin it there");
   move_cmd->add_option("partition", partition, "The partition")->required();
   move_cmd->add_option("node", node_id, "The member's node id")->required();
   move_cmd->callback([&] { action = [&] { return cluster_move(g, partition, node_id); }; });
+  auto* unpin_cmd = cluster_cmd->add_subcommand("unpin", "Let the balancer move a partition an operator moved again");
+  unpin_cmd->add_option("partition", partition, "The partition")->required();
+  unpin_cmd->callback([&] { action = [&] { return cluster_unpin(g, partition); }; });
 
   add_schedule_commands(app, g, action);
   add_entity_commands(app, g, action);

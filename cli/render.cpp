@@ -189,14 +189,15 @@ void print_entity_table(std::ostream& out, const json& entities) {
 }
 
 void print_partition_table(std::ostream& out, const json& partitions) {
-  std::vector<std::vector<std::string>> rows{{"PARTITION", "OWNER", "EPOCH", "FOLLOWERS", "MOVING TO", "LAG"}};
+  std::vector<std::vector<std::string>> rows{
+      {"PARTITION", "OWNER", "EPOCH", "FOLLOWERS", "MOVING TO", "LAG", "PINNED"}};
   for (const json& p : partitions) {
     const std::string owner = text(p, "owner");
     const std::string target = text(p, "movingTo");
     const std::string lag = text(p, "moveLag");
     rows.push_back({text(p, "partition"), owner.empty() ? "(unassigned)" : owner, text(p, "epoch"),
                     joined(p.value("followers", json::array())), target.empty() ? "-" : target,
-                    target.empty() ? "-" : lag.empty() ? "?" : lag});
+                    target.empty() ? "-" : lag.empty() ? "?" : lag, p.value("pinned", false) ? "yes" : "-"});
   }
   print_rows(out, rows);
 }

@@ -22,11 +22,15 @@ class cluster_control {
   /// Undoes drain().
   void activate(const std::string& node);
   /// Starts moving the partition to `node` (an active member): it follows the log, then takes
-  /// over. Throws invalid_argument_error for an unknown partition or member, a draining member,
-  /// or a move under way.
+  /// over. The partition is pinned there (to its owner when that is `node`): the balancer leaves
+  /// it, until unpin(), a drain or the loss of its owner. Throws invalid_argument_error for an
+  /// unknown partition or member, a draining member, or a move elsewhere under way.
   void move(uint32_t partition, const std::string& node);
+  /// The balancer may move the partition again.
+  void unpin(uint32_t partition);
 
  private:
+  storage::versioned_assignment entry_of(uint32_t partition);
   void set_state(const std::string& node, storage::member_state state);
 
   storage::member_registry& registry_;

@@ -441,7 +441,8 @@ struct http_api::impl {
                          {"followers", std::move(followers)},
                          {"ledHere", static_cast<bool>(owner.local)},
                          {"movingTo", member(owner.moving_to)},  // null: no move under way
-                         {"moveLag", owner.move_lag ? json(*owner.move_lag) : json()}});
+                         {"moveLag", owner.move_lag ? json(*owner.move_lag) : json()},
+                         {"pinned", owner.pinned}});
     }
     return out;
   }

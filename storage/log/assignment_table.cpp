@@ -29,6 +29,7 @@ uint64_t memory_assignment_table::compare_and_set(uint32_t partition, const part
 std::string encode_assignment(const partition_assignment& assignment) {
   nlohmann::json j{{"owner", assignment.owner}, {"followers", assignment.followers}, {"epoch", assignment.epoch}};
   if (!assignment.moving_to.empty()) j["moving_to"] = assignment.moving_to;
+  if (assignment.pinned) j["pinned"] = true;
   return j.dump();
 }
 
@@ -36,7 +37,8 @@ partition_assignment decode_assignment(std::string_view text, std::string_view w
   try {
     const auto j = nlohmann::json::parse(text);
     return partition_assignment{j.at("owner").get<std::string>(), j.at("followers").get<std::vector<std::string>>(),
-                                j.at("epoch").get<uint64_t>(), j.value("moving_to", std::string{})};
+                                j.at("epoch").get<uint64_t>(), j.value("moving_to", std::string{}),
+                                j.value("pinned", false)};
   } catch (const nlohmann::json::exception& e) {
     throw store_error(errc::corrupt_record,
                       "assignment " + std::string{where} + " is not an assignment: " + e.what());

@@ -25,6 +25,10 @@ struct partition_assignment {
   // A move under way: this node follows the partition (it is among the followers) and becomes its
   // owner, with epoch + 1, once it has caught up with the log. Empty: no move.
   std::string moving_to{};
+  // An operator placed the partition (`perdure cluster move`): on moving_to while that move is under
+  // way, then on its owner. The balancer leaves it there; a drain of its owner, the loss of its
+  // owner, a dropped move or `perdure cluster unpin` ends that.
+  bool pinned = false;
   friend bool operator==(const partition_assignment&, const partition_assignment&) = default;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <iterator>
+#include <utility>
 
 namespace perdure::storage {
 namespace {
@@ -86,6 +87,7 @@ std::optional<partition_assignment> plan_assignment(uint32_t partition, const st
     std::vector<std::string> kept;
     std::ranges::copy_if(current->followers, std::back_inserter(kept), [&](const auto& f) { return f != target; });
     partition_assignment planned{current->owner, r.followers_of(current->owner, kept, followers), current->epoch};
+    planned.pinned = current->pinned && (target.empty() || moving);  // a dropped move placed nothing
     if (moving) {
       planned.followers.push_back(target);
       planned.moving_to = target;
@@ -122,6 +124,28 @@ std::string least_loaded(const std::map<std::string, size_t>& load, const partit
   return std::ranges::min_element(load, {}, rank)->first;
 }
 
+// A partition the balancer may move to `idlest` (owning `idlest_load`): one not pinned, of the most
+// loaded member that owns more than idlest_load + 1 and has one, a follower of `idlest` first.
+std::optional<uint32_t> partition_to_balance(const std::vector<partition_assignment>& table,
+                                             const std::map<std::string, size_t>& load, const std::string& idlest,
+                                             size_t idlest_load) {
+  std::vector<std::pair<std::string, size_t>> sources;  // the most loaded first, then by id
+  for (const auto& [member, owned] : load)
+    if (owned > idlest_load + 1) sources.emplace_back(member, owned);
+  std::ranges::stable_sort(sources, std::greater<>{}, &std::pair<std::string, size_t>::second);
+  for (const auto& source : sources) {
+    std::optional<uint32_t> pick;
+    for (uint32_t p = 0; p < table.size(); ++p) {
+      const auto& a = table[p];
+      if (a.owner != source.first || a.pinned) continue;
+      if (!pick) pick = p;
+      if (std::ranges::find(a.followers, idlest) != a.followers.end()) return p;
+    }
+    if (pick) return pick;
+  }
+  return std::nullopt;
+}
+
 partition_assignment start_move(const partition_assignment& a, const std::string& target) {
   partition_assignment moving = a;
   if (std::ranges::find(moving.followers, target) == moving.followers.end()) moving.followers.push_back(target);
@@ -146,7 +170,8 @@ std::map<uint32_t, partition_assignment> plan_moves(const move_inputs& in) {
     if (lag == in.target_lag.end() || lag->second > in.caught_up || !r.eligible(a.moving_to)) continue;
     std::vector<std::string> warm{a.owner};
     std::ranges::copy_if(a.followers, std::back_inserter(warm), [&](const auto& f) { return f != a.moving_to; });
-    writes[p] = partition_assignment{a.moving_to, r.followers_of(a.moving_to, warm, in.followers), a.epoch + 1};
+    writes[p] = partition_assignment{a.moving_to, r.followers_of(a.moving_to, warm, in.followers), a.epoch + 1, {},
+                                     a.pinned};
   }
   if (under_way) return writes;
 
@@ -155,23 +180,13 @@ std::map<uint32_t, partition_assignment> plan_moves(const move_inputs& in) {
   for (uint32_t p = 0; p < in.table.size(); ++p)
     if (in.draining.contains(in.table[p].owner)) {
       writes[p] = start_move(in.table[p], least_loaded(load, in.table[p]));
+      writes[p].pinned = false;  // the drain overrides where the operator had placed it
       return writes;
     }
 
-  const auto busiest = std::ranges::max_element(load, [](const auto& x, const auto& y) { return x.second < y.second; });
   const auto idlest = std::ranges::min_element(load, [](const auto& x, const auto& y) { return x.second < y.second; });
-  if (busiest->second <= idlest->second + 1) return writes;
-  std::optional<uint32_t> pick;
-  for (uint32_t p = 0; p < in.table.size(); ++p) {
-    const auto& a = in.table[p];
-    if (a.owner != busiest->first) continue;
-    if (!pick) pick = p;
-    if (std::ranges::find(a.followers, idlest->first) != a.followers.end()) {
-      pick = p;
-      break;
-    }
-  }
-  writes[*pick] = start_move(in.table[*pick], idlest->first);
+  if (const auto pick = partition_to_balance(in.table, load, idlest->first, idlest->second))
+    writes[*pick] = start_move(in.table[*pick], idlest->first);
   return writes;
 }
 

@@ -35,7 +35,8 @@ namespace perdure::storage {
 /// Draining members (a subset of members) keep a partition they own (plan_moves() moves it away)
 /// but get no new partition and no follower slot, unless no other member is live. A move under way
 /// keeps its target among the followers (beyond `followers`) while the target is live and not
-/// draining, and is dropped otherwise.
+/// draining, and is dropped otherwise (and its pin with it). The owner after a lost one is not
+/// pinned.
 /// Throws store_error(invalid_argument) when `members` is not sorted or holds an id twice.
 std::optional<partition_assignment> plan_assignment(uint32_t partition, const std::optional<partition_assignment>& current,
                                                     const std::vector<std::string>& members,
@@ -55,11 +56,12 @@ struct move_inputs {
 };
 
 /// The entries to write next, by partition: each move whose target has caught up flips (owner =
-/// target, epoch + 1, the old owner first among the followers unless it drains); when no move is
-/// under way, one new move starts: a partition of a draining member, else one of the member owning
-/// the most to the active member owning the fewest while they differ by more than one. The target
-/// is the least loaded live active member (a follower of the partition on ties: it is warm).
-/// Nothing while the table is not whole (plan_assignment first).
+/// target, epoch + 1, the old owner first among the followers unless it drains, pinned as it was);
+/// when no move is under way, one new move starts: a partition of a draining member (unpinned),
+/// else an unpinned one of the member owning the most to the active member owning the fewest while
+/// they differ by more than one (the next most loaded member when all of the first's are pinned).
+/// The target is the least loaded live active member (a follower of the partition on ties: it is
+/// warm). Nothing while the table is not whole (plan_assignment first).
 std::map<uint32_t, partition_assignment> plan_moves(const move_inputs& in);
 
 }  // namespace perdure::storage

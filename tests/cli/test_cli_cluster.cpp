@@ -55,13 +55,13 @@ TEST_CASE("cli: cluster members and partitions of a static 3-node hub, from any 
       "b       yes        active  2      1,4\n"
       "c       yes        active  2      2,5\n";
   const std::string partitions =
-      "PARTITION  OWNER  EPOCH  FOLLOWERS  MOVING TO  LAG\n"
-      "0          a      0      -          -          -\n"
-      "1          b      0      -          -          -\n"
-      "2          c      0      -          -          -\n"
-      "3          a      0      -          -          -\n"
-      "4          b      0      -          -          -\n"
-      "5          c      0      -          -          -\n";
+      "PARTITION  OWNER  EPOCH  FOLLOWERS  MOVING TO  LAG  PINNED\n"
+      "0          a      0      -          -          -    -\n"
+      "1          b      0      -          -          -    -\n"
+      "2          c      0      -          -          -    -\n"
+      "3          a      0      -          -          -    -\n"
+      "4          b      0      -          -          -    -\n"
+      "5          c      0      -          -          -    -\n";
   for (size_t node = 0; node < 3; ++node) {
     const cli_result members = until_printed(endpoint(cluster, node), {"cluster", "members"}, all_up);
     CHECK_MESSAGE(members.exit_code == ok, members.err);
@@ -85,7 +85,7 @@ TEST_CASE("cli: cluster members and partitions of a static 3-node hub, from any 
   const json p = json::parse(partitions_json.out);
   REQUIRE(p["partitions"].size() == 6);
   CHECK(p["partitions"][4] == json{{"partition", 4}, {"owner", "b"}, {"epoch", 0}, {"followers", json::array()},
-                                   {"ledHere", true}, {"movingTo", nullptr}, {"moveLag", nullptr}});
+                                   {"ledHere", true}, {"movingTo", nullptr}, {"moveLag", nullptr}, {"pinned", false}});
   CHECK(p["partitions"][5]["ledHere"] == false);
 
   // A static hub keeps c's partitions on c while it is down: only its reachability changes.

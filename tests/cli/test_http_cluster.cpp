@@ -48,7 +48,7 @@ TEST_CASE("a member down: the others stay healthy, and its instances answer 503 
   for (uint32_t p = 0; p < 4; ++p)
     CHECK(view["partitions"][p] == json{{"partition", p}, {"owner", p % 2 == 0 ? "a" : "b"}, {"epoch", 0},
                                         {"followers", json::array()}, {"ledHere", p % 2 == 0}, {"movingTo", nullptr},
-                                        {"moveLag", nullptr}});
+                                        {"moveLag", nullptr},   {"pinned", false}});
 
   cluster.kill(1);
   // Until node a has noticed, calls for b's partitions may wait; then they are refused at once.

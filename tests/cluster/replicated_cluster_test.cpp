@@ -1321,3 +1321,34 @@ TEST_CASE("replicated cluster: kill -9 of a move's source, of a move's target an
   check_ledger(*through, ids, hub.ledger);
   check_listing_everywhere(nodes, live, ids);
 }
+
+TEST_CASE("replicated cluster: a partition an operator moved stays there while the balancer evens the load out with "
+          "the others, until it is unpinned") {
+  replicated_hub hub("pinned");
+  constexpr size_t a = 0, b = 1;
+  const auto placed = wait_for_leaders(hub, {a, b, 2});
+  const uint32_t p = placed.partitions_of(a).front();
+  CHECK(cli_json(hub, b, {"cluster", "move", std::to_string(p), "c"})["pinned"] == true);
+
+  // Once p flips, c owns 3 and a 1. Were p not pinned, the balancer would take it back to a (a
+  // follows it: a warm copy); it moves one of c's others instead.
+  const auto even = wait_for_table(hub, "p on c and the load even again", [&](const table_rows& rows) {
+    return rows[p].owner == "c" && no_move_under_way(rows) && owned_by(rows, "a") == 2 && owned_by(rows, "b") == 2 &&
+           owned_by(rows, "c") == 2;
+  });
+  CHECK(even[p].pinned);
+  for (const auto deadline = steady::now() + 10s;; std::this_thread::sleep_for(100ms)) {
+    const auto view = cli_json(hub, a, {"cluster", "partitions"});
+    if (view["partitions"][p].value("pinned", false)) break;
+    REQUIRE_MESSAGE(steady::now() < deadline, "node a's view does not show partition ", p, " pinned: ", view.dump());
+  }
+  std::this_thread::sleep_for(2s);  // ten coordinator rounds: nothing moves
+  const auto later = wait_for_table(hub, "the table", [](const table_rows&) { return true; });
+  for (uint32_t q = 0; q < partition_count; ++q) {
+    CHECK(later[q].owner == even[q].owner);
+    CHECK(later[q].epoch == even[q].epoch);
+  }
+
+  cli_json(hub, a, {"cluster", "unpin", std::to_string(p)});
+  wait_for_table(hub, "p unpinned", [&](const table_rows& rows) { return !rows[p].pinned; });
+}

@@ -47,6 +47,11 @@ inline void check_assignment_contract(storage::assignment_table& coordinator, st
   // Partitions are independent entries.
   CHECK(stale.compare_and_set(4, partition_assignment{"c", {}, 1}, 0) > 0);
   CHECK(coordinator.get(3)->revision == r2);
+
+  // A move under way and an operator's pin are kept as written.
+  const partition_assignment placed{"b", {"c", "d"}, 2, "d", true};
+  coordinator.compare_and_set(3, placed, r2);
+  CHECK(stale.get(3)->assignment == placed);
 }
 
 }  // namespace perdure::testing_support

@@ -17,6 +17,7 @@ std::ostream& operator<<(std::ostream& out, const std::optional<partition_assign
   for (size_t i = 0; i < a->followers.size(); ++i) out << (i ? ", " : "") << a->followers[i];
   out << "], epoch " << a->epoch;
   if (!a->moving_to.empty()) out << ", moving to " << a->moving_to;
+  if (a->pinned) out << ", pinned";
   return out << "}";
 }
 
@@ -322,4 +323,56 @@ TEST_CASE("placement: joining, then draining, converges with even load, every mo
   CHECK(load("c") == 0);
   for (const auto& e : table) CHECK(std::ranges::find(e->followers, "c") == e->followers.end());
   for (const auto& m : {"a", "b", "d"}) CHECK(load(m) >= 2);
+}
+
+namespace {
+
+partition_assignment pinned(partition_assignment a) {
+  a.pinned = true;
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("placement: an operator's move is not undone: the balancer moves another partition, not a pinned one") {
+  // p0 was a's; an operator moved it to b, so b owns 3 and a 1. The balancer would take p0 back
+  // to a (a follows it, a warm copy) were it not pinned; it moves b's other partition instead.
+  auto in = inputs(table_of({"b", "b", "c", "a", "b", "c"}), {"a", "b", "c"});
+  in.table[0] = pinned(partition_assignment{"b", {"a"}, 2});
+  const auto moves = plan_moves(in);
+  REQUIRE(moves.size() == 1);
+  CHECK(moves.begin()->first == 1);
+  CHECK(moves.at(1).moving_to == "a");
+
+  // Every partition of the busiest member pinned: the next most loaded member gives one.
+  in = inputs(table_of({"b", "b", "b", "c", "c", "c", "a"}), {"a", "b", "c"});
+  for (uint32_t p : {0u, 1u, 2u}) in.table[p].pinned = true;
+  const auto next = plan_moves(in);
+  REQUIRE(next.size() == 1);
+  CHECK(next.begin()->first == 3);
+  CHECK(next.at(3).moving_to == "a");
+  // Nothing left that may move: no move.
+  for (uint32_t p : {3u, 4u, 5u}) in.table[p].pinned = true;
+  CHECK(plan_moves(in).empty());
+}
+
+TEST_CASE("placement: a pin follows its move's flip, and ends with a drain, a lost owner or a dropped move") {
+  auto in = inputs(table_of({"a", "b", "c", "d"}));
+  in.table[0] = pinned(partition_assignment{"a", {"b", "d"}, 3, "d"});
+  in.target_lag[0] = 0;
+  CHECK(plan_moves(in).at(0) == pinned(partition_assignment{"d", {"a"}, 4}));
+  // plan_assignment keeps the pin of a live owner and of a move under way...
+  CHECK_FALSE(plan(0, pinned(partition_assignment{"d", {"a"}, 4}), all, 1));
+  CHECK_FALSE(plan(0, in.table[0], all, 1));
+  // ...drops it with a move whose target is lost, and gives a lost owner's successor none.
+  CHECK(plan(0, in.table[0], {"a", "b", "c"}, 1) == partition_assignment{"a", {"b"}, 3});
+  CHECK(plan(0, pinned(partition_assignment{"d", {"a"}, 4}), {"a", "b", "c"}, 1) ==
+        partition_assignment{"a", {"b"}, 5});
+  // A draining owner's pinned partition moves all the same, unpinned.
+  auto drain = inputs(table_of({"a", "b", "c", "d"}), all, {"d"});
+  drain.table[3].pinned = true;
+  const auto moves = plan_moves(drain);
+  REQUIRE(moves.size() == 1);
+  CHECK_FALSE(moves.at(3).pinned);
+  CHECK_FALSE(moves.at(3).moving_to.empty());
 }
