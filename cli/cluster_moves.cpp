@@ -30,6 +30,13 @@ exit_code cluster_activate(const global_options& g, const std::string& node) {
   return accepted(g, {{"nodeId", node}, {"state", "active"}}, "member " + node + " is active again");
 }
 
+exit_code cluster_remove(const global_options& g, const std::string& node) {
+  node_client(g.node, g.timeout).post("/api/cluster/members/" + percent_encode(node) + "/remove", "");
+  return accepted(g, {{"nodeId", node}, {"state", "removed"}},
+                  "member " + node + " is removed: every member forgets it within a few seconds; it enrolls again "
+                  "if it starts again");
+}
+
 exit_code cluster_move(const global_options& g, uint32_t partition, const std::string& node) {
   node_client(g.node, g.timeout)
       .post("/api/cluster/partitions/" + std::to_string(partition) + "/move", nlohmann::json{{"node", node}}.dump());

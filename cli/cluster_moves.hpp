@@ -1,4 +1,4 @@
-// `perdure cluster drain|activate|move`: an operator's changes to a replicated hub, through the
+// `perdure cluster drain|activate|remove|move|unpin`: an operator's changes to a replicated hub, through the
 // management API (POST /api/cluster/...); the hub's coordinator carries them out.
 #pragma once
 
@@ -14,6 +14,8 @@ namespace perdure::cli {
 exit_code cluster_drain(const global_options& g, const std::string& node);
 /// Undoes a drain.
 exit_code cluster_activate(const global_options& g, const std::string& node);
+/// Forgets a member gone for good (drained and stopped, or lost) on every node.
+exit_code cluster_remove(const global_options& g, const std::string& node);
 /// Moves one partition to `node`: the node follows its log, then takes it over; pins it there.
 exit_code cluster_move(const global_options& g, uint32_t partition, const std::string& node);
 /// Lets the balancer move the partition again.

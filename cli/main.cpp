@@ -174,6 +174,10 @@ int run(int argc, char** argv) {
   auto* activate_cmd = cluster_cmd->add_subcommand("activate", "Undo a drain: the member takes partitions again");
   activate_cmd->add_option("node", node_id, "The member's node id")->required();
   activate_cmd->callback([&] { action = [&] { return cluster_activate(g, node_id); }; });
+  auto* remove_cmd = cluster_cmd->add_subcommand(
+      "remove", "Forget a member gone for good (drained and stopped, or lost): no member connects to it or lists it");
+  remove_cmd->add_option("node", node_id, "The member's node id")->required();
+  remove_cmd->callback([&] { action = [&] { return cluster_remove(g, node_id); }; });
   auto* move_cmd = cluster_cmd->add_subcommand(
       "move", "Move a partition to a member (it follows the log, then takes over) and pin it there");
   move_cmd->add_option("partition", partition, "The partition")->required();

@@ -64,7 +64,7 @@ struct host::node {
   std::unique_ptr<storage::jetstream_connection> nats;
   actors::replication_resources replication;
   caf::actor replica_manager;
-  std::unique_ptr<cluster_control> control;  // drain and move, for the management API
+  std::unique_ptr<cluster_control> control;  // drain, remove and move, for the management API
   // Queue triggers: their own connection (a trigger's fetches never queue behind a partition's
   // appends), and the consumers, which use `client`.
   std::unique_ptr<storage::jetstream_connection> trigger_nats;
@@ -187,7 +187,7 @@ void prepare_replication(host::node& n, const actors::cluster_membership& member
   r.registry = std::make_unique<storage::member_registry>(*n.nats, o.hub, o.replicas);
   const auto& self = membership.self();
   r.registry->enroll(self.id, self.host + ":" + std::to_string(self.port));
-  n.control = std::make_unique<cluster_control>(*r.registry, *r.table, n.view->partitions());
+  n.control = std::make_unique<cluster_control>(*r.registry, *r.table, *n.view, self.id);
   r.open_log = [&nats = *n.nats, hub = o.hub, replicas = o.replicas](uint32_t p) {
     return std::make_unique<storage::jetstream_log>(nats, hub, p, replicas);
   };

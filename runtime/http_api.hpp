@@ -40,7 +40,7 @@ struct http_api_options {
   /// partition), for /api/cluster and the per-partition metrics; null on a single node.
   std::shared_ptr<const actors::cluster_view> view;
   bool replicated = false;  // the hub keeps its partitions' logs on NATS JetStream (--nats)
-  cluster_control* control = nullptr;  // drain and move, in a replicated hub; else null
+  cluster_control* control = nullptr;  // drain, remove and move, in a replicated hub; else null
   /// Requests that may wait for an instance to end at once (waitForCompletion); past it, 503.
   size_t max_waiters = 10'000;
   /// Connections held at once, idle keep-alive ones included; past it, 503 and closed.

@@ -29,7 +29,7 @@ std::string target_node(const http::request& req) {
 std::optional<http::response> route_cluster_control(const http::request& req, cluster_control* control) {
   const auto& s = req.segments;
   if (req.method != "POST" || s.size() != 5 || s[0] != "api" || s[1] != "cluster") return std::nullopt;
-  const bool member_route = s[2] == "members" && (s[4] == "drain" || s[4] == "activate");
+  const bool member_route = s[2] == "members" && (s[4] == "drain" || s[4] == "activate" || s[4] == "remove");
   const bool move_route = s[2] == "partitions" && (s[4] == "move" || s[4] == "unpin");
   if (!member_route && !move_route) return std::nullopt;
   if (!control)
@@ -38,6 +38,8 @@ std::optional<http::response> route_cluster_control(const http::request& req, cl
     control->drain(s[3]);
   else if (s[4] == "activate")
     control->activate(s[3]);
+  else if (s[4] == "remove")
+    control->remove(s[3]);
   else if (s[4] == "unpin")
     control->unpin(partition_number(s[3]));
   else

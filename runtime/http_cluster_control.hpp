@@ -1,6 +1,6 @@
 // The management API's routes that change a replicated hub (docs/http-api.md, "Cluster"):
-// POST /api/cluster/members/{node}/drain, .../activate, POST /api/cluster/partitions/{p}/move
-// with {"node": "d"}.
+// POST /api/cluster/members/{node}/drain, .../activate, .../remove, POST /api/cluster/partitions/{p}/move
+// with {"node": "d"}, .../unpin.
 #pragma once
 
 #include "cluster_control.hpp"

@@ -20,6 +20,7 @@ std::string progress_key(uint32_t partition) { return "lag.p" + std::to_string(p
 member_state state_named(const std::string& name, std::string_view where) {
   if (name == "active") return member_state::active;
   if (name == "draining") return member_state::draining;
+  if (name == "removed") return member_state::removed;
   throw store_error(errc::corrupt_record, std::string{where} + ": unknown member state '" + name + "'");
 }
 
@@ -44,7 +45,12 @@ hub_members decode(std::string_view text, std::string_view where) {
 }  // namespace
 
 std::string_view to_string(member_state state) noexcept {
-  return state == member_state::draining ? "draining" : "active";
+  switch (state) {
+    case member_state::active: return "active";
+    case member_state::draining: return "draining";
+    case member_state::removed: return "removed";
+  }
+  return "active";
 }
 
 member_registry::member_registry(jetstream_connection& connection, std::string_view hub, int replicas)
@@ -110,9 +116,10 @@ void member_registry::enroll(const std::string& id, const std::string& address) 
 void member_registry::set_state(const std::string& id, member_state state) {
   update([&](hub_members& members) {
     auto it = members.find(id);
-    if (it == members.end()) {
+    if (it == members.end() || it->second.state == member_state::removed) {
       std::string known;
-      for (const auto& [other, m] : members) known += (known.empty() ? "" : ", ") + other;
+      for (const auto& [other, m] : members)
+        if (m.state != member_state::removed) known += (known.empty() ? "" : ", ") + other;
       throw store_error(errc::not_found, "no member '" + id + "' in this hub (members: " + known + ")");
     }
     it->second.state = state;

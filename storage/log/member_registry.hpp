@@ -6,8 +6,8 @@
 // behind the partition's log, which the coordinator reads to flip ownership.
 //
 // Errors: store_error (errc::unavailable when the servers cannot be reached in time;
-// errc::not_found for a member that is not registered; errc::corrupt_record for a value that is
-// not what a node wrote).
+// errc::not_found for a member that is not registered, or was removed; errc::corrupt_record for a
+// value that is not what a node wrote).
 #pragma once
 
 #include "jetstream.hpp"
@@ -20,7 +20,9 @@
 
 namespace perdure::storage {
 
-enum class member_state { active, draining };
+// `removed` is a tombstone an operator leaves for a member gone for good (docs/architecture.md,
+// "Members come and go"): every node forgets it, and it enrolls again if it starts again.
+enum class member_state { active, draining, removed };
 
 struct registered_member {
   std::string address;  // host:port of its node actor
@@ -47,13 +49,15 @@ class member_registry {
   member_registry(const member_registry&) = delete;
   member_registry& operator=(const member_registry&) = delete;
 
+  /// Every registered member, the removed ones included.
   hub_members members();
 
   /// Adds the member, or gives a registered one its new address; a node that starts is active (a
   /// drain is undone by restarting the node).
   void enroll(const std::string& id, const std::string& address);
 
-  /// Throws store_error(not_found) naming the registered members when `id` is not one of them.
+  /// Drains, activates or removes a member. Throws store_error(not_found) naming the members when
+  /// `id` is not one of them (a removed member is not).
   void set_state(const std::string& id, member_state state);
 
   void report_progress(uint32_t partition, const move_progress& progress);
