@@ -8,7 +8,7 @@ namespace perdure::actors {
 
 cluster_view::cluster_view(uint32_t partitions, std::vector<std::string> members)
     : partitions_(partitions), owners_(partitions), members_(std::move(members)), reachable_(members_.size()),
-      draining_(members_.size()) {}
+      draining_(members_.size()), removed_(members_.size()) {}
 
 partition_owner cluster_view::owner(uint32_t partition) const {
   std::lock_guard lock(mutex_);
@@ -55,6 +55,7 @@ size_t cluster_view::add_member(const std::string& id) {
   members_.push_back(id);
   reachable_.push_back(false);
   draining_.push_back(false);
+  removed_.push_back(false);
   return members_.size() - 1;
 }
 
@@ -78,6 +79,16 @@ void cluster_view::set_draining(size_t member, bool draining) {
 std::vector<bool> cluster_view::draining() const {
   std::lock_guard lock(mutex_);
   return draining_;
+}
+
+void cluster_view::set_removed(size_t member, bool removed) {
+  std::lock_guard lock(mutex_);
+  removed_.at(member) = removed;
+}
+
+std::vector<bool> cluster_view::removed() const {
+  std::lock_guard lock(mutex_);
+  return removed_;
 }
 
 }  // namespace perdure::actors

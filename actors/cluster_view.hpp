@@ -1,5 +1,6 @@
 // What a cluster node knows of its hub right now: its members (by a local index that only grows:
-// indexes are this process's own and never cross the network), which member owns each partition
+// indexes are this process's own and never cross the network; a removed member keeps its index,
+// hidden), which member owns each partition
 // (in which epoch, and the local partition actor when it is this node), and which members are
 // reachable.
 // Written by the node actor (reachability) and by the replica manager (ownership, in a replicated
@@ -53,6 +54,9 @@ class cluster_view {
   std::vector<std::string> member_ids() const;  // by index
   void set_draining(size_t member, bool draining);
   std::vector<bool> draining() const;  // by index
+  /// A removed member (an operator's `perdure cluster remove`) is neither connected to nor shown.
+  void set_removed(size_t member, bool removed);
+  std::vector<bool> removed() const;  // by index
 
  private:
   // The local actor is held weakly: a detached actor's thread ends only once nothing references
@@ -72,6 +76,7 @@ class cluster_view {
   std::vector<std::string> members_;
   std::vector<bool> reachable_;
   std::vector<bool> draining_;
+  std::vector<bool> removed_;
 };
 
 }  // namespace perdure::actors

@@ -68,11 +68,12 @@ struct node_actor_config {
 };
 
 /// A replicated hub's registered members, as the replica manager last read them
-/// (`roster_atom, member_roster`): the node actor connects to the ones it did not know, and a
-/// draining node refuses leased activities.
+/// (`roster_atom, member_roster`): the node actor connects to the ones it did not know, forgets
+/// the removed ones, and a draining (or removed) node refuses leased activities.
 struct member_roster {
-  std::vector<member> members;
+  std::vector<member> members;        // not removed
   std::vector<std::string> draining;  // ids
+  std::vector<std::string> removed;   // ids
 };
 
 /// Spawns the node actor and its connector. It connects to the others once it gets join_atom

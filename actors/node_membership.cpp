@@ -83,6 +83,17 @@ size_t admit(node_actor* self, const member& m) {
 
 bool has_address(node_actor* self, size_t index) { return self->state.config.membership.members()[index].port != 0; }
 
+// The members this node connects to: every other one with an address, but those an operator
+// removed (one that starts again says hello itself).
+std::vector<bool> to_connect(node_actor* self) {
+  const auto& st = self->state;
+  const auto removed = st.config.view->removed();
+  std::vector<bool> out(st.peers.size());
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = i != st.config.membership.self_index() && has_address(self, i) && !(i < removed.size() && removed[i]);
+  return out;
+}
+
 void tell_member(node_actor* self, size_t index, const caf::actor& node, uint32_t workers) {
   auto& c = self->state.config;
   c.view->set_reachable(index, static_cast<bool>(node));
@@ -199,25 +210,46 @@ caf::result<bool> join(node_actor* self, int64_t timeout_ms) {
   if (!st.joining) {
     st.joining = true;
     st.join_deadline = steady::now() + std::chrono::milliseconds{timeout_ms};
+    const auto wanted = to_connect(self);
     for (size_t i = 0; i < st.peers.size(); ++i)
-      if (i != st.config.membership.self_index() && !st.peers[i].connecting && has_address(self, i)) connect_to(self, i);
+      if (wanted[i] && !st.peers[i].connecting) connect_to(self, i);
   }
   return caf::delegated<bool>{};
 }
 
 void take_roster(node_actor* self, member_roster& roster) {
   auto& st = self->state;
+  auto& view = *st.config.view;
+  const auto self_index = st.config.membership.self_index();
+  const auto was_removed = view.removed();
   for (const auto& m : roster.members) {
     const bool known = st.config.membership.index_of(m.id).has_value();
     const size_t index = admit(self, m);
-    if (!known) spdlog::info("member '{}' ({}:{}) registered in the hub", m.id, m.host, m.port);
+    if (!known || (index < was_removed.size() && was_removed[index]))
+      spdlog::info("member '{}' ({}:{}) registered in the hub", m.id, m.host, m.port);
+    view.set_removed(index, false);
     const bool draining = std::find(roster.draining.begin(), roster.draining.end(), m.id) != roster.draining.end();
-    st.config.view->set_draining(index, draining);
-    if (index == st.config.membership.self_index() && draining != st.draining) {
+    view.set_draining(index, draining);
+    if (index == self_index && draining != st.draining) {
       st.draining = draining;
       spdlog::warn(draining ? "this node is draining: it takes no more leased activities"
                             : "this node is active again");
     }
+  }
+  // A removed member this node never knew stays unknown; one it knew keeps its index, hidden.
+  for (const auto& id : roster.removed) {
+    const auto index = st.config.membership.index_of(id);
+    if (!index || (*index < was_removed.size() && was_removed[*index])) continue;
+    view.set_removed(*index, true);
+    if (*index != self_index) {
+      spdlog::info("member '{}' was removed from the hub: this node forgets it", id);
+      continue;
+    }
+    // Removed while it runs (it was unreachable from the node that removed it): it owns nothing and
+    // takes nothing until it starts again, which enrolls it again.
+    st.draining = true;
+    spdlog::error("this node was removed from the hub by an operator: it takes no partitions and no leased "
+                  "activities; restart it to enroll it again");
   }
 }
 
@@ -247,11 +279,12 @@ void tick(node_actor* self) {
   auto& st = self->state;
   const auto self_index = st.config.membership.self_index();
   if (st.joining || st.joined) {
+    const auto wanted = to_connect(self);
     for (size_t i = 0; i < st.peers.size(); ++i) {
       if (i == self_index) continue;
       if (st.peers[i].node)
         heartbeat(self, i);
-      else if (!st.peers[i].connecting && has_address(self, i))
+      else if (wanted[i] && !st.peers[i].connecting)
         connect_to(self, i);
     }
   }

@@ -95,8 +95,8 @@ std::set<std::string> live_members(manager* self) {
 
 using entries = assignment_entries;
 
-// The registered members: every node is told them (it connects to new ones); the coordinator plans
-// over them and the members this node was started with.
+// The registered members: every node is told them (it connects to new ones, forgets removed ones);
+// the coordinator plans over them and the members this node was started with (but a removed one).
 hub_shape read_members(manager* self) {
   auto& st = self->state;
   const auto& c = *st.config;
@@ -104,6 +104,10 @@ hub_shape read_members(manager* self) {
   member_roster roster;
   hub_shape hub;
   for (const auto& [id, m] : registered) {
+    if (m.state == storage::member_state::removed) {
+      roster.removed.push_back(id);
+      continue;
+    }
     hub.members.push_back(id);
     if (m.state == storage::member_state::draining) {
       hub.draining.insert(id);

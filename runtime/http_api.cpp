@@ -396,7 +396,9 @@ struct http_api::impl {
     size_t reachable = 0;
     const auto ids = options.view->member_ids();
     const auto draining = options.view->draining();
+    const auto removed = options.view->removed();
     for (size_t i = 0; i < ids.size(); ++i) {
+      if (i < removed.size() && removed[i]) continue;  // an operator's `perdure cluster remove`: gone for good
       const auto& id = ids[i];
       const bool up = std::any_of(nodes.begin(), nodes.end(), [&](const node_stats& n) { return n.node_id == id; });
       reachable += up;
@@ -414,7 +416,7 @@ struct http_api::impl {
                            {"messagesOut", n.messages_out},
                            {"messagesIn", n.messages_in},
                            {"membersUp", n.members_up}});
-    const bool all_up = reachable == ids.size();
+    const bool all_up = reachable == members.size();
     return json_response(200, json{{"status", all_up ? "AllMembersUp" : "MembersDown"},
                                    {"nodeId", nodes.empty() ? "" : nodes.front().node_id},
                                    {"replicated", options.replicated},

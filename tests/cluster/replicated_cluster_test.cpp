@@ -29,6 +29,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -1153,10 +1154,35 @@ nlohmann::json cli_json(replicated_hub& hub, size_t node, const std::vector<std:
   return r.out.empty() ? nlohmann::json{} : nlohmann::json::parse(r.out);
 }
 
+// The error output of a `perdure` command the node refuses.
+std::string cli_refusal(replicated_hub& hub, size_t node, const std::vector<std::string>& command) {
+  std::vector<std::string> args{"--endpoint", "http://127.0.0.1:" + std::to_string(hub.nodes.http_port(node))};
+  args.insert(args.end(), command.begin(), command.end());
+  const auto r = cli_test::run_cli(args);
+  CHECK(r.exit_code != 0);
+  return r.err;
+}
+
+// Polls `perdure cluster members` on `node` until `done` holds for its answer; fails after 30 s.
+nlohmann::json wait_for_members(replicated_hub& hub, size_t node, const std::string& what,
+                                const std::function<bool(const nlohmann::json&)>& done) {
+  const auto deadline = steady::now() + 30s;
+  for (;;) {
+    auto view = cli_json(hub, node, {"cluster", "members"});
+    if (done(view)) return view;
+    REQUIRE_MESSAGE(steady::now() < deadline, "node ", node, ": not ", what, " after 30 s: ", view.dump());
+    std::this_thread::sleep_for(200ms);
+  }
+}
+
+bool lists_member(const nlohmann::json& view, const std::string& id) {
+  return std::ranges::any_of(view["members"], [&](const auto& m) { return m["nodeId"] == id; });
+}
+
 }  // namespace
 
 TEST_CASE("replicated cluster: a node joins knowing only the NATS servers and takes partitions over, a drained node "
-          "gives all of them away and stops, and every instance completes once") {
+          "gives all of them away, stops, is removed and re-enrolls, and every instance completes once") {
   replicated_hub hub("elastic", {}, {"d"});
   auto& nodes = hub.nodes;
   constexpr size_t a = 0, b = 1, c = 2, d = 3;
@@ -1183,6 +1209,9 @@ TEST_CASE("replicated cluster: a node joins knowing only the NATS servers and ta
   for (uint32_t p = 0; p < partition_count; ++p)
     if (joined[p].owner == "d") CHECK(joined[p].epoch == before.epoch[p] + 1);  // one flip, no failover
   wait_for_leaders(hub, {a, b, c, d});
+  CHECK_MESSAGE(cli_refusal(hub, a, {"cluster", "remove", "c"}).find("member 'c' still owns partition") !=
+                    std::string::npos,
+                "c owns partitions: it is not removed");
 
   // Drain c through the CLI (a real `perdure` process, against the node that joined).
   const auto drain_begun = steady::now();
@@ -1195,6 +1224,8 @@ TEST_CASE("replicated cluster: a node joins knowing only the NATS servers and ta
   MESSAGE("c drained after ", seconds_text(seconds_since(drain_begun)));
   for (const auto& node : {"a", "b", "d"}) CHECK(owned_by(drained, node) == 2);
   wait_for_leaders(hub, {a, b, d});
+  CHECK_MESSAGE(cli_refusal(hub, b, {"cluster", "remove", "c"}).find("member 'c' is running") != std::string::npos,
+                "c owns nothing but runs: it is not removed");
   nodes.terminate(c);
 
   // What `perdure cluster partitions` shows once c is gone: the table, unchanged by c's stop.
@@ -1221,10 +1252,26 @@ TEST_CASE("replicated cluster: a node joins knowing only the NATS servers and ta
     CHECK(shown[p]["movingTo"].is_null());
   }
 
+  // c is gone for good: removed, every member forgets it and the hub is whole again.
+  CHECK(cli_json(hub, b, {"cluster", "remove", "c"})["state"] == "removed");
+  for (const size_t node : {a, b, d})
+    wait_for_members(hub, node, "all up without c", [](const nlohmann::json& view) {
+      return view["status"] == "AllMembersUp" && !lists_member(view, "c") && view["members"].size() == 3;
+    });
+
   const auto all = first + while_joining + while_draining;
   const auto ids = verify_instances(*through_a, all);
   check_ledger(*through_a, ids, hub.ledger);
   check_listing_everywhere(nodes, {a, b, d}, ids);
+
+  // c starts again with the same id: it enrolls, active, and every member lists it again.
+  nodes.start(c);
+  for (const size_t node : {a, b, d})
+    wait_for_members(hub, node, "all up with c active", [](const nlohmann::json& view) {
+      return view["status"] == "AllMembersUp" && std::ranges::any_of(view["members"], [](const auto& m) {
+               return m["nodeId"] == "c" && m["state"] == "active" && m["reachable"] == true;
+             });
+    });
 }
 
 namespace {
