@@ -1154,12 +1154,12 @@ nlohmann::json cli_json(replicated_hub& hub, size_t node, const std::vector<std:
   return r.out.empty() ? nlohmann::json{} : nlohmann::json::parse(r.out);
 }
 
-// The error output of a `perdure` command the node refuses.
+// The error output of a `perdure` command the node refuses as invalid (400: exit code 2).
 std::string cli_refusal(replicated_hub& hub, size_t node, const std::vector<std::string>& command) {
   std::vector<std::string> args{"--endpoint", "http://127.0.0.1:" + std::to_string(hub.nodes.http_port(node))};
   args.insert(args.end(), command.begin(), command.end());
   const auto r = cli_test::run_cli(args);
-  CHECK(r.exit_code != 0);
+  CHECK_MESSAGE(r.exit_code == 2, r.out, r.err);
   return r.err;
 }
 
