@@ -5,6 +5,7 @@
 #include "storage/log_contract.hpp"
 #include "storage/snapshot_contract.hpp"
 #include "support/free_ports.hpp"
+#include "support/jetstream_options.hpp"
 #include "support/nats_cluster.hpp"
 
 #include <jetstream_assignment_table.hpp>
@@ -20,14 +21,9 @@ using namespace perdure;
 using storage::jetstream_connection;
 using storage::jetstream_log;
 using testing_support::nats_cluster;
+using testing_support::options_for;
 
 namespace {
-
-storage::jetstream_options options_for(const nats_cluster& servers) {
-  storage::jetstream_options o;
-  o.servers = servers.urls();
-  return o;
-}
 
 // The name of the server that leads a stream's raft group now.
 std::string stream_leader(jetstream_connection& connection, const std::string& stream) {

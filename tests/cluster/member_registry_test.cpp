@@ -1,5 +1,6 @@
 // The member bucket of a replicated hub on a real nats-server: enrolment, drains and an
 // operator's removal (a tombstone), read back by another connection as another node would.
+#include "support/jetstream_options.hpp"
 #include "support/nats_cluster.hpp"
 
 #include <member_registry.hpp>
@@ -13,14 +14,9 @@
 using namespace perdure;
 using storage::member_state;
 using testing_support::nats_cluster;
+using testing_support::options_for;
 
 namespace {
-
-storage::jetstream_options options_for(const nats_cluster& servers) {
-  storage::jetstream_options o;
-  o.servers = servers.urls();
-  return o;
-}
 
 storage::errc error_of(auto&& action) {
   try {

@@ -3,6 +3,7 @@
 // node start exactly 10,000 instances; a message delivered again starts nothing; a poison message
 // is set aside while the queue goes on; bad --trigger flags are refused with a clear message.
 #include "local_cluster.hpp"
+#include "support/jetstream_options.hpp"
 #include "support/nats_cluster.hpp"
 #include "support/prometheus_sample.hpp"
 
@@ -22,9 +23,7 @@ using testing_support::nats_cluster;
 namespace {
 
 storage::jetstream_connection connect_to(const nats_cluster& servers) {
-  storage::jetstream_options o;
-  o.servers = servers.urls();
-  return storage::jetstream_connection(o);
+  return storage::jetstream_connection(testing_support::options_for(servers));
 }
 
 void add_stream(storage::jetstream_connection& nats, const char* name, const char* subject) {

@@ -10,6 +10,7 @@
 #include "cli/node_process.hpp"
 #include "local_cluster.hpp"
 #include "support/instance_report.hpp"
+#include "support/jetstream_options.hpp"
 #include "support/nats_cluster.hpp"
 
 #include <codec.hpp>
@@ -39,6 +40,7 @@ using namespace perdure;
 using namespace std::chrono_literals;
 using testing_support::local_cluster;
 using testing_support::nats_cluster;
+using testing_support::options_for;
 using testing_support::wait_through_restarts;
 using steady = std::chrono::steady_clock;
 
@@ -78,11 +80,6 @@ class hub_tables {
   hub_tables(const hub_tables&) = delete;
   hub_tables& operator=(const hub_tables&) = delete;
 
-  static storage::jetstream_options options_for(const nats_cluster& nats) {
-    storage::jetstream_options options;
-    options.servers = nats.urls();
-    return options;
-  }
   storage::jetstream_connection& connection() { return js_; }
   /// Throws store_error while the table cannot be read.
   std::optional<storage::partition_assignment> assignment(uint32_t p) {
