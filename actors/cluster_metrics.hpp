@@ -14,6 +14,7 @@ struct cluster_metrics {
   std::atomic<uint64_t> activities_redispatched{0}; // leases that expired on a lost node
   std::atomic<uint64_t> activities_rejected{0};     // leased work refused: the local queue was full
   std::atomic<uint64_t> members_up{0};              // other members currently reached (a gauge)
+  std::atomic<uint64_t> connection_attempts{0};     // connections to other members this node tried
   // A replicated hub (--nats).
   std::atomic<uint64_t> takeovers{0};               // partitions this node took over (a new epoch began here)
   std::atomic<uint64_t> leaderships_lost{0};        // led partitions whose log refused an append or was unreachable

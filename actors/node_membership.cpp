@@ -175,6 +175,7 @@ void connect_to(node_actor* self, size_t index) {
   auto& p = self->state.peers[index];
   const auto& m = self->state.config.membership.members()[index];
   p.connecting = true;
+  self->state.config.cluster->connection_attempts.fetch_add(1, std::memory_order_relaxed);
   self->request(self->state.connector, caf::infinite, caf::connect_atom::value, m.host, m.port)
       .then([self, index](const caf::actor& node) { handshake(self, index, node); },
             [self, index](caf::error& err) {

@@ -75,6 +75,9 @@ std::string label(const char* name, uint32_t partition) {
 void cluster_text(std::string& out, const actors::cluster_metrics& c) {
   metric(out, "perdure_cluster_members_up", "gauge", "Other members of the hub this node currently reaches.",
          load(c.members_up));
+  metric(out, "perdure_cluster_connection_attempts_total", "counter",
+         "Connections to other members this node tried (a member that is down is tried again every tick).",
+         load(c.connection_attempts));
   metric(out, "perdure_cluster_messages_out_total", "counter", "Node-to-node messages sent.", load(c.messages_out));
   metric(out, "perdure_cluster_messages_in_total", "counter", "Node-to-node messages received.", load(c.messages_in));
   metric(out, "perdure_cluster_activities_leased_out_total", "counter", "Activities sent to another node's workers.",

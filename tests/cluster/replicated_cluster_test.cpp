@@ -1249,12 +1249,29 @@ TEST_CASE("replicated cluster: a node joins knowing only the NATS servers and ta
     CHECK(shown[p]["movingTo"].is_null());
   }
 
-  // c is gone for good: removed, every member forgets it and the hub is whole again.
+  // c is gone for good: removed, every member forgets it and the hub is whole again. Until then
+  // every member tries to reach the stopped c on each tick; after it, none does.
+  const auto attempts = [&] {
+    std::vector<double> out;
+    for (const size_t node : {a, b, d})
+      out.push_back(sample_of(nodes, node, "perdure_cluster_connection_attempts_total").value_or(-1));
+    return out;
+  };
+  const auto tried_before = attempts();
+  std::this_thread::sleep_for(1500ms);
+  const auto tried_later = attempts();
+  for (size_t i = 0; i < 3; ++i)
+    CHECK_MESSAGE(tried_later[i] > tried_before[i], "a member does not retry the stopped c: ", tried_before[i], " -> ",
+                  tried_later[i], " connection attempts");
   CHECK(cli_json(hub, b, {"cluster", "remove", "c"})["state"] == "removed");
   for (const size_t node : {a, b, d})
     wait_for_members(hub, node, "all up without c", [](const nlohmann::json& view) {
       return view["status"] == "AllMembersUp" && !lists_member(view, "c") && view["members"].size() == 3;
     });
+  std::this_thread::sleep_for(500ms);  // an attempt under way when the roster came
+  const auto forgotten = attempts();
+  std::this_thread::sleep_for(2s);
+  CHECK_MESSAGE(attempts() == forgotten, "a member still tries to reach the removed c");
 
   const auto all = first + while_joining + while_draining;
   const auto ids = verify_instances(*through_a, all);
