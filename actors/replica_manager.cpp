@@ -328,12 +328,13 @@ caf::behavior replica_manager(manager* self, replica_manager_config config) {
   st.lag.resize(partitions);
   st.started = steady::now();
   keep_running_on_unexpected(self);
-  self->attach_functor([self](const caf::error&) {
-    auto& st = self->state;
-    for (auto& r : st.replicas) caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  // Runs after the state is gone (CAF destroys it first): it reads only what it captured.
+  self->attach_functor([replicas = st.replicas, config = st.config](const caf::error&) {
+    for (const auto& r : replicas) caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
     try {
       // Handing the role over at a clean stop spares the others the lease's expiry.
-      if (st.coordinating) st.config->resources->lease->release(me(*st.config));
+      if (config->metrics->coordinator.load(std::memory_order_relaxed) == 1)
+        config->resources->lease->release(me(*config));
     } catch (const std::exception& e) {
       spdlog::warn("could not give the coordinator role up: {}", e.what());
     }
