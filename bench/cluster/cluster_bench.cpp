@@ -318,12 +318,4 @@ int run_bench(int argc, char** argv) {
   return 0;
 }
 
-int main(int argc, char** argv) {
-  // An exception would skip the destructors that stop the nodes and nats-servers.
-  try {
-    return run_bench(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "cluster_bench: " << e.what() << "\n";
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return perdure::bench::run_reporting_errors("cluster_bench", run_bench, argc, argv); }

@@ -119,6 +119,15 @@ void stop_cluster(cluster_run& run) {
     if (node.pid > 0) waitpid(std::exchange(node.pid, -1), nullptr, 0);
 }
 
+int run_reporting_errors(const char* program, int (*body)(int, char**), int argc, char** argv) {
+  try {
+    return body(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << program << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
 void call_window::acquire() {
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [&] { return free_ > 0; });

@@ -46,6 +46,10 @@ cluster_run start_cluster(const std::string& program, size_t count, const std::f
 /// SIGTERM to every node still running, then waits for each.
 void stop_cluster(cluster_run& run);
 
+/// A benchmark's main: returns body(argc, argv), or 1 after printing an exception it threw. An
+/// exception out of main would skip the destructors that stop the nodes and nats-servers.
+int run_reporting_errors(const char* program, int (*body)(int, char**), int argc, char** argv);
+
 std::vector<perdure::client*> clients_of(cluster_run& run);
 
 /// The CPU time (user + system) of a process so far, from /proc/<pid>/stat.

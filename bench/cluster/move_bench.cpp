@@ -324,12 +324,4 @@ int run_bench(int argc, char** argv) {
   return moved.led_here ? 0 : 1;
 }
 
-int main(int argc, char** argv) {
-  // An exception would skip the destructors that stop the nodes and nats-servers.
-  try {
-    return run_bench(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "move_bench: " << e.what() << "\n";
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return perdure::bench::run_reporting_errors("move_bench", run_bench, argc, argv); }
